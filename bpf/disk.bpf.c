@@ -1,0 +1,224 @@
+/* Disk I/O latency, throughput and queue depth, aggregated in the kernel.
+ *
+ * Hooks (raw tracepoints, so the struct request pointer is the key and partial
+ * completions or merged requests cannot confuse start/done matching):
+ *   start: block_io_start (6.5+) or block_rq_issue (DISK_LEGACY_HOOKS)
+ *   bytes: block_rq_complete, once per partial or full completion (nr_bytes)
+ *   done:  block_io_done (6.5+) or the final block_rq_complete
+ * Latency runs from rq->start_time_ns (what /proc/diskstats uses) when the
+ * kernel set it, else from our own start timestamp, so requests issued before
+ * attach are timed too. Every struct offset arrives as a -D constant read
+ * from BTF by pyperf/kernel/btf.py; header layouts are never trusted.
+ *
+ * Required -D constants: OFF_RQ_Q, OFF_RQ_CMD_FLAGS, OFF_RQ_DATA_LEN,
+ * OFF_RQ_START_TIME_NS, OFF_Q_DISK, OFF_DISK_MAJOR, OFF_DISK_FIRST_MINOR,
+ * SLOW_NS (slow I/O threshold), and DISK_LEGACY_HOOKS when the 6.5+ hooks
+ * are missing.
+ */
+#include <uapi/linux/ptrace.h>
+#include "disk.h"
+
+#define REQ_OP_MASK 0xff
+
+struct start_info {
+    u64 ts_ns;
+    u64 bytes;
+    u32 dev;
+    u32 op;
+    u32 pid;
+    u32 pad;
+    char comm[16];
+};
+
+BPF_HASH(disk_stats, struct disk_key, struct disk_stats, 1024);
+BPF_HASH(disk_hist, struct disk_hist_key, u64, 8192);
+BPF_HASH(disk_queue, u32, struct disk_queue, 256);
+BPF_TABLE("lru_hash", u64, struct start_info, disk_start, 16384);
+BPF_ARRAY(disk_lost, u64, 1);
+BPF_RINGBUF_OUTPUT(disk_slow_events, 64);
+
+static __always_inline u64 read_u64(void *base, int off)
+{
+    u64 v = 0;
+    bpf_probe_read_kernel(&v, sizeof(v), (char *)base + off);
+    return v;
+}
+
+static __always_inline u32 read_u32(void *base, int off)
+{
+    u32 v = 0;
+    bpf_probe_read_kernel(&v, sizeof(v), (char *)base + off);
+    return v;
+}
+
+static __always_inline u32 rq_dev(void *rq)
+{
+    void *q = (void *)read_u64(rq, OFF_RQ_Q);
+    if (!q)
+        return 0;
+    void *disk = (void *)read_u64(q, OFF_Q_DISK);
+    if (!disk)
+        return 0;
+    u32 major = read_u32(disk, OFF_DISK_MAJOR);
+    u32 minor = read_u32(disk, OFF_DISK_FIRST_MINOR);
+    return (major << 20) | minor;
+}
+
+/* The same grouping as the kernel's op_stat_group(), with flush apart. */
+static __always_inline u32 rq_op(void *rq)
+{
+    u32 op = read_u32(rq, OFF_RQ_CMD_FLAGS) & REQ_OP_MASK;
+    if (op == 0)
+        return DISK_OP_READ;
+    if (op == 2)
+        return DISK_OP_FLUSH;
+    if (op == 3 || op == 5)   /* DISCARD, SECURE_ERASE */
+        return DISK_OP_DISCARD;
+    if (op & 1)               /* WRITE, WRITE_ZEROES, ... */
+        return DISK_OP_WRITE;
+    return DISK_OP_OTHER;
+}
+
+static __always_inline void on_start(void *rq)
+{
+    struct start_info info = {};
+    info.ts_ns = bpf_ktime_get_ns();
+    info.dev = rq_dev(rq);
+    info.op = rq_op(rq);
+    info.pid = bpf_get_current_pid_tgid() >> 32;
+    bpf_get_current_comm(&info.comm, sizeof(info.comm));
+    u64 key = (u64)rq;
+    struct start_info *old = disk_start.lookup(&key);
+    disk_start.update(&key, &info);
+    if (old)
+        return;   /* a requeued request: already in flight */
+
+    struct disk_queue zero = {}, *q = disk_queue.lookup_or_try_init(&info.dev, &zero);
+    if (!q)
+        return;
+    __sync_fetch_and_add(&q->inflight, 1);
+    s64 now = q->inflight;
+    if (now > q->inflight_max)
+        q->inflight_max = now;
+}
+
+static __always_inline void on_done(void *rq, u64 last_bytes)
+{
+    u64 now = bpf_ktime_get_ns();
+    u64 key = (u64)rq;
+    struct start_info *info = disk_start.lookup(&key);
+    u64 start = read_u64(rq, OFF_RQ_START_TIME_NS);
+    if (start == 0 || start > now)
+        start = info ? info->ts_ns : now;
+    u64 latency = now - start;
+
+    struct disk_key k = {};
+    k.dev = info ? info->dev : rq_dev(rq);
+    k.op = info ? info->op : rq_op(rq);
+    struct disk_stats zero = {}, *s = disk_stats.lookup_or_try_init(&k, &zero);
+    if (s) {
+        __sync_fetch_and_add(&s->ios, 1);
+        __sync_fetch_and_add(&s->latency_sum_ns, latency);
+    }
+
+    struct disk_hist_key hk = {};
+    hk.dev = k.dev;
+    hk.op = k.op;
+    hk.slot = bpf_log2l(latency / 1000);
+    if (hk.slot >= DISK_HIST_SLOTS)
+        hk.slot = DISK_HIST_SLOTS - 1;
+    u64 one = 0, *count = disk_hist.lookup_or_try_init(&hk, &one);
+    if (count)
+        __sync_fetch_and_add(count, 1);
+
+    if (latency >= SLOW_NS) {
+        struct disk_slow_event *e = disk_slow_events.ringbuf_reserve(sizeof(*e));
+        if (e) {
+            e->done_ns = now;
+            e->latency_ns = latency;
+            e->bytes = (info ? info->bytes : 0) + last_bytes;
+            e->dev = k.dev;
+            e->op = k.op;
+            e->pid = info ? info->pid : 0;
+            e->pad = 0;
+            if (info)
+                __builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+            else
+                __builtin_memset(e->comm, 0, sizeof(e->comm));
+            disk_slow_events.ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+        } else {
+            int zero_idx = 0;
+            u64 *lost = disk_lost.lookup(&zero_idx);
+            if (lost)
+                __sync_fetch_and_add(lost, 1);
+        }
+    }
+
+    if (info) {
+        struct disk_queue *q = disk_queue.lookup(&k.dev);
+        if (q)
+            __sync_fetch_and_add(&q->inflight, -1);
+        disk_start.delete(&key);
+    }
+}
+
+/* Bytes are counted per completion, as /proc/diskstats counts sectors. */
+static __always_inline void on_complete_bytes(void *rq, u64 nr_bytes)
+{
+    u64 key = (u64)rq;
+    struct start_info *info = disk_start.lookup(&key);
+    struct disk_key k = {};
+    k.dev = info ? info->dev : rq_dev(rq);
+    k.op = info ? info->op : rq_op(rq);
+    struct disk_stats zero = {}, *s = disk_stats.lookup_or_try_init(&k, &zero);
+    if (s)
+        __sync_fetch_and_add(&s->bytes, nr_bytes);
+#ifndef DISK_LEGACY_HOOKS
+    if (info)
+        __sync_fetch_and_add(&info->bytes, nr_bytes);
+#endif
+}
+
+#ifndef DISK_LEGACY_HOOKS
+RAW_TRACEPOINT_PROBE(block_io_start)
+{
+    on_start((void *)ctx->args[0]);
+    return 0;
+}
+
+RAW_TRACEPOINT_PROBE(block_io_done)
+{
+    on_done((void *)ctx->args[0], 0);
+    return 0;
+}
+
+RAW_TRACEPOINT_PROBE(block_rq_complete)
+{
+    on_complete_bytes((void *)ctx->args[0], (u32)ctx->args[2]);
+    return 0;
+}
+#else
+RAW_TRACEPOINT_PROBE(block_rq_issue)
+{
+    on_start((void *)ctx->args[0]);
+    return 0;
+}
+
+/* Without block_io_done, the completion that covers all remaining bytes is the end. */
+RAW_TRACEPOINT_PROBE(block_rq_complete)
+{
+    void *rq = (void *)ctx->args[0];
+    u64 nr_bytes = (u32)ctx->args[2];
+    u64 remaining = read_u32(rq, OFF_RQ_DATA_LEN);
+    on_complete_bytes(rq, nr_bytes);
+    if (nr_bytes >= remaining) {
+        on_done(rq, nr_bytes);
+    } else {
+        u64 key = (u64)rq;
+        struct start_info *info = disk_start.lookup(&key);
+        if (info)
+            __sync_fetch_and_add(&info->bytes, nr_bytes);
+    }
+    return 0;
+}
+#endif

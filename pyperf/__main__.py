@@ -1,0 +1,3 @@
+from pyperf.cli import main
+
+raise SystemExit(main())

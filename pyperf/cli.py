@@ -1,0 +1,105 @@
+"""`pyperf` command line: parses arguments, runs one verb, and turns every
+expected failure into one line on stderr and a non-zero exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+
+from pyperf import __version__
+from pyperf.errors import PyperfError, UsageError
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """"10s", "100ms", "2m", "1.5" (seconds) -> seconds."""
+    m = DURATION.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration (examples: 10s, 100ms, 2m)")
+    return float(m.group(1)) * UNIT_SECONDS[m.group(2)]
+
+
+def probe_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("no probe names given")
+    return names
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line with exit code 2."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def add_collect_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--probes", type=probe_list, metavar="NAMES",
+                   help="comma-separated probes to run (default: all; see `pyperf doctor`)")
+    p.add_argument("--interval", type=parse_duration, default=1.0, metavar="DURATION",
+                   help="how often probes are drained and rows stored (default 1s, minimum 100ms)")
+    p.add_argument("--slow-io-ms", type=float, default=10.0, metavar="MS",
+                   help="disk I/Os slower than this are stored one by one (default 10)")
+    p.add_argument("--dump-bpf", action="store_true",
+                   help="print the BPF C source and compiler flags of the selected probes, then exit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="pyperf", description=(
+        "Low-overhead eBPF performance profiler for Linux container hosts. "
+        "Stores everything in ClickHouse (embedded chDB by default)."))
+    parser.add_argument("--version", action="version", version=f"pyperf {__version__}")
+    parser.add_argument("--store", metavar="DSN",
+                        help="chdb:///path (embedded, default chdb:///var/lib/pyperf/store) or "
+                             "http(s)://user:pass@host:8123/db; env PYPERF_STORE")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
+
+    up = verbs.add_parser("up", help="collect, store and serve the web UI until stopped")
+    add_collect_options(up)
+    up.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
+                    help="web UI address (default 127.0.0.1:8080)")
+
+    record = verbs.add_parser("record", help="collect and store for a while, then print a summary")
+    add_collect_options(record)
+    record.add_argument("--duration", type=parse_duration, default=10.0, metavar="DURATION",
+                        help="how long to record (default 10s)")
+    record.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    sql = verbs.add_parser("sql", help="run SQL against the store")
+    sql.add_argument("query", help='e.g. "SELECT device, sum(ios) FROM disk_io GROUP BY device"')
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    doctor = verbs.add_parser("doctor", help="check this host: kernel, BTF, bcc, store, every probe")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.verb is None:
+            parser.print_help()
+            return 2
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        if getattr(args, "interval", 1.0) < 0.1:
+            raise UsageError("--interval must be at least 100ms")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from pyperf.commands import doctor, record, sql, up
+
+        handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run}[args.verb]
+        return handler(args)
+    except PyperfError as e:
+        print(f"pyperf: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130

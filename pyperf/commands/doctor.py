@@ -1,0 +1,149 @@
+"""`pyperf doctor`: what this host offers and which probes really load here.
+
+Every check says what it found and, when it fails, how to fix it. Exit code 0
+only when at least one probe attaches."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+
+from pyperf import __version__
+from pyperf.errors import PyperfError
+from pyperf.kernel import host
+from pyperf.kernel.btf import VMLINUX_BTF, BTFError, kernel_btf
+from pyperf.probes import REGISTRY, ProbeOptions
+from pyperf.store.dsn import parse_dsn, resolve_dsn
+from pyperf.store.lock import holder
+from pyperf.store.store import Store
+
+RUNTIME_SOCKETS = {
+    "docker": ["/var/run/docker.sock", "/run/docker.sock"],
+    "containerd": ["/run/containerd/containerd.sock", "/run/k3s/containerd/containerd.sock"],
+    "podman": ["/run/podman/podman.sock"],
+    "cri-o": ["/var/run/crio/crio.sock"],
+}
+
+
+@dataclass
+class Check:
+    name: str
+    status: str            # "ok", "warn" or "fail"
+    detail: str
+    fix: str = ""
+
+
+def check_kernel() -> Check:
+    return Check("kernel", "ok", host.kernel_release())
+
+
+def check_btf() -> Check:
+    try:
+        btf = kernel_btf()
+        btf.offsetof("task_struct", "pid")
+        return Check("btf", "ok", f"{VMLINUX_BTF} ({len(btf._records) - 1} types)")
+    except BTFError as e:
+        return Check("btf", "fail", str(e), "boot a kernel built with CONFIG_DEBUG_INFO_BTF=y")
+
+
+def check_tracefs() -> Check:
+    host.ensure_tracefs()
+    if host.is_mounted(host.TRACEFS):
+        return Check("tracefs", "ok", f"mounted at {host.TRACEFS}")
+    return Check("tracefs", "fail", "not mounted", "sudo mount -t tracefs nodev /sys/kernel/tracing")
+
+
+def check_capabilities() -> Check:
+    caps = host.effective_capabilities()
+    missing = [name for name, have in caps.items() if not have]
+    if not missing:
+        return Check("capabilities", "ok", ", ".join(caps))
+    return Check("capabilities", "fail", f"missing {', '.join(missing)}", "run pyperf as root (sudo)")
+
+
+def check_bcc() -> Check:
+    try:
+        import bcc
+    except ImportError:
+        return Check("bcc", "fail", "not importable",
+                     "sudo scripts/install.sh (installs python3-bpfcc and links it into .venv)")
+    version = getattr(bcc, "__version__", "unknown")
+    headers = host.headers_dir()
+    if not headers:
+        return Check("bcc", "fail", f"bcc {version}; no kernel headers under /lib/modules/"
+                     f"{host.kernel_release()}/build", "sudo scripts/install.sh")
+    matching = os.path.basename(headers).startswith(f"linux-headers-{host.kernel_release()}")
+    note = "" if matching else " (not this kernel's: struct offsets come from BTF instead)"
+    return Check("bcc", "ok", f"bcc {version}, compiling against {headers}{note}")
+
+
+def check_cgroups() -> Check:
+    mode = host.cgroup_mode()
+    status = "ok" if mode != "none" else "warn"
+    return Check("cgroups", status, f"cgroup {mode}", "" if status == "ok" else "mount cgroup2 at /sys/fs/cgroup")
+
+
+def check_runtimes() -> Check:
+    found = [name for name, sockets in RUNTIME_SOCKETS.items() if any(os.path.exists(s) for s in sockets)]
+    binaries = [b for b in ("docker", "containerd", "podman", "crictl") if shutil.which(b)]
+    detail = f"sockets: {', '.join(found) or 'none'}; binaries: {', '.join(binaries) or 'none'}"
+    return Check("container runtimes", "ok" if found else "warn", detail,
+                 "" if found else "no running container runtime found (host processes are still profiled)")
+
+
+def check_store(dsn: str | None) -> Check:
+    try:
+        address = parse_dsn(resolve_dsn(dsn))
+    except PyperfError as e:
+        return Check("store", "fail", str(e), "pass --store chdb:///path or http(s)://host:8123/db")
+    if address.embedded:
+        owner = holder(address.path)
+        if owner is not None:
+            via = f" at http://{owner['listen']}" if owner.get("listen") else ""
+            return Check("store", "ok", f"{address.redacted()} is open by pyperf {owner.get('command')} "
+                         f"(pid {owner.get('pid')}){via}")
+    store = Store(address)
+    try:
+        store.open(migrate=False)
+        version = store.query("SELECT version()").rows[0][0]
+        return Check("store", "ok", f"{address.redacted()} (ClickHouse {version})")
+    except PyperfError as e:
+        return Check("store", "fail", str(e), "check --store / PYPERF_STORE, or run as root for /var/lib/pyperf")
+    finally:
+        store.close()
+
+
+def check_probe(name: str) -> Check:
+    probe = REGISTRY[name](ProbeOptions())
+    try:
+        probe.attach()
+    except PyperfError as e:
+        return Check(f"probe {name}", "fail", str(e), "see the error; `pyperf record --probes "
+                     f"{name} --dump-bpf` prints the program")
+    finally:
+        try:
+            probe.detach()
+        except Exception:
+            pass
+    return Check(f"probe {name}", "ok", f"attaches ({probe.description}; {probe.chosen_path()})")
+
+
+def run(args) -> int:
+    checks = [check_kernel(), check_btf(), check_tracefs(), check_capabilities(), check_bcc(),
+              check_cgroups(), check_runtimes(), check_store(args.store)]
+    probe_checks = [check_probe(name) for name in sorted(REGISTRY)]
+    checks += probe_checks
+    usable = sum(c.status == "ok" for c in probe_checks)
+    if args.json:
+        print(json.dumps({"version": __version__, "usable_probes": usable,
+                          "checks": [asdict(c) for c in checks]}))
+    else:
+        marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+        for c in checks:
+            print(f"[{marks[c.status]}] {c.name}: {c.detail}")
+            if c.status != "ok" and c.fix:
+                print(f"       fix: {c.fix}")
+        print(f"{usable} of {len(probe_checks)} probes can run here")
+    return 0 if usable else 1

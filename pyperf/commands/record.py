@@ -1,0 +1,51 @@
+"""`pyperf record`: collect and store for a fixed time, then print a summary."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from pyperf.commands.session import (collecting, dump_bpf, open_store, require_root,
+                                     select_probes, stop_on_signals)
+
+
+def run(args) -> int:
+    probes = select_probes(args)
+    if args.dump_bpf:
+        return dump_bpf(probes)
+    require_root("record")
+    with open_store(args, "record") as store, stop_on_signals() as stop:
+        with collecting(store, probes, args.interval) as collector:
+            started = time.monotonic()
+            collector.run(stop, duration_s=args.duration)
+            elapsed = time.monotonic() - started
+        summary = {
+            "duration_s": round(elapsed, 3),
+            "store": store.address.redacted(),
+            "probes": collector.totals(),
+        }
+        if collector.attach_errors:
+            summary["failed_probes"] = collector.attach_errors
+        writes = collector.writer.stats()
+        summary["rows"] = writes["inserted"]
+        if writes["failed"] or writes["dropped"]:
+            summary["rows_failed"] = writes["failed"]
+            summary["rows_dropped"] = writes["dropped"]
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print_summary(summary)
+    return 0
+
+
+def print_summary(summary: dict) -> None:
+    print(f"recorded {summary['duration_s']:.1f}s into {summary['store']}")
+    for name, totals in summary["probes"].items():
+        fields = ", ".join(f"{k}={v}" for k, v in totals.items())
+        print(f"  {name}: {fields}")
+    for name, error in summary.get("failed_probes", {}).items():
+        print(f"  {name}: not attached: {error}")
+    rows = ", ".join(f"{t}={n}" for t, n in sorted(summary["rows"].items())) or "none"
+    print(f"  rows stored: {rows}")
+    if summary.get("rows_failed") or summary.get("rows_dropped"):
+        print(f"  rows NOT stored: failed={summary['rows_failed']} dropped={summary['rows_dropped']}")

@@ -1,0 +1,87 @@
+"""What `record` and `up` share: pick the probes, open and lock the store, and
+run the collector with a writer, flushing and detaching on the way out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from contextlib import contextmanager
+
+from pyperf.errors import PyperfError, UsageError
+from pyperf.pipeline.collector import Collector
+from pyperf.pipeline.writer import BatchWriter
+from pyperf.probes import REGISTRY, Probe, ProbeOptions
+from pyperf.store.dsn import parse_dsn, resolve_dsn
+from pyperf.store.lock import StoreLock
+from pyperf.store.store import Store
+
+
+def select_probes(args) -> list[Probe]:
+    names = args.probes or sorted(REGISTRY)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise UsageError(f"unknown probe '{unknown[0]}' (available: {', '.join(sorted(REGISTRY))})")
+    options = ProbeOptions(interval_s=args.interval, slow_io_ms=args.slow_io_ms)
+    return [REGISTRY[n](options) for n in dict.fromkeys(names)]
+
+
+def dump_bpf(probes: list[Probe]) -> int:
+    for probe in probes:
+        source, cflags = probe.bpf_source()
+        print(f"// ===== probe {probe.name}\n// cflags: {' '.join(cflags)}\n{source}")
+    return 0
+
+
+def require_root(verb: str) -> None:
+    if os.geteuid() != 0:
+        raise PyperfError(f"pyperf {verb} loads BPF programs and needs root: run it with sudo")
+
+
+@contextmanager
+def open_store(args, command: str, listen: str | None = None):
+    """The store, locked for this process when it is embedded."""
+    address = parse_dsn(resolve_dsn(args.store))
+    lock = StoreLock(address.path, command, listen) if address.embedded else None
+    if lock:
+        lock.acquire()
+    store = Store(address)
+    try:
+        store.open()
+        yield store
+    finally:
+        store.close()
+        if lock:
+            lock.release()
+
+
+@contextmanager
+def collecting(store, probes: list[Probe], interval_s: float):
+    """A started writer and collector with its probes attached; on exit the last
+    interval is drained, everything queued is written and the probes detach."""
+    writer = BatchWriter(store)
+    writer.start()
+    collector = Collector(probes, writer, interval_s)
+    try:
+        collector.attach()
+        if not collector.probes:
+            details = "; ".join(collector.attach_errors.values())
+            raise PyperfError(f"no probe could attach: {details}")
+        yield collector
+    finally:
+        collector.detach()
+        writer.close()
+
+
+@contextmanager
+def stop_on_signals():
+    """An Event set by SIGINT or SIGTERM, so both end a run cleanly."""
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,25 @@
+"""Errors that end a command with a one-line message instead of a traceback."""
+
+
+class PyperfError(Exception):
+    """A failure the user can act on; str(e) is the whole message."""
+
+    exit_code = 1
+
+
+class UsageError(PyperfError):
+    exit_code = 2
+
+
+class StoreError(PyperfError):
+    exit_code = 3
+
+
+class StoreBusyError(StoreError):
+    exit_code = 4
+
+
+class ProbeError(PyperfError):
+    """A probe could not compile, load or attach."""
+
+    exit_code = 5

@@ -1,0 +1,61 @@
+"""Facts about the running kernel that probes and `pyperf doctor` check."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+TRACEFS = Path("/sys/kernel/tracing")
+DEBUGFS = Path("/sys/kernel/debug")
+
+# Capability bit numbers from include/uapi/linux/capability.h
+CAPABILITIES = {"CAP_SYS_ADMIN": 21, "CAP_PERFMON": 38, "CAP_BPF": 39}
+
+
+def kernel_release() -> str:
+    return platform.release()
+
+
+def is_mounted(path: Path, mounts_file: str = "/proc/self/mounts") -> bool:
+    with open(mounts_file) as f:
+        return any(line.split()[1] == str(path) for line in f if line.strip())
+
+
+def ensure_tracefs() -> None:
+    """bcc finds tracepoints through tracefs; fresh hosts may not mount it."""
+    for path, fstype in ((TRACEFS, "tracefs"), (DEBUGFS, "debugfs")):
+        if path.is_dir() and not is_mounted(path) and os.geteuid() == 0:
+            subprocess.run(["mount", "-t", fstype, "nodev", str(path)], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def tracepoint_exists(category: str, event: str) -> bool:
+    return (TRACEFS / "events" / category / event).is_dir() or (
+        DEBUGFS / "tracing" / "events" / category / event
+    ).is_dir()
+
+
+def headers_dir() -> str | None:
+    build = Path("/lib/modules") / kernel_release() / "build"
+    return str(build.resolve()) if (build / "include").is_dir() else None
+
+
+def effective_capabilities(status_file: str = "/proc/self/status") -> dict[str, bool]:
+    cap_eff = 0
+    with open(status_file) as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                cap_eff = int(line.split()[1], 16)
+    return {name: bool(cap_eff >> bit & 1) for name, bit in CAPABILITIES.items()}
+
+
+def cgroup_mode(mounts_file: str = "/proc/self/mounts") -> str:
+    """"v2" (unified only), "v1", or "hybrid"."""
+    with open(mounts_file) as f:
+        types = {line.split()[2] for line in f if line.strip()}
+    has_v1, has_v2 = "cgroup" in types, "cgroup2" in types
+    if has_v1 and has_v2:
+        return "hybrid"
+    return "v1" if has_v1 else "v2" if has_v2 else "none"

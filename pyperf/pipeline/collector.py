@@ -1,0 +1,83 @@
+"""Attaches the probes, drains them once per interval and hands the batches to
+the writer. A probe that fails to attach or drain is reported and counted;
+the others keep running."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from pyperf.errors import ProbeError
+from pyperf.probes.base import Probe
+
+log = logging.getLogger("pyperf.collector")
+
+MIN_INTERVAL_S = 0.1
+
+
+class Collector:
+    def __init__(self, probes: list[Probe], writer, interval_s: float = 1.0):
+        if interval_s < MIN_INTERVAL_S:
+            raise ValueError(f"interval below {MIN_INTERVAL_S}s")
+        self.candidates = probes
+        self.probes: list[Probe] = []
+        self.writer = writer
+        self.interval_s = interval_s
+        self.attach_errors: dict[str, str] = {}
+        self.drain_errors: dict[str, int] = {}
+        self.intervals = 0
+        self.started_at = 0.0
+        self.lock = threading.Lock()   # held while probes drain; readers of live() take it
+
+    def attach(self) -> list[Probe]:
+        for probe in self.candidates:
+            try:
+                probe.attach()
+                self.probes.append(probe)
+                log.info("probe %s attached", probe.name)
+            except ProbeError as e:
+                self.attach_errors[probe.name] = str(e)
+                log.error("%s (skipped)", e)
+        self.started_at = time.time()
+        return self.probes
+
+    def run(self, stop: threading.Event, duration_s: float | None = None) -> None:
+        """Drain every interval until `stop` is set or `duration_s` has passed."""
+        start = time.monotonic()
+        deadline = start + duration_s if duration_s else None
+        tick = start
+        while not stop.is_set():
+            tick += self.interval_s
+            if deadline is not None:
+                tick = min(tick, deadline)
+            stop.wait(max(0.0, tick - time.monotonic()))
+            self.drain_once()
+            if deadline is not None and time.monotonic() >= deadline - 1e-3:
+                break
+            if time.monotonic() - tick > self.interval_s:
+                tick = time.monotonic()   # we fell behind: skip, never burst
+
+    def drain_once(self) -> None:
+        now = time.time()
+        with self.lock:
+            for probe in self.probes:
+                try:
+                    batch = probe.drain(now)
+                except Exception as e:  # one probe's bug must not stop the others
+                    self.drain_errors[probe.name] = self.drain_errors.get(probe.name, 0) + 1
+                    log.error("probe %s: drain failed: %s", probe.name, e)
+                    continue
+                if self.writer is not None:
+                    self.writer.submit(batch)
+            self.intervals += 1
+
+    def detach(self) -> None:
+        for probe in self.probes:
+            try:
+                probe.detach()
+            except Exception as e:
+                log.error("probe %s: detach failed: %s", probe.name, e)
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        return {p.name: p.totals() for p in self.probes}

@@ -1,0 +1,8 @@
+"""Probes: one module per BPF program in bpf/. Importing this package registers them."""
+
+from pyperf.probes import disk  # noqa: F401
+from pyperf.probes.base import REGISTRY, Probe, ProbeOptions, register
+
+load_all = True
+
+__all__ = ["REGISTRY", "Probe", "ProbeOptions", "register"]

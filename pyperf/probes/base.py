@@ -1,0 +1,83 @@
+"""The probe interface every probe module implements, and the registry.
+
+A probe owns one BPF program (bpf/<name>.bpf.c). `attach()` compiles and
+attaches it, `drain()` is called once per interval and returns rows per table
+as columns, `detach()` releases everything. Probes never import each other.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+Columns = dict[str, list]          # column name -> values, all the same length
+Batch = dict[str, Columns]         # table name -> columns
+
+
+@dataclass
+class ProbeOptions:
+    interval_s: float = 1.0
+    slow_io_ms: float = 10.0
+    # Probe-specific switches (e.g. {"disk.hooks": "legacy"}), for tests and doctor.
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Probe(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+
+    def __init__(self, options: ProbeOptions | None = None):
+        self.options = options or ProbeOptions()
+
+    @abstractmethod
+    def attach(self) -> None:
+        """Compile and attach; raise ProbeError with a fix-it hint on failure."""
+
+    @abstractmethod
+    def drain(self, now: float) -> Batch:
+        """Rows for the interval that ends at `now` (epoch seconds)."""
+
+    @abstractmethod
+    def detach(self) -> None: ...
+
+    @abstractmethod
+    def totals(self) -> dict[str, int]:
+        """Host-wide counters since attach, for `pyperf record --json`."""
+
+    @abstractmethod
+    def bpf_source(self) -> tuple[str, list[str]]:
+        """(C source, cflags) as compiled, for --dump-bpf."""
+
+    def chosen_path(self) -> str:
+        """Which kernel hooks were chosen on this host, for `pyperf doctor`."""
+        return ""
+
+    def metric_families(self) -> list:
+        """prometheus_client metric families for /metrics."""
+        return []
+
+    def live(self) -> dict:
+        """Latest per-interval view for /metrics and the live API."""
+        return {}
+
+
+REGISTRY: dict[str, type[Probe]] = {}
+
+
+def register(cls: type[Probe]) -> type[Probe]:
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def probe_names() -> list[str]:
+    from pyperf.probes import load_all  # noqa: F401  (imports every probe module)
+
+    return sorted(REGISTRY)
+
+
+def monotonic_to_epoch_offset() -> float:
+    """epoch - monotonic, to turn bpf_ktime_get_ns() stamps into wall time."""
+    return time.time() - time.monotonic()

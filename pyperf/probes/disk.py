@@ -1,0 +1,293 @@
+"""Disk I/O: per device and operation, I/Os, bytes, a log2 latency histogram and
+queue depth per interval, plus every I/O slower than a threshold as an event.
+
+Kernel side: bpf/disk.bpf.c (hooks and reasoning there). The kernel keeps
+cumulative counters; this module turns them into per-interval deltas, so a
+slow drain never loses counts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections import defaultdict, deque
+
+import numpy as np
+
+from pyperf.analysis.histogram import quantile_us
+from pyperf.errors import ProbeError
+from pyperf.kernel import host
+from pyperf.kernel.btf import BTFError, offset_cflags
+from pyperf.probes.base import Batch, Probe, monotonic_to_epoch_offset, register
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags
+from pyperf.system.block_devices import BlockDeviceNames
+
+OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
+HIST_SLOTS = 32                                       # DISK_HIST_SLOTS
+
+# -D constant -> (struct, member) read from BTF at load time.
+BTF_OFFSETS = {
+    "OFF_RQ_Q": ("request", "q"),
+    "OFF_RQ_CMD_FLAGS": ("request", "cmd_flags"),
+    "OFF_RQ_DATA_LEN": ("request", "__data_len"),
+    "OFF_RQ_START_TIME_NS": ("request", "start_time_ns"),
+    "OFF_Q_DISK": ("request_queue", "disk"),
+    "OFF_DISK_MAJOR": ("gendisk", "major"),
+    "OFF_DISK_FIRST_MINOR": ("gendisk", "first_minor"),
+}
+
+
+# Units and meaning of every stored column; docs/schema.md is generated from these.
+FIELDS = {
+    "disk_io": {
+        "_doc": "Per interval, per block device and operation. Rows only for device/op pairs with I/O.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "device": ("", "block device name (vda, nvme0n1, loop3); major:minor when unnamed"),
+        "op": ("", "read, write, flush, discard or other (the kernel's op_stat_group)"),
+        "ios": ("count", "I/O requests completed in the interval"),
+        "bytes": ("bytes", "bytes completed in the interval (partial completions included)"),
+        "latency_sum_us": ("µs", "sum of request latencies, from request creation to completion "
+                                 "(as /proc/diskstats); divide by ios for the mean"),
+        "latency_hist": ("count per log2 µs slot", "slot i counts requests with latency in "
+                         "[2^i, 2^(i+1)) µs, slot 0 < 2 µs; 32 slots"),
+    },
+    "disk_queue": {
+        "_doc": "Per interval and block device: requests in flight (queue depth).",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "device": ("", "block device name"),
+        "queue_depth_avg": ("requests", "time-averaged requests in flight (sum of latencies / interval)"),
+        "queue_depth_max": ("requests", "most requests in flight at once during the interval"),
+    },
+    "disk_slow_io": {
+        "_doc": "One row per I/O slower than --slow-io-ms (default 10 ms).",
+        "ts": ("time", "completion time (UTC, µs precision)"),
+        "host": ("", "host name of the collecting agent"),
+        "device": ("", "block device name"),
+        "op": ("", "read, write, flush, discard or other"),
+        "bytes": ("bytes", "size of the request"),
+        "latency_us": ("µs", "request latency, creation to completion"),
+        "pid": ("", "process that submitted the request (0 if it started before pyperf attached)"),
+        "comm": ("", "command name of that process"),
+    },
+}
+
+
+class SlowIOEvent(ctypes.Structure):
+    """struct disk_slow_event in bpf/disk.h."""
+
+    _fields_ = [
+        ("done_ns", ctypes.c_uint64),
+        ("latency_ns", ctypes.c_uint64),
+        ("bytes", ctypes.c_uint64),
+        ("dev", ctypes.c_uint32),
+        ("op", ctypes.c_uint32),
+        ("pid", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+        ("comm", ctypes.c_char * 16),
+    ]
+
+
+@register
+class DiskProbe(Probe):
+    name = "disk"
+    description = "block I/O latency, throughput and queue depth"
+    tables = ("disk_io", "disk_queue", "disk_slow_io")
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.bpf = None
+        self.devices = BlockDeviceNames()
+        self._prev_stats: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self._prev_hist: dict[tuple[int, int], np.ndarray] = {}
+        self._slow: list[SlowIOEvent] = []
+        self._slow_lock = threading.Lock()
+        self._last_drain = time.monotonic()
+        self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0}
+        self._live: dict = {"devices": {}, "slow": deque(maxlen=50)}
+
+    # -- kernel side -----------------------------------------------------
+    def hooks(self) -> str:
+        forced = self.options.extra.get("disk.hooks")
+        if forced in ("legacy", "io"):
+            return forced
+        return "io" if host.tracepoint_exists("block", "block_io_done") else "legacy"
+
+    def chosen_path(self) -> str:
+        if self.hooks() == "io":
+            return "raw tracepoints block_io_start, block_io_done, block_rq_complete"
+        return "raw tracepoints block_rq_issue, block_rq_complete (pre-6.5 kernel)"
+
+    def cflags(self) -> list[str]:
+        try:
+            flags = offset_cflags(BTF_OFFSETS)
+        except BTFError as e:
+            raise ProbeError(f"probe disk: {e}") from None
+        flags.append(f"-DSLOW_NS={int(self.options.slow_io_ms * 1e6)}ULL")
+        if self.hooks() == "legacy":
+            flags.append("-DDISK_LEGACY_HOOKS")
+        return flags
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+
+    def attach(self) -> None:
+        self.bpf = compile_bpf(self.name, self.cflags())
+        self.bpf["disk_slow_events"].open_ring_buffer(self._on_slow_event)
+        self._last_drain = time.monotonic()
+        # Counters are cumulative in the kernel: the first drain's baseline is "now".
+        self._snapshot()
+
+    def detach(self) -> None:
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+
+    def _on_slow_event(self, _ctx, data, _size) -> None:
+        event = SlowIOEvent.from_buffer_copy(
+            ctypes.string_at(data, ctypes.sizeof(SlowIOEvent))
+        )
+        with self._slow_lock:
+            self._slow.append(event)
+
+    # -- user side -------------------------------------------------------
+    def _snapshot(self):
+        stats = {(k.dev, k.op): (v.ios, v.bytes, v.latency_sum_ns)
+                 for k, v in self.bpf["disk_stats"].items()}
+        hist: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(HIST_SLOTS, np.int64))
+        for k, v in self.bpf["disk_hist"].items():
+            hist[(k.dev, k.op)][k.slot] = v.value
+        deltas = []
+        for key, (ios, nbytes, lat) in stats.items():
+            p_ios, p_bytes, p_lat = self._prev_stats.get(key, (0, 0, 0))
+            h = hist.get(key, np.zeros(HIST_SLOTS, np.int64))
+            d_hist = h - self._prev_hist.get(key, np.zeros(HIST_SLOTS, np.int64))
+            if ios - p_ios or nbytes - p_bytes:
+                deltas.append((key, ios - p_ios, nbytes - p_bytes, lat - p_lat, d_hist))
+        self._prev_stats = stats
+        self._prev_hist = dict(hist)
+        return deltas
+
+    def _queue_max(self) -> dict[int, int]:
+        table = self.bpf["disk_queue"]
+        out = {}
+        for k, v in table.items():
+            out[k.value] = max(v.inflight_max, 0)
+            v.inflight_max = max(v.inflight, 0)   # next interval starts from what is in flight
+            table[k] = v
+        return out
+
+    def drain(self, now: float) -> Batch:
+        if self.bpf is None:
+            return {}
+        self.bpf.ring_buffer_consume()
+        mono = time.monotonic()
+        interval_s = max(mono - self._last_drain, 1e-6)
+        self._last_drain = mono
+        deltas = self._snapshot()
+        queue_max = self._queue_max()
+        lost = self.bpf["disk_lost"][0].value
+        self._totals["lost"] = lost
+
+        io = defaultdict(list)
+        latency_by_dev: dict[int, int] = defaultdict(int)
+        live_devices = {}
+        for (dev, op), ios, nbytes, lat_ns, d_hist in deltas:
+            device = self.devices.name(dev)
+            io["ts"].append(now)
+            io["interval_ms"].append(round(interval_s * 1000))
+            io["device"].append(device)
+            io["op"].append(OPS[op] if op < len(OPS) else "other")
+            io["ios"].append(ios)
+            io["bytes"].append(nbytes)
+            io["latency_sum_us"].append(lat_ns // 1000)
+            io["latency_hist"].append(d_hist.tolist())
+            latency_by_dev[dev] += lat_ns
+            self._totals["ios"] += ios
+            self._totals["bytes"] += nbytes
+            entry = live_devices.setdefault(device, {"iops": 0.0, "bytes_per_s": 0.0,
+                                                     "hist": np.zeros(HIST_SLOTS, np.int64)})
+            entry["iops"] += ios / interval_s
+            entry["bytes_per_s"] += nbytes / interval_s
+            entry["hist"] = entry["hist"] + d_hist
+
+        queue = defaultdict(list)
+        for dev in set(latency_by_dev) | {d for d, m in queue_max.items() if m}:
+            queue["ts"].append(now)
+            queue["interval_ms"].append(round(interval_s * 1000))
+            queue["device"].append(self.devices.name(dev))
+            # Little's law: the sum of request times over the interval is the
+            # time-integral of requests in flight (diskstats' weighted time).
+            queue["queue_depth_avg"].append(latency_by_dev.get(dev, 0) / (interval_s * 1e9))
+            queue["queue_depth_max"].append(queue_max.get(dev, 0))
+
+        with self._slow_lock:
+            slow, self._slow = self._slow, []
+        events = defaultdict(list)
+        epoch_offset = monotonic_to_epoch_offset()
+        for e in slow:
+            events["ts"].append(e.done_ns / 1e9 + epoch_offset)
+            events["device"].append(self.devices.name(e.dev))
+            events["op"].append(OPS[e.op] if e.op < len(OPS) else "other")
+            events["bytes"].append(e.bytes)
+            events["latency_us"].append(e.latency_ns // 1000)
+            events["pid"].append(e.pid)
+            events["comm"].append(e.comm.decode("utf-8", "replace"))
+        self._totals["slow_ios"] += len(slow)
+
+        self._update_live(now, live_devices, events)
+        batch: Batch = {}
+        if io:
+            batch["disk_io"] = dict(io)
+        if queue:
+            batch["disk_queue"] = dict(queue)
+        if events:
+            batch["disk_slow_io"] = dict(events)
+        return batch
+
+    def _update_live(self, now, live_devices, events) -> None:
+        devices = {}
+        for device, entry in live_devices.items():
+            devices[device] = {
+                "iops": entry["iops"],
+                "bytes_per_s": entry["bytes_per_s"],
+                "p50_us": quantile_us(entry["hist"], 0.50),
+                "p99_us": quantile_us(entry["hist"], 0.99),
+            }
+        self._live["ts"] = now
+        self._live["devices"] = devices
+        for i in range(len(events.get("ts", []))):
+            self._live["slow"].appendleft({k: events[k][i] for k in events})
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)
+
+    def metric_families(self):
+        """Prometheus counters and histograms, cumulative since attach."""
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+        ios = CounterMetricFamily("pyperf_disk_ios", "Block I/O requests completed",
+                                  labels=["device", "op"])
+        nbytes = CounterMetricFamily("pyperf_disk_bytes", "Block I/O bytes completed",
+                                     labels=["device", "op"])
+        latency = HistogramMetricFamily("pyperf_disk_latency_seconds",
+                                        "Block I/O latency, request creation to completion",
+                                        labels=["device", "op"])
+        for (dev, op), (n_ios, n_bytes, lat_ns) in sorted(self._prev_stats.items()):
+            labels = [self.devices.name(dev), OPS[op] if op < len(OPS) else "other"]
+            ios.add_metric(labels, n_ios)
+            nbytes.add_metric(labels, n_bytes)
+            hist = self._prev_hist.get((dev, op), np.zeros(HIST_SLOTS, np.int64))
+            cumulative = np.cumsum(hist)
+            buckets = [(f"{2.0 ** (i + 1) / 1e6:g}", int(cumulative[i])) for i in range(HIST_SLOTS - 1)]
+            buckets.append(("+Inf", int(cumulative[-1])))
+            latency.add_metric(labels, buckets, lat_ns / 1e9)
+        return [ios, nbytes, latency]
+
+    def live(self) -> dict:
+        return {"ts": self._live.get("ts"), "devices": self._live["devices"],
+                "slow": list(self._live["slow"]), "totals": self.totals()}

@@ -1,0 +1,79 @@
+"""Versioned schema migrations from sql/NNNN_name.sql, applied in order, once each.
+
+Applied versions are recorded in `schema_migrations`; every statement is
+written to be idempotent (IF NOT EXISTS), so a migration interrupted half-way
+is simply applied again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyperf.resources import data_dir
+
+MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version     UInt32,
+    name        String,
+    checksum    String,
+    applied_at  DateTime('UTC') DEFAULT now()
+)
+ENGINE = ReplacingMergeTree
+ORDER BY version
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    def statements(self) -> list[str]:
+        return split_statements(self.path.read_text())
+
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Statements separated by ';' at the end of a line; '--' comment lines dropped."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]
+
+
+def available(folder: Path | None = None) -> list[Migration]:
+    folder = folder or data_dir("sql")
+    found = []
+    for path in sorted(folder.iterdir()):
+        m = MIGRATION_FILE.match(path.name)
+        if m:
+            found.append(Migration(int(m.group(1)), m.group(2), path))
+    versions = [m.version for m in found]
+    if len(versions) != len(set(versions)):
+        raise RuntimeError(f"duplicate migration versions in {folder}")
+    return found
+
+
+def apply_pending(client, folder: Path | None = None) -> list[Migration]:
+    client.command(CREATE_LEDGER)
+    done = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
+    applied = []
+    for migration in available(folder):
+        if migration.version in done:
+            continue
+        for statement in migration.statements():
+            client.command(statement)
+        client.insert(
+            "schema_migrations",
+            [[migration.version, migration.name, migration.checksum()]],
+            column_names=["version", "name", "checksum"],
+        )
+        applied.append(migration)
+    return applied

@@ -1,0 +1,167 @@
+"""The only code that talks to ClickHouse (embedded chDB or a server), through
+clickhouse-connect. Every failure becomes a one-line StoreError."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import threading
+from dataclasses import dataclass
+
+from pyperf.errors import StoreError
+from pyperf.store import migrations
+from pyperf.store.dsn import StoreAddress
+
+READ_ONLY_STATEMENT = re.compile(r"^\s*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS)\b", re.I)
+
+
+@dataclass
+class QueryResult:
+    column_names: list[str]
+    rows: list[tuple]
+
+
+def _one_line(e: Exception) -> str:
+    text = " ".join(str(e).split())
+    # ClickHouse messages carry a stack trace and version noise after the reason.
+    text = re.sub(r"\s*\(version [^)]*\)\s*$", "", text)
+    text = re.split(r"\.? Stack trace", text)[0]
+    m = re.search(r"(Code: \d+\. DB::Exception: .*?)(?: \(\w+\))?(?:$|\. \()", text)
+    if m:
+        text = m.group(1)
+    return text[:400]
+
+
+def _utc(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+
+
+class Store:
+    def __init__(self, address: StoreAddress, host_name: str | None = None):
+        self.address = address
+        self.host_name = host_name or socket.gethostname()
+        self._local = threading.local()
+        self._clients: list = []
+        self._lock = threading.Lock()
+
+    # -- connecting ------------------------------------------------------
+    def open(self, migrate: bool = True) -> "Store":
+        if self.address.embedded:
+            self._prepare_embedded_path()
+        bootstrap = self._connect(database=None)
+        try:
+            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{self.address.database}`")
+        except Exception as e:
+            raise StoreError(
+                f"store {self.address.redacted()}: database '{self.address.database}' is missing "
+                f"and cannot be created: {_one_line(e)}"
+            ) from None
+        finally:
+            bootstrap.close()
+        if migrate:
+            try:
+                migrations.apply_pending(self.client)
+            except StoreError:
+                raise
+            except Exception as e:
+                raise StoreError(f"store {self.address.redacted()}: migration failed: {_one_line(e)}") from None
+        return self
+
+    def _prepare_embedded_path(self) -> None:
+        path = self.address.path
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create store folder {path}: {e.strerror}") from None
+        if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            raise StoreError(f"store folder {path} is not readable and writable by this user (try sudo)")
+
+    def _connect(self, database: str | None):
+        try:
+            import clickhouse_connect
+            from clickhouse_connect.driver.exceptions import ClickHouseError
+        except ImportError as e:
+            raise StoreError(f"clickhouse-connect is not installed: {e}; run scripts/install.sh") from None
+        a = self.address
+        try:
+            if a.embedded:
+                kwargs = {"database": database} if database else {}
+                client = clickhouse_connect.get_client(dsn=f"chdb://{a.path}", **kwargs)
+            else:
+                client = clickhouse_connect.get_client(
+                    host=a.host, port=a.port, username=a.username, password=a.password,
+                    database=database or "", secure=a.scheme == "https",
+                    connect_timeout=5, send_receive_timeout=30,
+                )
+        except (ClickHouseError, OSError) as e:
+            raise StoreError(f"cannot open store {a.redacted()}: {_one_line(e)}") from None
+        except Exception as e:  # the HTTP layer raises plain exceptions for non-ClickHouse peers
+            raise StoreError(f"cannot open store {a.redacted()}: {_one_line(e)}") from None
+        with self._lock:
+            self._clients.append(client)
+        return client
+
+    @property
+    def client(self):
+        """One client per thread: the collector writes while the web UI reads."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._connect(self.address.database)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            try:
+                client.close()
+            except Exception:
+                pass
+        self._local = threading.local()
+
+    # -- reading and writing ----------------------------------------------
+    def insert(self, table: str, columns: dict[str, list]) -> int:
+        """Insert one columnar batch; the store adds the host column."""
+        if not columns:
+            return 0
+        n = len(next(iter(columns.values())))
+        if n == 0:
+            return 0
+        names = list(columns)
+        data = [self._convert(name, columns[name]) for name in names]
+        names.append("host")
+        data.append([self.host_name] * n)
+        try:
+            self.client.insert(table, data, column_names=names, column_oriented=True)
+        except Exception as e:
+            raise StoreError(f"insert into {table} failed: {_one_line(e)}") from None
+        return n
+
+    @staticmethod
+    def _convert(name: str, values: list) -> list:
+        if name == "ts" and values and isinstance(values[0], float):
+            return [_utc(v) for v in values]
+        return values
+
+    def query(self, sql: str, parameters: dict | None = None) -> QueryResult:
+        try:
+            if READ_ONLY_STATEMENT.match(sql):
+                result = self.client.query(sql, parameters=parameters)
+                return QueryResult(list(result.column_names), [tuple(r) for r in result.result_rows])
+            self.client.command(sql, parameters=parameters)
+            return QueryResult([], [])
+        except Exception as e:
+            raise StoreError(f"query failed: {_one_line(e)}") from None
+
+    def tables(self) -> dict[str, list[tuple[str, str, str]]]:
+        """{table: [(column, type, comment)]} of our database."""
+        result = self.query(
+            "SELECT table, name, type, comment FROM system.columns "
+            "WHERE database = currentDatabase() ORDER BY table, position"
+        )
+        out: dict[str, list] = {}
+        for table, name, col_type, comment in result.rows:
+            out.setdefault(table, []).append((name, col_type, comment))
+        return out

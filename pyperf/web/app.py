@@ -1,0 +1,129 @@
+"""The Flask app of `pyperf up`: pages rendered with htmx partials, JSON under
+/api/, Prometheus text at /metrics. It reads the store it shares with the
+collector in the same process."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, abort, jsonify, render_template, request
+from flask_htmx import HTMX
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from pyperf import __version__
+from pyperf.commands.output import as_records
+from pyperf.errors import StoreError
+from pyperf.resources import data_dir
+from pyperf.store.store import READ_ONLY_STATEMENT
+from pyperf.web import queries
+
+
+class PyperfMetrics:
+    """prometheus_client collector over the running probes and the writer."""
+
+    def __init__(self, collector):
+        self.collector = collector
+
+    def collect(self):
+        up = GaugeMetricFamily("pyperf_probe_up", "1 when the probe is attached", labels=["probe"])
+        for probe in self.collector.candidates:
+            up.add_metric([probe.name], 1.0 if probe in self.collector.probes else 0.0)
+        yield up
+        rows = CounterMetricFamily("pyperf_store_rows", "Rows handed to the store, by outcome",
+                                   labels=["table", "outcome"])
+        stats = self.collector.writer.stats()
+        for outcome in ("inserted", "failed", "dropped"):
+            for table, n in stats[outcome].items():
+                rows.add_metric([table, outcome], n)
+        yield rows
+        for probe in self.collector.probes:
+            yield from probe.metric_families()
+
+
+def create_app(store, collector) -> Flask:
+    web = data_dir("web")
+    app = Flask("pyperf", template_folder=str(web / "templates"), static_folder=str(web / "static"))
+    htmx = HTMX(app)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PyperfMetrics(collector))
+
+    @app.errorhandler(StoreError)
+    def store_error(e):
+        return jsonify(error=str(e)), 400
+
+    @app.get("/")
+    def index():
+        return render_template("disk.html", version=__version__, host=store.host_name)
+
+    @app.get("/disk/live")
+    def disk_live():
+        """The dashboard's once-a-second refresh: table rows plus chart data."""
+        if not htmx:
+            abort(400, "this partial is requested by htmx from the dashboard")
+        started = time.perf_counter()
+        seconds = request.args.get("seconds", 300, type=int)
+        series = queries.disk_series(store, max(10, min(seconds, 3600)))
+        queue = queries.disk_queue(store)
+        slow = queries.slow_ios(store, 20)
+        latest = {}
+        for name, d in series["devices"].items():
+            last = next((i for i in range(len(series["t"]) - 1, -1, -1) if d["iops"][i] is not None), None)
+            if last is not None:
+                latest[name] = {k: d[k][last] for k in d}
+        return render_template("partials/disk_live.html", series=series, latest=latest,
+                               queue=queue, slow=slow,
+                               elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    @app.get("/api/status")
+    def api_status():
+        return jsonify(
+            version=__version__,
+            host=store.host_name,
+            store=store.address.redacted(),
+            interval_s=collector.interval_s,
+            intervals=collector.intervals,
+            started_at=collector.started_at,
+            probes={p.name: {"attached": True, "totals": p.totals()} for p in collector.probes}
+            | {name: {"attached": False, "error": err} for name, err in collector.attach_errors.items()},
+            writer=collector.writer.stats(),
+        )
+
+    @app.get("/api/disk/series")
+    def api_disk_series():
+        seconds = request.args.get("seconds", 300, type=int)
+        return jsonify(queries.disk_series(store, max(1, min(seconds, 86400))))
+
+    @app.get("/api/disk/slow")
+    def api_disk_slow():
+        limit = request.args.get("limit", 50, type=int)
+        return jsonify(as_records(["ts", "device", "op", "bytes", "latency_us", "pid", "comm"],
+                                  [tuple(r.values()) for r in queries.slow_ios(store, max(1, min(limit, 1000)))]))
+
+    @app.get("/api/live")
+    def api_live():
+        with collector.lock:
+            return jsonify({p.name: p.live() for p in collector.probes})
+
+    @app.post("/api/sql")
+    def api_sql():
+        body = request.get_json(silent=True) or {}
+        sql = body.get("sql")
+        if not isinstance(sql, str) or not sql.strip():
+            return jsonify(error="POST a JSON object {\"sql\": \"SELECT ...\"}"), 400
+        if not READ_ONLY_STATEMENT.match(sql):
+            return jsonify(error="only read-only statements (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) "
+                                 "are accepted while pyperf up runs"), 400
+        result = store.query(sql)
+        return jsonify(columns=result.column_names,
+                       rows=[list(r.values()) for r in as_records(result.column_names, result.rows)])
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(ok=True, probes=len(collector.probes))
+
+    return app
