@@ -12,7 +12,7 @@
  *
  * Required -D constants: OFF_RQ_Q, OFF_RQ_CMD_FLAGS, OFF_RQ_DATA_LEN,
  * OFF_RQ_START_TIME_NS, OFF_Q_DISK, OFF_DISK_MAJOR, OFF_DISK_FIRST_MINOR,
- * SLOW_NS (slow I/O threshold), and DISK_LEGACY_HOOKS when the 6.5+ hooks
+ * SLOW_NS (slow I/O threshold); optional: RINGBUF_PAGES (power of two), DISK_LEGACY_HOOKS when the 6.5+ hooks
  * are missing.
  */
 #include <uapi/linux/ptrace.h>
@@ -35,7 +35,10 @@ BPF_HASH(disk_hist, struct disk_hist_key, u64, 8192);
 BPF_HASH(disk_queue, u32, struct disk_queue, 256);
 BPF_TABLE("lru_hash", u64, struct start_info, disk_start, 16384);
 BPF_ARRAY(disk_lost, u64, 1);
-BPF_RINGBUF_OUTPUT(disk_slow_events, 64);
+#ifndef RINGBUF_PAGES
+#define RINGBUF_PAGES 64   /* 256 KiB: 4096 slow I/O events per interval */
+#endif
+BPF_RINGBUF_OUTPUT(disk_slow_events, RINGBUF_PAGES);
 
 static __always_inline u64 read_u64(void *base, int off)
 {
@@ -124,7 +127,10 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
     struct disk_hist_key hk = {};
     hk.dev = k.dev;
     hk.op = k.op;
-    hk.slot = bpf_log2l(latency / 1000);
+    /* slot i holds [2^i, 2^(i+1)) µs, slot 0 everything under 2 µs;
+     * bcc's bpf_log2l() is floor(log2(v)) + 1 for v > 0. */
+    u64 us = latency / 1000;
+    hk.slot = us < 2 ? 0 : bpf_log2l(us) - 1;
     if (hk.slot >= DISK_HIST_SLOTS)
         hk.slot = DISK_HIST_SLOTS - 1;
     u64 one = 0, *count = disk_hist.lookup_or_try_init(&hk, &one);

@@ -130,6 +130,11 @@ class DiskProbe(Probe):
         flags.append(f"-DSLOW_NS={int(self.options.slow_io_ms * 1e6)}ULL")
         if self.hooks() == "legacy":
             flags.append("-DDISK_LEGACY_HOOKS")
+        pages = self.options.extra.get("disk.ringbuf_pages")
+        if pages:
+            if not pages.isdigit() or int(pages) & (int(pages) - 1):
+                raise ProbeError(f"probe disk: ring buffer pages must be a power of two, not {pages}")
+            flags.append(f"-DRINGBUF_PAGES={pages}")
         return flags
 
     def bpf_source(self) -> tuple[str, list[str]]:

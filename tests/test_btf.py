@@ -1,0 +1,90 @@
+"""Struct offsets from BTF, proven by a BPF program that reads through them."""
+
+import os
+import struct
+from pathlib import Path
+
+import pytest
+from conftest import require_root
+
+from pyperf.kernel.btf import BTF, BTFError, kernel_btf, offset_cflags
+
+
+def test_bpf_reads_own_pid_tgid_and_mount_namespace_through_btf_offsets():
+    require_root()
+    from bcc import BPF
+
+    cflags = offset_cflags({
+        "OFF_TASK_PID": ("task_struct", "pid"),
+        "OFF_TASK_TGID": ("task_struct", "tgid"),
+        "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
+        "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
+        "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),   # nested member
+    }) + [f"-DTARGET_TGID={os.getpid()}", "-Wno-macro-redefined"]
+    bpf = BPF(src_file=str(Path(__file__).parent / "bpf" / "task_ids.bpf.c").encode(), cflags=cflags)
+    try:
+        os.getppid()
+        ids = bpf["result"][0]
+    finally:
+        bpf.cleanup()
+    assert ids.seen == 1
+    # pytest runs tests in the main thread, whose tid is the process id
+    assert ids.pid == os.getpid()
+    assert ids.tgid == os.getpid()
+    assert ids.mnt_ns_inum == os.stat("/proc/self/ns/mnt").st_ino
+
+
+def test_missing_struct_and_member_give_clear_errors():
+    btf = kernel_btf()
+    with pytest.raises(BTFError, match="struct no_such_struct not found"):
+        btf.offsetof("no_such_struct", "x")
+    with pytest.raises(BTFError, match="struct task_struct has no member 'no_such_member'"):
+        btf.offsetof("task_struct", "no_such_member")
+    with pytest.raises(BTFError, match=r"struct mnt_namespace.ns has no member 'nope'"):
+        btf.offsetof("mnt_namespace", "ns.nope")
+
+
+def test_unreadable_or_malformed_btf(tmp_path):
+    with pytest.raises(BTFError, match="CONFIG_DEBUG_INFO_BTF"):
+        BTF.from_file(str(tmp_path / "missing"))
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(BTFError, match="bad BTF magic"):
+        BTF.from_file(str(bad))
+
+
+def _btf_blob(types: list[bytes], strings: bytes) -> bytes:
+    type_sec = b"".join(types)
+    header = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(type_sec), len(type_sec), len(strings))
+    return header + type_sec + strings
+
+
+def test_anonymous_unions_nested_structs_and_typedefs_from_a_handmade_blob():
+    # struct inner { int a; int b; };  typedef struct inner inner_t;
+    # struct outer { long x; union { int u1; const inner_t in; }; inner_t named; };
+    strings = b"\0int\0inner\0a\0b\0inner_t\0outer\0x\0u1\0in\0named\0long\0"
+    off = {name: strings.index(name.encode() + b"\0") for name in
+           ("int", "inner", "a", "b", "inner_t", "outer", "x", "u1", "in", "named", "long")}
+
+    def t(name, kind, vlen, size_or_type, kind_flag=0):
+        return struct.pack("<III", off[name] if name else 0, kind << 24 | vlen | kind_flag << 31, size_or_type)
+
+    def m(name, type_id, bits):
+        return struct.pack("<III", off[name], type_id, bits)
+
+    types = [
+        t("int", 1, 0, 4) + struct.pack("<I", 32),                        # 1 int
+        t("inner", 4, 2, 8) + m("a", 1, 0) + m("b", 1, 32),               # 2 struct inner
+        t("inner_t", 8, 0, 2),                                            # 3 typedef
+        t(None, 10, 0, 3),                                                # 4 const inner_t
+        t(None, 5, 2, 8) + m("u1", 1, 0) + m("in", 4, 0),                 # 5 anonymous union
+        t("long", 1, 0, 8) + struct.pack("<I", 64),                       # 6 long
+        t("outer", 4, 3, 24) + m("x", 6, 0) + struct.pack("<III", 0, 5, 64) + m("named", 3, 128),  # 7
+    ]
+    btf = BTF(_btf_blob(types, strings))
+    assert btf.offsetof("outer", "x") == 0
+    assert btf.offsetof("outer", "u1") == 8            # found through the anonymous union
+    assert btf.offsetof("outer", "in.b") == 12         # anonymous union -> const typedef -> struct
+    assert btf.offsetof("outer", "named.b") == 20
+    assert btf.struct_size("outer") == 24
+    assert not btf.has_member("outer", "named.c")
