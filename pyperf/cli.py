@@ -94,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "interval", 1.0) < 0.1:
             raise UsageError("--interval must be at least 100ms")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        if not args.verbose:
+            # their retry warnings repeat what our one-line error already says
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
         from pyperf.commands import doctor, record, sql, up
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run}[args.verb]

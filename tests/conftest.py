@@ -4,7 +4,10 @@ becomes a failure, so nothing silently stops being tested."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
+import time
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +54,51 @@ def run_pyperf(*args, store: str | None = None, timeout: float = 180, env=None, 
     if check and result.returncode != 0:
         raise AssertionError(f"pyperf {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
     return result
+
+
+class PyperfProcess:
+    """A running `pyperf` whose stderr is followed line by line."""
+
+    def __init__(self, *args, store: str | None = None):
+        cmd = [sys.executable, "-m", "pyperf"] + (["--store", store] if store else []) + list(args)
+        env = dict(os.environ)
+        env.pop("PYPERF_STORE", None)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     cwd=ROOT, env=env)
+        self.stderr_lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.stderr_lines):
+                return
+            if self.proc.poll() is not None:
+                self._reader.join(2)
+                raise AssertionError(f"pyperf exited {self.proc.returncode} before '{text}':\n"
+                                     + "".join(self.stderr_lines))
+            time.sleep(0.05)
+        raise AssertionError(f"no '{text}' from pyperf within {timeout}s:\n" + "".join(self.stderr_lines))
+
+    def finish(self, timeout: float = 60) -> tuple[int, str, str]:
+        stdout, _ = self.proc.communicate(timeout=timeout)
+        self._reader.join(5)
+        return self.proc.returncode, stdout, "".join(self.stderr_lines)
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 60) -> tuple[int, str, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.finish(timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
 
 
 @pytest.fixture

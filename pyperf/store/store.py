@@ -23,8 +23,18 @@ class QueryResult:
     rows: list[tuple]
 
 
+NETWORK_ERRORS = ("Connection refused", "Name or service not known", "timed out",
+                  "No route to host", "Temporary failure in name resolution", "certificate verify failed")
+
+
 def _one_line(e: Exception) -> str:
     text = " ".join(str(e).split())
+    for reason in NETWORK_ERRORS:
+        if reason in text:
+            return reason.lower()
+    status = re.search(r"received HTTP status (\d+)", text)
+    if status and "DB::Exception" not in text:
+        return f"HTTP {status.group(1)} from the server: is it ClickHouse's HTTP interface?"
     # ClickHouse messages carry a stack trace and version noise after the reason.
     text = re.sub(r"\s*\(version [^)]*\)\s*$", "", text)
     text = re.split(r"\.? Stack trace", text)[0]

@@ -1,0 +1,78 @@
+"""`pyperf record` into a fresh store, read back with `pyperf sql`: the JSON
+summary and the stored rows agree."""
+
+import json
+import os
+import threading
+import time
+
+from conftest import PyperfProcess, require_root, run_pyperf
+from workloads import direct_io, loop_device
+
+
+def test_record_then_sql_reads_back_what_the_summary_says(tmp_path, store_dsn):
+    require_root()
+    with loop_device(tmp_path) as dev:
+        rec = PyperfProcess("record", "--duration", "6s", "--probes", "disk", "--slow-io-ms", "0.001",
+                            "--json", store=store_dsn)
+        try:
+            rec.wait_for("probe disk attached")
+            direct_io(dev, 600, 600)
+            code, stdout, stderr = rec.finish()
+        finally:
+            rec.kill()
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert set(summary) >= {"duration_s", "store", "probes"}
+    assert 5.9 <= summary["duration_s"] <= 7
+    assert summary["store"] == store_dsn
+    disk = summary["probes"]["disk"]
+    assert set(disk) == {"ios", "bytes", "slow_ios", "lost"}
+    assert disk["ios"] >= 1200 and disk["bytes"] >= 1200 * 4096
+
+    out = run_pyperf("sql", "SELECT sum(ios) AS ios, sum(bytes) AS bytes, count(DISTINCT ts) AS intervals "
+                     "FROM disk_io", "--format", "json", store=store_dsn, check=True)
+    stored = json.loads(out.stdout)[0]
+    assert int(stored["ios"]) == disk["ios"]
+    assert int(stored["bytes"]) == disk["bytes"]
+    assert 1 <= int(stored["intervals"]) <= 7
+
+    out = run_pyperf("sql", "SELECT count() AS n, countIf(pid = 0) AS unattributed FROM disk_slow_io",
+                     "--format", "csv", store=store_dsn, check=True)
+    header, values = out.stdout.strip().splitlines()
+    assert header == "n,unattributed"
+    assert int(values.split(",")[0]) == disk["slow_ios"]
+    assert disk["slow_ios"] + disk["lost"] == disk["ios"]
+
+    table = run_pyperf("sql", "SELECT version FROM schema_migrations ORDER BY version", store=store_dsn,
+                       check=True)
+    assert table.stdout.splitlines()[0].strip() == "version"
+    assert "(1 row)" in table.stdout
+
+
+def test_interval_of_100ms_stores_ten_intervals_a_second(tmp_path, store_dsn):
+    require_root()
+    stop = threading.Event()
+    with loop_device(tmp_path) as dev:
+        def workload():
+            while not stop.is_set():
+                direct_io(dev, 20, 20)
+                time.sleep(0.01)
+        rec = PyperfProcess("record", "--duration", "3s", "--interval", "100ms", "--probes", "disk",
+                            "--json", store=store_dsn)
+        worker = threading.Thread(target=workload)
+        try:
+            rec.wait_for("probe disk attached")
+            worker.start()
+            code, _, stderr = rec.finish()
+        finally:
+            stop.set()
+            worker.join() if worker.is_alive() else None
+            rec.kill()
+    assert code == 0, stderr
+    out = run_pyperf("sql", "SELECT count(DISTINCT ts), median(interval_ms) FROM disk_io "
+                     f"WHERE device = '{os.path.basename(dev)}'", "--format", "csv",
+                     store=store_dsn, check=True)
+    intervals, median_ms = out.stdout.splitlines()[1].split(",")
+    assert 25 <= int(intervals) <= 31
+    assert 90 <= float(median_ms) <= 110
