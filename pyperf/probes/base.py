@@ -28,6 +28,8 @@ class Probe(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    # {table: {"_doc": text, column: (unit, description)}}: docs/schema.md is generated from it
+    fields: ClassVar[dict[str, dict]]
 
     def __init__(self, options: ProbeOptions | None = None):
         self.options = options or ProbeOptions()

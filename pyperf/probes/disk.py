@@ -97,6 +97,7 @@ class DiskProbe(Probe):
     name = "disk"
     description = "block I/O latency, throughput and queue depth"
     tables = ("disk_io", "disk_queue", "disk_slow_io")
+    fields = FIELDS
 
     def __init__(self, options=None):
         super().__init__(options)

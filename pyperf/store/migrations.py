@@ -16,6 +16,16 @@ from pyperf.resources import data_dir
 
 MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
+LEDGER_FIELDS = {
+    "schema_migrations": {
+        "_doc": "Which schema migrations (sql/NNNN_name.sql) this store has had applied.",
+        "version": ("", "migration number, NNNN of the file name"),
+        "name": ("", "migration name from the file name"),
+        "checksum": ("", "first 16 hex digits of the file's SHA-256 when applied"),
+        "applied_at": ("time", "when it was applied (UTC)"),
+    }
+}
+
 CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations
 (

@@ -1,0 +1,74 @@
+"""A probe that cannot attach is reported and skipped; the others keep running."""
+
+import time
+from pathlib import Path
+
+from conftest import require_root
+
+from pyperf.errors import ProbeError
+from pyperf.pipeline.collector import Collector
+from pyperf.probes.base import Probe, ProbeOptions
+from pyperf.probes.bpf_loader import compile_bpf
+from pyperf.probes.disk import DiskProbe
+from workloads import direct_io
+
+
+class BrokenProbe(Probe):
+    """Real bcc compilation that fails: the disk program without its BTF offsets."""
+
+    name = "broken"
+    description = "always fails to compile"
+    tables = ()
+    fields = {}
+
+    def attach(self):
+        bpf = compile_bpf("disk", ["-DOFF_RQ_Q=0"])  # the other offsets are missing
+        bpf.cleanup()
+
+    def drain(self, now):
+        raise AssertionError("never attached")
+
+    def detach(self):
+        pass
+
+    def totals(self):
+        return {}
+
+    def bpf_source(self):
+        return "", []
+
+
+class RecordingWriter:
+    def __init__(self):
+        self.batches = []
+
+    def submit(self, batch):
+        self.batches.append(batch)
+
+
+def test_failing_probe_is_reported_and_others_run(tmp_path):
+    require_root()
+    writer = RecordingWriter()
+    collector = Collector([BrokenProbe(), DiskProbe(ProbeOptions())], writer, 0.2)
+    attached = collector.attach()
+    try:
+        assert [p.name for p in attached] == ["disk"]
+        assert "probe disk: BPF compile/load failed" in collector.attach_errors["broken"]
+        target = tmp_path / "data"
+        target.write_bytes(b"\0" * (1 << 20))
+        direct_io(str(target), 100, 100)
+        collector.drain_once()
+    finally:
+        collector.detach()
+    assert any("disk_io" in b for b in writer.batches)
+    assert collector.intervals == 1
+
+
+def test_compile_errors_are_probe_errors():
+    require_root()
+    try:
+        compile_bpf("disk", [])
+    except ProbeError as e:
+        assert "BPF compile/load failed" in str(e)
+    else:
+        raise AssertionError("compiling without the BTF offsets must fail")
