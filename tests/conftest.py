@@ -86,7 +86,9 @@ class PyperfProcess:
         raise AssertionError(f"no '{text}' from pyperf within {timeout}s:\n" + "".join(self.stderr_lines))
 
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:
-        stdout, _ = self.proc.communicate(timeout=timeout)
+        # not communicate(): the reader thread owns stderr
+        stdout = self.proc.stdout.read()
+        self.proc.wait(timeout)
         self._reader.join(5)
         return self.proc.returncode, stdout, "".join(self.stderr_lines)
 

@@ -24,7 +24,7 @@ def test_bpf_reads_own_pid_tgid_and_mount_namespace_through_btf_offsets():
     bpf = BPF(src_file=str(Path(__file__).parent / "bpf" / "task_ids.bpf.c").encode(), cflags=cflags)
     try:
         os.getppid()
-        ids = bpf["result"][0]
+        ids = bpf[b"result"][0]
     finally:
         bpf.cleanup()
     assert ids.seen == 1

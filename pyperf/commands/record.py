@@ -15,7 +15,7 @@ def run(args) -> int:
         return dump_bpf(probes)
     require_root("record")
     with open_store(args, "record") as store, stop_on_signals() as stop:
-        with collecting(store, probes, args.interval) as collector:
+        with collecting(store, probes, args.interval, args.flush_interval) as collector:
             started = time.monotonic()
             collector.run(stop, duration_s=args.duration)
             elapsed = time.monotonic() - started

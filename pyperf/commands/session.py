@@ -56,10 +56,10 @@ def open_store(args, command: str, listen: str | None = None):
 
 
 @contextmanager
-def collecting(store, probes: list[Probe], interval_s: float):
+def collecting(store, probes: list[Probe], interval_s: float, flush_interval_s: float = 5.0):
     """A started writer and collector with its probes attached; on exit the last
-    interval is drained, everything queued is written and the probes detach."""
-    writer = BatchWriter(store)
+    interval is drained, everything buffered is written and the probes detach."""
+    writer = BatchWriter(store, flush_interval_s=max(flush_interval_s, interval_s))
     writer.start()
     collector = Collector(probes, writer, interval_s)
     try:

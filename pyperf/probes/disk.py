@@ -143,7 +143,7 @@ class DiskProbe(Probe):
 
     def attach(self) -> None:
         self.bpf = compile_bpf(self.name, self.cflags())
-        self.bpf["disk_slow_events"].open_ring_buffer(self._on_slow_event)
+        self.bpf[b"disk_slow_events"].open_ring_buffer(self._on_slow_event)
         self._last_drain = time.monotonic()
         # Counters are cumulative in the kernel: the first drain's baseline is "now".
         self._snapshot()
@@ -163,9 +163,9 @@ class DiskProbe(Probe):
     # -- user side -------------------------------------------------------
     def _snapshot(self):
         stats = {(k.dev, k.op): (v.ios, v.bytes, v.latency_sum_ns)
-                 for k, v in self.bpf["disk_stats"].items()}
+                 for k, v in self.bpf[b"disk_stats"].items()}
         hist: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(HIST_SLOTS, np.int64))
-        for k, v in self.bpf["disk_hist"].items():
+        for k, v in self.bpf[b"disk_hist"].items():
             hist[(k.dev, k.op)][k.slot] = v.value
         deltas = []
         for key, (ios, nbytes, lat) in stats.items():
@@ -179,7 +179,7 @@ class DiskProbe(Probe):
         return deltas
 
     def _queue_max(self) -> dict[int, int]:
-        table = self.bpf["disk_queue"]
+        table = self.bpf[b"disk_queue"]
         out = {}
         for k, v in table.items():
             out[k.value] = max(v.inflight_max, 0)
@@ -196,7 +196,7 @@ class DiskProbe(Probe):
         self._last_drain = mono
         deltas = self._snapshot()
         queue_max = self._queue_max()
-        lost = self.bpf["disk_lost"][0].value
+        lost = self.bpf[b"disk_lost"][0].value
         self._totals["lost"] = lost
 
         io = defaultdict(list)

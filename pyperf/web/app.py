@@ -48,6 +48,12 @@ def create_app(store, collector) -> Flask:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PyperfMetrics(collector))
 
+    @app.before_request
+    def fresh_rows():
+        # rows are flushed every few seconds; a reader gets the newest ones now
+        if request.path.startswith(("/api/disk", "/api/sql", "/disk/")):
+            collector.writer.flush()
+
     @app.errorhandler(StoreError)
     def store_error(e):
         return jsonify(error=str(e)), 400
