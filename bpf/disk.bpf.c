@@ -3,7 +3,8 @@
  * Hooks (raw tracepoints, so the struct request pointer is the key and partial
  * completions or merged requests cannot confuse start/done matching):
  *   start: block_io_start (6.5+) or block_rq_issue (DISK_LEGACY_HOOKS)
- *   bytes: block_rq_complete, once per partial or full completion (nr_bytes)
+ *   bytes: block_rq_complete, once per partial or full completion (nr_bytes),
+ *          kept in the request's start entry until done (one map update per I/O)
  *   done:  block_io_done (6.5+) or the final block_rq_complete
  * Latency runs from rq->start_time_ns (what /proc/diskstats uses) when the
  * kernel set it, else from our own start timestamp, so requests issued before
@@ -31,7 +32,6 @@ struct start_info {
 };
 
 BPF_HASH(disk_stats, struct disk_key, struct disk_stats, 1024);
-BPF_HASH(disk_hist, struct disk_hist_key, u64, 8192);
 BPF_HASH(disk_queue, u32, struct disk_queue, 256);
 BPF_TABLE("lru_hash", u64, struct start_info, disk_start, 16384);
 BPF_ARRAY(disk_lost, u64, 1);
@@ -62,8 +62,13 @@ static __always_inline u32 rq_dev(void *rq)
     void *disk = (void *)read_u64(q, OFF_Q_DISK);
     if (!disk)
         return 0;
+#if OFF_DISK_FIRST_MINOR == OFF_DISK_MAJOR + 4
+    u64 both = read_u64(disk, OFF_DISK_MAJOR);   /* adjacent ints: one read */
+    u32 major = (u32)both, minor = (u32)(both >> 32);
+#else
     u32 major = read_u32(disk, OFF_DISK_MAJOR);
     u32 minor = read_u32(disk, OFF_DISK_FIRST_MINOR);
+#endif
     return (major << 20) | minor;
 }
 
@@ -91,10 +96,8 @@ static __always_inline void on_start(void *rq)
     info.pid = bpf_get_current_pid_tgid() >> 32;
     bpf_get_current_comm(&info.comm, sizeof(info.comm));
     u64 key = (u64)rq;
-    struct start_info *old = disk_start.lookup(&key);
-    disk_start.update(&key, &info);
-    if (old)
-        return;   /* a requeued request: already in flight */
+    if (disk_start.insert(&key, &info) != 0)
+        return;   /* already in flight (a requeued request) */
 
     struct disk_queue zero = {}, *q = disk_queue.lookup_or_try_init(&info.dev, &zero);
     if (!q)
@@ -103,6 +106,16 @@ static __always_inline void on_start(void *rq)
     s64 now = q->inflight;
     if (now > q->inflight_max)
         q->inflight_max = now;
+}
+
+static __always_inline struct disk_stats *stats_for(struct disk_key *k)
+{
+    struct disk_stats *s = disk_stats.lookup(k);
+    if (s)
+        return s;
+    struct disk_stats zero = {};
+    disk_stats.update(k, &zero);   /* BPF_ANY: a racing first update is harmless */
+    return disk_stats.lookup(k);
 }
 
 static __always_inline void on_done(void *rq, u64 last_bytes)
@@ -118,24 +131,21 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
     struct disk_key k = {};
     k.dev = info ? info->dev : rq_dev(rq);
     k.op = info ? info->op : rq_op(rq);
-    struct disk_stats zero = {}, *s = disk_stats.lookup_or_try_init(&k, &zero);
+    /* slot i holds [2^i, 2^(i+1)) us, slot 0 everything under 2 us;
+     * bcc's bpf_log2l() is floor(log2(v)) + 1 for v > 0. */
+    u64 us = latency / 1000;
+    u32 slot = us < 2 ? 0 : bpf_log2l(us) - 1;
+    if (slot >= DISK_HIST_SLOTS)
+        slot = DISK_HIST_SLOTS - 1;
+    struct disk_stats *s = stats_for(&k);
     if (s) {
         __sync_fetch_and_add(&s->ios, 1);
         __sync_fetch_and_add(&s->latency_sum_ns, latency);
+        /* bytes of requests we saw start are added here, at once */
+        if (info)
+            __sync_fetch_and_add(&s->bytes, info->bytes + last_bytes);
+        __sync_fetch_and_add(&s->hist[slot], 1);
     }
-
-    struct disk_hist_key hk = {};
-    hk.dev = k.dev;
-    hk.op = k.op;
-    /* slot i holds [2^i, 2^(i+1)) µs, slot 0 everything under 2 µs;
-     * bcc's bpf_log2l() is floor(log2(v)) + 1 for v > 0. */
-    u64 us = latency / 1000;
-    hk.slot = us < 2 ? 0 : bpf_log2l(us) - 1;
-    if (hk.slot >= DISK_HIST_SLOTS)
-        hk.slot = DISK_HIST_SLOTS - 1;
-    u64 one = 0, *count = disk_hist.lookup_or_try_init(&hk, &one);
-    if (count)
-        __sync_fetch_and_add(count, 1);
 
     if (latency >= SLOW_NS) {
         struct disk_slow_event *e = disk_slow_events.ringbuf_reserve(sizeof(*e));
@@ -168,21 +178,23 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
     }
 }
 
-/* Bytes are counted per completion, as /proc/diskstats counts sectors. */
+/* Bytes are counted per completion, as /proc/diskstats counts sectors: into the
+ * request's start entry (added to the device at done), or straight into the
+ * device's counters for a request that started before we attached. */
 static __always_inline void on_complete_bytes(void *rq, u64 nr_bytes)
 {
     u64 key = (u64)rq;
     struct start_info *info = disk_start.lookup(&key);
+    if (info) {
+        __sync_fetch_and_add(&info->bytes, nr_bytes);
+        return;
+    }
     struct disk_key k = {};
-    k.dev = info ? info->dev : rq_dev(rq);
-    k.op = info ? info->op : rq_op(rq);
-    struct disk_stats zero = {}, *s = disk_stats.lookup_or_try_init(&k, &zero);
+    k.dev = rq_dev(rq);
+    k.op = rq_op(rq);
+    struct disk_stats *s = stats_for(&k);
     if (s)
         __sync_fetch_and_add(&s->bytes, nr_bytes);
-#ifndef DISK_LEGACY_HOOKS
-    if (info)
-        __sync_fetch_and_add(&info->bytes, nr_bytes);
-#endif
 }
 
 #ifndef DISK_LEGACY_HOOKS
@@ -216,14 +228,16 @@ RAW_TRACEPOINT_PROBE(block_rq_complete)
     void *rq = (void *)ctx->args[0];
     u64 nr_bytes = (u32)ctx->args[2];
     u64 remaining = read_u32(rq, OFF_RQ_DATA_LEN);
-    on_complete_bytes(rq, nr_bytes);
-    if (nr_bytes >= remaining) {
+    if (nr_bytes < remaining) {
+        on_complete_bytes(rq, nr_bytes);
+        return 0;
+    }
+    u64 key = (u64)rq;
+    if (disk_start.lookup(&key))
         on_done(rq, nr_bytes);
-    } else {
-        u64 key = (u64)rq;
-        struct start_info *info = disk_start.lookup(&key);
-        if (info)
-            __sync_fetch_and_add(&info->bytes, nr_bytes);
+    else {
+        on_complete_bytes(rq, nr_bytes);
+        on_done(rq, 0);
     }
     return 0;
 }

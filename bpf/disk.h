@@ -16,17 +16,12 @@ struct disk_key {
     u32 op;       /* DISK_OP_* */
 };
 
+/* One value per (device, op), so completing a request costs one map lookup. */
 struct disk_stats {
     u64 ios;
     u64 bytes;
     u64 latency_sum_ns;
-};
-
-struct disk_hist_key {
-    u32 dev;
-    u32 op;
-    u32 slot;     /* log2 of the latency in microseconds */
-    u32 pad;
+    u64 hist[DISK_HIST_SLOTS];   /* slot i: latency in [2^i, 2^(i+1)) us; slot 0: < 2 us */
 };
 
 struct disk_queue {

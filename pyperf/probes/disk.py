@@ -162,11 +162,10 @@ class DiskProbe(Probe):
 
     # -- user side -------------------------------------------------------
     def _snapshot(self):
-        stats = {(k.dev, k.op): (v.ios, v.bytes, v.latency_sum_ns)
-                 for k, v in self.bpf[b"disk_stats"].items()}
-        hist: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(HIST_SLOTS, np.int64))
-        for k, v in self.bpf[b"disk_hist"].items():
-            hist[(k.dev, k.op)][k.slot] = v.value
+        stats, hist = {}, {}
+        for k, v in self.bpf[b"disk_stats"].items():
+            stats[(k.dev, k.op)] = (v.ios, v.bytes, v.latency_sum_ns)
+            hist[(k.dev, k.op)] = np.ctypeslib.as_array(v.hist).astype(np.int64)
         deltas = []
         for key, (ios, nbytes, lat) in stats.items():
             p_ios, p_bytes, p_lat = self._prev_stats.get(key, (0, 0, 0))
@@ -175,7 +174,7 @@ class DiskProbe(Probe):
             if ios - p_ios or nbytes - p_bytes:
                 deltas.append((key, ios - p_ios, nbytes - p_bytes, lat - p_lat, d_hist))
         self._prev_stats = stats
-        self._prev_hist = dict(hist)
+        self._prev_hist = hist
         return deltas
 
     def _queue_max(self) -> dict[int, int]:
