@@ -110,3 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug: still one line, with the way to the details
+        if "args" in locals() and getattr(args, "verbose", False):
+            raise
+        print(f"pyperf: internal error: {type(e).__name__}: {e} (run with -v for the traceback)",
+              file=sys.stderr)
+        return 70

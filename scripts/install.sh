@@ -75,7 +75,7 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs nodev /sys/kernel/debug
 
 # --- test-only system packages ---------------------------------------------
 if [[ $WITH_TEST -eq 1 ]]; then
-    apt_install docker.io busybox-static chromium bpfcc-tools iptables iproute2 fio
+    apt_install docker.io busybox-static chromium bpfcc-tools iptables iproute2 vagrant
 fi
 
 # --- Python virtualenv -----------------------------------------------------

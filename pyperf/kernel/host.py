@@ -32,9 +32,13 @@ def ensure_tracefs() -> None:
 
 
 def tracepoint_exists(category: str, event: str) -> bool:
-    return (TRACEFS / "events" / category / event).is_dir() or (
-        DEBUGFS / "tracing" / "events" / category / event
-    ).is_dir()
+    for base in (TRACEFS, DEBUGFS / "tracing"):
+        try:
+            if (base / "events" / category / event).is_dir():
+                return True
+        except OSError:   # tracefs is root-only
+            continue
+    return False
 
 
 def headers_dir() -> str | None:

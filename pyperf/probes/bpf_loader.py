@@ -22,10 +22,14 @@ def full_cflags(cflags: list[str]) -> list[str]:
     return [f"-I{data_dir('bpf')}", "-Wno-macro-redefined", "-Wno-unused-function", *cflags]
 
 
-def compile_bpf(name: str, cflags: list[str]):
-    """A loaded bcc.BPF object for bpf/<name>.bpf.c."""
+def require_bpf_privileges(name: str) -> None:
     if os.geteuid() != 0:
         raise ProbeError(f"probe {name}: loading BPF needs root (run with sudo)")
+
+
+def compile_bpf(name: str, cflags: list[str]):
+    """A loaded bcc.BPF object for bpf/<name>.bpf.c."""
+    require_bpf_privileges(name)
     try:
         from bcc import BPF
     except ImportError:

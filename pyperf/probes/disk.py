@@ -20,7 +20,7 @@ from pyperf.errors import ProbeError
 from pyperf.kernel import host
 from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.probes.base import Batch, Probe, monotonic_to_epoch_offset, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
 from pyperf.system.block_devices import BlockDeviceNames
 
 OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
@@ -142,6 +142,7 @@ class DiskProbe(Probe):
         return bpf_path(self.name).read_text(), full_cflags(self.cflags())
 
     def attach(self) -> None:
+        require_bpf_privileges(self.name)
         self.bpf = compile_bpf(self.name, self.cflags())
         self.bpf[b"disk_slow_events"].open_ring_buffer(self._on_slow_event)
         self._last_drain = time.monotonic()
