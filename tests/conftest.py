@@ -46,7 +46,10 @@ def run_pyperf(*args, store: str | None = None, timeout: float = 180, env=None, 
         cmd += ["--store", store]
     cmd += list(args)
     if user:
-        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--inh-caps=-all"] + cmd
+        # An unprivileged user that can still read (not write) every file, so the
+        # checkout and its venv are reachable wherever CI cloned them.
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+               "--inh-caps=-all,+dac_read_search", "--ambient-caps=+dac_read_search"] + cmd
     full_env = dict(os.environ)
     full_env.pop("PYPERF_STORE", None)
     full_env.update(env or {})
