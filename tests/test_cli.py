@@ -32,21 +32,25 @@ def test_doctor_reports_every_check_and_loads_the_probe(store_dsn):
     report = json.loads(result.stdout)
     checks = {c["name"]: c for c in report["checks"]}
     assert {"kernel", "btf", "tracefs", "capabilities", "bcc", "cgroups", "container runtimes",
-            "store", "probe disk"} <= set(checks)
+            "store", "probe disk", "probe system"} <= set(checks)
     for name in ("kernel", "btf", "tracefs", "capabilities", "bcc", "store", "probe disk"):
         assert checks[name]["status"] == "ok", checks[name]
     assert "block_io_done" in checks["probe disk"]["detail"]
-    assert report["usable_probes"] == 1
+    assert checks["probe system"]["status"] == "ok", checks["probe system"]
+    assert report["usable_probes"] == 2
     human = run_pyperf("doctor", store=store_dsn)
     assert human.returncode == 0 and "[ok  ] probe disk" in human.stdout
 
 
-def test_doctor_as_an_unprivileged_user_fails_with_fixes():
+def test_doctor_as_an_unprivileged_user_shows_what_fails_and_how_to_fix_it():
     require_root()
     result = run_pyperf("doctor", "--json", store="chdb:///tmp/pyperf-doctor-unprivileged/store",
                         user="65534")
-    assert result.returncode == 1
-    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    report = json.loads(result.stdout)
+    # the system sampler needs no privileges, so one probe can still run: exit 0
+    assert result.returncode == 0 and report["usable_probes"] == 1
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["probe system"]["status"] == "ok"
     assert checks["capabilities"]["status"] == "fail" and "sudo" in checks["capabilities"]["fix"]
     assert checks["probe disk"]["status"] == "fail" and "root" in checks["probe disk"]["detail"]
 

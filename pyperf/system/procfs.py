@@ -1,0 +1,117 @@
+"""Pure parsers of /proc text and a reader that takes its /proc root as an
+argument. They return cumulative kernel counters as the kernel gives them; the
+arithmetic (deltas, rates) happens in one place, pyperf/system/sampler.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# /proc/net/tcp "st" column, include/net/tcp_states.h
+TCP_STATES = {
+    1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+    6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING",
+    12: "NEW_SYN_RECV",
+}
+
+
+@dataclass(frozen=True)
+class DiskCounters:
+    """One /proc/diskstats line (Documentation/admin-guide/iostats.rst)."""
+    reads: int
+    read_sectors: int
+    read_ms: int
+    writes: int
+    write_sectors: int
+    write_ms: int
+    in_flight: int
+    io_ms: int           # time the device had I/O in flight (utilisation)
+    weighted_ms: int     # sum of request times (queue depth × time)
+
+
+def parse_diskstats(text: str) -> dict[str, DiskCounters]:
+    out = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) < 14:
+            continue
+        out[f[2]] = DiskCounters(int(f[3]), int(f[5]), int(f[6]), int(f[7]), int(f[9]), int(f[10]),
+                                 int(f[11]), int(f[12]), int(f[13]))
+    return out
+
+
+def parse_key_values(text: str) -> dict[str, int]:
+    """'name value' lines (/proc/vmstat)."""
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def parse_pressure(text: str) -> dict[str, int]:
+    """/proc/pressure/<resource> -> {"some": total_us, "full": total_us} (cumulative stall µs)."""
+    out = {}
+    for line in text.splitlines():
+        kind, *fields = line.split()
+        values = dict(f.split("=", 1) for f in fields)
+        if "total" in values:
+            out[kind] = int(values["total"])
+    return out
+
+
+def parse_stat_counters(text: str) -> dict[str, int]:
+    """ctxt, intr (total), softirq (total), procs_running, procs_blocked from /proc/stat."""
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] in ("ctxt", "procs_running", "procs_blocked", "processes"):
+            out[parts[0]] = int(parts[1])
+        elif parts[0] in ("intr", "softirq"):
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def parse_tcp_states(*texts: str) -> dict[str, int]:
+    """Socket counts by state from /proc/net/tcp and /proc/net/tcp6."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for line in text.splitlines()[1:]:
+            parts = line.split()
+            if len(parts) > 3:
+                state = TCP_STATES.get(int(parts[3], 16), "UNKNOWN")
+                counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+class ProcFS:
+    def __init__(self, root: str = "/proc"):
+        self.root = Path(root)
+
+    def read(self, relative: str) -> str:
+        return (self.root / relative).read_text()
+
+    def read_optional(self, relative: str) -> str:
+        try:
+            return self.read(relative)
+        except OSError:
+            return ""
+
+    def diskstats(self) -> dict[str, DiskCounters]:
+        return parse_diskstats(self.read("diskstats"))
+
+    def vmstat(self) -> dict[str, int]:
+        return parse_key_values(self.read("vmstat"))
+
+    def stat_counters(self) -> dict[str, int]:
+        return parse_stat_counters(self.read("stat"))
+
+    def pressure(self, resource: str) -> dict[str, int]:
+        """Empty when the kernel has no PSI (CONFIG_PSI=n or psi=0)."""
+        return parse_pressure(self.read_optional(f"pressure/{resource}"))
+
+    def tcp_states(self) -> dict[str, int]:
+        return parse_tcp_states(self.read_optional("net/tcp"), self.read_optional("net/tcp6"))

@@ -1,0 +1,266 @@
+"""The system sampler: host-wide CPU, memory, swap, faults, disks, network
+interfaces, TCP states and pressure stalls, read from /proc, psutil and netlink
+(pyroute2) once per interval. No BPF. It has the probe interface, so the
+collector, store and `record --json` treat it like any probe.
+
+Readers return cumulative counters; this module is the one place that turns
+them into per-interval values."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import psutil
+
+from pyperf.probes.base import Batch, Probe, register
+from pyperf.system.procfs import ProcFS
+
+CPU_STATES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+FIELDS = {
+    "system_cpu": {
+        "_doc": "Per interval, per CPU (cpu = -1: all CPUs together): share of time in each state, in %.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "cpu": ("", "CPU number; -1 for the whole host"),
+        **{f"{s}_pct": ("%", f"time in {s} state") for s in CPU_STATES},
+        "busy_pct": ("%", "100 - idle - iowait"),
+    },
+    "system_host": {
+        "_doc": "Per interval, host-wide: load, scheduler, memory, swap, faults, pressure, TCP states.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "load1": ("", "load average over 1 minute"),
+        "load5": ("", "load average over 5 minutes"),
+        "load15": ("", "load average over 15 minutes"),
+        "context_switches": ("count", "context switches in the interval (/proc/stat ctxt)"),
+        "interrupts": ("count", "interrupts serviced in the interval"),
+        "softirqs": ("count", "softirqs serviced in the interval"),
+        "procs_running": ("", "runnable tasks at the end of the interval"),
+        "procs_blocked": ("", "tasks blocked on I/O at the end of the interval"),
+        "mem_total_bytes": ("bytes", "physical memory"),
+        "mem_used_bytes": ("bytes", "total - available"),
+        "mem_available_bytes": ("bytes", "MemAvailable: memory that can be given to new work"),
+        "mem_cached_bytes": ("bytes", "page cache (Cached)"),
+        "mem_used_pct": ("%", "used / total"),
+        "swap_total_bytes": ("bytes", "swap space"),
+        "swap_used_bytes": ("bytes", "swap in use"),
+        "swap_in_pages": ("pages", "pages swapped in during the interval (pswpin)"),
+        "swap_out_pages": ("pages", "pages swapped out during the interval (pswpout)"),
+        "page_faults": ("count", "page faults in the interval, minor and major (pgfault)"),
+        "major_faults": ("count", "major page faults (needing I/O) in the interval (pgmajfault)"),
+        "psi_cpu_some_pct": ("%", "share of the interval some task waited for a CPU"),
+        "psi_memory_some_pct": ("%", "share of the interval some task stalled on memory"),
+        "psi_memory_full_pct": ("%", "share of the interval all non-idle tasks stalled on memory"),
+        "psi_io_some_pct": ("%", "share of the interval some task stalled on I/O"),
+        "psi_io_full_pct": ("%", "share of the interval all non-idle tasks stalled on I/O"),
+        "tcp_states": ("sockets", "TCP sockets by state (host network namespace)"),
+    },
+    "system_disk": {
+        "_doc": "Per interval and block device with activity, from /proc/diskstats.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "device": ("", "block device or partition name"),
+        "reads": ("count", "reads completed"),
+        "writes": ("count", "writes completed"),
+        "read_bytes": ("bytes", "bytes read"),
+        "write_bytes": ("bytes", "bytes written"),
+        "util_pct": ("%", "share of the interval with I/O in flight"),
+        "queue_depth_avg": ("requests", "average requests in flight (weighted time / interval)"),
+        "in_flight": ("requests", "requests in flight at the end of the interval"),
+    },
+    "system_net": {
+        "_doc": "Per interval and network interface (container veths included), from netlink.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "interface": ("", "interface name"),
+        "rx_bytes": ("bytes", "bytes received"),
+        "tx_bytes": ("bytes", "bytes sent"),
+        "rx_packets": ("count", "packets received"),
+        "tx_packets": ("count", "packets sent"),
+        "rx_errors": ("count", "receive errors"),
+        "tx_errors": ("count", "transmit errors"),
+        "rx_dropped": ("count", "received packets dropped"),
+        "tx_dropped": ("count", "packets dropped on transmit"),
+    },
+}
+
+NET_COUNTERS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors",
+                "rx_dropped", "tx_dropped")
+
+
+def delta(now: int, before: int) -> int:
+    """Counter difference; a counter that went backwards (reset, device re-created) counts from 0."""
+    return now - before if now >= before else now
+
+
+def net_counters() -> dict[str, dict[str, int]]:
+    from pyroute2 import IPRoute
+
+    out = {}
+    with IPRoute() as ipr:
+        for link in ipr.get_links():
+            stats = link.get("IFLA_STATS64") or link.get("IFLA_STATS")
+            if stats:
+                out[link.get("IFLA_IFNAME")] = {k: int(stats[k]) for k in NET_COUNTERS}
+    return out
+
+
+@register
+class SystemSampler(Probe):
+    name = "system"
+    description = "host CPU, memory, swap, faults, disks, interfaces, TCP states, pressure"
+    tables = tuple(FIELDS)
+    fields = FIELDS
+
+    def __init__(self, options=None, proc_root: str = "/proc"):
+        super().__init__(options)
+        self.proc = ProcFS(proc_root)
+        self.samples = 0
+        self._prev: dict | None = None
+        self._prev_mono = 0.0
+        self._live: dict = {}
+
+    def attach(self) -> None:
+        self._prev = self._read()
+        self._prev_mono = time.monotonic()
+
+    def detach(self) -> None:
+        self._prev = None
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return "/* the system sampler runs no BPF: it reads /proc, psutil and netlink */", []
+
+    def chosen_path(self) -> str:
+        psi = "with" if self.proc.pressure("cpu") else "without"
+        return f"/proc, psutil {psutil.__version__}, netlink; {psi} pressure stall information"
+
+    def totals(self) -> dict[str, int]:
+        return {"samples": self.samples}
+
+    def live(self) -> dict:
+        return self._live
+
+    def _read(self) -> dict:
+        return {
+            "cpu": psutil.cpu_times(percpu=True),
+            "stat": self.proc.stat_counters(),
+            "vmstat": self.proc.vmstat(),
+            "disks": self.proc.diskstats(),
+            "net": net_counters(),
+            "psi": {r: self.proc.pressure(r) for r in ("cpu", "memory", "io")},
+        }
+
+    def drain(self, now: float) -> Batch:
+        if self._prev is None:
+            return {}
+        current = self._read()
+        mono = time.monotonic()
+        interval_s = max(mono - self._prev_mono, 1e-6)
+        prev, self._prev, self._prev_mono = self._prev, current, mono
+        interval_ms = round(interval_s * 1000)
+        self.samples += 1
+        batch = {
+            "system_cpu": self._cpu_rows(now, interval_ms, prev["cpu"], current["cpu"]),
+            "system_host": self._host_row(now, interval_ms, interval_s, prev, current),
+            "system_disk": self._disk_rows(now, interval_ms, prev["disks"], current["disks"]),
+            "system_net": self._net_rows(now, interval_ms, prev["net"], current["net"]),
+        }
+        return {table: rows for table, rows in batch.items() if rows and rows["ts"]}
+
+    @staticmethod
+    def _cpu_rows(now, interval_ms, before, after) -> dict:
+        rows = defaultdict(list)
+        per_cpu = [(i, b, a) for i, (b, a) in enumerate(zip(before, after))]
+        total_b = [sum(getattr(c, s, 0.0) for c in before) for s in CPU_STATES]
+        total_a = [sum(getattr(c, s, 0.0) for c in after) for s in CPU_STATES]
+        entries = [(i, [getattr(b, s, 0.0) for s in CPU_STATES], [getattr(a, s, 0.0) for s in CPU_STATES])
+                   for i, b, a in per_cpu] + [(-1, total_b, total_a)]
+        for cpu, b, a in entries:
+            spent = [max(x - y, 0.0) for x, y in zip(a, b)]
+            whole = sum(spent) or 1.0
+            pct = {s: 100.0 * v / whole for s, v in zip(CPU_STATES, spent)}
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["cpu"].append(cpu)
+            for s in CPU_STATES:
+                rows[f"{s}_pct"].append(pct[s])
+            rows["busy_pct"].append(100.0 - pct["idle"] - pct["iowait"])
+        return dict(rows)
+
+    def _host_row(self, now, interval_ms, interval_s, prev, cur) -> dict:
+        load1, load5, load15 = psutil.getloadavg()
+        mem = psutil.virtual_memory()
+        swap = psutil.swap_memory()
+        st, pst = cur["stat"], prev["stat"]
+        vm, pvm = cur["vmstat"], prev["vmstat"]
+
+        def psi(resource, kind):
+            stalled_us = delta(cur["psi"][resource].get(kind, 0), prev["psi"][resource].get(kind, 0))
+            return min(100.0, stalled_us / 1e6 / interval_s * 100.0)
+
+        row = {
+            "ts": now, "interval_ms": interval_ms,
+            "load1": load1, "load5": load5, "load15": load15,
+            "context_switches": delta(st.get("ctxt", 0), pst.get("ctxt", 0)),
+            "interrupts": delta(st.get("intr", 0), pst.get("intr", 0)),
+            "softirqs": delta(st.get("softirq", 0), pst.get("softirq", 0)),
+            "procs_running": st.get("procs_running", 0),
+            "procs_blocked": st.get("procs_blocked", 0),
+            "mem_total_bytes": mem.total, "mem_used_bytes": mem.total - mem.available,
+            "mem_available_bytes": mem.available, "mem_cached_bytes": getattr(mem, "cached", 0),
+            "mem_used_pct": 100.0 * (mem.total - mem.available) / mem.total if mem.total else 0.0,
+            "swap_total_bytes": swap.total, "swap_used_bytes": swap.used,
+            "swap_in_pages": delta(vm.get("pswpin", 0), pvm.get("pswpin", 0)),
+            "swap_out_pages": delta(vm.get("pswpout", 0), pvm.get("pswpout", 0)),
+            "page_faults": delta(vm.get("pgfault", 0), pvm.get("pgfault", 0)),
+            "major_faults": delta(vm.get("pgmajfault", 0), pvm.get("pgmajfault", 0)),
+            "psi_cpu_some_pct": psi("cpu", "some"),
+            "psi_memory_some_pct": psi("memory", "some"),
+            "psi_memory_full_pct": psi("memory", "full"),
+            "psi_io_some_pct": psi("io", "some"),
+            "psi_io_full_pct": psi("io", "full"),
+            "tcp_states": self.proc.tcp_states(),
+        }
+        self._live = dict(row)
+        return {k: [v] for k, v in row.items()}
+
+    @staticmethod
+    def _disk_rows(now, interval_ms, before, after) -> dict:
+        rows = defaultdict(list)
+        for device, a in sorted(after.items()):
+            b = before.get(device)
+            if b is None:
+                continue
+            reads, writes = delta(a.reads, b.reads), delta(a.writes, b.writes)
+            io_ms = delta(a.io_ms, b.io_ms)
+            if not (reads or writes or io_ms or a.in_flight):
+                continue
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["device"].append(device)
+            rows["reads"].append(reads)
+            rows["writes"].append(writes)
+            rows["read_bytes"].append(delta(a.read_sectors, b.read_sectors) * 512)
+            rows["write_bytes"].append(delta(a.write_sectors, b.write_sectors) * 512)
+            rows["util_pct"].append(min(100.0, 100.0 * io_ms / interval_ms))
+            rows["queue_depth_avg"].append(delta(a.weighted_ms, b.weighted_ms) / interval_ms)
+            rows["in_flight"].append(a.in_flight)
+        return dict(rows)
+
+    @staticmethod
+    def _net_rows(now, interval_ms, before, after) -> dict:
+        rows = defaultdict(list)
+        for interface, a in sorted(after.items()):
+            b = before.get(interface, {k: 0 for k in NET_COUNTERS})
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["interface"].append(interface)
+            for k in NET_COUNTERS:
+                rows[k].append(delta(a[k], b[k]))
+        return dict(rows)
