@@ -17,6 +17,7 @@
  * are missing.
  */
 #include <uapi/linux/ptrace.h>
+#include "common.h"
 #include "disk.h"
 
 #define REQ_OP_MASK 0xff
@@ -39,20 +40,6 @@ BPF_ARRAY(disk_lost, u64, 1);
 #define RINGBUF_PAGES 64   /* 256 KiB: 4096 slow I/O events per interval */
 #endif
 BPF_RINGBUF_OUTPUT(disk_slow_events, RINGBUF_PAGES);
-
-static __always_inline u64 read_u64(void *base, int off)
-{
-    u64 v = 0;
-    bpf_probe_read_kernel(&v, sizeof(v), (char *)base + off);
-    return v;
-}
-
-static __always_inline u32 read_u32(void *base, int off)
-{
-    u32 v = 0;
-    bpf_probe_read_kernel(&v, sizeof(v), (char *)base + off);
-    return v;
-}
 
 static __always_inline u32 rq_dev(void *rq)
 {
@@ -131,12 +118,7 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
     struct disk_key k = {};
     k.dev = info ? info->dev : rq_dev(rq);
     k.op = info ? info->op : rq_op(rq);
-    /* slot i holds [2^i, 2^(i+1)) us, slot 0 everything under 2 us;
-     * bcc's bpf_log2l() is floor(log2(v)) + 1 for v > 0. */
-    u64 us = latency / 1000;
-    u32 slot = us < 2 ? 0 : bpf_log2l(us) - 1;
-    if (slot >= DISK_HIST_SLOTS)
-        slot = DISK_HIST_SLOTS - 1;
+    u32 slot = log2_slot_us(latency);
     struct disk_stats *s = stats_for(&k);
     if (s) {
         __sync_fetch_and_add(&s->ios, 1);

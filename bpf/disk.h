@@ -3,13 +3,14 @@
 #ifndef PYPERF_DISK_H
 #define PYPERF_DISK_H
 
+#include "common.h"
+
 #define DISK_OP_READ 0
 #define DISK_OP_WRITE 1
 #define DISK_OP_FLUSH 2
 #define DISK_OP_DISCARD 3
 #define DISK_OP_OTHER 4
 
-#define DISK_HIST_SLOTS 32
 
 struct disk_key {
     u32 dev;      /* (major << 20) | minor, the kernel's dev_t */
@@ -21,7 +22,7 @@ struct disk_stats {
     u64 ios;
     u64 bytes;
     u64 latency_sum_ns;
-    u64 hist[DISK_HIST_SLOTS];   /* slot i: latency in [2^i, 2^(i+1)) us; slot 0: < 2 us */
+    u64 hist[HIST_SLOTS];   /* slot i: latency in [2^i, 2^(i+1)) us; slot 0: < 2 us */
 };
 
 struct disk_queue {

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+HIST_SLOTS = 32   # bpf/common.h HIST_SLOTS: slot i holds [2^i, 2^(i+1)) µs
+
 
 def slot_bounds_us(slot: int) -> tuple[float, float]:
     return (0.0, 2.0) if slot == 0 else (2.0**slot, 2.0 ** (slot + 1))

@@ -15,7 +15,7 @@ from collections import defaultdict, deque
 
 import numpy as np
 
-from pyperf.analysis.histogram import quantile_us
+from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.errors import ProbeError
 from pyperf.kernel import host
 from pyperf.kernel.btf import BTFError, offset_cflags
@@ -24,7 +24,7 @@ from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require
 from pyperf.system.block_devices import BlockDeviceNames
 
 OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
-HIST_SLOTS = 32                                       # DISK_HIST_SLOTS
+
 
 # -D constant -> (struct, member) read from BTF at load time.
 BTF_OFFSETS = {

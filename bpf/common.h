@@ -1,0 +1,31 @@
+/* Helpers shared by pyperf's BPF programs. */
+#ifndef PYPERF_COMMON_H
+#define PYPERF_COMMON_H
+
+#define HIST_SLOTS 32
+
+/* Histogram slot of a duration: slot i holds [2^i, 2^(i+1)) us, slot 0
+ * everything under 2 us (pyperf/analysis/histogram.py reads them so).
+ * bcc's bpf_log2l() is floor(log2(v)) + 1 for v > 0. */
+static __always_inline u32 log2_slot_us(u64 ns)
+{
+    u64 us = ns / 1000;
+    u32 slot = us < 2 ? 0 : bpf_log2l(us) - 1;
+    return slot < HIST_SLOTS ? slot : HIST_SLOTS - 1;
+}
+
+static __always_inline u64 read_u64(void *base, int off)
+{
+    u64 v = 0;
+    bpf_probe_read_kernel(&v, sizeof(v), (char *)base + off);
+    return v;
+}
+
+static __always_inline u32 read_u32(void *base, int off)
+{
+    u32 v = 0;
+    bpf_probe_read_kernel(&v, sizeof(v), (char *)base + off);
+    return v;
+}
+
+#endif
