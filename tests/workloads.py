@@ -60,3 +60,71 @@ def loop_device(tmp_dir: Path, size_mb: int = 64, backing_direct_io: bool = True
         yield dev
     finally:
         subprocess.run(["losetup", "-d", dev], check=False)
+
+
+class PingPong:
+    """Two forked processes bouncing one byte `round_trips` times over pipes,
+    started by go() and kept alive (blocked) after done() until close()."""
+
+    def __init__(self, round_trips: int):
+        self.round_trips = round_trips
+        ab, ba, self._go, self._done, self._exit = os.pipe(), os.pipe(), os.pipe(), os.pipe(), os.pipe()
+        self.pids = []
+        for role in ("a", "b"):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.read(self._go[0], 1)
+                    for _ in range(round_trips):
+                        if role == "a":
+                            os.write(ab[1], b"x")
+                            os.read(ba[0], 1)
+                        else:
+                            os.read(ab[0], 1)
+                            os.write(ba[1], b"x")
+                    os.write(self._done[1], b"d")
+                    os.read(self._exit[0], 1)
+                finally:
+                    os._exit(0)
+            self.pids.append(pid)
+
+    def go(self) -> None:
+        os.write(self._go[1], b"gg")
+
+    def wait_done(self) -> None:
+        got = b""
+        while len(got) < 2:
+            got += os.read(self._done[0], 2 - len(got))
+
+    def close(self) -> None:
+        os.write(self._exit[1], b"ee")
+        for pid in self.pids:
+            os.waitpid(pid, 0)
+
+
+def context_switches(pid: int) -> tuple[int, int]:
+    """(voluntary, involuntary) from /proc/<pid>/status."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        values[key] = value.strip()
+    return int(values["voluntary_ctxt_switches"]), int(values["nonvoluntary_ctxt_switches"])
+
+
+def schedstat(pid: int) -> tuple[int, int, int]:
+    """(on-CPU ns, run-queue wait ns, run count) from /proc/<pid>/schedstat."""
+    on_cpu, run_delay, count = Path(f"/proc/{pid}/schedstat").read_text().split()
+    return int(on_cpu), int(run_delay), int(count)
+
+
+def spinners(count: int, cpu: int) -> list[int]:
+    """`count` forked busy loops pinned to one CPU; stop them with os.kill(pid, SIGKILL)."""
+    pids = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            os.sched_setaffinity(0, {cpu})
+            while True:
+                pass
+        pids.append(pid)
+    return pids

@@ -1,0 +1,131 @@
+/* Scheduler: context switches (voluntary / involuntary), on-CPU time,
+ * run-queue latency and off-CPU time per process, and per CPU.
+ *
+ * One hook: the sched_switch raw tracepoint, and only the task switching out
+ * (the current task) is examined. The kernel already keeps, per task, the
+ * cumulative CPU time (se.sum_exec_runtime) and run-queue wait
+ * (sched_info.run_delay, sched_info.pcount: what /proc/<pid>/schedstat shows);
+ * each task's task-local storage remembers the values at its previous
+ * switch-out, so the differences give this cycle's CPU time and run-queue
+ * wait, and the wall time between the two switch-outs minus both gives the
+ * time it was blocked. No wake-up hooks and no pid-keyed timestamp maps
+ * (runqlat's approach) are needed.
+ *
+ * Voluntary means what the kernel's nvcsw means: not preempted and prev_state
+ * != TASK_RUNNING, both taken from the tracepoint's arguments.
+ *
+ * Required -D constants (from BTF): OFF_TASK_SUM_EXEC, OFF_TASK_RUN_DELAY,
+ * OFF_TASK_PCOUNT, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
+ */
+#include <uapi/linux/ptrace.h>
+#include "sched.h"
+
+struct task_mark {
+    u64 ts_ns;
+    u64 sum_exec;
+    u64 run_delay;
+    u64 pcount;
+    u32 voluntary;     /* how the previous switch-out went */
+    u32 seen;
+};
+
+BPF_TASK_STORAGE(sched_marks, struct task_mark);
+BPF_PERCPU_HASH(sched_processes, u32, struct sched_process, 16384);
+BPF_PERCPU_ARRAY(sched_cpus, struct sched_cpu, 1);
+BPF_ARRAY(sched_lost, u64, 1);   /* switches of processes that did not fit the map */
+BPF_ARRAY(sched_zero, struct sched_process, 1);   /* never written: the initial value (too big for the stack) */
+
+static __always_inline u64 mount_ns_of(void *task)
+{
+    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
+    if (!nsproxy)
+        return 0;
+    void *mnt_ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
+    return mnt_ns ? read_u32(mnt_ns, OFF_MNT_NS_INUM) : 0;
+}
+
+static __always_inline struct sched_process *process_for(u32 tgid, void *task)
+{
+    struct sched_process *p = sched_processes.lookup(&tgid);
+    if (p)
+        return p;
+    int zero = 0;
+    struct sched_process *fresh = sched_zero.lookup(&zero);
+    if (!fresh || sched_processes.update(&tgid, fresh) != 0) {
+        u64 *lost = sched_lost.lookup(&zero);
+        if (lost)
+            __sync_fetch_and_add(lost, 1);
+        return 0;
+    }
+    p = sched_processes.lookup(&tgid);
+    if (p) {
+        p->mnt_ns = mount_ns_of(task);
+        p->cgroup_id = bpf_get_current_cgroup_id();
+        bpf_get_current_comm(&p->comm, sizeof(p->comm));
+    }
+    return p;
+}
+
+RAW_TRACEPOINT_PROBE(sched_switch)
+{
+    /* TP_PROTO(bool preempt, struct task_struct *prev, struct task_struct *next,
+     *          unsigned int prev_state) */
+    u32 preempt = (u32)ctx->args[0];
+    u32 prev_state = (u32)ctx->args[3];
+    u64 now = bpf_ktime_get_ns();
+
+    int zero = 0;
+    struct sched_cpu *cpu = sched_cpus.lookup(&zero);
+    if (cpu)
+        cpu->switches++;
+
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    if ((u32)pid_tgid == 0)
+        return 0;   /* the idle task */
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct task_mark *mark = sched_marks.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!mark)
+        return 0;
+    u64 sum_exec = read_u64(task, OFF_TASK_SUM_EXEC);
+    u64 run_delay = read_u64(task, OFF_TASK_RUN_DELAY);
+    u64 pcount = read_u64(task, OFF_TASK_PCOUNT);
+    u32 voluntary = !preempt && prev_state != 0;
+
+    struct sched_process *p = process_for(pid_tgid >> 32, task);
+    if (p) {
+        if (voluntary)
+            p->voluntary++;
+        else
+            p->involuntary++;
+        if (mark->seen) {
+            u64 oncpu = sum_exec - mark->sum_exec;
+            u64 runq = run_delay - mark->run_delay;
+            p->oncpu_ns += oncpu;
+            if (pcount != mark->pcount) {
+                u32 slot = log2_slot_us(runq);
+                p->runq_ns += runq;
+                p->runq_waits += pcount - mark->pcount;
+                p->runq_hist[slot]++;
+                if (cpu) {
+                    cpu->runq_ns += runq;
+                    cpu->runq_waits += pcount - mark->pcount;
+                    cpu->runq_hist[slot]++;
+                }
+            }
+            if (mark->voluntary) {
+                u64 elapsed = now - mark->ts_ns;
+                u64 blocked = elapsed > oncpu + runq ? elapsed - oncpu - runq : 0;
+                p->offcpu_ns += blocked;
+                p->offcpu_count++;
+                p->offcpu_hist[log2_slot_us(blocked)]++;
+            }
+        }
+    }
+    mark->ts_ns = now;
+    mark->sum_exec = sum_exec;
+    mark->run_delay = run_delay;
+    mark->pcount = pcount;
+    mark->voluntary = voluntary;
+    mark->seen = 1;
+    return 0;
+}

@@ -1,0 +1,245 @@
+"""Scheduler: per process and per CPU, context switches (voluntary and
+involuntary), on-CPU time, run-queue latency and off-CPU (blocked) time, with
+log2 histograms. Kernel side and its reasoning: bpf/sched.bpf.c.
+
+Kernel maps are cumulative; this module turns them into per-interval rows and
+forgets processes that have exited once their last counts are stored."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.errors import ProbeError
+from pyperf.kernel.btf import BTFError, offset_cflags
+from pyperf.probes.base import Batch, Probe, register
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+
+BTF_OFFSETS = {
+    "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
+    "OFF_TASK_RUN_DELAY": ("task_struct", "sched_info.run_delay"),
+    "OFF_TASK_PCOUNT": ("task_struct", "sched_info.pcount"),
+    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
+    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
+    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
+}
+
+COUNTERS = ("voluntary", "involuntary", "oncpu_ns", "runq_ns", "runq_waits", "offcpu_ns", "offcpu_count")
+
+
+class ProcessSched(ctypes.Structure):
+    """struct sched_process in bpf/sched.h."""
+
+    _fields_ = [(name, ctypes.c_uint64) for name in COUNTERS] + [
+        ("mnt_ns", ctypes.c_uint64),
+        ("cgroup_id", ctypes.c_uint64),
+        ("comm", ctypes.c_char * 16),
+        ("runq_hist", ctypes.c_uint64 * HIST_SLOTS),
+        ("offcpu_hist", ctypes.c_uint64 * HIST_SLOTS),
+    ]
+
+
+class CpuSched(ctypes.Structure):
+    """struct sched_cpu in bpf/sched.h."""
+
+    _fields_ = [
+        ("switches", ctypes.c_uint64),
+        ("runq_ns", ctypes.c_uint64),
+        ("runq_waits", ctypes.c_uint64),
+        ("runq_hist", ctypes.c_uint64 * HIST_SLOTS),
+    ]
+
+
+FIELDS = {
+    "sched_process": {
+        "_doc": "Per interval and process (thread group) that was switched out at least once.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "pid": ("", "process id (thread group id)"),
+        "comm": ("", "command name when first seen"),
+        "mnt_ns": ("", "mount namespace inode: the container key (see docs/monitoring.md)"),
+        "cgroup_id": ("", "cgroup v2 id of the process (0 on cgroup v1 hosts)"),
+        "voluntary_switches": ("count", "switches while blocking (the kernel's nvcsw)"),
+        "involuntary_switches": ("count", "switches while runnable: preemptions (nivcsw)"),
+        "oncpu_us": ("µs", "CPU time (se.sum_exec_runtime), counted at switch-out"),
+        "runq_latency_sum_us": ("µs", "time runnable but waiting for a CPU (sched_info.run_delay)"),
+        "runq_waits": ("count", "waits on a run queue (arrivals on a CPU)"),
+        "runq_latency_hist": ("count per log2 µs slot", "run-queue latency histogram, slot i = [2^i, 2^(i+1)) µs"),
+        "offcpu_sum_us": ("µs", "time blocked (sleeping, waiting for I/O or locks), run-queue wait excluded"),
+        "offcpu_count": ("count", "blocked periods that ended in the interval"),
+        "offcpu_hist": ("count per log2 µs slot", "off-CPU (blocked) time histogram"),
+    },
+    "sched_cpu": {
+        "_doc": "Per interval and CPU.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "cpu": ("", "CPU number"),
+        "context_switches": ("count", "context switches on this CPU (idle task included)"),
+        "runq_latency_sum_us": ("µs", "run-queue wait of the tasks that ran on this CPU"),
+        "runq_waits": ("count", "run-queue waits"),
+        "runq_latency_hist": ("count per log2 µs slot", "run-queue latency histogram"),
+    },
+}
+
+
+IDENTITY = ("comm", "mnt_ns", "cgroup_id")   # set once, on one CPU's copy
+
+
+def _sum_percpu(values, ctype) -> dict:
+    """Add up the per-CPU copies of one map value: counters and histograms are
+    summed, identity fields are taken from the copy that has them."""
+    out: dict = {}
+    for name, _ in ctype._fields_:
+        if name.endswith("_hist"):
+            out[name] = np.zeros(HIST_SLOTS, np.int64)
+        elif name in IDENTITY:
+            out[name] = b"" if name == "comm" else 0
+        else:
+            out[name] = 0
+    for v in values:
+        for name, value in out.items():
+            if name.endswith("_hist"):
+                value += np.ctypeslib.as_array(getattr(v, name)).astype(np.int64)
+            elif name in IDENTITY:
+                out[name] = value or getattr(v, name)
+            else:
+                out[name] = value + getattr(v, name)
+    return out
+
+
+@register
+class SchedProbe(Probe):
+    name = "sched"
+    description = "context switches, on-CPU time, run-queue latency and off-CPU time"
+    tables = ("sched_process", "sched_cpu")
+    fields = FIELDS
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.bpf = None
+        self._prev_proc: dict[int, dict] = {}
+        self._prev_cpu: dict[int, dict] = {}
+        self._last_drain = time.monotonic()
+        self._totals = {"context_switches": 0, "voluntary": 0, "involuntary": 0, "lost": 0}
+        self._live: dict = {}
+
+    def cflags(self) -> list[str]:
+        try:
+            return offset_cflags(BTF_OFFSETS)
+        except BTFError as e:
+            raise ProbeError(f"probe sched: {e}") from None
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+
+    def chosen_path(self) -> str:
+        return "raw tracepoint sched_switch with task-local storage"
+
+    def attach(self) -> None:
+        require_bpf_privileges(self.name)
+        self.bpf = compile_bpf(self.name, self.cflags())
+        self._last_drain = time.monotonic()
+        self._read_processes(baseline=True)
+        self._prev_cpu = self._read_cpus()
+
+    def detach(self) -> None:
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+
+    def _read_processes(self, baseline: bool = False) -> dict[int, dict]:
+        table = self.bpf[b"sched_processes"]
+        current = {k.value: _sum_percpu(v, ProcessSched) for k, v in table.items()}
+        if baseline:
+            self._prev_proc = current
+        return current
+
+    def _read_cpus(self) -> dict[int, dict]:
+        values = self.bpf[b"sched_cpus"][0]          # one struct per CPU
+        return {cpu: _sum_percpu([v], CpuSched) for cpu, v in enumerate(values)}
+
+    def _forget_exited(self, current: dict[int, dict]) -> None:
+        table = self.bpf[b"sched_processes"]
+        for tgid in list(current):
+            if not os.path.exists(f"/proc/{tgid}"):
+                try:
+                    del table[table.Key(tgid)]
+                except KeyError:
+                    pass
+                current.pop(tgid)
+
+    def drain(self, now: float) -> Batch:
+        if self.bpf is None:
+            return {}
+        mono = time.monotonic()
+        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
+        self._last_drain = mono
+        current = self._read_processes()
+        zero = None
+        proc = defaultdict(list)
+        for tgid, cur in current.items():
+            before = self._prev_proc.get(tgid)
+            if before is None:
+                zero = zero or {k: (np.zeros(HIST_SLOTS, np.int64) if k.endswith("_hist") else 0)
+                                for k in cur}
+                before = zero
+            d = {k: cur[k] - before[k] for k in COUNTERS}
+            if not (d["voluntary"] or d["involuntary"]):
+                continue
+            proc["ts"].append(now)
+            proc["interval_ms"].append(interval_ms)
+            proc["pid"].append(tgid)
+            proc["comm"].append(cur["comm"].decode("utf-8", "replace"))
+            proc["mnt_ns"].append(cur["mnt_ns"])
+            proc["cgroup_id"].append(cur["cgroup_id"])
+            proc["voluntary_switches"].append(d["voluntary"])
+            proc["involuntary_switches"].append(d["involuntary"])
+            proc["oncpu_us"].append(d["oncpu_ns"] // 1000)
+            proc["runq_latency_sum_us"].append(d["runq_ns"] // 1000)
+            proc["runq_waits"].append(d["runq_waits"])
+            proc["runq_latency_hist"].append((cur["runq_hist"] - before["runq_hist"]).tolist())
+            proc["offcpu_sum_us"].append(d["offcpu_ns"] // 1000)
+            proc["offcpu_count"].append(d["offcpu_count"])
+            proc["offcpu_hist"].append((cur["offcpu_hist"] - before["offcpu_hist"]).tolist())
+            self._totals["voluntary"] += d["voluntary"]
+            self._totals["involuntary"] += d["involuntary"]
+        self._forget_exited(current)
+        self._prev_proc = current
+
+        cpus = self._read_cpus()
+        cpu_rows = defaultdict(list)
+        runq_all = np.zeros(HIST_SLOTS, np.int64)
+        for cpu, cur in cpus.items():
+            before = self._prev_cpu.get(cpu, cur)
+            switches = cur["switches"] - before["switches"]
+            self._totals["context_switches"] += switches
+            hist = cur["runq_hist"] - before["runq_hist"]
+            runq_all += hist
+            cpu_rows["ts"].append(now)
+            cpu_rows["interval_ms"].append(interval_ms)
+            cpu_rows["cpu"].append(cpu)
+            cpu_rows["context_switches"].append(switches)
+            cpu_rows["runq_latency_sum_us"].append((cur["runq_ns"] - before["runq_ns"]) // 1000)
+            cpu_rows["runq_waits"].append(cur["runq_waits"] - before["runq_waits"])
+            cpu_rows["runq_latency_hist"].append(hist.tolist())
+        self._prev_cpu = cpus
+        self._totals["lost"] = self.bpf[b"sched_lost"][0].value
+        self._live = {"ts": now, "runq_p50_us": quantile_us(runq_all, 0.5),
+                      "runq_p99_us": quantile_us(runq_all, 0.99), "totals": dict(self._totals)}
+        batch: Batch = {"sched_cpu": dict(cpu_rows)}
+        if proc:
+            batch["sched_process"] = dict(proc)
+        return batch
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)
+
+    def live(self) -> dict:
+        return self._live

@@ -1,0 +1,139 @@
+"""The sched probe against the kernel's own per-task counters
+(/proc/<pid>/status switch counts, /proc/<pid>/schedstat)."""
+
+import ctypes
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+from conftest import require_root
+from workloads import PingPong, context_switches, schedstat, spinners
+
+from pyperf.analysis.histogram import quantile_us
+from pyperf.probes.sched import CpuSched, ProcessSched, SchedProbe
+
+
+@pytest.fixture
+def sched_probe():
+    require_root()
+    probe = SchedProbe()
+    probe.attach()
+    yield probe
+    probe.detach()
+
+
+def rows_for(batch, pid):
+    rows = batch.get("sched_process", {})
+    idx = [i for i, p in enumerate(rows.get("pid", [])) if p == pid]
+    return {k: [rows[k][i] for i in idx] for k in rows}
+
+
+def test_context_switches_match_proc_status(sched_probe):
+    game = PingPong(20000)
+    try:
+        time.sleep(0.3)                          # both block on the start pipe
+        before = {pid: context_switches(pid) for pid in game.pids}
+        sched_probe.drain(time.time())
+        game.go()
+        game.wait_done()
+        time.sleep(0.3)                          # both block again, waiting to exit
+        after = {pid: context_switches(pid) for pid in game.pids}
+        batch = sched_probe.drain(time.time())
+    finally:
+        game.close()
+    for pid in game.pids:
+        rows = rows_for(batch, pid)
+        voluntary = sum(rows["voluntary_switches"])
+        involuntary = sum(rows["involuntary_switches"])
+        kernel_vol = after[pid][0] - before[pid][0]
+        kernel_invol = after[pid][1] - before[pid][1]
+        assert kernel_vol >= 10000       # most round trips block (some find the byte waiting)
+        assert voluntary == pytest.approx(kernel_vol, rel=0.01)
+        assert involuntary == pytest.approx(kernel_invol, rel=0.01, abs=3)
+        assert rows["comm"][0]
+
+
+def test_runqueue_latency_and_cpu_time_match_schedstat(sched_probe):
+    """Three busy loops on one CPU wait for it about two thirds of the time."""
+    pids = spinners(3, cpu=1)
+    try:
+        time.sleep(0.3)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)         # a stopped task switches out: counters settle
+        time.sleep(0.1)
+        before = {pid: schedstat(pid) for pid in pids}
+        sched_probe.drain(time.time())
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(1.5)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.1)
+        after = {pid: schedstat(pid) for pid in pids}
+        batch = sched_probe.drain(time.time())
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    hist = np.zeros(32, np.int64)
+    for pid in pids:
+        rows = rows_for(batch, pid)
+        oncpu_us = sum(rows["oncpu_us"])
+        runq_us = sum(rows["runq_latency_sum_us"])
+        kernel_oncpu_us = (after[pid][0] - before[pid][0]) / 1000
+        kernel_runq_us = (after[pid][1] - before[pid][1]) / 1000
+        assert oncpu_us == pytest.approx(kernel_oncpu_us, rel=0.01, abs=100)
+        assert runq_us == pytest.approx(kernel_runq_us, rel=0.01, abs=100)
+        assert sum(rows["runq_waits"]) == after[pid][2] - before[pid][2]
+        assert kernel_runq_us > 500_000                     # they really queued
+        for h in rows["runq_latency_hist"]:
+            hist += np.asarray(h)
+    assert quantile_us(hist, 0.5) > 1000                    # ms-scale waits behind two others
+
+
+def test_idle_sleeper_sees_near_zero_runqueue_latency(sched_probe):
+    pid = os.fork()
+    if pid == 0:
+        os.sched_setaffinity(0, {0})
+        for _ in range(200):
+            time.sleep(0.002)
+        os._exit(0)
+    batch = None
+    try:
+        os.waitpid(pid, 0)
+    finally:
+        batch = sched_probe.drain(time.time())
+    rows = rows_for(batch, pid)
+    hist = np.sum([np.asarray(h) for h in rows["runq_latency_hist"]], axis=0)
+    assert hist.sum() >= 100
+    assert quantile_us(hist, 0.5) < 200
+    offcpu = np.sum([np.asarray(h) for h in rows["offcpu_hist"]], axis=0)
+    assert 1000 <= quantile_us(offcpu, 0.5) <= 8000         # the 2 ms sleeps
+
+
+def test_per_cpu_rows_count_every_switch(sched_probe):
+    time.sleep(0.5)
+    batch = sched_probe.drain(time.time())
+    cpu = batch["sched_cpu"]
+    assert sorted(cpu["cpu"]) == list(range(os.cpu_count()))
+    assert sum(cpu["context_switches"]) > 0
+
+
+def test_structs_match_the_c_side():
+    require_root()
+    from bcc import BPF
+
+    from pyperf.resources import data_dir
+
+    bpf = BPF(text=b'#include "sched.h"\nBPF_ARRAY(p, struct sched_process, 1);\n'
+                   b'BPF_ARRAY(c, struct sched_cpu, 1);', cflags=[f"-I{data_dir('bpf')}"])
+    try:
+        pairs = [(bpf[b"p"].Leaf, ProcessSched), (bpf[b"c"].Leaf, CpuSched)]
+    finally:
+        bpf.cleanup()
+    for c_type, py_type in pairs:
+        assert ctypes.sizeof(c_type) == ctypes.sizeof(py_type)
+        for name, _ in py_type._fields_:
+            assert getattr(c_type, name).offset == getattr(py_type, name).offset, name
