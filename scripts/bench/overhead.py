@@ -18,24 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from workloads import direct_io, loop_device  # noqa: E402
-
-from pyperf.kernel import bpf_stats  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime
+from common import Meter, bpf_stats, start_pyperf, stop
+from workloads import direct_io, loop_device
 
 
 def timed_workload(dev: str, ios: int) -> float:
@@ -50,17 +39,6 @@ def timed_workload(dev: str, ios: int) -> float:
     start = time.perf_counter()
     os.waitpid(pid, 0)
     return ios / (time.perf_counter() - start)
-
-
-def start_pyperf(store: str) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "pyperf", "--store", store, "record",
-         "--probes", "disk", "--duration", "1h"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
-    for line in proc.stderr:
-        if "probe disk attached" in line:
-            return proc
-    raise SystemExit(f"pyperf did not start: exit {proc.wait()}")
 
 
 def main() -> int:
@@ -80,26 +58,23 @@ def main() -> int:
               f"{'BPF ns/IO':>10} {'BPF CPU':>8}")
         for pair in range(1, args.pairs + 1):
             baseline = timed_workload(dev, args.ios)
-            proc = start_pyperf(store)
+            proc = start_pyperf(store, "disk")
             try:
                 time.sleep(1.0)
-                cpu0, wall0 = cpu_seconds(proc.pid), time.perf_counter()
-                runs0, bpf_ns0 = bpf_stats.total(bpf_stats.programs_of(proc.pid))
+                meter = Meter(proc.pid)
                 with_probe = timed_workload(dev, args.ios)
                 time.sleep(0.2)
-                wall = time.perf_counter() - wall0
-                cpu_share = (cpu_seconds(proc.pid) - cpu0) / wall
-                runs1, bpf_ns1 = bpf_stats.total(bpf_stats.programs_of(proc.pid))
+                m = meter.stop()
             finally:
-                proc.terminate()
-                proc.wait(60)
+                stop(proc)
+            wall, cpu_share = m["wall_s"], m["cpu_share"]
             ratio = with_probe / baseline
             rates.append(with_probe)
             ratios.append(ratio)
             costs_ns.append((1 / with_probe - 1 / baseline) * 1e9)
             cpu_shares.append(cpu_share)
-            bpf_ns_per_io.append((bpf_ns1 - bpf_ns0) / args.ios)
-            bpf_shares.append((bpf_ns1 - bpf_ns0) / 1e9 / wall)
+            bpf_ns_per_io.append(m["bpf_ns"] / args.ios)
+            bpf_shares.append(m["bpf_ns"] / 1e9 / wall)
             print(f"{pair:>4} {baseline:>14.0f} {with_probe:>12.0f} {ratio:>7.3f} {cpu_share * 100:>10.2f}% "
                   f"{bpf_ns_per_io[-1]:>10.0f} {bpf_shares[-1] * 100:>7.2f}%")
         print(f"median throughput ratio (with / without): {statistics.median(ratios):.3f}")

@@ -1,0 +1,74 @@
+"""What the overhead benchmarks share: starting pyperf or a peer tool pinned to
+CPU 0, its CPU time, and the kernel-side run time of its BPF programs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pyperf.kernel import bpf_stats  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime
+
+
+def start_pyperf(store: str, probes: str) -> subprocess.Popen:
+    """`pyperf record` with the given probes, pinned to CPU 0, once every probe attached."""
+    proc = subprocess.Popen(
+        ["taskset", "-c", "0", sys.executable, "-m", "pyperf", "--store", store, "record",
+         "--probes", probes, "--duration", "1h"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+    waiting = set(probes.split(","))
+    for line in proc.stderr:
+        for name in list(waiting):
+            if f"probe {name} attached" in line:
+                waiting.discard(name)
+        if not waiting:
+            return proc
+    raise SystemExit(f"pyperf did not start: exit {proc.wait()}")
+
+
+def start_tool(cmd: list[str], settle_s: float = 4.0) -> subprocess.Popen:
+    """A peer tool (e.g. runqlat-bpfcc) pinned to CPU 0, after it had time to load."""
+    proc = subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(settle_s)
+    if proc.poll() is not None:
+        raise SystemExit(f"{cmd[0]} exited {proc.returncode}")
+    return proc
+
+
+class Meter:
+    """CPU time of one process and the BPF run time of its programs over a window."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.cpu0 = cpu_seconds(pid)
+        self.runs0, self.bpf_ns0 = bpf_stats.total(bpf_stats.programs_of(pid))
+        self.wall0 = time.perf_counter()
+
+    def stop(self) -> dict:
+        wall = time.perf_counter() - self.wall0
+        runs, bpf_ns = bpf_stats.total(bpf_stats.programs_of(self.pid))
+        return {"wall_s": wall, "cpu_share": (cpu_seconds(self.pid) - self.cpu0) / wall,
+                "bpf_runs": runs - self.runs0, "bpf_ns": bpf_ns - self.bpf_ns0}
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
