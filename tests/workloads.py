@@ -128,3 +128,39 @@ def spinners(count: int, cpu: int) -> list[int]:
                 pass
         pids.append(pid)
     return pids
+
+
+def fault_counts(pid: int) -> tuple[int, int]:
+    """(minflt, majflt) from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[7]), int(fields[9])
+
+
+class Child:
+    """A forked process that runs `work()` when told to, then stays alive
+    (blocked) until closed, so /proc/<pid> can be read after the work."""
+
+    def __init__(self, work):
+        self._go, self._done, self._exit = os.pipe(), os.pipe(), os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                os.read(self._go[0], 1)
+                work()
+                os.write(self._done[1], b"d")
+                os.read(self._exit[0], 1)
+            finally:
+                os._exit(0)
+
+    def run(self) -> None:
+        os.write(self._go[1], b"g")
+        os.read(self._done[0], 1)
+
+    def close(self) -> None:
+        os.write(self._exit[1], b"e")
+        os.waitpid(self.pid, 0)
+
+
+def drop_caches() -> None:
+    os.sync()
+    Path("/proc/sys/vm/drop_caches").write_text("3")

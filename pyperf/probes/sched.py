@@ -8,7 +8,6 @@ forgets processes that have exited once their last counts are stored."""
 from __future__ import annotations
 
 import ctypes
-import os
 import time
 from collections import defaultdict
 
@@ -19,6 +18,7 @@ from pyperf.errors import ProbeError
 from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.probes.base import Batch, Probe, register
 from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.process_table import ProcessTable, sum_percpu
 
 BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
@@ -89,31 +89,6 @@ FIELDS = {
 }
 
 
-IDENTITY = ("comm", "mnt_ns", "cgroup_id")   # set once, on one CPU's copy
-
-
-def _sum_percpu(values, ctype) -> dict:
-    """Add up the per-CPU copies of one map value: counters and histograms are
-    summed, identity fields are taken from the copy that has them."""
-    out: dict = {}
-    for name, _ in ctype._fields_:
-        if name.endswith("_hist"):
-            out[name] = np.zeros(HIST_SLOTS, np.int64)
-        elif name in IDENTITY:
-            out[name] = b"" if name == "comm" else 0
-        else:
-            out[name] = 0
-    for v in values:
-        for name, value in out.items():
-            if name.endswith("_hist"):
-                value += np.ctypeslib.as_array(getattr(v, name)).astype(np.int64)
-            elif name in IDENTITY:
-                out[name] = value or getattr(v, name)
-            else:
-                out[name] = value + getattr(v, name)
-    return out
-
-
 @register
 class SchedProbe(Probe):
     name = "sched"
@@ -124,7 +99,7 @@ class SchedProbe(Probe):
     def __init__(self, options=None):
         super().__init__(options)
         self.bpf = None
-        self._prev_proc: dict[int, dict] = {}
+        self.processes: ProcessTable | None = None
         self._prev_cpu: dict[int, dict] = {}
         self._last_drain = time.monotonic()
         self._totals = {"context_switches": 0, "voluntary": 0, "involuntary": 0, "lost": 0}
@@ -146,7 +121,8 @@ class SchedProbe(Probe):
         require_bpf_privileges(self.name)
         self.bpf = compile_bpf(self.name, self.cflags())
         self._last_drain = time.monotonic()
-        self._read_processes(baseline=True)
+        self.processes = ProcessTable(self.bpf[b"sched_processes"], ProcessSched)
+        self.processes.baseline()
         self._prev_cpu = self._read_cpus()
 
     def detach(self) -> None:
@@ -154,26 +130,9 @@ class SchedProbe(Probe):
             self.bpf.cleanup()
             self.bpf = None
 
-    def _read_processes(self, baseline: bool = False) -> dict[int, dict]:
-        table = self.bpf[b"sched_processes"]
-        current = {k.value: _sum_percpu(v, ProcessSched) for k, v in table.items()}
-        if baseline:
-            self._prev_proc = current
-        return current
-
     def _read_cpus(self) -> dict[int, dict]:
         values = self.bpf[b"sched_cpus"][0]          # one struct per CPU
-        return {cpu: _sum_percpu([v], CpuSched) for cpu, v in enumerate(values)}
-
-    def _forget_exited(self, current: dict[int, dict]) -> None:
-        table = self.bpf[b"sched_processes"]
-        for tgid in list(current):
-            if not os.path.exists(f"/proc/{tgid}"):
-                try:
-                    del table[table.Key(tgid)]
-                except KeyError:
-                    pass
-                current.pop(tgid)
+        return {cpu: sum_percpu([v], CpuSched) for cpu, v in enumerate(values)}
 
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
@@ -181,16 +140,8 @@ class SchedProbe(Probe):
         mono = time.monotonic()
         interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
         self._last_drain = mono
-        current = self._read_processes()
-        zero = None
         proc = defaultdict(list)
-        for tgid, cur in current.items():
-            before = self._prev_proc.get(tgid)
-            if before is None:
-                zero = zero or {k: (np.zeros(HIST_SLOTS, np.int64) if k.endswith("_hist") else 0)
-                                for k in cur}
-                before = zero
-            d = {k: cur[k] - before[k] for k in COUNTERS}
+        for tgid, cur, d in self.processes.deltas():
             if not (d["voluntary"] or d["involuntary"]):
                 continue
             proc["ts"].append(now)
@@ -204,14 +155,12 @@ class SchedProbe(Probe):
             proc["oncpu_us"].append(d["oncpu_ns"] // 1000)
             proc["runq_latency_sum_us"].append(d["runq_ns"] // 1000)
             proc["runq_waits"].append(d["runq_waits"])
-            proc["runq_latency_hist"].append((cur["runq_hist"] - before["runq_hist"]).tolist())
+            proc["runq_latency_hist"].append(d["runq_hist"].tolist())
             proc["offcpu_sum_us"].append(d["offcpu_ns"] // 1000)
             proc["offcpu_count"].append(d["offcpu_count"])
-            proc["offcpu_hist"].append((cur["offcpu_hist"] - before["offcpu_hist"]).tolist())
+            proc["offcpu_hist"].append(d["offcpu_hist"].tolist())
             self._totals["voluntary"] += d["voluntary"]
             self._totals["involuntary"] += d["involuntary"]
-        self._forget_exited(current)
-        self._prev_proc = current
 
         cpus = self._read_cpus()
         cpu_rows = defaultdict(list)

@@ -1,0 +1,142 @@
+/* Page faults per process, minor and major, and page-cache lookups vs pages added.
+ *
+ * Minor or major is decided by the kernel itself: mm_account_fault() adds each
+ * handled fault to the task's min_flt or maj_flt (major = VM_FAULT_MAJOR: the
+ * fault had to wait for I/O), the same counters /proc/<pid>/stat shows. The
+ * page_fault_user/page_fault_kernel tracepoints fire before a fault is
+ * handled, so at each one we add what the task's counters gained since its
+ * previous one (kept in task-local storage): every fault is counted exactly,
+ * one fault late, and sched_process_exit settles the last one. Faults the
+ * kernel takes on user memory from kernel mode (copy_to_user) are counted too,
+ * as they are in /proc.
+ *
+ * Page cache, from the filemap tracepoints: looked-up pages (filemap_get_pages
+ * for read(), filemap_fault and filemap_map_pages for mmap) against pages added
+ * (filemap_add_to_page_cache, 2^order pages each). Pages added by writes to new
+ * file ranges count as added too, so the hit ratio is a lower bound.
+ *
+ * Required -D constants (from BTF): OFF_TASK_MIN_FLT, OFF_TASK_MAJ_FLT,
+ * OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
+ */
+#include <uapi/linux/ptrace.h>
+#include "common.h"
+#include "faults.h"
+
+struct fault_mark {
+    u64 min_flt;
+    u64 maj_flt;
+    u64 seen;
+};
+
+BPF_TASK_STORAGE(fault_marks, struct fault_mark);
+BPF_PERCPU_HASH(fault_processes, u32, struct process_faults, 16384);
+BPF_ARRAY(fault_lost, u64, 1);
+
+static __always_inline u64 mount_ns_of(void *task)
+{
+    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
+    if (!nsproxy)
+        return 0;
+    void *mnt_ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
+    return mnt_ns ? read_u32(mnt_ns, OFF_MNT_NS_INUM) : 0;
+}
+
+static __always_inline struct process_faults *process_for(u32 tgid)
+{
+    struct process_faults *p = fault_processes.lookup(&tgid);
+    if (p)
+        return p;
+    struct process_faults fresh = {};
+    fresh.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
+    fresh.cgroup_id = bpf_get_current_cgroup_id();
+    bpf_get_current_comm(&fresh.comm, sizeof(fresh.comm));
+    if (fault_processes.update(&tgid, &fresh) != 0) {
+        int zero = 0;
+        u64 *lost = fault_lost.lookup(&zero);
+        if (lost)
+            __sync_fetch_and_add(lost, 1);
+        return 0;
+    }
+    return fault_processes.lookup(&tgid);
+}
+
+static __always_inline void settle_faults(void)
+{
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    if ((u32)pid_tgid == 0)
+        return;
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct fault_mark *mark = fault_marks.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!mark)
+        return;
+#if OFF_TASK_MAJ_FLT == OFF_TASK_MIN_FLT + 8
+    u64 counts[2] = {};   /* min_flt and maj_flt sit side by side: one read */
+    bpf_probe_read_kernel(counts, sizeof(counts), (char *)task + OFF_TASK_MIN_FLT);
+    u64 min_flt = counts[0], maj_flt = counts[1];
+#else
+    u64 min_flt = read_u64(task, OFF_TASK_MIN_FLT);
+    u64 maj_flt = read_u64(task, OFF_TASK_MAJ_FLT);
+#endif
+    if (mark->seen && (min_flt != mark->min_flt || maj_flt != mark->maj_flt)) {
+        struct process_faults *p = process_for(pid_tgid >> 32);
+        if (p) {
+            p->minor += min_flt - mark->min_flt;
+            p->major += maj_flt - mark->maj_flt;
+        }
+    }
+    mark->min_flt = min_flt;
+    mark->maj_flt = maj_flt;
+    mark->seen = 1;
+}
+
+RAW_TRACEPOINT_PROBE(page_fault_user)
+{
+    settle_faults();
+    return 0;
+}
+
+RAW_TRACEPOINT_PROBE(page_fault_kernel)
+{
+    settle_faults();
+    return 0;
+}
+
+RAW_TRACEPOINT_PROBE(sched_process_exit)
+{
+    settle_faults();
+    return 0;
+}
+
+static __always_inline void count_cache(u64 lookups, u64 added)
+{
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    struct process_faults *p = process_for(pid_tgid >> 32);
+    if (p) {
+        p->cache_lookups += lookups;
+        p->cache_added += added;
+    }
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_get_pages)
+{
+    count_cache(args->last_index - args->index + 1, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_map_pages)
+{
+    count_cache(args->last_index - args->index + 1, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_fault)
+{
+    count_cache(1, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_add_to_page_cache)
+{
+    count_cache(0, 1ULL << args->order);
+    return 0;
+}

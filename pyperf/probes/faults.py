@@ -1,0 +1,133 @@
+"""Page faults per process (minor and major, as the kernel classifies them) and
+page-cache lookups against pages added, per process and host. Kernel side and
+its reasoning: bpf/faults.bpf.c."""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections import defaultdict
+
+from pyperf.errors import ProbeError
+from pyperf.kernel.btf import BTFError, offset_cflags
+from pyperf.probes.base import Batch, Probe, register
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.process_table import ProcessTable
+
+BTF_OFFSETS = {
+    "OFF_TASK_MIN_FLT": ("task_struct", "min_flt"),
+    "OFF_TASK_MAJ_FLT": ("task_struct", "maj_flt"),
+    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
+    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
+    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
+}
+
+
+class ProcessFaults(ctypes.Structure):
+    """struct process_faults in bpf/faults.h."""
+
+    _fields_ = [
+        ("minor", ctypes.c_uint64),
+        ("major", ctypes.c_uint64),
+        ("cache_lookups", ctypes.c_uint64),
+        ("cache_added", ctypes.c_uint64),
+        ("mnt_ns", ctypes.c_uint64),
+        ("cgroup_id", ctypes.c_uint64),
+        ("comm", ctypes.c_char * 16),
+    ]
+
+
+FIELDS = {
+    "faults_process": {
+        "_doc": "Per interval and process with faults or page-cache activity.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "pid": ("", "process id (thread group id)"),
+        "comm": ("", "command name when first seen"),
+        "mnt_ns": ("", "mount namespace inode: the container key"),
+        "cgroup_id": ("", "cgroup v2 id (0 on cgroup v1 hosts)"),
+        "minor_faults": ("count", "faults served without I/O (the kernel's min_flt)"),
+        "major_faults": ("count", "faults that waited for I/O (maj_flt)"),
+        "cache_lookups": ("pages", "page-cache pages looked up (read(), mmap faults, fault-around)"),
+        "cache_added": ("pages", "pages added to the page cache in this process's context (misses, "
+                                 "readahead and writes to new ranges)"),
+        "cache_hit_ratio": ("ratio", "1 - added / looked up, clamped to [0, 1]; NaN without lookups"),
+    },
+}
+
+
+def hit_ratio(lookups: int, added: int) -> float:
+    if lookups <= 0:
+        return float("nan")
+    return min(1.0, max(0.0, 1.0 - added / lookups))
+
+
+@register
+class FaultsProbe(Probe):
+    name = "faults"
+    description = "minor and major page faults and page-cache hit ratio per process"
+    tables = ("faults_process",)
+    fields = FIELDS
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.bpf = None
+        self.processes: ProcessTable | None = None
+        self._last_drain = time.monotonic()
+        self._totals = {"minor": 0, "major": 0, "cache_lookups": 0, "cache_added": 0, "lost": 0}
+
+    def cflags(self) -> list[str]:
+        try:
+            return offset_cflags(BTF_OFFSETS)
+        except BTFError as e:
+            raise ProbeError(f"probe faults: {e}") from None
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+
+    def chosen_path(self) -> str:
+        return "raw tracepoints page_fault_user/kernel, sched_process_exit; filemap tracepoints"
+
+    def attach(self) -> None:
+        require_bpf_privileges(self.name)
+        self.bpf = compile_bpf(self.name, self.cflags())
+        self.processes = ProcessTable(self.bpf[b"fault_processes"], ProcessFaults)
+        self.processes.baseline()
+        self._last_drain = time.monotonic()
+
+    def detach(self) -> None:
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+
+    def drain(self, now: float) -> Batch:
+        if self.bpf is None:
+            return {}
+        mono = time.monotonic()
+        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
+        self._last_drain = mono
+        rows = defaultdict(list)
+        for tgid, cur, d in self.processes.deltas():
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["pid"].append(tgid)
+            rows["comm"].append(cur["comm"].decode("utf-8", "replace"))
+            rows["mnt_ns"].append(cur["mnt_ns"])
+            rows["cgroup_id"].append(cur["cgroup_id"])
+            rows["minor_faults"].append(d["minor"])
+            rows["major_faults"].append(d["major"])
+            rows["cache_lookups"].append(d["cache_lookups"])
+            rows["cache_added"].append(d["cache_added"])
+            rows["cache_hit_ratio"].append(hit_ratio(d["cache_lookups"], d["cache_added"]))
+            for key in ("minor", "major", "cache_lookups", "cache_added"):
+                self._totals[key] += d[key]
+        self._totals["lost"] = self.bpf[b"fault_lost"][0].value
+        return {"faults_process": dict(rows)} if rows else {}
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)
+
+    def live(self) -> dict:
+        t = self._totals
+        return {"totals": dict(t), "cache_hit_ratio": hit_ratio(t["cache_lookups"], t["cache_added"])}

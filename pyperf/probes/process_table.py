@@ -1,0 +1,79 @@
+"""Per-process kernel maps (per-CPU hashes keyed by tgid with cumulative values)
+turned into per-interval differences: what the sched and faults probes share.
+
+A value's fields are counters (summed across CPUs, differenced between
+drains), `*_hist` arrays (the same, element-wise) and identity fields
+(comm, mnt_ns, cgroup_id: set once, on one CPU's copy). Entries of processes
+that have exited are deleted after their last difference is taken."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from pyperf.analysis.histogram import HIST_SLOTS
+
+IDENTITY = ("comm", "mnt_ns", "cgroup_id")
+
+
+def sum_percpu(values, ctype) -> dict:
+    """Add up the per-CPU copies of one map value."""
+    out: dict = {}
+    for name, _ in ctype._fields_:
+        if name.endswith("_hist"):
+            out[name] = np.zeros(HIST_SLOTS, np.int64)
+        elif name in IDENTITY:
+            out[name] = b"" if name == "comm" else 0
+        else:
+            out[name] = 0
+    for v in values:
+        for name, value in out.items():
+            if name.endswith("_hist"):
+                value += np.ctypeslib.as_array(getattr(v, name)).astype(np.int64)
+            elif name in IDENTITY:
+                out[name] = value or getattr(v, name)
+            else:
+                out[name] = value + getattr(v, name)
+    return out
+
+
+class ProcessTable:
+    def __init__(self, table, ctype, proc_root: str = "/proc"):
+        self.table = table
+        self.ctype = ctype
+        self.proc_root = proc_root
+        self._previous: dict[int, dict] = {}
+
+    def read(self) -> dict[int, dict]:
+        return {k.value: sum_percpu(v, self.ctype) for k, v in self.table.items()}
+
+    def baseline(self) -> None:
+        self._previous = self.read()
+
+    def deltas(self) -> list[tuple[int, dict, dict]]:
+        """[(tgid, identity+current values, differences)] for processes whose counters moved."""
+        current = self.read()
+        out = []
+        for tgid, cur in current.items():
+            before = self._previous.get(tgid)
+            diff = {}
+            for name, value in cur.items():
+                if name in IDENTITY:
+                    continue
+                diff[name] = value - before[name] if before is not None else value
+            moved = any(np.any(v) if isinstance(v, np.ndarray) else v for v in diff.values())
+            if moved:
+                out.append((tgid, cur, diff))
+        self._forget_exited(current)
+        self._previous = current
+        return out
+
+    def _forget_exited(self, current: dict[int, dict]) -> None:
+        for tgid in list(current):
+            if not os.path.exists(f"{self.proc_root}/{tgid}"):
+                try:
+                    del self.table[self.table.Key(tgid)]
+                except KeyError:
+                    pass
+                current.pop(tgid)

@@ -1,0 +1,121 @@
+"""The faults probe against the kernel's own per-process fault counters
+(/proc/<pid>/stat minflt and majflt)."""
+
+import ctypes
+import mmap
+import os
+import time
+
+import pytest
+from conftest import require_root
+from workloads import Child, drop_caches, fault_counts
+
+from pyperf.probes.faults import FaultsProbe, ProcessFaults
+
+PAGE = mmap.PAGESIZE
+
+
+@pytest.fixture
+def faults_probe():
+    require_root()
+    probe = FaultsProbe()
+    probe.attach()
+    yield probe
+    probe.detach()
+
+
+def measure(probe, work):
+    child = Child(work)
+    try:
+        time.sleep(0.1)
+        probe.drain(time.time())
+        before = fault_counts(child.pid)
+        child.run()
+        time.sleep(0.1)
+        after = fault_counts(child.pid)
+        batch = probe.drain(time.time())
+    finally:
+        child.close()
+    rows = batch.get("faults_process", {})
+    mine = [i for i, p in enumerate(rows.get("pid", [])) if p == child.pid]
+    ours = {k: sum(rows[k][i] for i in mine) for k in ("minor_faults", "major_faults",
+                                                       "cache_lookups", "cache_added")}
+    return ours, (after[0] - before[0], after[1] - before[1])
+
+
+def test_minor_faults_of_fresh_anonymous_pages(faults_probe):
+    pages = 20000
+
+    def touch():
+        region = mmap.mmap(-1, pages * PAGE)
+        for i in range(pages):
+            region[i * PAGE] = 1
+    ours, (kernel_minor, kernel_major) = measure(faults_probe, touch)
+    assert kernel_minor >= pages
+    assert ours["minor_faults"] == pytest.approx(kernel_minor, rel=0.01)
+    assert ours["major_faults"] == kernel_major
+
+
+def test_major_faults_reading_an_mmapped_file_after_dropping_caches(faults_probe, tmp_path):
+    path = "/var/tmp/pyperf-major-fault-test"          # a real disk, not tmpfs
+    with open(path, "wb") as f:
+        f.write(os.urandom(32 << 20))
+        os.fsync(f.fileno())
+    try:
+        drop_caches()
+
+        def read_mapped():
+            with open(path, "rb") as f:
+                region = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+                region.madvise(mmap.MADV_RANDOM)       # no readahead: one major fault per page read
+                total = 0
+                for i in range(0, len(region), PAGE * 4):
+                    total += region[i]
+        ours, (kernel_minor, kernel_major) = measure(faults_probe, read_mapped)
+    finally:
+        os.unlink(path)
+    assert kernel_major >= 1000
+    assert ours["major_faults"] == pytest.approx(kernel_major, rel=0.01)
+    assert ours["minor_faults"] == pytest.approx(kernel_minor, rel=0.01, abs=5)
+    assert ours["cache_added"] >= kernel_major          # every major fault brought a page in
+
+
+def test_page_cache_lookups_and_hits(faults_probe):
+    path = "/var/tmp/pyperf-page-cache-test"
+    size = 16 << 20
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+        os.fsync(f.fileno())
+
+    def read_all():
+        with open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+    try:
+        drop_caches()
+        cold, _ = measure(faults_probe, read_all)
+        warm, _ = measure(faults_probe, read_all)
+    finally:
+        os.unlink(path)
+    pages = size // PAGE
+    assert cold["cache_added"] >= pages * 0.95           # a cold read brings the file in
+    assert warm["cache_lookups"] >= pages
+    assert warm["cache_added"] <= pages * 0.01           # a warm read finds it all cached
+    assert 1 - warm["cache_added"] / warm["cache_lookups"] > 0.99
+
+
+def test_struct_matches_the_c_side():
+    require_root()
+    from bcc import BPF
+
+    from pyperf.resources import data_dir
+
+    bpf = BPF(text=b'#include "faults.h"\nBPF_ARRAY(p, struct process_faults, 1);',
+              cflags=[f"-I{data_dir('bpf')}"])
+    try:
+        c_type = bpf[b"p"].Leaf
+    finally:
+        bpf.cleanup()
+    assert ctypes.sizeof(c_type) == ctypes.sizeof(ProcessFaults)
+    for name, _ in ProcessFaults._fields_:
+        assert getattr(c_type, name).offset == getattr(ProcessFaults, name).offset, name
