@@ -21,7 +21,7 @@ def test_migrations_apply_once_and_rows_survive_reopening(tmp_path):
                                         "queue_depth_max": [2, 4]})
         assert n == 2
         assert migrations.apply_pending(store.client) == []          # nothing pending twice
-        ledger = store.query("SELECT version, name FROM schema_migrations").rows
+        ledger = store.query("SELECT version, name FROM schema_migrations ORDER BY version").rows
         assert ledger == [(m.version, m.name) for m in migrations.available()]
     finally:
         store.close()
