@@ -164,3 +164,65 @@ class Child:
 def drop_caches() -> None:
     os.sync()
     Path("/proc/sys/vm/drop_caches").write_text("3")
+
+
+@contextmanager
+def network_namespace(name: str, drop_probability: float = 0.0):
+    """A private network namespace with loopback up and, optionally, a share of
+    incoming packets dropped by iptables (there is no netem here)."""
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        if drop_probability:
+            subprocess.run(["ip", "netns", "exec", name, "iptables", "-A", "INPUT", "-m", "statistic",
+                            "--mode", "random", "--probability", str(drop_probability), "-j", "DROP"],
+                           check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def netns_snmp(name: str) -> dict[str, dict[str, int]]:
+    from pyperf.system.procfs import parse_snmp
+
+    text = subprocess.run(["ip", "netns", "exec", name, "cat", "/proc/net/snmp"],
+                          capture_output=True, text=True, check=True).stdout
+    return parse_snmp(text)
+
+
+TCP_TRANSFER = r"""
+import socket, sys, threading
+port, size = int(sys.argv[1]), int(sys.argv[2])
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", port))
+server.listen(8)
+got = []
+def sink():
+    conn, _ = server.accept()
+    n = 0
+    while True:
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            break
+        n += len(chunk)
+    got.append(n)
+    conn.close()
+t = threading.Thread(target=sink)
+t.start()
+client = socket.create_connection(("127.0.0.1", port))
+client.sendall(b"x" * size)
+client.close()
+t.join()
+try:                                    # a refused connect: a reset and a failed connect
+    socket.create_connection(("127.0.0.1", port + 1), timeout=5)
+except OSError:
+    pass
+print(got[0])
+"""
+
+
+def tcp_transfer_in(namespace: str, port: int, size: int) -> subprocess.CompletedProcess:
+    import sys
+    return subprocess.run(["ip", "netns", "exec", namespace, sys.executable, "-c", TCP_TRANSFER,
+                           str(port), str(size)], capture_output=True, text=True, timeout=300)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import tempfile
 from pathlib import Path
 
 from pyperf.errors import ProbeError
@@ -39,14 +40,40 @@ def compile_bpf(name: str, cflags: list[str]):
         ) from None
     host.ensure_tracefs()
     source = bpf_path(name)
-    stderr = io.StringIO()
-    try:
-        # bcc prints compiler diagnostics on fd 2 itself; keep ours tidy.
-        with contextlib.redirect_stderr(stderr):
+    with captured_fd2() as diagnostics:
+        try:
             return BPF(src_file=str(source).encode(), cflags=full_cflags(cflags))
-    except Exception as e:  # bcc raises plain Exception for compile/load errors
-        detail = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-        hint = ""
-        if not host.headers_dir():
-            hint = "; no kernel headers found: run scripts/install.sh"
-        raise ProbeError(f"probe {name}: BPF compile/load failed: {detail}{hint}") from None
+        except Exception as e:  # bcc raises plain Exception for compile/load errors
+            failure = e
+    detail = first_error(diagnostics.getvalue()) or str(failure).strip().splitlines()[-1]
+    hint = "" if host.headers_dir() else "; no kernel headers found: run scripts/install.sh"
+    raise ProbeError(f"probe {name}: BPF compile/load failed: {detail}{hint}") from None
+
+
+def first_error(diagnostics: str) -> str:
+    """The line that says what went wrong in clang's or the verifier's output."""
+    lines = diagnostics.splitlines()
+    for line in lines:
+        if "error:" in line:
+            return line.split("error:", 1)[1].strip()
+    for marker in ("R", "invalid", "unknown", "Permission"):
+        for line in reversed(lines):
+            if line.startswith(marker) and ("expected" in line or "invalid" in line or "denied" in line):
+                return line.strip()
+    return ""
+
+
+@contextlib.contextmanager
+def captured_fd2():
+    """libbcc writes compiler and verifier messages to file descriptor 2 itself."""
+    out = io.StringIO()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield out
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            out.write(sink.read())

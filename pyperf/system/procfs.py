@@ -115,3 +115,14 @@ class ProcFS:
 
     def tcp_states(self) -> dict[str, int]:
         return parse_tcp_states(self.read_optional("net/tcp"), self.read_optional("net/tcp6"))
+
+
+def parse_snmp(text: str) -> dict[str, dict[str, int]]:
+    """/proc/net/snmp: {"Tcp": {"OutSegs": n, "RetransSegs": n, ...}, ...} (header/value line pairs)."""
+    out: dict[str, dict[str, int]] = {}
+    lines = text.splitlines()
+    for header, values in zip(lines[::2], lines[1::2]):
+        name, _, keys = header.partition(":")
+        _, _, nums = values.partition(":")
+        out[name] = {k: int(v) for k, v in zip(keys.split(), nums.split()) if v.lstrip("-").isdigit()}
+    return out

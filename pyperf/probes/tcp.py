@@ -1,0 +1,286 @@
+"""TCP: retransmitted segments, SYN-ACK retransmits, resets, connection opens,
+closes, failed connects and lifetimes (in-kernel, bpf/tcp.bpf.c); each
+retransmit and reset as an event row; smoothed RTT of established connections
+from socket diagnostics (netlink, pyroute2) and packet loss as retransmitted /
+sent segments from /proc/net/snmp, both read once per interval in the host's
+network namespace."""
+
+from __future__ import annotations
+
+import ctypes
+import ipaddress
+import socket
+import threading
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.errors import ProbeError
+from pyperf.kernel.btf import BTFError, offset_cflags
+from pyperf.probes.base import Batch, Probe, monotonic_to_epoch_offset, register
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.process_table import sum_percpu
+from pyperf.system.procfs import ProcFS, parse_snmp
+
+BTF_OFFSETS = {
+    "OFF_SKB_CB": ("sk_buff", "cb"),
+    "OFF_TCP_CB_GSO_SEGS": ("tcp_skb_cb", "tcp_gso_segs"),
+}
+EVENT_KINDS = ("retransmit", "synack_retransmit", "reset_sent", "reset_received")
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+              6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN",
+              11: "CLOSING", 12: "NEW_SYN_RECV"}
+HOST_COUNTERS = ("retransmit_segments", "retransmits", "retransmits_failed", "synack_retransmits",
+                 "resets_sent", "resets_received", "active_opens", "passive_opens",
+                 "failed_connects", "closes", "lifetime_sum_ns")
+PROCESS_COUNTERS = ("active_opens", "failed_connects", "closes", "retransmit_segments", "lifetime_sum_ns")
+
+
+class TcpEvent(ctypes.Structure):
+    """struct tcp_event in bpf/tcp.h."""
+
+    _fields_ = [
+        ("ts_ns", ctypes.c_uint64), ("pid", ctypes.c_uint32), ("segs", ctypes.c_uint32),
+        ("kind", ctypes.c_uint16), ("family", ctypes.c_uint16), ("sport", ctypes.c_uint16),
+        ("dport", ctypes.c_uint16), ("state", ctypes.c_int32), ("err", ctypes.c_int32),
+        ("saddr", ctypes.c_uint8 * 16), ("daddr", ctypes.c_uint8 * 16), ("comm", ctypes.c_char * 16),
+    ]
+
+
+class TcpCounters(ctypes.Structure):
+    """struct tcp_counters in bpf/tcp.h."""
+
+    _fields_ = [(name, ctypes.c_uint64) for name in HOST_COUNTERS] + [
+        ("lifetime_hist", ctypes.c_uint64 * HIST_SLOTS)]
+
+
+class TcpProcess(ctypes.Structure):
+    """struct tcp_process in bpf/tcp.h."""
+
+    _fields_ = [(name, ctypes.c_uint64) for name in PROCESS_COUNTERS] + [
+        ("comm", ctypes.c_char * 16), ("lifetime_hist", ctypes.c_uint64 * HIST_SLOTS)]
+
+
+_COMMON = {
+    "ts": ("time", "end of the interval (UTC)"),
+    "host": ("", "host name of the collecting agent"),
+    "interval_ms": ("ms", "length of the interval"),
+}
+FIELDS = {
+    "tcp_host": {
+        "_doc": "Per interval, host-wide TCP (all network namespaces for the in-kernel counters; "
+                "RTT and OutSegs from the host's namespace).",
+        **_COMMON,
+        "retransmit_segments": ("segments", "segments retransmitted (as /proc/net/snmp RetransSegs), "
+                                            "SYN-ACK retransmits included"),
+        "retransmits": ("count", "retransmitted skbs"),
+        "retransmits_failed": ("count", "retransmit attempts that failed to send"),
+        "synack_retransmits": ("count", "SYN-ACK retransmits"),
+        "resets_sent": ("count", "RST segments sent"),
+        "resets_received": ("count", "RST segments received"),
+        "active_opens": ("count", "connections established by connect()"),
+        "passive_opens": ("count", "connections established by accepting"),
+        "failed_connects": ("count", "connect() attempts that ended before ESTABLISHED"),
+        "closes": ("count", "established connections that closed"),
+        "lifetime_sum_us": ("µs", "summed lifetime of the connections that closed"),
+        "lifetime_hist": ("count per log2 µs slot", "connection lifetime histogram"),
+        "out_segments": ("segments", "segments sent (/proc/net/snmp OutSegs, host namespace)"),
+        "loss_ratio": ("ratio", "retransmitted / sent segments in the host namespace (NaN when none sent)"),
+        "established": ("connections", "established connections at the end of the interval"),
+        "rtt_p50_us": ("µs", "median smoothed RTT of established connections"),
+        "rtt_p99_us": ("µs", "99th percentile smoothed RTT"),
+        "rtt_hist": ("count per log2 µs slot", "smoothed RTT histogram of established connections"),
+    },
+    "tcp_process": {
+        "_doc": "Per interval and process that opened connections with connect().",
+        **_COMMON,
+        "pid": ("", "process id (thread group id)"),
+        "comm": ("", "command name"),
+        "active_opens": ("count", "connections it established"),
+        "failed_connects": ("count", "connects that failed"),
+        "closes": ("count", "of its connections, those that closed"),
+        "retransmit_segments": ("segments", "segments retransmitted on its connections"),
+        "lifetime_sum_us": ("µs", "summed lifetime of its connections that closed"),
+        "lifetime_hist": ("count per log2 µs slot", "lifetime histogram"),
+    },
+    "tcp_event": {
+        "_doc": "One row per retransmit, SYN-ACK retransmit or reset.",
+        "ts": ("time", "when it happened (UTC, µs)"),
+        "host": ("", "host name of the collecting agent"),
+        "kind": ("", "retransmit, synack_retransmit, reset_sent or reset_received"),
+        "pid": ("", "process that opened the connection (0 when unknown, e.g. accepted connections)"),
+        "comm": ("", "its command name"),
+        "saddr": ("", "local address (IPv4 as ::ffff:a.b.c.d)"),
+        "sport": ("", "local port"),
+        "daddr": ("", "remote address"),
+        "dport": ("", "remote port"),
+        "state": ("", "TCP state of the socket"),
+        "segs": ("segments", "segments retransmitted (retransmits only)"),
+        "err": ("", "retransmit result: 0 sent, else the negative errno"),
+    },
+}
+
+
+def _address(family: int, raw) -> ipaddress.IPv6Address:
+    data = bytes(raw)
+    if family == socket.AF_INET6:
+        return ipaddress.IPv6Address(data)
+    return ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + data[:4])
+
+
+def established_rtts_us() -> list[int]:
+    """Smoothed RTT (µs) of every established TCP connection in this network namespace."""
+    from pyroute2 import DiagSocket
+
+    rtts = []
+    with DiagSocket() as diag:
+        diag.bind()
+        for family in (socket.AF_INET, socket.AF_INET6):
+            for sock in diag.get_sock_stats(family=family, states=1 << 1, extensions=1 << 1):
+                info = sock.get_attr("INET_DIAG_INFO")
+                if info is not None and info.get("tcpi_rtt"):
+                    rtts.append(int(info.get("tcpi_rtt")))
+    return rtts
+
+
+@register
+class TcpProbe(Probe):
+    name = "tcp"
+    description = "TCP retransmits, resets, connections and lifetimes; RTT and loss"
+    tables = tuple(FIELDS)
+    fields = FIELDS
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.bpf = None
+        self.proc = ProcFS()
+        self._events: list[TcpEvent] = []
+        self._events_lock = threading.Lock()
+        self._prev_host: dict | None = None
+        self._prev_processes: dict[int, dict] = {}
+        self._prev_snmp: dict[str, int] = {}
+        self._last_drain = time.monotonic()
+        self._totals = {"retransmit_segments": 0, "resets_sent": 0, "resets_received": 0,
+                        "connections_opened": 0, "lost": 0}
+
+    def cflags(self) -> list[str]:
+        try:
+            return offset_cflags(BTF_OFFSETS)
+        except BTFError as e:
+            raise ProbeError(f"probe tcp: {e}") from None
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+
+    def chosen_path(self) -> str:
+        return "tracepoints tcp_retransmit_skb/synack, tcp_send/receive_reset, inet_sock_set_state; sock_diag"
+
+    def attach(self) -> None:
+        require_bpf_privileges(self.name)
+        self.bpf = compile_bpf(self.name, self.cflags())
+        self.bpf[b"tcp_events"].open_ring_buffer(self._on_event)
+        self._prev_host = self._read_host()
+        self._prev_processes = self._read_processes()
+        self._prev_snmp = self._snmp()
+        self._last_drain = time.monotonic()
+
+    def detach(self) -> None:
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+
+    def _on_event(self, _ctx, data, _size) -> None:
+        event = TcpEvent.from_buffer_copy(ctypes.string_at(data, ctypes.sizeof(TcpEvent)))
+        with self._events_lock:
+            self._events.append(event)
+
+    def _read_host(self) -> dict:
+        return sum_percpu(self.bpf[b"tcp_totals"][0], TcpCounters)
+
+    def _read_processes(self) -> dict[int, dict]:
+        return {k.value: sum_percpu([v], TcpProcess) for k, v in self.bpf[b"tcp_processes"].items()}
+
+    def _snmp(self) -> dict[str, int]:
+        return parse_snmp(self.proc.read_optional("net/snmp")).get("Tcp", {})
+
+    def drain(self, now: float) -> Batch:
+        if self.bpf is None:
+            return {}
+        self.bpf.ring_buffer_consume()
+        mono = time.monotonic()
+        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
+        self._last_drain = mono
+        batch: Batch = {}
+
+        host, prev = self._read_host(), self._prev_host
+        self._prev_host = host
+        d = {k: host[k] - prev[k] for k in HOST_COUNTERS}
+        snmp, prev_snmp = self._snmp(), self._prev_snmp
+        self._prev_snmp = snmp
+        out_segs = snmp.get("OutSegs", 0) - prev_snmp.get("OutSegs", 0)
+        retrans_snmp = snmp.get("RetransSegs", 0) - prev_snmp.get("RetransSegs", 0)
+        rtts = established_rtts_us()
+        rtt_hist = np.zeros(HIST_SLOTS, np.int64)
+        for rtt in rtts:
+            rtt_hist[min(HIST_SLOTS - 1, 0 if rtt < 2 else int(rtt).bit_length() - 1)] += 1
+        row = {"ts": now, "interval_ms": interval_ms,
+               **{k: d[k] for k in HOST_COUNTERS if k != "lifetime_sum_ns"},
+               "retransmit_segments": d["retransmit_segments"] + d["synack_retransmits"],
+               "lifetime_sum_us": d["lifetime_sum_ns"] // 1000,
+               "lifetime_hist": (host["lifetime_hist"] - prev["lifetime_hist"]).tolist(),
+               "out_segments": out_segs,
+               "loss_ratio": retrans_snmp / out_segs if out_segs > 0 else float("nan"),
+               "established": len(rtts),
+               "rtt_p50_us": quantile_us(rtt_hist, 0.5), "rtt_p99_us": quantile_us(rtt_hist, 0.99),
+               "rtt_hist": rtt_hist.tolist()}
+        batch["tcp_host"] = {k: [v] for k, v in row.items()}
+        self._totals["retransmit_segments"] += row["retransmit_segments"]
+        self._totals["resets_sent"] += d["resets_sent"]
+        self._totals["resets_received"] += d["resets_received"]
+        self._totals["connections_opened"] += d["active_opens"] + d["passive_opens"]
+
+        processes = self._read_processes()
+        rows = defaultdict(list)
+        for tgid, cur in processes.items():
+            before = self._prev_processes.get(tgid)
+            diff = {k: cur[k] - (before[k] if before else 0) for k in PROCESS_COUNTERS}
+            if not any(diff.values()):
+                continue
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["pid"].append(tgid)
+            rows["comm"].append(cur["comm"].decode("utf-8", "replace"))
+            for k in ("active_opens", "failed_connects", "closes", "retransmit_segments"):
+                rows[k].append(diff[k])
+            rows["lifetime_sum_us"].append(diff["lifetime_sum_ns"] // 1000)
+            hist = cur["lifetime_hist"] - (before["lifetime_hist"] if before else 0)
+            rows["lifetime_hist"].append(hist.tolist())
+        self._prev_processes = processes
+        if rows:
+            batch["tcp_process"] = dict(rows)
+
+        with self._events_lock:
+            events, self._events = self._events, []
+        if events:
+            offset = monotonic_to_epoch_offset()
+            ev = defaultdict(list)
+            for e in events:
+                ev["ts"].append(e.ts_ns / 1e9 + offset)
+                ev["kind"].append(EVENT_KINDS[e.kind] if e.kind < len(EVENT_KINDS) else "unknown")
+                ev["pid"].append(e.pid)
+                ev["comm"].append(e.comm.decode("utf-8", "replace"))
+                ev["saddr"].append(_address(e.family, e.saddr))
+                ev["sport"].append(e.sport)
+                ev["daddr"].append(_address(e.family, e.daddr))
+                ev["dport"].append(e.dport)
+                ev["state"].append(TCP_STATES.get(e.state, str(e.state)))
+                ev["segs"].append(e.segs)
+                ev["err"].append(e.err)
+            batch["tcp_event"] = dict(ev)
+        self._totals["lost"] = self.bpf[b"tcp_lost"][0].value
+        return batch
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)

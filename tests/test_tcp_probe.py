@@ -1,0 +1,101 @@
+"""The tcp probe against /proc/net/snmp in a private network namespace where
+iptables drops a share of the packets."""
+
+import ctypes
+import socket
+import time
+
+import pytest
+from conftest import require_root
+from workloads import netns_snmp, network_namespace, tcp_transfer_in
+
+from pyperf.probes.tcp import TcpCounters, TcpEvent, TcpProbe, TcpProcess
+
+PORT = 18080
+SIZE = 48 << 20
+
+
+@pytest.fixture
+def tcp_probe():
+    require_root()
+    probe = TcpProbe()
+    probe.attach()
+    yield probe
+    probe.detach()
+
+
+def test_retransmitted_segments_match_the_namespace_snmp(tcp_probe):
+    with network_namespace("pyperf-tcp-test", drop_probability=0.05) as ns:
+        before = netns_snmp(ns)["Tcp"]
+        tcp_probe.drain(time.time())
+        result = tcp_transfer_in(ns, PORT, SIZE)
+        time.sleep(0.2)
+        after = netns_snmp(ns)["Tcp"]
+        batch = tcp_probe.drain(time.time())
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == SIZE
+    kernel_retrans = after["RetransSegs"] - before["RetransSegs"]
+    assert kernel_retrans >= 20                          # the drops really forced retransmits
+
+    events = batch["tcp_event"]
+    ours = [i for i in range(len(events["ts"]))
+            if events["kind"][i] in ("retransmit", "synack_retransmit")
+            and PORT in (events["sport"][i], events["dport"][i]) and events["err"][i] == 0]
+    segments = sum(events["segs"][i] for i in ours)
+    assert segments == pytest.approx(kernel_retrans, rel=0.01)
+    assert {str(events["daddr"][i].ipv4_mapped) for i in ours} == {"127.0.0.1"}
+    host = {k: v[0] for k, v in batch["tcp_host"].items()}
+    assert host["retransmit_segments"] >= segments
+
+    # the transfer's connection, then the refused connect
+    assert host["active_opens"] >= 1 and host["passive_opens"] >= 1
+    assert host["closes"] >= 2 and sum(host["lifetime_hist"]) >= 2
+    assert host["failed_connects"] >= 1
+    assert host["resets_sent"] >= 1 and host["resets_received"] >= 1
+    kinds = set(events["kind"])
+    assert {"reset_sent", "reset_received"} <= kinds
+    client = batch["tcp_process"]
+    assert "python" in " ".join(client["comm"])
+    assert sum(client["active_opens"]) >= 1 and sum(client["failed_connects"]) >= 1
+
+
+def test_rtt_of_established_connections_in_the_host_namespace(tcp_probe):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    client = socket.create_connection(server.getsockname())
+    peer, _ = server.accept()
+    try:
+        for _ in range(20):
+            client.sendall(b"ping")
+            peer.recv(16)
+            peer.sendall(b"pong")
+            client.recv(16)
+        batch = tcp_probe.drain(time.time())
+    finally:
+        client.close()
+        peer.close()
+        server.close()
+    host = {k: v[0] for k, v in batch["tcp_host"].items()}
+    assert host["established"] >= 2
+    assert 0 < host["rtt_p50_us"] < 100_000
+    assert sum(host["rtt_hist"]) == host["established"]
+
+
+def test_structs_match_the_c_side():
+    require_root()
+    from bcc import BPF
+
+    from pyperf.resources import data_dir
+
+    bpf = BPF(text=b'#include "tcp.h"\nBPF_ARRAY(e, struct tcp_event, 1);\n'
+                   b'BPF_ARRAY(c, struct tcp_counters, 1);\nBPF_ARRAY(p, struct tcp_process, 1);',
+              cflags=[f"-I{data_dir('bpf')}"])
+    try:
+        pairs = [(bpf[b"e"].Leaf, TcpEvent), (bpf[b"c"].Leaf, TcpCounters), (bpf[b"p"].Leaf, TcpProcess)]
+    finally:
+        bpf.cleanup()
+    for c_type, py_type in pairs:
+        assert ctypes.sizeof(c_type) == ctypes.sizeof(py_type), py_type.__name__
+        for name, _ in py_type._fields_:
+            assert getattr(c_type, name).offset == getattr(py_type, name).offset, name
