@@ -47,6 +47,8 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                         "and `pyperf sql` flush first, so they always see the newest rows)")
     p.add_argument("--slow-io-ms", type=float, default=10.0, metavar="MS",
                    help="disk I/Os slower than this are stored one by one (default 10)")
+    p.add_argument("--profile-hz", type=int, default=49, metavar="HZ",
+                   help="on-CPU profile sampling frequency per CPU (default 49)")
     p.add_argument("--dump-bpf", action="store_true",
                    help="print the BPF C source and compiler flags of the selected probes, then exit")
 
@@ -77,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help='e.g. "SELECT device, sum(ios) FROM disk_io GROUP BY device"')
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
+    export = verbs.add_parser("export", help="write a flame graph of the stored on-CPU profile")
+    export.add_argument("--format", choices=("folded", "speedscope"), default="folded")
+    export.add_argument("--pid", type=int, help="only this process")
+    export.add_argument("--comm", help="only processes with this command name")
+    export.add_argument("--mnt-ns", type=int, help="only this mount namespace (a container)")
+    export.add_argument("--last", type=parse_duration, default=300.0, metavar="DURATION",
+                        help="how far back (default 5m)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
     doctor = verbs.add_parser("doctor", help="check this host: kernel, BTF, bcc, store, every probe")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
@@ -101,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import doctor, record, sql, up
+        from pyperf.commands import doctor, export, record, sql, up
 
-        handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run}[args.verb]
+        handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
+                   "export": export.run}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

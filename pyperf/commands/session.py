@@ -22,7 +22,8 @@ def select_probes(args) -> list[Probe]:
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise UsageError(f"unknown probe '{unknown[0]}' (available: {', '.join(sorted(REGISTRY))})")
-    options = ProbeOptions(interval_s=args.interval, slow_io_ms=args.slow_io_ms)
+    options = ProbeOptions(interval_s=args.interval, slow_io_ms=args.slow_io_ms,
+                           extra={"profile.hz": str(args.profile_hz)})
     return [REGISTRY[n](options) for n in dict.fromkeys(names)]
 
 

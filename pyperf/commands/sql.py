@@ -15,38 +15,42 @@ from pyperf.store.store import READ_ONLY_STATEMENT, Store
 
 
 def run(args) -> int:
-    address = parse_dsn(resolve_dsn(args.store))
+    columns, rows = run_query(args.store, args.query)
+    if READ_ONLY_STATEMENT.match(args.query):
+        print(render(columns, rows, args.format))
+    return 0
+
+
+def run_query(store_dsn: str | None, sql: str, parameters: dict | None = None) -> tuple[list[str], list]:
+    """Run SQL against the store: through a running `pyperf up` when it holds the
+    embedded store, else by opening the store for this one query."""
+    address = parse_dsn(resolve_dsn(store_dsn))
+    lock = None
     if address.embedded:
         owner = holder(address.path)
         if owner is not None:
             if owner.get("listen"):
-                columns, rows = query_running(owner["listen"], args.query)
-                print(render(columns, rows, args.format))
-                return 0
+                return query_running(owner["listen"], sql, parameters)
             raise StoreBusyError(
                 f"store {address.path} is in use by pyperf {owner.get('command', '?')} "
                 f"(pid {owner.get('pid', '?')}); wait for it to finish"
             )
         lock = StoreLock(address.path, "sql")
         lock.acquire()
-    else:
-        lock = None
     store = Store(address)
     try:
         store.open()
-        result = store.query(args.query)
+        result = store.query(sql, parameters)
     finally:
         store.close()
         if lock:
             lock.release()
-    if READ_ONLY_STATEMENT.match(args.query):
-        print(render(result.column_names, result.rows, args.format))
-    return 0
+    return result.column_names, result.rows
 
 
-def query_running(listen: str, sql: str) -> tuple[list[str], list]:
+def query_running(listen: str, sql: str, parameters: dict | None = None) -> tuple[list[str], list]:
     request = urllib.request.Request(
-        f"http://{listen}/api/sql", data=json.dumps({"sql": sql}).encode(),
+        f"http://{listen}/api/sql", data=json.dumps({"sql": sql, "parameters": parameters or {}}).encode(),
         headers={"Content-Type": "application/json"}, method="POST",
     )
     try:

@@ -120,7 +120,10 @@ def create_app(store, collector) -> Flask:
         if not READ_ONLY_STATEMENT.match(sql):
             return jsonify(error="only read-only statements (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) "
                                  "are accepted while pyperf up runs"), 400
-        result = store.query(sql)
+        parameters = body.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            return jsonify(error="\"parameters\" must be an object"), 400
+        result = store.query(sql, parameters or None)
         return jsonify(columns=result.column_names,
                        rows=[list(r.values()) for r in as_records(result.column_names, result.rows)])
 

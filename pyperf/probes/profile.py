@@ -1,0 +1,176 @@
+"""On-CPU profile: sampled stacks (kernel and user) per process, counted in the
+kernel (bpf/profile.bpf.c) and symbolised here, processes in containers
+included (bcc reads their binaries through /proc/<pid>/root). Stored one row
+per (process, stack) and interval, frames root first, so a flame graph of any
+process, container or time range is one SQL GROUP BY (see pyperf/flamegraph.py)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from collections import defaultdict
+
+from pyperf.errors import ProbeError
+from pyperf.kernel.btf import BTFError, offset_cflags
+from pyperf.probes.base import Batch, Probe, register
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+
+BTF_OFFSETS = {
+    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
+    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
+    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
+}
+DEFAULT_HZ = 49          # off the 50/100 Hz beat of timers, as the bcc and perf tools do
+STACK_ENTRIES = 16384
+KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
+
+FIELDS = {
+    "profile_stack": {
+        "_doc": "Per interval, process and distinct stack: on-CPU samples (CPU_CLOCK at --profile-hz).",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "pid": ("", "process id (thread group id)"),
+        "comm": ("", "command name of the sampled thread"),
+        "mnt_ns": ("", "mount namespace inode: the container key"),
+        "stack": ("", "frames from the root (user, then kernel frames suffixed _[k]) to the leaf; "
+                      "[unknown] where a frame could not be symbolised"),
+        "samples": ("count", "samples of this stack in the interval"),
+        "hz": ("Hz", "sampling frequency per CPU, so samples / hz is CPU seconds"),
+    },
+}
+
+
+class SampleKey(ctypes.Structure):
+    """struct sample_key in bpf/profile.h."""
+
+    _fields_ = [
+        ("tgid", ctypes.c_uint32), ("pad", ctypes.c_uint32),
+        ("user_stack_id", ctypes.c_int32), ("kernel_stack_id", ctypes.c_int32),
+        ("mnt_ns", ctypes.c_uint64), ("comm", ctypes.c_char * 16),
+    ]
+
+
+@register
+class ProfileProbe(Probe):
+    name = "profile"
+    description = "on-CPU stack sampling (perf events, CPU_CLOCK)"
+    tables = ("profile_stack",)
+    fields = FIELDS
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.bpf = None
+        self.hz = int(self.options.extra.get("profile.hz", DEFAULT_HZ))
+        if not 1 <= self.hz <= 1000:
+            raise ProbeError(f"probe profile: frequency {self.hz} Hz is outside 1..1000")
+        self._last_drain = time.monotonic()
+        self._totals = {"samples": 0, "lost": 0, "stack_errors": 0}
+        self._symbols: dict[tuple[int, int], str] = {}
+
+    def cflags(self) -> list[str]:
+        try:
+            flags = offset_cflags(BTF_OFFSETS)
+        except BTFError as e:
+            raise ProbeError(f"probe profile: {e}") from None
+        return flags + [f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+
+    def chosen_path(self) -> str:
+        return f"perf event CPU_CLOCK at {self.hz} Hz per CPU with stack maps"
+
+    def attach(self) -> None:
+        require_bpf_privileges(self.name)
+        from bcc import PerfSWConfig, PerfType
+
+        self.bpf = compile_bpf(self.name, self.cflags())
+        try:
+            self.bpf.attach_perf_event(ev_type=PerfType.SOFTWARE, ev_config=PerfSWConfig.CPU_CLOCK,
+                                       fn_name=b"on_cpu_sample", sample_freq=self.hz)
+        except Exception as e:
+            self.detach()
+            raise ProbeError(f"probe profile: cannot open CPU_CLOCK perf events: {e}") from None
+        self._last_drain = time.monotonic()
+
+    def detach(self) -> None:
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+
+    def _symbol(self, address: int, pid: int) -> str:
+        cache_key = (pid, address)
+        name = self._symbols.get(cache_key)
+        if name is None:
+            from bcc import BPF
+
+            raw = BPF.sym(address, pid) if pid >= 0 else BPF.ksym(address)
+            name = raw.decode("utf-8", "replace") if raw else "[unknown]"
+            if pid < 0:
+                name += KERNEL_SUFFIX
+            if len(self._symbols) > 200_000:
+                self._symbols.clear()
+            self._symbols[cache_key] = name
+        return name
+
+    def stack_frames(self, key: SampleKey) -> list[str]:
+        """Root-first frames: user frames, then kernel frames (the leaf last)."""
+        stacks = self.bpf[b"profile_stacks"]
+        frames: list[str] = []
+        if key.user_stack_id >= 0:
+            frames += [self._symbol(a, key.tgid) for a in reversed(list(stacks.walk(key.user_stack_id)))]
+        if key.kernel_stack_id >= 0:
+            frames += [self._symbol(a, -1) for a in reversed(list(stacks.walk(key.kernel_stack_id)))]
+        if key.user_stack_id < 0 and key.kernel_stack_id < 0:
+            self._totals["stack_errors"] += 1
+            frames = ["[no stack]"]
+        return frames
+
+    def drain(self, now: float) -> Batch:
+        if self.bpf is None:
+            return {}
+        mono = time.monotonic()
+        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
+        self._last_drain = mono
+        counts = self.bpf[b"profile_counts"]
+        samples = list(counts.items_lookup_and_delete_batch())
+        merged: dict[tuple, int] = defaultdict(int)
+        identity: dict[tuple, tuple] = {}
+        used_stacks = set()
+        for key, value in samples:
+            frames = tuple(self.stack_frames(key))
+            group = (key.tgid, key.comm, key.mnt_ns, frames)
+            merged[group] += value if isinstance(value, int) else value.value
+            used_stacks.update(s for s in (key.user_stack_id, key.kernel_stack_id) if s >= 0)
+        stacks = self.bpf[b"profile_stacks"]
+        for stack_id in used_stacks:      # free the stack map for the next interval
+            try:
+                del stacks[stacks.Key(stack_id)]
+            except KeyError:
+                pass
+        rows = defaultdict(list)
+        for (tgid, comm, mnt_ns, frames), n in merged.items():
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["pid"].append(tgid)
+            rows["comm"].append(comm.decode("utf-8", "replace"))
+            rows["mnt_ns"].append(mnt_ns)
+            rows["stack"].append(list(frames))
+            rows["samples"].append(n)
+            rows["hz"].append(self.hz)
+            self._totals["samples"] += n
+        self._totals["lost"] = self.bpf[b"profile_lost"][0].value
+        self._forget_symbols_of_exited()
+        return {"profile_stack": dict(rows)} if rows else {}
+
+    def _forget_symbols_of_exited(self) -> None:
+        from bcc import BPF
+
+        caches = getattr(BPF, "_sym_caches", {})
+        for pid in [p for p in caches if p >= 0 and not os.path.exists(f"/proc/{p}")]:
+            caches.pop(pid, None)
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)

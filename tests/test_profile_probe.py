@@ -1,0 +1,94 @@
+"""The profile probe: a process spinning in one known function shows it in
+its samples; flame graphs come back out of the store."""
+
+import ctypes
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PyperfProcess, require_root, run_pyperf
+
+from pyperf.probes.base import ProbeOptions
+from pyperf.probes.profile import ProfileProbe, SampleKey
+
+SPIN_C = Path(__file__).parent / "programs" / "spin.c"
+
+
+@pytest.fixture(scope="module")
+def spin_binary(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bin") / "pyperf-spin"
+    subprocess.run(["gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-o", str(out), str(SPIN_C)], check=True)
+    return str(out)
+
+
+def test_spinning_function_dominates_its_samples(spin_binary):
+    require_root()
+    probe = ProfileProbe(ProbeOptions(extra={"profile.hz": "199"}))
+    probe.attach()
+    try:
+        spinner = subprocess.Popen(["taskset", "-c", "1", spin_binary, "3.0"])
+        time.sleep(2.0)
+        batch = probe.drain(time.time())   # while it runs: user stacks need its /proc/<pid>/maps
+        spinner.wait()
+    finally:
+        probe.detach()
+    rows = batch["profile_stack"]
+    mine = [i for i, pid in enumerate(rows["pid"]) if pid == spinner.pid]
+    total = sum(rows["samples"][i] for i in mine)
+    in_spin = sum(rows["samples"][i] for i in mine if "pyperf_spin_here" in rows["stack"][i])
+    assert total >= 199 * 2 * 0.7                  # ~2 s at 199 Hz
+    assert in_spin / total >= 0.9
+    assert all(rows["comm"][i] == "pyperf-spin" for i in mine)
+    main_first = [rows["stack"][i] for i in mine if "pyperf_spin_here" in rows["stack"][i]]
+    assert all(s.index("main") < s.index("pyperf_spin_here") for s in main_first if "main" in s)
+
+
+def test_export_folded_and_speedscope_from_the_store(spin_binary, store_dsn, tmp_path):
+    require_root()
+    rec = PyperfProcess("record", "--probes", "profile", "--profile-hz", "99", "--duration", "4s",
+                        store=store_dsn)
+    try:
+        rec.wait_for("probe profile attached")
+        spinner = subprocess.Popen(["taskset", "-c", "1", spin_binary, "2.0"])
+        spinner.wait()
+        code, _, stderr = rec.finish()
+    finally:
+        rec.kill()
+    assert code == 0, stderr
+    folded = run_pyperf("export", "--pid", str(spinner.pid), store=store_dsn, check=True).stdout
+    lines = [line.rsplit(" ", 1) for line in folded.splitlines()]
+    total = sum(int(n) for _, n in lines)
+    assert total > 100
+    assert sum(int(n) for s, n in lines if "pyperf_spin_here" in s.split(";")) / total >= 0.9
+
+    out = tmp_path / "profile.speedscope.json"
+    run_pyperf("export", "--pid", str(spinner.pid), "--format", "speedscope", "-o", str(out),
+               store=store_dsn, check=True)
+    doc = json.loads(out.read_text())
+    profile = doc["profiles"][0]
+    assert profile["type"] == "sampled" and sum(profile["weights"]) == total
+    names = [f["name"] for f in doc["shared"]["frames"]]
+    assert "pyperf_spin_here" in names
+    assert all(0 <= i < len(names) for sample in profile["samples"] for i in sample)
+
+    nothing = run_pyperf("export", "--pid", "1", "--last", "1s", store=store_dsn)
+    assert nothing.returncode == 2 and "no profile samples" in nothing.stderr
+
+
+def test_key_struct_matches_the_c_side():
+    require_root()
+    from bcc import BPF
+
+    from pyperf.resources import data_dir
+
+    bpf = BPF(text=b'#include "profile.h"\nBPF_HASH(k, struct sample_key, u64, 1);',
+              cflags=[f"-I{data_dir('bpf')}"])
+    try:
+        c_type = bpf[b"k"].Key
+    finally:
+        bpf.cleanup()
+    assert ctypes.sizeof(c_type) == ctypes.sizeof(SampleKey)
+    for name, _ in SampleKey._fields_:
+        assert getattr(c_type, name).offset == getattr(SampleKey, name).offset, name
