@@ -1,0 +1,88 @@
+/* Response time of TCP servers, protocol-agnostic: per server-side connection,
+ * the time from the first byte of a request received (sock:sock_recv_length,
+ * ret > 0) to the first byte of the response sent (sock:sock_send_length),
+ * then idle again until the next request, so keep-alive connections carrying
+ * many requests are measured request by request. HTTP, Redis, Postgres and
+ * the rest alike, without parsing them.
+ *
+ * Server-side connections are the passive opens, seen at SYN_RECV ->
+ * ESTABLISHED in sock:inet_sock_set_state with their local port; connections
+ * accepted before pyperf attached are not measured. Both socket tracepoints
+ * run in the context of the process calling recvmsg/sendmsg, which is the
+ * server process.
+ */
+#include <uapi/linux/ptrace.h>
+#include "response.h"
+
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+
+struct server_conn {
+    u64 request_start_ns;   /* 0 while idle */
+    u16 port;
+};
+
+BPF_TABLE("lru_hash", u64, struct server_conn, response_conns, 65536);
+BPF_HASH(response_stats, struct response_key, struct response_stats, 4096);
+BPF_ARRAY(response_zero, struct response_stats, 1);   /* never written: the initial value */
+
+TRACEPOINT_PROBE(sock, inet_sock_set_state)
+{
+    if (args->protocol != 6)   /* IPPROTO_TCP */
+        return 0;
+    u64 sk = (u64)args->skaddr;
+    if (args->oldstate == TCP_SYN_RECV && args->newstate == TCP_ESTABLISHED) {
+        struct server_conn c = {};
+        c.port = args->sport;
+        response_conns.update(&sk, &c);
+    } else if (args->newstate == TCP_CLOSE) {
+        response_conns.delete(&sk);
+    }
+    return 0;
+}
+
+TRACEPOINT_PROBE(sock, sock_recv_length)
+{
+    if (args->protocol != 6 || args->ret <= 0)
+        return 0;
+    u64 sk = (u64)args->sk;
+    struct server_conn *c = response_conns.lookup(&sk);
+    if (c && c->request_start_ns == 0)
+        c->request_start_ns = bpf_ktime_get_ns();
+    return 0;
+}
+
+TRACEPOINT_PROBE(sock, sock_send_length)
+{
+    if (args->protocol != 6 || args->ret <= 0)
+        return 0;
+    u64 sk = (u64)args->sk;
+    struct server_conn *c = response_conns.lookup(&sk);
+    if (!c || c->request_start_ns == 0)
+        return 0;
+    u64 latency = bpf_ktime_get_ns() - c->request_start_ns;
+    c->request_start_ns = 0;
+
+    struct response_key key = {};
+    key.tgid = bpf_get_current_pid_tgid() >> 32;
+    key.port = c->port;
+    struct response_stats *s = response_stats.lookup(&key);
+    if (!s) {
+        int zero = 0;
+        struct response_stats *fresh = response_zero.lookup(&zero);
+        if (!fresh)
+            return 0;
+        response_stats.update(&key, fresh);
+        s = response_stats.lookup(&key);
+        if (!s)
+            return 0;
+        bpf_get_current_comm(&s->comm, sizeof(s->comm));
+    }
+    __sync_fetch_and_add(&s->requests, 1);
+    __sync_fetch_and_add(&s->latency_sum_ns, latency);
+    if (latency > s->latency_max_ns)
+        s->latency_max_ns = latency;   /* racy between CPUs; a max, not a sum */
+    __sync_fetch_and_add(&s->hist[log2_slot_us(latency)], 1);
+    return 0;
+}

@@ -1,0 +1,127 @@
+"""Response time of TCP servers per process and local port, protocol-agnostic:
+first byte of a request received to first byte of the response sent, per
+request on keep-alive connections. Kernel side: bpf/response.bpf.c."""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.probes.base import Batch, Probe, register
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+
+FIELDS = {
+    "response_time": {
+        "_doc": "Per interval, server process and local port: requests answered and their response time "
+                "(first request byte received to first response byte sent).",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "pid": ("", "server process id (thread group id)"),
+        "comm": ("", "its command name"),
+        "port": ("", "local TCP port of the server connections"),
+        "requests": ("count", "requests answered in the interval"),
+        "latency_sum_us": ("µs", "summed response time; divide by requests for the mean"),
+        "latency_hist": ("count per log2 µs slot", "response time histogram, slot i = [2^i, 2^(i+1)) µs"),
+        "p50_us": ("µs", "median response time (from the histogram)"),
+        "p99_us": ("µs", "99th percentile response time (from the histogram)"),
+    },
+}
+
+
+class ResponseKey(ctypes.Structure):
+    """struct response_key in bpf/response.h."""
+
+    _fields_ = [("tgid", ctypes.c_uint32), ("port", ctypes.c_uint16), ("pad", ctypes.c_uint16)]
+
+
+class ResponseStats(ctypes.Structure):
+    """struct response_stats in bpf/response.h."""
+
+    _fields_ = [("requests", ctypes.c_uint64), ("latency_sum_ns", ctypes.c_uint64),
+                ("latency_max_ns", ctypes.c_uint64), ("hist", ctypes.c_uint64 * HIST_SLOTS),
+                ("comm", ctypes.c_char * 16)]
+
+
+@register
+class ResponseProbe(Probe):
+    name = "response"
+    description = "TCP server response time per process and port, any protocol"
+    tables = ("response_time",)
+    fields = FIELDS
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.bpf = None
+        self._previous: dict[tuple[int, int], tuple[int, int, np.ndarray]] = {}
+        self._last_drain = time.monotonic()
+        self._totals = {"requests": 0}
+        self._live: dict = {}
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return bpf_path(self.name).read_text(), full_cflags([])
+
+    def chosen_path(self) -> str:
+        return "tracepoints sock:inet_sock_set_state, sock_recv_length, sock_send_length"
+
+    def attach(self) -> None:
+        require_bpf_privileges(self.name)
+        self.bpf = compile_bpf(self.name, [])
+        self._previous = self._read()[0]
+        self._last_drain = time.monotonic()
+
+    def detach(self) -> None:
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+
+    def _read(self):
+        values, comms = {}, {}
+        for k, v in self.bpf[b"response_stats"].items():
+            key = (k.tgid, k.port)
+            values[key] = (v.requests, v.latency_sum_ns,
+                           np.ctypeslib.as_array(v.hist).astype(np.int64))
+            comms[key] = v.comm.decode("utf-8", "replace")
+        return values, comms
+
+    def drain(self, now: float) -> Batch:
+        if self.bpf is None:
+            return {}
+        mono = time.monotonic()
+        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
+        self._last_drain = mono
+        current, comms = self._read()
+        rows = defaultdict(list)
+        live = {}
+        for key, (requests, latency_ns, hist) in current.items():
+            p_requests, p_latency, p_hist = self._previous.get(key, (0, 0, np.zeros(HIST_SLOTS, np.int64)))
+            n = requests - p_requests
+            if n <= 0:
+                continue
+            d_hist = hist - p_hist
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["pid"].append(key[0])
+            rows["comm"].append(comms[key])
+            rows["port"].append(key[1])
+            rows["requests"].append(n)
+            rows["latency_sum_us"].append((latency_ns - p_latency) // 1000)
+            rows["latency_hist"].append(d_hist.tolist())
+            rows["p50_us"].append(quantile_us(d_hist, 0.5))
+            rows["p99_us"].append(quantile_us(d_hist, 0.99))
+            live[f"{comms[key]}:{key[1]}"] = {"requests": n, "p50_us": rows["p50_us"][-1],
+                                               "p99_us": rows["p99_us"][-1]}
+            self._totals["requests"] += n
+        self._previous = current
+        self._live = live
+        return {"response_time": dict(rows)} if rows else {}
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)
+
+    def live(self) -> dict:
+        return self._live

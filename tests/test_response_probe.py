@@ -1,0 +1,83 @@
+"""The response probe: a local server whose handler sleeps a known time, over
+keep-alive connections carrying many requests."""
+
+import ctypes
+import socket
+import threading
+import time
+
+import pytest
+from conftest import require_root
+
+from pyperf.analysis.histogram import quantile_us
+from pyperf.probes.response import ResponseKey, ResponseProbe, ResponseStats
+
+DELAY_S = 0.05
+
+
+def serve(server: socket.socket, connections: int):
+    """A line protocol: each request line is answered after DELAY_S, connection kept open."""
+    def handle(conn):
+        with conn, conn.makefile("rb") as requests:
+            for line in requests:
+                time.sleep(DELAY_S)
+                conn.sendall(b"OK " + line)
+    threads = []
+    for _ in range(connections):
+        conn, _ = server.accept()
+        t = threading.Thread(target=handle, args=(conn,))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+
+
+def test_response_time_of_a_sleeping_handler_over_keep_alive(tmp_path):
+    require_root()
+    probe = ResponseProbe()
+    probe.attach()
+    connections, per_connection = 3, 10
+    try:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        t = threading.Thread(target=serve, args=(server, connections))
+        t.start()
+        for _ in range(connections):
+            with socket.create_connection(("127.0.0.1", port)) as client, client.makefile("rb") as replies:
+                for i in range(per_connection):
+                    client.sendall(f"GET {i}\n".encode())
+                    assert replies.readline() == f"OK GET {i}\n".encode()
+        t.join()
+        server.close()
+        batch = probe.drain(time.time())
+    finally:
+        probe.detach()
+    rows = batch["response_time"]
+    mine = [i for i, p in enumerate(rows["port"]) if p == port]
+    assert len(mine) == 1
+    i = mine[0]
+    assert rows["requests"][i] == connections * per_connection
+    mean_ms = rows["latency_sum_us"][i] / rows["requests"][i] / 1000
+    assert DELAY_S * 1000 <= mean_ms <= DELAY_S * 1000 * 1.2
+    assert 32_000 <= quantile_us(rows["latency_hist"][i], 0.5) <= 64_000   # the [32, 64) ms bucket
+    assert rows["comm"][i]
+
+
+def test_structs_match_the_c_side():
+    require_root()
+    from bcc import BPF
+
+    from pyperf.resources import data_dir
+
+    bpf = BPF(text=b'#include "response.h"\nBPF_HASH(s, struct response_key, struct response_stats, 1);',
+              cflags=[f"-I{data_dir('bpf')}"])
+    try:
+        pairs = [(bpf[b"s"].Key, ResponseKey), (bpf[b"s"].Leaf, ResponseStats)]
+    finally:
+        bpf.cleanup()
+    for c_type, py_type in pairs:
+        assert ctypes.sizeof(c_type) == ctypes.sizeof(py_type)
+        for name, _ in py_type._fields_:
+            assert getattr(c_type, name).offset == getattr(py_type, name).offset, name
