@@ -39,13 +39,18 @@ def start_pyperf(store: str, probes: str) -> subprocess.Popen:
     raise SystemExit(f"pyperf did not start: exit {proc.wait()}")
 
 
-def start_tool(cmd: list[str], settle_s: float = 4.0) -> subprocess.Popen:
-    """A peer tool (e.g. runqlat-bpfcc) pinned to CPU 0, after it had time to load."""
+def start_tool(cmd: list[str], timeout_s: float = 60.0) -> subprocess.Popen:
+    """A peer tool (e.g. runqlat-bpfcc) pinned to CPU 0, once its BPF programs are loaded
+    (bcc compiles for several seconds) and a moment more for it to attach."""
     proc = subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    time.sleep(settle_s)
-    if proc.poll() is not None:
-        raise SystemExit(f"{cmd[0]} exited {proc.returncode}")
+    deadline = time.monotonic() + timeout_s
+    while not bpf_stats.programs_of(proc.pid):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise SystemExit(f"{cmd[0]} did not load its BPF programs (exit {proc.returncode})")
+        time.sleep(0.2)
+    time.sleep(1.0)
     return proc
 
 
