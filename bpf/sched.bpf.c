@@ -16,6 +16,7 @@
  *
  * Required -D constants (from BTF): OFF_TASK_SUM_EXEC, OFF_TASK_RUN_DELAY,
  * OFF_TASK_PCOUNT, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
+ * Optional: OFFCPU_STACKS with OFFCPU_MIN_NS and STACK_ENTRIES.
  */
 #include <uapi/linux/ptrace.h>
 #include "sched.h"
@@ -27,6 +28,8 @@ struct task_mark {
     u64 pcount;
     u32 voluntary;     /* how the previous switch-out went */
     u32 seen;
+    s32 user_stack_id;     /* stacks at the previous voluntary switch-out (OFFCPU_STACKS) */
+    s32 kernel_stack_id;
 };
 
 BPF_TASK_STORAGE(sched_marks, struct task_mark);
@@ -34,6 +37,15 @@ BPF_PERCPU_HASH(sched_processes, u32, struct sched_process, 16384);
 BPF_PERCPU_ARRAY(sched_cpus, struct sched_cpu, 1);
 BPF_ARRAY(sched_lost, u64, 1);   /* switches of processes that did not fit the map */
 BPF_ARRAY(sched_zero, struct sched_process, 1);   /* never written: the initial value (too big for the stack) */
+
+#ifdef OFFCPU_STACKS
+/* Off-CPU stacks: the stack is taken when a task blocks (only then is it the
+ * current task), and its blocked time is known at its next switch-out; periods
+ * shorter than OFFCPU_MIN_NS are not recorded. Capturing a stack at every
+ * voluntary switch is the costly part, hence a compile-time option. */
+BPF_STACK_TRACE(offcpu_stacks, STACK_ENTRIES);
+BPF_HASH(offcpu_counts, struct offcpu_key, struct offcpu_value, 40960);
+#endif
 
 static __always_inline u64 mount_ns_of(void *task)
 {
@@ -124,6 +136,21 @@ RAW_TRACEPOINT_PROBE(sched_switch)
                 p->offcpu_ns += blocked;
                 p->offcpu_count++;
                 p->offcpu_hist[log2_slot_us(blocked)]++;
+#ifdef OFFCPU_STACKS
+                if (blocked >= OFFCPU_MIN_NS && (mark->user_stack_id >= 0 || mark->kernel_stack_id >= 0)) {
+                    struct offcpu_key k = {};
+                    k.tgid = pid_tgid >> 32;
+                    k.user_stack_id = mark->user_stack_id;
+                    k.kernel_stack_id = mark->kernel_stack_id;
+                    k.mnt_ns = p->mnt_ns;
+                    __builtin_memcpy(k.comm, p->comm, sizeof(k.comm));
+                    struct offcpu_value zero_v = {}, *v = offcpu_counts.lookup_or_try_init(&k, &zero_v);
+                    if (v) {
+                        __sync_fetch_and_add(&v->blocked_ns, blocked);
+                        __sync_fetch_and_add(&v->count, 1);
+                    }
+                }
+#endif
             }
         }
     }
@@ -133,5 +160,11 @@ RAW_TRACEPOINT_PROBE(sched_switch)
     mark->pcount = pcount;
     mark->voluntary = voluntary;
     mark->seen = 1;
+#ifdef OFFCPU_STACKS
+    if (voluntary) {
+        mark->user_stack_id = offcpu_stacks.get_stackid(ctx, BPF_F_USER_STACK);
+        mark->kernel_stack_id = offcpu_stacks.get_stackid(ctx, 2);   /* skip our own two frames */
+    }
+#endif
     return 0;
 }

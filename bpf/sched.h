@@ -29,4 +29,19 @@ struct sched_cpu {
     u64 runq_hist[HIST_SLOTS];
 };
 
+/* Off-CPU stacks (with -DOFFCPU_STACKS): blocked time per process and stack. */
+struct offcpu_key {
+    u32 tgid;
+    s32 user_stack_id;
+    s32 kernel_stack_id;
+    u32 pad;
+    u64 mnt_ns;
+    char comm[16];
+};
+
+struct offcpu_value {
+    u64 blocked_ns;
+    u64 count;
+};
+
 #endif

@@ -49,6 +49,11 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="disk I/Os slower than this are stored one by one (default 10)")
     p.add_argument("--profile-hz", type=int, default=49, metavar="HZ",
                    help="on-CPU profile sampling frequency per CPU (default 49)")
+    p.add_argument("--offcpu-stacks", action="store_true",
+                   help="sched probe: also record where processes block (off-CPU flame graphs; "
+                        "costs a stack capture per voluntary context switch)")
+    p.add_argument("--offcpu-min-ms", type=float, default=1.0, metavar="MS",
+                   help="with --offcpu-stacks: shortest blocked period recorded (default 1)")
     p.add_argument("--dump-bpf", action="store_true",
                    help="print the BPF C source and compiler flags of the selected probes, then exit")
 
@@ -81,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = verbs.add_parser("export", help="write a flame graph of the stored on-CPU profile")
     export.add_argument("--format", choices=("folded", "speedscope"), default="folded")
+    export.add_argument("--kind", choices=("oncpu", "offcpu"), default="oncpu",
+                        help="on-CPU samples (profile probe) or blocked time (sched --offcpu-stacks)")
     export.add_argument("--pid", type=int, help="only this process")
     export.add_argument("--comm", help="only processes with this command name")
     export.add_argument("--mnt-ns", type=int, help="only this mount namespace (a container)")

@@ -5,29 +5,29 @@ from __future__ import annotations
 
 from pyperf import __version__
 
-FOLDED = """
-SELECT arrayStringConcat(stack, ';') AS folded, sum(samples) AS samples
+FOLDED_QUERIES = {}
+
+FOLDED_QUERIES["oncpu"] = """
+SELECT arrayStringConcat(stack, ';') AS folded, sum(samples) AS weight
 FROM profile_stack
 WHERE ts >= now64(3) - toIntervalSecond({seconds:UInt32})
   AND ({pid:UInt32} = 0 OR pid = {pid:UInt32})
   AND ({comm:String} = '' OR comm = {comm:String})
   AND ({mnt_ns:UInt64} = 0 OR mnt_ns = {mnt_ns:UInt64})
 GROUP BY folded
-ORDER BY samples DESC
+ORDER BY weight DESC
 """
 
-
-def folded_stacks(store, seconds: int, pid: int = 0, comm: str = "", mnt_ns: int = 0) -> list[tuple[str, int]]:
-    """[(frame;frame;leaf, samples)] for the selected processes over the last `seconds`."""
-    result = store.query(FOLDED, {"seconds": seconds, "pid": pid, "comm": comm, "mnt_ns": mnt_ns})
-    return [(folded, int(samples)) for folded, samples in result.rows]
+# blocked time in microseconds as the weight
+FOLDED_QUERIES["offcpu"] = FOLDED_QUERIES["oncpu"].replace(
+    "sum(samples)", "sum(blocked_us)").replace("FROM profile_stack", "FROM offcpu_stack")
 
 
 def to_folded(stacks: list[tuple[str, int]]) -> str:
     return "".join(f"{folded} {samples}\n" for folded, samples in stacks)
 
 
-def to_speedscope(stacks: list[tuple[str, int]], name: str) -> dict:
+def to_speedscope(stacks: list[tuple[str, int]], name: str, unit: str = "none") -> dict:
     """A speedscope file (https://www.speedscope.app/file-format-schema.json): one sampled profile."""
     frame_index: dict[str, int] = {}
     samples, weights = [], []
@@ -44,6 +44,6 @@ def to_speedscope(stacks: list[tuple[str, int]], name: str) -> dict:
         "exporter": f"pyperf {__version__}",
         "activeProfileIndex": 0,
         "shared": {"frames": [{"name": frame} for frame in frame_index]},
-        "profiles": [{"type": "sampled", "name": name, "unit": "none", "startValue": 0,
+        "profiles": [{"type": "sampled", "name": name, "unit": unit, "startValue": 0,
                       "endValue": total, "samples": samples, "weights": weights}],
     }

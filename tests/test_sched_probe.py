@@ -137,3 +137,40 @@ def test_structs_match_the_c_side():
         assert ctypes.sizeof(c_type) == ctypes.sizeof(py_type)
         for name, _ in py_type._fields_:
             assert getattr(c_type, name).offset == getattr(py_type, name).offset, name
+
+
+def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
+    require_root()
+    import subprocess
+    from pathlib import Path
+
+    from pyperf.probes.base import ProbeOptions
+
+    binary = tmp_path / "pyperf-block"
+    subprocess.run(["gcc", "-O0", "-g", "-fno-omit-frame-pointer", "-o", str(binary),
+                    str(Path(__file__).parent / "programs" / "block.c")], check=True)
+    probe = SchedProbe(ProbeOptions(extra={"sched.offcpu_stacks": "1", "sched.offcpu_min_ms": "1"}))
+    probe.attach()
+    try:
+        blocker = subprocess.Popen([str(binary), "40", "20"])     # 40 sleeps of 20 ms
+        time.sleep(0.6)
+        first = probe.drain(time.time())                         # symbolise while it lives
+        time.sleep(0.5)
+        second = probe.drain(time.time())
+        blocker.wait()
+    finally:
+        probe.detach()
+    rows = {k: first["offcpu_stack"][k] + second["offcpu_stack"][k] for k in first["offcpu_stack"]}
+    mine = [i for i, pid in enumerate(rows["pid"]) if pid == blocker.pid]
+    # libc's nanosleep has no frame pointer, so a frame-pointer walk from inside it
+    # skips its caller (pyperf_block_here): the stack reads main -> clock_nanosleep.
+    here = [i for i in mine if "main" in rows["stack"][i]
+            and any("clock_nanosleep" in f and not f.endswith("_[k]") for f in rows["stack"][i])]
+    assert here, [rows["stack"][i] for i in mine]
+    blocked_ms = sum(rows["blocked_us"][i] for i in here) / 1000
+    count = sum(rows["count"][i] for i in here)
+    assert count >= 40
+    assert 20 * count * 0.95 <= blocked_ms <= 20 * count * 1.5
+    kernel = [f for i in here for f in rows["stack"][i] if f.endswith("_[k]")]
+    assert any("nanosleep" in f for f in kernel)
+    assert not any(f.startswith("bpf_prog_") for f in kernel)    # our own frames are skipped

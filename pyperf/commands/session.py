@@ -23,7 +23,9 @@ def select_probes(args) -> list[Probe]:
     if unknown:
         raise UsageError(f"unknown probe '{unknown[0]}' (available: {', '.join(sorted(REGISTRY))})")
     options = ProbeOptions(interval_s=args.interval, slow_io_ms=args.slow_io_ms,
-                           extra={"profile.hz": str(args.profile_hz)})
+                           extra={"profile.hz": str(args.profile_hz),
+                                  "sched.offcpu_stacks": "1" if args.offcpu_stacks else "0",
+                                  "sched.offcpu_min_ms": str(args.offcpu_min_ms)})
     return [REGISTRY[n](options) for n in dict.fromkeys(names)]
 
 

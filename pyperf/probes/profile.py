@@ -7,7 +7,6 @@ process, container or time range is one SQL GROUP BY (see pyperf/flamegraph.py).
 from __future__ import annotations
 
 import ctypes
-import os
 import time
 from collections import defaultdict
 
@@ -15,6 +14,7 @@ from pyperf.errors import ProbeError
 from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.probes.base import Batch, Probe, register
 from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.stacks import StackSymbolizer
 
 BTF_OFFSETS = {
     "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
@@ -23,7 +23,6 @@ BTF_OFFSETS = {
 }
 DEFAULT_HZ = 49          # off the 50/100 Hz beat of timers, as the bcc and perf tools do
 STACK_ENTRIES = 16384
-KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
 
 FIELDS = {
     "profile_stack": {
@@ -67,7 +66,7 @@ class ProfileProbe(Probe):
             raise ProbeError(f"probe profile: frequency {self.hz} Hz is outside 1..1000")
         self._last_drain = time.monotonic()
         self._totals = {"samples": 0, "lost": 0, "stack_errors": 0}
-        self._symbols: dict[tuple[int, int], str] = {}
+        self.symbolizer: StackSymbolizer | None = None
 
     def cflags(self) -> list[str]:
         try:
@@ -93,40 +92,13 @@ class ProfileProbe(Probe):
         except Exception as e:
             self.detach()
             raise ProbeError(f"probe profile: cannot open CPU_CLOCK perf events: {e}") from None
+        self.symbolizer = StackSymbolizer(self.bpf, b"profile_stacks")
         self._last_drain = time.monotonic()
 
     def detach(self) -> None:
         if self.bpf is not None:
             self.bpf.cleanup()
             self.bpf = None
-
-    def _symbol(self, address: int, pid: int) -> str:
-        cache_key = (pid, address)
-        name = self._symbols.get(cache_key)
-        if name is None:
-            from bcc import BPF
-
-            raw = BPF.sym(address, pid) if pid >= 0 else BPF.ksym(address)
-            name = raw.decode("utf-8", "replace") if raw else "[unknown]"
-            if pid < 0:
-                name += KERNEL_SUFFIX
-            if len(self._symbols) > 200_000:
-                self._symbols.clear()
-            self._symbols[cache_key] = name
-        return name
-
-    def stack_frames(self, key: SampleKey) -> list[str]:
-        """Root-first frames: user frames, then kernel frames (the leaf last)."""
-        stacks = self.bpf[b"profile_stacks"]
-        frames: list[str] = []
-        if key.user_stack_id >= 0:
-            frames += [self._symbol(a, key.tgid) for a in reversed(list(stacks.walk(key.user_stack_id)))]
-        if key.kernel_stack_id >= 0:
-            frames += [self._symbol(a, -1) for a in reversed(list(stacks.walk(key.kernel_stack_id)))]
-        if key.user_stack_id < 0 and key.kernel_stack_id < 0:
-            self._totals["stack_errors"] += 1
-            frames = ["[no stack]"]
-        return frames
 
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
@@ -137,19 +109,13 @@ class ProfileProbe(Probe):
         counts = self.bpf[b"profile_counts"]
         samples = list(counts.items_lookup_and_delete_batch())
         merged: dict[tuple, int] = defaultdict(int)
-        identity: dict[tuple, tuple] = {}
         used_stacks = set()
         for key, value in samples:
-            frames = tuple(self.stack_frames(key))
+            frames = self.symbolizer.frames(key.tgid, key.user_stack_id, key.kernel_stack_id)
             group = (key.tgid, key.comm, key.mnt_ns, frames)
             merged[group] += value if isinstance(value, int) else value.value
-            used_stacks.update(s for s in (key.user_stack_id, key.kernel_stack_id) if s >= 0)
-        stacks = self.bpf[b"profile_stacks"]
-        for stack_id in used_stacks:      # free the stack map for the next interval
-            try:
-                del stacks[stacks.Key(stack_id)]
-            except KeyError:
-                pass
+            used_stacks.update((key.user_stack_id, key.kernel_stack_id))
+        self.symbolizer.release(used_stacks)
         rows = defaultdict(list)
         for (tgid, comm, mnt_ns, frames), n in merged.items():
             rows["ts"].append(now)
@@ -162,15 +128,9 @@ class ProfileProbe(Probe):
             rows["hz"].append(self.hz)
             self._totals["samples"] += n
         self._totals["lost"] = self.bpf[b"profile_lost"][0].value
-        self._forget_symbols_of_exited()
+        self._totals["stack_errors"] = self.symbolizer.errors
+        self.symbolizer.forget_exited()
         return {"profile_stack": dict(rows)} if rows else {}
-
-    def _forget_symbols_of_exited(self) -> None:
-        from bcc import BPF
-
-        caches = getattr(BPF, "_sym_caches", {})
-        for pid in [p for p in caches if p >= 0 and not os.path.exists(f"/proc/{p}")]:
-            caches.pop(pid, None)
 
     def totals(self) -> dict[str, int]:
         return dict(self._totals)

@@ -19,6 +19,7 @@ from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.probes.base import Batch, Probe, register
 from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
 from pyperf.probes.process_table import ProcessTable, sum_percpu
+from pyperf.probes.stacks import StackSymbolizer
 
 BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
@@ -29,6 +30,7 @@ BTF_OFFSETS = {
     "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
 }
 
+STACK_ENTRIES = 16384
 COUNTERS = ("voluntary", "involuntary", "oncpu_ns", "runq_ns", "runq_waits", "offcpu_ns", "offcpu_count")
 
 
@@ -42,6 +44,14 @@ class ProcessSched(ctypes.Structure):
         ("runq_hist", ctypes.c_uint64 * HIST_SLOTS),
         ("offcpu_hist", ctypes.c_uint64 * HIST_SLOTS),
     ]
+
+
+class OffcpuKey(ctypes.Structure):
+    """struct offcpu_key in bpf/sched.h."""
+
+    _fields_ = [("tgid", ctypes.c_uint32), ("user_stack_id", ctypes.c_int32),
+                ("kernel_stack_id", ctypes.c_int32), ("pad", ctypes.c_uint32),
+                ("mnt_ns", ctypes.c_uint64), ("comm", ctypes.c_char * 16)]
 
 
 class CpuSched(ctypes.Structure):
@@ -75,6 +85,20 @@ FIELDS = {
         "offcpu_count": ("count", "blocked periods that ended in the interval"),
         "offcpu_hist": ("count per log2 µs slot", "off-CPU (blocked) time histogram"),
     },
+    "offcpu_stack": {
+        "_doc": "With --offcpu-stacks: per interval, process and stack where it blocked, the time "
+                "blocked (periods of at least --offcpu-min-ms). Off-CPU flame graphs: "
+                "pyperf export --kind offcpu.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "pid": ("", "process id (thread group id)"),
+        "comm": ("", "command name"),
+        "mnt_ns": ("", "mount namespace inode: the container key"),
+        "stack": ("", "frames from the root to where it blocked (kernel frames suffixed _[k])"),
+        "blocked_us": ("µs", "time blocked with this stack, run-queue wait excluded"),
+        "count": ("count", "blocked periods with this stack"),
+    },
     "sched_cpu": {
         "_doc": "Per interval and CPU.",
         "ts": ("time", "end of the interval (UTC)"),
@@ -93,35 +117,48 @@ FIELDS = {
 class SchedProbe(Probe):
     name = "sched"
     description = "context switches, on-CPU time, run-queue latency and off-CPU time"
-    tables = ("sched_process", "sched_cpu")
+    tables = ("sched_process", "sched_cpu", "offcpu_stack")
     fields = FIELDS
 
     def __init__(self, options=None):
         super().__init__(options)
         self.bpf = None
         self.processes: ProcessTable | None = None
+        self.symbolizer: StackSymbolizer | None = None
         self._prev_cpu: dict[int, dict] = {}
         self._last_drain = time.monotonic()
         self._totals = {"context_switches": 0, "voluntary": 0, "involuntary": 0, "lost": 0}
         self._live: dict = {}
 
+    @property
+    def offcpu_stacks(self) -> bool:
+        return self.options.extra.get("sched.offcpu_stacks") == "1"
+
     def cflags(self) -> list[str]:
         try:
-            return offset_cflags(BTF_OFFSETS)
+            flags = offset_cflags(BTF_OFFSETS)
         except BTFError as e:
             raise ProbeError(f"probe sched: {e}") from None
+        if self.offcpu_stacks:
+            min_ms = float(self.options.extra.get("sched.offcpu_min_ms", "1"))
+            flags += ["-DOFFCPU_STACKS", f"-DOFFCPU_MIN_NS={int(min_ms * 1e6)}ULL",
+                      f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
+        return flags
 
     def bpf_source(self) -> tuple[str, list[str]]:
         return bpf_path(self.name).read_text(), full_cflags(self.cflags())
 
     def chosen_path(self) -> str:
-        return "raw tracepoint sched_switch with task-local storage"
+        stacks = ", off-CPU stacks" if self.offcpu_stacks else ""
+        return f"raw tracepoint sched_switch with task-local storage{stacks}"
 
     def attach(self) -> None:
         require_bpf_privileges(self.name)
         self.bpf = compile_bpf(self.name, self.cflags())
         self._last_drain = time.monotonic()
         self.processes = ProcessTable(self.bpf[b"sched_processes"], ProcessSched)
+        if self.offcpu_stacks:
+            self.symbolizer = StackSymbolizer(self.bpf, b"offcpu_stacks")
         self.processes.baseline()
         self._prev_cpu = self._read_cpus()
 
@@ -185,7 +222,34 @@ class SchedProbe(Probe):
         batch: Batch = {"sched_cpu": dict(cpu_rows)}
         if proc:
             batch["sched_process"] = dict(proc)
+        if self.symbolizer is not None:
+            stacks = self._offcpu_rows(now, interval_ms)
+            if stacks:
+                batch["offcpu_stack"] = stacks
         return batch
+
+    def _offcpu_rows(self, now: float, interval_ms: int) -> dict:
+        merged: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        used = set()
+        for key, value in self.bpf[b"offcpu_counts"].items_lookup_and_delete_batch():
+            frames = self.symbolizer.frames(key.tgid, key.user_stack_id, key.kernel_stack_id)
+            entry = merged[(key.tgid, key.comm, key.mnt_ns, frames)]
+            entry[0] += value.blocked_ns
+            entry[1] += value.count
+            used.update((key.user_stack_id, key.kernel_stack_id))
+        self.symbolizer.release(used)
+        self.symbolizer.forget_exited()
+        rows = defaultdict(list)
+        for (tgid, comm, mnt_ns, frames), (blocked_ns, count) in merged.items():
+            rows["ts"].append(now)
+            rows["interval_ms"].append(interval_ms)
+            rows["pid"].append(tgid)
+            rows["comm"].append(comm.decode("utf-8", "replace"))
+            rows["mnt_ns"].append(mnt_ns)
+            rows["stack"].append(list(frames))
+            rows["blocked_us"].append(blocked_ns // 1000)
+            rows["count"].append(count)
+        return dict(rows)
 
     def totals(self) -> dict[str, int]:
         return dict(self._totals)

@@ -1,0 +1,66 @@
+"""Stack ids from a BPF stack-trace map turned into symbolised frames, root
+first, the way the profile probe and the sched probe's off-CPU stacks store
+them. Symbols are cached per (process, address); bcc reads binaries of
+processes in containers through /proc/<pid>/root."""
+
+from __future__ import annotations
+
+import os
+
+KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
+MAX_CACHED_SYMBOLS = 200_000
+
+
+class StackSymbolizer:
+    def __init__(self, bpf, stack_map: bytes):
+        self.bpf = bpf
+        self.stack_map = stack_map
+        self._symbols: dict[tuple[int, int], str] = {}
+        self.errors = 0
+
+    def _symbol(self, address: int, pid: int) -> str:
+        key = (pid, address)
+        name = self._symbols.get(key)
+        if name is None:
+            from bcc import BPF
+
+            raw = BPF.sym(address, pid) if pid >= 0 else BPF.ksym(address)
+            name = raw.decode("utf-8", "replace") if raw else "[unknown]"
+            if pid < 0:
+                name += KERNEL_SUFFIX
+            if len(self._symbols) > MAX_CACHED_SYMBOLS:
+                self._symbols.clear()
+            self._symbols[key] = name
+        return name
+
+    def frames(self, tgid: int, user_stack_id: int, kernel_stack_id: int) -> tuple[str, ...]:
+        """Root-first frames: user frames, then kernel frames (the leaf last)."""
+        stacks = self.bpf[self.stack_map]
+        frames: list[str] = []
+        if user_stack_id >= 0:
+            frames += [self._symbol(a, tgid) for a in reversed(list(stacks.walk(user_stack_id)))]
+        if kernel_stack_id >= 0:
+            frames += [self._symbol(a, -1) for a in reversed(list(stacks.walk(kernel_stack_id)))]
+        if user_stack_id < 0 and kernel_stack_id < 0:
+            self.errors += 1
+            frames = ["[no stack]"]
+        return tuple(frames)
+
+    def release(self, stack_ids) -> None:
+        """Free stack ids whose counts were read, so the map never fills up."""
+        stacks = self.bpf[self.stack_map]
+        for stack_id in stack_ids:
+            if stack_id >= 0:
+                try:
+                    del stacks[stacks.Key(stack_id)]
+                except KeyError:
+                    pass
+
+    @staticmethod
+    def forget_exited() -> None:
+        """Drop bcc's per-process symbol tables of processes that have exited."""
+        from bcc import BPF
+
+        caches = getattr(BPF, "_sym_caches", {})
+        for pid in [p for p in caches if p >= 0 and not os.path.exists(f"/proc/{p}")]:
+            caches.pop(pid, None)
