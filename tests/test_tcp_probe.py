@@ -64,6 +64,7 @@ def test_rtt_of_established_connections_in_the_host_namespace(tcp_probe):
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     client = socket.create_connection(server.getsockname())
+    port = client.getsockname()[1]
     peer, _ = server.accept()
     try:
         for _ in range(20):
@@ -80,6 +81,11 @@ def test_rtt_of_established_connections_in_the_host_namespace(tcp_probe):
     assert host["established"] >= 2
     assert 0 < host["rtt_p50_us"] < 100_000
     assert sum(host["rtt_hist"]) == host["established"]
+    conns = batch["tcp_connection_rtt"]
+    mine = [i for i in range(len(conns["ts"])) if port in (conns["sport"][i], conns["dport"][i])]
+    assert len(mine) == 2                                   # both ends of the loopback connection
+    assert all(0 < conns["rtt_us"][i] < 100_000 for i in mine)
+    assert {str(conns["daddr"][i].ipv4_mapped) for i in mine} == {"127.0.0.1"}
 
 
 def test_structs_match_the_c_side():

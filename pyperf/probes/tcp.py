@@ -35,6 +35,7 @@ TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5:
 HOST_COUNTERS = ("retransmit_segments", "retransmits", "retransmits_failed", "synack_retransmits",
                  "resets_sent", "resets_received", "active_opens", "passive_opens",
                  "failed_connects", "closes", "lifetime_sum_ns")
+MAX_RTT_ROWS = 200   # per interval: the connections with the highest RTT
 PROCESS_COUNTERS = ("active_opens", "failed_connects", "closes", "retransmit_segments", "lifetime_sum_ns")
 
 
@@ -105,6 +106,19 @@ FIELDS = {
         "lifetime_sum_us": ("µs", "summed lifetime of its connections that closed"),
         "lifetime_hist": ("count per log2 µs slot", "lifetime histogram"),
     },
+    "tcp_connection_rtt": {
+        "_doc": "Per interval, the established connections with the highest smoothed RTT (at most 200), "
+                "from socket diagnostics in the host's network namespace.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "saddr": ("", "local address (IPv4 as ::ffff:a.b.c.d)"),
+        "sport": ("", "local port"),
+        "daddr": ("", "remote address"),
+        "dport": ("", "remote port"),
+        "rtt_us": ("µs", "smoothed round-trip time (tcpi_rtt)"),
+        "rttvar_us": ("µs", "round-trip time variation (tcpi_rttvar)"),
+        "total_retrans": ("segments", "retransmits over the connection's life (tcpi_total_retrans)"),
+    },
     "tcp_event": {
         "_doc": "One row per retransmit, SYN-ACK retransmit or reset.",
         "ts": ("time", "when it happened (UTC, µs)"),
@@ -130,19 +144,35 @@ def _address(family: int, raw) -> ipaddress.IPv6Address:
     return ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + data[:4])
 
 
-def established_rtts_us() -> list[int]:
-    """Smoothed RTT (µs) of every established TCP connection in this network namespace."""
+def established_connections() -> list[dict]:
+    """Every established TCP connection in this network namespace with its smoothed
+    RTT, RTT variance (µs) and retransmits, from socket diagnostics."""
     from pyroute2 import DiagSocket
 
-    rtts = []
+    found = []
     with DiagSocket() as diag:
         diag.bind()
         for family in (socket.AF_INET, socket.AF_INET6):
             for sock in diag.get_sock_stats(family=family, states=1 << 1, extensions=1 << 1):
                 info = sock.get_attr("INET_DIAG_INFO")
-                if info is not None and info.get("tcpi_rtt"):
-                    rtts.append(int(info.get("tcpi_rtt")))
-    return rtts
+                if info is None or not info.get("tcpi_rtt"):
+                    continue
+                found.append({
+                    "saddr": ipaddress.ip_address(sock.get("idiag_src")),
+                    "sport": int(sock.get("idiag_sport")),
+                    "daddr": ipaddress.ip_address(sock.get("idiag_dst")),
+                    "dport": int(sock.get("idiag_dport")),
+                    "rtt_us": int(info.get("tcpi_rtt")),
+                    "rttvar_us": int(info.get("tcpi_rttvar") or 0),
+                    "total_retrans": int(info.get("tcpi_total_retrans") or 0),
+                })
+    return found
+
+
+def as_ipv6(address) -> ipaddress.IPv6Address:
+    if address.version == 6:
+        return address
+    return ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + address.packed)
 
 
 @register
@@ -221,9 +251,10 @@ class TcpProbe(Probe):
         self._prev_snmp = snmp
         out_segs = snmp.get("OutSegs", 0) - prev_snmp.get("OutSegs", 0)
         retrans_snmp = snmp.get("RetransSegs", 0) - prev_snmp.get("RetransSegs", 0)
-        rtts = established_rtts_us()
+        connections = established_connections()
         rtt_hist = np.zeros(HIST_SLOTS, np.int64)
-        for rtt in rtts:
+        for c in connections:
+            rtt = c["rtt_us"]
             rtt_hist[min(HIST_SLOTS - 1, 0 if rtt < 2 else int(rtt).bit_length() - 1)] += 1
         row = {"ts": now, "interval_ms": interval_ms,
                **{k: d[k] for k in HOST_COUNTERS if k != "lifetime_sum_ns"},
@@ -232,7 +263,7 @@ class TcpProbe(Probe):
                "lifetime_hist": (host["lifetime_hist"] - prev["lifetime_hist"]).tolist(),
                "out_segments": out_segs,
                "loss_ratio": retrans_snmp / out_segs if out_segs > 0 else float("nan"),
-               "established": len(rtts),
+               "established": len(connections),
                "rtt_p50_us": quantile_us(rtt_hist, 0.5), "rtt_p99_us": quantile_us(rtt_hist, 0.99),
                "rtt_hist": rtt_hist.tolist()}
         batch["tcp_host"] = {k: [v] for k, v in row.items()}
@@ -260,6 +291,13 @@ class TcpProbe(Probe):
         self._prev_processes = processes
         if rows:
             batch["tcp_process"] = dict(rows)
+        slowest = sorted(connections, key=lambda c: c["rtt_us"], reverse=True)[:MAX_RTT_ROWS]
+        if slowest:
+            batch["tcp_connection_rtt"] = {
+                "ts": [now] * len(slowest),
+                **{k: [as_ipv6(c[k]) if k.endswith("addr") else c[k] for c in slowest]
+                   for k in ("saddr", "sport", "daddr", "dport", "rtt_us", "rttvar_us", "total_retrans")},
+            }
 
         with self._events_lock:
             events, self._events = self._events, []
