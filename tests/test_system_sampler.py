@@ -32,6 +32,11 @@ def test_procfs_parsers_on_fixture_text():
     assert (st["ctxt"], st["intr"], st["softirq"], st["procs_running"], st["procs_blocked"]) == (
         3361244, 1722937, 844412, 2, 1)
     assert proc.tcp_states() == {"LISTEN": 2, "ESTABLISHED": 1, "TIME_WAIT": 1}
+    assert proc.tcp_summary() == {"ESTABLISHED": 3, "TIME_WAIT": 7, "ORPHAN": 1, "INUSE": 4}
+    dev = proc.net_dev()
+    assert set(dev) == {"lo", "eth0", "vethab12cd"}
+    assert dev["eth0"] == {"rx_bytes": 906657020, "rx_packets": 18305, "rx_errors": 2, "rx_dropped": 5,
+                           "tx_bytes": 848760, "tx_packets": 9000, "tx_errors": 1, "tx_dropped": 3}
 
 
 def one_interval(action) -> tuple[dict, float]:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import ipaddress
 import json
 
 
 def _plain(value):
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
+    if isinstance(value, ipaddress.IPv6Address) and value.ipv4_mapped:
+        return str(value.ipv4_mapped)      # how people write IPv4 peers
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return str(value)
     if isinstance(value, (bytes, bytearray)):
         return value.decode("utf-8", "replace")
     if isinstance(value, (list, tuple)):

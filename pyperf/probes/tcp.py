@@ -35,7 +35,8 @@ TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5:
 HOST_COUNTERS = ("retransmit_segments", "retransmits", "retransmits_failed", "synack_retransmits",
                  "resets_sent", "resets_received", "active_opens", "passive_opens",
                  "failed_connects", "closes", "lifetime_sum_ns")
-MAX_RTT_ROWS = 200   # per interval: the connections with the highest RTT
+MAX_RTT_ROWS = 200   # per sample: the connections with the highest RTT
+RTT_EVERY = 5        # intervals between RTT samples: a socket-diagnostics dump costs milliseconds
 PROCESS_COUNTERS = ("active_opens", "failed_connects", "closes", "retransmit_segments", "lifetime_sum_ns")
 
 
@@ -89,10 +90,11 @@ FIELDS = {
         "lifetime_hist": ("count per log2 µs slot", "connection lifetime histogram"),
         "out_segments": ("segments", "segments sent (/proc/net/snmp OutSegs, host namespace)"),
         "loss_ratio": ("ratio", "retransmitted / sent segments in the host namespace (NaN when none sent)"),
-        "established": ("connections", "established connections at the end of the interval"),
-        "rtt_p50_us": ("µs", "median smoothed RTT of established connections"),
-        "rtt_p99_us": ("µs", "99th percentile smoothed RTT"),
-        "rtt_hist": ("count per log2 µs slot", "smoothed RTT histogram of established connections"),
+        "established": ("connections", "established connections (/proc/net/snmp CurrEstab, host namespace)"),
+        "rtt_p50_us": ("µs", "median smoothed RTT of established connections; sampled every 5th "
+                             "interval, NaN in between"),
+        "rtt_p99_us": ("µs", "99th percentile smoothed RTT (same sampling)"),
+        "rtt_hist": ("count per log2 µs slot", "smoothed RTT histogram (same sampling; empty in between)"),
     },
     "tcp_process": {
         "_doc": "Per interval and process that opened connections with connect().",
@@ -107,8 +109,8 @@ FIELDS = {
         "lifetime_hist": ("count per log2 µs slot", "lifetime histogram"),
     },
     "tcp_connection_rtt": {
-        "_doc": "Per interval, the established connections with the highest smoothed RTT (at most 200), "
-                "from socket diagnostics in the host's network namespace.",
+        "_doc": "Every 5th interval, the established connections with the highest smoothed RTT "
+                "(at most 200), from socket diagnostics in the host's network namespace.",
         "ts": ("time", "end of the interval (UTC)"),
         "host": ("", "host name of the collecting agent"),
         "saddr": ("", "local address (IPv4 as ::ffff:a.b.c.d)"),
@@ -144,28 +146,25 @@ def _address(family: int, raw) -> ipaddress.IPv6Address:
     return ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + data[:4])
 
 
-def established_connections() -> list[dict]:
+def established_connections(diag) -> list[dict]:
     """Every established TCP connection in this network namespace with its smoothed
-    RTT, RTT variance (µs) and retransmits, from socket diagnostics."""
-    from pyroute2 import DiagSocket
-
+    RTT, RTT variance (µs) and retransmits, from socket diagnostics (a bound
+    pyroute2 DiagSocket)."""
     found = []
-    with DiagSocket() as diag:
-        diag.bind()
-        for family in (socket.AF_INET, socket.AF_INET6):
-            for sock in diag.get_sock_stats(family=family, states=1 << 1, extensions=1 << 1):
-                info = sock.get_attr("INET_DIAG_INFO")
-                if info is None or not info.get("tcpi_rtt"):
-                    continue
-                found.append({
-                    "saddr": ipaddress.ip_address(sock.get("idiag_src")),
-                    "sport": int(sock.get("idiag_sport")),
-                    "daddr": ipaddress.ip_address(sock.get("idiag_dst")),
-                    "dport": int(sock.get("idiag_dport")),
-                    "rtt_us": int(info.get("tcpi_rtt")),
-                    "rttvar_us": int(info.get("tcpi_rttvar") or 0),
-                    "total_retrans": int(info.get("tcpi_total_retrans") or 0),
-                })
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for sock in diag.get_sock_stats(family=family, states=1 << 1, extensions=1 << 1):
+            info = sock.get_attr("INET_DIAG_INFO")
+            if info is None or not info.get("tcpi_rtt"):
+                continue
+            found.append({
+                "saddr": ipaddress.ip_address(sock.get("idiag_src")),
+                "sport": int(sock.get("idiag_sport")),
+                "daddr": ipaddress.ip_address(sock.get("idiag_dst")),
+                "dport": int(sock.get("idiag_dport")),
+                "rtt_us": int(info.get("tcpi_rtt")),
+                "rttvar_us": int(info.get("tcpi_rttvar") or 0),
+                "total_retrans": int(info.get("tcpi_total_retrans") or 0),
+            })
     return found
 
 
@@ -192,6 +191,8 @@ class TcpProbe(Probe):
         self._prev_processes: dict[int, dict] = {}
         self._prev_snmp: dict[str, int] = {}
         self._last_drain = time.monotonic()
+        self._diag = None
+        self._drains = 0
         self._totals = {"retransmit_segments": 0, "resets_sent": 0, "resets_received": 0,
                         "connections_opened": 0, "lost": 0}
 
@@ -211,12 +212,19 @@ class TcpProbe(Probe):
         require_bpf_privileges(self.name)
         self.bpf = compile_bpf(self.name, self.cflags())
         self.bpf[b"tcp_events"].open_ring_buffer(self._on_event)
+        from pyroute2 import DiagSocket
+
+        self._diag = DiagSocket()
+        self._diag.bind()
         self._prev_host = self._read_host()
         self._prev_processes = self._read_processes()
         self._prev_snmp = self._snmp()
         self._last_drain = time.monotonic()
 
     def detach(self) -> None:
+        if self._diag is not None:
+            self._diag.close()
+            self._diag = None
         if self.bpf is not None:
             self.bpf.cleanup()
             self.bpf = None
@@ -251,11 +259,14 @@ class TcpProbe(Probe):
         self._prev_snmp = snmp
         out_segs = snmp.get("OutSegs", 0) - prev_snmp.get("OutSegs", 0)
         retrans_snmp = snmp.get("RetransSegs", 0) - prev_snmp.get("RetransSegs", 0)
-        connections = established_connections()
+        self._drains += 1
+        sample_rtt = self._drains % RTT_EVERY == 1 or RTT_EVERY == 1
+        connections = established_connections(self._diag) if sample_rtt else []
         rtt_hist = np.zeros(HIST_SLOTS, np.int64)
         for c in connections:
             rtt = c["rtt_us"]
             rtt_hist[min(HIST_SLOTS - 1, 0 if rtt < 2 else int(rtt).bit_length() - 1)] += 1
+        no_rtt = float("nan")
         row = {"ts": now, "interval_ms": interval_ms,
                **{k: d[k] for k in HOST_COUNTERS if k != "lifetime_sum_ns"},
                "retransmit_segments": d["retransmit_segments"] + d["synack_retransmits"],
@@ -263,9 +274,10 @@ class TcpProbe(Probe):
                "lifetime_hist": (host["lifetime_hist"] - prev["lifetime_hist"]).tolist(),
                "out_segments": out_segs,
                "loss_ratio": retrans_snmp / out_segs if out_segs > 0 else float("nan"),
-               "established": len(connections),
-               "rtt_p50_us": quantile_us(rtt_hist, 0.5), "rtt_p99_us": quantile_us(rtt_hist, 0.99),
-               "rtt_hist": rtt_hist.tolist()}
+               "established": snmp.get("CurrEstab", 0),
+               "rtt_p50_us": quantile_us(rtt_hist, 0.5) if sample_rtt else no_rtt,
+               "rtt_p99_us": quantile_us(rtt_hist, 0.99) if sample_rtt else no_rtt,
+               "rtt_hist": rtt_hist.tolist() if sample_rtt else []}
         batch["tcp_host"] = {k: [v] for k, v in row.items()}
         self._totals["retransmit_segments"] += row["retransmit_segments"]
         self._totals["resets_sent"] += d["resets_sent"]

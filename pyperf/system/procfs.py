@@ -87,6 +87,32 @@ def parse_tcp_states(*texts: str) -> dict[str, int]:
     return counts
 
 
+NET_DEV_FIELDS = ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped", None, None, None, None,
+                  "tx_bytes", "tx_packets", "tx_errors", "tx_dropped")
+
+
+def parse_net_dev(text: str) -> dict[str, dict[str, int]]:
+    """/proc/net/dev: per interface bytes, packets, errors and drops, both directions."""
+    out = {}
+    for line in text.splitlines()[2:]:
+        name, _, values = line.partition(":")
+        numbers = values.split()
+        if len(numbers) < 12:
+            continue
+        out[name.strip()] = {field: int(n) for field, n in zip(NET_DEV_FIELDS, numbers) if field}
+    return out
+
+
+def parse_sockstat(text: str) -> dict[str, dict[str, int]]:
+    """/proc/net/sockstat: {"TCP": {"inuse": n, "orphan": n, "tw": n, "alloc": n, "mem": n}, ...}."""
+    out = {}
+    for line in text.splitlines():
+        proto, _, rest = line.partition(":")
+        fields = rest.split()
+        out[proto] = {k: int(v) for k, v in zip(fields[::2], fields[1::2]) if v.isdigit()}
+    return out
+
+
 class ProcFS:
     def __init__(self, root: str = "/proc"):
         self.root = Path(root)
@@ -112,6 +138,16 @@ class ProcFS:
     def pressure(self, resource: str) -> dict[str, int]:
         """Empty when the kernel has no PSI (CONFIG_PSI=n or psi=0)."""
         return parse_pressure(self.read_optional(f"pressure/{resource}"))
+
+    def net_dev(self) -> dict[str, dict[str, int]]:
+        return parse_net_dev(self.read("net/dev"))
+
+    def tcp_summary(self) -> dict[str, int]:
+        """Cheap TCP socket counts (sockstat, snmp): established, time_wait, orphan, in use."""
+        sockstat = parse_sockstat(self.read_optional("net/sockstat")).get("TCP", {})
+        snmp = parse_snmp(self.read_optional("net/snmp")).get("Tcp", {})
+        return {"ESTABLISHED": snmp.get("CurrEstab", 0), "TIME_WAIT": sockstat.get("tw", 0),
+                "ORPHAN": sockstat.get("orphan", 0), "INUSE": sockstat.get("inuse", 0)}
 
     def tcp_states(self) -> dict[str, int]:
         return parse_tcp_states(self.read_optional("net/tcp"), self.read_optional("net/tcp6"))

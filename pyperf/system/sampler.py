@@ -1,6 +1,7 @@
 """The system sampler: host-wide CPU, memory, swap, faults, disks, network
-interfaces, TCP states and pressure stalls, read from /proc, psutil and netlink
-(pyroute2) once per interval. No BPF. It has the probe interface, so the
+interfaces, TCP states and pressure stalls, read from /proc and psutil once per
+interval. Interface counters come from /proc/net/dev rather than a netlink dump
+through pyroute2: the same counters at 0.06 ms instead of 2-4 ms of CPU. No BPF. It has the probe interface, so the
 collector, store and `record --json` treat it like any probe.
 
 Readers return cumulative counters; this module is the one place that turns
@@ -57,7 +58,9 @@ FIELDS = {
         "psi_memory_full_pct": ("%", "share of the interval all non-idle tasks stalled on memory"),
         "psi_io_some_pct": ("%", "share of the interval some task stalled on I/O"),
         "psi_io_full_pct": ("%", "share of the interval all non-idle tasks stalled on I/O"),
-        "tcp_states": ("sockets", "TCP sockets by state (host network namespace)"),
+        "tcp_states": ("sockets", "TCP sockets: ESTABLISHED, TIME_WAIT, ORPHAN and INUSE every interval "
+                                  "(cheap counters); every state, from /proc/net/tcp, every "
+                                  "10th interval (reading it costs ~10 ms of kernel time)"),
     },
     "system_disk": {
         "_doc": "Per interval and block device with activity, from /proc/diskstats.",
@@ -74,7 +77,8 @@ FIELDS = {
         "in_flight": ("requests", "requests in flight at the end of the interval"),
     },
     "system_net": {
-        "_doc": "Per interval and network interface (container veths included), from netlink.",
+        "_doc": "Per interval and network interface of the host namespace (container veths included), "
+                "from /proc/net/dev.",
         "ts": ("time", "end of the interval (UTC)"),
         "host": ("", "host name of the collecting agent"),
         "interval_ms": ("ms", "length of the interval"),
@@ -90,6 +94,7 @@ FIELDS = {
     },
 }
 
+FULL_TCP_STATES_EVERY = 10
 NET_COUNTERS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors",
                 "rx_dropped", "tx_dropped")
 
@@ -97,18 +102,6 @@ NET_COUNTERS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors",
 def delta(now: int, before: int) -> int:
     """Counter difference; a counter that went backwards (reset, device re-created) counts from 0."""
     return now - before if now >= before else now
-
-
-def net_counters() -> dict[str, dict[str, int]]:
-    from pyroute2 import IPRoute
-
-    out = {}
-    with IPRoute() as ipr:
-        for link in ipr.get_links():
-            stats = link.get("IFLA_STATS64") or link.get("IFLA_STATS")
-            if stats:
-                out[link.get("IFLA_IFNAME")] = {k: int(stats[k]) for k in NET_COUNTERS}
-    return out
 
 
 @register
@@ -138,7 +131,7 @@ class SystemSampler(Probe):
 
     def chosen_path(self) -> str:
         psi = "with" if self.proc.pressure("cpu") else "without"
-        return f"/proc, psutil {psutil.__version__}, netlink; {psi} pressure stall information"
+        return f"/proc, psutil {psutil.__version__}; {psi} pressure stall information"
 
     def totals(self) -> dict[str, int]:
         return {"samples": self.samples}
@@ -152,7 +145,7 @@ class SystemSampler(Probe):
             "stat": self.proc.stat_counters(),
             "vmstat": self.proc.vmstat(),
             "disks": self.proc.diskstats(),
-            "net": net_counters(),
+            "net": self.proc.net_dev(),
             "psi": {r: self.proc.pressure(r) for r in ("cpu", "memory", "io")},
         }
 
@@ -193,6 +186,12 @@ class SystemSampler(Probe):
             rows["busy_pct"].append(100.0 - pct["idle"] - pct["iowait"])
         return dict(rows)
 
+    def _tcp_states(self) -> dict[str, int]:
+        states = self.proc.tcp_summary()
+        if self.samples % FULL_TCP_STATES_EVERY == 1:
+            states.update(self.proc.tcp_states())
+        return states
+
     def _host_row(self, now, interval_ms, interval_s, prev, cur) -> dict:
         load1, load5, load15 = psutil.getloadavg()
         mem = psutil.virtual_memory()
@@ -225,7 +224,7 @@ class SystemSampler(Probe):
             "psi_memory_full_pct": psi("memory", "full"),
             "psi_io_some_pct": psi("io", "some"),
             "psi_io_full_pct": psi("io", "full"),
-            "tcp_states": self.proc.tcp_states(),
+            "tcp_states": self._tcp_states(),
         }
         self._live = dict(row)
         return {k: [v] for k, v in row.items()}
