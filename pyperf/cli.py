@@ -42,8 +42,8 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="comma-separated probes to run (default: all; see `pyperf doctor`)")
     p.add_argument("--interval", type=parse_duration, default=1.0, metavar="DURATION",
                    help="how often probes are drained and rows stored (default 1s, minimum 100ms)")
-    p.add_argument("--flush-interval", type=parse_duration, default=5.0, metavar="DURATION",
-                   help="how often buffered rows are written to the store (default 5s; the web UI "
+    p.add_argument("--flush-interval", type=parse_duration, default=15.0, metavar="DURATION",
+                   help="how often buffered rows are written to the store (default 15s; the web UI "
                         "and `pyperf sql` flush first, so they always see the newest rows)")
     p.add_argument("--slow-io-ms", type=float, default=10.0, metavar="MS",
                    help="disk I/Os slower than this are stored one by one (default 10)")

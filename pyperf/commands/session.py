@@ -59,7 +59,7 @@ def open_store(args, command: str, listen: str | None = None):
 
 
 @contextmanager
-def collecting(store, probes: list[Probe], interval_s: float, flush_interval_s: float = 5.0):
+def collecting(store, probes: list[Probe], interval_s: float, flush_interval_s: float = 15.0):
     """A started writer and collector with its probes attached; on exit the last
     interval is drained, everything buffered is written and the probes detach."""
     writer = BatchWriter(store, flush_interval_s=max(flush_interval_s, interval_s))

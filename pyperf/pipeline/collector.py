@@ -66,7 +66,7 @@ class Collector:
                     batch = probe.drain(now)
                 except Exception as e:  # one probe's bug must not stop the others
                     self.drain_errors[probe.name] = self.drain_errors.get(probe.name, 0) + 1
-                    log.error("probe %s: drain failed: %s", probe.name, e)
+                    log.error("probe %s: drain failed: %s: %s", probe.name, type(e).__name__, e)
                     continue
                 if self.writer is not None:
                     self.writer.submit(batch)

@@ -5,7 +5,7 @@ stalls the probes.
 Why flush less often than we collect: every insert into ClickHouse makes a new
 part, and in embedded chDB one insert costs ~10 ms of CPU however few its rows
 (measured: docs/performance.md). At a 1 s interval and three tables that alone
-would be 3 % of a CPU. So rows are flushed every `flush_interval_s` (5 s by
+would be 3 % of a CPU. So rows are flushed every `flush_interval_s` (15 s by
 default), and readers that need the newest rows (the web UI, `pyperf sql`
 through `up`) call `flush()` first: data is as fresh as when it was collected,
 and the cost is paid only while someone looks.
@@ -26,7 +26,7 @@ log = logging.getLogger("pyperf.writer")
 
 
 class BatchWriter:
-    def __init__(self, store, flush_interval_s: float = 5.0, max_buffered_rows: int = 1_000_000):
+    def __init__(self, store, flush_interval_s: float = 15.0, max_buffered_rows: int = 1_000_000):
         self.store = store
         self.flush_interval_s = flush_interval_s
         self.max_buffered_rows = max_buffered_rows

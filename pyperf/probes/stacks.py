@@ -35,16 +35,22 @@ class StackSymbolizer:
 
     def frames(self, tgid: int, user_stack_id: int, kernel_stack_id: int) -> tuple[str, ...]:
         """Root-first frames: user frames, then kernel frames (the leaf last)."""
-        stacks = self.bpf[self.stack_map]
-        frames: list[str] = []
-        if user_stack_id >= 0:
-            frames += [self._symbol(a, tgid) for a in reversed(list(stacks.walk(user_stack_id)))]
-        if kernel_stack_id >= 0:
-            frames += [self._symbol(a, -1) for a in reversed(list(stacks.walk(kernel_stack_id)))]
-        if user_stack_id < 0 and kernel_stack_id < 0:
+        frames = self._walk(user_stack_id, tgid) + self._walk(kernel_stack_id, -1)
+        if not frames:
             self.errors += 1
             frames = ["[no stack]"]
         return tuple(frames)
+
+    def _walk(self, stack_id: int, pid: int) -> list[str]:
+        if stack_id < 0:
+            return []
+        try:
+            addresses = list(self.bpf[self.stack_map].walk(stack_id))
+        except KeyError:
+            # released after an earlier interval while a new sample still pointed at it
+            self.errors += 1
+            return ["[stack gone]" + (KERNEL_SUFFIX if pid < 0 else "")]
+        return [self._symbol(a, pid) for a in reversed(addresses)]
 
     def release(self, stack_ids) -> None:
         """Free stack ids whose counts were read, so the map never fills up."""
