@@ -8,6 +8,7 @@ import signal
 import threading
 from contextlib import contextmanager
 
+from pyperf.containers.enricher import ContainerEnricher
 from pyperf.errors import PyperfError, UsageError
 from pyperf.pipeline.collector import Collector
 from pyperf.pipeline.writer import BatchWriter
@@ -64,7 +65,7 @@ def collecting(store, probes: list[Probe], interval_s: float, flush_interval_s: 
     interval is drained, everything buffered is written and the probes detach."""
     writer = BatchWriter(store, flush_interval_s=max(flush_interval_s, interval_s))
     writer.start()
-    collector = Collector(probes, writer, interval_s)
+    collector = Collector(probes, writer, interval_s, enricher=ContainerEnricher())
     try:
         collector.attach()
         if not collector.probes:

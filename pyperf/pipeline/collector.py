@@ -17,12 +17,13 @@ MIN_INTERVAL_S = 0.1
 
 
 class Collector:
-    def __init__(self, probes: list[Probe], writer, interval_s: float = 1.0):
+    def __init__(self, probes: list[Probe], writer, interval_s: float = 1.0, enricher=None):
         if interval_s < MIN_INTERVAL_S:
             raise ValueError(f"interval below {MIN_INTERVAL_S}s")
         self.candidates = probes
         self.probes: list[Probe] = []
         self.writer = writer
+        self.enricher = enricher
         self.interval_s = interval_s
         self.attach_errors: dict[str, str] = {}
         self.drain_errors: dict[str, int] = {}
@@ -70,7 +71,19 @@ class Collector:
                     continue
                 if self.writer is not None:
                     self.writer.submit(batch)
+                self._enrich(batch, now)
             self.intervals += 1
+
+    def _enrich(self, batch, now: float) -> None:
+        if self.enricher is None or not batch:
+            return
+        try:
+            extra = self.enricher.observe(batch, now)
+        except Exception as e:  # attribution failing must not stop collection
+            log.error("container attribution failed: %s: %s", type(e).__name__, e)
+            return
+        if extra and self.writer is not None:
+            self.writer.submit(extra)
 
     def detach(self) -> None:
         for probe in self.probes:

@@ -22,7 +22,16 @@ a fleet; timestamps are UTC. Query them with `pyperf sql` or any ClickHouse clie
 
 
 def documented_fields() -> dict[str, dict]:
+    from pyperf.containers.enricher import FIELDS as CONTAINER_FIELDS
+
     fields = dict(LEDGER_FIELDS)
+    fields.update(CONTAINER_FIELDS)
+    fields["container_of"] = {
+        "_doc": "View: the latest known container of each (host, mount namespace) in `containers`.",
+        "host": ("", "host name"), "mnt_ns": ("", "mount namespace inode"),
+        "id": ("", "container id"), "name": ("", "container name"), "image": ("", "image"),
+        "runtime": ("", "runtime"), "pod_uid": ("", "Kubernetes pod uid"),
+    }
     for probe in REGISTRY.values():
         fields.update(probe.fields)
     return fields

@@ -1,0 +1,1 @@
+"""Who is who: processes, mount namespaces and cgroups turned into containers."""

@@ -1,0 +1,52 @@
+"""Container metadata from the runtimes' own state files, read-only: names and
+images without talking to a daemon that may be slow, down or absent.
+Each reader takes its root folder as an argument."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ContainerMeta:
+    name: str = ""
+    image: str = ""
+    image_id: str = ""
+    created: str = ""
+    started: str = ""
+
+
+def docker_meta(container_id: str, docker_root: str = "/var/lib/docker") -> ContainerMeta | None:
+    """From /var/lib/docker/containers/<id>/config.v2.json."""
+    path = Path(docker_root) / "containers" / container_id / "config.v2.json"
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return ContainerMeta(
+        name=(doc.get("Name") or "").lstrip("/"),
+        image=(doc.get("Config") or {}).get("Image", ""),
+        image_id=doc.get("Image", ""),
+        created=doc.get("Created", ""),
+        started=(doc.get("State") or {}).get("StartedAt", ""),
+    )
+
+
+def podman_meta(container_id: str, storage_root: str = "/var/lib/containers/storage") -> ContainerMeta | None:
+    """From containers/storage's overlay-containers/containers.json."""
+    path = Path(storage_root) / "overlay-containers" / "containers.json"
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    for entry in entries:
+        if entry.get("id") == container_id:
+            names = entry.get("names") or [""]
+            return ContainerMeta(name=names[0], image_id=entry.get("image", ""),
+                                 created=entry.get("created", ""))
+    return None
+
+
+READERS = {"docker": docker_meta, "podman": podman_meta}

@@ -1,0 +1,82 @@
+"""Attribution to containers on real Docker, on a hand-made cgroup v2
+container, and for host processes."""
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PyperfProcess, require_root, run_pyperf
+from docker_env import container_pid, docker_available, remove, run_container
+
+from pyperf.containers.resolver import ContainerResolver
+
+
+@pytest.fixture
+def docker():
+    require_root()
+    if not docker_available():
+        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
+
+
+def test_docker_container_is_resolved_with_name_and_image(docker):
+    container_id = run_container("pyperf-resolve", "sleep", "60")
+    try:
+        resolver = ContainerResolver()
+        found = resolver.by_pid(container_pid("pyperf-resolve"))
+        by_ns = ContainerResolver().by_mnt_ns(os.stat(f"/proc/{container_pid('pyperf-resolve')}/ns/mnt").st_ino)
+    finally:
+        remove("pyperf-resolve")
+    assert found.runtime == "docker" and found.id == container_id
+    assert found.name == "pyperf-resolve" and found.image == "pyperf-test-base:1"
+    assert by_ns == found
+
+
+def test_host_processes_are_host():
+    found = ContainerResolver().by_pid(os.getpid())
+    assert found.runtime == "host" and found.name == "host"
+
+
+def test_hand_made_cgroup_v2_container_with_its_own_mount_namespace():
+    require_root()
+    unified = next((line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+                    if line.split()[2] == "cgroup2"), None)
+    if unified is None:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    group = Path(unified) / f"pyperf-test-{os.getpid()}"
+    group.mkdir()
+    proc = subprocess.Popen(["unshare", "--mount", "sleep", "30"])   # unshare execs: same pid
+    try:
+        time.sleep(0.3)
+        (group / "cgroup.procs").write_text(str(proc.pid))
+        found = ContainerResolver().by_pid(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+        for _ in range(50):
+            if not (group / "cgroup.procs").read_text().strip():
+                break
+            time.sleep(0.1)
+        group.rmdir()
+    assert found.runtime == "cgroup"
+    assert found.id == f"/pyperf-test-{os.getpid()}" and found.name == f"pyperf-test-{os.getpid()}"
+
+
+def test_probe_rows_group_by_container_in_sql(docker, store_dsn):
+    run_container("pyperf-busy", "sh", "-c", "while true; do :; done")
+    try:
+        rec = PyperfProcess("record", "--probes", "sched", "--duration", "3s", store=store_dsn)
+        code, _, stderr = rec.finish(timeout=120)
+    finally:
+        remove("pyperf-busy")
+    assert code == 0, stderr
+    out = run_pyperf("sql", "SELECT c.name, c.runtime, c.image, sum(s.oncpu_us) AS cpu_us "
+                            "FROM sched_process s JOIN container_of c USING (host, mnt_ns) "
+                            "GROUP BY c.name, c.runtime, c.image ORDER BY cpu_us DESC",
+                     "--format", "csv", store=store_dsn, check=True)
+    rows = [line.split(",") for line in out.stdout.strip().splitlines()[1:]]
+    busy = [r for r in rows if r[0] == "pyperf-busy"]
+    assert busy and busy[0][1] == "docker" and busy[0][2] == "pyperf-test-base:1"
+    assert int(busy[0][3]) > 1_000_000             # over a second of CPU in 3 s
+    assert any(r[1] == "host" for r in rows)
