@@ -1,0 +1,154 @@
+"""The containers source: per interval and running container, resource usage
+from its cgroup files (v1 or v2) and network bytes from its network namespace.
+No BPF; it has the probe interface so the collector and store treat it like a
+probe. Containers are found by walking /proc and resolving mount namespaces
+with the same resolver the enricher uses."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import defaultdict
+
+from pyperf.containers.cgroup_stats import CgroupReader, CgroupSample
+from pyperf.containers.resolver import HOST, ContainerResolver
+from pyperf.probes.base import Batch, Probe, register
+
+COUNTERS = ("cpu_usage_ns", "nr_periods", "nr_throttled", "throttled_ns", "major_faults", "oom_kills",
+            "io_read_bytes", "io_write_bytes", "io_reads", "io_writes", "net_rx_bytes", "net_tx_bytes")
+
+FIELDS = {
+    "container_resources": {
+        "_doc": "Per interval and running container: resource usage from its cgroup (v1 or v2) and "
+                "network namespace. Counters are per interval, gauges at the end of it.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "container_id": ("", "runtime container id (or cgroup path of a plain-cgroup container)"),
+        "name": ("", "container name"),
+        "runtime": ("", "docker, podman, kubernetes, cri-o, containerd, lxc or cgroup"),
+        "mnt_ns": ("", "mount namespace inode (joins with probe rows)"),
+        "cpu_pct_of_host": ("%", "CPU time used / (interval × host CPUs)"),
+        "cpu_pct_of_limit": ("%", "CPU time used / (interval × its CPU limit); NaN without a limit"),
+        "cpu_limit_cores": ("CPUs", "CPU quota / period; NaN without a limit"),
+        "throttled_periods": ("count", "CFS periods in which it was throttled"),
+        "periods": ("count", "CFS periods that elapsed with it runnable"),
+        "throttled_us": ("µs", "time it was throttled"),
+        "memory_bytes": ("bytes", "memory charged to the cgroup (usage_in_bytes / memory.current)"),
+        "memory_limit_bytes": ("bytes", "memory limit; 0 without a limit"),
+        "memory_pct_of_limit": ("%", "memory / limit; NaN without a limit"),
+        "rss_bytes": ("bytes", "anonymous memory (rss / anon)"),
+        "cache_bytes": ("bytes", "page cache (cache / file)"),
+        "major_faults": ("count", "major page faults in the interval"),
+        "oom_kills": ("count", "OOM kills in the interval"),
+        "io_read_bytes": ("bytes", "block I/O read (blkio / io.stat)"),
+        "io_write_bytes": ("bytes", "block I/O written"),
+        "io_reads": ("count", "block read operations"),
+        "io_writes": ("count", "block write operations"),
+        "net_rx_bytes": ("bytes", "bytes received on its network namespace's interfaces (lo excluded)"),
+        "net_tx_bytes": ("bytes", "bytes sent"),
+        "pids": ("", "tasks in the cgroup at the end of the interval"),
+    },
+}
+
+
+def _delta(now: int, before: int) -> int:
+    return now - before if now >= before else now
+
+
+@register
+class ContainersSource(Probe):
+    name = "containers"
+    description = "per-container CPU, throttling, memory, block I/O, network and pids from cgroups"
+    tables = ("container_resources",)
+    fields = FIELDS
+
+    def __init__(self, options=None, proc_root: str = "/proc"):
+        super().__init__(options)
+        self.proc_root = proc_root
+        self.resolver: ContainerResolver | None = None
+        self.reader: CgroupReader | None = None
+        self._previous: dict[str, CgroupSample] = {}
+        self._last_drain = time.monotonic()
+        self._totals = {"samples": 0, "containers": 0}
+        self._seen: set[str] = set()
+
+    def attach(self) -> None:
+        self.resolver = ContainerResolver(self.proc_root)
+        self.reader = CgroupReader(self.proc_root)
+        self._previous = {cid: sample for cid, (_, _, sample) in self._sample_all().items()}
+        self._last_drain = time.monotonic()
+
+    def detach(self) -> None:
+        self.resolver = None
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return "/* the containers source runs no BPF: it reads cgroup files */", []
+
+    def chosen_path(self) -> str:
+        v1 = ", ".join(sorted(self.reader.v1_mounts)) if self.reader else ""
+        return f"cgroup v1 controllers: {v1 or 'none'}; cgroup v2: {self.reader.v2_mount if self.reader else '?'}"
+
+    def _sample_all(self) -> dict[str, tuple]:
+        """{container id: (container, pid, sample)} for every running container."""
+        found: dict[str, tuple] = {}
+        for entry in os.scandir(self.proc_root):
+            if not entry.name.isdigit():
+                continue
+            try:
+                mnt_ns = os.stat(f"{self.proc_root}/{entry.name}/ns/mnt").st_ino
+            except OSError:
+                continue
+            container = self.resolver.by_mnt_ns(mnt_ns)
+            if container is None or container.runtime == HOST or container.id in found:
+                continue
+            sample = self.reader.sample(int(entry.name))
+            if sample is not None:
+                found[container.id] = (container, int(entry.name), sample)
+        return found
+
+    def drain(self, now: float) -> Batch:
+        if self.resolver is None:
+            return {}
+        mono = time.monotonic()
+        interval_s = max(mono - self._last_drain, 1e-6)
+        self._last_drain = mono
+        current = self._sample_all()
+        cpus = os.cpu_count() or 1
+        rows = defaultdict(list)
+        for cid, (container, _pid, s) in current.items():
+            before = self._previous.get(cid)
+            d = {k: _delta(getattr(s, k), getattr(before, k)) if before else 0 for k in COUNTERS}
+            cpu_s = d["cpu_usage_ns"] / 1e9
+            limit = s.cpu_limit_cores
+            rows["ts"].append(now)
+            rows["interval_ms"].append(round(interval_s * 1000))
+            rows["container_id"].append(cid)
+            rows["name"].append(container.name)
+            rows["runtime"].append(container.runtime)
+            rows["mnt_ns"].append(container.mnt_ns)
+            rows["cpu_pct_of_host"].append(100.0 * cpu_s / (interval_s * cpus))
+            rows["cpu_pct_of_limit"].append(100.0 * cpu_s / (interval_s * limit) if limit else math.nan)
+            rows["cpu_limit_cores"].append(limit if limit else math.nan)
+            rows["throttled_periods"].append(d["nr_throttled"])
+            rows["periods"].append(d["nr_periods"])
+            rows["throttled_us"].append(d["throttled_ns"] // 1000)
+            rows["memory_bytes"].append(s.memory_bytes)
+            rows["memory_limit_bytes"].append(s.memory_limit_bytes or 0)
+            rows["memory_pct_of_limit"].append(100.0 * s.memory_bytes / s.memory_limit_bytes
+                                               if s.memory_limit_bytes else math.nan)
+            rows["rss_bytes"].append(s.rss_bytes)
+            rows["cache_bytes"].append(s.cache_bytes)
+            for key in ("major_faults", "oom_kills", "io_read_bytes", "io_write_bytes", "io_reads",
+                        "io_writes", "net_rx_bytes", "net_tx_bytes"):
+                rows[key].append(d[key])
+            rows["pids"].append(s.pids)
+            self._seen.add(cid)
+        self._previous = {cid: sample for cid, (_, _, sample) in current.items()}
+        self._totals["samples"] += 1
+        self._totals["containers"] = len(self._seen)
+        return {"container_resources": dict(rows)} if rows else {}
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)

@@ -1,0 +1,95 @@
+"""Per-container resources: cgroup parsers on literal text, and the live source
+on real Docker against the cgroup files read directly."""
+
+import math
+import os
+import time
+from pathlib import Path
+
+import pytest
+from conftest import require_root
+from docker_env import container_pid, docker_available, remove, run_container
+
+from pyperf.containers.cgroup_stats import (CgroupReader, parse_cgroup_mounts, parse_cpu_max,
+                                            parse_net_dev_totals, parse_proc_cgroup_paths,
+                                            parse_v1_blkio, parse_v2_io_stat)
+from pyperf.containers.source import ContainersSource
+
+CID = "7cc0135cab1aacc068243e5f43ea2c90b86b56b0e7271df7db62360362830ce9"
+
+
+def test_parsers_on_literal_text():
+    mounts = ("cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n"
+              "cgroup /sys/fs/cgroup/cpuacct cgroup rw,relatime,cpuacct 0 0\n"
+              "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n"
+              "cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,name=systemd 0 0\n"
+              "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n")
+    v1, v2 = parse_cgroup_mounts(mounts)
+    assert v1 == {"cpu": "/sys/fs/cgroup/cpu", "cpuacct": "/sys/fs/cgroup/cpuacct",
+                  "memory": "/sys/fs/cgroup/memory"}
+    assert v2 == "/sys/fs/cgroup/unified"
+    paths, v2_path = parse_proc_cgroup_paths(f"4:memory:/docker/{CID}\n2:cpu,cpuacct:/docker/{CID}\n0::/docker/{CID}\n")
+    assert paths["cpuacct"] == paths["memory"] == v2_path == f"/docker/{CID}"
+    assert parse_v1_blkio("8:0 Read 4096\n8:0 Write 8192\n8:16 Read 1\n8:0 Total 12288\nTotal 12289\n") == (4097, 8192)
+    assert parse_v2_io_stat("8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0\n8:16 rbytes=5 wbytes=0 rios=1 wios=0\n") == \
+        {"rbytes": 15, "wbytes": 20, "rios": 2, "wios": 2}
+    assert parse_cpu_max("20000 100000\n") == 0.2 and parse_cpu_max("max 100000\n") is None
+    dev = ("Inter-|\n face |\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n"
+           "  eth0: 5000 10 0 0 0 0 0 0 7000 12 0 0 0 0 0 0\n")
+    assert parse_net_dev_totals(dev) == (5000, 7000)
+
+
+@pytest.fixture
+def docker():
+    require_root()
+    if not docker_available():
+        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
+
+
+def read_cgroup_file(pid: int, controller: str, name: str) -> str:
+    reader = CgroupReader()
+    paths, v2_path = parse_proc_cgroup_paths(Path(f"/proc/{pid}/cgroup").read_text())
+    if controller in reader.v1_mounts and controller in paths:
+        return (Path(reader.v1_mounts[controller] + paths[controller]) / name).read_text()
+    return (Path(reader.v2_mount + v2_path) / name).read_text()
+
+
+def test_cpu_and_memory_match_the_cgroup_files(docker):
+    run_container("pyperf-res", "sh", "-c", "while true; do :; done", extra=("--memory", "128m"))
+    try:
+        pid = container_pid("pyperf-res")
+        source = ContainersSource()
+        source.attach()
+        usage_before = int(read_cgroup_file(pid, "cpuacct", "cpuacct.usage"))
+        time.sleep(1.5)
+        batch = source.drain(time.time())
+        usage_after = int(read_cgroup_file(pid, "cpuacct", "cpuacct.usage"))
+        memory_now = int(read_cgroup_file(pid, "memory", "memory.usage_in_bytes"))
+    finally:
+        remove("pyperf-res")
+    rows = batch["container_resources"]
+    i = rows["name"].index("pyperf-res")
+    interval_s = rows["interval_ms"][i] / 1000
+    ours_ns = rows["cpu_pct_of_host"][i] / 100 * interval_s * os.cpu_count() * 1e9
+    assert ours_ns == pytest.approx(usage_after - usage_before, rel=0.01)
+    assert rows["memory_bytes"][i] == pytest.approx(memory_now, rel=0.01)
+    assert rows["memory_limit_bytes"][i] == 128 << 20
+    assert 0 < rows["memory_pct_of_limit"][i] < 100
+    assert math.isnan(rows["cpu_pct_of_limit"][i])        # no CPU limit set
+    assert rows["pids"][i] == 1 and rows["runtime"][i] == "docker"
+
+
+def test_a_cpu_limited_container_shows_throttling(docker):
+    run_container("pyperf-throttled", "sh", "-c", "while true; do :; done", extra=("--cpus", "0.2"))
+    try:
+        source = ContainersSource()
+        source.attach()
+        time.sleep(1.5)
+        batch = source.drain(time.time())
+    finally:
+        remove("pyperf-throttled")
+    rows = batch["container_resources"]
+    i = rows["name"].index("pyperf-throttled")
+    assert rows["cpu_limit_cores"][i] == pytest.approx(0.2)
+    assert rows["throttled_periods"][i] >= 10 and rows["throttled_us"][i] > 0
+    assert 85 <= rows["cpu_pct_of_limit"][i] <= 110
