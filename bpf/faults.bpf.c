@@ -12,8 +12,9 @@
  *
  * Page cache, from the filemap tracepoints: looked-up pages (filemap_get_pages
  * for read(), filemap_fault and filemap_map_pages for mmap) against pages added
- * (filemap_add_to_page_cache, 2^order pages each). Pages added by writes to new
- * file ranges count as added too, so the hit ratio is a lower bound.
+ * (filemap_add_to_page_cache, 2^order pages each). A large read() reports its
+ * whole remaining range once per batch, so lookups are over-counted for big
+ * reads; pages added by writes and readahead count as added. An estimate.
  *
  * Required -D constants (from BTF): OFF_TASK_MIN_FLT, OFF_TASK_MAJ_FLT,
  * OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.

@@ -52,7 +52,8 @@ FIELDS = {
         "cache_lookups": ("pages", "page-cache pages looked up (read(), mmap faults, fault-around)"),
         "cache_added": ("pages", "pages added to the page cache in this process's context (misses, "
                                  "readahead and writes to new ranges)"),
-        "cache_hit_ratio": ("ratio", "1 - added / looked up, clamped to [0, 1]; NaN without lookups"),
+        "cache_hit_ratio": ("ratio", "1 - added / looked up, clamped to [0, 1]; NaN without lookups; "
+                                     "an estimate (see docs/monitoring.md)"),
     },
 }
 
