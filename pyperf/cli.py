@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how far back (default 5m)")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
+    layers = verbs.add_parser("layers", help="which image layers and files containers really read")
+    layers.add_argument("container", nargs="?", help="container name, id (prefix) or image; default: all")
+    layers.add_argument("--json", action="store_true")
+    layers.add_argument("--prefetch-list", metavar="FILE",
+                        help="write the files in first-access order (for eStargz / Nydus prefetch)")
+    layers.add_argument("--keep-list", metavar="FILE", help="write every file ever read (for image slimming)")
+
     doctor = verbs.add_parser("doctor", help="check this host: kernel, BTF, bcc, store, every probe")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
@@ -119,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import doctor, export, record, sql, up
+        from pyperf.commands import doctor, export, layers, record, sql, up
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
-                   "export": export.run}[args.verb]
+                   "export": export.run, "layers": layers.run}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

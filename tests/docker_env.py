@@ -49,9 +49,9 @@ def ensure_base_image() -> str:
     return BASE_IMAGE
 
 
-def run_container(name: str, *command: str, extra: tuple[str, ...] = ()) -> str:
+def run_container(name: str, *command: str, extra: tuple[str, ...] = (), image: str | None = None) -> str:
     subprocess.run(["docker", "rm", "-f", name], capture_output=True)
-    return subprocess.run(["docker", "run", "-d", "--name", name, *extra, ensure_base_image(), *command],
+    return subprocess.run(["docker", "run", "-d", "--name", name, *extra, image or ensure_base_image(), *command],
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -62,3 +62,11 @@ def container_pid(name: str) -> int:
 
 def remove(name: str) -> None:
     subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def build_image(tag: str, context: Path, dockerfile: str) -> str:
+    """`docker build` with the classic builder (no network needed)."""
+    (context / "Dockerfile").write_text(dockerfile)
+    subprocess.run(["docker", "build", "-q", "-t", tag, str(context)], check=True, capture_output=True,
+                   env={**__import__("os").environ, "DOCKER_BUILDKIT": "0"})
+    return tag

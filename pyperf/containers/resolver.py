@@ -43,7 +43,8 @@ class ContainerResolver:
         self.proc = Path(proc_root)
         self.runtime_roots = runtime_roots or {}
         self.miss_ttl_s = miss_ttl_s
-        self.host_mnt_ns = self._mnt_ns_of(1) or 0
+        # pyperf runs in the host's mount namespace; pid 1 may not be readable from a sandbox
+        self.host_mnt_ns = self._mnt_ns_of(os.getpid()) or self._mnt_ns_of(1) or 0
         self._by_mnt_ns: dict[int, Container] = {}
         self._misses: dict[int, float] = {}
 
@@ -66,7 +67,11 @@ class ContainerResolver:
         except OSError:
             return None
         container = self._identify(cgroups, mnt_ns)
-        self._by_mnt_ns[mnt_ns] = container
+        # A process in its own mount namespace but still in a host cgroup is often a
+        # container being set up (runc moves it into its cgroup a moment later): that
+        # verdict is not cached, so the next look can see the container.
+        if container.runtime != HOST or mnt_ns == self.host_mnt_ns:
+            self._by_mnt_ns[mnt_ns] = container
         return container
 
     def by_mnt_ns(self, mnt_ns: int) -> Container | None:
@@ -85,6 +90,13 @@ class ContainerResolver:
                     self._misses.pop(mnt_ns, None)
                     return found
         self._misses[mnt_ns] = time.monotonic()
+        return None
+
+    def pid_in(self, mnt_ns: int) -> int | None:
+        """A live process in that mount namespace."""
+        for entry in os.scandir(self.proc):
+            if entry.name.isdigit() and self._mnt_ns_of(entry.name) == mnt_ns:
+                return int(entry.name)
         return None
 
     def _identify(self, cgroups, mnt_ns: int) -> Container:

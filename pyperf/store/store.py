@@ -149,9 +149,12 @@ class Store:
             raise StoreError(f"insert into {table} failed: {_one_line(e)}") from None
         return n
 
+    # columns that probes fill with epoch seconds (floats)
+    TIME_COLUMNS = ("ts", "first_access", "last_access")
+
     @staticmethod
     def _convert(name: str, values: list) -> list:
-        if name == "ts" and values and isinstance(values[0], float):
+        if name in Store.TIME_COLUMNS and values and isinstance(values[0], float):
             return [_utc(v) for v in values]
         return values
 

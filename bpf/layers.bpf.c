@@ -1,0 +1,121 @@
+/* File reads inside containers, per (mount namespace, device, inode), from the
+ * filemap tracepoints. On overlayfs the page cache belongs to the real file in
+ * its layer, so these tracepoints see the layer's own inode: reads are
+ * attributed to the exact layer, the top-most copy of an overwritten file
+ * included. Processes in the host's mount namespace (HOST_MNT_NS) are skipped.
+ *
+ * A task's mount namespace is cached in task-local storage (one lookup instead
+ * of three pointer reads per page-cache access); a task that setns()'s into
+ * another mount namespace keeps its first one here.
+ *
+ * Required -D constants: HOST_MNT_NS, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS,
+ * OFF_MNT_NS_INUM.
+ */
+#include <uapi/linux/ptrace.h>
+#include "common.h"
+#include "layers.h"
+
+struct ns_cache {
+    u64 mnt_ns;
+};
+
+BPF_TASK_STORAGE(layer_tasks, struct ns_cache);
+/* Mount namespaces that are not containers (the host's, services'), filled by
+ * user space as it resolves them; accesses from them are not recorded. */
+BPF_HASH(layer_ignored_ns, u64, u8, 4096);
+BPF_HASH(layer_files, struct file_key, struct file_access, 262144);
+BPF_ARRAY(layer_lost, u64, 1);
+
+static __always_inline u64 current_mnt_ns(void)
+{
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct ns_cache *c = layer_tasks.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (c && c->mnt_ns)
+        return c->mnt_ns;
+    u64 mnt_ns = 0;
+    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
+    if (nsproxy) {
+        void *ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
+        if (ns)
+            mnt_ns = read_u32(ns, OFF_MNT_NS_INUM);
+    }
+    if (c)
+        c->mnt_ns = mnt_ns;
+    return mnt_ns;
+}
+
+static __always_inline struct file_access *access_for(u32 dev, u64 inode, u64 now)
+{
+    struct file_key key = {};
+    key.mnt_ns = current_mnt_ns();
+    if (key.mnt_ns == HOST_MNT_NS || key.mnt_ns == 0 || layer_ignored_ns.lookup(&key.mnt_ns))
+        return 0;
+    key.dev = dev;
+    key.inode = inode;
+    struct file_access *a = layer_files.lookup(&key);
+    if (a)
+        return a;
+    struct file_access fresh = {};
+    fresh.first_page = (u64)-1;
+    fresh.first_ns = now;
+    if (layer_files.update(&key, &fresh) != 0) {
+        int zero = 0;
+        u64 *lost = layer_lost.lookup(&zero);
+        if (lost)
+            __sync_fetch_and_add(lost, 1);
+        return 0;
+    }
+    return layer_files.lookup(&key);
+}
+
+static __always_inline void touched(struct file_access *a, u64 first, u64 last, u64 now)
+{
+    if (first < a->first_page)
+        a->first_page = first;
+    if (last > a->last_page || a->last_page == 0)
+        a->last_page = last;
+    a->last_ns = now;
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_get_pages)
+{
+    u64 now = bpf_ktime_get_ns();
+    struct file_access *a = access_for(args->s_dev, args->i_ino, now);
+    if (!a)
+        return 0;
+    __sync_fetch_and_add(&a->reads, 1);
+    touched(a, args->index, args->last_index, now);
+    return 0;
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_fault)
+{
+    u64 now = bpf_ktime_get_ns();
+    struct file_access *a = access_for(args->s_dev, args->i_ino, now);
+    if (!a)
+        return 0;
+    __sync_fetch_and_add(&a->mmap_pages, 1);
+    touched(a, args->index, args->index, now);
+    return 0;
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_map_pages)
+{
+    u64 now = bpf_ktime_get_ns();
+    struct file_access *a = access_for(args->s_dev, args->i_ino, now);
+    if (!a)
+        return 0;
+    __sync_fetch_and_add(&a->mmap_pages, args->last_index - args->index + 1);
+    touched(a, args->index, args->last_index, now);
+    return 0;
+}
+
+TRACEPOINT_PROBE(filemap, mm_filemap_add_to_page_cache)
+{
+    u64 now = bpf_ktime_get_ns();
+    struct file_access *a = access_for(args->s_dev, args->i_ino, now);
+    if (!a)
+        return 0;
+    __sync_fetch_and_add(&a->added_pages, 1ULL << args->order);
+    return 0;
+}

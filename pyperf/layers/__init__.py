@@ -1,0 +1,1 @@
+"""Image layer analytics: which layers and files each container really reads."""

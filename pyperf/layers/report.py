@@ -1,0 +1,121 @@
+"""The layer report of a container: per layer what exists and what was read,
+layers never read, startup order, hot files, and static waste (bytes shadowed
+or deleted by higher layers). Everything is SQL over layer_files and
+layer_file_access, so the same numbers are one query away for users."""
+
+from __future__ import annotations
+
+PAGE = 4096
+
+# Accesses of one container's files, summed over the whole recording.
+ACCESS = """
+SELECT dev, inode,
+       sum(reads) AS reads, sum(mmap_pages) AS mmap_pages, sum(added_pages) AS added_pages,
+       min(first_page) AS first_page, max(last_page) AS last_page, min(first_access) AS first_access
+FROM layer_file_access
+WHERE host = {host:String} AND mnt_ns = {mnt_ns:UInt64}
+GROUP BY dev, inode
+"""
+
+FILES = """
+SELECT layer_index, any(layer_id) AS layer_id, path, any(kind) AS kind, any(dev) AS dev,
+       any(inode) AS inode, any(size) AS size
+FROM layer_files
+WHERE host = {host:String} AND mnt_ns = {mnt_ns:UInt64}
+GROUP BY layer_index, path
+"""
+
+CONTAINERS = """
+SELECT mnt_ns, any(container_id), any(container_name), any(image), min(ts)
+FROM layer_files WHERE host = {host:String}
+GROUP BY mnt_ns ORDER BY min(ts)
+"""
+
+
+def bytes_read(size: int, first_page: int, last_page: int, mmap_pages: int) -> int:
+    """Bytes of the file touched: the page span read (exact for sequential reads), or
+    the pages mapped, whichever is larger, never more than the file."""
+    span = (last_page - first_page + 1) * PAGE if last_page >= first_page else 0
+    return min(size, max(span, mmap_pages * PAGE))
+
+
+def containers(store) -> list[dict]:
+    rows = store.query(CONTAINERS, {"host": store.host_name}).rows
+    return [{"mnt_ns": r[0], "id": r[1], "name": r[2], "image": r[3], "first_seen": r[4]} for r in rows]
+
+
+def report(store, mnt_ns: int) -> dict:
+    params = {"host": store.host_name, "mnt_ns": mnt_ns}
+    access = {(r[0], r[1]): r[2:] for r in store.query(ACCESS, params).rows}
+    files = store.query(FILES, params).rows
+
+    layers: dict[int, dict] = {}
+    read_files = []
+    paths_by_layer: dict[int, dict[str, tuple]] = {}
+    for layer_index, layer_id, path, kind, dev, inode, size in files:
+        layer = layers.setdefault(layer_index, {"index": layer_index, "id": layer_id, "files": 0, "bytes": 0,
+                                                "files_read": 0, "bytes_read": 0, "bytes_missed_cache": 0,
+                                                "whiteouts": 0})
+        paths_by_layer.setdefault(layer_index, {})[path] = (kind, size)
+        if kind == "whiteout":
+            layer["whiteouts"] += 1
+            continue
+        if kind != "file":
+            continue
+        layer["files"] += 1
+        layer["bytes"] += size
+        hit = access.get((dev, inode))
+        if hit is None:
+            continue
+        reads, mmap_pages, added_pages, first_page, last_page, first_access = hit
+        if not (reads or mmap_pages):
+            continue
+        touched = bytes_read(size, first_page, last_page, mmap_pages)
+        layer["files_read"] += 1
+        layer["bytes_read"] += touched
+        layer["bytes_missed_cache"] += min(size, added_pages * PAGE)
+        read_files.append({"path": path, "layer": layer_index, "size": size, "bytes_read": touched,
+                           "reads": reads, "mmap_pages": mmap_pages, "first_access": first_access})
+
+    for layer in layers.values():
+        layer["share_files_read"] = layer["files_read"] / layer["files"] if layer["files"] else 0.0
+        layer["share_bytes_read"] = layer["bytes_read"] / layer["bytes"] if layer["bytes"] else 0.0
+
+    # static waste: a lower file hidden by the same path (or a whiteout) in a higher layer,
+    # or by an opaque directory above it
+    shadowed_bytes, deleted_bytes = 0, 0
+    ordered = sorted(paths_by_layer)
+    for position, index in enumerate(ordered):
+        higher = [paths_by_layer[i] for i in ordered[:position]]
+        for path, (kind, size) in paths_by_layer[index].items():
+            if kind != "file":
+                continue
+            for above in higher:
+                entry = above.get(path)
+                if entry is not None:
+                    if entry[0] == "whiteout":
+                        deleted_bytes += size
+                    else:
+                        shadowed_bytes += size
+                    break
+                if any(k == "opaque" and path.startswith(p + "/") for p, (k, _) in above.items()):
+                    deleted_bytes += size
+                    break
+
+    image_layers = [l for i, l in layers.items() if i > 0]
+    image_bytes = sum(l["bytes"] for l in image_layers)
+    image_read = sum(l["bytes_read"] for l in image_layers)
+    startup = sorted(read_files, key=lambda f: f["first_access"])
+    return {
+        "mnt_ns": mnt_ns,
+        "layers": [layers[i] for i in sorted(layers)],
+        "never_read_layers": [l["index"] for l in image_layers if l["files"] and not l["files_read"]],
+        "image_bytes": image_bytes,
+        "image_bytes_read": image_read,
+        "share_of_image_read": image_read / image_bytes if image_bytes else 0.0,
+        "shadowed_bytes": shadowed_bytes,
+        "deleted_bytes": deleted_bytes,
+        "startup_order": [f["path"] for f in startup],
+        "hot_files": sorted(read_files, key=lambda f: (-f["reads"] - f["mmap_pages"], f["path"]))[:20],
+        "files_read": sorted(read_files, key=lambda f: f["path"]),
+    }

@@ -1,0 +1,192 @@
+"""Layer access capture: file reads inside containers per (mount namespace,
+device, inode) from the filemap tracepoints (bpf/layers.bpf.c), and an index of
+each container's overlay layers mapping (device, inode) to (layer, path), so
+reads are attributed to the exact layer. Reports: pyperf/layers/report.py."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from collections import defaultdict
+
+from pyperf.containers.resolver import HOST, ContainerResolver
+from pyperf.errors import ProbeError
+from pyperf.kernel.btf import BTFError, offset_cflags
+from pyperf.layers.index import LayerIndex
+from pyperf.layers.overlay import container_layers
+from pyperf.probes.base import Batch, Probe, monotonic_to_epoch_offset, register
+from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+
+BTF_OFFSETS = {
+    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
+    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
+    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
+}
+NO_PAGE = (1 << 64) - 1
+
+FIELDS = {
+    "layer_file_access": {
+        "_doc": "Per interval, container mount namespace and file (device, inode): how it was read. "
+                "Join with layer_files on (host, mnt_ns, dev, inode) for layer and path.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "mnt_ns": ("", "mount namespace of the readers (the container key)"),
+        "dev": ("", "kernel dev_t of the layer's filesystem"),
+        "inode": ("", "inode of the file in its layer"),
+        "reads": ("count", "page-cache read calls (read(), sendfile, splice)"),
+        "first_page": ("page", "lowest page index read in the interval (2^64-1: none)"),
+        "last_page": ("page", "highest page index read in the interval"),
+        "mmap_pages": ("pages", "pages faulted in or mapped through mmap"),
+        "added_pages": ("pages", "pages that had to be brought into the page cache (not cached before)"),
+        "first_access": ("time", "first access in the interval (UTC, µs)"),
+        "last_access": ("time", "last access in the interval"),
+    },
+    "layer_files": {
+        "_doc": "The files of each container's overlay layers, indexed when pyperf first sees the "
+                "container read a file: layer 0 is the writable layer, 1.. the lower layers, top first.",
+        "ts": ("time", "when indexed (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "mnt_ns": ("", "mount namespace of the container"),
+        "container_id": ("", "runtime container id"),
+        "container_name": ("", "container name"),
+        "image": ("", "image reference"),
+        "layer_index": ("", "0 = writable layer, 1 = top image layer, ... (Docker's init layer included)"),
+        "layer_id": ("", "Docker diff id (sha256:...), docker-init, upper, or the layer directory name"),
+        "layer_path": ("", "the layer's directory on the host"),
+        "path": ("", "path inside the container"),
+        "kind": ("", "file, whiteout (deletes the path below) or opaque (directory hides everything below)"),
+        "dev": ("", "kernel dev_t of the layer's filesystem"),
+        "inode": ("", "inode in the layer"),
+        "size": ("bytes", "file size"),
+    },
+}
+
+
+class FileKey(ctypes.Structure):
+    """struct file_key in bpf/layers.h."""
+
+    _fields_ = [("mnt_ns", ctypes.c_uint64), ("inode", ctypes.c_uint64), ("dev", ctypes.c_uint32),
+                ("pad", ctypes.c_uint32)]
+
+
+class FileAccess(ctypes.Structure):
+    """struct file_access in bpf/layers.h."""
+
+    _fields_ = [(name, ctypes.c_uint64) for name in
+                ("reads", "first_page", "last_page", "mmap_pages", "added_pages", "first_ns", "last_ns")]
+
+
+@register
+class LayersProbe(Probe):
+    name = "layers"
+    description = "file reads inside containers attributed to image layers"
+    tables = ("layer_file_access", "layer_files")
+    fields = FIELDS
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.bpf = None
+        self.resolver: ContainerResolver | None = None
+        self.index = LayerIndex()
+        self._indexed: set[int] = set()
+        self._totals = {"files_read": 0, "containers": 0, "lost": 0}
+
+    def host_namespaces(self) -> set[int]:
+        found = set()
+        for pid in ("1", "self"):
+            try:
+                found.add(os.stat(f"/proc/{pid}/ns/mnt").st_ino)
+            except OSError:
+                pass
+        return found
+
+    def cflags(self) -> list[str]:
+        try:
+            flags = offset_cflags(BTF_OFFSETS)
+        except BTFError as e:
+            raise ProbeError(f"probe layers: {e}") from None
+        return flags + [f"-DHOST_MNT_NS={os.stat('/proc/self/ns/mnt').st_ino}ULL"]
+
+    def bpf_source(self) -> tuple[str, list[str]]:
+        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+
+    def chosen_path(self) -> str:
+        return "filemap tracepoints (get_pages, fault, map_pages, add_to_page_cache) with task storage"
+
+    def attach(self) -> None:
+        require_bpf_privileges(self.name)
+        self.bpf = compile_bpf(self.name, self.cflags())
+        self.resolver = ContainerResolver()
+        for ns in self.host_namespaces():
+            self._ignore(ns)
+
+    def _ignore(self, mnt_ns: int) -> None:
+        table = self.bpf[b"layer_ignored_ns"]
+        table[table.Key(mnt_ns)] = table.Leaf(1)
+
+    def detach(self) -> None:
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
+
+    def drain(self, now: float) -> Batch:
+        if self.bpf is None:
+            return {}
+        entries = list(self.bpf[b"layer_files"].items_lookup_and_delete_batch())
+        offset = monotonic_to_epoch_offset()
+        rows = defaultdict(list)
+        batch: Batch = {}
+        for key, value in entries:
+            if key.mnt_ns not in self._indexed:
+                # rows are kept even before the layers are indexed: the report joins later
+                self._index_container(key.mnt_ns, now, batch)
+            rows["ts"].append(now)
+            rows["mnt_ns"].append(key.mnt_ns)
+            rows["dev"].append(key.dev)
+            rows["inode"].append(key.inode)
+            rows["reads"].append(value.reads)
+            rows["first_page"].append(value.first_page)
+            rows["last_page"].append(value.last_page)
+            rows["mmap_pages"].append(value.mmap_pages)
+            rows["added_pages"].append(value.added_pages)
+            rows["first_access"].append(value.first_ns / 1e9 + offset)
+            rows["last_access"].append((value.last_ns or value.first_ns) / 1e9 + offset)
+            self._totals["files_read"] += 1
+        self._totals["lost"] = self.bpf[b"layer_lost"][0].value
+        if rows:
+            batch["layer_file_access"] = dict(rows)
+        return batch
+
+    def _index_container(self, mnt_ns: int, now: float, batch: Batch) -> bool:
+        """Index the layers of the container in `mnt_ns`; False when it is not a container."""
+        container = self.resolver.by_mnt_ns(mnt_ns)
+        if container is None or container.runtime == HOST:
+            return False
+        pid = self.resolver.pid_in(mnt_ns)
+        layers = container_layers(pid) if pid else []
+        self._indexed.add(mnt_ns)
+        self._totals["containers"] += 1
+        files = batch.setdefault("layer_files", defaultdict(list))
+        for layer in layers:
+            for f in self.index.files(layer.path, layer.writable):
+                files["ts"].append(now)
+                files["mnt_ns"].append(mnt_ns)
+                files["container_id"].append(container.id)
+                files["container_name"].append(container.name)
+                files["image"].append(container.image)
+                files["layer_index"].append(layer.index)
+                files["layer_id"].append(layer.layer_id)
+                files["layer_path"].append(layer.path)
+                files["path"].append(f.path)
+                files["kind"].append(f.kind)
+                files["dev"].append(f.dev)
+                files["inode"].append(f.inode)
+                files["size"].append(f.size)
+        batch["layer_files"] = dict(files)
+        if not batch["layer_files"]:
+            del batch["layer_files"]
+        return True
+
+    def totals(self) -> dict[str, int]:
+        return dict(self._totals)

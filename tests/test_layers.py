@@ -1,0 +1,78 @@
+"""Layer access analytics on a real multi-layer Docker image: reads attributed
+to the right layer (an overwritten file to its top-most copy), bytes read,
+never-read layers, whiteouts and shadowed bytes, startup order, and the
+prefetch and keep lists."""
+
+import json
+import os
+
+import pytest
+from conftest import PyperfProcess, require_root, run_pyperf
+from docker_env import build_image, docker_available, ensure_base_image, remove, run_container
+
+KIB = 1024
+
+
+@pytest.fixture(scope="module")
+def layered_image(tmp_path_factory):
+    require_root()
+    if not docker_available():
+        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
+    ensure_base_image()
+    ctx = tmp_path_factory.mktemp("image")
+    for name, size in (("a.bin", 200 * KIB), ("shared-v1.txt", 100 * KIB), ("gone.bin", 50 * KIB),
+                       ("shared-v2.txt", 120 * KIB), ("never.bin", 300 * KIB)):
+        (ctx / name).write_bytes(os.urandom(size))
+    return build_image("pyperf-layers:1", ctx, "\n".join([
+        "FROM pyperf-test-base:1",
+        "COPY a.bin shared-v1.txt gone.bin /data/",          # layer A
+        "RUN mv /data/shared-v1.txt /data/shared.txt",       # (a copy-up layer)
+        "COPY shared-v2.txt /data/shared.txt",               # layer B: overwrites shared.txt
+        "RUN rm /data/gone.bin",                             # whiteout
+        "COPY never.bin /data/never.bin",                    # layer C: never read
+    ]) + "\n")
+
+
+def test_reads_are_attributed_to_the_right_layers(layered_image, store_dsn, tmp_path):
+    rec = PyperfProcess("record", "--probes", "layers", "--duration", "6s", store=store_dsn)
+    try:
+        rec.wait_for("probe layers attached")
+        run_container("pyperf-layered", "sh", "-c",
+                      "cat /data/shared.txt > /dev/null; cat /data/a.bin > /dev/null; sleep 30",
+                      image=layered_image)
+        code, _, stderr = rec.finish(timeout=120)
+    finally:
+        remove("pyperf-layered")
+        rec.kill()
+    assert code == 0, stderr
+    prefetch, keep = tmp_path / "prefetch.txt", tmp_path / "keep.txt"
+    out = run_pyperf("layers", "pyperf-layered", "--json", "--prefetch-list", str(prefetch),
+                     "--keep-list", str(keep), store=store_dsn, check=True)
+    report = json.loads(out.stdout)[0]
+    read = {f["path"]: f for f in report["files_read"]}
+    layers = {layer["index"]: layer for layer in report["layers"]}
+
+    def layer_of(path):
+        return [i for i, layer in layers.items() if path in [f["path"] for f in report["files_read"]]
+                and read[path]["layer"] == i][0]
+
+    # the overwritten file is read from its top-most copy, and entirely
+    shared = read["/data/shared.txt"]
+    assert shared["size"] == 120 * KIB
+    assert shared["bytes_read"] == pytest.approx(120 * KIB, rel=0.01)
+    assert read["/data/a.bin"]["bytes_read"] == pytest.approx(200 * KIB, rel=0.01)
+    assert layer_of("/data/shared.txt") < layer_of("/data/a.bin")       # a higher layer
+    assert "/data/never.bin" not in read
+    never_layer = [i for i, layer in layers.items() if layer["bytes"] == 300 * KIB]
+    assert never_layer and never_layer[0] in report["never_read_layers"]
+    assert report["deleted_bytes"] == 150 * KIB          # gone.bin and shared-v1.txt (moved): whiteouts
+    assert report["shadowed_bytes"] >= 100 * KIB                        # shared.txt v1 under v2
+    order = report["startup_order"]
+    assert order.index("/data/shared.txt") < order.index("/data/a.bin")
+    assert prefetch.read_text().splitlines() == order
+    assert set(keep.read_text().splitlines()) == set(read)
+
+
+def test_layers_of_an_unknown_container_is_a_clear_error(store_dsn):
+    result = run_pyperf("layers", "no-such-container", store=store_dsn)
+    assert result.returncode == 2 and "no container or image 'no-such-container'" in result.stderr
