@@ -37,7 +37,7 @@ def test_bad_store_address_from_environment():
 
 def test_unknown_probe(store_dsn):
     assert_one_line_error(run_pyperf("record", "--probes", "disk,nope", store=store_dsn), 2,
-                          "unknown probe 'nope'", "available: disk")
+                          "unknown probe 'nope'", "available: containers, disk")
 
 
 @pytest.mark.parametrize("args, fragment", [
