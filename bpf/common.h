@@ -28,4 +28,17 @@ static __always_inline u32 read_u32(void *base, int off)
     return v;
 }
 
+#ifdef OFF_TASK_NSPROXY
+/* The task's mount-namespace inode (task -> nsproxy -> mnt_ns -> ns.inum), with
+ * offsets from BTF: pyperf's container key. */
+static __always_inline u64 mount_ns_of(void *task)
+{
+    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
+    if (!nsproxy)
+        return 0;
+    void *mnt_ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
+    return mnt_ns ? read_u32(mnt_ns, OFF_MNT_NS_INUM) : 0;
+}
+#endif
+
 #endif

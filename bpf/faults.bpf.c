@@ -33,15 +33,6 @@ BPF_TASK_STORAGE(fault_marks, struct fault_mark);
 BPF_PERCPU_HASH(fault_processes, u32, struct process_faults, 16384);
 BPF_ARRAY(fault_lost, u64, 1);
 
-static __always_inline u64 mount_ns_of(void *task)
-{
-    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
-    if (!nsproxy)
-        return 0;
-    void *mnt_ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
-    return mnt_ns ? read_u32(mnt_ns, OFF_MNT_NS_INUM) : 0;
-}
-
 static __always_inline struct process_faults *process_for(u32 tgid)
 {
     struct process_faults *p = fault_processes.lookup(&tgid);

@@ -32,13 +32,7 @@ static __always_inline u64 current_mnt_ns(void)
     struct ns_cache *c = layer_tasks.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (c && c->mnt_ns)
         return c->mnt_ns;
-    u64 mnt_ns = 0;
-    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
-    if (nsproxy) {
-        void *ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
-        if (ns)
-            mnt_ns = read_u32(ns, OFF_MNT_NS_INUM);
-    }
+    u64 mnt_ns = mount_ns_of(task);
     if (c)
         c->mnt_ns = mnt_ns;
     return mnt_ns;

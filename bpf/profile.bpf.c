@@ -24,13 +24,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
     key.tgid = pid_tgid >> 32;
     key.user_stack_id = profile_stacks.get_stackid(&ctx->regs, BPF_F_USER_STACK);
     key.kernel_stack_id = profile_stacks.get_stackid(&ctx->regs, 0);
-    void *task = (void *)bpf_get_current_task();
-    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
-    if (nsproxy) {
-        void *mnt_ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
-        if (mnt_ns)
-            key.mnt_ns = read_u32(mnt_ns, OFF_MNT_NS_INUM);
-    }
+    key.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
     bpf_get_current_comm(&key.comm, sizeof(key.comm));
     u64 zero = 0, *count = profile_counts.lookup_or_try_init(&key, &zero);
     if (count) {

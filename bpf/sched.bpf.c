@@ -47,15 +47,6 @@ BPF_STACK_TRACE(offcpu_stacks, STACK_ENTRIES);
 BPF_HASH(offcpu_counts, struct offcpu_key, struct offcpu_value, 40960);
 #endif
 
-static __always_inline u64 mount_ns_of(void *task)
-{
-    void *nsproxy = (void *)read_u64(task, OFF_TASK_NSPROXY);
-    if (!nsproxy)
-        return 0;
-    void *mnt_ns = (void *)read_u64(nsproxy, OFF_NSPROXY_MNT_NS);
-    return mnt_ns ? read_u32(mnt_ns, OFF_MNT_NS_INUM) : 0;
-}
-
 static __always_inline struct sched_process *process_for(u32 tgid, void *task)
 {
     struct sched_process *p = sched_processes.lookup(&tgid);

@@ -1,7 +1,6 @@
 """The command line's own verbs: --version, --help, --dump-bpf, doctor."""
 
 import json
-import os
 import shutil
 import subprocess
 

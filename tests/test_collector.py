@@ -1,7 +1,5 @@
 """A probe that cannot attach is reported and skipped; the others keep running."""
 
-import time
-from pathlib import Path
 
 from conftest import require_root
 

@@ -6,7 +6,6 @@ import socket
 import threading
 import time
 
-import pytest
 from conftest import require_root
 
 from pyperf.analysis.histogram import quantile_us

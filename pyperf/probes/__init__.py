@@ -5,6 +5,4 @@ from pyperf.containers import source  # noqa: F401  (the "containers" source has
 from pyperf.system import sampler  # noqa: F401  (the "system" source has the probe interface)
 from pyperf.probes.base import REGISTRY, Probe, ProbeOptions, register
 
-load_all = True
-
 __all__ = ["REGISTRY", "Probe", "ProbeOptions", "register"]

@@ -74,12 +74,6 @@ def register(cls: type[Probe]) -> type[Probe]:
     return cls
 
 
-def probe_names() -> list[str]:
-    from pyperf.probes import load_all  # noqa: F401  (imports every probe module)
-
-    return sorted(REGISTRY)
-
-
 def monotonic_to_epoch_offset() -> float:
     """epoch - monotonic, to turn bpf_ktime_get_ns() stamps into wall time."""
     return time.time() - time.monotonic()

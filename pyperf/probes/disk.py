@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import threading
-import time
 from collections import defaultdict, deque
 
 import numpy as np
@@ -18,9 +17,8 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.errors import ProbeError
 from pyperf.kernel import host
-from pyperf.kernel.btf import BTFError, offset_cflags
-from pyperf.probes.base import Batch, Probe, monotonic_to_epoch_offset, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
+from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.system.block_devices import BlockDeviceNames
 
 OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
@@ -93,21 +91,20 @@ class SlowIOEvent(ctypes.Structure):
 
 
 @register
-class DiskProbe(Probe):
+class DiskProbe(BPFProbe):
     name = "disk"
     description = "block I/O latency, throughput and queue depth"
     tables = ("disk_io", "disk_queue", "disk_slow_io")
     fields = FIELDS
+    btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.bpf = None
         self.devices = BlockDeviceNames()
         self._prev_stats: dict[tuple[int, int], tuple[int, int, int]] = {}
         self._prev_hist: dict[tuple[int, int], np.ndarray] = {}
         self._slow: list[SlowIOEvent] = []
         self._slow_lock = threading.Lock()
-        self._last_drain = time.monotonic()
         self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0}
         self._live: dict = {"devices": {}, "slow": deque(maxlen=50)}
 
@@ -123,11 +120,8 @@ class DiskProbe(Probe):
             return "raw tracepoints block_io_start, block_io_done, block_rq_complete"
         return "raw tracepoints block_rq_issue, block_rq_complete (pre-6.5 kernel)"
 
-    def cflags(self) -> list[str]:
-        try:
-            flags = offset_cflags(BTF_OFFSETS)
-        except BTFError as e:
-            raise ProbeError(f"probe disk: {e}") from None
+    def extra_cflags(self) -> list[str]:
+        flags = []
         flags.append(f"-DSLOW_NS={int(self.options.slow_io_ms * 1e6)}ULL")
         if self.hooks() == "legacy":
             flags.append("-DDISK_LEGACY_HOOKS")
@@ -138,21 +132,11 @@ class DiskProbe(Probe):
             flags.append(f"-DRINGBUF_PAGES={pages}")
         return flags
 
-    def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
-
     def attach(self) -> None:
-        require_bpf_privileges(self.name)
-        self.bpf = compile_bpf(self.name, self.cflags())
+        self.load()
         self.bpf[b"disk_slow_events"].open_ring_buffer(self._on_slow_event)
-        self._last_drain = time.monotonic()
         # Counters are cumulative in the kernel: the first drain's baseline is "now".
         self._snapshot()
-
-    def detach(self) -> None:
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
 
     def _on_slow_event(self, _ctx, data, _size) -> None:
         event = SlowIOEvent.from_buffer_copy(
@@ -191,9 +175,7 @@ class DiskProbe(Probe):
         if self.bpf is None:
             return {}
         self.bpf.ring_buffer_consume()
-        mono = time.monotonic()
-        interval_s = max(mono - self._last_drain, 1e-6)
-        self._last_drain = mono
+        interval_s = self.interval_s()
         deltas = self._snapshot()
         queue_max = self._queue_max()
         lost = self.bpf[b"disk_lost"][0].value

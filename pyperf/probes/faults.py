@@ -5,21 +5,16 @@ its reasoning: bpf/faults.bpf.c."""
 from __future__ import annotations
 
 import ctypes
-import time
 from collections import defaultdict
 
-from pyperf.errors import ProbeError
-from pyperf.kernel.btf import BTFError, offset_cflags
-from pyperf.probes.base import Batch, Probe, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.base import Batch, register
+from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.process_table import ProcessTable
 
 BTF_OFFSETS = {
     "OFF_TASK_MIN_FLT": ("task_struct", "min_flt"),
     "OFF_TASK_MAJ_FLT": ("task_struct", "maj_flt"),
-    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
-    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
-    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
+    **MOUNT_NS_OFFSETS,
 }
 
 
@@ -65,49 +60,30 @@ def hit_ratio(lookups: int, added: int) -> float:
 
 
 @register
-class FaultsProbe(Probe):
+class FaultsProbe(BPFProbe):
     name = "faults"
     description = "minor and major page faults and page-cache hit ratio per process"
     tables = ("faults_process",)
     fields = FIELDS
+    btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.bpf = None
         self.processes: ProcessTable | None = None
-        self._last_drain = time.monotonic()
         self._totals = {"minor": 0, "major": 0, "cache_lookups": 0, "cache_added": 0, "lost": 0}
-
-    def cflags(self) -> list[str]:
-        try:
-            return offset_cflags(BTF_OFFSETS)
-        except BTFError as e:
-            raise ProbeError(f"probe faults: {e}") from None
-
-    def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
 
     def chosen_path(self) -> str:
         return "raw tracepoints page_fault_user/kernel, sched_process_exit; filemap tracepoints"
 
     def attach(self) -> None:
-        require_bpf_privileges(self.name)
-        self.bpf = compile_bpf(self.name, self.cflags())
+        self.load()
         self.processes = ProcessTable(self.bpf[b"fault_processes"], ProcessFaults)
         self.processes.baseline()
-        self._last_drain = time.monotonic()
-
-    def detach(self) -> None:
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
 
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        mono = time.monotonic()
-        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
-        self._last_drain = mono
+        interval_ms = round(self.interval_s() * 1000)
         rows = defaultdict(list)
         for tgid, cur, d in self.processes.deltas():
             rows["ts"].append(now)

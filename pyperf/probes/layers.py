@@ -7,22 +7,14 @@ from __future__ import annotations
 
 import ctypes
 import os
-import time
 from collections import defaultdict
 
 from pyperf.containers.resolver import HOST, ContainerResolver
-from pyperf.errors import ProbeError
-from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.layers.index import LayerIndex
 from pyperf.layers.overlay import container_layers
-from pyperf.probes.base import Batch, Probe, monotonic_to_epoch_offset, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
+from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 
-BTF_OFFSETS = {
-    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
-    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
-    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
-}
 NO_PAGE = (1 << 64) - 1
 
 FIELDS = {
@@ -78,15 +70,15 @@ class FileAccess(ctypes.Structure):
 
 
 @register
-class LayersProbe(Probe):
+class LayersProbe(BPFProbe):
     name = "layers"
     description = "file reads inside containers attributed to image layers"
     tables = ("layer_file_access", "layer_files")
     fields = FIELDS
+    btf_offsets = MOUNT_NS_OFFSETS
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.bpf = None
         self.resolver: ContainerResolver | None = None
         self.index = LayerIndex()
         self._indexed: set[int] = set()
@@ -101,22 +93,14 @@ class LayersProbe(Probe):
                 pass
         return found
 
-    def cflags(self) -> list[str]:
-        try:
-            flags = offset_cflags(BTF_OFFSETS)
-        except BTFError as e:
-            raise ProbeError(f"probe layers: {e}") from None
-        return flags + [f"-DHOST_MNT_NS={os.stat('/proc/self/ns/mnt').st_ino}ULL"]
-
-    def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+    def extra_cflags(self) -> list[str]:
+        return [f"-DHOST_MNT_NS={os.stat('/proc/self/ns/mnt').st_ino}ULL"]
 
     def chosen_path(self) -> str:
         return "filemap tracepoints (get_pages, fault, map_pages, add_to_page_cache) with task storage"
 
     def attach(self) -> None:
-        require_bpf_privileges(self.name)
-        self.bpf = compile_bpf(self.name, self.cflags())
+        self.load()
         self.resolver = ContainerResolver()
         for ns in self.host_namespaces():
             self._ignore(ns)
@@ -124,11 +108,6 @@ class LayersProbe(Probe):
     def _ignore(self, mnt_ns: int) -> None:
         table = self.bpf[b"layer_ignored_ns"]
         table[table.Key(mnt_ns)] = table.Leaf(1)
-
-    def detach(self) -> None:
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
 
     def drain(self, now: float) -> Batch:
         if self.bpf is None:

@@ -7,20 +7,13 @@ process, container or time range is one SQL GROUP BY (see pyperf/flamegraph.py).
 from __future__ import annotations
 
 import ctypes
-import time
 from collections import defaultdict
 
 from pyperf.errors import ProbeError
-from pyperf.kernel.btf import BTFError, offset_cflags
-from pyperf.probes.base import Batch, Probe, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.base import Batch, register
+from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.stacks import StackSymbolizer
 
-BTF_OFFSETS = {
-    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
-    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
-    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
-}
 DEFAULT_HZ = 49          # off the 50/100 Hz beat of timers, as the bcc and perf tools do
 STACK_ENTRIES = 16384
 
@@ -52,40 +45,31 @@ class SampleKey(ctypes.Structure):
 
 
 @register
-class ProfileProbe(Probe):
+class ProfileProbe(BPFProbe):
     name = "profile"
     description = "on-CPU stack sampling (perf events, CPU_CLOCK)"
     tables = ("profile_stack",)
     fields = FIELDS
+    btf_offsets = MOUNT_NS_OFFSETS
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.bpf = None
         self.hz = int(self.options.extra.get("profile.hz", DEFAULT_HZ))
         if not 1 <= self.hz <= 1000:
             raise ProbeError(f"probe profile: frequency {self.hz} Hz is outside 1..1000")
-        self._last_drain = time.monotonic()
         self._totals = {"samples": 0, "lost": 0, "stack_errors": 0}
         self.symbolizer: StackSymbolizer | None = None
 
-    def cflags(self) -> list[str]:
-        try:
-            flags = offset_cflags(BTF_OFFSETS)
-        except BTFError as e:
-            raise ProbeError(f"probe profile: {e}") from None
-        return flags + [f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
-
-    def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+    def extra_cflags(self) -> list[str]:
+        return [f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
 
     def chosen_path(self) -> str:
         return f"perf event CPU_CLOCK at {self.hz} Hz per CPU with stack maps"
 
     def attach(self) -> None:
-        require_bpf_privileges(self.name)
         from bcc import PerfSWConfig, PerfType
 
-        self.bpf = compile_bpf(self.name, self.cflags())
+        self.load()
         try:
             self.bpf.attach_perf_event(ev_type=PerfType.SOFTWARE, ev_config=PerfSWConfig.CPU_CLOCK,
                                        fn_name=b"on_cpu_sample", sample_freq=self.hz)
@@ -93,19 +77,11 @@ class ProfileProbe(Probe):
             self.detach()
             raise ProbeError(f"probe profile: cannot open CPU_CLOCK perf events: {e}") from None
         self.symbolizer = StackSymbolizer(self.bpf, b"profile_stacks")
-        self._last_drain = time.monotonic()
-
-    def detach(self) -> None:
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
 
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        mono = time.monotonic()
-        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
-        self._last_drain = mono
+        interval_ms = round(self.interval_s() * 1000)
         counts = self.bpf[b"profile_counts"]
         samples = list(counts.items_lookup_and_delete_batch())
         merged: dict[tuple, int] = defaultdict(int)

@@ -5,14 +5,13 @@ request on keep-alive connections. Kernel side: bpf/response.bpf.c."""
 from __future__ import annotations
 
 import ctypes
-import time
 from collections import defaultdict
 
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
-from pyperf.probes.base import Batch, Probe, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.base import Batch, register
+from pyperf.probes.bpf_probe import BPFProbe
 
 FIELDS = {
     "response_time": {
@@ -48,7 +47,7 @@ class ResponseStats(ctypes.Structure):
 
 
 @register
-class ResponseProbe(Probe):
+class ResponseProbe(BPFProbe):
     name = "response"
     description = "TCP server response time per process and port, any protocol"
     tables = ("response_time",)
@@ -56,28 +55,16 @@ class ResponseProbe(Probe):
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.bpf = None
         self._previous: dict[tuple[int, int], tuple[int, int, np.ndarray]] = {}
-        self._last_drain = time.monotonic()
         self._totals = {"requests": 0}
         self._live: dict = {}
-
-    def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags([])
 
     def chosen_path(self) -> str:
         return "tracepoints sock:inet_sock_set_state, sock_recv_length, sock_send_length"
 
     def attach(self) -> None:
-        require_bpf_privileges(self.name)
-        self.bpf = compile_bpf(self.name, [])
+        self.load()
         self._previous = self._read()[0]
-        self._last_drain = time.monotonic()
-
-    def detach(self) -> None:
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
 
     def _read(self):
         values, comms = {}, {}
@@ -91,9 +78,7 @@ class ResponseProbe(Probe):
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        mono = time.monotonic()
-        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
-        self._last_drain = mono
+        interval_ms = round(self.interval_s() * 1000)
         current, comms = self._read()
         rows = defaultdict(list)
         live = {}

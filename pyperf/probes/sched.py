@@ -8,16 +8,13 @@ forgets processes that have exited once their last counts are stored."""
 from __future__ import annotations
 
 import ctypes
-import time
 from collections import defaultdict
 
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
-from pyperf.errors import ProbeError
-from pyperf.kernel.btf import BTFError, offset_cflags
-from pyperf.probes.base import Batch, Probe, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.base import Batch, register
+from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.process_table import ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer
 
@@ -25,9 +22,7 @@ BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
     "OFF_TASK_RUN_DELAY": ("task_struct", "sched_info.run_delay"),
     "OFF_TASK_PCOUNT": ("task_struct", "sched_info.pcount"),
-    "OFF_TASK_NSPROXY": ("task_struct", "nsproxy"),
-    "OFF_NSPROXY_MNT_NS": ("nsproxy", "mnt_ns"),
-    "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum"),
+    **MOUNT_NS_OFFSETS,
 }
 
 STACK_ENTRIES = 16384
@@ -114,19 +109,18 @@ FIELDS = {
 
 
 @register
-class SchedProbe(Probe):
+class SchedProbe(BPFProbe):
     name = "sched"
     description = "context switches, on-CPU time, run-queue latency and off-CPU time"
     tables = ("sched_process", "sched_cpu", "offcpu_stack")
     fields = FIELDS
+    btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.bpf = None
         self.processes: ProcessTable | None = None
         self.symbolizer: StackSymbolizer | None = None
         self._prev_cpu: dict[int, dict] = {}
-        self._last_drain = time.monotonic()
         self._totals = {"context_switches": 0, "voluntary": 0, "involuntary": 0, "lost": 0}
         self._live: dict = {}
 
@@ -134,38 +128,24 @@ class SchedProbe(Probe):
     def offcpu_stacks(self) -> bool:
         return self.options.extra.get("sched.offcpu_stacks") == "1"
 
-    def cflags(self) -> list[str]:
-        try:
-            flags = offset_cflags(BTF_OFFSETS)
-        except BTFError as e:
-            raise ProbeError(f"probe sched: {e}") from None
-        if self.offcpu_stacks:
-            min_ms = float(self.options.extra.get("sched.offcpu_min_ms", "1"))
-            flags += ["-DOFFCPU_STACKS", f"-DOFFCPU_MIN_NS={int(min_ms * 1e6)}ULL",
-                      f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
-        return flags
-
-    def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+    def extra_cflags(self) -> list[str]:
+        if not self.offcpu_stacks:
+            return []
+        min_ms = float(self.options.extra.get("sched.offcpu_min_ms", "1"))
+        return ["-DOFFCPU_STACKS", f"-DOFFCPU_MIN_NS={int(min_ms * 1e6)}ULL",
+                f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
 
     def chosen_path(self) -> str:
         stacks = ", off-CPU stacks" if self.offcpu_stacks else ""
         return f"raw tracepoint sched_switch with task-local storage{stacks}"
 
     def attach(self) -> None:
-        require_bpf_privileges(self.name)
-        self.bpf = compile_bpf(self.name, self.cflags())
-        self._last_drain = time.monotonic()
+        self.load()
         self.processes = ProcessTable(self.bpf[b"sched_processes"], ProcessSched)
         if self.offcpu_stacks:
             self.symbolizer = StackSymbolizer(self.bpf, b"offcpu_stacks")
         self.processes.baseline()
         self._prev_cpu = self._read_cpus()
-
-    def detach(self) -> None:
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
 
     def _read_cpus(self) -> dict[int, dict]:
         values = self.bpf[b"sched_cpus"][0]          # one struct per CPU
@@ -174,9 +154,7 @@ class SchedProbe(Probe):
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        mono = time.monotonic()
-        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
-        self._last_drain = mono
+        interval_ms = round(self.interval_s() * 1000)
         proc = defaultdict(list)
         for tgid, cur, d in self.processes.deltas():
             if not (d["voluntary"] or d["involuntary"]):

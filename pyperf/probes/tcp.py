@@ -11,16 +11,13 @@ import ctypes
 import ipaddress
 import socket
 import threading
-import time
 from collections import defaultdict
 
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
-from pyperf.errors import ProbeError
-from pyperf.kernel.btf import BTFError, offset_cflags
-from pyperf.probes.base import Batch, Probe, monotonic_to_epoch_offset, register
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
+from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.process_table import sum_percpu
 from pyperf.system.procfs import ProcFS, parse_snmp
 
@@ -175,42 +172,31 @@ def as_ipv6(address) -> ipaddress.IPv6Address:
 
 
 @register
-class TcpProbe(Probe):
+class TcpProbe(BPFProbe):
     name = "tcp"
     description = "TCP retransmits, resets, connections and lifetimes; RTT and loss"
     tables = tuple(FIELDS)
     fields = FIELDS
+    btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.bpf = None
         self.proc = ProcFS()
         self._events: list[TcpEvent] = []
         self._events_lock = threading.Lock()
         self._prev_host: dict | None = None
         self._prev_processes: dict[int, dict] = {}
         self._prev_snmp: dict[str, int] = {}
-        self._last_drain = time.monotonic()
         self._diag = None
         self._drains = 0
         self._totals = {"retransmit_segments": 0, "resets_sent": 0, "resets_received": 0,
                         "connections_opened": 0, "lost": 0}
 
-    def cflags(self) -> list[str]:
-        try:
-            return offset_cflags(BTF_OFFSETS)
-        except BTFError as e:
-            raise ProbeError(f"probe tcp: {e}") from None
-
-    def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
-
     def chosen_path(self) -> str:
         return "tracepoints tcp_retransmit_skb/synack, tcp_send/receive_reset, inet_sock_set_state; sock_diag"
 
     def attach(self) -> None:
-        require_bpf_privileges(self.name)
-        self.bpf = compile_bpf(self.name, self.cflags())
+        self.load()
         self.bpf[b"tcp_events"].open_ring_buffer(self._on_event)
         from pyroute2 import DiagSocket
 
@@ -219,15 +205,12 @@ class TcpProbe(Probe):
         self._prev_host = self._read_host()
         self._prev_processes = self._read_processes()
         self._prev_snmp = self._snmp()
-        self._last_drain = time.monotonic()
 
     def detach(self) -> None:
         if self._diag is not None:
             self._diag.close()
             self._diag = None
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
+        super().detach()
 
     def _on_event(self, _ctx, data, _size) -> None:
         event = TcpEvent.from_buffer_copy(ctypes.string_at(data, ctypes.sizeof(TcpEvent)))
@@ -247,9 +230,7 @@ class TcpProbe(Probe):
         if self.bpf is None:
             return {}
         self.bpf.ring_buffer_consume()
-        mono = time.monotonic()
-        interval_ms = round(max(mono - self._last_drain, 1e-6) * 1000)
-        self._last_drain = mono
+        interval_ms = round(self.interval_s() * 1000)
         batch: Batch = {}
 
         host, prev = self._read_host(), self._prev_host
