@@ -1,5 +1,5 @@
 /* Shared between bpf/sched.bpf.c and pyperf/probes/sched.py (ProcessSched,
- * CpuSched): tests/test_sched_probe.py checks that both agree on the layout. */
+ * CpuSched, OffcpuKey): tests/test_probe_structs.py checks that both agree on the layout. */
 #ifndef PYPERF_SCHED_H
 #define PYPERF_SCHED_H
 

@@ -1,7 +1,6 @@
 """The disk probe against the kernel's own counters (/proc/diskstats), on a
 loop device that only the test uses."""
 
-import ctypes
 import os
 import time
 
@@ -12,7 +11,7 @@ from workloads import diskstats, direct_io, loop_device
 
 from pyperf.analysis.histogram import mean_us
 from pyperf.probes.base import ProbeOptions
-from pyperf.probes.disk import OPS, SlowIOEvent, DiskProbe
+from pyperf.probes.disk import OPS, DiskProbe
 
 READS, WRITES = 2000, 2000
 
@@ -110,22 +109,3 @@ def test_queue_depth_is_reported_per_device(tmp_path):
     i = q["device"].index(name)
     assert q["queue_depth_max"][i] >= 1          # one synchronous request at a time
     assert 0 < q["queue_depth_avg"][i] <= q["queue_depth_max"][i]
-
-
-def test_event_struct_matches_the_c_side():
-    """The ctypes mirror of struct disk_slow_event has the C layout (bcc builds
-    a ctypes type from the C definition of a map's value)."""
-    require_root()
-    from bcc import BPF
-
-    from pyperf.resources import data_dir
-
-    bpf = BPF(text=b'#include "disk.h"\nBPF_ARRAY(probe_event, struct disk_slow_event, 1);',
-              cflags=[f"-I{data_dir('bpf')}"])
-    try:
-        c_type = bpf[b"probe_event"].Leaf
-    finally:
-        bpf.cleanup()
-    assert ctypes.sizeof(c_type) == ctypes.sizeof(SlowIOEvent)
-    for name, _ in SlowIOEvent._fields_:
-        assert getattr(c_type, name).offset == getattr(SlowIOEvent, name).offset, name

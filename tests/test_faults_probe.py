@@ -1,7 +1,6 @@
 """The faults probe against the kernel's own per-process fault counters
 (/proc/<pid>/stat minflt and majflt)."""
 
-import ctypes
 import mmap
 import os
 import time
@@ -10,7 +9,7 @@ import pytest
 from conftest import require_root
 from workloads import Child, drop_caches, fault_counts
 
-from pyperf.probes.faults import FaultsProbe, ProcessFaults
+from pyperf.probes.faults import FaultsProbe
 
 PAGE = mmap.PAGESIZE
 
@@ -102,20 +101,3 @@ def test_page_cache_lookups_and_hits(faults_probe):
     assert warm["cache_lookups"] >= pages
     assert warm["cache_added"] <= pages * 0.01           # a warm read finds it all cached
     assert 1 - warm["cache_added"] / warm["cache_lookups"] > 0.99
-
-
-def test_struct_matches_the_c_side():
-    require_root()
-    from bcc import BPF
-
-    from pyperf.resources import data_dir
-
-    bpf = BPF(text=b'#include "faults.h"\nBPF_ARRAY(p, struct process_faults, 1);',
-              cflags=[f"-I{data_dir('bpf')}"])
-    try:
-        c_type = bpf[b"p"].Leaf
-    finally:
-        bpf.cleanup()
-    assert ctypes.sizeof(c_type) == ctypes.sizeof(ProcessFaults)
-    for name, _ in ProcessFaults._fields_:
-        assert getattr(c_type, name).offset == getattr(ProcessFaults, name).offset, name

@@ -1,7 +1,6 @@
 """The profile probe: a process spinning in one known function shows it in
 its samples; flame graphs come back out of the store."""
 
-import ctypes
 import json
 import subprocess
 import time
@@ -11,7 +10,7 @@ import pytest
 from conftest import PyperfProcess, require_root, run_pyperf
 
 from pyperf.probes.base import ProbeOptions
-from pyperf.probes.profile import ProfileProbe, SampleKey
+from pyperf.probes.profile import ProfileProbe
 
 SPIN_C = Path(__file__).parent / "programs" / "spin.c"
 
@@ -75,20 +74,3 @@ def test_export_folded_and_speedscope_from_the_store(spin_binary, store_dsn, tmp
 
     nothing = run_pyperf("export", "--pid", "1", "--last", "1s", store=store_dsn)
     assert nothing.returncode == 2 and "no oncpu stacks match" in nothing.stderr
-
-
-def test_key_struct_matches_the_c_side():
-    require_root()
-    from bcc import BPF
-
-    from pyperf.resources import data_dir
-
-    bpf = BPF(text=b'#include "profile.h"\nBPF_HASH(k, struct sample_key, u64, 1);',
-              cflags=[f"-I{data_dir('bpf')}"])
-    try:
-        c_type = bpf[b"k"].Key
-    finally:
-        bpf.cleanup()
-    assert ctypes.sizeof(c_type) == ctypes.sizeof(SampleKey)
-    for name, _ in SampleKey._fields_:
-        assert getattr(c_type, name).offset == getattr(SampleKey, name).offset, name

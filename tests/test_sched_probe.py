@@ -1,7 +1,6 @@
 """The sched probe against the kernel's own per-task counters
 (/proc/<pid>/status switch counts, /proc/<pid>/schedstat)."""
 
-import ctypes
 import os
 import signal
 import time
@@ -12,7 +11,7 @@ from conftest import require_root
 from workloads import PingPong, context_switches, schedstat, spinners
 
 from pyperf.analysis.histogram import quantile_us
-from pyperf.probes.sched import CpuSched, ProcessSched, SchedProbe
+from pyperf.probes.sched import SchedProbe
 
 
 @pytest.fixture
@@ -119,24 +118,6 @@ def test_per_cpu_rows_count_every_switch(sched_probe):
     cpu = batch["sched_cpu"]
     assert sorted(cpu["cpu"]) == list(range(os.cpu_count()))
     assert sum(cpu["context_switches"]) > 0
-
-
-def test_structs_match_the_c_side():
-    require_root()
-    from bcc import BPF
-
-    from pyperf.resources import data_dir
-
-    bpf = BPF(text=b'#include "sched.h"\nBPF_ARRAY(p, struct sched_process, 1);\n'
-                   b'BPF_ARRAY(c, struct sched_cpu, 1);', cflags=[f"-I{data_dir('bpf')}"])
-    try:
-        pairs = [(bpf[b"p"].Leaf, ProcessSched), (bpf[b"c"].Leaf, CpuSched)]
-    finally:
-        bpf.cleanup()
-    for c_type, py_type in pairs:
-        assert ctypes.sizeof(c_type) == ctypes.sizeof(py_type)
-        for name, _ in py_type._fields_:
-            assert getattr(c_type, name).offset == getattr(py_type, name).offset, name
 
 
 def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):

@@ -1,7 +1,6 @@
 """The tcp probe against /proc/net/snmp in a private network namespace where
 iptables drops a share of the packets."""
 
-import ctypes
 import socket
 import time
 
@@ -9,7 +8,7 @@ import pytest
 from conftest import require_root
 from workloads import netns_snmp, network_namespace, tcp_transfer_in
 
-from pyperf.probes.tcp import TcpCounters, TcpEvent, TcpProbe, TcpProcess
+from pyperf.probes.tcp import TcpProbe
 
 PORT = 18080
 SIZE = 48 << 20
@@ -86,22 +85,3 @@ def test_rtt_of_established_connections_in_the_host_namespace(tcp_probe):
     assert len(mine) == 2                                   # both ends of the loopback connection
     assert all(0 < conns["rtt_us"][i] < 100_000 for i in mine)
     assert {str(conns["daddr"][i].ipv4_mapped) for i in mine} == {"127.0.0.1"}
-
-
-def test_structs_match_the_c_side():
-    require_root()
-    from bcc import BPF
-
-    from pyperf.resources import data_dir
-
-    bpf = BPF(text=b'#include "tcp.h"\nBPF_ARRAY(e, struct tcp_event, 1);\n'
-                   b'BPF_ARRAY(c, struct tcp_counters, 1);\nBPF_ARRAY(p, struct tcp_process, 1);',
-              cflags=[f"-I{data_dir('bpf')}"])
-    try:
-        pairs = [(bpf[b"e"].Leaf, TcpEvent), (bpf[b"c"].Leaf, TcpCounters), (bpf[b"p"].Leaf, TcpProcess)]
-    finally:
-        bpf.cleanup()
-    for c_type, py_type in pairs:
-        assert ctypes.sizeof(c_type) == ctypes.sizeof(py_type), py_type.__name__
-        for name, _ in py_type._fields_:
-            assert getattr(c_type, name).offset == getattr(py_type, name).offset, name
