@@ -72,6 +72,7 @@ static __always_inline void settle_faults(void)
     if (mark->seen && (min_flt != mark->min_flt || maj_flt != mark->maj_flt)) {
         struct process_faults *p = process_for(pid_tgid >> 32);
         if (p) {
+            p->cgroup_id = bpf_get_current_cgroup_id();
             p->minor += min_flt - mark->min_flt;
             p->major += maj_flt - mark->maj_flt;
         }

@@ -102,6 +102,7 @@ RAW_TRACEPOINT_PROBE(sched_switch)
 
     struct sched_process *p = process_for(pid_tgid >> 32, task);
     if (p) {
+        p->cgroup_id = bpf_get_current_cgroup_id();   /* runc moves a new process into its cgroup */
         if (voluntary)
             p->voluntary++;
         else

@@ -15,7 +15,7 @@ struct sched_process {
     u64 offcpu_ns;         /* time blocked (voluntary switches only, run-queue wait excluded) */
     u64 offcpu_count;
     u64 mnt_ns;            /* mount namespace inode of the process (container key) */
-    u64 cgroup_id;         /* cgroup v2 id (0 on v1-only hosts) */
+    u64 cgroup_id;         /* latest cgroup v2 id (0 on v1-only hosts) */
     char comm[16];
     u64 runq_hist[HIST_SLOTS];
     u64 offcpu_hist[HIST_SLOTS];

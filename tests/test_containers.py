@@ -72,7 +72,7 @@ def test_probe_rows_group_by_container_in_sql(docker, store_dsn):
         remove("pyperf-busy")
     assert code == 0, stderr
     out = run_pyperf("sql", "SELECT c.name, c.runtime, c.image, sum(s.oncpu_us) AS cpu_us "
-                            "FROM sched_process s JOIN container_of c USING (host, mnt_ns) "
+                            "FROM sched_process s JOIN container_of c USING (host, mnt_ns, cgroup_id) "
                             "GROUP BY c.name, c.runtime, c.image ORDER BY cpu_us DESC",
                      "--format", "csv", store=store_dsn, check=True)
     rows = [line.split(",") for line in out.stdout.strip().splitlines()[1:]]

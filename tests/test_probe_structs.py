@@ -7,6 +7,7 @@ import ctypes
 import pytest
 from conftest import require_root
 
+from pyperf.containers.watcher import NewNamespace
 from pyperf.probes.disk import SlowIOEvent
 from pyperf.probes.faults import ProcessFaults
 from pyperf.probes.layers import FileAccess, FileKey
@@ -29,6 +30,7 @@ CASES = [
     ("response.h", "response_stats", ResponseStats),
     ("layers.h", "file_key", FileKey),
     ("layers.h", "file_access", FileAccess),
+    ("containers.h", "new_namespace", NewNamespace),
 ]
 
 

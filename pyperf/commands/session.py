@@ -65,8 +65,10 @@ def collecting(store, probes: list[Probe], interval_s: float, flush_interval_s: 
     interval is drained, everything buffered is written and the probes detach."""
     writer = BatchWriter(store, flush_interval_s=max(flush_interval_s, interval_s))
     writer.start()
-    collector = Collector(probes, writer, interval_s, enricher=ContainerEnricher())
+    enricher = ContainerEnricher()
+    collector = Collector(probes, writer, interval_s, enricher=enricher)
     try:
+        enricher.start_watcher()
         collector.attach()
         if not collector.probes:
             details = "; ".join(collector.attach_errors.values())
@@ -74,6 +76,7 @@ def collecting(store, probes: list[Probe], interval_s: float, flush_interval_s: 
         yield collector
     finally:
         collector.detach()
+        enricher.stop()
         writer.close()
 
 

@@ -6,21 +6,26 @@ so any table with `mnt_ns` can be grouped by container with a JOIN."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 
-from pyperf.containers.resolver import ContainerResolver
+from pyperf.containers.resolver import MAX_CACHED, ContainerResolver
+from pyperf.containers.watcher import NamespaceWatcher
+from pyperf.errors import PyperfError
 from pyperf.probes.base import Batch
 
 log = logging.getLogger("pyperf.containers")
 
 FIELDS = {
     "containers": {
-        "_doc": "One row per container (and one for the host) each time pyperf sees it first in a run. "
-                "Group any table with `mnt_ns` by container through the view `container_of`: "
-                "`... JOIN container_of c USING (host, mnt_ns) GROUP BY c.name`.",
+        "_doc": "One row per container key (and the host) each time pyperf first sees it in a run. "
+                "Tables with `mnt_ns` and `cgroup_id` group by container through the view `container_of` "
+                "(`JOIN container_of c USING (host, mnt_ns, cgroup_id)`), tables with only `mnt_ns` "
+                "through `container_by_ns` (the latest container with that namespace inode).",
         "ts": ("time", "when pyperf first saw it in this run (UTC)"),
         "host": ("", "host name of the collecting agent"),
         "mnt_ns": ("", "mount namespace inode: the key probe rows carry"),
+        "cgroup_id": ("", "cgroup v2 id the rows carried (0 for tables without one); tells apart "
+                          "containers that reused a mount namespace inode"),
         "id": ("", "runtime container id; 'host'; or the cgroup path of a plain-cgroup container"),
         "name": ("", "container name from the runtime (short id when unknown)"),
         "image": ("", "image reference from the runtime, when known"),
@@ -34,22 +39,49 @@ FIELDS = {
 class ContainerEnricher:
     def __init__(self, resolver: ContainerResolver | None = None):
         self.resolver = resolver or ContainerResolver()
-        self._announced: set[int] = set()
+        self._announced: OrderedDict[int, None] = OrderedDict()
         self.unresolved = 0
+        self.watcher: NamespaceWatcher | None = None
+
+    def start_watcher(self) -> None:
+        """Resolve containers as their first program starts (needs BPF); without it,
+        containers that exit within an interval may stay unattributed."""
+        watcher = NamespaceWatcher(self.resolver)
+        try:
+            watcher.start()
+        except PyperfError as e:
+            log.warning("short-lived containers may go unattributed: %s", e)
+            return
+        self.watcher = watcher
+
+    def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
 
     def observe(self, batch: Batch, now: float) -> Batch:
-        """Rows for `containers` describing namespaces this batch shows for the first time."""
+        """Rows for `containers` describing keys this batch shows for the first time."""
+        keys = set()
+        for columns in batch.values():
+            namespaces = columns.get("mnt_ns")
+            if not namespaces:
+                continue
+            cgroups = columns.get("cgroup_id") or [0] * len(namespaces)
+            keys.update(zip(namespaces, cgroups))
         rows = defaultdict(list)
-        for table, columns in batch.items():
-            for mnt_ns in set(columns.get("mnt_ns", ())):
-                if mnt_ns in self._announced or not mnt_ns:
-                    continue
-                container = self.resolver.by_mnt_ns(mnt_ns)
-                if container is None:
-                    self.unresolved += 1
-                    continue
-                self._announced.add(mnt_ns)
-                rows["ts"].append(now)
-                for field in ("mnt_ns", "id", "name", "image", "runtime", "pod_uid", "cgroup_path"):
-                    rows[field].append(getattr(container, field))
+        for mnt_ns, cgroup_id in keys:
+            if not mnt_ns or (mnt_ns, cgroup_id) in self._announced:
+                continue
+            container = self.resolver.by_key(mnt_ns, cgroup_id)
+            if container is None:
+                self.unresolved += 1
+                continue
+            self._announced[(mnt_ns, cgroup_id)] = None
+            while len(self._announced) > MAX_CACHED:
+                self._announced.popitem(last=False)
+            rows["ts"].append(now)
+            rows["mnt_ns"].append(mnt_ns)
+            rows["cgroup_id"].append(cgroup_id)
+            for field in ("id", "name", "image", "runtime", "pod_uid", "cgroup_path"):
+                rows[field].append(getattr(container, field))
         return {"containers": dict(rows)} if rows else {}

@@ -1,16 +1,20 @@
-"""Kernel keys (pid, mount-namespace inode) to containers, cached.
+"""Kernel keys (pid; mount-namespace inode and cgroup v2 id) to containers, cached.
 
 The mount namespace is the dependable key on cgroup v1 hosts (the BPF helper
-for cgroup ids only sees v2); every probe row that carries `mnt_ns` is
-resolved here: a process in that namespace is found in /proc, its cgroup path
-names the runtime and container id, and the runtime's state files give the
-name and image. Hits and misses are cached; a miss is retried after
-`miss_ttl_s`, since a container's first process may not be visible yet."""
+for cgroup ids only sees v2), but its inode number is reused once a namespace
+dies, so under container churn the cgroup v2 id — which is never reused —
+tells containers apart where the host has a v2 hierarchy (v2 and hybrid
+hosts). A process with the key is found in /proc, its cgroup path names the
+runtime and container id, and the runtime's state files give the name and
+image. Hits are cached (least recently used dropped past MAX_CACHED); misses
+are retried after `miss_ttl_s`."""
 
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +22,24 @@ from pyperf.containers.cgroup_paths import container_from_cgroups, parse_proc_cg
 from pyperf.containers.runtimes import READERS
 
 HOST = "host"
+MAX_CACHED = 20_000   # keys remembered: memory stays flat under churn
 # cgroups of the host itself: the root, systemd's service and session slices
 HOST_CGROUP_PREFIXES = ("/system.slice", "/user.slice", "/init.scope")
 
 
 def is_host_cgroup(path: str) -> bool:
     return path in ("", "/") or path.startswith(HOST_CGROUP_PREFIXES)
+
+
+def cgroup2_mount(mounts_file: str = "/proc/self/mounts") -> str | None:
+    try:
+        for line in Path(mounts_file).read_text().splitlines():
+            parts = line.split()
+            if len(parts) > 2 and parts[2] == "cgroup2":
+                return parts[1]
+    except OSError:
+        pass
+    return None
 
 
 @dataclass(frozen=True)
@@ -35,62 +51,82 @@ class Container:
     pod_uid: str
     cgroup_path: str
     mnt_ns: int
+    cgroup_id: int = 0
 
 
 class ContainerResolver:
     def __init__(self, proc_root: str = "/proc", runtime_roots: dict[str, str] | None = None,
-                 miss_ttl_s: float = 10.0):
+                 miss_ttl_s: float = 10.0, mounts_file: str = "/proc/self/mounts"):
         self.proc = Path(proc_root)
         self.runtime_roots = runtime_roots or {}
         self.miss_ttl_s = miss_ttl_s
+        self.v2_mount = cgroup2_mount(mounts_file)
         # pyperf runs in the host's mount namespace; pid 1 may not be readable from a sandbox
         self.host_mnt_ns = self._mnt_ns_of(os.getpid()) or self._mnt_ns_of(1) or 0
-        self._by_mnt_ns: dict[int, Container] = {}
-        self._misses: dict[int, float] = {}
+        self._by_key: OrderedDict[tuple[int, int], Container] = OrderedDict()
+        self._latest: dict[int, Container] = {}      # mnt_ns -> the container seen last with it
+        self._misses: dict[tuple[int, int], float] = {}
+        self._lock = threading.Lock()   # the exec watcher's thread resolves too
 
+    # -- kernel keys of a live process ------------------------------------------
     def _mnt_ns_of(self, pid: int | str) -> int | None:
         try:
             return os.stat(self.proc / str(pid) / "ns" / "mnt").st_ino
         except OSError:
             return None
 
+    def _cgroup_id(self, cgroups) -> int:
+        """The v2 cgroup id is the inode of the cgroup's directory in the v2 hierarchy."""
+        if not self.v2_mount:
+            return 0
+        for line in cgroups:
+            if line.hierarchy == 0:
+                try:
+                    return os.stat(self.v2_mount + line.path).st_ino
+                except OSError:
+                    return 0
+        return 0
+
+    # -- lookups -------------------------------------------------------------
     def by_pid(self, pid: int) -> Container | None:
         """The container of a live process (None when it is gone)."""
         mnt_ns = self._mnt_ns_of(pid)
         if mnt_ns is None:
             return None
-        cached = self._by_mnt_ns.get(mnt_ns)
-        if cached is not None:
-            return cached
         try:
             cgroups = parse_proc_cgroup((self.proc / str(pid) / "cgroup").read_text())
         except OSError:
             return None
-        container = self._identify(cgroups, mnt_ns)
+        key = (mnt_ns, self._cgroup_id(cgroups))
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        container = self._identify(cgroups, mnt_ns, key[1])
         # A process in its own mount namespace but still in a host cgroup is often a
         # container being set up (runc moves it into its cgroup a moment later): that
         # verdict is not cached, so the next look can see the container.
         if container.runtime != HOST or mnt_ns == self.host_mnt_ns:
-            self._by_mnt_ns[mnt_ns] = container
+            self._remember(key, container)
         return container
 
-    def by_mnt_ns(self, mnt_ns: int) -> Container | None:
-        cached = self._by_mnt_ns.get(mnt_ns)
+    def by_key(self, mnt_ns: int, cgroup_id: int) -> Container | None:
+        """The container of probe rows that carry both keys."""
+        if not cgroup_id:
+            return self.by_mnt_ns(mnt_ns)
+        cached = self._cached((mnt_ns, cgroup_id))
         if cached is not None:
             return cached
+        return self._search((mnt_ns, cgroup_id), lambda c: c.cgroup_id == cgroup_id)
+
+    def by_mnt_ns(self, mnt_ns: int) -> Container | None:
+        """The container last seen with this mount namespace (inodes are reused)."""
+        with self._lock:
+            latest = self._latest.get(mnt_ns)
+        if latest is not None:
+            return latest
         if mnt_ns == 0:
             return None
-        missed_at = self._misses.get(mnt_ns)
-        if missed_at is not None and time.monotonic() - missed_at < self.miss_ttl_s:
-            return None
-        for entry in os.scandir(self.proc):
-            if entry.name.isdigit() and self._mnt_ns_of(entry.name) == mnt_ns:
-                found = self.by_pid(int(entry.name))
-                if found is not None:
-                    self._misses.pop(mnt_ns, None)
-                    return found
-        self._misses[mnt_ns] = time.monotonic()
-        return None
+        return self._search((mnt_ns, 0), lambda c: True)
 
     def pid_in(self, mnt_ns: int) -> int | None:
         """A live process in that mount namespace."""
@@ -99,7 +135,40 @@ class ContainerResolver:
                 return int(entry.name)
         return None
 
-    def _identify(self, cgroups, mnt_ns: int) -> Container:
+    # -- internals -----------------------------------------------------------
+    def _search(self, key: tuple[int, int], accept) -> Container | None:
+        missed_at = self._misses.get(key)
+        if missed_at is not None and time.monotonic() - missed_at < self.miss_ttl_s:
+            return None
+        for entry in os.scandir(self.proc):
+            if entry.name.isdigit() and self._mnt_ns_of(entry.name) == key[0]:
+                found = self.by_pid(int(entry.name))
+                if found is not None and accept(found):
+                    return found
+        with self._lock:
+            self._misses[key] = time.monotonic()
+            if len(self._misses) > MAX_CACHED:
+                self._misses.clear()
+        return None
+
+    def _cached(self, key: tuple[int, int]) -> Container | None:
+        with self._lock:
+            found = self._by_key.get(key)
+            if found is not None:
+                self._by_key.move_to_end(key)
+            return found
+
+    def _remember(self, key: tuple[int, int], container: Container) -> None:
+        with self._lock:
+            self._by_key[key] = container
+            self._latest[key[0]] = container
+            self._misses.pop(key, None)
+            while len(self._by_key) > MAX_CACHED:
+                old_key, old = self._by_key.popitem(last=False)
+                if self._latest.get(old_key[0]) is old:
+                    del self._latest[old_key[0]]
+
+    def _identify(self, cgroups, mnt_ns: int, cgroup_id: int) -> Container:
         ref, path = container_from_cgroups(cgroups)
         if ref is not None:
             reader = READERS.get(ref.runtime)
@@ -108,9 +177,9 @@ class ContainerResolver:
                 root = self.runtime_roots.get(ref.runtime)
                 meta = reader(ref.id, root) if root else reader(ref.id)
             return Container(ref.id, (meta.name if meta else "") or ref.id[:12],
-                             meta.image if meta else "", ref.runtime, ref.pod_uid, path, mnt_ns)
+                             meta.image if meta else "", ref.runtime, ref.pod_uid, path, mnt_ns, cgroup_id)
         if mnt_ns == self.host_mnt_ns or is_host_cgroup(path):
-            return Container(HOST, HOST, "", HOST, "", path, mnt_ns)
+            return Container(HOST, HOST, "", HOST, "", path, mnt_ns, cgroup_id)
         # its own mount namespace in a cgroup no runtime claims: a hand-made container
         name = path.rstrip("/").rsplit("/", 1)[-1] or path
-        return Container(path, name, "", "cgroup", "", path, mnt_ns)
+        return Container(path, name, "", "cgroup", "", path, mnt_ns, cgroup_id)

@@ -31,6 +31,8 @@ def sum_percpu(values, ctype) -> dict:
         for name, value in out.items():
             if name.endswith("_hist"):
                 value += np.ctypeslib.as_array(getattr(v, name)).astype(np.int64)
+            elif name == "cgroup_id":
+                out[name] = max(value, getattr(v, name))   # ids only grow: the newest is current
             elif name in IDENTITY:
                 out[name] = value or getattr(v, name)
             else:

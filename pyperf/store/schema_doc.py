@@ -26,11 +26,19 @@ def documented_fields() -> dict[str, dict]:
 
     fields = dict(LEDGER_FIELDS)
     fields.update(CONTAINER_FIELDS)
-    fields["container_of"] = {
-        "_doc": "View: the latest known container of each (host, mount namespace) in `containers`.",
+    view_columns = {
         "host": ("", "host name"), "mnt_ns": ("", "mount namespace inode"),
         "id": ("", "container id"), "name": ("", "container name"), "image": ("", "image"),
         "runtime": ("", "runtime"), "pod_uid": ("", "Kubernetes pod uid"),
+    }
+    fields["container_of"] = {
+        "_doc": "View: the container of each (host, mount namespace, cgroup v2 id) in `containers`.",
+        "cgroup_id": ("", "cgroup v2 id"), **view_columns,
+    }
+    fields["container_by_ns"] = {
+        "_doc": "View: the latest container of each (host, mount namespace), for tables without a "
+                "cgroup id (namespace inodes are reused, so old rows may map to a successor).",
+        **view_columns,
     }
     for probe in REGISTRY.values():
         fields.update(probe.fields)
