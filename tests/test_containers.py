@@ -1,6 +1,7 @@
 """Attribution to containers on real Docker, on a hand-made cgroup v2
 container, and for host processes."""
 
+import json
 import os
 import subprocess
 import time
@@ -80,3 +81,25 @@ def test_probe_rows_group_by_container_in_sql(docker, store_dsn):
     assert busy and busy[0][1] == "docker" and busy[0][2] == "pyperf-test-base:1"
     assert int(busy[0][3]) > 1_000_000             # over a second of CPU in 3 s
     assert any(r[1] == "host" for r in rows)
+
+
+def test_containers_table_records_start_stop_and_layers(docker, store_dsn):
+    rec = PyperfProcess("record", "--probes", "sched,containers", "--duration", "6s", store=store_dsn)
+    try:
+        rec.wait_for("probe containers attached")
+        container_id = run_container("pyperf-lifecycle", "sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done")
+        time.sleep(2.5)
+        remove("pyperf-lifecycle")
+        code, _, stderr = rec.finish(timeout=120)
+    finally:
+        remove("pyperf-lifecycle")
+        rec.kill()
+    assert code == 0, stderr
+    out = run_pyperf("sql", "SELECT id, name, started, stopped IS NOT NULL, length(layers) FROM container_of "
+                            "WHERE name = 'pyperf-lifecycle'", "--format", "json", store=store_dsn, check=True)
+    rows = json.loads(out.stdout)
+    assert rows, "the container was never recorded"
+    row = list(rows[0].values())
+    assert row[0] == container_id and row[2].startswith("20")        # the runtime's start time
+    assert row[3] in (1, True)                                          # seen to stop
+    assert row[4] >= 2                                                  # its image layers (with docker-init)

@@ -70,6 +70,11 @@ def test_reads_are_attributed_to_the_right_layers(layered_image, store_dsn, tmp_
     order = report["startup_order"]
     assert order.index("/data/shared.txt") < order.index("/data/a.bin")
     assert prefetch.read_text().splitlines() == order
+    assert report["startup"]["files"] == len(read) and report["steady"]["files"] == 0
+    assert shared["bytes_via_read"] == shared["bytes_read"] and shared["bytes_via_mmap"] == 0
+    busybox = read["/bin/busybox"]                                     # exec maps the binary
+    assert busybox["bytes_via_mmap"] > 0
+    assert 0 < report["accesses_per_minute"] < 1000 and not report["accesses_over_alert"]
     assert set(keep.read_text().splitlines()) == set(read)
 
 

@@ -79,5 +79,10 @@ def run(args) -> int:
               f"({r['share_of_image_read']:.1%}); layers never read: {never}")
         print(f"  static waste: {_human(r['shadowed_bytes'])} shadowed by higher layers, "
               f"{_human(r['deleted_bytes'])} deleted by whiteouts")
+        print(f"  startup (first {layer_report.STARTUP_S:.0f} s): {r['startup']['files']} files, "
+              f"{_human(r['startup']['bytes'])}; steady state: {r['steady']['files']} files, "
+              f"{_human(r['steady']['bytes'])}")
+        alert = "  ALERT: over 1000/min" if r["accesses_over_alert"] else ""
+        print(f"  layer accesses: {r['accesses_per_minute']:.0f} per minute{alert}")
         print("  first files read: " + ", ".join(r["startup_order"][:8]))
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict, defaultdict
 
-from pyperf.containers.resolver import MAX_CACHED, ContainerResolver
+from pyperf.containers.resolver import HOST, MAX_CACHED, ContainerResolver
 from pyperf.containers.watcher import NamespaceWatcher
 from pyperf.errors import PyperfError
 from pyperf.probes.base import Batch
@@ -32,6 +32,11 @@ FIELDS = {
         "runtime": ("", "docker, podman, kubernetes, cri-o, containerd, lxc, cgroup or host"),
         "pod_uid": ("", "Kubernetes pod uid, when the cgroup path names one"),
         "cgroup_path": ("", "cgroup path it was identified by"),
+        "started": ("", "start time as the runtime reports it (Docker: State.StartedAt, or Created when "
+                        "resolved before Docker recorded the start)"),
+        "stopped": ("time", "when the containers source stopped seeing it (a later row with the same key); "
+                            "NULL while running"),
+        "layers": ("", "image layer ids, top first (Docker diff ids; docker-init for its init layer)"),
     },
 }
 
@@ -39,7 +44,8 @@ FIELDS = {
 class ContainerEnricher:
     def __init__(self, resolver: ContainerResolver | None = None):
         self.resolver = resolver or ContainerResolver()
-        self._announced: OrderedDict[int, None] = OrderedDict()
+        self._announced: OrderedDict[tuple[int, int], object] = OrderedDict()
+        self._stopped: set[str] = set()
         self.unresolved = 0
         self.watcher: NamespaceWatcher | None = None
 
@@ -60,7 +66,8 @@ class ContainerEnricher:
             self.watcher = None
 
     def observe(self, batch: Batch, now: float) -> Batch:
-        """Rows for `containers` describing keys this batch shows for the first time."""
+        """Rows for `containers`: keys this batch shows for the first time, and
+        containers that stopped (gone from the containers source's scan)."""
         keys = set()
         for columns in batch.values():
             namespaces = columns.get("mnt_ns")
@@ -69,6 +76,7 @@ class ContainerEnricher:
             cgroups = columns.get("cgroup_id") or [0] * len(namespaces)
             keys.update(zip(namespaces, cgroups))
         rows = defaultdict(list)
+        stopped_now: set[str] = set()
         for mnt_ns, cgroup_id in keys:
             if not mnt_ns or (mnt_ns, cgroup_id) in self._announced:
                 continue
@@ -76,12 +84,30 @@ class ContainerEnricher:
             if container is None:
                 self.unresolved += 1
                 continue
-            self._announced[(mnt_ns, cgroup_id)] = None
+            self._announced[(mnt_ns, cgroup_id)] = container
             while len(self._announced) > MAX_CACHED:
                 self._announced.popitem(last=False)
-            rows["ts"].append(now)
-            rows["mnt_ns"].append(mnt_ns)
-            rows["cgroup_id"].append(cgroup_id)
-            for field in ("id", "name", "image", "runtime", "pod_uid", "cgroup_path"):
-                rows[field].append(getattr(container, field))
+            self._add_row(rows, now, mnt_ns, cgroup_id, container, stopped=None)
+        if "container_resources" in batch:
+            # The containers source scans every running container each interval: an
+            # announced container missing from its scan has stopped (even one that
+            # lived for less than an interval).
+            running = set(batch["container_resources"].get("container_id", ()))
+            for (mnt_ns, cgroup_id), container in list(self._announced.items()):
+                if (container.runtime != HOST and container.id not in running
+                        and container.id not in self._stopped):
+                    self._add_row(rows, now, mnt_ns, cgroup_id, container, stopped=now)
+                    stopped_now.add(container.id)
+            self._stopped.update(stopped_now)
+            self._stopped.intersection_update({c.id for c in self._announced.values()})
         return {"containers": dict(rows)} if rows else {}
+
+    @staticmethod
+    def _add_row(rows, now, mnt_ns, cgroup_id, container, stopped) -> None:
+        rows["ts"].append(now)
+        rows["mnt_ns"].append(mnt_ns)
+        rows["cgroup_id"].append(cgroup_id)
+        for field in ("id", "name", "image", "runtime", "pod_uid", "cgroup_path", "started"):
+            rows[field].append(getattr(container, field))
+        rows["layers"].append(list(container.layers))
+        rows["stopped"].append(stopped)

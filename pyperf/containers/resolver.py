@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pyperf.containers.cgroup_paths import container_from_cgroups, parse_proc_cgroup
 from pyperf.containers.runtimes import READERS
+from pyperf.layers.overlay import container_layers
 
 HOST = "host"
 MAX_CACHED = 20_000   # keys remembered: memory stays flat under churn
@@ -52,6 +53,8 @@ class Container:
     cgroup_path: str
     mnt_ns: int
     cgroup_id: int = 0
+    started: str = ""              # the runtime's start time, as it reports it
+    layers: tuple[str, ...] = ()   # image layer ids, top first (overlay-rooted containers)
 
 
 class ContainerResolver:
@@ -101,7 +104,7 @@ class ContainerResolver:
         cached = self._cached(key)
         if cached is not None:
             return cached
-        container = self._identify(cgroups, mnt_ns, key[1])
+        container = self._identify(cgroups, mnt_ns, key[1], pid)
         # A process in its own mount namespace but still in a host cgroup is often a
         # container being set up (runc moves it into its cgroup a moment later): that
         # verdict is not cached, so the next look can see the container.
@@ -168,7 +171,7 @@ class ContainerResolver:
                 if self._latest.get(old_key[0]) is old:
                     del self._latest[old_key[0]]
 
-    def _identify(self, cgroups, mnt_ns: int, cgroup_id: int) -> Container:
+    def _identify(self, cgroups, mnt_ns: int, cgroup_id: int, pid: int) -> Container:
         ref, path = container_from_cgroups(cgroups)
         if ref is not None:
             reader = READERS.get(ref.runtime)
@@ -176,8 +179,11 @@ class ContainerResolver:
             if reader is not None:
                 root = self.runtime_roots.get(ref.runtime)
                 meta = reader(ref.id, root) if root else reader(ref.id)
+            layers = tuple(layer.layer_id for layer in container_layers(pid, str(self.proc))
+                           if not layer.writable)
             return Container(ref.id, (meta.name if meta else "") or ref.id[:12],
-                             meta.image if meta else "", ref.runtime, ref.pod_uid, path, mnt_ns, cgroup_id)
+                             meta.image if meta else "", ref.runtime, ref.pod_uid, path, mnt_ns, cgroup_id,
+                             meta.started if meta else "", layers)
         if mnt_ns == self.host_mnt_ns or is_host_cgroup(path):
             return Container(HOST, HOST, "", HOST, "", path, mnt_ns, cgroup_id)
         # its own mount namespace in a cgroup no runtime claims: a hand-made container

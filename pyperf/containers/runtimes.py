@@ -25,12 +25,16 @@ def docker_meta(container_id: str, docker_root: str = "/var/lib/docker") -> Cont
         doc = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    started = (doc.get("State") or {}).get("StartedAt", "")
+    if not started or started.startswith("0001-"):
+        # resolved as its first program starts, before Docker wrote the start time
+        started = doc.get("Created", "")
     return ContainerMeta(
         name=(doc.get("Name") or "").lstrip("/"),
         image=(doc.get("Config") or {}).get("Image", ""),
         image_id=doc.get("Image", ""),
         created=doc.get("Created", ""),
-        started=(doc.get("State") or {}).get("StartedAt", ""),
+        started=started,
     )
 
 

@@ -148,7 +148,8 @@ class ContainersSource(Probe):
         self._previous = {cid: sample for cid, (_, _, sample) in current.items()}
         self._totals["samples"] += 1
         self._totals["containers"] = len(self._seen)
-        return {"container_resources": dict(rows)} if rows else {}
+        # present even when empty: an empty scan is how the enricher learns containers stopped
+        return {"container_resources": dict(rows)}
 
     def totals(self) -> dict[str, int]:
         return dict(self._totals)

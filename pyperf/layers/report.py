@@ -6,6 +6,8 @@ layer_file_access, so the same numbers are one query away for users."""
 from __future__ import annotations
 
 PAGE = 4096
+STARTUP_S = 10.0          # accesses this soon after a container's first one make its startup profile
+ACCESS_ALERT_PER_MIN = 1000   # the requirements' container layer-access alert
 
 # Accesses of one container's files, summed over the whole recording.
 ACCESS = """
@@ -39,6 +41,14 @@ def bytes_read(size: int, first_page: int, last_page: int, mmap_pages: int) -> i
     return min(size, max(span, mmap_pages * PAGE))
 
 
+def read_and_mmap_bytes(size: int, reads: int, first_page: int, last_page: int,
+                        mmap_pages: int) -> tuple[int, int]:
+    """(bytes through read(), bytes through mmap) of one file, counted apart."""
+    mapped = min(size, mmap_pages * PAGE)
+    span = (last_page - first_page + 1) * PAGE if reads and last_page >= first_page else 0
+    return min(size, span), mapped
+
+
 def containers(store) -> list[dict]:
     rows = store.query(CONTAINERS, {"host": store.host_name}).rows
     return [{"mnt_ns": r[0], "id": r[1], "name": r[2], "image": r[3], "first_seen": r[4]} for r in rows]
@@ -54,7 +64,8 @@ def report(store, mnt_ns: int) -> dict:
     paths_by_layer: dict[int, dict[str, tuple]] = {}
     for layer_index, layer_id, path, kind, dev, inode, size in files:
         layer = layers.setdefault(layer_index, {"index": layer_index, "id": layer_id, "files": 0, "bytes": 0,
-                                                "files_read": 0, "bytes_read": 0, "bytes_missed_cache": 0,
+                                                "files_read": 0, "bytes_read": 0, "bytes_read_via_read": 0,
+                                                "bytes_read_via_mmap": 0, "bytes_missed_cache": 0,
                                                 "whiteouts": 0})
         paths_by_layer.setdefault(layer_index, {})[path] = (kind, size)
         if kind == "whiteout":
@@ -71,10 +82,14 @@ def report(store, mnt_ns: int) -> dict:
         if not (reads or mmap_pages):
             continue
         touched = bytes_read(size, first_page, last_page, mmap_pages)
+        via_read, via_mmap = read_and_mmap_bytes(size, reads, first_page, last_page, mmap_pages)
         layer["files_read"] += 1
         layer["bytes_read"] += touched
+        layer["bytes_read_via_read"] += via_read
+        layer["bytes_read_via_mmap"] += via_mmap
         layer["bytes_missed_cache"] += min(size, added_pages * PAGE)
         read_files.append({"path": path, "layer": layer_index, "size": size, "bytes_read": touched,
+                           "bytes_via_read": via_read, "bytes_via_mmap": via_mmap,
                            "reads": reads, "mmap_pages": mmap_pages, "first_access": first_access})
 
     for layer in layers.values():
@@ -106,6 +121,8 @@ def report(store, mnt_ns: int) -> dict:
     image_bytes = sum(l["bytes"] for l in image_layers)
     image_read = sum(l["bytes_read"] for l in image_layers)
     startup = sorted(read_files, key=lambda f: f["first_access"])
+    phases = startup_and_steady(startup)
+    rate = accesses_per_minute(store, mnt_ns)
     return {
         "mnt_ns": mnt_ns,
         "layers": [layers[i] for i in sorted(layers)],
@@ -116,6 +133,44 @@ def report(store, mnt_ns: int) -> dict:
         "shadowed_bytes": shadowed_bytes,
         "deleted_bytes": deleted_bytes,
         "startup_order": [f["path"] for f in startup],
+        "startup": phases["startup"],
+        "steady": phases["steady"],
+        "accesses_per_minute": rate,
+        "accesses_over_alert": rate > ACCESS_ALERT_PER_MIN,
         "hot_files": sorted(read_files, key=lambda f: (-f["reads"] - f["mmap_pages"], f["path"]))[:20],
         "files_read": sorted(read_files, key=lambda f: f["path"]),
     }
+
+
+def startup_and_steady(by_first_access: list[dict]) -> dict:
+    """Files first read within STARTUP_S of the container's first read (its startup
+    profile) apart from those first read later (steady state)."""
+    if not by_first_access:
+        empty = {"files": 0, "bytes": 0}
+        return {"startup": dict(empty), "steady": dict(empty)}
+    start = by_first_access[0]["first_access"]
+    phases = {"startup": {"files": 0, "bytes": 0}, "steady": {"files": 0, "bytes": 0}}
+    for f in by_first_access:
+        phase = "startup" if (f["first_access"] - start).total_seconds() <= STARTUP_S else "steady"
+        phases[phase]["files"] += 1
+        phases[phase]["bytes"] += f["bytes_read"]
+    return phases
+
+
+RATE = """
+SELECT sum(reads + (mmap_pages > 0)) AS accesses,
+       dateDiff('millisecond', min(first_access), max(last_access)) AS span_ms
+FROM layer_file_access
+WHERE host = {host:String} AND mnt_ns = {mnt_ns:UInt64}
+"""
+
+
+def accesses_per_minute(store, mnt_ns: int) -> float:
+    """Layer accesses (read calls, plus one per file and interval it was mapped in) per
+    minute over the time it was observed
+    reading (at least one minute, so a burst at start-up is not inflated)."""
+    rows = store.query(RATE, {"host": store.host_name, "mnt_ns": mnt_ns}).rows
+    if not rows or not rows[0][0]:
+        return 0.0
+    accesses, span_ms = rows[0]
+    return float(accesses) / max(float(span_ms) / 60000.0, 1.0)

@@ -150,12 +150,12 @@ class Store:
         return n
 
     # columns that probes fill with epoch seconds (floats)
-    TIME_COLUMNS = ("ts", "first_access", "last_access")
+    TIME_COLUMNS = ("ts", "first_access", "last_access", "stopped")
 
     @staticmethod
     def _convert(name: str, values: list) -> list:
-        if name in Store.TIME_COLUMNS and values and isinstance(values[0], float):
-            return [_utc(v) for v in values]
+        if name in Store.TIME_COLUMNS and any(isinstance(v, float) for v in values):
+            return [_utc(v) if isinstance(v, float) else v for v in values]
         return values
 
     def query(self, sql: str, parameters: dict | None = None) -> QueryResult:
