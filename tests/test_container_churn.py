@@ -32,7 +32,7 @@ def test_two_hundred_short_lived_containers_are_all_attributed(store_dsn):
         rec.wait_for("probe sched attached")
         for i in range(CONTAINERS):
             cid = subprocess.run(["docker", "run", "-d", "--rm", "--name", f"pyperf-churn-{i}", image, "sh", "-c",
-                                  "i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done"],
+                                  "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"],
                                  check=True, capture_output=True, text=True).stdout.strip()
             subprocess.run(["docker", "wait", cid], capture_output=True)
             ids.append(cid)

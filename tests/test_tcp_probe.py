@@ -26,10 +26,12 @@ def tcp_probe():
 def test_retransmitted_segments_match_the_namespace_snmp(tcp_probe):
     with network_namespace("pyperf-tcp-test", drop_probability=0.05) as ns:
         before = netns_snmp(ns)["Tcp"]
+        probes_before = netns_snmp(ns, "netstat")["TcpExt"].get("TCPLossProbes", 0)
         tcp_probe.drain(time.time())
         result = tcp_transfer_in(ns, PORT, SIZE)
         time.sleep(0.2)
         after = netns_snmp(ns)["Tcp"]
+        loss_probes = netns_snmp(ns, "netstat")["TcpExt"].get("TCPLossProbes", 0) - probes_before
         batch = tcp_probe.drain(time.time())
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) == SIZE
@@ -41,7 +43,9 @@ def test_retransmitted_segments_match_the_namespace_snmp(tcp_probe):
             if events["kind"][i] in ("retransmit", "synack_retransmit")
             and PORT in (events["sport"][i], events["dport"][i]) and events["err"][i] == 0]
     segments = sum(events["segs"][i] for i in ours)
-    assert segments == pytest.approx(kernel_retrans, rel=0.01)
+    # Tail loss probes retransmit without passing the tracepoint (bcc's tcpretrans
+    # catches them with a kprobe this kernel lacks), so each may be one segment short.
+    assert kernel_retrans - loss_probes - 0.01 * kernel_retrans <= segments <= kernel_retrans
     assert {str(events["daddr"][i].ipv4_mapped) for i in ours} == {"127.0.0.1"}
     host = {k: v[0] for k, v in batch["tcp_host"].items()}
     assert host["retransmit_segments"] >= segments

@@ -182,10 +182,11 @@ def network_namespace(name: str, drop_probability: float = 0.0):
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
-def netns_snmp(name: str) -> dict[str, dict[str, int]]:
+def netns_snmp(name: str, table: str = "snmp") -> dict[str, dict[str, int]]:
+    """/proc/net/snmp (or /proc/net/netstat, same format) inside a network namespace."""
     from pyperf.system.procfs import parse_snmp
 
-    text = subprocess.run(["ip", "netns", "exec", name, "cat", "/proc/net/snmp"],
+    text = subprocess.run(["ip", "netns", "exec", name, "cat", f"/proc/net/{table}"],
                           capture_output=True, text=True, check=True).stdout
     return parse_snmp(text)
 

@@ -26,6 +26,8 @@ def run(args) -> int:
         }
         if collector.attach_errors:
             summary["failed_probes"] = collector.attach_errors
+        if collector.enricher is not None and collector.enricher.unresolved:
+            summary["unattributed_container_keys"] = collector.enricher.unresolved
         writes = collector.writer.stats()
         summary["rows"] = writes["inserted"]
         if writes["failed"] or writes["dropped"]:
