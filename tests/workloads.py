@@ -167,12 +167,14 @@ def drop_caches() -> None:
 
 
 @contextmanager
-def network_namespace(name: str, drop_probability: float = 0.0):
+def network_namespace(name: str, drop_probability: float = 0.0, mtu: int | None = None):
     """A private network namespace with loopback up and, optionally, a share of
     incoming packets dropped by iptables (there is no netem here)."""
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
         subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        if mtu:
+            subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "mtu", str(mtu)], check=True)
         if drop_probability:
             subprocess.run(["ip", "netns", "exec", name, "iptables", "-A", "INPUT", "-m", "statistic",
                             "--mode", "random", "--probability", str(drop_probability), "-j", "DROP"],
