@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from pyperf.probes.base import Batch, register
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
-from pyperf.probes.process_table import ProcessTable
+from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, append_process_identity
 
 BTF_OFFSETS = {
     "OFF_TASK_MIN_FLT": ("task_struct", "min_flt"),
@@ -35,13 +35,7 @@ class ProcessFaults(ctypes.Structure):
 FIELDS = {
     "faults_process": {
         "_doc": "Per interval and process with faults or page-cache activity.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "pid": ("", "process id (thread group id)"),
-        "comm": ("", "command name when first seen"),
-        "mnt_ns": ("", "mount namespace inode: the container key"),
-        "cgroup_id": ("", "cgroup v2 id (0 on cgroup v1 hosts)"),
+        **PROCESS_FIELDS,
         "minor_faults": ("count", "faults served without I/O (the kernel's min_flt)"),
         "major_faults": ("count", "faults that waited for I/O (maj_flt)"),
         "cache_lookups": ("pages", "page-cache pages looked up (read(), mmap faults, fault-around)"),
@@ -86,12 +80,7 @@ class FaultsProbe(BPFProbe):
         interval_ms = round(self.interval_s() * 1000)
         rows = defaultdict(list)
         for tgid, cur, d in self.processes.deltas():
-            rows["ts"].append(now)
-            rows["interval_ms"].append(interval_ms)
-            rows["pid"].append(tgid)
-            rows["comm"].append(cur["comm"].decode("utf-8", "replace"))
-            rows["mnt_ns"].append(cur["mnt_ns"])
-            rows["cgroup_id"].append(cur["cgroup_id"])
+            append_process_identity(rows, now, interval_ms, tgid, cur)
             rows["minor_faults"].append(d["minor"])
             rows["major_faults"].append(d["major"])
             rows["cache_lookups"].append(d["cache_lookups"])

@@ -16,6 +16,27 @@ from pyperf.analysis.histogram import HIST_SLOTS
 
 IDENTITY = ("comm", "mnt_ns", "cgroup_id")
 
+# The columns every per-process table starts with (docs/schema.md reads these).
+PROCESS_FIELDS = {
+    "ts": ("time", "end of the interval (UTC)"),
+    "host": ("", "host name of the collecting agent"),
+    "interval_ms": ("ms", "length of the interval"),
+    "pid": ("", "process id (thread group id)"),
+    "comm": ("", "command name when first seen"),
+    "mnt_ns": ("", "mount namespace inode: the container key (see docs/monitoring.md)"),
+    "cgroup_id": ("", "latest cgroup v2 id of the process (0 on cgroup v1 hosts)"),
+}
+
+
+def append_process_identity(rows, now: float, interval_ms: int, tgid: int, current: dict) -> None:
+    """Fill the PROCESS_FIELDS columns of one row from ProcessTable.deltas() output."""
+    rows["ts"].append(now)
+    rows["interval_ms"].append(interval_ms)
+    rows["pid"].append(tgid)
+    rows["comm"].append(current["comm"].decode("utf-8", "replace"))
+    rows["mnt_ns"].append(current["mnt_ns"])
+    rows["cgroup_id"].append(current["cgroup_id"])
+
 
 def sum_percpu(values, ctype) -> dict:
     """Add up the per-CPU copies of one map value."""

@@ -15,7 +15,7 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch, register
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
-from pyperf.probes.process_table import ProcessTable, sum_percpu
+from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, append_process_identity, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer
 
 BTF_OFFSETS = {
@@ -63,13 +63,7 @@ class CpuSched(ctypes.Structure):
 FIELDS = {
     "sched_process": {
         "_doc": "Per interval and process (thread group) that was switched out at least once.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "pid": ("", "process id (thread group id)"),
-        "comm": ("", "command name when first seen"),
-        "mnt_ns": ("", "mount namespace inode: the container key (see docs/monitoring.md)"),
-        "cgroup_id": ("", "cgroup v2 id of the process (0 on cgroup v1 hosts)"),
+        **PROCESS_FIELDS,
         "voluntary_switches": ("count", "switches while blocking (the kernel's nvcsw)"),
         "involuntary_switches": ("count", "switches while runnable: preemptions (nivcsw)"),
         "oncpu_us": ("µs", "CPU time (se.sum_exec_runtime), counted at switch-out"),
