@@ -154,8 +154,10 @@ RAW_TRACEPOINT_PROBE(sched_switch)
     mark->seen = 1;
 #ifdef OFFCPU_STACKS
     if (voluntary) {
-        mark->user_stack_id = offcpu_stacks.get_stackid(ctx, BPF_F_USER_STACK);
-        mark->kernel_stack_id = offcpu_stacks.get_stackid(ctx, 2);   /* skip our own two frames */
+        /* Ids stay valid until a colliding stack takes their bucket (REUSE): user space
+         * never frees them, since a blocked task's mark may still point at one. */
+        mark->user_stack_id = offcpu_stacks.get_stackid(ctx, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
+        mark->kernel_stack_id = offcpu_stacks.get_stackid(ctx, 2 | BPF_F_REUSE_STACKID);   /* skip our two frames */
     }
 #endif
     return 0;

@@ -133,10 +133,10 @@ def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
     probe = SchedProbe(ProbeOptions(extra={"sched.offcpu_stacks": "1", "sched.offcpu_min_ms": "1"}))
     probe.attach()
     try:
-        blocker = subprocess.Popen([str(binary), "40", "20"])     # 40 sleeps of 20 ms
+        blocker = subprocess.Popen([str(binary), "60", "20"])     # 60 sleeps of 20 ms
         time.sleep(0.6)
         first = probe.drain(time.time())                         # symbolise while it lives
-        time.sleep(0.5)
+        time.sleep(0.4)
         second = probe.drain(time.time())
         blocker.wait()
     finally:

@@ -153,12 +153,7 @@ class SchedProbe(BPFProbe):
         for tgid, cur, d in self.processes.deltas():
             if not (d["voluntary"] or d["involuntary"]):
                 continue
-            proc["ts"].append(now)
-            proc["interval_ms"].append(interval_ms)
-            proc["pid"].append(tgid)
-            proc["comm"].append(cur["comm"].decode("utf-8", "replace"))
-            proc["mnt_ns"].append(cur["mnt_ns"])
-            proc["cgroup_id"].append(cur["cgroup_id"])
+            append_process_identity(proc, now, interval_ms, tgid, cur)
             proc["voluntary_switches"].append(d["voluntary"])
             proc["involuntary_switches"].append(d["involuntary"])
             proc["oncpu_us"].append(d["oncpu_ns"] // 1000)
@@ -202,14 +197,11 @@ class SchedProbe(BPFProbe):
 
     def _offcpu_rows(self, now: float, interval_ms: int) -> dict:
         merged: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-        used = set()
         for key, value in self.bpf[b"offcpu_counts"].items_lookup_and_delete_batch():
             frames = self.symbolizer.frames(key.tgid, key.user_stack_id, key.kernel_stack_id)
             entry = merged[(key.tgid, key.comm, key.mnt_ns, frames)]
             entry[0] += value.blocked_ns
             entry[1] += value.count
-            used.update((key.user_stack_id, key.kernel_stack_id))
-        self.symbolizer.release(used)
         self.symbolizer.forget_exited()
         rows = defaultdict(list)
         for (tgid, comm, mnt_ns, frames), (blocked_ns, count) in merged.items():
