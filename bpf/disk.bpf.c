@@ -13,7 +13,12 @@
  *
  * Required -D constants: OFF_RQ_Q, OFF_RQ_CMD_FLAGS, OFF_RQ_DATA_LEN,
  * OFF_RQ_START_TIME_NS, OFF_Q_DISK, OFF_DISK_MAJOR, OFF_DISK_FIRST_MINOR,
- * SLOW_NS (slow I/O threshold); optional: RINGBUF_PAGES (power of two), DISK_LEGACY_HOOKS when the 6.5+ hooks
+ * SLOW_NS (slow I/O threshold), HOST_MNT_NS and the MOUNT_NS offsets
+ * (OFF_TASK_NSPROXY, ...): I/O submitted outside the host's mount namespace is
+ * also counted per (mount namespace, cgroup id), the container key, at the cost
+ * of three pointer reads per request start. Writeback submitted by kernel
+ * threads is the host's, as in the kernel's own per-cgroup accounting without
+ * blk-cgroup writeback; optional: RINGBUF_PAGES (power of two), DISK_LEGACY_HOOKS when the 6.5+ hooks
  * are missing.
  */
 #include <uapi/linux/ptrace.h>
@@ -29,10 +34,14 @@ struct start_info {
     u32 op;
     u32 pid;
     u32 pad;
+    u64 mnt_ns;
+    u64 cgroup_id;
     char comm[16];
 };
 
 BPF_HASH(disk_stats, struct disk_key, struct disk_stats, 1024);
+/* LRU: keys of containers long gone make room; user space forgets them too. */
+BPF_TABLE("lru_hash", struct disk_container_key, struct disk_stats, disk_container_stats, 8192);
 BPF_HASH(disk_queue, u32, struct disk_queue, 256);
 BPF_TABLE("lru_hash", u64, struct start_info, disk_start, 16384);
 BPF_ARRAY(disk_lost, u64, 1);
@@ -81,6 +90,8 @@ static __always_inline void on_start(void *rq)
     info.dev = rq_dev(rq);
     info.op = rq_op(rq);
     info.pid = bpf_get_current_pid_tgid() >> 32;
+    info.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
+    info.cgroup_id = bpf_get_current_cgroup_id();
     bpf_get_current_comm(&info.comm, sizeof(info.comm));
     u64 key = (u64)rq;
     if (disk_start.insert(&key, &info) != 0)
@@ -128,6 +139,25 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
             __sync_fetch_and_add(&s->bytes, info->bytes + last_bytes);
         __sync_fetch_and_add(&s->hist[slot], 1);
     }
+    if (info && info->mnt_ns && info->mnt_ns != HOST_MNT_NS) {
+        struct disk_container_key ck = {};
+        ck.mnt_ns = info->mnt_ns;
+        ck.cgroup_id = info->cgroup_id;
+        ck.dev = k.dev;
+        ck.op = k.op;
+        struct disk_stats *c = disk_container_stats.lookup(&ck);
+        if (!c) {
+            struct disk_stats zero = {};
+            disk_container_stats.update(&ck, &zero);
+            c = disk_container_stats.lookup(&ck);
+        }
+        if (c) {
+            __sync_fetch_and_add(&c->ios, 1);
+            __sync_fetch_and_add(&c->latency_sum_ns, latency);
+            __sync_fetch_and_add(&c->bytes, info->bytes + last_bytes);
+            __sync_fetch_and_add(&c->hist[slot], 1);
+        }
+    }
 
     if (latency >= SLOW_NS) {
         struct disk_slow_event *e = disk_slow_events.ringbuf_reserve(sizeof(*e));
@@ -139,6 +169,8 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
             e->op = k.op;
             e->pid = info ? info->pid : 0;
             e->pad = 0;
+            e->mnt_ns = info ? info->mnt_ns : 0;
+            e->cgroup_id = info ? info->cgroup_id : 0;
             if (info)
                 __builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
             else

@@ -38,7 +38,17 @@ struct disk_slow_event {
     u32 op;
     u32 pid;
     u32 pad;
+    u64 mnt_ns;        /* submitter's mount namespace inode (0 if unknown) */
+    u64 cgroup_id;     /* submitter's cgroup v2 id */
     char comm[16];
+};
+
+/* Per container: I/O submitted by processes outside the host's mount namespace. */
+struct disk_container_key {
+    u64 mnt_ns;
+    u64 cgroup_id;
+    u32 dev;
+    u32 op;
 };
 
 #endif

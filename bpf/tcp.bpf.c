@@ -12,7 +12,11 @@
  * remembered with that process; a passive open is seen at SYN_RECV ->
  * ESTABLISHED, in softirq context, so it is counted host-wide only.
  *
- * Required -D constants: OFF_SKB_CB, OFF_TCP_CB_GSO_SEGS.
+ * Each event carries the socket's network namespace inode (sock ->
+ * __sk_common.skc_net -> ns.inum): the container key for connections in a
+ * container's own network, accepted ones included.
+ *
+ * Required -D constants: OFF_SKB_CB, OFF_TCP_CB_GSO_SEGS, OFF_SK_NET, OFF_NET_NS_INUM.
  */
 #include <uapi/linux/ptrace.h>
 #include "tcp.h"
@@ -74,6 +78,11 @@ static __always_inline struct tcp_event *new_event(u16 kind, u64 sk)
     __builtin_memset(e, 0, sizeof(*e));
     e->ts_ns = bpf_ktime_get_ns();
     e->kind = kind;
+    if (sk) {
+        void *net = (void *)read_u64((void *)sk, OFF_SK_NET);
+        if (net)
+            e->net_ns = read_u32(net, OFF_NET_NS_INUM);
+    }
     struct conn *c = sk ? tcp_conns.lookup(&sk) : 0;
     if (c) {
         e->pid = c->tgid;
@@ -133,7 +142,7 @@ TRACEPOINT_PROBE(tcp, tcp_retransmit_synack)
     struct tcp_counters *t = totals();
     if (t)
         t->synack_retransmits++;
-    struct tcp_event *e = new_event(TCP_EVENT_SYNACK_RETRANSMIT, 0);
+    struct tcp_event *e = new_event(TCP_EVENT_SYNACK_RETRANSMIT, (u64)args->skaddr);
     if (e) {
         COPY_ADDRESSES(e, args);
         e->segs = 1;

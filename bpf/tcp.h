@@ -23,6 +23,7 @@ struct tcp_event {
     u8 saddr[16];       /* IPv4 addresses in the first 4 bytes */
     u8 daddr[16];
     char comm[16];
+    u64 net_ns;         /* the socket's network namespace inode (0 when unknown) */
 };
 
 /* Host-wide, cumulative; per-CPU array with one element. */

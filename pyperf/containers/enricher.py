@@ -37,6 +37,9 @@ FIELDS = {
         "stopped": ("time", "when the containers source stopped seeing it (a later row with the same key); "
                             "NULL while running"),
         "layers": ("", "image layer ids, top first (Docker diff ids; docker-init for its init layer)"),
+        "net_ns": ("", "network namespace inode of the process it was resolved from; `tcp_event` rows "
+                       "group by container through the view `container_by_netns` (containers sharing "
+                       "the host's network show as the host there)"),
     },
 }
 
@@ -110,4 +113,5 @@ class ContainerEnricher:
         for field in ("id", "name", "image", "runtime", "pod_uid", "cgroup_path", "started"):
             rows[field].append(getattr(container, field))
         rows["layers"].append(list(container.layers))
+        rows["net_ns"].append(container.net_ns)
         rows["stopped"].append(stopped)

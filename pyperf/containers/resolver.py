@@ -55,6 +55,7 @@ class Container:
     cgroup_id: int = 0
     started: str = ""              # the runtime's start time, as it reports it
     layers: tuple[str, ...] = ()   # image layer ids, top first (overlay-rooted containers)
+    net_ns: int = 0                # network namespace inode: the key of TCP event rows
 
 
 class ContainerResolver:
@@ -77,6 +78,12 @@ class ContainerResolver:
             return os.stat(self.proc / str(pid) / "ns" / "mnt").st_ino
         except OSError:
             return None
+
+    def _net_ns_of(self, pid: int) -> int:
+        try:
+            return os.stat(self.proc / str(pid) / "ns" / "net").st_ino
+        except OSError:
+            return 0
 
     def _cgroup_id(self, cgroups) -> int:
         """The v2 cgroup id is the inode of the cgroup's directory in the v2 hierarchy."""
@@ -183,9 +190,9 @@ class ContainerResolver:
                            if not layer.writable)
             return Container(ref.id, (meta.name if meta else "") or ref.id[:12],
                              meta.image if meta else "", ref.runtime, ref.pod_uid, path, mnt_ns, cgroup_id,
-                             meta.started if meta else "", layers)
+                             meta.started if meta else "", layers, self._net_ns_of(pid))
         if mnt_ns == self.host_mnt_ns or is_host_cgroup(path):
-            return Container(HOST, HOST, "", HOST, "", path, mnt_ns, cgroup_id)
+            return Container(HOST, HOST, "", HOST, "", path, mnt_ns, cgroup_id, net_ns=self._net_ns_of(pid))
         # its own mount namespace in a cgroup no runtime claims: a hand-made container
         name = path.rstrip("/").rsplit("/", 1)[-1] or path
-        return Container(path, name, "", "cgroup", "", path, mnt_ns, cgroup_id)
+        return Container(path, name, "", "cgroup", "", path, mnt_ns, cgroup_id, net_ns=self._net_ns_of(pid))

@@ -63,3 +63,9 @@ def cgroup_mode(mounts_file: str = "/proc/self/mounts") -> str:
     if has_v1 and has_v2:
         return "hybrid"
     return "v1" if has_v1 else "v2" if has_v2 else "none"
+
+
+def own_mount_ns() -> int:
+    """This process's mount-namespace inode: the host's, since pyperf runs on the
+    host (/proc/1/ns/mnt is not readable everywhere, even as root)."""
+    return os.stat("/proc/self/ns/mnt").st_ino

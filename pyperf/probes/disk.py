@@ -18,7 +18,7 @@ from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.errors import ProbeError
 from pyperf.kernel import host
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
-from pyperf.probes.bpf_probe import BPFProbe
+from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.system.block_devices import BlockDeviceNames
 
 OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
@@ -33,6 +33,7 @@ BTF_OFFSETS = {
     "OFF_Q_DISK": ("request_queue", "disk"),
     "OFF_DISK_MAJOR": ("gendisk", "major"),
     "OFF_DISK_FIRST_MINOR": ("gendisk", "first_minor"),
+    **MOUNT_NS_OFFSETS,
 }
 
 
@@ -71,6 +72,25 @@ FIELDS = {
         "latency_us": ("µs", "request latency, creation to completion"),
         "pid": ("", "process that submitted the request (0 if it started before pyperf attached)"),
         "comm": ("", "command name of that process"),
+        "mnt_ns": ("", "submitter's mount namespace inode (container key; 0 when unknown)"),
+        "cgroup_id": ("", "submitter's cgroup v2 id (container key)"),
+    },
+    "disk_container_io": {
+        "_doc": "Per interval, per container, block device and operation: I/O submitted by processes "
+                "outside the host's mount namespace (group by container with `container_of`). "
+                "Writeback of a container's dirty pages is submitted by kernel threads and counts "
+                "as the host's.",
+        "ts": ("time", "end of the interval (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "interval_ms": ("ms", "length of the interval"),
+        "mnt_ns": ("", "submitter's mount namespace inode"),
+        "cgroup_id": ("", "submitter's cgroup v2 id"),
+        "device": ("", "block device name"),
+        "op": ("", "read, write, flush, discard or other"),
+        "ios": ("count", "I/O requests completed in the interval"),
+        "bytes": ("bytes", "bytes completed in the interval"),
+        "latency_sum_us": ("µs", "sum of request latencies, creation to completion"),
+        "latency_hist": ("count per log2 µs slot", "as in disk_io"),
     },
 }
 
@@ -86,6 +106,8 @@ class SlowIOEvent(ctypes.Structure):
         ("op", ctypes.c_uint32),
         ("pid", ctypes.c_uint32),
         ("pad", ctypes.c_uint32),
+        ("mnt_ns", ctypes.c_uint64),
+        ("cgroup_id", ctypes.c_uint64),
         ("comm", ctypes.c_char * 16),
     ]
 
@@ -94,7 +116,7 @@ class SlowIOEvent(ctypes.Structure):
 class DiskProbe(BPFProbe):
     name = "disk"
     description = "block I/O latency, throughput and queue depth"
-    tables = ("disk_io", "disk_queue", "disk_slow_io")
+    tables = tuple(FIELDS)
     fields = FIELDS
     btf_offsets = BTF_OFFSETS
 
@@ -103,6 +125,7 @@ class DiskProbe(BPFProbe):
         self.devices = BlockDeviceNames()
         self._prev_stats: dict[tuple[int, int], tuple[int, int, int]] = {}
         self._prev_hist: dict[tuple[int, int], np.ndarray] = {}
+        self._prev_container: dict[tuple, tuple[int, int, int, np.ndarray]] = {}
         self._slow: list[SlowIOEvent] = []
         self._slow_lock = threading.Lock()
         self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0}
@@ -121,7 +144,7 @@ class DiskProbe(BPFProbe):
         return "raw tracepoints block_rq_issue, block_rq_complete (pre-6.5 kernel)"
 
     def extra_cflags(self) -> list[str]:
-        flags = []
+        flags = [f"-DHOST_MNT_NS={host.own_mount_ns()}ULL"]
         flags.append(f"-DSLOW_NS={int(self.options.slow_io_ms * 1e6)}ULL")
         if self.hooks() == "legacy":
             flags.append("-DDISK_LEGACY_HOOKS")
@@ -137,6 +160,7 @@ class DiskProbe(BPFProbe):
         self.bpf[b"disk_slow_events"].open_ring_buffer(self._on_slow_event)
         # Counters are cumulative in the kernel: the first drain's baseline is "now".
         self._snapshot()
+        self._container_deltas()
 
     def _on_slow_event(self, _ctx, data, _size) -> None:
         event = SlowIOEvent.from_buffer_copy(
@@ -160,6 +184,22 @@ class DiskProbe(BPFProbe):
                 deltas.append((key, ios - p_ios, nbytes - p_bytes, lat - p_lat, d_hist))
         self._prev_stats = stats
         self._prev_hist = hist
+        return deltas
+
+    def _container_deltas(self):
+        """Per-container counters since the last drain. Keys the LRU map evicted
+        are forgotten here too, so a reused key starts from zero."""
+        current = {}
+        for k, v in self.bpf[b"disk_container_stats"].items():
+            current[(k.mnt_ns, k.cgroup_id, k.dev, k.op)] = (
+                v.ios, v.bytes, v.latency_sum_ns, np.ctypeslib.as_array(v.hist).astype(np.int64))
+        deltas = []
+        zero = (0, 0, 0, np.zeros(HIST_SLOTS, np.int64))
+        for key, (ios, nbytes, lat, h) in current.items():
+            p_ios, p_bytes, p_lat, p_h = self._prev_container.get(key, zero)
+            if ios - p_ios:
+                deltas.append((key, ios - p_ios, nbytes - p_bytes, lat - p_lat, h - p_h))
+        self._prev_container = current
         return deltas
 
     def _queue_max(self) -> dict[int, int]:
@@ -225,10 +265,27 @@ class DiskProbe(BPFProbe):
             events["latency_us"].append(e.latency_ns // 1000)
             events["pid"].append(e.pid)
             events["comm"].append(e.comm.decode("utf-8", "replace"))
+            events["mnt_ns"].append(e.mnt_ns)
+            events["cgroup_id"].append(e.cgroup_id)
         self._totals["slow_ios"] += len(slow)
+
+        per_container = defaultdict(list)
+        for (mnt_ns, cgroup_id, dev, op), ios, nbytes, lat_ns, d_hist in self._container_deltas():
+            per_container["ts"].append(now)
+            per_container["interval_ms"].append(round(interval_s * 1000))
+            per_container["mnt_ns"].append(mnt_ns)
+            per_container["cgroup_id"].append(cgroup_id)
+            per_container["device"].append(self.devices.name(dev))
+            per_container["op"].append(OPS[op] if op < len(OPS) else "other")
+            per_container["ios"].append(ios)
+            per_container["bytes"].append(nbytes)
+            per_container["latency_sum_us"].append(lat_ns // 1000)
+            per_container["latency_hist"].append(d_hist.tolist())
 
         self._update_live(now, live_devices, events)
         batch: Batch = {}
+        if per_container:
+            batch["disk_container_io"] = dict(per_container)
         if io:
             batch["disk_io"] = dict(io)
         if queue:

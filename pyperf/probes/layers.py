@@ -10,6 +10,7 @@ import os
 from collections import defaultdict
 
 from pyperf.containers.resolver import HOST, ContainerResolver
+from pyperf.kernel import host
 from pyperf.layers.index import LayerIndex
 from pyperf.layers.overlay import container_layers
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
@@ -94,7 +95,7 @@ class LayersProbe(BPFProbe):
         return found
 
     def extra_cflags(self) -> list[str]:
-        return [f"-DHOST_MNT_NS={os.stat('/proc/self/ns/mnt').st_ino}ULL"]
+        return [f"-DHOST_MNT_NS={host.own_mount_ns()}ULL"]
 
     def chosen_path(self) -> str:
         return "filemap tracepoints (get_pages, fault, map_pages, add_to_page_cache) with task storage"

@@ -24,6 +24,8 @@ from pyperf.system.procfs import ProcFS, parse_snmp
 BTF_OFFSETS = {
     "OFF_SKB_CB": ("sk_buff", "cb"),
     "OFF_TCP_CB_GSO_SEGS": ("tcp_skb_cb", "tcp_gso_segs"),
+    "OFF_SK_NET": ("sock", "__sk_common.skc_net"),
+    "OFF_NET_NS_INUM": ("net", "ns.inum"),
 }
 EVENT_KINDS = ("retransmit", "synack_retransmit", "reset_sent", "reset_received")
 TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
@@ -45,6 +47,7 @@ class TcpEvent(ctypes.Structure):
         ("kind", ctypes.c_uint16), ("family", ctypes.c_uint16), ("sport", ctypes.c_uint16),
         ("dport", ctypes.c_uint16), ("state", ctypes.c_int32), ("err", ctypes.c_int32),
         ("saddr", ctypes.c_uint8 * 16), ("daddr", ctypes.c_uint8 * 16), ("comm", ctypes.c_char * 16),
+        ("net_ns", ctypes.c_uint64),
     ]
 
 
@@ -132,6 +135,8 @@ FIELDS = {
         "state": ("", "TCP state of the socket"),
         "segs": ("segments", "segments retransmitted (retransmits only)"),
         "err": ("", "retransmit result: 0 sent, else the negative errno"),
+        "net_ns": ("", "the socket's network namespace inode (container key: `LEFT JOIN container_by_netns "
+                       "USING (host, net_ns)`, no match: the host network; 0 when unknown)"),
     },
 }
 
@@ -309,6 +314,7 @@ class TcpProbe(BPFProbe):
                 ev["state"].append(TCP_STATES.get(e.state, str(e.state)))
                 ev["segs"].append(e.segs)
                 ev["err"].append(e.err)
+                ev["net_ns"].append(e.net_ns)
             batch["tcp_event"] = dict(ev)
         self._totals["lost"] = self.bpf[b"tcp_lost"][0].value
         return batch
