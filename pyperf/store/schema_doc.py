@@ -42,6 +42,12 @@ def documented_fields() -> dict[str, dict]:
                 "cgroup id (namespace inodes are reused, so old rows may map to a successor).",
         **view_columns,
     }
+    fields["container_by_netns"] = {
+        "_doc": "View: the latest container of each (host, network namespace), for `tcp_event`; "
+                "namespaces the host uses are left out (a LEFT JOIN with no match means the host).",
+        "net_ns": ("", "network namespace inode"),
+        **{k: v for k, v in view_columns.items() if k != "mnt_ns"},
+    }
     for probe in REGISTRY.values():
         fields.update(probe.fields)
     return fields
