@@ -8,8 +8,13 @@
  * of three pointer reads per page-cache access); a task that setns()'s into
  * another mount namespace keeps its first one here.
  *
+ * Writes: writeback_dirty_folio (raw: folio, mapping) fires in the writer's
+ * context when a clean page-cache folio turns dirty; the mapping's inode is the
+ * real one in the upper layer (overlayfs writes through to it), so writes and
+ * copy-ups are keyed like reads. O_DIRECT writes dirty nothing and are not seen.
+ *
  * Required -D constants: HOST_MNT_NS, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS,
- * OFF_MNT_NS_INUM.
+ * OFF_MNT_NS_INUM, OFF_MAPPING_HOST, OFF_INODE_INO, OFF_INODE_SB, OFF_SB_DEV.
  */
 #include <uapi/linux/ptrace.h>
 #include "common.h"
@@ -38,12 +43,19 @@ static __always_inline u64 current_mnt_ns(void)
     return mnt_ns;
 }
 
-static __always_inline struct file_access *access_for(u32 dev, u64 inode, u64 now)
+/* The current task's container mount namespace, 0 for the host and ignored ones. */
+static __always_inline u64 container_ns(void)
+{
+    u64 mnt_ns = current_mnt_ns();
+    if (mnt_ns == HOST_MNT_NS || mnt_ns == 0 || layer_ignored_ns.lookup(&mnt_ns))
+        return 0;
+    return mnt_ns;
+}
+
+static __always_inline struct file_access *access_in(u64 mnt_ns, u32 dev, u64 inode, u64 now)
 {
     struct file_key key = {};
-    key.mnt_ns = current_mnt_ns();
-    if (key.mnt_ns == HOST_MNT_NS || key.mnt_ns == 0 || layer_ignored_ns.lookup(&key.mnt_ns))
-        return 0;
+    key.mnt_ns = mnt_ns;
     key.dev = dev;
     key.inode = inode;
     struct file_access *a = layer_files.lookup(&key);
@@ -60,6 +72,12 @@ static __always_inline struct file_access *access_for(u32 dev, u64 inode, u64 no
         return 0;
     }
     return layer_files.lookup(&key);
+}
+
+static __always_inline struct file_access *access_for(u32 dev, u64 inode, u64 now)
+{
+    u64 mnt_ns = container_ns();
+    return mnt_ns ? access_in(mnt_ns, dev, inode, now) : 0;
 }
 
 static __always_inline void touched(struct file_access *a, u64 first, u64 last, u64 now)
@@ -111,5 +129,25 @@ TRACEPOINT_PROBE(filemap, mm_filemap_add_to_page_cache)
     if (!a)
         return 0;
     __sync_fetch_and_add(&a->added_pages, 1ULL << args->order);
+    return 0;
+}
+
+RAW_TRACEPOINT_PROBE(writeback_dirty_folio)
+{
+    u64 mnt_ns = container_ns();
+    if (!mnt_ns)
+        return 0;
+    void *mapping = (void *)ctx->args[1];
+    void *inode = mapping ? (void *)read_u64(mapping, OFF_MAPPING_HOST) : 0;
+    if (!inode)
+        return 0;
+    void *sb = (void *)read_u64(inode, OFF_INODE_SB);
+    u32 dev = sb ? read_u32(sb, OFF_SB_DEV) : 0;
+    u64 now = bpf_ktime_get_ns();
+    struct file_access *a = access_in(mnt_ns, dev, read_u64(inode, OFF_INODE_INO), now);
+    if (!a)
+        return 0;
+    __sync_fetch_and_add(&a->dirtied_folios, 1);
+    a->last_ns = now;
     return 0;
 }

@@ -17,6 +17,7 @@ struct file_access {
     u64 added_pages;    /* pages brought into the page cache (misses, readahead) */
     u64 first_ns;       /* bpf_ktime_get_ns() of the first access */
     u64 last_ns;
+    u64 dirtied_folios; /* page-cache folios the container dirtied (writes; copy-ups into the upper layer) */
 };
 
 #endif

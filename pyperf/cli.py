@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     layers = verbs.add_parser("layers", help="which image layers and files containers really read")
     layers.add_argument("container", nargs="?", help="container name, id (prefix) or image; default: all")
     layers.add_argument("--json", action="store_true")
+    layers.add_argument("--by-image", action="store_true",
+                        help="roll up the containers of each image: files and bytes read by any of them")
     layers.add_argument("--prefetch-list", metavar="FILE",
                         help="write the files in first-access order (for eStargz / Nydus prefetch)")
     layers.add_argument("--keep-list", metavar="FILE", help="write every file ever read (for image slimming)")

@@ -38,7 +38,8 @@ def test_reads_are_attributed_to_the_right_layers(layered_image, store_dsn, tmp_
     try:
         rec.wait_for("probe layers attached")
         run_container("pyperf-layered", "sh", "-c",
-                      "cat /data/shared.txt > /dev/null; cat /data/a.bin > /dev/null; sleep 30",
+                      "cat /data/shared.txt > /dev/null; cat /data/a.bin > /dev/null; "
+                      "dd if=/dev/zero of=/data/new.bin bs=4096 count=16; echo x >> /data/a.bin; sleep 30",
                       image=layered_image)
         code, _, stderr = rec.finish(timeout=120)
     finally:
@@ -76,8 +77,45 @@ def test_reads_are_attributed_to_the_right_layers(layered_image, store_dsn, tmp_
     assert busybox["bytes_via_mmap"] > 0
     assert 0 < report["accesses_per_minute"] < 1000 and not report["accesses_over_alert"]
     assert set(keep.read_text().splitlines()) == set(read)
+    # writes into the writable layer, and the copy-up of a.bin on its first write
+    written = {f["path"]: f for f in report["files_written"]}
+    assert written["/data/new.bin"]["layer"] == 0 and written["/data/new.bin"]["folios_dirtied"] == 16
+    assert written["/data/a.bin"]["layer"] == 0
+    assert report["copy_ups"] == ["/data/a.bin"] and report["copy_up_bytes"] == 200 * KIB
 
 
 def test_layers_of_an_unknown_container_is_a_clear_error(store_dsn):
     result = run_pyperf("layers", "no-such-container", store=store_dsn)
     assert result.returncode == 2 and "no container or image 'no-such-container'" in result.stderr
+
+
+def test_containers_of_one_image_roll_up(layered_image, store_dsn):
+    rec = PyperfProcess("record", "--probes", "layers", "--duration", "6s", store=store_dsn)
+    try:
+        rec.wait_for("probe layers attached")
+        run_container("pyperf-roll-a", "sh", "-c", "cat /data/shared.txt > /dev/null; sleep 30", image=layered_image)
+        run_container("pyperf-roll-b", "sh", "-c", "cat /data/never.bin > /dev/null; sleep 30", image=layered_image)
+        code, _, stderr = rec.finish(timeout=120)
+    finally:
+        remove("pyperf-roll-a")
+        remove("pyperf-roll-b")
+        rec.kill()
+    assert code == 0, stderr
+    per_container = json.loads(run_pyperf("layers", layered_image, "--json", store=store_dsn, check=True).stdout)
+    out = run_pyperf("layers", layered_image, "--by-image", "--json", store=store_dsn, check=True)
+    [rollup] = json.loads(out.stdout)
+    assert rollup["image"] == layered_image
+    assert sorted(rollup["containers"]) == ["pyperf-roll-a", "pyperf-roll-b"]
+    assert {"/data/shared.txt", "/data/never.bin"} <= set(rollup["files_read"])
+    # alone, container a never read never.bin's layer; over the image, b did
+    by_name = {r["container"]["name"]: r for r in per_container}
+    index = next(layer["index"] for layer in by_name["pyperf-roll-a"]["layers"] if layer["bytes"] == 300 * KIB)
+    assert index in by_name["pyperf-roll-a"]["never_read_layers"]
+    assert index not in by_name["pyperf-roll-b"]["never_read_layers"]
+    by_id = {layer["id"]: layer for layer in rollup["layers"]}
+    never_layer = next(layer for layer in rollup["layers"] if layer["bytes"] == 300 * KIB)
+    assert never_layer["bytes_read"] == 300 * KIB and never_layer["id"] not in rollup["never_read_layers"]
+    assert rollup["image_bytes_read"] == sum(layer["bytes_read"] for layer in by_id.values())
+    assert rollup["image_bytes_read"] >= 420 * KIB           # shared.txt v2 + never.bin (+ busybox)
+    text = run_pyperf("layers", layered_image, "--by-image", store=store_dsn, check=True).stdout
+    assert f"image {layered_image}: 2 containers" in text

@@ -62,9 +62,11 @@ def run(args) -> int:
                             lines.append(path)
                 with open(path_arg, "w") as f:
                     f.write("".join(line + "\n" for line in lines))
+    if args.by_image:
+        return _print_rollups(reports, args.json)
     if args.json:
         out = [{"container": {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in c.items()},
-                **{k: (as_records(list(v[0]), [tuple(x.values()) for x in v]) if k in ("hot_files", "files_read") and v
+                **{k: (as_records(list(v[0]), [tuple(x.values()) for x in v]) if k in ("hot_files", "files_read", "files_written") and v
                        else v) for k, v in r.items()}} for c, r in reports]
         print(json.dumps(out, default=str))
         return 0
@@ -82,7 +84,31 @@ def run(args) -> int:
         print(f"  startup (first {layer_report.STARTUP_S:.0f} s): {r['startup']['files']} files, "
               f"{_human(r['startup']['bytes'])}; steady state: {r['steady']['files']} files, "
               f"{_human(r['steady']['bytes'])}")
+        upper = next((layer for layer in r["layers"] if layer["index"] == 0), None)
+        if upper is not None:
+            print(f"  writable layer: {upper['files_written']} files written ({upper['folios_dirtied']} page-cache "
+                  f"folios dirtied); {len(r['copy_ups'])} copied up from image layers ({_human(r['copy_up_bytes'])})")
         alert = "  ALERT: over 1000/min" if r["accesses_over_alert"] else ""
         print(f"  layer accesses: {r['accesses_per_minute']:.0f} per minute{alert}")
         print("  first files read: " + ", ".join(r["startup_order"][:8]))
+    return 0
+
+
+def _print_rollups(reports, as_json: bool) -> int:
+    by_image: dict[str, list] = {}
+    for c, r in reports:
+        by_image.setdefault(c["image"] or "(image unknown)", []).append((c, r))
+    rollups = [layer_report.rollup(image, members) for image, members in sorted(by_image.items())]
+    if as_json:
+        print(json.dumps(rollups))
+        return 0
+    for u in rollups:
+        print(f"image {u['image']}: {len(u['containers'])} containers ({', '.join(u['containers'])})")
+        print(f"  {'layer':>5}  {'id':<20} {'files':>6} {'size':>10} {'read':>6} {'bytes read':>11} {'share':>6}")
+        for layer in u["layers"]:
+            print(f"  {layer['index']:>5}  {layer['id'][:20]:<20} {layer['files']:>6} {_human(layer['bytes']):>10} "
+                  f"{layer['files_read']:>6} {_human(layer['bytes_read']):>11} {layer['share_bytes_read']:>6.1%}")
+        never = ", ".join(i[:20] for i in u["never_read_layers"]) or "none"
+        print(f"  read by any container: {_human(u['image_bytes_read'])} of {_human(u['image_bytes'])} "
+              f"({u['share_of_image_read']:.1%}); layers no container read: {never}")
     return 0

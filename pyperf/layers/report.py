@@ -13,15 +13,16 @@ ACCESS_ALERT_PER_MIN = 1000   # the requirements' container layer-access alert
 ACCESS = """
 SELECT dev, inode,
        sum(reads) AS reads, sum(mmap_pages) AS mmap_pages, sum(added_pages) AS added_pages,
-       min(first_page) AS first_page, max(last_page) AS last_page, min(first_access) AS first_access
+       min(first_page) AS first_page, max(last_page) AS last_page, min(first_access) AS first_access,
+       sum(dirtied_folios) AS dirtied_folios
 FROM layer_file_access
 WHERE host = {host:String} AND mnt_ns = {mnt_ns:UInt64}
 GROUP BY dev, inode
 """
 
 FILES = """
-SELECT layer_index, any(layer_id) AS layer_id, path, any(kind) AS kind, any(dev) AS dev,
-       any(inode) AS inode, any(size) AS size
+SELECT layer_index, argMax(layer_id, ts) AS layer_id, path, argMax(kind, ts) AS kind,
+       argMax(dev, ts) AS dev, argMax(inode, ts) AS inode, argMax(size, ts) AS size
 FROM layer_files
 WHERE host = {host:String} AND mnt_ns = {mnt_ns:UInt64}
 GROUP BY layer_index, path
@@ -60,13 +61,13 @@ def report(store, mnt_ns: int) -> dict:
     files = store.query(FILES, params).rows
 
     layers: dict[int, dict] = {}
-    read_files = []
+    read_files, written_files = [], []
     paths_by_layer: dict[int, dict[str, tuple]] = {}
     for layer_index, layer_id, path, kind, dev, inode, size in files:
         layer = layers.setdefault(layer_index, {"index": layer_index, "id": layer_id, "files": 0, "bytes": 0,
                                                 "files_read": 0, "bytes_read": 0, "bytes_read_via_read": 0,
                                                 "bytes_read_via_mmap": 0, "bytes_missed_cache": 0,
-                                                "whiteouts": 0})
+                                                "whiteouts": 0, "files_written": 0, "folios_dirtied": 0})
         paths_by_layer.setdefault(layer_index, {})[path] = (kind, size)
         if kind == "whiteout":
             layer["whiteouts"] += 1
@@ -78,7 +79,11 @@ def report(store, mnt_ns: int) -> dict:
         hit = access.get((dev, inode))
         if hit is None:
             continue
-        reads, mmap_pages, added_pages, first_page, last_page, first_access = hit
+        reads, mmap_pages, added_pages, first_page, last_page, first_access, dirtied = hit
+        if dirtied:
+            layer["files_written"] += 1
+            layer["folios_dirtied"] += dirtied
+            written_files.append({"path": path, "layer": layer_index, "size": size, "folios_dirtied": dirtied})
         if not (reads or mmap_pages):
             continue
         touched = bytes_read(size, first_page, last_page, mmap_pages)
@@ -117,6 +122,14 @@ def report(store, mnt_ns: int) -> dict:
                     deleted_bytes += size
                     break
 
+    # copy-ups: files of the writable layer that exist as files in an image layer
+    # (overlayfs copied the file up on its first write; or the container replaced it)
+    upper = paths_by_layer.get(0, {})
+    copy_ups = sorted(path for path, (kind, _) in upper.items() if kind == "file" and any(
+        paths_by_layer[i].get(path, ("",))[0] == "file" for i in ordered if i > 0))
+    copy_up_bytes = sum(next(paths_by_layer[i][path][1] for i in ordered if i > 0
+                             and paths_by_layer[i].get(path, ("",))[0] == "file") for path in copy_ups)
+
     image_layers = [l for i, l in layers.items() if i > 0]
     image_bytes = sum(l["bytes"] for l in image_layers)
     image_read = sum(l["bytes_read"] for l in image_layers)
@@ -139,6 +152,9 @@ def report(store, mnt_ns: int) -> dict:
         "accesses_over_alert": rate > ACCESS_ALERT_PER_MIN,
         "hot_files": sorted(read_files, key=lambda f: (-f["reads"] - f["mmap_pages"], f["path"]))[:20],
         "files_read": sorted(read_files, key=lambda f: f["path"]),
+        "files_written": sorted(written_files, key=lambda f: f["path"]),
+        "copy_ups": copy_ups,
+        "copy_up_bytes": copy_up_bytes,
     }
 
 
@@ -174,3 +190,40 @@ def accesses_per_minute(store, mnt_ns: int) -> float:
         return 0.0
     accesses, span_ms = rows[0]
     return float(accesses) / max(float(span_ms) / 60000.0, 1.0)
+
+
+def rollup(image: str, reports: list[tuple[dict, dict]]) -> dict:
+    """One image's layers over all its containers: per layer, the files and bytes
+    read by any of them (a file counts once, at the most any container read of
+    it), and the layers none of them read. The writable upper layer (index 0)
+    belongs to each container and is left out."""
+    layers: dict[str, dict] = {}
+    read: dict[tuple[str, str], int] = {}
+    for _, r in reports:
+        ids = {layer["index"]: layer["id"] for layer in r["layers"]}
+        for layer in r["layers"]:
+            if layer["index"] > 0:
+                layers.setdefault(layer["id"], {"id": layer["id"], "index": layer["index"],
+                                                "files": layer["files"], "bytes": layer["bytes"]})
+        for f in r["files_read"]:
+            if f["layer"] > 0:
+                key = (ids[f["layer"]], f["path"])
+                read[key] = max(read.get(key, 0), f["bytes_read"])
+    for layer in layers.values():
+        mine = [n for (layer_id, _), n in read.items() if layer_id == layer["id"]]
+        layer["files_read"] = len(mine)
+        layer["bytes_read"] = sum(mine)
+        layer["share_bytes_read"] = layer["bytes_read"] / layer["bytes"] if layer["bytes"] else 0.0
+    ordered = sorted(layers.values(), key=lambda layer: layer["index"])
+    image_bytes = sum(layer["bytes"] for layer in ordered)
+    image_read = sum(layer["bytes_read"] for layer in ordered)
+    return {
+        "image": image,
+        "containers": [c["name"] for c, _ in reports],
+        "layers": ordered,
+        "never_read_layers": [layer["id"] for layer in ordered if layer["files"] and not layer["files_read"]],
+        "image_bytes": image_bytes,
+        "image_bytes_read": image_read,
+        "share_of_image_read": image_read / image_bytes if image_bytes else 0.0,
+        "files_read": sorted({path for (_, path) in read}),
+    }

@@ -34,6 +34,8 @@ FIELDS = {
         "added_pages": ("pages", "pages that had to be brought into the page cache (not cached before)"),
         "first_access": ("time", "first access in the interval (UTC, µs)"),
         "last_access": ("time", "last access in the interval"),
+        "dirtied_folios": ("folios", "page-cache folios the container dirtied in this file (buffered writes and "
+                                     "copy-ups into the writable layer; a 4 KiB page each for small writes)"),
     },
     "layer_files": {
         "_doc": "The files of each container's overlay layers, indexed when pyperf first sees the "
@@ -67,7 +69,8 @@ class FileAccess(ctypes.Structure):
     """struct file_access in bpf/layers.h."""
 
     _fields_ = [(name, ctypes.c_uint64) for name in
-                ("reads", "first_page", "last_page", "mmap_pages", "added_pages", "first_ns", "last_ns")]
+                ("reads", "first_page", "last_page", "mmap_pages", "added_pages", "first_ns", "last_ns",
+                 "dirtied_folios")]
 
 
 @register
@@ -76,7 +79,13 @@ class LayersProbe(BPFProbe):
     description = "file reads inside containers attributed to image layers"
     tables = ("layer_file_access", "layer_files")
     fields = FIELDS
-    btf_offsets = MOUNT_NS_OFFSETS
+    btf_offsets = {
+        **MOUNT_NS_OFFSETS,
+        "OFF_MAPPING_HOST": ("address_space", "host"),
+        "OFF_INODE_INO": ("inode", "i_ino"),
+        "OFF_INODE_SB": ("inode", "i_sb"),
+        "OFF_SB_DEV": ("super_block", "s_dev"),
+    }
 
     def __init__(self, options=None):
         super().__init__(options)
@@ -98,7 +107,8 @@ class LayersProbe(BPFProbe):
         return [f"-DHOST_MNT_NS={host.own_mount_ns()}ULL"]
 
     def chosen_path(self) -> str:
-        return "filemap tracepoints (get_pages, fault, map_pages, add_to_page_cache) with task storage"
+        return ("filemap tracepoints (get_pages, fault, map_pages, add_to_page_cache) and raw "
+                "writeback_dirty_folio, with task storage")
 
     def attach(self) -> None:
         self.load()
@@ -117,10 +127,14 @@ class LayersProbe(BPFProbe):
         offset = monotonic_to_epoch_offset()
         rows = defaultdict(list)
         batch: Batch = {}
+        wrote, fresh = set(), set()
         for key, value in entries:
             if key.mnt_ns not in self._indexed:
                 # rows are kept even before the layers are indexed: the report joins later
                 self._index_container(key.mnt_ns, now, batch)
+                fresh.add(key.mnt_ns)
+            elif value.dirtied_folios and key.mnt_ns not in fresh:
+                wrote.add(key.mnt_ns)
             rows["ts"].append(now)
             rows["mnt_ns"].append(key.mnt_ns)
             rows["dev"].append(key.dev)
@@ -132,23 +146,31 @@ class LayersProbe(BPFProbe):
             rows["added_pages"].append(value.added_pages)
             rows["first_access"].append(value.first_ns / 1e9 + offset)
             rows["last_access"].append((value.last_ns or value.first_ns) / 1e9 + offset)
+            rows["dirtied_folios"].append(value.dirtied_folios)
             self._totals["files_read"] += 1
         self._totals["lost"] = self.bpf[b"layer_lost"][0].value
+        for mnt_ns in wrote:
+            # the writable layer changed: its new files (and copy-ups) need their inodes
+            self._index_container(mnt_ns, now, batch, writable_only=True)
         if rows:
             batch["layer_file_access"] = dict(rows)
         return batch
 
-    def _index_container(self, mnt_ns: int, now: float, batch: Batch) -> bool:
-        """Index the layers of the container in `mnt_ns`; False when it is not a container."""
+    def _index_container(self, mnt_ns: int, now: float, batch: Batch, writable_only: bool = False) -> bool:
+        """Index the layers of the container in `mnt_ns` (or only its writable layer,
+        again); False when it is not a container."""
         container = self.resolver.by_mnt_ns(mnt_ns)
         if container is None or container.runtime == HOST:
             return False
         pid = self.resolver.pid_in(mnt_ns)
         layers = container_layers(pid) if pid else []
-        self._indexed.add(mnt_ns)
-        self._totals["containers"] += 1
+        if not writable_only:
+            self._indexed.add(mnt_ns)
+            self._totals["containers"] += 1
         files = batch.setdefault("layer_files", defaultdict(list))
         for layer in layers:
+            if writable_only and not layer.writable:
+                continue
             for f in self.index.files(layer.path, layer.writable):
                 files["ts"].append(now)
                 files["mnt_ns"].append(mnt_ns)
