@@ -73,3 +73,38 @@ def test_any_id_round_trips(container_id, template):
 def test_paths_without_an_id_are_never_containers(path):
     ref = container_from_path("/" + path)
     assert ref is None or ref.runtime == "lxc"
+
+
+KUBE_ID = "4f" * 32
+
+
+def _kubelet_logs(root):
+    root.mkdir()
+    (root / f"web-7d9f_shop_nginx-{KUBE_ID}.log").symlink_to("/nonexistent")
+    (root / f"other_default_app-{'0a' * 32}.log").symlink_to("/nonexistent")
+    return root
+
+
+def test_kubernetes_names_from_kubelet_log_links(tmp_path):
+    from pyperf.containers.runtimes import kubernetes_meta
+    logs = _kubelet_logs(tmp_path / "containers")
+    meta = kubernetes_meta(KUBE_ID, str(logs))
+    assert (meta.name, meta.pod_name, meta.namespace) == ("nginx", "web-7d9f", "shop")
+    assert kubernetes_meta("ab" * 32, str(logs)) is None
+    assert kubernetes_meta(KUBE_ID, str(tmp_path / "missing")) is None
+
+
+def test_resolver_names_a_kubernetes_container(tmp_path):
+    from pyperf.containers.resolver import ContainerResolver
+    proc = tmp_path / "proc"
+    (proc / "42" / "ns").mkdir(parents=True)
+    for ns in ("mnt", "net"):
+        (proc / "42" / "ns" / ns).write_text("")
+    pod = "1b2c3d4e-0000-4000-8000-123456789abc"
+    (proc / "42" / "cgroup").write_text(
+        f"0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{pod.replace('-', '_')}.slice/"
+        f"cri-containerd-{KUBE_ID}.scope\n")
+    logs = _kubelet_logs(tmp_path / "containers")
+    found = ContainerResolver(proc_root=str(proc), runtime_roots={"kubernetes": str(logs)}).by_pid(42)
+    assert (found.runtime, found.id, found.name) == ("kubernetes", KUBE_ID, "nginx")
+    assert (found.pod_name, found.namespace, found.pod_uid) == ("web-7d9f", "shop", pod)

@@ -37,6 +37,8 @@ FIELDS = {
         "stopped": ("time", "when the containers source stopped seeing it (a later row with the same key); "
                             "NULL while running"),
         "layers": ("", "image layer ids, top first (Docker diff ids; docker-init for its init layer)"),
+        "pod_name": ("", "Kubernetes pod name (from kubelet's /var/log/containers links), when known"),
+        "namespace": ("", "Kubernetes namespace of the pod, when known"),
         "net_ns": ("", "network namespace inode of the process it was resolved from; `tcp_event` rows "
                        "group by container through the view `container_by_netns` (containers sharing "
                        "the host's network show as the host there)"),
@@ -110,7 +112,8 @@ class ContainerEnricher:
         rows["ts"].append(now)
         rows["mnt_ns"].append(mnt_ns)
         rows["cgroup_id"].append(cgroup_id)
-        for field in ("id", "name", "image", "runtime", "pod_uid", "cgroup_path", "started"):
+        for field in ("id", "name", "image", "runtime", "pod_uid", "pod_name", "namespace", "cgroup_path",
+                      "started"):
             rows[field].append(getattr(container, field))
         rows["layers"].append(list(container.layers))
         rows["net_ns"].append(container.net_ns)

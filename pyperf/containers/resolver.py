@@ -56,6 +56,8 @@ class Container:
     started: str = ""              # the runtime's start time, as it reports it
     layers: tuple[str, ...] = ()   # image layer ids, top first (overlay-rooted containers)
     net_ns: int = 0                # network namespace inode: the key of TCP event rows
+    pod_name: str = ""             # Kubernetes pod and namespace, where kubelet names them
+    namespace: str = ""
 
 
 class ContainerResolver:
@@ -190,7 +192,8 @@ class ContainerResolver:
                            if not layer.writable)
             return Container(ref.id, (meta.name if meta else "") or ref.id[:12],
                              meta.image if meta else "", ref.runtime, ref.pod_uid, path, mnt_ns, cgroup_id,
-                             meta.started if meta else "", layers, self._net_ns_of(pid))
+                             meta.started if meta else "", layers, self._net_ns_of(pid),
+                             meta.pod_name if meta else "", meta.namespace if meta else "")
         if mnt_ns == self.host_mnt_ns or is_host_cgroup(path):
             return Container(HOST, HOST, "", HOST, "", path, mnt_ns, cgroup_id, net_ns=self._net_ns_of(pid))
         # its own mount namespace in a cgroup no runtime claims: a hand-made container

@@ -5,6 +5,8 @@ Each reader takes its root folder as an argument."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,8 @@ class ContainerMeta:
     image_id: str = ""
     created: str = ""
     started: str = ""
+    pod_name: str = ""
+    namespace: str = ""     # Kubernetes namespace
 
 
 def docker_meta(container_id: str, docker_root: str = "/var/lib/docker") -> ContainerMeta | None:
@@ -53,4 +57,24 @@ def podman_meta(container_id: str, storage_root: str = "/var/lib/containers/stor
     return None
 
 
-READERS = {"docker": docker_meta, "podman": podman_meta}
+# kubelet's log links: <pod>_<namespace>_<container>-<64 hex id>.log (names are DNS labels: no '_')
+KUBELET_LOG = re.compile(r"^(?P<pod>[^_]+)_(?P<namespace>[^_]+)_(?P<container>.+)-(?P<id>[0-9a-f]{64})\.log$")
+
+
+def kubernetes_meta(container_id: str, log_root: str = "/var/log/containers") -> ContainerMeta | None:
+    """Pod, namespace and container names of a Kubernetes container from the links
+    kubelet keeps in /var/log/containers (every CRI runtime gets them, and reading
+    them needs no API server, token or CRI socket)."""
+    try:
+        names = [entry.name for entry in os.scandir(log_root) if entry.name.endswith(f"-{container_id}.log")]
+    except OSError:
+        return None
+    for name in names:
+        m = KUBELET_LOG.match(name)
+        if m and m.group("id") == container_id:
+            return ContainerMeta(name=m.group("container"), pod_name=m.group("pod"),
+                                 namespace=m.group("namespace"))
+    return None
+
+
+READERS = {"docker": docker_meta, "podman": podman_meta, "kubernetes": kubernetes_meta}

@@ -35,7 +35,8 @@ def documented_fields() -> dict[str, dict]:
         "_doc": "View: the container of each (host, mount namespace, cgroup v2 id) in `containers`.",
         "cgroup_id": ("", "cgroup v2 id"), "started": ("", "runtime start time"),
         "stopped": ("time", "when it stopped; NULL while running"),
-        "layers": ("", "image layer ids, top first"), **view_columns,
+        "layers": ("", "image layer ids, top first"),
+        "pod_name": ("", "Kubernetes pod name"), "namespace": ("", "Kubernetes namespace"), **view_columns,
     }
     fields["container_by_ns"] = {
         "_doc": "View: the latest container of each (host, mount namespace), for tables without a "
