@@ -45,6 +45,11 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flush-interval", type=parse_duration, default=15.0, metavar="DURATION",
                    help="how often buffered rows are written to the store (default 15s; the web UI "
                         "and `pyperf sql` flush first, so they always see the newest rows)")
+    p.add_argument("--spool-dir", metavar="DIR",
+                   help="where batches wait while the store is unreachable (default: beside the embedded "
+                        "store, or /var/lib/pyperf/spool/HOST_PORT_DB)")
+    p.add_argument("--spool-max-mb", type=int, default=512, metavar="MB",
+                   help="spool size limit; when full the oldest batches are dropped and counted (default 512)")
     p.add_argument("--slow-io-ms", type=float, default=10.0, metavar="MS",
                    help="disk I/Os slower than this are stored one by one (default 10)")
     p.add_argument("--profile-hz", type=int, default=49, metavar="HZ",

@@ -14,6 +14,11 @@ class UsageError(PyperfError):
 class StoreError(PyperfError):
     exit_code = 3
 
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        # the store may take the same data later (down, overloaded, refusing us for now)
+        self.transient = transient
+
 
 class StoreBusyError(StoreError):
     exit_code = 4

@@ -116,3 +116,41 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class ClickHouseTestServer:
+    """tests/ch_http_server.py in its own process, stoppable and restartable on the
+    same port and data folder (a store that goes down and comes back)."""
+
+    def __init__(self, folder: Path, port: int, password: str = "secret", create_database: bool = True):
+        self.folder, self.port, self.password = folder, port, password
+        self.create_database = create_database
+        self.proc = None
+
+    @property
+    def dsn(self) -> str:
+        return f"http://default:{self.password}@127.0.0.1:{self.port}/pyperf"
+
+    def start(self) -> "ClickHouseTestServer":
+        cmd = [sys.executable, str(Path(__file__).parent / "ch_http_server.py"), "--port", str(self.port),
+               "--path", str(self.folder), "--password", self.password]
+        if not self.create_database:
+            cmd.append("--no-create-database")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise AssertionError(f"test ClickHouse server did not start: {line!r}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.proc = None
+
+
+@pytest.fixture
+def ch_server(tmp_path, free_port):
+    server = ClickHouseTestServer(tmp_path / "server-data", free_port).start()
+    yield server
+    server.stop()

@@ -15,7 +15,7 @@ def run(args) -> int:
         return dump_bpf(probes)
     require_root("record")
     with open_store(args, "record") as store, stop_on_signals() as stop:
-        with collecting(store, probes, args.interval, args.flush_interval) as collector:
+        with collecting(store, probes, args) as collector:
             started = time.monotonic()
             collector.run(stop, duration_s=args.duration)
             elapsed = time.monotonic() - started
@@ -33,6 +33,9 @@ def run(args) -> int:
         if writes["failed"] or writes["dropped"]:
             summary["rows_failed"] = writes["failed"]
             summary["rows_dropped"] = writes["dropped"]
+        for key in ("spooled", "replayed", "spool_pending_rows", "spool_dropped"):
+            if writes.get(key):
+                summary[f"rows_{key}" if not key.startswith("spool_") else key] = writes[key]
     if args.json:
         print(json.dumps(summary))
     else:
@@ -51,3 +54,10 @@ def print_summary(summary: dict) -> None:
     print(f"  rows stored: {rows}")
     if summary.get("rows_failed") or summary.get("rows_dropped"):
         print(f"  rows NOT stored: failed={summary['rows_failed']} dropped={summary['rows_dropped']}")
+    if summary.get("rows_replayed"):
+        print(f"  rows stored from the spool after the store came back: {summary['rows_replayed']}")
+    if summary.get("spool_pending_rows"):
+        print(f"  rows waiting in the spool for the store (replayed by the next run): "
+              f"{summary['spool_pending_rows']}")
+    if summary.get("spool_dropped"):
+        print(f"  rows dropped by the full spool: {summary['spool_dropped']}")

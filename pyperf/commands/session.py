@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pyperf.containers.enricher import ContainerEnricher
 from pyperf.errors import PyperfError, UsageError
 from pyperf.pipeline.collector import Collector
-from pyperf.pipeline.writer import BatchWriter
+from pyperf.pipeline.spool import Spool
+from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes import REGISTRY, Probe, ProbeOptions
 from pyperf.store.dsn import parse_dsn, resolve_dsn
 from pyperf.store.lock import StoreLock
@@ -60,13 +61,16 @@ def open_store(args, command: str, listen: str | None = None):
 
 
 @contextmanager
-def collecting(store, probes: list[Probe], interval_s: float, flush_interval_s: float = 15.0):
+def collecting(store, probes: list[Probe], args):
     """A started writer and collector with its probes attached; on exit the last
     interval is drained, everything buffered is written and the probes detach."""
-    writer = BatchWriter(store, flush_interval_s=max(flush_interval_s, interval_s))
+    if args.spool_max_mb <= 0:
+        raise UsageError("--spool-max-mb must be positive")
+    spool = Spool(args.spool_dir or default_spool_folder(store.address), args.spool_max_mb << 20)
+    writer = BatchWriter(store, flush_interval_s=max(args.flush_interval, args.interval), spool=spool)
     writer.start()
     enricher = ContainerEnricher()
-    collector = Collector(probes, writer, interval_s, enricher=enricher)
+    collector = Collector(probes, writer, args.interval, enricher=enricher)
     try:
         enricher.start_watcher()
         collector.attach()

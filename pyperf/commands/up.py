@@ -40,7 +40,7 @@ def run(args) -> int:
     from pyperf.web.app import create_app
 
     with open_store(args, "up", listen=f"{host}:{port}") as store, stop_on_signals() as stop:
-        with collecting(store, probes, args.interval, args.flush_interval) as collector:
+        with collecting(store, probes, args) as collector:
             server = bind_server(host, port, create_app(store, collector))
             web = threading.Thread(target=server.serve_forever, name="pyperf-web", daemon=True)
             web.start()

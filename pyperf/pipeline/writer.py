@@ -10,31 +10,58 @@ default), and readers that need the newest rows (the web UI, `pyperf sql`
 through `up`) call `flush()` first: data is as fresh as when it was collected,
 and the cost is paid only while someone looks.
 
-Every row is accounted for: inserted, failed (store error) or dropped (buffer
-full)."""
+Never lose, never store twice: every batch gets a deduplication token when it
+is cut. When the store fails in a way that may pass (down, overloaded,
+timing out: `StoreError.transient`), the batch goes to the on-disk spool with
+its token and is replayed, oldest first, once the store answers again; while
+anything is spooled, new batches queue behind it so the order holds. A batch
+whose insert reached the server before the failure was noticed is dropped by
+the server on replay (same token). A batch the store rejects for its content
+is counted as failed and not retried.
+
+Loss window: rows still in memory when the process dies without a clean stop
+(kill -9, OOM): at most one flush interval of collection, plus the batch in
+flight. Everything spooled survives restarts.
+
+Every row is accounted for: inserted, spooled (pending), dropped by a full
+spool, failed (rejected), or dropped from memory (buffer full)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+import uuid
 from collections import Counter
+from pathlib import Path
 
 from pyperf.errors import StoreError
+from pyperf.pipeline.spool import Spool
 from pyperf.probes.base import Batch
 
 log = logging.getLogger("pyperf.writer")
 
+RETRY_MIN_S = 1.0      # first retry of a failing store; doubles up to the flush interval
+
 
 class BatchWriter:
-    def __init__(self, store, flush_interval_s: float = 15.0, max_buffered_rows: int = 1_000_000):
+    def __init__(self, store, flush_interval_s: float = 15.0, max_buffered_rows: int = 1_000_000,
+                 spool: Spool | None = None):
         self.store = store
         self.flush_interval_s = flush_interval_s
         self.max_buffered_rows = max_buffered_rows
+        self.spool = spool
         self.inserted: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
+        self.spooled: Counter[str] = Counter()     # rows ever sent to the spool
+        self.replayed: Counter[str] = Counter()    # rows stored from the spool
         self.flushes = 0
+        self.store_down_since: float | None = None
         self.last_error: str | None = None
+        self._run_id = uuid.uuid4().hex[:12]
+        self._sequence = 0
         self._buffer: dict[str, dict[str, list]] = {}
         self._buffered_rows = 0
         self._buffer_lock = threading.Lock()      # guards _buffer
@@ -61,37 +88,125 @@ class BatchWriter:
                     target.setdefault(name, []).extend(values)
             self._buffered_rows += rows
 
+    def _token(self) -> str:
+        self._sequence += 1
+        return f"pyperf-{self.store.host_name}-{self._run_id}-{self._sequence}"
+
     def flush(self) -> None:
-        """Write everything buffered now (called by readers that need fresh rows)."""
+        """Write everything buffered now (called by readers that need fresh rows),
+        after whatever waits in the spool."""
         with self._flush_lock:
             with self._buffer_lock:
                 pending, self._buffer, self._buffered_rows = self._buffer, {}, 0
+            backlog = self._replay()
             for table, columns in pending.items():
+                token = self._token()
+                if backlog:
+                    self._to_spool(table, columns, token)
+                    continue
                 try:
-                    self.inserted[table] += self.store.insert(table, columns)
+                    self.inserted[table] += self.store.insert(table, columns, token)
+                    self._store_answered()
                 except StoreError as e:
-                    self.failed[table] += _rows(columns)
-                    if str(e) != self.last_error:
-                        log.error("%s", e)
-                    self.last_error = str(e)
+                    self._store_failed(e)
+                    if e.transient and self.spool is not None:
+                        self._to_spool(table, columns, token)
+                        backlog = True
+                    else:
+                        self.failed[table] += _rows(columns)
             if pending:
                 self.flushes += 1
 
+    def _replay(self) -> bool:
+        """Store spooled batches, oldest first; True while some remain."""
+        if self.spool is None:
+            return False
+        for path in self.spool.pending():
+            try:
+                table, token, columns = self.spool.load(path)
+            except Exception as e:   # a damaged file must not block the ones behind it
+                log.error("spool file %s unreadable (%s): dropped", path.name, e)
+                self.spool.discard(path)
+                continue
+            try:
+                n = self.store.insert(table, columns, token)
+            except StoreError as e:
+                self._store_failed(e)
+                if e.transient:
+                    return True
+                self.failed[table] += _rows(columns)
+                self.spool.remove(path)
+                continue
+            self.inserted[table] += n
+            self.replayed[table] += n
+            self.spool.remove(path)
+            self._store_answered()
+        return False
+
+    def _to_spool(self, table: str, columns: dict[str, list], token: str) -> None:
+        try:
+            if self.spool.append(table, columns, token) is not None:
+                self.spooled[table] += _rows(columns)
+        except StoreError as e:
+            log.error("%s: %d %s rows lost", e, _rows(columns), table)
+
+    def _store_failed(self, e: StoreError) -> None:
+        if e.transient and self.store_down_since is None:
+            self.store_down_since = time.time()
+        if str(e) != self.last_error:
+            log.error("%s%s", e, " (spooling until it answers)" if e.transient and self.spool else "")
+        self.last_error = str(e)
+
+    def _store_answered(self) -> None:
+        if self.store_down_since is not None:
+            log.warning("store answers again after %.0f s", time.time() - self.store_down_since)
+        self.store_down_since = None
+        self.last_error = None
+
     def close(self, timeout: float = 60.0) -> None:
-        """Stop the thread and write everything still buffered."""
+        """Stop the thread and write everything still buffered (to the spool if
+        the store is still down)."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.flush()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.flush_interval_s):
-            self.flush()
+        with self._flush_lock:
+            self._replay()   # what an earlier run left in the spool
+        retry = RETRY_MIN_S
+        next_flush = time.monotonic() + self.flush_interval_s
+        while not self._stop.is_set():
+            waiting = self.spool is not None and self.store_down_since is not None
+            wake = min(next_flush, time.monotonic() + retry) if waiting else next_flush
+            if self._stop.wait(max(0.0, wake - time.monotonic())):
+                return
+            if time.monotonic() >= next_flush:
+                next_flush = time.monotonic() + self.flush_interval_s
+                self.flush()
+            else:
+                with self._flush_lock:
+                    self._replay()
+            retry = min(retry * 2, self.flush_interval_s) if self.store_down_since is not None else RETRY_MIN_S
 
     def stats(self) -> dict:
+        spool = {}
+        if self.spool is not None:
+            spool = {"spool_pending_rows": dict(self.spool.pending_rows()),
+                     "spool_dropped": dict(self.spool.dropped_rows), "spool_bytes": self.spool.size(),
+                     "spool_folder": str(self.spool.folder)}
         return {"inserted": dict(self.inserted), "failed": dict(self.failed),
-                "dropped": dict(self.dropped), "buffered_rows": self._buffered_rows,
-                "flushes": self.flushes}
+                "dropped": dict(self.dropped), "spooled": dict(self.spooled),
+                "replayed": dict(self.replayed), "buffered_rows": self._buffered_rows,
+                "flushes": self.flushes, "store_down_since": self.store_down_since, **spool}
+
+
+def default_spool_folder(address) -> Path:
+    """Beside the embedded store, or per server under /var/lib/pyperf/spool."""
+    if address.embedded:
+        return Path(address.path + ".spool")
+    safe = f"{address.host}_{address.port}_{address.database}".replace(os.sep, "_")
+    return Path("/var/lib/pyperf/spool") / safe
 
 
 def _rows(columns: dict[str, list]) -> int:

@@ -27,6 +27,45 @@ NETWORK_ERRORS = ("Connection refused", "Name or service not known", "timed out"
                   "No route to host", "Temporary failure in name resolution", "certificate verify failed")
 
 
+# ClickHouse error codes after which the same insert may well succeed later.
+TRANSIENT_CODES = {
+    81,    # UNKNOWN_DATABASE (a server being rebuilt)
+    159,   # TIMEOUT_EXCEEDED
+    202,   # TOO_MANY_SIMULTANEOUS_QUERIES
+    203,   # NO_FREE_CONNECTION
+    209,   # SOCKET_TIMEOUT
+    210,   # NETWORK_ERROR
+    236,   # ABORTED
+    241,   # MEMORY_LIMIT_EXCEEDED
+    242,   # TABLE_IS_READ_ONLY
+    252,   # TOO_MANY_PARTS
+    285,   # TOO_FEW_LIVE_REPLICAS
+    319,   # UNKNOWN_STATUS_OF_INSERT
+    425,   # SYSTEM_ERROR
+    516,   # AUTHENTICATION_FAILED (a password being rotated)
+    999,   # KEEPER_EXCEPTION
+}
+
+
+def is_transient(e: Exception) -> bool:
+    """Whether an insert that failed so may succeed later: network failures, HTTP
+    errors without a ClickHouse exception, and the codes above. Anything else (a
+    type mismatch, a missing column, a client-side data error) would fail again."""
+    text = str(e)
+    code = re.search(r"Code: (\d+)\. DB::Exception", text)
+    if code is not None:
+        return int(code.group(1)) in TRANSIENT_CODES
+    try:
+        from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+    except ImportError:
+        return isinstance(e, OSError)
+    if isinstance(e, OperationalError) or isinstance(e, OSError):
+        return True
+    if isinstance(e, DatabaseError):
+        return bool(re.search(r"HTTP status 5\d\d", text))
+    return not isinstance(e, (ValueError, TypeError, KeyError, IndexError, AttributeError))
+
+
 def _one_line(e: Exception) -> str:
     text = " ".join(str(e).split())
     for reason in NETWORK_ERRORS:
@@ -91,7 +130,6 @@ class Store:
     def _connect(self, database: str | None):
         try:
             import clickhouse_connect
-            from clickhouse_connect.driver.exceptions import ClickHouseError
         except ImportError as e:
             raise StoreError(f"clickhouse-connect is not installed: {e}; run scripts/install.sh") from None
         a = self.address
@@ -105,10 +143,9 @@ class Store:
                     database=database or "", secure=a.scheme == "https",
                     connect_timeout=5, send_receive_timeout=30,
                 )
-        except (ClickHouseError, OSError) as e:
-            raise StoreError(f"cannot open store {a.redacted()}: {_one_line(e)}") from None
         except Exception as e:  # the HTTP layer raises plain exceptions for non-ClickHouse peers
-            raise StoreError(f"cannot open store {a.redacted()}: {_one_line(e)}") from None
+            raise StoreError(f"cannot open store {a.redacted()}: {_one_line(e)}",
+                             transient=is_transient(e)) from None
         with self._lock:
             self._clients.append(client)
         return client
@@ -132,8 +169,10 @@ class Store:
         self._local = threading.local()
 
     # -- reading and writing ----------------------------------------------
-    def insert(self, table: str, columns: dict[str, list]) -> int:
-        """Insert one columnar batch; the store adds the host column."""
+    def insert(self, table: str, columns: dict[str, list], token: str | None = None) -> int:
+        """Insert one columnar batch; the store adds the host column. With a
+        token, a repeat of the same batch is dropped by the server (tables keep
+        a deduplication window, sql/0018)."""
         if not columns:
             return 0
         n = len(next(iter(columns.values())))
@@ -143,10 +182,13 @@ class Store:
         data = [self._convert(name, columns[name]) for name in names]
         names.append("host")
         data.append([self.host_name] * n)
+        settings = {"insert_deduplication_token": token} if token else None
         try:
-            self.client.insert(table, data, column_names=names, column_oriented=True)
+            self.client.insert(table, data, column_names=names, column_oriented=True, settings=settings)
+        except StoreError:
+            raise
         except Exception as e:
-            raise StoreError(f"insert into {table} failed: {_one_line(e)}") from None
+            raise StoreError(f"insert into {table} failed: {_one_line(e)}", transient=is_transient(e)) from None
         return n
 
     # columns that probes fill with epoch seconds (floats)

@@ -1,0 +1,139 @@
+"""The store goes away and comes back: rows wait in the on-disk spool, are
+replayed in order and stored exactly once (insert deduplication tokens), a
+full spool drops its oldest batches and counts them. Against the
+ClickHouse-HTTP test server (tests/ch_http_server.py), stopped and restarted."""
+
+import json
+import shutil
+import signal
+import time
+
+from conftest import PyperfProcess, require_root, run_pyperf
+
+from pyperf.errors import StoreError
+from pyperf.pipeline.spool import Spool
+from pyperf.pipeline.writer import BatchWriter
+from pyperf.store.dsn import parse_dsn
+from pyperf.store.store import Store
+
+
+def _count_and_distinct(dsn: str, table: str = "system_host") -> tuple[int, int]:
+    out = run_pyperf("sql", f"SELECT count(), uniqExact(ts) FROM {table}", "--format", "csv",
+                     store=dsn, check=True)
+    count, distinct = out.stdout.strip().splitlines()[1].split(",")
+    return int(count), int(distinct)
+
+
+def _spooled_times(folder) -> set:
+    spool = Spool(folder, 1 << 30)
+    times = set()
+    for path in spool.pending():
+        table, _, columns = spool.load(path)
+        if table == "system_host":
+            # as stored: datetime keeps microseconds (rounded), DateTime64(3) truncates to ms
+            times.update(round(t * 1e6) // 1000 for t in columns["ts"])
+    return times
+
+
+def test_store_down_during_record_every_interval_stored_once(ch_server, tmp_path):
+    require_root()
+    spool_dir = tmp_path / "spool"
+    rec = PyperfProcess("-v", "record", "--probes", "system", "--interval", "0.5s", "--flush-interval", "1s",
+                        "--duration", "14s", "--json", "--spool-dir", str(spool_dir), store=ch_server.dsn)
+    try:
+        rec.wait_for("probe system attached")
+        time.sleep(3)
+        ch_server.stop()
+        rec.wait_for("spooling until it answers", timeout=20)
+        time.sleep(4)
+        assert Spool(spool_dir, 1 << 30).pending(), "nothing was spooled while the store was down"
+        ch_server.start()
+        rec.wait_for("store answers again", timeout=30)
+        code, stdout, stderr = rec.finish(timeout=120)
+    finally:
+        rec.kill()
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    intervals = summary["probes"]["system"]["samples"]
+    assert summary["rows_spooled"]["system_host"] > 0
+    assert summary["rows_replayed"]["system_host"] == summary["rows_spooled"]["system_host"]
+    assert "spool_pending_rows" not in summary
+    assert _count_and_distinct(ch_server.dsn) == (intervals, intervals)
+    assert not Spool(spool_dir, 1 << 30).pending()
+
+
+def test_kill_9_then_restart_replays_spooled_rows_exactly_once(ch_server, tmp_path):
+    require_root()
+    spool_dir = tmp_path / "spool"
+    rec = PyperfProcess("-v", "record", "--probes", "system", "--interval", "0.5s", "--flush-interval", "1s",
+                        "--spool-dir", str(spool_dir), store=ch_server.dsn)
+    try:
+        rec.wait_for("probe system attached")
+        time.sleep(2)
+        ch_server.stop()
+        rec.wait_for("spooling until it answers", timeout=20)
+        time.sleep(3)
+        rec.proc.send_signal(signal.SIGKILL)
+        rec.finish(timeout=30)
+    finally:
+        rec.kill()
+    spooled = _spooled_times(spool_dir)
+    assert len(spooled) >= 3
+    # keep a copy: replaying the same batches twice (a crash after the insert, before
+    # the spool file was removed) must not store them twice
+    shutil.copytree(spool_dir, tmp_path / "spool-copy")
+
+    ch_server.start()
+    stored_before_kill, _ = _count_and_distinct(ch_server.dsn)
+    for _ in range(2):
+        result = run_pyperf("record", "--probes", "system", "--duration", "1s", "--json",
+                            "--spool-dir", str(spool_dir), store=ch_server.dsn, check=True)
+        assert json.loads(result.stdout)["rows_replayed"]["system_host"] == len(spooled)
+        shutil.rmtree(spool_dir)
+        shutil.copytree(tmp_path / "spool-copy", spool_dir)
+    count, distinct = _count_and_distinct(ch_server.dsn)
+    assert count == distinct == stored_before_kill + len(spooled) + 2    # + one row per 1 s record
+    out = run_pyperf("sql", "SELECT toUnixTimestamp64Milli(ts) FROM system_host", "--format", "csv",
+                     store=ch_server.dsn, check=True)
+    stored = {int(line) for line in out.stdout.split()[1:]}
+    assert spooled <= stored, (sorted(spooled), sorted(stored))
+
+
+def test_full_spool_drops_the_oldest_and_counts_them(tmp_path, free_port):
+    # a store that is down: nothing listens on the port
+    store = Store(parse_dsn(f"http://default@127.0.0.1:{free_port}/pyperf"))
+    spool = Spool(tmp_path / "spool", max_bytes=64 * 1024)
+    writer = BatchWriter(store, flush_interval_s=3600, spool=spool)
+    batches = 40
+    for i in range(batches):
+        writer.submit({"system_host": {"ts": [float(i)] * 200, "interval_ms": [1000] * 200,
+                                       "note": [f"padding {j:06d}" * 4 for j in range(200)]}})
+        writer.flush()   # never raises: the store's failure is spooled
+    pending = spool.pending_rows()["system_host"]
+    dropped = spool.dropped_rows["system_host"]
+    assert dropped > 0 and pending > 0
+    assert pending + dropped == batches * 200 == writer.spooled["system_host"]
+    assert spool.size() <= 64 * 1024
+    # the newest batches are the ones kept
+    kept = sorted(int(spool.load(p)[2]["ts"][0]) for p in spool.pending())
+    assert kept == list(range(batches - len(kept), batches))
+    assert writer.stats()["spool_dropped"] == {"system_host": dropped}
+
+
+def test_a_batch_the_store_rejects_is_counted_not_spooled(ch_server, tmp_path):
+    store = Store(parse_dsn(ch_server.dsn)).open()
+    spool = Spool(tmp_path / "spool", max_bytes=1 << 20)
+    writer = BatchWriter(store, flush_interval_s=3600, spool=spool)
+    writer.submit({"system_host": {"ts": [1.0], "no_such_column": [1]}})
+    writer.flush()
+    store.close()
+    assert writer.failed == {"system_host": 1} and not spool.pending()
+
+
+def test_unreachable_store_error_is_transient(free_port):
+    try:
+        Store(parse_dsn(f"http://default@127.0.0.1:{free_port}/pyperf")).open()
+    except StoreError as e:
+        assert e.transient and "connection refused" in str(e)
+    else:
+        raise AssertionError("opening a store nobody serves succeeded")
