@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the files in first-access order (for eStargz / Nydus prefetch)")
     layers.add_argument("--keep-list", metavar="FILE", help="write every file ever read (for image slimming)")
 
+    status = verbs.add_parser("status", help="rows stored and anything lost (kernel events, spool, store)")
+    status.add_argument("--json", action="store_true")
+
     doctor = verbs.add_parser("doctor", help="check this host: kernel, BTF, bcc, store, every probe")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
@@ -133,10 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import doctor, export, layers, record, sql, up
+        from pyperf.commands import doctor, export, layers, record, sql, status, up
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
-                   "export": export.run, "layers": layers.run}[args.verb]
+                   "export": export.run, "layers": layers.run, "status": status.run}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

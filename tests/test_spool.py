@@ -60,6 +60,11 @@ def test_store_down_during_record_every_interval_stored_once(ch_server, tmp_path
     assert "spool_pending_rows" not in summary
     assert _count_and_distinct(ch_server.dsn) == (intervals, intervals)
     assert not Spool(spool_dir, 1 << 30).pending()
+    # the agent stored its own account of it
+    status = json.loads(run_pyperf("status", "--json", store=ch_server.dsn, check=True).stdout)
+    [host] = status.values()
+    assert host["store"]["system_host"]["spooled"] > 0 and host["store"]["system_host"]["replayed"] > 0
+    assert host["probes"]["system"]["samples"] > 0 and host["losses"] == []
 
 
 def test_kill_9_then_restart_replays_spooled_rows_exactly_once(ch_server, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from contextlib import contextmanager
 
 from pyperf.containers.enricher import ContainerEnricher
@@ -70,7 +71,8 @@ def collecting(store, probes: list[Probe], args):
     writer = BatchWriter(store, flush_interval_s=max(args.flush_interval, args.interval), spool=spool)
     writer.start()
     enricher = ContainerEnricher()
-    collector = Collector(probes, writer, args.interval, enricher=enricher)
+    collector = Collector(probes, writer, args.interval, enricher=enricher,
+                          counters_every_s=max(args.flush_interval, args.interval))
     try:
         enricher.start_watcher()
         collector.attach()
@@ -81,6 +83,8 @@ def collecting(store, probes: list[Probe], args):
     finally:
         collector.detach()
         enricher.stop()
+        if collector.probes:
+            collector.submit_counters(time.time())
         writer.close()
 
 

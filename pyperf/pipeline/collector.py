@@ -9,6 +9,7 @@ import threading
 import time
 
 from pyperf.errors import ProbeError
+from pyperf.pipeline.counters import counters_batch
 from pyperf.probes.base import Probe
 
 log = logging.getLogger("pyperf.collector")
@@ -17,7 +18,8 @@ MIN_INTERVAL_S = 0.1
 
 
 class Collector:
-    def __init__(self, probes: list[Probe], writer, interval_s: float = 1.0, enricher=None):
+    def __init__(self, probes: list[Probe], writer, interval_s: float = 1.0, enricher=None,
+                 counters_every_s: float = 15.0):
         if interval_s < MIN_INTERVAL_S:
             raise ValueError(f"interval below {MIN_INTERVAL_S}s")
         self.candidates = probes
@@ -29,6 +31,8 @@ class Collector:
         self.drain_errors: dict[str, int] = {}
         self.intervals = 0
         self.started_at = 0.0
+        self.counters_every_s = counters_every_s
+        self._counters_at = 0.0
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
 
     def attach(self) -> list[Probe]:
@@ -73,6 +77,14 @@ class Collector:
                     self.writer.submit(batch)
                 self._enrich(batch, now)
             self.intervals += 1
+            if now - self._counters_at >= self.counters_every_s:
+                self.submit_counters(now)
+
+    def submit_counters(self, now: float) -> None:
+        """Store the agent's own counters (losses, rows by outcome) with the data."""
+        self._counters_at = now
+        if self.writer is not None:
+            self.writer.submit(counters_batch(self, now))
 
     def _enrich(self, batch, now: float) -> None:
         if self.enricher is None or not batch:

@@ -24,7 +24,10 @@ a fleet; timestamps are UTC. Query them with `pyperf sql` or any ClickHouse clie
 def documented_fields() -> dict[str, dict]:
     from pyperf.containers.enricher import FIELDS as CONTAINER_FIELDS
 
+    from pyperf.pipeline.counters import FIELDS as COUNTER_FIELDS
+
     fields = dict(LEDGER_FIELDS)
+    fields.update(COUNTER_FIELDS)
     fields.update(CONTAINER_FIELDS)
     view_columns = {
         "host": ("", "host name"), "mnt_ns": ("", "mount namespace inode"),

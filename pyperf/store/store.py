@@ -192,7 +192,7 @@ class Store:
         return n
 
     # columns that probes fill with epoch seconds (floats)
-    TIME_COLUMNS = ("ts", "first_access", "last_access", "stopped")
+    TIME_COLUMNS = ("ts", "first_access", "last_access", "stopped", "started")
 
     @staticmethod
     def _convert(name: str, values: list) -> list:

@@ -14,6 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from pyperf import __version__
 from pyperf.commands.output import as_records
 from pyperf.errors import StoreError
+from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
 from pyperf.store.store import READ_ONLY_STATEMENT
 from pyperf.web import queries
@@ -33,10 +34,20 @@ class PyperfMetrics:
         rows = CounterMetricFamily("pyperf_store_rows", "Rows handed to the store, by outcome",
                                    labels=["table", "outcome"])
         stats = self.collector.writer.stats()
-        for outcome in ("inserted", "failed", "dropped"):
-            for table, n in stats[outcome].items():
+        for outcome in STORE_OUTCOMES:
+            for table, n in stats.get(outcome, {}).items():
                 rows.add_metric([table, outcome], n)
         yield rows
+        pending = GaugeMetricFamily("pyperf_spool_pending_rows", "Rows waiting in the spool for the store",
+                                    labels=["table"])
+        for table, n in stats.get("spool_pending_rows", {}).items():
+            pending.add_metric([table], n)
+        yield pending
+        lost = CounterMetricFamily("pyperf_probe_lost_events", "Events a probe's kernel side could not hand "
+                                   "over (full ring buffer or map)", labels=["probe"])
+        for probe in self.collector.probes:
+            lost.add_metric([probe.name], probe.totals().get("lost", 0))
+        yield lost
         for probe in self.collector.probes:
             yield from probe.metric_families()
 

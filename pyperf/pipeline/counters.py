@@ -1,0 +1,62 @@
+"""The agent's own counters, stored next to the data they qualify: what each
+probe lost in the kernel (full ring buffers and maps), what happened to each
+table's rows (inserted, spooled, replayed, dropped by a full spool, rejected,
+dropped from a full buffer), drain errors and containers left unattributed.
+Cumulative since the agent started (`started` tells runs apart), so a loss
+shows as a step between two rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pyperf.probes.base import Batch
+
+FIELDS = {
+    "agent_counters": {
+        "_doc": "The agent's own counters every flush interval, cumulative since it started: probe "
+                "totals (`lost`: events the kernel side could not hand over — full ring buffer or map), "
+                "rows per table by outcome, drain errors. Loss over a window: max(value) - min(value) "
+                "per (host, started, source, name, counter).",
+        "ts": ("time", "when counted (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "started": ("time", "when this agent run started (tells runs apart)"),
+        "source": ("", "probe name, `store` (rows by table) or `agent`"),
+        "name": ("", "table name for `store` counters, else empty"),
+        "counter": ("", "probe totals (lost, ios, samples, ...); store outcomes: inserted, spooled, replayed, "
+                        "spool_dropped, spool_pending, failed, dropped; agent: drain_errors, intervals, "
+                        "unattributed_container_keys"),
+        "value": ("", "the counter's value (rows, events, count)"),
+    },
+}
+
+STORE_OUTCOMES = ("inserted", "spooled", "replayed", "spool_dropped", "failed", "dropped")
+
+
+def counters_batch(collector, now: float) -> Batch:
+    rows = defaultdict(list)
+
+    def add(source: str, name: str, counter: str, value) -> None:
+        rows["ts"].append(now)
+        rows["started"].append(collector.started_at)
+        rows["source"].append(source)
+        rows["name"].append(name)
+        rows["counter"].append(counter)
+        rows["value"].append(float(value))
+
+    for probe in collector.probes:
+        for counter, value in probe.totals().items():
+            add(probe.name, "", counter, value)
+    if collector.writer is not None:
+        stats = collector.writer.stats()
+        for outcome in STORE_OUTCOMES:
+            for table, n in stats.get(outcome, {}).items():
+                add("store", table, outcome, n)
+        pending = stats.get("spool_pending_rows", {})
+        for table in set(pending) | set(stats.get("spooled", {})):   # 0 once replayed
+            add("store", table, "spool_pending", pending.get(table, 0))
+    add("agent", "", "intervals", collector.intervals)
+    for probe, n in collector.drain_errors.items():
+        add("agent", probe, "drain_errors", n)
+    if collector.enricher is not None:
+        add("agent", "", "unattributed_container_keys", collector.enricher.unresolved)
+    return {"agent_counters": dict(rows)}
