@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 
@@ -71,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", metavar="DSN",
                         help="chdb:///path (embedded, default chdb:///var/lib/pyperf/store) or "
                              "http(s)://user:pass@host:8123/db; env PYPERF_STORE")
+    parser.add_argument("--store-password-file", metavar="FILE",
+                        help="read the store password from this file (env PYPERF_STORE_PASSWORD_FILE; "
+                             "or PYPERF_STORE_PASSWORD)")
+    parser.add_argument("--store-ca", metavar="PEM", help="CA bundle to verify an https store with "
+                                                          "(env PYPERF_STORE_CA)")
+    parser.add_argument("--store-insecure", action="store_true",
+                        help="do not verify an https store's certificate (testing only)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
 
@@ -129,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        # one way for every command to see them: the environment pyperf.store.dsn reads
+        for value, variable in ((args.store_password_file, "PYPERF_STORE_PASSWORD_FILE"),
+                                (args.store_ca, "PYPERF_STORE_CA"),
+                                ("1" if args.store_insecure else None, "PYPERF_STORE_INSECURE")):
+            if value:
+                os.environ[variable] = value
         if getattr(args, "interval", 1.0) < 0.1:
             raise UsageError("--interval must be at least 100ms")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -7,11 +7,11 @@ URL parameters, inserts as `INSERT ... FORMAT <fmt>` with the data as the body
 authentication, and ClickHouse's error format and headers.
 
 What it does not do, so tests cannot rely on it: sessions (settings do not
-persist between requests), TLS, progress headers, query cancellation,
+persist between requests), progress headers, query cancellation,
 HTTP compression of responses.
 
 Run: python tests/ch_http_server.py --port P --path DIR [--user U --password PW]
-[--no-create-database]. It prints "ready" on stdout when listening."""
+[--no-create-database] [--tls-cert PEM --tls-key PEM]. It prints "ready" on stdout when listening."""
 
 from __future__ import annotations
 
@@ -216,11 +216,18 @@ def main() -> int:
     ap.add_argument("--user", default="default")
     ap.add_argument("--password", default="")
     ap.add_argument("--no-create-database", action="store_true")
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM) ...")
+    ap.add_argument("--tls-key", help="... and key")
     args = ap.parse_args()
     Handler.engine = Engine(args.path, allow_create_database=not args.no_create_database)
     Handler.user, Handler.password = args.user, args.password
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
+    if args.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print("ready", flush=True)
     try:
         server.serve_forever()

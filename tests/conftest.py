@@ -122,20 +122,25 @@ class ClickHouseTestServer:
     """tests/ch_http_server.py in its own process, stoppable and restartable on the
     same port and data folder (a store that goes down and comes back)."""
 
-    def __init__(self, folder: Path, port: int, password: str = "secret", create_database: bool = True):
+    def __init__(self, folder: Path, port: int, password: str = "secret", create_database: bool = True,
+                 tls: tuple[Path, Path] | None = None):
         self.folder, self.port, self.password = folder, port, password
         self.create_database = create_database
+        self.tls = tls
         self.proc = None
 
     @property
     def dsn(self) -> str:
-        return f"http://default:{self.password}@127.0.0.1:{self.port}/pyperf"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://default:{self.password}@127.0.0.1:{self.port}/pyperf"
 
     def start(self) -> "ClickHouseTestServer":
         cmd = [sys.executable, str(Path(__file__).parent / "ch_http_server.py"), "--port", str(self.port),
                "--path", str(self.folder), "--password", self.password]
         if not self.create_database:
             cmd.append("--no-create-database")
+        if self.tls:
+            cmd += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if line.strip() != "ready":

@@ -15,7 +15,7 @@ from pyperf.errors import PyperfError
 from pyperf.kernel import host
 from pyperf.kernel.btf import VMLINUX_BTF, BTFError, kernel_btf
 from pyperf.probes import REGISTRY, ProbeOptions
-from pyperf.store.dsn import parse_dsn, resolve_dsn
+from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import holder
 from pyperf.store.store import Store
 
@@ -95,7 +95,7 @@ def check_runtimes() -> Check:
 
 def check_store(dsn: str | None) -> Check:
     try:
-        address = parse_dsn(resolve_dsn(dsn))
+        address = resolve_address(dsn)
     except PyperfError as e:
         return Check("store", "fail", str(e), "pass --store chdb:///path or http(s)://host:8123/db")
     if address.embedded:

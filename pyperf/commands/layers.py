@@ -8,14 +8,14 @@ import json
 from pyperf.commands.output import as_records
 from pyperf.errors import UsageError
 from pyperf.layers import report as layer_report
-from pyperf.store.dsn import parse_dsn, resolve_dsn
+from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock, holder
 from pyperf.store.store import Store
 from pyperf.errors import StoreBusyError
 
 
 def _open(args):
-    address = parse_dsn(resolve_dsn(args.store))
+    address = resolve_address(args.store)
     lock = None
     if address.embedded:
         owner = holder(address.path)

@@ -15,7 +15,7 @@ from pyperf.pipeline.collector import Collector
 from pyperf.pipeline.spool import Spool
 from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes import REGISTRY, Probe, ProbeOptions
-from pyperf.store.dsn import parse_dsn, resolve_dsn
+from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock
 from pyperf.store.store import Store
 
@@ -47,7 +47,7 @@ def require_root(verb: str) -> None:
 @contextmanager
 def open_store(args, command: str, listen: str | None = None):
     """The store, locked for this process when it is embedded."""
-    address = parse_dsn(resolve_dsn(args.store))
+    address = resolve_address(args.store)
     lock = StoreLock(address.path, command, listen) if address.embedded else None
     if lock:
         lock.acquire()

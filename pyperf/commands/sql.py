@@ -9,7 +9,7 @@ import urllib.request
 
 from pyperf.commands.output import render
 from pyperf.errors import StoreBusyError, StoreError
-from pyperf.store.dsn import parse_dsn, resolve_dsn
+from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock, holder
 from pyperf.store.store import READ_ONLY_STATEMENT, Store
 
@@ -24,7 +24,7 @@ def run(args) -> int:
 def run_query(store_dsn: str | None, sql: str, parameters: dict | None = None) -> tuple[list[str], list]:
     """Run SQL against the store: through a running `pyperf up` when it holds the
     embedded store, else by opening the store for this one query."""
-    address = parse_dsn(resolve_dsn(store_dsn))
+    address = resolve_address(store_dsn)
     lock = None
     if address.embedded:
         owner = holder(address.path)

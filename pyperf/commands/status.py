@@ -10,7 +10,7 @@ import urllib.request
 
 from pyperf.commands.sql import run_query
 from pyperf.errors import StoreError
-from pyperf.store.dsn import parse_dsn, resolve_dsn
+from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import holder
 
 LATEST = """
@@ -71,7 +71,7 @@ def losses(host: dict) -> list[str]:
 
 
 def run(args) -> int:
-    address = parse_dsn(resolve_dsn(args.store))
+    address = resolve_address(args.store)
     owner = holder(address.path) if address.embedded else None
     hosts = _from_running(owner["listen"]) if owner and owner.get("listen") else _from_store(args.store)
     if args.json:

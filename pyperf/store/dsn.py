@@ -1,9 +1,19 @@
-"""Store addresses: `chdb:///path` (embedded ClickHouse) or `http(s)://user:pass@host:port/db`."""
+"""Store addresses: `chdb:///path` (embedded ClickHouse) or `http(s)://user:pass@host:port/db`.
+
+Secrets and TLS settings for a server come from the environment, so they stay
+out of process lists and shell history (the CLI options --store-password-file,
+--store-ca and --store-insecure set these variables):
+
+  PYPERF_STORE_PASSWORD       the password (when the DSN has none)
+  PYPERF_STORE_PASSWORD_FILE  a file whose first line is the password
+  PYPERF_STORE_CA             CA bundle (PEM) that signed the server's certificate
+  PYPERF_STORE_INSECURE=1     do not verify the server's certificate (testing only)
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 from pyperf.errors import UsageError
@@ -22,6 +32,8 @@ class StoreAddress:
     username: str = "default"
     password: str = ""
     database: str = DEFAULT_DATABASE
+    ca_file: str = ""           # https: CA bundle to verify the server with ("" = system CAs)
+    verify: bool = True         # https: verify the server's certificate
 
     @property
     def embedded(self) -> bool:
@@ -37,6 +49,31 @@ class StoreAddress:
 
 def resolve_dsn(cli_value: str | None) -> str:
     return cli_value or os.environ.get("PYPERF_STORE") or DEFAULT_DSN
+
+
+def resolve_address(cli_value: str | None) -> StoreAddress:
+    """The store address from --store / PYPERF_STORE, with the password and TLS
+    settings the environment gives."""
+    address = parse_dsn(resolve_dsn(cli_value))
+    if address.embedded:
+        return address
+    password = address.password or _password_from_environment()
+    ca_file = os.environ.get("PYPERF_STORE_CA", "")
+    if ca_file and not os.access(ca_file, os.R_OK):
+        raise UsageError(f"store CA file {ca_file} is not readable")
+    verify = os.environ.get("PYPERF_STORE_INSECURE", "") not in ("1", "true", "yes")
+    return replace(address, password=password, ca_file=ca_file, verify=verify)
+
+
+def _password_from_environment() -> str:
+    path = os.environ.get("PYPERF_STORE_PASSWORD_FILE")
+    if path:
+        try:
+            with open(path) as f:
+                return f.readline().rstrip("\r\n")
+        except OSError as e:
+            raise UsageError(f"cannot read the store password file {path}: {e.strerror}") from None
+    return os.environ.get("PYPERF_STORE_PASSWORD", "")
 
 
 def parse_dsn(dsn: str) -> StoreAddress:

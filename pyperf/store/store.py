@@ -141,6 +141,7 @@ class Store:
                 client = clickhouse_connect.get_client(
                     host=a.host, port=a.port, username=a.username, password=a.password,
                     database=database or "", secure=a.scheme == "https",
+                    verify=a.verify, ca_cert=a.ca_file or None,
                     connect_timeout=5, send_receive_timeout=30,
                 )
         except Exception as e:  # the HTTP layer raises plain exceptions for non-ClickHouse peers

@@ -1,0 +1,85 @@
+"""A ClickHouse server as the store (the chDB-backed HTTP test server): secrets
+from a file or the environment and never echoed, TLS with a private CA, and
+every misconfiguration as one line with exit code 3."""
+
+import subprocess
+
+import pytest
+from conftest import ClickHouseTestServer, run_pyperf
+
+PASSWORD = "s3cret-pw"
+
+
+def _bare(server) -> str:
+    scheme = "https" if server.tls else "http"
+    return f"{scheme}://default@127.0.0.1:{server.port}/pyperf"
+
+
+@pytest.fixture
+def server(tmp_path, free_port):
+    s = ClickHouseTestServer(tmp_path / "data", free_port, password=PASSWORD).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def tls_server(tmp_path, free_port):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True)
+    s = ClickHouseTestServer(tmp_path / "data", free_port, password=PASSWORD, tls=(cert, key)).start()
+    yield s, cert
+    s.stop()
+
+
+def test_password_from_a_file_or_the_environment(server, tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD + "\n")
+    out = run_pyperf("--store-password-file", str(secret), "sql", "SELECT 40 + 2", "--format", "csv",
+                     store=_bare(server), check=True)
+    assert out.stdout.split()[-1] == "42"
+    out = run_pyperf("sql", "SELECT 1", store=_bare(server), env={"PYPERF_STORE_PASSWORD": PASSWORD}, check=True)
+    assert out.returncode == 0
+
+
+def test_wrong_password_is_one_line_and_never_echoed(server, tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text("not-the-password\n")
+    for args, env in ((("--store-password-file", str(secret)), None),
+                      ((), {"PYPERF_STORE_PASSWORD": "not-the-password"})):
+        result = run_pyperf(*args, "-v", "record", "--probes", "system", "--duration", "1s",
+                            store=_bare(server), env=env)
+        assert result.returncode == 3, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("pyperf: cannot open store") and "Authentication failed" in last
+        assert "not-the-password" not in result.stderr + result.stdout
+    result = run_pyperf("sql", "SELECT 1", store=server.dsn.replace(PASSWORD, "wrong-one"))
+    assert result.returncode == 3 and "wrong-one" not in result.stderr and "default:***@" in result.stderr
+
+
+def test_missing_password_file_is_a_usage_error(server, tmp_path):
+    result = run_pyperf("--store-password-file", str(tmp_path / "nope"), "sql", "SELECT 1", store=_bare(server))
+    assert result.returncode == 2 and "cannot read the store password file" in result.stderr
+
+
+def test_database_that_is_missing_and_cannot_be_created(tmp_path, free_port):
+    s = ClickHouseTestServer(tmp_path / "data", free_port, password=PASSWORD, create_database=False).start()
+    try:
+        result = run_pyperf("sql", "SELECT 1", store=s.dsn.replace("/pyperf", "/nosuch"))
+    finally:
+        s.stop()
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1 and "database 'nosuch' is missing and cannot be created" in result.stderr
+    assert "Not enough privileges" in result.stderr
+
+
+def test_tls_store_with_a_private_ca(tls_server):
+    server, cert = tls_server
+    result = run_pyperf("sql", "SELECT 1", store=server.dsn)
+    assert result.returncode == 3 and result.stderr.count("\n") == 1
+    assert "certificate verify failed" in result.stderr
+    out = run_pyperf("--store-ca", str(cert), "sql", "SELECT 7", "--format", "csv", store=server.dsn, check=True)
+    assert out.stdout.split()[-1] == "7"
+    out = run_pyperf("--store-insecure", "sql", "SELECT 8", "--format", "csv", store=server.dsn, check=True)
+    assert out.stdout.split()[-1] == "8"
