@@ -24,6 +24,20 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * UNIT_SECONDS[m.group(2)]
 
 
+def retention(text: str) -> dict[str, int]:
+    """"raw=3d,1m=30d,1h=365d" (any subset; days) -> {level: days}, defaults for the rest."""
+    from pyperf.store.rollups import DEFAULT_RETENTION_DAYS
+    days = dict(DEFAULT_RETENTION_DAYS)
+    for item in text.split(","):
+        level, _, value = item.strip().partition("=")
+        m = re.match(r"^(\d+)d?$", value.strip())
+        if level not in days or not m or int(m.group(1)) < 1:
+            raise argparse.ArgumentTypeError(f"'{item}' is not LEVEL=DAYS with LEVEL raw, 1m or 1h "
+                                             "(example: raw=3d,1m=30d,1h=365d)")
+        days[level] = int(m.group(1))
+    return days
+
+
 def probe_list(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
@@ -51,6 +65,9 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                         "store, or /var/lib/pyperf/spool/HOST_PORT_DB)")
     p.add_argument("--spool-max-mb", type=int, default=512, metavar="MB",
                    help="spool size limit; when full the oldest batches are dropped and counted (default 512)")
+    p.add_argument("--retention", type=retention, metavar="raw=3d,1m=30d,1h=365d",
+                   help="how long per-interval rows and the 1-minute and 1-hour rollups are kept "
+                        "(set on the store's tables; default raw 3 days, 1m 30 days, 1h 1 year)")
     p.add_argument("--slow-io-ms", type=float, default=10.0, metavar="MS",
                    help="disk I/Os slower than this are stored one by one (default 10)")
     p.add_argument("--profile-hz", type=int, default=49, metavar="HZ",

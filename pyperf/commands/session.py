@@ -17,6 +17,7 @@ from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes import REGISTRY, Probe, ProbeOptions
 from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock
+from pyperf.store import rollups
 from pyperf.store.store import Store
 
 
@@ -54,6 +55,8 @@ def open_store(args, command: str, listen: str | None = None):
     store = Store(address)
     try:
         store.open()
+        if getattr(args, "retention", None):
+            rollups.apply_retention(store, args.retention)
         yield store
     finally:
         store.close()

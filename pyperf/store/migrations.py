@@ -71,12 +71,13 @@ def available(folder: Path | None = None) -> list[Migration]:
     return found
 
 
-def apply_pending(client, folder: Path | None = None) -> list[Migration]:
+def apply_pending(client, folder: Path | None = None, upto: int | None = None) -> list[Migration]:
+    """Apply the migrations not yet recorded, in order (up to version `upto`)."""
     client.command(CREATE_LEDGER)
     done = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
     applied = []
     for migration in available(folder):
-        if migration.version in done:
+        if migration.version in done or (upto is not None and migration.version > upto):
             continue
         for statement in migration.statements():
             client.command(statement)

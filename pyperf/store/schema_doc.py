@@ -54,6 +54,8 @@ def documented_fields() -> dict[str, dict]:
     }
     for probe in REGISTRY.values():
         fields.update(probe.fields)
+    from pyperf.store.rollups import documented_fields as rollup_fields
+    fields.update(rollup_fields(fields))
     return fields
 
 
@@ -69,13 +71,14 @@ def render(tables: dict[str, list[tuple[str, str, str]]], fields: dict[str, dict
     return "\n".join(out) + "\n"
 
 
-def live_schema() -> dict[str, list[tuple[str, str, str]]]:
-    """The tables that the migrations create, read back from a scratch embedded store."""
+def live_schema(upto: int | None = None) -> dict[str, list[tuple[str, str, str]]]:
+    """The tables that the migrations (up to version `upto`) create, read back from a
+    scratch embedded store."""
     from pyperf.store.dsn import parse_dsn
     from pyperf.store.store import Store
 
     with tempfile.TemporaryDirectory() as scratch:
-        store = Store(parse_dsn(f"chdb://{scratch}/store")).open()
+        store = Store(parse_dsn(f"chdb://{scratch}/store")).open(upto=upto)
         try:
             return store.tables()
         finally:

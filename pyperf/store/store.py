@@ -96,7 +96,7 @@ class Store:
         self._lock = threading.Lock()
 
     # -- connecting ------------------------------------------------------
-    def open(self, migrate: bool = True) -> "Store":
+    def open(self, migrate: bool = True, upto: int | None = None) -> "Store":
         if self.address.embedded:
             self._prepare_embedded_path()
         bootstrap = self._connect(database=None)
@@ -111,7 +111,7 @@ class Store:
             bootstrap.close()
         if migrate:
             try:
-                migrations.apply_pending(self.client)
+                migrations.apply_pending(self.client, upto=upto)
             except StoreError:
                 raise
             except Exception as e:

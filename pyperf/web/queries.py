@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from pyperf.analysis.histogram import quantile_us
-
-DISK_SERIES = """
-SELECT toUnixTimestamp64Milli(ts) / 1000 AS t,
-       device,
-       sum(ios) / (any(interval_ms) / 1000) AS iops,
-       sum(bytes) / (any(interval_ms) / 1000) AS bytes_per_s,
-       sumForEach(latency_hist) AS hist
-FROM disk_io
-WHERE host = {host:String} AND ts >= now64(3) - toIntervalSecond({seconds:UInt32})
-GROUP BY t, device
-ORDER BY t, device
-"""
+from pyperf.store import rollups
 
 DISK_QUEUE = """
 SELECT device, argMax(queue_depth_avg, ts) AS avg, max(queue_depth_max) AS max
@@ -36,21 +27,29 @@ LIMIT {limit:UInt32}
 
 def disk_series(store, seconds: int = 300) -> dict:
     """{"t": [...], "devices": {name: {"iops": [...], "bytes_per_s": [...], "p50_us": [...],
-    "p99_us": [...]}}} with one aligned time axis (None where a device had no I/O)."""
-    rows = store.query(DISK_SERIES, {"host": store.host_name, "seconds": seconds}).rows
-    times = sorted({r[0] for r in rows})
+    "p99_us": [...]}}} with one aligned time axis (None where a device had no I/O).
+    Long ranges read the 1-minute or 1-hour rollups (pyperf/store/rollups.py)."""
+    end = dt.datetime.now(dt.timezone.utc)
+    series = rollups.series(store, "disk_io", end - dt.timedelta(seconds=seconds), end + dt.timedelta(seconds=1),
+                            by=("device",))
+    col = {name: i for i, name in enumerate(series.columns)}
+    times = sorted({r[col["bucket"]] for r in series.rows})
     index = {t: i for i, t in enumerate(times)}
     devices: dict[str, dict[str, list]] = {}
-    for t, device, iops, bps, hist in rows:
-        d = devices.setdefault(device, {k: [None] * len(times)
-                                        for k in ("iops", "bytes_per_s", "p50_us", "p99_us")})
-        i = index[t]
-        h = np.asarray(hist)
-        d["iops"][i] = round(float(iops), 2)
-        d["bytes_per_s"][i] = round(float(bps), 1)
+    for r in series.rows:
+        d = devices.setdefault(r[col["device"]], {k: [None] * len(times)
+                                                  for k in ("iops", "bytes_per_s", "p50_us", "p99_us")})
+        i = index[r[col["bucket"]]]
+        h = np.asarray(r[col["latency_hist"]])
+        d["iops"][i] = round(float(r[col["ios"]]) / series.step_s, 2)
+        d["bytes_per_s"][i] = round(float(r[col["bytes"]]) / series.step_s, 1)
         d["p50_us"][i] = round(quantile_us(h, 0.50), 1)
         d["p99_us"][i] = round(quantile_us(h, 0.99), 1)
-    return {"t": [float(t) for t in times], "devices": devices}
+    return {"t": [_epoch(t) for t in times], "devices": devices, "level": series.level, "step_s": series.step_s}
+
+
+def _epoch(t) -> float:
+    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
 def disk_queue(store, seconds: int = 10) -> dict[str, dict]:

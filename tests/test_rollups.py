@@ -1,0 +1,142 @@
+"""Rollups in the real ClickHouse engine (chDB): the 1-minute and 1-hour levels
+give the same sums, extremes and histograms as the raw rows; the query helper
+picks the level by range; a store of the previous schema version is upgraded
+in place with every row kept and the rollups back-filled."""
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyperf.store import rollups
+from pyperf.store.dsn import parse_dsn
+from pyperf.store.schema_doc import live_schema
+from pyperf.store.store import Store
+
+UTC = dt.timezone.utc
+HOURS = 3
+
+
+def _disk_rows(start: float, seconds: int, seed: int = 1) -> dict[str, list]:
+    rng = np.random.default_rng(seed)
+    ios = rng.integers(0, 500, seconds)
+    hist = rng.integers(0, 50, (seconds, 32))
+    return {"ts": [start + i for i in range(seconds)], "interval_ms": [1000] * seconds,
+            "device": ["vda"] * seconds, "op": ["read"] * seconds, "ios": ios.tolist(),
+            "bytes": (ios * 4096).tolist(), "latency_sum_us": (ios * 250).tolist(),
+            "latency_hist": hist.tolist()}
+
+
+def _cpu_rows(start: float, seconds: int) -> dict[str, list]:
+    rng = np.random.default_rng(2)
+    busy = rng.uniform(0, 100, seconds).round(2)
+    names = ("user_pct", "nice_pct", "system_pct", "idle_pct", "iowait_pct", "irq_pct", "softirq_pct", "steal_pct")
+    return {"ts": [start + i for i in range(seconds)], "interval_ms": [1000] * seconds, "cpu": [0] * seconds,
+            "busy_pct": busy.tolist(), **{n: [0.0] * seconds for n in names}}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(parse_dsn(f"chdb://{tmp_path}/store")).open()
+    yield s
+    s.close()
+
+
+def _hour_start() -> dt.datetime:
+    now = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return now - dt.timedelta(hours=HOURS + 1)
+
+
+def test_every_level_gives_the_raw_sums_extremes_and_histograms(store):
+    start = _hour_start()
+    disk = _disk_rows(start.timestamp(), HOURS * 3600)
+    store.insert("disk_io", disk)
+    store.insert("system_cpu", _cpu_rows(start.timestamp(), HOURS * 3600))
+    end = start + dt.timedelta(hours=HOURS)
+    results = {}
+    for level in ("raw", "1m", "1h"):
+        got, step, columns, rows = rollups.series(store, "disk_io", start, end, step_s=3600, source=level)
+        assert step == 3600
+        assert got == level and len(rows) == HOURS
+        results[level] = [dict(zip(columns, r)) for r in rows]
+    for level in ("1m", "1h"):
+        for raw, rolled in zip(results["raw"], results[level]):
+            assert rolled["samples"] == raw["samples"] == 3600
+            assert (rolled["ios"], rolled["bytes"], rolled["latency_sum_us"]) == (
+                raw["ios"], raw["bytes"], raw["latency_sum_us"])
+            assert list(rolled["latency_hist"]) == list(raw["latency_hist"])
+    assert sum(r["ios"] for r in results["raw"]) == sum(disk["ios"])
+    assert list(results["raw"][0]["latency_hist"]) == np.array(disk["latency_hist"][:3600]).sum(axis=0).tolist()
+
+    cpu = {}
+    for level in ("raw", "1m", "1h"):
+        _, _, columns, rows = rollups.series(store, "system_cpu", start, end, step_s=HOURS * 3600, source=level,
+                                          by=("cpu",))
+        cpu[level] = dict(zip(columns, rows[0]))
+    for level in ("1m", "1h"):
+        assert cpu[level]["busy_pct_min"] == pytest.approx(cpu["raw"]["busy_pct_min"], abs=1e-4)
+        assert cpu[level]["busy_pct_max"] == pytest.approx(cpu["raw"]["busy_pct_max"], abs=1e-4)
+        assert cpu[level]["busy_pct_avg"] == pytest.approx(cpu["raw"]["busy_pct_avg"], rel=1e-6)
+
+
+def test_the_level_follows_the_range():
+    assert rollups.source_for(span_s=600, age_s=600) == "raw"
+    assert rollups.source_for(span_s=86400, age_s=86400) == "1m"
+    assert rollups.source_for(span_s=600, age_s=10 * 86400) == "1m"      # older than raw's 3 days
+    assert rollups.source_for(span_s=30 * 86400, age_s=30 * 86400) == "1h"
+
+
+def test_helper_filters_by_key_and_host(store):
+    start = _hour_start()
+    rows = _disk_rows(start.timestamp(), 120)
+    store.insert("disk_io", rows)
+    other = _disk_rows(start.timestamp(), 120, seed=3)
+    other["device"] = ["vdb"] * 120
+    store.insert("disk_io", other)
+    end = start + dt.timedelta(minutes=2)
+    _, _, columns, got = rollups.series(store, "disk_io", start, end, step_s=120, where={"device": "vdb"})
+    assert [dict(zip(columns, r))["ios"] for r in got] == [sum(other["ios"])]
+    assert rollups.series(store, "disk_io", start, end, host="another-host").rows == []
+    with pytest.raises(ValueError):
+        rollups.series(store, "disk_io", start, end, by=("no_such_key",))
+
+
+def test_generated_migration_is_current():
+    tables = live_schema(upto=19)
+    key_types = {r.table: {n: t for n, t, _ in tables[r.table]} for r in rollups.ROLLUPS.values()}
+    committed = (Path(__file__).parent.parent / "sql" / "0020_rollups.sql").read_text()
+    assert rollups.migration_sql(key_types) == committed, "run: python -m pyperf.store.rollups > sql/0020_rollups.sql"
+
+
+def test_store_of_the_previous_version_is_upgraded_in_place(tmp_path):
+    dsn = parse_dsn(f"chdb://{tmp_path}/store")
+    old = Store(dsn).open(upto=19)
+    start = _hour_start()
+    disk = _disk_rows(start.timestamp(), 7200)
+    old.insert("disk_io", disk)
+    old.insert("system_cpu", _cpu_rows(start.timestamp(), 600))
+    before = {t: old.query(f"SELECT count() FROM {t}").rows[0][0] for t in ("disk_io", "system_cpu")}
+    assert not [r for r in old.query("SHOW TABLES").rows if r[0].endswith("_1m")]
+    old.close()
+
+    new = Store(dsn).open()
+    try:
+        after = {t: new.query(f"SELECT count() FROM {t}").rows[0][0] for t in ("disk_io", "system_cpu")}
+        versions = [r[0] for r in new.query("SELECT version FROM schema_migrations ORDER BY version").rows]
+        rolled = new.query("SELECT sum(samples), sum(ios) FROM disk_io_1h").rows[0]
+        cpu_rolled = new.query("SELECT sum(samples) FROM system_cpu_1m").rows[0][0]
+    finally:
+        new.close()
+    assert after == before == {"disk_io": 7200, "system_cpu": 600}
+    assert versions[-1] >= 20
+    assert rolled == (7200, sum(disk["ios"]))           # back-filled from the rows already there
+    assert cpu_rolled == 600
+
+
+def test_retention_is_configurable(store):
+    rollups.apply_retention(store, {"raw": 7, "1m": 60, "1h": 730})
+    engines = dict(store.query("SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() "
+                               "AND name IN ('disk_io', 'disk_io_1m', 'disk_io_1h')").rows)
+    assert "toIntervalDay(7)" in engines["disk_io"]
+    assert "toIntervalDay(60)" in engines["disk_io_1m"] and "toIntervalDay(730)" in engines["disk_io_1h"]
