@@ -212,10 +212,12 @@ class Store:
             raise StoreError(f"query failed: {_one_line(e)}") from None
 
     def tables(self) -> dict[str, list[tuple[str, str, str]]]:
-        """{table: [(column, type, comment)]} of our database."""
+        """{table: [(column, type, comment)]} of our database (materialized views left out:
+        they write into tables listed here)."""
         result = self.query(
             "SELECT table, name, type, comment FROM system.columns "
-            "WHERE database = currentDatabase() ORDER BY table, position"
+            "WHERE database = currentDatabase() AND table NOT IN (SELECT name FROM system.tables "
+            "WHERE database = currentDatabase() AND engine = 'MaterializedView') ORDER BY table, position"
         )
         out: dict[str, list] = {}
         for table, name, col_type, comment in result.rows:
