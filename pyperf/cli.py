@@ -65,6 +65,12 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                         "store, or /var/lib/pyperf/spool/HOST_PORT_DB)")
     p.add_argument("--spool-max-mb", type=int, default=512, metavar="MB",
                    help="spool size limit; when full the oldest batches are dropped and counted (default 512)")
+    p.add_argument("--cpu-budget", type=float, default=1.0, metavar="PCT",
+                   help="pyperf's own CPU budget, %% of the host's CPUs (process + BPF programs); over it, "
+                        "pyperf sheds cost step by step (docs/monitoring.md); 0 turns the governor off "
+                        "(default 1)")
+    p.add_argument("--governor-period", type=parse_duration, default=10.0, metavar="DURATION",
+                   help="how often the governor measures and decides (default 10s)")
     p.add_argument("--retention", type=retention, metavar="raw=3d,1m=30d,1h=365d",
                    help="how long per-interval rows and the 1-minute and 1-hour rollups are kept "
                         "(set on the store's tables; default raw 3 days, 1m 30 days, 1h 1 year)")

@@ -26,6 +26,8 @@ def run(args) -> int:
         }
         if collector.attach_errors:
             summary["failed_probes"] = collector.attach_errors
+        if collector.governor is not None and collector.governor.periods:
+            summary["governor"] = collector.governor.status()
         if collector.enricher is not None and collector.enricher.unresolved:
             summary["unattributed_container_keys"] = collector.enricher.unresolved
         writes = collector.writer.stats()
@@ -59,5 +61,9 @@ def print_summary(summary: dict) -> None:
     if summary.get("spool_pending_rows"):
         print(f"  rows waiting in the spool for the store (replayed by the next run): "
               f"{summary['spool_pending_rows']}")
+    governor = summary.get("governor")
+    if governor:
+        print(f"  own cost: {governor['cost_pct']:.2f}% of host CPUs (budget {governor['budget_pct']:g}%)"
+              + (f"; shed: {', '.join(governor['steps'])}" if governor["steps"] else ""))
     if summary.get("spool_dropped"):
         print(f"  rows dropped by the full spool: {summary['spool_dropped']}")

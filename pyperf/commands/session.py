@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pyperf.containers.enricher import ContainerEnricher
 from pyperf.errors import PyperfError, UsageError
 from pyperf.pipeline.collector import Collector
+from pyperf.pipeline.governor import Governor
 from pyperf.pipeline.spool import Spool
 from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes import REGISTRY, Probe, ProbeOptions
@@ -76,6 +77,13 @@ def collecting(store, probes: list[Probe], args):
     enricher = ContainerEnricher()
     collector = Collector(probes, writer, args.interval, enricher=enricher,
                           counters_every_s=max(args.flush_interval, args.interval))
+    if args.cpu_budget < 0:
+        raise UsageError("--cpu-budget must be 0 (off) or a positive percentage")
+    if args.cpu_budget:
+        if args.governor_period < 1:
+            raise UsageError("--governor-period must be at least 1s")
+        collector.governor = Governor(collector, budget_pct=args.cpu_budget, period_s=args.governor_period,
+                                      sample_s=min(2.0, args.governor_period / 2))
     try:
         enricher.start_watcher()
         collector.attach()
@@ -84,6 +92,8 @@ def collecting(store, probes: list[Probe], args):
             raise PyperfError(f"no probe could attach: {details}")
         yield collector
     finally:
+        if collector.governor is not None:
+            collector.governor.close()
         collector.detach()
         enricher.stop()
         if collector.probes:

@@ -58,3 +58,26 @@ def stats_enabled():
     finally:
         if os.path.exists(STATS_SWITCH):
             STATS_SWITCH.write_text(before)
+
+
+# bpf(2) syscall numbers; BPF_ENABLE_STATS (5.8+) keeps run-time stats on while the fd it returns is open
+BPF_SYSCALL = {"x86_64": 321, "aarch64": 280, "ppc64le": 361, "s390x": 351, "riscv64": 280}
+BPF_ENABLE_STATS = 32
+BPF_STATS_RUN_TIME = 0
+
+
+def enable_stats_fd() -> int | None:
+    """An fd that keeps kernel BPF run-time accounting on until closed (refcounted by
+    the kernel, so it never turns off accounting another tool asked for); None when
+    the kernel or architecture does not offer it."""
+    import ctypes
+    import platform
+
+    number = BPF_SYSCALL.get(platform.machine())
+    if number is None:
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = (ctypes.c_uint8 * 16)()       # union bpf_attr { struct { __u32 type; } enable_stats; }
+    attr[0] = BPF_STATS_RUN_TIME
+    fd = libc.syscall(number, BPF_ENABLE_STATS, ctypes.byref(attr), ctypes.sizeof(attr))
+    return fd if fd >= 0 else None

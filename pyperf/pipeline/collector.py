@@ -33,6 +33,8 @@ class Collector:
         self.started_at = 0.0
         self.counters_every_s = counters_every_s
         self._counters_at = 0.0
+        self.governor = None           # set by the session when a CPU budget is given
+        self.switched_off: list[Probe] = []
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
 
     def attach(self) -> list[Probe]:
@@ -73,10 +75,16 @@ class Collector:
                     self.drain_errors[probe.name] = self.drain_errors.get(probe.name, 0) + 1
                     log.error("probe %s: drain failed: %s: %s", probe.name, type(e).__name__, e)
                     continue
+                if self.governor is not None:
+                    batch = self.governor.thin(batch)
                 if self.writer is not None:
                     self.writer.submit(batch)
                 self._enrich(batch, now)
             self.intervals += 1
+            if self.governor is not None:
+                self.governor.tick(now)
+                if self.writer is not None:
+                    self.writer.submit(self.governor.take_rows())
             if now - self._counters_at >= self.counters_every_s:
                 self.submit_counters(now)
 
@@ -96,6 +104,26 @@ class Collector:
             return
         if extra and self.writer is not None:
             self.writer.submit(extra)
+
+    def switch_off(self, probe: Probe) -> None:
+        """Detach a running probe (the governor's last lever); switch_on() brings it back."""
+        try:
+            probe.detach()
+        except Exception as e:
+            log.error("probe %s: detach failed: %s", probe.name, e)
+        if probe in self.probes:
+            self.probes.remove(probe)
+        self.switched_off.append(probe)
+
+    def switch_on(self, probe: Probe) -> None:
+        try:
+            probe.attach()
+        except ProbeError as e:
+            log.error("%s (stays off)", e)
+            return
+        if probe in self.switched_off:
+            self.switched_off.remove(probe)
+        self.probes.append(probe)
 
     def detach(self) -> None:
         for probe in self.probes:

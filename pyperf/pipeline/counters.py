@@ -23,8 +23,9 @@ FIELDS = {
         "source": ("", "probe name, `store` (rows by table) or `agent`"),
         "name": ("", "table name for `store` counters, else empty"),
         "counter": ("", "probe totals (lost, ios, samples, ...); store outcomes: inserted, spooled, replayed, "
-                        "spool_dropped, spool_pending, failed, dropped; agent: drain_errors, intervals, "
-                        "unattributed_container_keys"),
+                        "spool_dropped, spool_pending, failed, dropped, sampled_out (thinned by the governor); "
+                        "agent: drain_errors, intervals, unattributed_container_keys, cost_pct, process_pct, "
+                        "bpf_pct, budget_pct (% of host CPUs), governor_level (steps in force)"),
         "value": ("", "the counter's value (rows, events, count)"),
     },
 }
@@ -46,8 +47,9 @@ def counters_batch(collector, now: float) -> Batch:
     for probe in collector.probes:
         for counter, value in probe.totals().items():
             add(probe.name, "", counter, value)
-    if collector.writer is not None:
-        stats = collector.writer.stats()
+    stats_of = getattr(collector.writer, "stats", None)
+    if stats_of is not None:
+        stats = stats_of()
         for outcome in STORE_OUTCOMES:
             for table, n in stats.get(outcome, {}).items():
                 add("store", table, outcome, n)
@@ -59,4 +61,11 @@ def counters_batch(collector, now: float) -> Batch:
         add("agent", probe, "drain_errors", n)
     if collector.enricher is not None:
         add("agent", "", "unattributed_container_keys", collector.enricher.unresolved)
+    governor = collector.governor
+    if governor is not None and governor.periods:
+        for counter in ("cost_pct", "process_pct", "bpf_pct", "budget_pct"):
+            add("agent", "", counter, getattr(governor, counter))
+        add("agent", "", "governor_level", len(governor.steps))
+        for table, n in governor.sampled_out.items():
+            add("store", table, "sampled_out", n)
     return {"agent_counters": dict(rows)}

@@ -78,6 +78,18 @@ class ProfileProbe(BPFProbe):
             raise ProbeError(f"probe profile: cannot open CPU_CLOCK perf events: {e}") from None
         self.symbolizer = StackSymbolizer(self.bpf, b"profile_stacks")
 
+    def set_frequency(self, hz: int) -> None:
+        """Re-open the perf events at another frequency (the overhead governor's
+        first lever); rows carry the frequency they were sampled at."""
+        from bcc import PerfSWConfig, PerfType
+
+        if self.bpf is None or hz == self.hz:
+            return
+        self.bpf.detach_perf_event(ev_type=PerfType.SOFTWARE, ev_config=PerfSWConfig.CPU_CLOCK)
+        self.bpf.attach_perf_event(ev_type=PerfType.SOFTWARE, ev_config=PerfSWConfig.CPU_CLOCK,
+                                   fn_name=b"on_cpu_sample", sample_freq=hz)
+        self.hz = hz
+
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}

@@ -25,9 +25,11 @@ def documented_fields() -> dict[str, dict]:
     from pyperf.containers.enricher import FIELDS as CONTAINER_FIELDS
 
     from pyperf.pipeline.counters import FIELDS as COUNTER_FIELDS
+    from pyperf.pipeline.governor import FIELDS as GOVERNOR_FIELDS
 
     fields = dict(LEDGER_FIELDS)
     fields.update(COUNTER_FIELDS)
+    fields.update(GOVERNOR_FIELDS)
     fields.update(CONTAINER_FIELDS)
     view_columns = {
         "host": ("", "host name"), "mnt_ns": ("", "mount namespace inode"),

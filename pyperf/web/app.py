@@ -48,6 +48,15 @@ class PyperfMetrics:
         for probe in self.collector.probes:
             lost.add_metric([probe.name], probe.totals().get("lost", 0))
         yield lost
+        governor = self.collector.governor
+        if governor is not None:
+            cost = GaugeMetricFamily("pyperf_self_cpu_percent", "pyperf's own cost, % of the host's CPUs, "
+                                     "over the governor's last period", labels=["part"])
+            cost.add_metric(["process"], governor.process_pct)
+            cost.add_metric(["bpf"], governor.bpf_pct)
+            yield cost
+            yield GaugeMetricFamily("pyperf_governor_level", "Cost-shedding steps in force",
+                                    value=len(governor.steps))
         for probe in self.collector.probes:
             yield from probe.metric_families()
 
@@ -104,6 +113,7 @@ def create_app(store, collector) -> Flask:
             probes={p.name: {"attached": True, "totals": p.totals()} for p in collector.probes}
             | {name: {"attached": False, "error": err} for name, err in collector.attach_errors.items()},
             writer=collector.writer.stats(),
+            governor=collector.governor.status() if collector.governor is not None else None,
         )
 
     @app.get("/api/disk/series")

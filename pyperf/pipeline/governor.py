@@ -1,0 +1,250 @@
+"""Overhead governor: pyperf measures what it costs and keeps it under a budget.
+
+Cost = CPU time of the pyperf process (every thread: collection, storage,
+web) + run time of its BPF programs in the kernel (which runs in other tasks'
+context, so no process accounting sees it), as a share of the host's CPUs.
+Kernel run time is measured in a short window at the start of every
+measurement period (BPF_ENABLE_STATS: the kernel times each program run only
+while the fd is open, ~20 ns per run, so not all the time) and scaled to the
+period.
+
+Over budget for a period, the governor takes the next step, in this order:
+  1. profile frequency 49 -> 19 Hz, then 2. -> 9 Hz (profile probe)
+  3. keep 1 in 4 per-event rows (disk_slow_io, tcp_event: thinned before the
+     store, the rest counted as sampled_out; saves the user-space and store
+     cost, not the kernel's)
+  4. double the collection interval, then 5. double it again
+  6. detach the optional probe with the highest kernel run time, then the next
+Under half the budget for `calm_periods` periods in a row, it undoes the last
+step. A step that has to be taken again within two periods of being undone
+(the load did not fall) doubles the calm periods the next undo waits for (up
+to 64), so the governor does not oscillate. Every step is logged, stored in
+`governor_actions` and on /metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import psutil
+
+from pyperf.kernel import bpf_stats
+
+log = logging.getLogger("pyperf.governor")
+
+PROFILE_STEPS_HZ = (19, 9)
+EVENT_TABLES = ("disk_slow_io", "tcp_event")
+EVENT_SAMPLE_EVERY = 4
+MAX_INTERVAL_S = 10.0
+CORE_PROBES = ("disk", "sched", "system", "containers")   # never switched off
+
+FIELDS = {
+    "governor_actions": {
+        "_doc": "What the overhead governor did and why: one row per step taken or undone.",
+        "ts": ("time", "when (UTC)"),
+        "host": ("", "host name of the collecting agent"),
+        "action": ("", "shed or restore"),
+        "step": ("", "profile_hz, event_sampling, interval or probe_off"),
+        "detail": ("", "what changed, e.g. 'profile 49 -> 19 Hz'"),
+        "cost_pct": ("% of host CPUs", "pyperf's measured cost over the last period (process + BPF programs)"),
+        "budget_pct": ("% of host CPUs", "the budget (--cpu-budget)"),
+        "level": ("", "steps in force after this one"),
+    },
+}
+
+
+@dataclass
+class Step:
+    kind: str
+    detail: str
+    undo: object       # callable restoring the previous state
+
+
+class Governor:
+    def __init__(self, collector, budget_pct: float = 1.0, period_s: float = 10.0, sample_s: float = 2.0,
+                 calm_periods: int = 3):
+        self.collector = collector
+        self.budget_pct = budget_pct
+        self.period_s = period_s
+        self.sample_s = min(sample_s, period_s)
+        self.calm_periods = calm_periods
+        self.cpus = os.cpu_count() or 1
+        self.process = psutil.Process()
+        self.steps: list[Step] = []
+        self.cost_pct = 0.0
+        self.bpf_pct = 0.0
+        self.process_pct = 0.0
+        self.periods = 0
+        self.event_sample_every = 1
+        self.sampled_out: defaultdict[str, int] = defaultdict(int)
+        self._calm = 0
+        self._calm_required = calm_periods
+        self._restored: tuple[str, int] | None = None   # (step kind, period) of the last undo
+        self.history: list[tuple[float, int]] = []        # (cost_pct, steps in force) per period
+        self._period_start = None
+        self._stats_fd = None
+        self._bpf_start = 0
+        self._sample_start = 0.0
+        self._pending_rows: dict[str, list] = defaultdict(list)
+
+    # -- measuring ---------------------------------------------------------
+    def _cpu_seconds(self) -> float:
+        t = self.process.cpu_times()
+        return t.user + t.system
+
+    def _bpf_ns(self) -> int:
+        return bpf_stats.total(bpf_stats.programs_of("self"))[1]
+
+    def tick(self, now: float) -> None:
+        """Called by the collector after each drain."""
+        mono = time.monotonic()
+        if self._period_start is None:
+            self._begin_period(mono)
+            return
+        if self._stats_fd is not None and mono - self._sample_start >= self.sample_s:
+            elapsed = mono - self._sample_start
+            self.bpf_pct = 100.0 * (self._bpf_ns() - self._bpf_start) / 1e9 / elapsed / self.cpus
+            os.close(self._stats_fd)
+            self._stats_fd = None
+        start_mono, start_cpu = self._period_start
+        if mono - start_mono < self.period_s:
+            return
+        self.process_pct = 100.0 * (self._cpu_seconds() - start_cpu) / (mono - start_mono) / self.cpus
+        self.cost_pct = self.process_pct + self.bpf_pct
+        self.periods += 1
+        self.history.append((round(self.cost_pct, 3), len(self.steps)))
+        del self.history[:-360]
+        self._decide(now)
+        self._begin_period(mono)
+
+    def _begin_period(self, mono: float) -> None:
+        self._period_start = (mono, self._cpu_seconds())
+        if self._stats_fd is None:
+            self._stats_fd = bpf_stats.enable_stats_fd()
+            self._bpf_start = self._bpf_ns()
+            self._sample_start = mono
+
+    def close(self) -> None:
+        if self._stats_fd is not None:
+            os.close(self._stats_fd)
+            self._stats_fd = None
+
+    # -- deciding ----------------------------------------------------------
+    def _decide(self, now: float) -> None:
+        if self.cost_pct > self.budget_pct:
+            self._calm = 0
+            step = self._next_step()
+            if step is not None:
+                if self._restored and self._restored[0] == step.kind and self.periods - self._restored[1] <= 2:
+                    self._calm_required = min(self._calm_required * 2, 64)
+                self.steps.append(step)
+                self._record(now, "shed", step)
+            return
+        if self._restored and self.periods - self._restored[1] > 10:
+            self._calm_required, self._restored = self.calm_periods, None
+        if self.cost_pct < self.budget_pct / 2 and self.steps:
+            self._calm += 1
+            if self._calm >= self._calm_required:
+                self._calm = 0
+                step = self.steps.pop()
+                step.undo()
+                self._restored = (step.kind, self.periods)
+                self._record(now, "restore", step)
+        else:
+            self._calm = 0
+
+    def _next_step(self) -> Step | None:
+        taken = [s.kind for s in self.steps]
+        profile = self._probe("profile")
+        if profile is not None:
+            for hz in PROFILE_STEPS_HZ:
+                if profile.hz > hz:
+                    before = profile.hz
+                    profile.set_frequency(hz)
+                    return Step("profile_hz", f"profile {before} -> {hz} Hz",
+                                lambda p=profile, b=before: p.set_frequency(b))
+        if "event_sampling" not in taken:
+            self.event_sample_every = EVENT_SAMPLE_EVERY
+            return Step("event_sampling", f"keep 1 in {EVENT_SAMPLE_EVERY} rows of {', '.join(EVENT_TABLES)}",
+                        self._undo_event_sampling)
+        if taken.count("interval") < 2 and self.collector.interval_s * 2 <= MAX_INTERVAL_S:
+            before = self.collector.interval_s
+            self.collector.interval_s = before * 2
+            return Step("interval", f"interval {before:g} -> {before * 2:g} s",
+                        lambda b=before: setattr(self.collector, "interval_s", b))
+        costly = self._costliest_optional_probe()
+        if costly is not None:
+            self.collector.switch_off(costly)
+            return Step("probe_off", f"probe {costly.name} off", lambda p=costly: self.collector.switch_on(p))
+        return None
+
+    def _undo_event_sampling(self) -> None:
+        self.event_sample_every = 1
+
+    def _probe(self, name: str):
+        return next((p for p in self.collector.probes if p.name == name), None)
+
+    def _costliest_optional_probe(self):
+        """By kernel run time per probe (BPF stats of its programs' fds), optional probes only."""
+        best, best_ns = None, -1
+        stats = bpf_stats.programs_of("self")
+        for probe in self.collector.probes:
+            if probe.name in CORE_PROBES:
+                continue
+            ns = sum(stats[i].run_time_ns for i in _prog_ids(probe) if i in stats)
+            if ns > best_ns:
+                best, best_ns = probe, ns
+        return best
+
+    def _record(self, now: float, action: str, step: Step) -> None:
+        log.warning("overhead governor: %s %s (cost %.2f%% of host CPUs, budget %.2f%%)",
+                    action, step.detail, self.cost_pct, self.budget_pct)
+        rows = self._pending_rows
+        for key, value in (("ts", now), ("action", action), ("step", step.kind), ("detail", step.detail),
+                           ("cost_pct", self.cost_pct), ("budget_pct", self.budget_pct),
+                           ("level", len(self.steps))):
+            rows[key].append(value)
+
+    # -- what the collector asks ---------------------------------------------
+    def thin(self, batch: dict) -> dict:
+        """Keep 1 in event_sample_every rows of the per-event tables."""
+        if self.event_sample_every == 1:
+            return batch
+        for table in EVENT_TABLES:
+            columns = batch.get(table)
+            if not columns:
+                continue
+            n = len(next(iter(columns.values())))
+            keep = range(0, n, self.event_sample_every)
+            batch[table] = {name: [values[i] for i in keep] for name, values in columns.items()}
+            self.sampled_out[table] += n - len(keep)
+        return batch
+
+    def take_rows(self) -> dict:
+        rows, self._pending_rows = self._pending_rows, defaultdict(list)
+        return {"governor_actions": dict(rows)} if rows else {}
+
+    def status(self) -> dict:
+        return {"budget_pct": self.budget_pct, "cost_pct": round(self.cost_pct, 3),
+                "process_pct": round(self.process_pct, 3), "bpf_pct": round(self.bpf_pct, 3),
+                "steps": [s.detail for s in self.steps], "periods": self.periods,
+                "sampled_out": dict(self.sampled_out), "history": list(self.history)}
+
+
+def _prog_ids(probe) -> list[int]:
+    """Kernel ids of a probe's loaded programs (from its bcc object's fds)."""
+    bpf = getattr(probe, "bpf", None)
+    if bpf is None:
+        return []
+    ids = []
+    for fn in getattr(bpf, "funcs", {}).values():
+        try:
+            with open(f"/proc/self/fdinfo/{fn.fd}") as f:
+                info = bpf_stats.parse_fdinfo(f.read())
+            ids.append(int(info["prog_id"]))
+        except (OSError, KeyError, ValueError):
+            continue
+    return ids
