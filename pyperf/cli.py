@@ -38,6 +38,13 @@ def retention(text: str) -> dict[str, int]:
     return days
 
 
+def sql_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=VALUE")
+    return name, value
+
+
 def probe_list(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
@@ -102,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(env PYPERF_STORE_CA)")
     parser.add_argument("--store-insecure", action="store_true",
                         help="do not verify an https store's certificate (testing only)")
+    parser.add_argument("--host-name", metavar="NAME",
+                        help="the host name rows carry (default: this host's; env PYPERF_HOST_NAME)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
 
@@ -119,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     sql = verbs.add_parser("sql", help="run SQL against the store")
     sql.add_argument("query", help='e.g. "SELECT device, sum(ios) FROM disk_io GROUP BY device"')
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", type=sql_param,
+                     help="a query parameter, used as {NAME:Type} in the query, e.g. "
+                          "--param host=web-1 with WHERE host = {host:String}; repeatable")
 
     export = verbs.add_parser("export", help="write a flame graph of the stored on-CPU profile")
     export.add_argument("--format", choices=("folded", "speedscope"), default="folded")
@@ -163,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         # one way for every command to see them: the environment pyperf.store.dsn reads
         for value, variable in ((args.store_password_file, "PYPERF_STORE_PASSWORD_FILE"),
                                 (args.store_ca, "PYPERF_STORE_CA"),
-                                ("1" if args.store_insecure else None, "PYPERF_STORE_INSECURE")):
+                                ("1" if args.store_insecure else None, "PYPERF_STORE_INSECURE"),
+                                (args.host_name, "PYPERF_HOST_NAME")):
             if value:
                 os.environ[variable] = value
         if getattr(args, "interval", 1.0) < 0.1:

@@ -83,3 +83,57 @@ def test_tls_store_with_a_private_ca(tls_server):
     assert out.stdout.split()[-1] == "7"
     out = run_pyperf("--store-insecure", "sql", "SELECT 8", "--format", "csv", store=server.dsn, check=True)
     assert out.stdout.split()[-1] == "8"
+
+
+def _other_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_several_hosts_write_into_one_store_and_are_told_apart(server):
+    import json
+    import time
+    import urllib.request
+
+    from conftest import PyperfProcess, require_root
+
+    from pyperf.store.dsn import parse_dsn
+    from pyperf.store.store import Store
+
+    require_root()
+    agents = [PyperfProcess("--host-name", name, "record", "--probes", "system", "--duration", "3s",
+                            "--flush-interval", "1s", store=server.dsn) for name in ("alpha", "beta")]
+    for agent in agents:
+        code, _, stderr = agent.finish(timeout=120)
+        assert code == 0, stderr
+    out = run_pyperf("sql", "SELECT count() FROM system_host WHERE host = {host:String}", "--param", "host=alpha",
+                     "--format", "csv", store=server.dsn, check=True)
+    assert 2 <= int(out.stdout.split()[-1]) <= 4
+    hosts = run_pyperf("sql", "SELECT DISTINCT host FROM system_host ORDER BY host", "--format", "csv",
+                       store=server.dsn, check=True)
+    assert hosts.stdout.split()[1:] == ["alpha", "beta"]
+    status = json.loads(run_pyperf("status", "--json", store=server.dsn, check=True).stdout)
+    assert set(status) == {"alpha", "beta"}
+
+    # the web UI of one agent shows another host's rows when asked
+    alpha = Store(parse_dsn(server.dsn), host_name="alpha").open()
+    now = time.time()
+    alpha.insert("disk_io", {"ts": [now - 5], "interval_ms": [1000], "device": ["alpha-disk"], "op": ["read"],
+                             "ios": [100], "bytes": [409600], "latency_sum_us": [5000], "latency_hist": [[0] * 32]})
+    alpha.close()
+    port = _other_port()
+    up = PyperfProcess("--host-name", "beta", "up", "--listen", f"127.0.0.1:{port}", "--probes", "system",
+                       store=server.dsn)
+    try:
+        up.wait_for("web UI on")
+        def get(path):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
+                return r.read().decode()
+        assert "alpha-disk" in json.loads(get("/api/disk/series?seconds=120&host=alpha"))["devices"]
+        assert "alpha-disk" not in json.loads(get("/api/disk/series?seconds=120"))["devices"]
+        page = get("/")
+        assert '<option value="alpha"' in page and '<option value="beta" selected' in page
+    finally:
+        up.stop()

@@ -15,7 +15,7 @@ from pyperf.store.store import READ_ONLY_STATEMENT, Store
 
 
 def run(args) -> int:
-    columns, rows = run_query(args.store, args.query)
+    columns, rows = run_query(args.store, args.query, dict(args.param) or None)
     if READ_ONLY_STATEMENT.match(args.query):
         print(render(columns, rows, args.format))
     return 0

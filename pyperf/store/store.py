@@ -90,7 +90,8 @@ def _utc(seconds: float) -> dt.datetime:
 class Store:
     def __init__(self, address: StoreAddress, host_name: str | None = None):
         self.address = address
-        self.host_name = host_name or socket.gethostname()
+        # PYPERF_HOST_NAME (--host-name): agents in containers or with unhelpful host names
+        self.host_name = host_name or os.environ.get("PYPERF_HOST_NAME") or socket.gethostname()
         self._local = threading.local()
         self._clients: list = []
         self._lock = threading.Lock()

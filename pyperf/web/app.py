@@ -78,9 +78,12 @@ def create_app(store, collector) -> Flask:
     def store_error(e):
         return jsonify(error=str(e)), 400
 
+    def chosen_host() -> str:
+        return request.args.get("host") or store.host_name
+
     @app.get("/")
     def index():
-        return render_template("disk.html", version=__version__, host=store.host_name)
+        return render_template("disk.html", version=__version__, host=chosen_host(), hosts=queries.hosts(store))
 
     @app.get("/disk/live")
     def disk_live():
@@ -89,9 +92,10 @@ def create_app(store, collector) -> Flask:
             abort(400, "this partial is requested by htmx from the dashboard")
         started = time.perf_counter()
         seconds = request.args.get("seconds", 300, type=int)
-        series = queries.disk_series(store, max(10, min(seconds, 3600)))
-        queue = queries.disk_queue(store)
-        slow = queries.slow_ios(store, 20)
+        host = chosen_host()
+        series = queries.disk_series(store, max(10, min(seconds, 3600)), host)
+        queue = queries.disk_queue(store, host=host)
+        slow = queries.slow_ios(store, 20, host)
         latest = {}
         for name, d in series["devices"].items():
             last = next((i for i in range(len(series["t"]) - 1, -1, -1) if d["iops"][i] is not None), None)
@@ -119,13 +123,14 @@ def create_app(store, collector) -> Flask:
     @app.get("/api/disk/series")
     def api_disk_series():
         seconds = request.args.get("seconds", 300, type=int)
-        return jsonify(queries.disk_series(store, max(1, min(seconds, 86400))))
+        return jsonify(queries.disk_series(store, max(1, min(seconds, 86400)), chosen_host()))
 
     @app.get("/api/disk/slow")
     def api_disk_slow():
         limit = request.args.get("limit", 50, type=int)
         return jsonify(as_records(["ts", "device", "op", "bytes", "latency_us", "pid", "comm"],
-                                  [tuple(r.values()) for r in queries.slow_ios(store, max(1, min(limit, 1000)))]))
+                                  [tuple(r.values()) for r in queries.slow_ios(store, max(1, min(limit, 1000)),
+                                                                                chosen_host())]))
 
     @app.get("/api/live")
     def api_live():

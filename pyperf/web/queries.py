@@ -25,13 +25,24 @@ LIMIT {limit:UInt32}
 """
 
 
-def disk_series(store, seconds: int = 300) -> dict:
+HOSTS = """
+SELECT DISTINCT host FROM agent_counters WHERE ts >= now64(3) - toIntervalDay(7) ORDER BY host
+"""
+
+
+def hosts(store) -> list[str]:
+    """Hosts whose agents wrote into this store in the last week, this one first."""
+    others = [r[0] for r in store.query(HOSTS).rows if r[0] != store.host_name]
+    return [store.host_name, *others]
+
+
+def disk_series(store, seconds: int = 300, host: str | None = None) -> dict:
     """{"t": [...], "devices": {name: {"iops": [...], "bytes_per_s": [...], "p50_us": [...],
     "p99_us": [...]}}} with one aligned time axis (None where a device had no I/O).
     Long ranges read the 1-minute or 1-hour rollups (pyperf/store/rollups.py)."""
     end = dt.datetime.now(dt.timezone.utc)
     series = rollups.series(store, "disk_io", end - dt.timedelta(seconds=seconds), end + dt.timedelta(seconds=1),
-                            by=("device",))
+                            by=("device",), host=host)
     col = {name: i for i, name in enumerate(series.columns)}
     times = sorted({r[col["bucket"]] for r in series.rows})
     index = {t: i for i, t in enumerate(times)}
@@ -52,12 +63,12 @@ def _epoch(t) -> float:
     return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
-def disk_queue(store, seconds: int = 10) -> dict[str, dict]:
-    rows = store.query(DISK_QUEUE, {"host": store.host_name, "seconds": seconds}).rows
+def disk_queue(store, seconds: int = 10, host: str | None = None) -> dict[str, dict]:
+    rows = store.query(DISK_QUEUE, {"host": host or store.host_name, "seconds": seconds}).rows
     return {device: {"avg": float(avg), "max": int(mx)} for device, avg, mx in rows}
 
 
-def slow_ios(store, limit: int = 20) -> list[dict]:
-    rows = store.query(SLOW_IO, {"host": store.host_name, "limit": limit}).rows
+def slow_ios(store, limit: int = 20, host: str | None = None) -> list[dict]:
+    rows = store.query(SLOW_IO, {"host": host or store.host_name, "limit": limit}).rows
     keys = ("ts", "device", "op", "bytes", "latency_us", "pid", "comm")
     return [dict(zip(keys, r)) for r in rows]
