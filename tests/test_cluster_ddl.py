@@ -31,4 +31,5 @@ def test_cluster_schema_is_current_and_parses():
         assert f"CREATE TABLE IF NOT EXISTS {table}_local ON CLUSTER" in text
         assert f"ENGINE = Distributed('{{cluster}}', currentDatabase(), {table}_local, cityHash64(host))" in text
     assert "non_replicated_deduplication_window" not in text
+    assert "INSERT INTO schema_migrations (version, name, checksum) VALUES (1, 'disk'" in text
     assert len(statements) > 2 * len(tables)

@@ -19,6 +19,8 @@ import re
 import sys
 import tempfile
 
+from pyperf.store import migrations
+
 CLUSTER = "{cluster}"
 ZK_PATH = "/clickhouse/tables/{shard}/{database}/%s"
 SHARDING_KEY = "cityHash64(host)"
@@ -29,7 +31,7 @@ def _statements(store) -> list[tuple[str, str, str]]:
     """(name, engine, create statement) of every table and view, in migration order of dependency:
     tables first, then materialized views, then views."""
     rows = store.query("SELECT name, engine FROM system.tables WHERE database = currentDatabase() "
-                       "AND name != 'schema_migrations' ORDER BY name").rows
+                       "ORDER BY name").rows
     rank = {"MaterializedView": 1, "View": 2}
     ordered = sorted(rows, key=lambda r: (rank.get(r[1], 0), r[0]))
     return [(name, engine, store.query(f"SHOW CREATE TABLE `{name}`").rows[0][0]) for name, engine in ordered]
@@ -85,7 +87,12 @@ def cluster_sql(store) -> str:
             out.append(_replicated(create, name) + ";\n")
             out.append(f"CREATE TABLE IF NOT EXISTS {name} ON CLUSTER '{CLUSTER}' AS {name}_local\n"
                        f"ENGINE = Distributed('{CLUSTER}', currentDatabase(), {name}_local, {SHARDING_KEY});\n")
-    return "\n".join(out)
+    # the schema above is every migration applied: agents must not apply them again
+    out.append("-- every migration of this schema, so that agents find nothing to apply")
+    for m in migrations.available():
+        out.append(f"INSERT INTO schema_migrations (version, name, checksum) "
+                   f"VALUES ({m.version}, '{m.name}', '{m.checksum()}');")
+    return "\n".join(out) + "\n"
 
 
 def main() -> int:

@@ -765,6 +765,20 @@ SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS sched_process_1m ON CLUSTER '{cluster}' AS sched_process_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_process_1m_local, cityHash64(host));
 
+CREATE TABLE IF NOT EXISTS schema_migrations_local ON CLUSTER '{cluster}'
+(
+    `version` UInt32,
+    `name` String,
+    `checksum` String,
+    `applied_at` DateTime('UTC') DEFAULT now()
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/schema_migrations_local', '{replica}')
+ORDER BY version
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS schema_migrations ON CLUSTER '{cluster}' AS schema_migrations_local
+ENGINE = Distributed('{cluster}', currentDatabase(), schema_migrations_local, cityHash64(host));
+
 CREATE TABLE IF NOT EXISTS system_cpu_local ON CLUSTER '{cluster}'
 (
     `ts` DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
@@ -2391,3 +2405,26 @@ GROUP BY
     host,
     mnt_ns,
     cgroup_id;
+
+-- every migration of this schema, so that agents find nothing to apply
+INSERT INTO schema_migrations (version, name, checksum) VALUES (1, 'disk', 'cbef01cb14272f68');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (2, 'system', '90cb1b384e4b44ec');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (3, 'sched', 'c1d7ff1bf483ef5e');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (4, 'faults', '2013420692537092');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (5, 'tcp', 'ae3a830ee144e475');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (6, 'profile', '52bbd04a326c34e5');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (7, 'response', 'ae88930e26ada861');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (8, 'offcpu', '24dd5bbeede778ff');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (9, 'tcp_rtt', '084e9299869f55a5');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (10, 'containers', '96b65a3c02662c41');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (11, 'container_resources', '2a77d0f770903863');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (12, 'layers', 'a7b76e52f0a93e95');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (13, 'container_keys', '892df9bf26893b47');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (14, 'container_lifecycle', '15dce184d6cad616');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (15, 'container_io_and_netns', 'ecebe9fa175de1df');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (16, 'layer_writes', '4b92a98e328fb110');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (17, 'kubernetes_names', 'e906ea6cc335a23d');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (18, 'insert_deduplication', 'e98553f763e5eff2');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (19, 'agent_counters', '4f3b833a526ddf89');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (20, 'rollups', '7b04179fd1c0b34c');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (21, 'governor', '6f3562273f0c5fa2');
