@@ -1,0 +1,84 @@
+"""Memory of `pyperf record` (every probe) over a long run at a steady high
+event rate: process churn (a short-lived process every few ms: new pids,
+comms and stacks for every per-process table), disk I/O on a private loop
+device, loopback TCP connections, pinned to CPU 1; pyperf pinned to CPU 0, the
+governor off so the rate stays what the workload makes it.
+
+Prints RSS every sample and, as ratios, RSS at the end against RSS after the
+warm-up (first 5 minutes) and the growth per hour fitted after the warm-up.
+Goal: flat (ratio ~1.0, growth ~0).
+
+    sudo .venv/bin/python scripts/bench/memory_steady.py [--minutes 30] [--sample-s 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from common import ROOT, start_pyperf, stop   # noqa: F401  (sys.path set up there)
+from workloads import loop_device
+
+PROBES = "disk,sched,faults,tcp,profile,response,layers,containers,system"
+WARMUP_S = 300
+
+
+def workloads(dev: str) -> list[subprocess.Popen]:
+    churn = "while :; do /bin/true; sleep 0.005; done"
+    disk = f"while :; do dd if={dev} of=/dev/null bs=4k count=256 iflag=direct 2>/dev/null; sleep 0.05; done"
+    tcp = ("import socket,threading,time\n"
+           "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(128); port=s.getsockname()[1]\n"
+           "def serve():\n"
+           "    while True:\n"
+           "        c,_=s.accept(); c.recv(64); c.sendall(b'ok'); c.close()\n"
+           "threading.Thread(target=serve,daemon=True).start()\n"
+           "while True:\n"
+           "    c=socket.create_connection(('127.0.0.1',port)); c.sendall(b'hi'); c.recv(8); c.close()\n"
+           "    time.sleep(0.01)\n")
+    return [subprocess.Popen(["taskset", "-c", "1", "sh", "-c", churn]),
+            subprocess.Popen(["taskset", "-c", "1", "sh", "-c", disk]),
+            subprocess.Popen(["taskset", "-c", "1", sys.executable, "-c", tcp])]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--sample-s", type=float, default=30.0)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        with loop_device(Path(tmp)) as dev:
+            load = workloads(dev)
+            pyperf = start_pyperf(f"chdb://{tmp}/store", PROBES, "--cpu-budget", "0")
+            samples = []
+            try:
+                proc = psutil.Process(pyperf.pid)
+                start = time.monotonic()
+                while time.monotonic() - start < args.minutes * 60:
+                    time.sleep(args.sample_s)
+                    t = time.monotonic() - start
+                    rss = proc.memory_info().rss / 2**20
+                    samples.append((t, rss))
+                    print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB", flush=True)
+            finally:
+                stop(pyperf)
+                for p in load:
+                    p.kill()
+                    p.wait()
+    steady = [(t, r) for t, r in samples if t >= min(WARMUP_S, samples[-1][0] / 2)]
+    t, r = np.array(steady).T
+    slope_per_h = float(np.polyfit(t / 3600, r, 1)[0]) if len(t) > 1 else 0.0
+    print(f"\nRSS after warm-up {r[0]:.1f} MiB, at the end {r[-1]:.1f} MiB: "
+          f"ratio end/warm-up {r[-1] / r[0]:.3f}; fitted growth {slope_per_h:+.1f} MiB/hour; "
+          f"peak {max(rss for _, rss in samples):.1f} MiB over {samples[-1][0] / 60:.0f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
