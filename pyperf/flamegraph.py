@@ -8,7 +8,7 @@ from pyperf import __version__
 FOLDED_QUERIES = {}
 
 FOLDED_QUERIES["oncpu"] = """
-SELECT arrayStringConcat(stack, ';') AS folded, sum(samples) AS weight
+SELECT folded, sum(samples) AS weight
 FROM profile_stack
 WHERE ts >= now64(3) - toIntervalSecond({seconds:UInt32})
   AND ({pid:UInt32} = 0 OR pid = {pid:UInt32})

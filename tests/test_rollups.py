@@ -116,6 +116,8 @@ def test_store_of_the_previous_version_is_upgraded_in_place(tmp_path):
     disk = _disk_rows(start.timestamp(), 7200)
     old.insert("disk_io", disk)
     old.insert("system_cpu", _cpu_rows(start.timestamp(), 600))
+    old.insert("profile_stack", {"ts": [start.timestamp()], "interval_ms": [1000], "pid": [7], "comm": ["app"],
+                                 "mnt_ns": [1], "stack": [["main", "work", "leaf_[k]"]], "samples": [5], "hz": [49]})
     before = {t: old.query(f"SELECT count() FROM {t}").rows[0][0] for t in ("disk_io", "system_cpu")}
     assert not [r for r in old.query("SHOW TABLES").rows if r[0].endswith("_1m")]
     old.close()
@@ -126,12 +128,14 @@ def test_store_of_the_previous_version_is_upgraded_in_place(tmp_path):
         versions = [r[0] for r in new.query("SELECT version FROM schema_migrations ORDER BY version").rows]
         rolled = new.query("SELECT sum(samples), sum(ios) FROM disk_io_1h").rows[0]
         cpu_rolled = new.query("SELECT sum(samples) FROM system_cpu_1m").rows[0][0]
+        folded = new.query("SELECT folded, samples FROM profile_stack").rows
     finally:
         new.close()
     assert after == before == {"disk_io": 7200, "system_cpu": 600}
     assert versions[-1] >= 20
     assert rolled == (7200, sum(disk["ios"]))           # back-filled from the rows already there
     assert cpu_rolled == 600
+    assert folded == [("main;work;leaf_[k]", 5)]       # stacks stored as arrays read as folded strings
 
 
 def test_retention_is_configurable(store):

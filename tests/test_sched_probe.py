@@ -145,13 +145,13 @@ def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
     mine = [i for i, pid in enumerate(rows["pid"]) if pid == blocker.pid]
     # libc's nanosleep has no frame pointer, so a frame-pointer walk from inside it
     # skips its caller (pyperf_block_here): the stack reads main -> clock_nanosleep.
-    here = [i for i in mine if "main" in rows["stack"][i]
-            and any("clock_nanosleep" in f and not f.endswith("_[k]") for f in rows["stack"][i])]
-    assert here, [rows["stack"][i] for i in mine]
+    here = [i for i in mine if "main" in rows["folded"][i].split(";")
+            and any("clock_nanosleep" in f and not f.endswith("_[k]") for f in rows["folded"][i].split(";"))]
+    assert here, [rows["folded"][i].split(";") for i in mine]
     blocked_ms = sum(rows["blocked_us"][i] for i in here) / 1000
     count = sum(rows["count"][i] for i in here)
     assert count >= 40
     assert 20 * count * 0.95 <= blocked_ms <= 20 * count * 1.5
-    kernel = [f for i in here for f in rows["stack"][i] if f.endswith("_[k]")]
+    kernel = [f for i in here for f in rows["folded"][i].split(";") if f.endswith("_[k]")]
     assert any("nanosleep" in f for f in kernel)
     assert not any(f.startswith("bpf_prog_") for f in kernel)    # our own frames are skipped

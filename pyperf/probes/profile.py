@@ -12,7 +12,7 @@ from collections import defaultdict
 from pyperf.errors import ProbeError
 from pyperf.probes.base import Batch, register
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
-from pyperf.probes.stacks import StackSymbolizer
+from pyperf.probes.stacks import StackSymbolizer, fold
 
 DEFAULT_HZ = 49          # off the 50/100 Hz beat of timers, as the bcc and perf tools do
 STACK_ENTRIES = 16384
@@ -26,8 +26,10 @@ FIELDS = {
         "pid": ("", "process id (thread group id)"),
         "comm": ("", "command name of the sampled thread"),
         "mnt_ns": ("", "mount namespace inode: the container key"),
-        "stack": ("", "frames from the root (user, then kernel frames suffixed _[k]) to the leaf; "
-                      "[unknown] where a frame could not be symbolised"),
+        "stack": ("", "rows stored before schema 22 only: the frames as an array (now `folded`)"),
+        "folded": ("", "frames from the root (user, then kernel frames suffixed _[k]) to the leaf, joined "
+                       "with ';' (the flame graph format; split with splitByChar(';', folded)); [unknown] "
+                       "where a frame could not be symbolised"),
         "samples": ("count", "samples of this stack in the interval"),
         "hz": ("Hz", "sampling frequency per CPU, so samples / hz is CPU seconds"),
     },
@@ -111,7 +113,7 @@ class ProfileProbe(BPFProbe):
             rows["pid"].append(tgid)
             rows["comm"].append(comm.decode("utf-8", "replace"))
             rows["mnt_ns"].append(mnt_ns)
-            rows["stack"].append(list(frames))
+            rows["folded"].append(fold(frames))
             rows["samples"].append(n)
             rows["hz"].append(self.hz)
             self._totals["samples"] += n

@@ -16,7 +16,7 @@ from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch, register
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, append_process_identity, sum_percpu
-from pyperf.probes.stacks import StackSymbolizer
+from pyperf.probes.stacks import StackSymbolizer, fold
 
 BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
@@ -84,7 +84,9 @@ FIELDS = {
         "pid": ("", "process id (thread group id)"),
         "comm": ("", "command name"),
         "mnt_ns": ("", "mount namespace inode: the container key"),
-        "stack": ("", "frames from the root to where it blocked (kernel frames suffixed _[k])"),
+        "stack": ("", "rows stored before schema 22 only: the frames as an array (now `folded`)"),
+        "folded": ("", "frames from the root to where it blocked (kernel frames suffixed _[k]), joined "
+                       "with ';'"),
         "blocked_us": ("µs", "time blocked with this stack, run-queue wait excluded"),
         "count": ("count", "blocked periods with this stack"),
     },
@@ -210,7 +212,7 @@ class SchedProbe(BPFProbe):
             rows["pid"].append(tgid)
             rows["comm"].append(comm.decode("utf-8", "replace"))
             rows["mnt_ns"].append(mnt_ns)
-            rows["stack"].append(list(frames))
+            rows["folded"].append(fold(frames))
             rows["blocked_us"].append(blocked_ns // 1000)
             rows["count"].append(count)
         return dict(rows)

@@ -70,3 +70,10 @@ class StackSymbolizer:
         caches = getattr(BPF, "_sym_caches", {})
         for pid in [p for p in caches if p >= 0 and not os.path.exists(f"/proc/{p}")]:
             caches.pop(pid, None)
+
+
+def fold(frames) -> str:
+    """Root-first frames as one folded string, the flame graph format; a ';' inside
+    a frame name (rare: some C++ and JIT names) becomes ':' so frames stay apart."""
+    return ";".join(frame.replace(";", ":") for frame in frames)
+

@@ -517,6 +517,7 @@ CREATE TABLE IF NOT EXISTS offcpu_stack_local ON CLUSTER '{cluster}'
     `comm` LowCardinality(String),
     `mnt_ns` UInt64 CODEC(T64, ZSTD(1)),
     `stack` Array(LowCardinality(String)) CODEC(ZSTD(3)),
+    `folded` LowCardinality(String) DEFAULT arrayStringConcat(stack, ';') CODEC(ZSTD(1)),
     `blocked_us` UInt64 CODEC(T64, ZSTD(1)),
     `count` UInt32 CODEC(T64, ZSTD(1))
 )
@@ -538,6 +539,7 @@ CREATE TABLE IF NOT EXISTS profile_stack_local ON CLUSTER '{cluster}'
     `comm` LowCardinality(String),
     `mnt_ns` UInt64 CODEC(T64, ZSTD(1)),
     `stack` Array(LowCardinality(String)) CODEC(ZSTD(3)),
+    `folded` LowCardinality(String) DEFAULT arrayStringConcat(stack, ';') CODEC(ZSTD(1)),
     `samples` UInt32 CODEC(T64, ZSTD(1)),
     `hz` UInt16
 )
@@ -2428,3 +2430,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (18, 'insert_dedu
 INSERT INTO schema_migrations (version, name, checksum) VALUES (19, 'agent_counters', '4f3b833a526ddf89');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (20, 'rollups', '7b04179fd1c0b34c');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (21, 'governor', '6f3562273f0c5fa2');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (22, 'folded_stacks', '44d10bee73fd0178');
