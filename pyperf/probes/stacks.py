@@ -8,19 +8,20 @@ from __future__ import annotations
 import os
 
 KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
-MAX_CACHED_SYMBOLS = 200_000
+MAX_CACHED_SYMBOLS = 200_000   # (pid, address) -> name entries over all processes
 
 
 class StackSymbolizer:
     def __init__(self, bpf, stack_map: bytes):
         self.bpf = bpf
         self.stack_map = stack_map
-        self._symbols: dict[tuple[int, int], str] = {}
+        self._symbols: dict[int, dict[int, str]] = {}    # pid (-1: kernel) -> address -> name
+        self._cached = 0
         self.errors = 0
 
     def _symbol(self, address: int, pid: int) -> str:
-        key = (pid, address)
-        name = self._symbols.get(key)
+        per_pid = self._symbols.get(pid)
+        name = per_pid.get(address) if per_pid is not None else None
         if name is None:
             from bcc import BPF
 
@@ -28,9 +29,11 @@ class StackSymbolizer:
             name = raw.decode("utf-8", "replace") if raw else "[unknown]"
             if pid < 0:
                 name += KERNEL_SUFFIX
-            if len(self._symbols) > MAX_CACHED_SYMBOLS:
+            if self._cached > MAX_CACHED_SYMBOLS:
                 self._symbols.clear()
-            self._symbols[key] = name
+                self._cached = 0
+            self._symbols.setdefault(pid, {})[address] = name
+            self._cached += 1
         return name
 
     def frames(self, tgid: int, user_stack_id: int, kernel_stack_id: int) -> tuple[str, ...]:
@@ -62,14 +65,21 @@ class StackSymbolizer:
                 except KeyError:
                     pass
 
-    @staticmethod
-    def forget_exited() -> None:
-        """Drop bcc's per-process symbol tables of processes that have exited."""
+    def forget_exited(self) -> None:
+        """Drop the symbols of processes that have exited: ours, and bcc's per-process
+        symbol tables, whose native memory bcc's Python side never frees (its
+        SymbolCache has no destructor), so they are freed here."""
         from bcc import BPF
+        from bcc.libbcc import lib
 
+        for pid in [p for p in self._symbols if p >= 0 and not os.path.exists(f"/proc/{p}")]:
+            self._cached -= len(self._symbols.pop(pid))
         caches = getattr(BPF, "_sym_caches", {})
         for pid in [p for p in caches if p >= 0 and not os.path.exists(f"/proc/{p}")]:
-            caches.pop(pid, None)
+            cache = caches.pop(pid, None)
+            if cache is not None and getattr(cache, "cache", None):
+                lib.bcc_free_symcache(cache.cache, pid)
+                cache.cache = None
 
 
 def fold(frames) -> str:

@@ -24,7 +24,15 @@ import numpy as np
 import psutil
 
 from common import ROOT, start_pyperf, stop   # noqa: F401  (sys.path set up there)
+from conftest import ClickHouseTestServer
 from workloads import loop_device
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 PROBES = "disk,sched,faults,tcp,profile,response,layers,containers,system"
 WARMUP_S = 300
@@ -51,11 +59,18 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--sample-s", type=float, default=30.0)
+    ap.add_argument("--probes", default=PROBES)
+    ap.add_argument("--http", action="store_true",
+                    help="store into the chDB-backed HTTP test server (its own process) instead of embedded chDB")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         with loop_device(Path(tmp)) as dev:
             load = workloads(dev)
-            pyperf = start_pyperf(f"chdb://{tmp}/store", PROBES, "--cpu-budget", "0")
+            server = None
+            if args.http:
+                server = ClickHouseTestServer(Path(tmp) / "server", free_port()).start()
+            dsn = server.dsn if server else f"chdb://{tmp}/store"
+            pyperf = start_pyperf(dsn, args.probes, "--cpu-budget", "0", "--spool-dir", f"{tmp}/spool")
             samples = []
             try:
                 proc = psutil.Process(pyperf.pid)
@@ -71,6 +86,8 @@ def main() -> int:
                 for p in load:
                     p.kill()
                     p.wait()
+                if server:
+                    server.stop()
     steady = [(t, r) for t, r in samples if t >= min(WARMUP_S, samples[-1][0] / 2)]
     t, r = np.array(steady).T
     slope_per_h = float(np.polyfit(t / 3600, r, 1)[0]) if len(t) > 1 else 0.0
