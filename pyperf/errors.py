@@ -14,10 +14,12 @@ class UsageError(PyperfError):
 class StoreError(PyperfError):
     exit_code = 3
 
-    def __init__(self, message: str, transient: bool = False):
+    def __init__(self, message: str, transient: bool = False, unreachable: bool = False):
         super().__init__(message)
         # the store may take the same data later (down, overloaded, refusing us for now)
-        self.transient = transient
+        self.transient = transient or unreachable
+        # nothing answered at all (refused, timed out, no route): not a misconfiguration it reported
+        self.unreachable = unreachable
 
 
 class StoreBusyError(StoreError):

@@ -142,3 +142,23 @@ def test_unreachable_store_error_is_transient(free_port):
         assert e.transient and "connection refused" in str(e)
     else:
         raise AssertionError("opening a store nobody serves succeeded")
+
+
+def test_agent_started_while_the_store_is_down_stores_everything_once_it_answers(tmp_path, free_port):
+    from conftest import ClickHouseTestServer
+    require_root()
+    server = ClickHouseTestServer(tmp_path / "server-data", free_port)
+    rec = PyperfProcess("-v", "record", "--probes", "system", "--interval", "0.5s", "--flush-interval", "1s",
+                        "--duration", "10s", "--json", "--spool-dir", str(tmp_path / "spool"), store=server.dsn)
+    try:
+        rec.wait_for("collecting anyway", timeout=60)
+        rec.wait_for("probe system attached")
+        time.sleep(3)
+        server.start()
+        code, stdout, stderr = rec.finish(timeout=120)
+        assert code == 0, stderr
+        intervals = json.loads(stdout)["probes"]["system"]["samples"]
+        assert _count_and_distinct(server.dsn) == (intervals, intervals)
+    finally:
+        rec.kill()
+        server.stop()

@@ -3,6 +3,7 @@ run the collector with a writer, flushing and detaching on the way out."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -10,7 +11,7 @@ import time
 from contextlib import contextmanager
 
 from pyperf.containers.enricher import ContainerEnricher
-from pyperf.errors import PyperfError, UsageError
+from pyperf.errors import PyperfError, StoreError, UsageError
 from pyperf.pipeline.collector import Collector
 from pyperf.pipeline.governor import Governor
 from pyperf.pipeline.spool import Spool
@@ -20,6 +21,8 @@ from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock
 from pyperf.store import rollups
 from pyperf.store.store import Store
+
+log = logging.getLogger("pyperf.session")
 
 
 def select_probes(args) -> list[Probe]:
@@ -55,8 +58,15 @@ def open_store(args, command: str, listen: str | None = None):
         lock.acquire()
     store = Store(address)
     try:
-        store.open()
-        if getattr(args, "retention", None):
+        try:
+            store.open()
+        except StoreError as e:
+            # a fleet agent must not lose what it collects because the server is down at
+            # its start: it spools and sets the store up when it answers
+            if address.embedded or not e.unreachable:
+                raise
+            log.warning("%s; collecting anyway, rows are spooled until the store answers", e)
+        if getattr(args, "retention", None) and store.ready:
             rollups.apply_retention(store, args.retention)
         yield store
     finally:

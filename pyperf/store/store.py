@@ -23,6 +23,9 @@ class QueryResult:
     rows: list[tuple]
 
 
+# a name that does not resolve at all is more likely a typo than an outage: not in here
+UNREACHABLE = ("Connection refused", "timed out", "No route to host", "Temporary failure in name resolution",
+               "Connection aborted", "Connection reset")
 NETWORK_ERRORS = ("Connection refused", "Name or service not known", "timed out",
                   "No route to host", "Temporary failure in name resolution", "certificate verify failed")
 
@@ -66,6 +69,12 @@ def is_transient(e: Exception) -> bool:
     return not isinstance(e, (ValueError, TypeError, KeyError, IndexError, AttributeError))
 
 
+def is_unreachable(e: Exception) -> bool:
+    """Nothing answered: connection refused, timed out, no route, name not resolved."""
+    text = " ".join(str(e).split())
+    return "DB::Exception" not in text and any(reason in text for reason in UNREACHABLE)
+
+
 def _one_line(e: Exception) -> str:
     text = " ".join(str(e).split())
     for reason in NETWORK_ERRORS:
@@ -95,6 +104,7 @@ class Store:
         self._local = threading.local()
         self._clients: list = []
         self._lock = threading.Lock()
+        self.ready = False            # database created and migrated
 
     # -- connecting ------------------------------------------------------
     def open(self, migrate: bool = True, upto: int | None = None) -> "Store":
@@ -116,7 +126,9 @@ class Store:
             except StoreError:
                 raise
             except Exception as e:
-                raise StoreError(f"store {self.address.redacted()}: migration failed: {_one_line(e)}") from None
+                raise StoreError(f"store {self.address.redacted()}: migration failed: {_one_line(e)}",
+                                 transient=is_transient(e)) from None
+        self.ready = True
         return self
 
     def _prepare_embedded_path(self) -> None:
@@ -147,7 +159,7 @@ class Store:
                 )
         except Exception as e:  # the HTTP layer raises plain exceptions for non-ClickHouse peers
             raise StoreError(f"cannot open store {a.redacted()}: {_one_line(e)}",
-                             transient=is_transient(e)) from None
+                             transient=is_transient(e), unreachable=is_unreachable(e)) from None
         with self._lock:
             self._clients.append(client)
         return client
@@ -180,6 +192,9 @@ class Store:
         n = len(next(iter(columns.values())))
         if n == 0:
             return 0
+        if not self.ready:
+            # an agent started while the server was unreachable: set it up now (or fail again, transiently)
+            self.open()
         names = list(columns)
         data = [self._convert(name, columns[name]) for name in names]
         names.append("host")

@@ -71,7 +71,7 @@ def create_app(store, collector) -> Flask:
     @app.before_request
     def fresh_rows():
         # rows are flushed every few seconds; a reader gets the newest ones now
-        if request.path.startswith(("/api/disk", "/api/sql", "/disk/")):
+        if request.path.startswith(("/api/disk", "/api/sql", "/disk/")) and collector.writer.store_down_since is None:
             collector.writer.flush()
 
     @app.errorhandler(StoreError)
