@@ -41,3 +41,42 @@ def test_governor_sheds_cost_and_stays_within_budget(store_dsn):
 def test_bad_budget_is_a_usage_error(store_dsn):
     result = run_pyperf("record", "--cpu-budget", "-1", store=store_dsn)
     assert result.returncode == 2 and "--cpu-budget" in result.stderr
+
+
+class _Collector:
+    """What the governor touches on a collector, without probes (a decision-logic test)."""
+
+    def __init__(self):
+        self.probes, self.interval_s = [], 1.0
+
+
+def test_governor_restores_when_load_falls_and_backs_off_when_it_does_not():
+    from pyperf.pipeline.governor import Governor
+
+    collector = _Collector()
+    governor = Governor(collector, budget_pct=1.0, calm_periods=2)
+
+    def period(cost):
+        governor.cost_pct = cost
+        governor.periods += 1
+        governor._decide(float(governor.periods))
+
+    period(3.0)                                    # over: first step without a profile probe
+    assert [s.kind for s in governor.steps] == ["event_sampling"] and governor.event_sample_every == 4
+    period(3.0)
+    assert collector.interval_s == 2.0
+    period(0.8)                                    # within budget but not calm: hold
+    assert len(governor.steps) == 2
+    period(0.3)
+    period(0.3)                                    # calm for 2 periods: undo the last step
+    assert collector.interval_s == 1.0 and len(governor.steps) == 1
+    period(3.0)                                    # the load had not fallen: shed again at once...
+    assert collector.interval_s == 2.0
+    period(0.3)
+    period(0.3)
+    assert collector.interval_s == 2.0             # ...so the next undo waits twice as long
+    period(0.3)
+    period(0.3)
+    assert collector.interval_s == 1.0
+    rows = governor.take_rows()["governor_actions"]
+    assert rows["action"] == ["shed", "shed", "restore", "shed", "restore"]
