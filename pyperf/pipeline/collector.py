@@ -34,6 +34,7 @@ class Collector:
         self.counters_every_s = counters_every_s
         self._counters_at = 0.0
         self.governor = None           # set by the session when a CPU budget is given
+        self.drain_seconds: dict[str, float] = {}   # per probe, cumulative: the governor's per-probe cost
         self.switched_off: list[Probe] = []
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
 
@@ -69,12 +70,16 @@ class Collector:
         now = time.time()
         with self.lock:
             for probe in self.probes:
+                started = time.perf_counter()
                 try:
                     batch = probe.drain(now)
                 except Exception as e:  # one probe's bug must not stop the others
                     self.drain_errors[probe.name] = self.drain_errors.get(probe.name, 0) + 1
                     log.error("probe %s: drain failed: %s: %s", probe.name, type(e).__name__, e)
                     continue
+                finally:
+                    self.drain_seconds[probe.name] = (self.drain_seconds.get(probe.name, 0.0)
+                                                      + time.perf_counter() - started)
                 if self.governor is not None:
                     batch = self.governor.thin(batch)
                 if self.writer is not None:

@@ -13,8 +13,12 @@ Over budget for a period, the governor takes the next step, in this order:
   3. keep 1 in 4 per-event rows (disk_slow_io, tcp_event: thinned before the
      store, the rest counted as sampled_out; saves the user-space and store
      cost, not the kernel's)
-  4. double the collection interval, then 5. double it again
-  6. detach the optional probe with the highest kernel run time, then the next
+  4. double the collection interval and the flush interval (every insert
+     costs the store ~10 ms however small), then 5. double them again
+  6. detach the optional probe that costs most (its programs' kernel run time
+     plus its drains), then the next — only while that probe costs at least a
+     tenth of the budget: switching off a probe that costs nothing would lose
+     data and save nothing (what is left is then the store's own cost)
 Under half the budget for `calm_periods` periods in a row, it undoes the last
 step. A step that has to be taken again within two periods of being undone
 (the load did not fall) doubles the calm periods the next undo waits for (up
@@ -39,6 +43,7 @@ PROFILE_STEPS_HZ = (19, 9)
 EVENT_TABLES = ("disk_slow_io", "tcp_event")
 EVENT_SAMPLE_EVERY = 4
 MAX_INTERVAL_S = 10.0
+MAX_FLUSH_INTERVAL_S = 120.0
 CORE_PROBES = ("disk", "sched", "system", "containers")   # never switched off
 
 FIELDS = {
@@ -89,6 +94,10 @@ class Governor:
         self._bpf_start = 0
         self._sample_start = 0.0
         self._pending_rows: dict[str, list] = defaultdict(list)
+        self._probe_cost_pct: dict[str, float] = {}
+        self._bpf_probe_pct: dict[str, float] = {}
+        self._bpf_probe_start: dict[str, int] = {}
+        self._drains_before: dict[str, float] = {}
 
     # -- measuring ---------------------------------------------------------
     def _cpu_seconds(self) -> float:
@@ -107,6 +116,8 @@ class Governor:
         if self._stats_fd is not None and mono - self._sample_start >= self.sample_s:
             elapsed = mono - self._sample_start
             self.bpf_pct = 100.0 * (self._bpf_ns() - self._bpf_start) / 1e9 / elapsed / self.cpus
+            self._bpf_probe_pct = {name: 100.0 * (ns - self._bpf_probe_start.get(name, 0)) / 1e9 / elapsed / self.cpus
+                                   for name, ns in self._bpf_by_probe().items()}
             os.close(self._stats_fd)
             self._stats_fd = None
         start_mono, start_cpu = self._period_start
@@ -114,6 +125,7 @@ class Governor:
             return
         self.process_pct = 100.0 * (self._cpu_seconds() - start_cpu) / (mono - start_mono) / self.cpus
         self.cost_pct = self.process_pct + self.bpf_pct
+        self._measure_probes(mono - start_mono)
         self.periods += 1
         self.history.append((round(self.cost_pct, 3), len(self.steps)))
         del self.history[:-360]
@@ -125,7 +137,12 @@ class Governor:
         if self._stats_fd is None:
             self._stats_fd = bpf_stats.enable_stats_fd()
             self._bpf_start = self._bpf_ns()
+            self._bpf_probe_start = self._bpf_by_probe()
             self._sample_start = mono
+
+    def _bpf_by_probe(self) -> dict[str, int]:
+        stats = bpf_stats.programs_of("self")
+        return {p.name: sum(stats[i].run_time_ns for i in _prog_ids(p) if i in stats) for p in self.collector.probes}
 
     def close(self) -> None:
         if self._stats_fd is not None:
@@ -171,15 +188,25 @@ class Governor:
             return Step("event_sampling", f"keep 1 in {EVENT_SAMPLE_EVERY} rows of {', '.join(EVENT_TABLES)}",
                         self._undo_event_sampling)
         if taken.count("interval") < 2 and self.collector.interval_s * 2 <= MAX_INTERVAL_S:
-            before = self.collector.interval_s
-            self.collector.interval_s = before * 2
-            return Step("interval", f"interval {before:g} -> {before * 2:g} s",
-                        lambda b=before: setattr(self.collector, "interval_s", b))
+            # the flush interval too: every insert costs the store ~10 ms whatever its size
+            writer = getattr(self.collector, "writer", None)
+            before = (self.collector.interval_s, getattr(writer, "flush_interval_s", None))
+            self.collector.interval_s = before[0] * 2
+            detail = f"interval {before[0]:g} -> {before[0] * 2:g} s"
+            if before[1] is not None:
+                writer.flush_interval_s = min(before[1] * 2, MAX_FLUSH_INTERVAL_S)
+                detail += f", flush {before[1]:g} -> {writer.flush_interval_s:g} s"
+            return Step("interval", detail, lambda b=before, w=writer: self._set_intervals(b, w))
         costly = self._costliest_optional_probe()
-        if costly is not None:
+        if costly is not None and self._probe_cost_pct.get(costly.name, 0.0) >= self.budget_pct / 10:
             self.collector.switch_off(costly)
             return Step("probe_off", f"probe {costly.name} off", lambda p=costly: self.collector.switch_on(p))
         return None
+
+    def _set_intervals(self, intervals, writer) -> None:
+        self.collector.interval_s = intervals[0]
+        if intervals[1] is not None:
+            writer.flush_interval_s = intervals[1]
 
     def _undo_event_sampling(self) -> None:
         self.event_sample_every = 1
@@ -188,16 +215,21 @@ class Governor:
         return next((p for p in self.collector.probes if p.name == name), None)
 
     def _costliest_optional_probe(self):
-        """By kernel run time per probe (BPF stats of its programs' fds), optional probes only."""
-        best, best_ns = None, -1
-        stats = bpf_stats.programs_of("self")
-        for probe in self.collector.probes:
-            if probe.name in CORE_PROBES:
-                continue
-            ns = sum(stats[i].run_time_ns for i in _prog_ids(probe) if i in stats)
-            if ns > best_ns:
-                best, best_ns = probe, ns
+        """The optional probe with the highest cost over the last period."""
+        best = max((p for p in self.collector.probes if p.name not in CORE_PROBES),
+                   key=lambda p: self._probe_cost_pct.get(p.name, 0.0), default=None)
         return best
+
+    def _measure_probes(self, elapsed_s: float) -> None:
+        """Per probe, % of the host's CPUs over the period: drain time plus the kernel run
+        time of its programs in the sampling window, scaled."""
+        drains = dict(getattr(self.collector, "drain_seconds", {}))
+        costs = {}
+        for probe in self.collector.probes:
+            drain = drains.get(probe.name, 0.0) - self._drains_before.get(probe.name, 0.0)
+            costs[probe.name] = 100.0 * drain / elapsed_s / self.cpus + self._bpf_probe_pct.get(probe.name, 0.0)
+        self._drains_before = drains
+        self._probe_cost_pct = costs
 
     def _record(self, now: float, action: str, step: Step) -> None:
         log.warning("overhead governor: %s %s (cost %.2f%% of host CPUs, budget %.2f%%)",
@@ -229,6 +261,7 @@ class Governor:
 
     def status(self) -> dict:
         return {"budget_pct": self.budget_pct, "cost_pct": round(self.cost_pct, 3),
+                "probe_cost_pct": {k: round(v, 3) for k, v in self._probe_cost_pct.items()},
                 "process_pct": round(self.process_pct, 3), "bpf_pct": round(self.bpf_pct, 3),
                 "steps": [s.detail for s in self.steps], "periods": self.periods,
                 "sampled_out": dict(self.sampled_out), "history": list(self.history)}
