@@ -17,7 +17,7 @@ def test_governor_sheds_cost_and_stays_within_budget(store_dsn):
     pids = [pid for cpu in range(min(2, os.cpu_count())) for pid in spinners(1, cpu)]
     try:
         out = run_pyperf("record", "--probes", "profile", "--profile-hz", "999", "--cpu-budget", str(BUDGET),
-                         "--governor-period", "5s", "--flush-interval", "60s", "--duration", "30s", "--json",
+                         "--governor-period", "5s", "--flush-interval", "60s", "--duration", "45s", "--json",
                          store=store_dsn, check=True)
     finally:
         for pid in pids:
@@ -26,8 +26,8 @@ def test_governor_sheds_cost_and_stays_within_budget(store_dsn):
     governor = json.loads(out.stdout)["governor"]
     history = governor["history"]
     assert history[0][0] > BUDGET, history            # the workload drove the cost over budget ...
-    shed = [cost for cost, level in history[1:] if level >= 1]
-    assert shed and all(cost <= BUDGET for cost in shed), history   # ... and shedding brought it under
+    # ... and shedding, one step a period while over, brought it under and kept it there
+    assert history[-1][1] >= 1 and all(cost <= BUDGET for cost, _ in history[-2:]), history
     actions = run_pyperf("sql", "SELECT action, step, detail, cost_pct > budget_pct AS over FROM governor_actions "
                                 "ORDER BY ts", "--format", "json", store=store_dsn, check=True)
     first = json.loads(actions.stdout)[0]
