@@ -33,6 +33,20 @@ def require_root():
         pytest.skip("needs root to load BPF programs")
 
 
+def require_docker():
+    """Root and a running Docker daemon (scripts/test.sh starts dockerd)."""
+    from docker_env import docker_available
+
+    require_root()
+    if not docker_available():
+        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
+
+
+@pytest.fixture
+def docker():
+    require_docker()
+
+
 @pytest.fixture
 def root_only():
     require_root()
@@ -111,11 +125,15 @@ def store_dsn(tmp_path) -> str:
     return f"chdb://{tmp_path}/store"
 
 
-@pytest.fixture
-def free_port() -> int:
+def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    return unused_port()
 
 
 class ClickHouseTestServer:

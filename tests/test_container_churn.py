@@ -7,9 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-from conftest import PyperfProcess, require_root, run_pyperf
-from docker_env import docker_available, ensure_base_image
+from conftest import PyperfProcess, require_docker, run_pyperf
+from docker_env import ensure_base_image
 
 CONTAINERS = 200
 
@@ -22,9 +21,7 @@ def rss_kib(pid: int) -> int:
 
 
 def test_two_hundred_short_lived_containers_are_all_attributed(store_dsn):
-    require_root()
-    if not docker_available():
-        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
+    require_docker()
     image = ensure_base_image()
     rec = PyperfProcess("record", "--probes", "sched", "--duration", "1h", store=store_dsn)
     ids, rss = [], {}

@@ -5,19 +5,11 @@ namespace."""
 import subprocess
 import time
 
-import pytest
-from conftest import PyperfProcess, require_root, run_pyperf
-from docker_env import container_pid, docker_available, remove, run_container
+from conftest import PyperfProcess, run_pyperf
+from docker_env import container_pid, remove, run_container
 from workloads import loop_device
 
 READS = 2000
-
-
-@pytest.fixture
-def docker():
-    require_root()
-    if not docker_available():
-        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
 
 
 def _rows(out) -> list[list[str]]:

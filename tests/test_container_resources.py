@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import require_root
-from docker_env import container_pid, docker_available, remove, run_container
+
+from docker_env import container_pid, remove, run_container
 
 from pyperf.containers.cgroup_stats import (CgroupReader, parse_cgroup_mounts, parse_cpu_max,
                                             parse_net_dev_totals, parse_proc_cgroup_paths,
@@ -37,13 +37,6 @@ def test_parsers_on_literal_text():
     dev = ("Inter-|\n face |\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n"
            "  eth0: 5000 10 0 0 0 0 0 0 7000 12 0 0 0 0 0 0\n")
     assert parse_net_dev_totals(dev) == (5000, 7000)
-
-
-@pytest.fixture
-def docker():
-    require_root()
-    if not docker_available():
-        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
 
 
 def read_cgroup_file(pid: int, controller: str, name: str) -> str:

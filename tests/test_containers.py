@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import PyperfProcess, require_root, run_pyperf
-from docker_env import container_pid, docker_available, remove, run_container
+from docker_env import container_pid, remove, run_container
 
 from pyperf.containers.resolver import ContainerResolver
-
-
-@pytest.fixture
-def docker():
-    require_root()
-    if not docker_available():
-        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
 
 
 def test_docker_container_is_resolved_with_name_and_image(docker):

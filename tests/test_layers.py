@@ -7,17 +7,15 @@ import json
 import os
 
 import pytest
-from conftest import PyperfProcess, require_root, run_pyperf
-from docker_env import build_image, docker_available, ensure_base_image, remove, run_container
+from conftest import PyperfProcess, require_docker, run_pyperf
+from docker_env import build_image, ensure_base_image, remove, run_container
 
 KIB = 1024
 
 
 @pytest.fixture(scope="module")
 def layered_image(tmp_path_factory):
-    require_root()
-    if not docker_available():
-        pytest.skip("no Docker daemon (scripts/test.sh starts dockerd)")
+    require_docker()
     ensure_base_image()
     ctx = tmp_path_factory.mktemp("image")
     for name, size in (("a.bin", 200 * KIB), ("shared-v1.txt", 100 * KIB), ("gone.bin", 50 * KIB),

@@ -5,7 +5,7 @@ every misconfiguration as one line with exit code 3."""
 import subprocess
 
 import pytest
-from conftest import ClickHouseTestServer, run_pyperf
+from conftest import ClickHouseTestServer, run_pyperf, unused_port
 
 PASSWORD = "s3cret-pw"
 
@@ -85,13 +85,6 @@ def test_tls_store_with_a_private_ca(tls_server):
     assert out.stdout.split()[-1] == "8"
 
 
-def _other_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_several_hosts_write_into_one_store_and_are_told_apart(server):
     import json
     import time
@@ -123,7 +116,7 @@ def test_several_hosts_write_into_one_store_and_are_told_apart(server):
     alpha.insert("disk_io", {"ts": [now - 5], "interval_ms": [1000], "device": ["alpha-disk"], "op": ["read"],
                              "ios": [100], "bytes": [409600], "latency_sum_us": [5000], "latency_hist": [[0] * 32]})
     alpha.close()
-    port = _other_port()
+    port = unused_port()
     up = PyperfProcess("--host-name", "beta", "up", "--listen", f"127.0.0.1:{port}", "--probes", "system",
                        store=server.dsn)
     try:

@@ -10,6 +10,7 @@ import urllib.request
 
 from pyperf.commands.sql import run_query
 from pyperf.errors import StoreError
+from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import holder
 
@@ -33,7 +34,7 @@ def _from_running(listen: str) -> dict:
     for name, probe in status.get("probes", {}).items():
         host["probes"][name] = probe.get("totals") or {"not attached": probe.get("error", "")}
     writer = status.get("writer", {})
-    for outcome in ("inserted", "spooled", "replayed", "spool_dropped", "failed", "dropped"):
+    for outcome in STORE_OUTCOMES:
         for table, n in writer.get(outcome, {}).items():
             host["store"].setdefault(table, {})[outcome] = n
     for table, n in writer.get("spool_pending_rows", {}).items():

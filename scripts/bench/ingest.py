@@ -13,7 +13,6 @@ profile_stack, container_resources, system_cpu, disk_io).
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ import numpy as np
 import psutil
 
 from common import ROOT  # noqa: F401  (sys.path set up there)
-from conftest import ClickHouseTestServer
+from conftest import ClickHouseTestServer, unused_port
 from store_bytes import Generator
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
@@ -66,10 +65,7 @@ def main() -> int:
         print(f"{len(work)} batches, {per_round} rows per round (≈{per_round / (10 * BATCH_S):.0f} rows/s of a busy host)")
         chdb = run(embedded, work, args.seconds, None)
         embedded.close()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = ClickHouseTestServer(Path(tmp) / "server", port).start()
+        server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
         try:
             remote = Store(parse_dsn(server.dsn), host_name="bench").open()
             http = run(remote, work, args.seconds, psutil.Process(server.proc.pid))

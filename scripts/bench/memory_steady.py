@@ -24,15 +24,8 @@ import numpy as np
 import psutil
 
 from common import ROOT, start_pyperf, stop   # noqa: F401  (sys.path set up there)
-from conftest import ClickHouseTestServer
+from conftest import ClickHouseTestServer, unused_port
 from workloads import loop_device
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 PROBES = "disk,sched,faults,tcp,profile,response,layers,containers,system"
 WARMUP_S = 300
@@ -68,7 +61,7 @@ def main() -> int:
             load = workloads(dev)
             server = None
             if args.http:
-                server = ClickHouseTestServer(Path(tmp) / "server", free_port()).start()
+                server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
             dsn = server.dsn if server else f"chdb://{tmp}/store"
             pyperf = start_pyperf(dsn, args.probes, "--cpu-budget", "0", "--spool-dir", f"{tmp}/spool")
             samples = []

@@ -34,7 +34,6 @@ def generate(store, hours: float) -> None:
     seconds = int(hours * 3600)
     start = int(time.time()) - seconds
     base = f"toDateTime64({start}, 3, 'UTC') + toIntervalSecond(intDiv(number, {{per}}))"
-    hist = "arrayMap(i -> toUInt32(if(i BETWEEN 3 + c % 5 AND 6 + c % 5, rand(i) % 40, 0)), range(32))"
     statements = [
         ("container_resources", 50,
          "SELECT {ts} AS ts, '" + HOST + "' AS host, 1000 AS interval_ms, concat('c', toString(number % 50)) AS container_id, "
