@@ -56,7 +56,9 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit code 2."""
 
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        # main() prefixes "pyperf: "; a verb's parser names its verb once
+        verb = self.prog.removeprefix("pyperf").strip()
+        raise UsageError(f"{verb + ': ' if verb else ''}{message} (see --help)")
 
 
 def add_collect_options(p: argparse.ArgumentParser) -> None:
@@ -94,30 +96,56 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="print the BPF C source and compiler flags of the selected probes, then exit")
 
 
+def add_global_options(p: argparse.ArgumentParser, defaults: bool) -> None:
+    """Options every verb takes, before or after the verb (`pyperf record --store X`
+    is how people type it). On the verbs' parsers they default to SUPPRESS, so an
+    option given before the verb is not reset by the verb's parser."""
+    d = {} if defaults else {"default": argparse.SUPPRESS}
+    p.add_argument("--store", metavar="DSN", **d,
+                   help="chdb:///path (embedded, default chdb:///var/lib/pyperf/store) or "
+                        "http(s)://user:pass@host:8123/db; env PYPERF_STORE")
+    p.add_argument("--store-password-file", metavar="FILE", **d,
+                   help="read the store password from this file (env PYPERF_STORE_PASSWORD_FILE; "
+                        "or PYPERF_STORE_PASSWORD)")
+    p.add_argument("--store-ca", metavar="PEM", **d,
+                   help="CA bundle to verify an https store with (env PYPERF_STORE_CA)")
+    p.add_argument("--store-insecure", action="store_true", **d,
+                   help="do not verify an https store's certificate (testing only)")
+    p.add_argument("--host-name", metavar="NAME", **d,
+                   help="the host name rows carry (default: this host's; env PYPERF_HOST_NAME)")
+    p.add_argument("-v", "--verbose", action="store_true", **d, help="log debug details")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="pyperf", description=(
         "Low-overhead eBPF performance profiler for Linux container hosts. "
         "Stores everything in ClickHouse (embedded chDB by default)."))
     parser.add_argument("--version", action="version", version=f"pyperf {__version__}")
-    parser.add_argument("--store", metavar="DSN",
-                        help="chdb:///path (embedded, default chdb:///var/lib/pyperf/store) or "
-                             "http(s)://user:pass@host:8123/db; env PYPERF_STORE")
-    parser.add_argument("--store-password-file", metavar="FILE",
-                        help="read the store password from this file (env PYPERF_STORE_PASSWORD_FILE; "
-                             "or PYPERF_STORE_PASSWORD)")
-    parser.add_argument("--store-ca", metavar="PEM", help="CA bundle to verify an https store with "
-                                                          "(env PYPERF_STORE_CA)")
-    parser.add_argument("--store-insecure", action="store_true",
-                        help="do not verify an https store's certificate (testing only)")
-    parser.add_argument("--host-name", metavar="NAME",
-                        help="the host name rows carry (default: this host's; env PYPERF_HOST_NAME)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    add_global_options(parser, defaults=True)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
+    add_verb = verbs.add_parser
+
+    def verb_parser(name: str, **kwargs) -> argparse.ArgumentParser:
+        p = add_verb(name, **kwargs)
+        add_global_options(p, defaults=False)
+        return p
+    verbs.add_parser = verb_parser
 
     up = verbs.add_parser("up", help="collect, store and serve the web UI until stopped")
     add_collect_options(up)
     up.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
-                    help="web UI address (default 127.0.0.1:8080)")
+                    help="web UI address (default 127.0.0.1:8080); any address but loopback needs the "
+                         "token `pyperf token` shows (made on first use)")
+    up.add_argument("--web-host", action="append", default=[], metavar="NAME",
+                    help="another name the web UI is reached by (a DNS name, a reverse proxy's); "
+                         "requests with any other Host header are refused; repeatable")
+    up.add_argument("--sql-timeout", type=parse_duration, default=30.0, metavar="DURATION",
+                    help="user SQL (web console, API, `pyperf sql`) is cancelled in the engine after this "
+                         "(default 30s)")
+    up.add_argument("--sql-max-rows", type=int, default=100_000, metavar="N",
+                    help="largest user SQL result, in rows (default 100000)")
+    up.add_argument("--sql-max-memory-mb", type=int, default=512, metavar="MB",
+                    help="memory one user SQL query may use (default 512)")
 
     record = verbs.add_parser("record", help="collect and store for a while, then print a summary")
     add_collect_options(record)
@@ -131,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", type=sql_param,
                      help="a query parameter, used as {NAME:Type} in the query, e.g. "
                           "--param host=web-1 with WHERE host = {host:String}; repeatable")
+    sql.add_argument("--write", action="store_true",
+                     help="run any statement with full rights (DDL, inserts) on an embedded store that no "
+                          "pyperf holds; without it every query is read-only")
+
+    token = verbs.add_parser("token", help="the web UI's access token (needed off loopback)")
+    token.add_argument("--rotate", action="store_true",
+                       help="replace the token (a running pyperf up takes the new one at once; "
+                            "signed-in browsers must sign in again)")
 
     export = verbs.add_parser("export", help="write a flame graph of the stored on-CPU profile")
     export.add_argument("--format", choices=("folded", "speedscope"), default="folded")
@@ -186,10 +222,11 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import doctor, export, layers, record, sql, status, up
+        from pyperf.commands import doctor, export, layers, record, sql, status, token, up
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
-                   "export": export.run, "layers": layers.run, "status": status.run}[args.verb]
+                   "export": export.run, "layers": layers.run, "status": status.run,
+                   "token": token.run}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

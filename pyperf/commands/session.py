@@ -44,9 +44,9 @@ def dump_bpf(probes: list[Probe]) -> int:
     return 0
 
 
-def require_root(verb: str) -> None:
+def require_root(verb: str, why: str = "loads BPF programs") -> None:
     if os.geteuid() != 0:
-        raise PyperfError(f"pyperf {verb} loads BPF programs and needs root: run it with sudo")
+        raise PyperfError(f"pyperf {verb} {why} and needs root: run it with sudo")
 
 
 @contextmanager

@@ -1,5 +1,7 @@
 """`pyperf sql`: run SQL against the store. When a `pyperf up` holds the embedded
-store, the query goes through its web API, since only one process may open it."""
+store, the query goes through its web API, since only one process may open it.
+Read-only everywhere (pyperf.store.user_sql); `--write` opens a store that no
+agent holds with full rights, for an administrator who means it."""
 
 from __future__ import annotations
 
@@ -8,29 +10,33 @@ import urllib.error
 import urllib.request
 
 from pyperf.commands.output import render
-from pyperf.errors import StoreBusyError, StoreError
+from pyperf.errors import StoreBusyError, StoreError, UsageError
 from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock, holder
-from pyperf.store.store import READ_ONLY_STATEMENT, Store
+from pyperf.store.store import Store
+from pyperf.store.user_sql import ReadOnlySQL
+from pyperf.web.auth import token_for_store
 
 
 def run(args) -> int:
+    if args.write:
+        execute_write(args.store, args.query, dict(args.param) or None)
+        return 0
     columns, rows = run_query(args.store, args.query, dict(args.param) or None)
-    if READ_ONLY_STATEMENT.match(args.query):
-        print(render(columns, rows, args.format))
+    print(render(columns, rows, args.format))
     return 0
 
 
 def run_query(store_dsn: str | None, sql: str, parameters: dict | None = None) -> tuple[list[str], list]:
-    """Run SQL against the store: through a running `pyperf up` when it holds the
-    embedded store, else by opening the store for this one query."""
+    """Run read-only SQL against the store: through a running `pyperf up` when it
+    holds the embedded store, else by opening the store for this one query."""
     address = resolve_address(store_dsn)
     lock = None
     if address.embedded:
         owner = holder(address.path)
         if owner is not None:
             if owner.get("listen"):
-                return query_running(owner["listen"], sql, parameters)
+                return query_running(owner["listen"], sql, parameters, token_for_store(address))
             raise StoreBusyError(
                 f"store {address.path} is in use by pyperf {owner.get('command', '?')} "
                 f"(pid {owner.get('pid', '?')}); wait for it to finish"
@@ -40,7 +46,7 @@ def run_query(store_dsn: str | None, sql: str, parameters: dict | None = None) -
     store = Store(address)
     try:
         store.open()
-        result = store.query(sql, parameters)
+        result = ReadOnlySQL(store, sessions=1).query(sql, parameters)
     finally:
         store.close()
         if lock:
@@ -48,13 +54,37 @@ def run_query(store_dsn: str | None, sql: str, parameters: dict | None = None) -
     return result.column_names, result.rows
 
 
-def query_running(listen: str, sql: str, parameters: dict | None = None) -> tuple[list[str], list]:
+def execute_write(store_dsn: str | None, sql: str, parameters: dict | None = None) -> None:
+    address = resolve_address(store_dsn)
+    if not address.embedded:
+        raise UsageError("--write is for an embedded store; use the server's own client for a ClickHouse server")
+    owner = holder(address.path)
+    if owner is not None:
+        raise StoreBusyError(f"--write needs the store to itself: stop pyperf {owner.get('command', '?')} "
+                             f"(pid {owner.get('pid', '?')}) first")
+    with StoreLock(address.path, "sql --write"):
+        store = Store(address)
+        try:
+            store.open()
+            store.command(sql, parameters)
+        finally:
+            store.close()
+
+
+def query_running(listen: str, sql: str, parameters: dict | None = None,
+                  token: str | None = None) -> tuple[list[str], list]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    host, _, port = listen.rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
     request = urllib.request.Request(
-        f"http://{listen}/api/sql", data=json.dumps({"sql": sql, "parameters": parameters or {}}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
+        f"http://{host}:{port}/api/sql", data=json.dumps({"sql": sql, "parameters": parameters or {}}).encode(),
+        headers=headers, method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=120) as response:
             body = json.load(response)
     except urllib.error.HTTPError as e:
         try:

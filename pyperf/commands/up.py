@@ -3,12 +3,15 @@ be opened by one process only), until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import threading
 
 from pyperf.commands.session import (collecting, dump_bpf, open_store, require_root,
                                      select_probes, stop_on_signals)
 from pyperf.errors import PyperfError, UsageError
+from pyperf.store.dsn import resolve_address
 
 log = logging.getLogger("pyperf.up")
 
@@ -17,7 +20,25 @@ def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError(f"--listen '{text}': use HOST:PORT, e.g. 127.0.0.1:8080")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost" and not _resolves(host):
+            raise UsageError(f"--listen '{text}': '{host}' is not a valid IP address or a name this host "
+                             "resolves") from None
+    return host, int(port)
+
+
+def _resolves(name: str) -> bool:
+    # IP-looking text that is not an IP (999.1.1.1) is never looked up as a name
+    if all(part.isdigit() for part in name.split(".")):
+        return False
+    try:
+        socket.getaddrinfo(name, None)
+        return True
+    except (socket.gaierror, UnicodeError):
+        return False
 
 
 def bind_server(host: str, port: int, app):
@@ -28,7 +49,20 @@ def bind_server(host: str, port: int, app):
     except SystemExit:  # werkzeug prints its own message and exits when the port is taken
         raise PyperfError(f"cannot listen on {host}:{port}: address in use") from None
     except OSError as e:
-        raise PyperfError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+        raise PyperfError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def web_token(args, host: str):
+    """The token file off loopback (made on first use), None on loopback."""
+    from pyperf.web.auth import TokenFile, is_loopback, token_path
+
+    if is_loopback(host):
+        return None
+    token_file = TokenFile(token_path(resolve_address(args.store)))
+    if token_file.ensure():
+        # printed once, when made; `pyperf token` says where it is later
+        log.warning("web UI on %s needs a token; made one in %s: %s", host, token_file.path, token_file.current())
+    return token_file
 
 
 def run(args) -> int:
@@ -36,19 +70,32 @@ def run(args) -> int:
     if args.dump_bpf:
         return dump_bpf(probes)
     host, port = parse_listen(args.listen)
+    if args.sql_timeout <= 0 or args.sql_max_rows <= 0 or args.sql_max_memory_mb <= 0:
+        raise UsageError("--sql-timeout, --sql-max-rows and --sql-max-memory-mb must be positive")
     require_root("up")
+    token_file = web_token(args, host)
+    from pyperf.store.user_sql import ReadOnlySQL, SqlLimits
     from pyperf.web.app import create_app
+    from pyperf.web.auth import protect
 
+    limits = SqlLimits(timeout_s=args.sql_timeout, max_result_rows=args.sql_max_rows,
+                       max_memory_bytes=args.sql_max_memory_mb << 20)
     with open_store(args, "up", listen=f"{host}:{port}") as store, stop_on_signals() as stop:
         with collecting(store, probes, args) as collector:
-            server = bind_server(host, port, create_app(store, collector))
+            user_sql = ReadOnlySQL(store, limits)
+            app = create_app(store, collector, user_sql)
+            protect(app, host, port, token_file, args.web_host)
+            server = bind_server(host, port, app)
             web = threading.Thread(target=server.serve_forever, name="pyperf-web", daemon=True)
             web.start()
-            log.info("pyperf up: %d probe(s), store %s, web UI on http://%s:%d/",
-                     len(collector.probes), store.address.redacted(), host, port)
+            log.info("pyperf up: %d probe(s), store %s, web UI on http://%s:%d/%s",
+                     len(collector.probes), store.address.redacted(), host, port,
+                     " (token required)" if token_file else "")
             try:
                 collector.run(stop)
             finally:
                 server.shutdown()
+                # user queries still running are killed in the engine, not waited for
+                user_sql.close()
                 log.info("stopping: flushing the last interval and detaching probes")
     return 0

@@ -210,7 +210,7 @@ def apply_retention(store, days: dict[str, int]) -> None:
     for r in ROLLUPS.values():
         for level, table in (("raw", r.table), ("1m", f"{r.table}_1m"), ("1h", f"{r.table}_1h")):
             ts = "toDateTime(ts)" if level == "raw" else "ts"
-            store.query(f"ALTER TABLE {table} MODIFY TTL {ts} + INTERVAL {int(days[level])} DAY "
+            store.command(f"ALTER TABLE {table} MODIFY TTL {ts} + INTERVAL {int(days[level])} DAY "
                         "SETTINGS materialize_ttl_after_modify = 0")
 
 

@@ -14,9 +14,6 @@ from pyperf.errors import StoreError
 from pyperf.store import migrations
 from pyperf.store.dsn import StoreAddress
 
-READ_ONLY_STATEMENT = re.compile(r"^\s*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS)\b", re.I)
-
-
 @dataclass
 class QueryResult:
     column_names: list[str]
@@ -218,14 +215,20 @@ class Store:
         return values
 
     def query(self, sql: str, parameters: dict | None = None) -> QueryResult:
+        """pyperf's own queries, with the agent's full rights: never user text
+        (that goes through pyperf.store.user_sql)."""
         try:
-            if READ_ONLY_STATEMENT.match(sql):
-                result = self.client.query(sql, parameters=parameters)
-                return QueryResult(list(result.column_names), [tuple(r) for r in result.result_rows])
-            self.client.command(sql, parameters=parameters)
-            return QueryResult([], [])
+            result = self.client.query(sql, parameters=parameters)
+            return QueryResult(list(result.column_names), [tuple(r) for r in result.result_rows])
         except Exception as e:
             raise StoreError(f"query failed: {_one_line(e)}") from None
+
+    def command(self, sql: str, parameters: dict | None = None) -> None:
+        """pyperf's own DDL and writes (and `pyperf sql --write` on a stopped store)."""
+        try:
+            self.client.command(sql, parameters=parameters)
+        except Exception as e:
+            raise StoreError(f"statement failed: {_one_line(e)}") from None
 
     def tables(self) -> dict[str, list[tuple[str, str, str]]]:
         """{table: [(column, type, comment)]} of our database (materialized views left out:

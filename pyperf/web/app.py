@@ -16,7 +16,7 @@ from pyperf.commands.output import as_records
 from pyperf.errors import StoreError
 from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
-from pyperf.store.store import READ_ONLY_STATEMENT
+from pyperf.store.user_sql import QueryRefused, SqlBusy
 from pyperf.web import queries
 
 
@@ -61,7 +61,8 @@ class PyperfMetrics:
             yield from probe.metric_families()
 
 
-def create_app(store, collector) -> Flask:
+def create_app(store, collector, user_sql) -> Flask:
+    """`user_sql` (a ReadOnlySQL) runs what users type; callers add pyperf.web.auth.protect()."""
     web = data_dir("web")
     app = Flask("pyperf", template_folder=str(web / "templates"), static_folder=str(web / "static"))
     htmx = HTMX(app)
@@ -71,7 +72,7 @@ def create_app(store, collector) -> Flask:
     @app.before_request
     def fresh_rows():
         # rows are flushed every few seconds; a reader gets the newest ones now
-        if request.path.startswith(("/api/disk", "/api/sql", "/disk/")) and collector.writer.store_down_since is None:
+        if request.path.startswith(("/api/disk", "/disk/")) and collector.writer.store_down_since is None:
             collector.writer.flush()
 
     @app.errorhandler(StoreError)
@@ -139,17 +140,23 @@ def create_app(store, collector) -> Flask:
 
     @app.post("/api/sql")
     def api_sql():
-        body = request.get_json(silent=True) or {}
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return jsonify(error="POST a JSON object {\"sql\": \"SELECT ...\"} as application/json"), 400
         sql = body.get("sql")
         if not isinstance(sql, str) or not sql.strip():
             return jsonify(error="POST a JSON object {\"sql\": \"SELECT ...\"}"), 400
-        if not READ_ONLY_STATEMENT.match(sql):
-            return jsonify(error="only read-only statements (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) "
-                                 "are accepted while pyperf up runs"), 400
         parameters = body.get("parameters") or {}
         if not isinstance(parameters, dict):
             return jsonify(error="\"parameters\" must be an object"), 400
-        result = store.query(sql, parameters or None)
+        if collector.writer.store_down_since is None:
+            collector.writer.flush()   # readers see the newest interval
+        try:
+            result = user_sql.query(sql, parameters or None)
+        except SqlBusy as e:
+            return jsonify(error=str(e)), 503
+        except QueryRefused as e:
+            return jsonify(error=str(e)), 400
         return jsonify(columns=result.column_names,
                        rows=[list(r.values()) for r in as_records(result.column_names, result.rows)])
 

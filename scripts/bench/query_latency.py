@@ -70,7 +70,7 @@ def generate(store, hours: float) -> None:
     for table, per, select in statements:
         sql = select.replace("{ts}", base.replace("{per}", str(per))).replace("{start}", str(start))
         started = time.perf_counter()
-        store.query(f"INSERT INTO {table} {sql} FROM numbers({seconds * per})")
+        store.command(f"INSERT INTO {table} {sql} FROM numbers({seconds * per})")
         print(f"  {table}: {seconds * per} rows in {time.perf_counter() - started:.1f} s", flush=True)
     store.insert("containers", {
         "ts": [time.time() - seconds] * CONTAINERS, "mnt_ns": [4026532000 + i for i in range(CONTAINERS)],

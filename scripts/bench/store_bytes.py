@@ -142,12 +142,12 @@ def main() -> int:
         total = {"ours": 0, "plain": 0, "samples": 0}
         for table in RATES:
             metric_cols = [c for c, ty, _ in schema[table] if c not in IDENTITY and "String" not in ty]
-            store.query(f"OPTIMIZE TABLE {table} FINAL")
+            store.command(f"OPTIMIZE TABLE {table} FINAL")
             sorting = store.query("SELECT sorting_key FROM system.tables WHERE database = currentDatabase() "
                                   "AND name = {t:String}", {"t": table}).rows[0][0]
-            store.query(f"CREATE TABLE {table}_plain ENGINE = MergeTree ORDER BY ({sorting}) "
+            store.command(f"CREATE TABLE {table}_plain ENGINE = MergeTree ORDER BY ({sorting}) "
                         f"AS SELECT * FROM {table}")
-            store.query(f"OPTIMIZE TABLE {table}_plain FINAL")
+            store.command(f"OPTIMIZE TABLE {table}_plain FINAL")
             rows, ours, _ = measure(store, table)
             _, plain, _ = measure(store, f"{table}_plain")
             samples = rows * max(1, len(metric_cols))
