@@ -14,7 +14,7 @@ def assert_one_line_error(result, code: int, *fragments: str):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert lines[0].startswith("pyperf")
+    assert lines[0].startswith("pyperf: ") and not lines[0].startswith("pyperf: pyperf"), lines[0]
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
 
@@ -44,11 +44,24 @@ def test_unknown_probe(store_dsn):
     (["record", "--duration", "soon"], "not a duration"),
     (["record", "--interval", "10ms"], "at least 100ms"),
     (["up", "--listen", "localhost"], "HOST:PORT"),
+    (["up", "--listen", "999.1.1.1:80"], "'999.1.1.1' is not a valid IP address"),
+    (["up", "--sql-timeout", "0s"], "must be positive"),
+    (["record", "--bogus"], "unrecognized arguments: --bogus"),
+    (["record", "--duration"], "record: argument --duration: expected one argument"),
     (["sql", "SELECT 1", "--format", "xml"], "invalid choice"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_arguments(args, fragment, store_dsn):
     assert_one_line_error(run_pyperf(*args, store=store_dsn), 2, fragment)
+
+
+def test_global_options_after_the_verb(store_dsn):
+    """`pyperf sql --store X` and `pyperf --store X sql` are the same command."""
+    after = run_pyperf("sql", "SELECT 41 + 1 AS answer", "--store", store_dsn, "--format", "csv")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.splitlines() == ["answer", "42"]
+    before = run_pyperf("sql", "SELECT 1", "--format", "csv", store=store_dsn, check=True)
+    assert before.stdout.splitlines() == ["1", "1"]
 
 
 def test_store_path_that_cannot_be_created():

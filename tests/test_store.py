@@ -43,3 +43,34 @@ def test_schema_doc_is_current_and_every_column_is_described():
     generated = render(tables, fields)
     assert (ROOT / "docs" / "schema.md").read_text() == generated, \
         "docs/schema.md is stale: python -m pyperf.store.schema_doc > docs/schema.md"
+
+
+def test_expected_schema_is_current():
+    from pyperf.store import schema_check
+    assert schema_check.snapshot_path().read_text() == schema_check.render_snapshot(), \
+        "sql/expected_schema.json is stale: python -m pyperf.store.schema_check"
+
+
+def test_a_batch_for_a_dropped_table_repairs_the_store_and_goes_in(tmp_path):
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store")).open()
+    try:
+        store.command("DROP TABLE disk_queue")
+        store.command("ALTER TABLE tcp_event DROP COLUMN net_ns")
+        now = time.time()
+        n = store.insert("disk_queue", {"ts": [now], "interval_ms": [1000], "device": ["vda"],
+                                        "queue_depth_avg": [0.5], "queue_depth_max": [2]})
+        assert n == 1
+        assert store.query("SELECT device, queue_depth_max FROM disk_queue").rows == [("vda", 2)]
+        # the same repair brought back the column dropped from another table
+        assert store.query("SELECT count() FROM system.columns WHERE database = currentDatabase() "
+                           "AND table = 'tcp_event' AND name = 'net_ns'").rows == [(1,)]
+        # a table that stays broken is not re-checked on every batch
+        store.command("DROP TABLE disk_queue")
+        store.command("CREATE TABLE disk_queue (x UInt8) ENGINE = Memory")
+        try:
+            store.insert("disk_queue", {"ts": [now], "device": ["vda"]})
+            raise AssertionError("an insert into a table of the wrong shape went in")
+        except Exception as e:
+            assert "insert into disk_queue failed" in str(e)
+    finally:
+        store.close()

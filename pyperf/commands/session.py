@@ -46,7 +46,7 @@ def dump_bpf(probes: list[Probe]) -> int:
 
 def require_root(verb: str, why: str = "loads BPF programs") -> None:
     if os.geteuid() != 0:
-        raise PyperfError(f"pyperf {verb} {why} and needs root: run it with sudo")
+        raise PyperfError(f"{verb} {why} and needs root: run it with sudo")
 
 
 @contextmanager

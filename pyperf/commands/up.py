@@ -61,7 +61,8 @@ def web_token(args, host: str):
     token_file = TokenFile(token_path(resolve_address(args.store)))
     if token_file.ensure():
         # printed once, when made; `pyperf token` says where it is later
-        log.warning("web UI on %s needs a token; made one in %s: %s", host, token_file.path, token_file.current())
+        log.warning("a web UI off loopback (%s) needs a token; made one in %s: %s", host, token_file.path,
+                    token_file.current())
     return token_file
 
 

@@ -4,15 +4,19 @@ clickhouse-connect. Every failure becomes a one-line StoreError."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass
 
 from pyperf.errors import StoreError
-from pyperf.store import migrations
+from pyperf.store import migrations, schema_check
 from pyperf.store.dsn import StoreAddress
+
+log = logging.getLogger("pyperf.store")
 
 @dataclass
 class QueryResult:
@@ -89,6 +93,15 @@ def _one_line(e: Exception) -> str:
     return text[:400]
 
 
+# UNKNOWN_TABLE, NO_SUCH_COLUMN_IN_TABLE, THERE_IS_NO_COLUMN, UNKNOWN_IDENTIFIER
+MISSING_SCHEMA_CODES = {60, 16, 8, 47}
+
+
+def _missing_schema(e: Exception) -> bool:
+    code = re.search(r"Code: (\d+)\. DB::Exception", str(e))
+    return code is not None and int(code.group(1)) in MISSING_SCHEMA_CODES
+
+
 def _utc(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
 
@@ -102,9 +115,10 @@ class Store:
         self._clients: list = []
         self._lock = threading.Lock()
         self.ready = False            # database created and migrated
+        self._heal_tried: dict[str, float] = {}
 
     # -- connecting ------------------------------------------------------
-    def open(self, migrate: bool = True, upto: int | None = None) -> "Store":
+    def open(self, migrate: bool = True, upto: int | None = None, heal: bool = True) -> "Store":
         if self.address.embedded:
             self._prepare_embedded_path()
         bootstrap = self._connect(database=None)
@@ -125,6 +139,8 @@ class Store:
             except Exception as e:
                 raise StoreError(f"store {self.address.redacted()}: migration failed: {_one_line(e)}",
                                  transient=is_transient(e)) from None
+            if heal and upto is None:
+                self.heal()
         self.ready = True
         return self
 
@@ -179,6 +195,17 @@ class Store:
                 pass
         self._local = threading.local()
 
+    def heal(self) -> list[str]:
+        """Recreate tables, views and columns that went missing (schema_check)."""
+        try:
+            repaired = schema_check.check_and_heal(self.client)
+        except Exception as e:
+            raise StoreError(f"store {self.address.redacted()}: schema repair failed: {_one_line(e)}",
+                             transient=is_transient(e)) from None
+        for line in repaired:
+            log.warning("store %s repaired: %s", self.address.redacted(), line)
+        return repaired
+
     # -- reading and writing ----------------------------------------------
     def insert(self, table: str, columns: dict[str, list], token: str | None = None) -> int:
         """Insert one columnar batch; the store adds the host column. With a
@@ -197,13 +224,34 @@ class Store:
         names.append("host")
         data.append([self.host_name] * n)
         settings = {"insert_deduplication_token": token} if token else None
-        try:
-            self.client.insert(table, data, column_names=names, column_oriented=True, settings=settings)
-        except StoreError:
-            raise
-        except Exception as e:
-            raise StoreError(f"insert into {table} failed: {_one_line(e)}", transient=is_transient(e)) from None
-        return n
+        for attempt in (1, 2):
+            try:
+                self.client.insert(table, data, column_names=names, column_oriented=True, settings=settings)
+                return n
+            except StoreError:
+                raise
+            except Exception as e:
+                error = e
+            if attempt == 1 and _missing_schema(error) and self._may_heal(table):
+                # a table or column dropped under us: repair once, then this batch goes in
+                try:
+                    if self.heal():
+                        continue
+                except StoreError as heal_error:
+                    log.error("%s", heal_error)
+            break
+        raise StoreError(f"insert into {table} failed: {_one_line(error)}", transient=is_transient(error)) from None
+
+    HEAL_EVERY_S = 60.0
+
+    def _may_heal(self, table: str) -> bool:
+        """At most one repair attempt per table a minute: a table that cannot be
+        repaired must not cost a schema check on every batch."""
+        now = time.monotonic()
+        if now - self._heal_tried.get(table, -self.HEAL_EVERY_S) < self.HEAL_EVERY_S:
+            return False
+        self._heal_tried[table] = now
+        return True
 
     # columns that probes fill with epoch seconds (floats)
     TIME_COLUMNS = ("ts", "first_access", "last_access", "stopped", "started")

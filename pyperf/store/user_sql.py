@@ -166,7 +166,7 @@ class ReadOnlySQL:
                 parameters={"q": sql}, settings=client.pyperf_settings).result_rows[0]
         except Exception as e:
             text = _one_line(e)
-            if "does not support JSON serialization" in text:
+            if "does not support JSON serialization" in text or "not supported by parseQueryToJSON" in text:
                 raise QueryRefused("query refused: only SELECT, SHOW TABLES and EXPLAIN are accepted") from None
             # the engine's reason, without our wrapper query that it quotes
             text = re.sub(r"^Code: \d+\. DB::Exception: ", "", text.split(": In scope SELECT parseQueryToJSON")[0])
