@@ -24,7 +24,10 @@ struct server_conn {
 };
 
 BPF_TABLE("lru_hash", u64, struct server_conn, response_conns, 65536);
-BPF_HASH(response_stats, struct response_key, struct response_stats, 4096);
+/* Keyed by (server process, port); user space removes exited processes every
+ * interval, so only servers live in one interval need room. */
+BPF_HASH(response_stats, struct response_key, struct response_stats, 16384);
+BPF_ARRAY(response_lost, u64, 1);   /* responses whose (process, port) did not fit the map */
 BPF_ARRAY(response_zero, struct response_stats, 1);   /* never written: the initial value */
 
 TRACEPOINT_PROBE(sock, inet_sock_set_state)
@@ -73,7 +76,12 @@ TRACEPOINT_PROBE(sock, sock_send_length)
         struct response_stats *fresh = response_zero.lookup(&zero);
         if (!fresh)
             return 0;
-        response_stats.update(&key, fresh);
+        if (response_stats.update(&key, fresh) != 0) {
+            u64 *lost = response_lost.lookup(&zero);
+            if (lost)
+                __sync_fetch_and_add(lost, 1);
+            return 0;
+        }
         s = response_stats.lookup(&key);
         if (!s)
             return 0;

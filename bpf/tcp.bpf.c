@@ -43,7 +43,10 @@ struct conn {
 BPF_TABLE("lru_hash", u64, struct conn, tcp_conns, 65536);
 BPF_PERCPU_ARRAY(tcp_totals, struct tcp_counters, 1);
 BPF_HASH(tcp_processes, u32, struct tcp_process, 16384);
-BPF_ARRAY(tcp_lost, u64, 1);
+/* [0] events the ring buffer had no room for, [1] process counts the map had no
+ * room for; user space removes exited processes every interval, so [1] stays 0
+ * unless more than 16384 processes open connections within one interval. */
+BPF_ARRAY(tcp_lost, u64, 2);
 BPF_RINGBUF_OUTPUT(tcp_events, 32);
 
 static __always_inline struct tcp_counters *totals(void)
@@ -61,7 +64,13 @@ static __always_inline struct tcp_process *process_for(struct conn *c)
         return p;
     struct tcp_process fresh = {};
     __builtin_memcpy(fresh.comm, c->comm, sizeof(fresh.comm));
-    tcp_processes.update(&c->tgid, &fresh);
+    if (tcp_processes.update(&c->tgid, &fresh) != 0) {
+        int slot = 1;
+        u64 *lost = tcp_lost.lookup(&slot);
+        if (lost)
+            __sync_fetch_and_add(lost, 1);
+        return 0;
+    }
     return tcp_processes.lookup(&c->tgid);
 }
 

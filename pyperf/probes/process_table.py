@@ -61,15 +61,39 @@ def sum_percpu(values, ctype) -> dict:
     return out
 
 
+def forget_exited(table, entries, proc_root: str = "/proc") -> set:
+    """Delete from a BPF map the entries of processes that have exited, once their
+    last difference has been taken: maps keyed by process would otherwise fill up
+    with the dead and then refuse the living. `entries` are (map key, tgid, label);
+    returns the labels removed. (A process id reused before this runs keeps its
+    entry: its counters just go on, so differences stay right.)"""
+    removed = set()
+    alive: dict[int, bool] = {}
+    for key, tgid, label in entries:
+        if tgid not in alive:
+            alive[tgid] = os.path.exists(f"{proc_root}/{tgid}")
+        if alive[tgid]:
+            continue
+        try:
+            del table[key]
+        except KeyError:
+            pass
+        removed.add(label)
+    return removed
+
+
 class ProcessTable:
-    def __init__(self, table, ctype, proc_root: str = "/proc"):
+    def __init__(self, table, ctype, proc_root: str = "/proc", percpu: bool = True):
         self.table = table
         self.ctype = ctype
         self.proc_root = proc_root
+        self.percpu = percpu
         self._previous: dict[int, dict] = {}
 
     def read(self) -> dict[int, dict]:
-        return {k.value: sum_percpu(v, self.ctype) for k, v in self.table.items()}
+        if self.percpu:
+            return {k.value: sum_percpu(v, self.ctype) for k, v in self.table.items()}
+        return {k.value: sum_percpu([v], self.ctype) for k, v in self.table.items()}
 
     def baseline(self) -> None:
         self._previous = self.read()
@@ -93,10 +117,6 @@ class ProcessTable:
         return out
 
     def _forget_exited(self, current: dict[int, dict]) -> None:
-        for tgid in list(current):
-            if not os.path.exists(f"{self.proc_root}/{tgid}"):
-                try:
-                    del self.table[self.table.Key(tgid)]
-                except KeyError:
-                    pass
-                current.pop(tgid)
+        entries = [(self.table.Key(tgid), tgid, tgid) for tgid in current]
+        for tgid in forget_exited(self.table, entries, self.proc_root):
+            current.pop(tgid)

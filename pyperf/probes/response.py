@@ -12,6 +12,7 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch, register
 from pyperf.probes.bpf_probe import BPFProbe
+from pyperf.probes.process_table import forget_exited
 
 FIELDS = {
     "response_time": {
@@ -56,7 +57,8 @@ class ResponseProbe(BPFProbe):
     def __init__(self, options=None):
         super().__init__(options)
         self._previous: dict[tuple[int, int], tuple[int, int, np.ndarray]] = {}
-        self._totals = {"requests": 0}
+        self._totals = {"requests": 0, "lost": 0}
+        self._map_keys: list = []      # [(map key, (tgid, port))] of the last read
         self._live: dict = {}
 
     def chosen_path(self) -> str:
@@ -68,8 +70,10 @@ class ResponseProbe(BPFProbe):
 
     def _read(self):
         values, comms = {}, {}
+        self._map_keys = []
         for k, v in self.bpf[b"response_stats"].items():
             key = (k.tgid, k.port)
+            self._map_keys.append((k, key))
             values[key] = (v.requests, v.latency_sum_ns,
                            np.ctypeslib.as_array(v.hist).astype(np.int64))
             comms[key] = v.comm.decode("utf-8", "replace")
@@ -101,8 +105,10 @@ class ResponseProbe(BPFProbe):
             live[f"{comms[key]}:{key[1]}"] = {"requests": n, "p50_us": rows["p50_us"][-1],
                                                "p99_us": rows["p99_us"][-1]}
             self._totals["requests"] += n
-        self._previous = current
+        gone = forget_exited(self.bpf[b"response_stats"], [(k, k.tgid, key) for k, key in self._map_keys])
+        self._previous = {k: v for k, v in current.items() if k not in gone}
         self._live = live
+        self._totals["lost"] = self.bpf[b"response_lost"][0].value
         return {"response_time": dict(rows)} if rows else {}
 
     def totals(self) -> dict[str, int]:

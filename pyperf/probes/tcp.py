@@ -18,7 +18,7 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
 from pyperf.probes.bpf_probe import BPFProbe
-from pyperf.probes.process_table import sum_percpu
+from pyperf.probes.process_table import ProcessTable, sum_percpu
 from pyperf.system.procfs import ProcFS, parse_snmp
 
 BTF_OFFSETS = {
@@ -190,7 +190,7 @@ class TcpProbe(BPFProbe):
         self._events: list[TcpEvent] = []
         self._events_lock = threading.Lock()
         self._prev_host: dict | None = None
-        self._prev_processes: dict[int, dict] = {}
+        self.processes: ProcessTable | None = None
         self._prev_snmp: dict[str, int] = {}
         self._diag = None
         self._drains = 0
@@ -208,7 +208,8 @@ class TcpProbe(BPFProbe):
         self._diag = DiagSocket()
         self._diag.bind()
         self._prev_host = self._read_host()
-        self._prev_processes = self._read_processes()
+        self.processes = ProcessTable(self.bpf[b"tcp_processes"], TcpProcess, percpu=False)
+        self.processes.baseline()
         self._prev_snmp = self._snmp()
 
     def detach(self) -> None:
@@ -225,8 +226,6 @@ class TcpProbe(BPFProbe):
     def _read_host(self) -> dict:
         return sum_percpu(self.bpf[b"tcp_totals"][0], TcpCounters)
 
-    def _read_processes(self) -> dict[int, dict]:
-        return {k.value: sum_percpu([v], TcpProcess) for k, v in self.bpf[b"tcp_processes"].items()}
 
     def _snmp(self) -> dict[str, int]:
         return parse_snmp(self.proc.read_optional("net/snmp")).get("Tcp", {})
@@ -270,13 +269,8 @@ class TcpProbe(BPFProbe):
         self._totals["resets_received"] += d["resets_received"]
         self._totals["connections_opened"] += d["active_opens"] + d["passive_opens"]
 
-        processes = self._read_processes()
         rows = defaultdict(list)
-        for tgid, cur in processes.items():
-            before = self._prev_processes.get(tgid)
-            diff = {k: cur[k] - (before[k] if before else 0) for k in PROCESS_COUNTERS}
-            if not any(diff.values()):
-                continue
+        for tgid, cur, diff in self.processes.deltas():
             rows["ts"].append(now)
             rows["interval_ms"].append(interval_ms)
             rows["pid"].append(tgid)
@@ -284,9 +278,7 @@ class TcpProbe(BPFProbe):
             for k in ("active_opens", "failed_connects", "closes", "retransmit_segments"):
                 rows[k].append(diff[k])
             rows["lifetime_sum_us"].append(diff["lifetime_sum_ns"] // 1000)
-            hist = cur["lifetime_hist"] - (before["lifetime_hist"] if before else 0)
-            rows["lifetime_hist"].append(hist.tolist())
-        self._prev_processes = processes
+            rows["lifetime_hist"].append(diff["lifetime_hist"].tolist())
         if rows:
             batch["tcp_process"] = dict(rows)
         slowest = sorted(connections, key=lambda c: c["rtt_us"], reverse=True)[:MAX_RTT_ROWS]
@@ -316,7 +308,7 @@ class TcpProbe(BPFProbe):
                 ev["err"].append(e.err)
                 ev["net_ns"].append(e.net_ns)
             batch["tcp_event"] = dict(ev)
-        self._totals["lost"] = self.bpf[b"tcp_lost"][0].value
+        self._totals["lost"] = sum(v.value for v in self.bpf[b"tcp_lost"].values())
         return batch
 
     def totals(self) -> dict[str, int]:

@@ -1,0 +1,62 @@
+"""Kernel maps keyed by process forget processes that exit, so the agent never
+silently stops counting: 20 000 short-lived clients each open a TCP connection and
+20 000 short-lived servers each answer one request (more processes than either map
+holds), and the totals are exact with nothing lost."""
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import require_root
+
+from pyperf.probes.response import ResponseProbe
+from pyperf.probes.tcp import TcpProbe
+
+CHURN_C = Path(__file__).parent / "programs" / "churn.c"
+ROUNDS = 20_000
+
+
+@pytest.fixture(scope="module")
+def churn_binary(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bin") / "pyperf-churn"
+    subprocess.run(["gcc", "-O1", "-o", str(out), str(CHURN_C)], check=True)
+    return str(out)
+
+
+def test_process_churn_is_counted_exactly(churn_binary):
+    require_root()
+    tcp, response = TcpProbe(), ResponseProbe()
+    tcp.attach()
+    response.attach()
+    opens = requests = 0
+    try:
+        churn = subprocess.Popen([churn_binary, str(ROUNDS)], stdout=subprocess.PIPE, text=True)
+        port = int(churn.stdout.readline().split()[1])
+        done = threading.Event()
+        threading.Thread(target=lambda: (churn.wait(), done.set()), daemon=True).start()
+
+        def drain():
+            nonlocal opens, requests
+            rows = tcp.drain(time.time()).get("tcp_process", {})
+            opens += sum(n for n, comm in zip(rows.get("active_opens", []), rows.get("comm", []))
+                         if comm == "churn-client")
+            rows = response.drain(time.time()).get("response_time", {})
+            requests += sum(n for n, comm, p in zip(rows.get("requests", []), rows.get("comm", []),
+                                                    rows.get("port", [])) if comm == "churn-server" and p == port)
+        while not done.wait(0.2):
+            drain()
+        time.sleep(0.2)          # the last connections' close events
+        drain()
+        drain()                  # entries of the processes that exited before the previous drain go
+        assert churn.returncode == 0, churn.stdout.read()
+        assert tcp.totals()["lost"] == 0 and response.totals()["lost"] == 0
+        assert opens == ROUNDS
+        assert requests == ROUNDS
+        # only the living stay in the maps
+        assert len(tcp.bpf[b"tcp_processes"]) < 1000
+        assert len(response.bpf[b"response_stats"]) < 1000
+    finally:
+        tcp.detach()
+        response.detach()
