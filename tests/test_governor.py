@@ -9,30 +9,26 @@ import signal
 from conftest import require_root, run_pyperf
 from workloads import spinners
 
-BUDGET = 2.0   # % of the host's CPUs: ~3 % at 999 Hz on two busy CPUs here, ~1.3 % at 19 Hz
-
-
-def test_governor_sheds_cost_and_stays_within_budget(store_dsn):
+def test_governor_measures_sheds_and_stores_its_steps(store_dsn):
+    """The real path, measurement to stored action. A budget no process can keep
+    (0.001 % of the host) makes the outcome independent of the machine's load; how
+    well shedding works on a busy host is measured by scripts/bench/governor.py."""
     require_root()
-    pids = [pid for cpu in range(min(2, os.cpu_count())) for pid in spinners(1, cpu)]
+    pids = spinners(1, 0)
     try:
-        out = run_pyperf("record", "--probes", "profile", "--profile-hz", "999", "--cpu-budget", str(BUDGET),
-                         "--governor-period", "5s", "--flush-interval", "60s", "--duration", "45s", "--json",
-                         store=store_dsn, check=True)
+        out = run_pyperf("record", "--probes", "profile", "--profile-hz", "999", "--cpu-budget", "0.001",
+                         "--governor-period", "2s", "--duration", "9s", "--json", store=store_dsn, check=True)
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     governor = json.loads(out.stdout)["governor"]
-    history = governor["history"]
-    assert history[0][0] > BUDGET, history            # the workload drove the cost over budget ...
-    # ... and shedding, one step a period while over, brought it under and kept it there
-    assert history[-1][1] >= 1 and history[-1][0] <= BUDGET, history
+    assert governor["history"][0][0] > 0.001 and governor["history"][0][1] == 0
     actions = run_pyperf("sql", "SELECT action, step, detail, cost_pct > budget_pct AS over FROM governor_actions "
                                 "ORDER BY ts", "--format", "json", store=store_dsn, check=True)
-    first = json.loads(actions.stdout)[0]
-    assert (first["action"], first["step"], first["detail"]) == ("shed", "profile_hz", "profile 999 -> 19 Hz")
-    assert first["over"] in (1, True), first
+    steps = json.loads(actions.stdout)
+    assert (steps[0]["action"], steps[0]["step"], steps[0]["detail"]) == ("shed", "profile_hz", "profile 999 -> 19 Hz")
+    assert all(s["action"] == "shed" and s["over"] in (1, True) for s in steps), steps
     counters = run_pyperf("sql", "SELECT counter FROM agent_counters WHERE source = 'agent' GROUP BY counter",
                           "--format", "csv", store=store_dsn, check=True).stdout
     assert "cost_pct" in counters and "bpf_pct" in counters
@@ -43,40 +39,91 @@ def test_bad_budget_is_a_usage_error(store_dsn):
     assert result.returncode == 2 and "--cpu-budget" in result.stderr
 
 
+class _Profile:
+    name = "profile"
+
+    def __init__(self, hz):
+        self.hz = hz
+
+    def set_frequency(self, hz):
+        self.hz = hz
+
+
 class _Collector:
-    """What the governor touches on a collector, without probes (a decision-logic test)."""
+    """What the governor touches on a collector: a profile probe and the interval."""
 
     def __init__(self):
-        self.probes, self.interval_s = [], 1.0
+        self.profile = _Profile(49)
+        self.probes, self.interval_s = [self.profile], 1.0
 
 
-def test_governor_restores_when_load_falls_and_backs_off_when_it_does_not():
-    from pyperf.pipeline.governor import Governor
+class FakeHost:
+    """A cost source for the decision logic: pyperf's cost is the host's load on it
+    plus what each setting costs (profile Hz, event rows, interval), and the
+    governor sees only the total, as it does on a real host."""
 
-    collector = _Collector()
-    governor = Governor(collector, budget_pct=1.0, calm_periods=2)
+    def __init__(self, budget=1.0, calm_periods=2):
+        from pyperf.pipeline.governor import Governor
 
-    def period(cost):
-        governor.cost_pct = cost
-        governor.periods += 1
-        governor._decide(float(governor.periods))
+        self.load = 0.3
+        self.collector = _Collector()
+        self.governor = Governor(self.collector, budget_pct=budget, calm_periods=calm_periods)
 
-    period(3.0)                                    # over: first step without a profile probe
-    assert [s.kind for s in governor.steps] == ["event_sampling"] and governor.event_sample_every == 4
-    period(3.0)
-    assert collector.interval_s == 2.0
-    period(0.8)                                    # within budget but not calm: hold
-    assert len(governor.steps) == 2
-    period(0.3)
-    period(0.3)                                    # calm for 2 periods: undo the last step
-    assert collector.interval_s == 1.0 and len(governor.steps) == 1
-    period(3.0)                                    # the load had not fallen: shed again at once...
-    assert collector.interval_s == 2.0
-    period(0.3)
-    period(0.3)
-    assert collector.interval_s == 2.0             # ...so the next undo waits twice as long
-    period(0.3)
-    period(0.3)
-    assert collector.interval_s == 1.0
-    rows = governor.take_rows()["governor_actions"]
-    assert rows["action"] == ["shed", "shed", "restore", "shed", "restore"]
+    def cost(self) -> float:
+        g, c = self.governor, self.collector
+        return (self.load + 0.015 * c.profile.hz + (0.2 if g.event_sample_every == 1 else 0.05)
+                + 0.3 / c.interval_s)
+
+    def periods(self, n: int) -> list[float]:
+        costs = []
+        for _ in range(n):
+            g = self.governor
+            g.cost_pct = self.cost()
+            costs.append(round(g.cost_pct, 3))
+            g.periods += 1
+            g._decide(float(g.periods))
+        return costs
+
+    def actions(self) -> list[str]:
+        rows = self.governor._pending_rows
+        return [f"{a} {d}" for a, d in zip(rows["action"], rows["detail"])]
+
+
+def test_governor_sheds_until_within_budget_and_does_not_oscillate():
+    host = FakeHost()
+    costs = host.periods(60)
+    # 49 Hz costs 1.54 %, 19 Hz 1.09 %, 9 Hz 0.94 %: two steps, then it holds. Undoing
+    # the last step (it saved 0.15) would cost 1.09 %, over budget: it is never undone.
+    assert host.actions() == ["shed profile 49 -> 19 Hz", "shed profile 19 -> 9 Hz"]
+    assert costs[0] > 1.0 and all(c <= 1.0 for c in costs[2:]), costs
+    assert [round(s.saving, 3) for s in host.governor.steps] == [0.45, 0.15]
+
+
+def test_governor_restores_when_load_falls_and_backs_off_when_it_rises_again():
+    host = FakeHost(calm_periods=2)
+    host.periods(5)
+    host.load = 0.0                       # the host's load on pyperf fell: 9 Hz costs 0.64 %
+    costs = host.periods(2)
+    # predicted 0.64 + 0.15 = 0.79 % with 19 Hz: under 80 % of the budget, restored after
+    # 2 calm periods; 49 Hz would cost 1.24 %: kept at 19 Hz
+    assert host.actions()[2:] == ["restore profile 19 -> 9 Hz"]
+    assert host.collector.profile.hz == 19 and all(c <= 1.0 for c in costs), costs
+    costs = host.periods(10)
+    assert host.collector.profile.hz == 19 and all(c <= 1.0 for c in costs), costs
+    assert len(host.actions()) == 3
+    host.load = 0.3                       # the load rose: shed again ...
+    host.periods(1)
+    assert host.actions()[-1] == "shed profile 19 -> 9 Hz"
+    assert host.governor._calm_required == 2
+
+
+def test_a_step_taken_again_right_after_its_undo_doubles_the_wait():
+    host = FakeHost(calm_periods=2)
+    host.periods(5)
+    host.load = 0.0
+    host.periods(2)
+    assert host.actions()[-1] == "restore profile 19 -> 9 Hz"
+    host.load = 0.3                       # the load came back at once: shed again ...
+    host.periods(1)
+    assert host.actions()[-1] == "shed profile 19 -> 9 Hz"
+    assert host.governor._calm_required == 4   # ... and the next undo waits twice as long
