@@ -6,8 +6,10 @@ URL parameters, inserts as `INSERT ... FORMAT <fmt>` with the data as the body
 (lz4/zstd/gzip/deflate/br content encodings), Basic or X-ClickHouse-User/Key
 authentication, and ClickHouse's error format and headers.
 
-What it does not do, so tests cannot rely on it: sessions (settings do not
-persist between requests), progress headers, query cancellation,
+A request carrying `readonly` runs on a handle of its own with that setting, as
+a server applies URL settings to one request. What it does not do, so tests
+cannot rely on it: sessions (settings do not persist between requests),
+progress headers, query cancellation,
 HTTP compression of responses.
 
 Run: python tests/ch_http_server.py --port P --path DIR [--user U --password PW]
@@ -71,6 +73,7 @@ class Engine:
     def __init__(self, path: str, allow_create_database: bool):
         import chdb
         self.conn = chdb.connect(path)
+        self.path = path
         self.lock = threading.Lock()
         self.allow_create_database = allow_create_database
         self.inserts = 0
@@ -86,6 +89,8 @@ class Engine:
                 raise PermissionError("Code: 497. DB::Exception: test: Not enough privileges. To execute this "
                                       "query, it's necessary to have the grant CREATE DATABASE ON *.*. "
                                       "(ACCESS_DENIED)")
+            if "readonly" in settings:
+                return self._run_read_only(sql, fmt, database, settings, params)
             applied = []
             try:
                 for name, value in settings.items():
@@ -96,6 +101,21 @@ class Engine:
             finally:
                 for name in applied:
                     self.conn.query(f"SET {name} = DEFAULT")
+
+    def _run_read_only(self, sql, fmt, database, settings, params) -> bytes:
+        """A server applies a request's readonly with its other settings, for that
+        request only: here, a fresh handle with readonly set last (it freezes the rest)."""
+        import chdb
+        conn = chdb.connect(self.path)
+        try:
+            if database:
+                conn.query(f"USE `{database}`")
+            for name, value in sorted(settings.items(), key=lambda item: item[0] == "readonly"):
+                conn.query(f"SET {name} = {_quote(value)}")
+            result = conn.query(sql, fmt, params=params)
+            return result.bytes() if hasattr(result, "bytes") else bytes(result)
+        finally:
+            conn.close()
 
     def _insert(self, sql: str, data: bytes, settings: dict[str, str]) -> bytes:
         m = INSERT.match(sql)

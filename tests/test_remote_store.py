@@ -130,3 +130,23 @@ def test_several_hosts_write_into_one_store_and_are_told_apart(server):
         assert '<option value="alpha"' in page and '<option value="beta" selected' in page
     finally:
         up.stop()
+
+
+def test_user_sql_on_a_server_is_read_only(server, tmp_path):
+    """The same checks run on the server's parser, and readonly with the limits rides on
+    every request: a query cannot lower them."""
+    outfile = tmp_path / "written.txt"
+    for sql, reason in (("DROP TABLE disk_io", "only SELECT"),
+                        ("SELECT 1; DROP TABLE disk_io", "Multi-statements"),
+                        ("SELECT file('/etc/shadow')", "function file()"),
+                        (f"SELECT 1 INTO OUTFILE '{outfile}'", "INTO OUTFILE"),
+                        ("SELECT 1 SETTINGS readonly = 0", "readonly")):
+        result = run_pyperf("sql", sql, store=server.dsn)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 3 and len(lines) == 1 and reason in lines[0], (sql, result.stderr)
+    assert not outfile.exists()
+    out = run_pyperf("sql", "SELECT getSetting('readonly') AS ro, count() AS n FROM system.tables "
+                            "WHERE database = currentDatabase() AND name = 'disk_io'", "--format", "csv",
+                     store=server.dsn, check=True)
+    assert out.stdout.splitlines()[1] == "1,1"
+    assert run_pyperf("sql", "--write", "DROP TABLE disk_io", store=server.dsn).returncode == 2
