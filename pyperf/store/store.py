@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from pyperf.errors import StoreError
+from pyperf.resources import data_dir
 from pyperf.store import migrations, schema_check
 from pyperf.store.dsn import StoreAddress
 
@@ -102,6 +103,10 @@ def _missing_schema(e: Exception) -> bool:
     return code is not None and int(code.group(1)) in MISSING_SCHEMA_CODES
 
 
+# the embedded engine's server settings: its idle background work (sql/embedded_engine.xml)
+EMBEDDED_OPTIONS = {"config-file": str(data_dir("sql") / "embedded_engine.xml")}
+
+
 def _utc(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
 
@@ -162,7 +167,8 @@ class Store:
         try:
             if a.embedded:
                 kwargs = {"database": database} if database else {}
-                client = clickhouse_connect.get_client(dsn=f"chdb://{a.path}", **kwargs)
+                client = clickhouse_connect.get_client(dsn=f"chdb://{a.path}", chdb_options=EMBEDDED_OPTIONS,
+                                                       **kwargs)
             else:
                 client = clickhouse_connect.get_client(
                     host=a.host, port=a.port, username=a.username, password=a.password,

@@ -1,7 +1,8 @@
 """Idle CPU of the embedded store: chDB with pyperf's whole schema (every
 MergeTree table has background tasks that wake up periodically, whether or not
-anything is inserted) against chDB with an empty database, each in a fresh
-process, in one invocation; no pyperf collection runs.
+anything is inserted) against chDB with an empty database, with the engine's
+default server settings and with pyperf's (sql/embedded_engine.xml), each in a
+fresh process, in one invocation; no pyperf collection runs.
 
     sudo .venv/bin/python scripts/bench/chdb_idle.py [--seconds 30]
 """
@@ -17,7 +18,8 @@ from common import ROOT
 CHILD = """
 import sys, tempfile, time, psutil, chdb
 from pyperf.store import migrations
-conn = chdb.connect(tempfile.mkdtemp() + "/store")
+options = "?config-file=" + sys.argv[3] if sys.argv[3] != "-" else ""
+conn = chdb.connect(tempfile.mkdtemp() + "/store" + options)
 conn.query("CREATE DATABASE pyperf"); conn.query("USE pyperf")
 if sys.argv[1] == "schema":
     for m in migrations.available():
@@ -33,8 +35,8 @@ print(tables, 100 * (sum(p.cpu_times()[:2]) - c0) / (time.time() - t0))
 """
 
 
-def idle(kind: str, seconds: float) -> tuple[int, float]:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(seconds)], capture_output=True, text=True,
+def idle(kind: str, seconds: float, config: str) -> tuple[int, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(seconds), config], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.split()
     return int(out[0]), float(out[1])
 
@@ -43,11 +45,17 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30.0)
     args = ap.parse_args()
-    _, empty = idle("empty", args.seconds)
-    tables, schema = idle("schema", args.seconds)
-    print(f"empty database: {empty:.2f} % of one CPU idle")
-    print(f"pyperf schema ({tables} MergeTree tables): {schema:.2f} % of one CPU idle "
-          f"(ratio {schema / max(empty, 0.01):.1f}; {(schema - empty) / tables * 1000:.0f} milli-% per table)")
+    ours = str(ROOT / "sql" / "embedded_engine.xml")
+    _, empty = idle("empty", args.seconds, "-")
+    tables, default = idle("schema", args.seconds, "-")
+    _, tuned = idle("schema", args.seconds, ours)
+    _, empty_tuned = idle("empty", args.seconds, ours)
+    print(f"empty database, default engine settings: {empty:.2f} % of one CPU idle")
+    print(f"empty database, sql/embedded_engine.xml: {empty_tuned:.2f} %")
+    print(f"pyperf schema ({tables} MergeTree tables), default engine settings: {default:.2f} % "
+          f"({(default - empty) / tables * 1000:.0f} milli-% per table)")
+    print(f"pyperf schema, sql/embedded_engine.xml: {tuned:.2f} % "
+          f"(ratio to default settings {tuned / max(default, 0.01):.2f})")
     return 0
 
 
