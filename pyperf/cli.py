@@ -66,8 +66,8 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="comma-separated probes to run (default: all; see `pyperf doctor`)")
     p.add_argument("--interval", type=parse_duration, default=1.0, metavar="DURATION",
                    help="how often probes are drained and rows stored (default 1s, minimum 100ms)")
-    p.add_argument("--flush-interval", type=parse_duration, default=15.0, metavar="DURATION",
-                   help="how often buffered rows are written to the store (default 15s; the web UI "
+    p.add_argument("--flush-interval", type=parse_duration, default=60.0, metavar="DURATION",
+                   help="how often buffered rows are written to the store (default 60s; the web UI "
                         "and `pyperf sql` flush first, so they always see the newest rows)")
     p.add_argument("--spool-dir", metavar="DIR",
                    help="where batches wait while the store is unreachable (default: beside the embedded "

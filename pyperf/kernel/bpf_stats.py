@@ -44,6 +44,21 @@ def programs_of(pid: int | str = "self", proc_root: str = "/proc") -> dict[int, 
     return found
 
 
+def of_fds(fds, proc_root: str = "/proc") -> dict[int, ProgStats]:
+    """{prog_id: stats} of these program fds of this process: a few reads, where
+    programs_of() reads the fdinfo of every fd the process holds."""
+    found: dict[int, ProgStats] = {}
+    for fd in fds:
+        try:
+            info = parse_fdinfo((Path(proc_root) / "self" / "fdinfo" / str(fd)).read_text())
+        except OSError:
+            continue
+        if "prog_id" in info and "run_cnt" in info:
+            prog_id = int(info["prog_id"])
+            found[prog_id] = ProgStats(prog_id, int(info["run_cnt"]), int(info["run_time_ns"]))
+    return found
+
+
 def total(stats: dict[int, ProgStats]) -> tuple[int, int]:
     return sum(s.run_cnt for s in stats.values()), sum(s.run_time_ns for s in stats.values())
 

@@ -119,7 +119,7 @@ class Governor:
         return t.user + t.system
 
     def _bpf_ns(self) -> int:
-        return bpf_stats.total(bpf_stats.programs_of("self"))[1]
+        return sum(self._bpf_by_probe().values())
 
     def tick(self, now: float) -> None:
         """Called by the collector after each drain."""
@@ -155,8 +155,7 @@ class Governor:
             self._sample_start = mono
 
     def _bpf_by_probe(self) -> dict[str, int]:
-        stats = bpf_stats.programs_of("self")
-        return {p.name: sum(stats[i].run_time_ns for i in _prog_ids(p) if i in stats) for p in self.collector.probes}
+        return {p.name: bpf_stats.total(bpf_stats.of_fds(_prog_fds(p)))[1] for p in self.collector.probes}
 
     def close(self) -> None:
         if self._stats_fd is not None:
@@ -287,17 +286,9 @@ class Governor:
                 "sampled_out": dict(self.sampled_out), "history": list(self.history)}
 
 
-def _prog_ids(probe) -> list[int]:
-    """Kernel ids of a probe's loaded programs (from its bcc object's fds)."""
+def _prog_fds(probe) -> list[int]:
+    """The fds of a probe's loaded programs (its bcc object's)."""
     bpf = getattr(probe, "bpf", None)
     if bpf is None:
         return []
-    ids = []
-    for fn in getattr(bpf, "funcs", {}).values():
-        try:
-            with open(f"/proc/self/fdinfo/{fn.fd}") as f:
-                info = bpf_stats.parse_fdinfo(f.read())
-            ids.append(int(info["prog_id"]))
-        except (OSError, KeyError, ValueError):
-            continue
-    return ids
+    return [fn.fd for fn in getattr(bpf, "funcs", {}).values()]

@@ -5,7 +5,7 @@ stalls the probes.
 Why flush less often than we collect: every insert into ClickHouse makes a new
 part, and in embedded chDB one insert costs ~10 ms of CPU however few its rows
 (measured: docs/performance.md). At a 1 s interval and three tables that alone
-would be 3 % of a CPU. So rows are flushed every `flush_interval_s` (15 s by
+would be 3 % of a CPU. So rows are flushed every `flush_interval_s` (60 s by
 default), and readers that need the newest rows (the web UI, `pyperf sql`
 through `up`) call `flush()` first: data is as fresh as when it was collected,
 and the cost is paid only while someone looks.
@@ -46,7 +46,7 @@ RETRY_MIN_S = 1.0      # first retry of a failing store; doubles up to the flush
 
 
 class BatchWriter:
-    def __init__(self, store, flush_interval_s: float = 15.0, max_buffered_rows: int = 1_000_000,
+    def __init__(self, store, flush_interval_s: float = 60.0, max_buffered_rows: int = 1_000_000,
                  spool: Spool | None = None):
         self.store = store
         self.flush_interval_s = flush_interval_s

@@ -27,6 +27,7 @@ class BPFProbe(Probe):
     def __init__(self, options=None):
         super().__init__(options)
         self.bpf = None
+        self._drainers: dict = {}
         self._last_drain = time.monotonic()
 
     def extra_cflags(self) -> list[str]:
@@ -47,7 +48,16 @@ class BPFProbe(Probe):
         """Compile and load the program (its tracepoints attach with it)."""
         require_bpf_privileges(self.name)
         self.bpf = compile_bpf(self.name, self.cflags())
+        self._drainers = {}
         self._last_drain = time.monotonic()
+
+    def drainer(self, map_name: bytes):
+        """A MapDrainer for one of this program's hash maps, its buffers kept between drains."""
+        from pyperf.probes.map_drain import MapDrainer
+
+        if map_name not in self._drainers:
+            self._drainers[map_name] = MapDrainer(self.bpf[map_name])
+        return self._drainers[map_name]
 
     def attach(self) -> None:
         self.load()

@@ -123,7 +123,7 @@ class LayersProbe(BPFProbe):
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        entries = list(self.bpf[b"layer_files"].items_lookup_and_delete_batch())
+        entries = self.drainer(b"layer_files").take_all()
         offset = monotonic_to_epoch_offset()
         rows = defaultdict(list)
         batch: Batch = {}

@@ -96,8 +96,7 @@ class ProfileProbe(BPFProbe):
         if self.bpf is None:
             return {}
         interval_ms = round(self.interval_s() * 1000)
-        counts = self.bpf[b"profile_counts"]
-        samples = list(counts.items_lookup_and_delete_batch())
+        samples = self.drainer(b"profile_counts").take_all()
         merged: dict[tuple, int] = defaultdict(int)
         used_stacks = set()
         for key, value in samples:

@@ -199,7 +199,7 @@ class SchedProbe(BPFProbe):
 
     def _offcpu_rows(self, now: float, interval_ms: int) -> dict:
         merged: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-        for key, value in self.bpf[b"offcpu_counts"].items_lookup_and_delete_batch():
+        for key, value in self.drainer(b"offcpu_counts").take_all():
             frames = self.symbolizer.frames(key.tgid, key.user_stack_id, key.kernel_stack_id)
             entry = merged[(key.tgid, key.comm, key.mnt_ns, frames)]
             entry[0] += value.blocked_ns

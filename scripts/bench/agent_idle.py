@@ -1,0 +1,129 @@
+"""What `pyperf up` costs on an idle host, and what an open dashboard adds.
+
+One invocation, same machine, one after the other:
+  A. `pyperf up` with every default probe (1 s interval, 49 Hz profile,
+     --cpu-budget 100 so nothing is shed), nobody looking;
+  B. the same, with a client fetching the disk page's live partial once a
+     second, as the dashboard does.
+Each is measured after a warm-up: CPU time of the pyperf process (per thread
+group: Python, chDB, the rest) plus the run time of its BPF programs in the
+kernel (kernel.bpf_stats_enabled), as % of one CPU; and the steps the governor
+took with the default budget (run C, nobody looking: it should take none).
+
+    sudo .venv/bin/python scripts/bench/agent_idle.py [--seconds 120] [--warmup 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from common import CLK_TCK, ROOT, bpf_stats, stop
+
+CHDB_THREADS = ("BgSchPool", "PoolDelayExec", "MemoryWorker", "BgStrmSchPool", "BgMBSchPool", "BgDistSchPool",
+                "BgBufSchPool", "MergeMutate", "Fetch", "Move", "Common", "QueryPipelineEx", "ThreadPool",
+                "TCPHandler", "ClickHouseLoc", "QueryPullPipeEx", "AsyncMetrics", "SystemLogFlush", "ConfigReloader",
+                "TraceCollector", "MergeTreeIndex", "IOThreadPool", "ActiveParts", "Outdated")
+
+
+def thread_cpu(pid: int) -> collections.Counter:
+    out: collections.Counter = collections.Counter()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            comm = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = "chdb" if comm.startswith(CHDB_THREADS) else "python" if comm.startswith(("python", "pyperf")) \
+            else comm
+        out[group] += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
+def start_up(store: str, port: int, budget: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "pyperf", "--store", store, "up", "--listen",
+                             f"127.0.0.1:{port}", "--cpu-budget", budget],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+    for line in proc.stderr:
+        if "web UI on" in line:
+            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+            return proc
+    raise SystemExit(f"pyperf up did not start: exit {proc.wait()}")
+
+
+def dashboard(port: int, stop_event: threading.Event, counts: list) -> None:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/disk/live?seconds=300",
+                                     headers={"HX-Request": "true"})
+    while not stop_event.wait(1.0):
+        with urllib.request.urlopen(request, timeout=30) as r:
+            r.read()
+        counts.append(1)
+
+
+def measure(store: str, port: int, seconds: float, warmup: float, with_dashboard: bool, budget: str = "100"):
+    proc = start_up(store, port, budget)
+    stop_event, counts = threading.Event(), []
+    try:
+        if with_dashboard:
+            threading.Thread(target=dashboard, args=(port, stop_event, counts), daemon=True).start()
+        time.sleep(warmup)
+        threads0 = thread_cpu(proc.pid)
+        _, bpf0 = bpf_stats.total(bpf_stats.programs_of(proc.pid))
+        wall0 = time.perf_counter()
+        time.sleep(seconds)
+        wall = time.perf_counter() - wall0
+        threads1 = thread_cpu(proc.pid)
+        _, bpf1 = bpf_stats.total(bpf_stats.programs_of(proc.pid))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=30) as r:
+            status = json.load(r)
+    finally:
+        stop_event.set()
+        stop(proc)
+    parts = {k: 100 * (threads1[k] - threads0.get(k, 0)) / wall for k in threads1}
+    parts["bpf"] = 100 * (bpf1 - bpf0) / 1e9 / wall
+    governor = status.get("governor") or {}
+    return parts, governor.get("steps", []), len(counts)
+
+
+def show(label: str, parts: dict) -> float:
+    total = sum(parts.values())
+    detail = ", ".join(f"{k} {v:.2f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]) if v >= 0.005)
+    print(f"{label}: {total:.2f} % of one CPU ({detail})")
+    return total
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=120.0)
+    ap.add_argument("--warmup", type=float, default=30.0)
+    ap.add_argument("--port", type=int, default=18321)
+    args = ap.parse_args()
+    previous = Path("/proc/sys/kernel/bpf_stats_enabled").read_text().strip()
+    Path("/proc/sys/kernel/bpf_stats_enabled").write_text("1")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            idle, _, _ = measure(f"chdb://{tmp}/a", args.port, args.seconds, args.warmup, False)
+            looked, _, polls = measure(f"chdb://{tmp}/b", args.port, args.seconds, args.warmup, True)
+            _, steps, _ = measure(f"chdb://{tmp}/c", args.port, args.seconds, args.warmup, False, budget="1")
+    finally:
+        Path("/proc/sys/kernel/bpf_stats_enabled").write_text(previous)
+    print(f"pyperf up, every default probe, 1 s interval, 49 Hz profile, idle host, "
+          f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up")
+    a = show("  nobody looking", idle)
+    b = show(f"  dashboard refreshing every second ({polls} refreshes)", looked)
+    print(f"  the dashboard adds {b - a:.2f} % of one CPU (ratio {b / max(a, 0.01):.2f})")
+    print(f"  default budget (1 % of the host): governor steps taken: {steps or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
