@@ -144,3 +144,44 @@ def test_retention_is_configurable(store):
                                "AND name IN ('disk_io', 'disk_io_1m', 'disk_io_1h')").rows)
     assert "toIntervalDay(7)" in engines["disk_io"]
     assert "toIntervalDay(60)" in engines["disk_io_1m"] and "toIntervalDay(730)" in engines["disk_io_1h"]
+
+
+def test_the_live_window_answers_what_the_store_answers(store):
+    """Live views read the last minutes from memory: the same rows give the same
+    buckets, sums, extremes and histograms there as from the store, and a range
+    that starts before the window is read from both, each part once."""
+    from pyperf.pipeline.live_window import LiveWindow
+
+    now = dt.datetime.now(UTC).replace(microsecond=0).timestamp()
+    start = now - 600
+    older = _disk_rows(start, 300, seed=3)                    # before the agent started: store only
+    recent = _disk_rows(start + 300, 300, seed=4)             # since: store and window
+    recent["device"] = ["vda", "vdb"] * 150
+    cpu = _cpu_rows(start + 300, 300)
+    store.insert("disk_io", older)
+    store.insert("disk_io", recent)
+    store.insert("system_cpu", cpu)
+    window = LiveWindow(tables=("disk_io", "system_cpu"), seconds=900)
+    for i in range(300):                                       # as the collector adds each drain
+        one = {"disk_io": {k: [v[i]] for k, v in recent.items()},
+               "system_cpu": {k: [v[i]] for k, v in cpu.items()}}
+        window.add(one, recent["ts"][i])
+    a, b = dt.datetime.fromtimestamp(start + 300, UTC), dt.datetime.fromtimestamp(now, UTC)
+    for table, by, step in (("disk_io", ("device",), 7), ("disk_io", (), 60), ("system_cpu", ("cpu",), 10)):
+        from_store = rollups.series(store, table, a, b, step_s=step, by=by, source="raw")
+        from_window = rollups.series(store, table, a, b, step_s=step, by=by, source="raw", window=window)
+        assert from_window.columns == from_store.columns
+        assert len(from_window.rows) == len(from_store.rows) > 0
+        for w, s in zip(from_window.rows, from_store.rows):
+            assert w[0].timestamp() == s[0].replace(tzinfo=UTC).timestamp()
+            for x, y in zip(w[1:], s[1:]):
+                assert (list(x) == list(y)) if isinstance(x, list) else x == pytest.approx(y), (table, w, s)
+    # a range reaching before the window: the store's part, then the window's, no bucket twice
+    whole = rollups.series(store, "disk_io", dt.datetime.fromtimestamp(start, UTC), b, step_s=60, source="raw",
+                           window=window)
+    plain = rollups.series(store, "disk_io", dt.datetime.fromtimestamp(start, UTC), b, step_s=60, source="raw")
+    assert [r[0].timestamp() for r in whole.rows] == [r[0].replace(tzinfo=UTC).timestamp() for r in plain.rows]
+    assert [r[2:] for r in whole.rows] == [r[2:] for r in plain.rows]
+    # rows older than the window are forgotten
+    window.add({}, now + 900)
+    assert window.rows("disk_io", 0) == {}

@@ -117,3 +117,32 @@ def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
             assert not errors, errors
         finally:
             browser.close()
+
+
+def test_live_views_do_not_make_the_store_write(tmp_path, store_dsn, free_port):
+    """The dashboard's once-a-second refresh reads the live window: refreshes leave
+    the writer's flush count alone and still show each new interval."""
+    require_root()
+    with loop_device(tmp_path) as dev:
+        up = PyperfProcess("up", "--probes", "disk", "--listen", f"127.0.0.1:{free_port}", "--slow-io-ms", "0.001",
+                           "--flush-interval", "10m", store=store_dsn)
+        try:
+            up.wait_for("web UI on")
+            base = f"http://127.0.0.1:{free_port}"
+            flushes = json.loads(get(f"{base}/api/status")[1])["writer"]["flushes"]
+            seen = []
+            for _ in range(4):
+                direct_io(dev, 20, 20)
+                time.sleep(1.1)
+                request = urllib.request.Request(f"{base}/disk/live?seconds=60", headers={"HX-Request": "true"})
+                with urllib.request.urlopen(request, timeout=10) as r:
+                    assert r.status == 200
+                series = json.loads(get(f"{base}/api/disk/series?seconds=60")[1])
+                seen.append(sum(v or 0 for v in series["devices"][os.path.basename(dev)]["iops"]))
+            status = json.loads(get(f"{base}/api/status")[1])
+            assert status["writer"]["flushes"] == flushes
+            assert seen == sorted(seen) and seen[-1] > seen[0], seen     # new I/O shows up every refresh
+            slow = json.loads(get(f"{base}/api/disk/slow?limit=5")[1])
+            assert len(slow) == 5 and any(r["device"] == os.path.basename(dev) for r in slow)
+        finally:
+            up.kill()

@@ -10,6 +10,7 @@ import time
 
 from pyperf.errors import ProbeError
 from pyperf.pipeline.counters import counters_batch
+from pyperf.pipeline.live_window import LiveWindow
 from pyperf.probes.base import Probe
 
 log = logging.getLogger("pyperf.collector")
@@ -37,6 +38,7 @@ class Collector:
         self.drain_seconds: dict[str, float] = {}   # per probe, cumulative: the governor's per-probe cost
         self.switched_off: list[Probe] = []
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
+        self.window = LiveWindow()     # the recent past, for live views (no store writes per refresh)
 
     def attach(self) -> list[Probe]:
         for probe in self.candidates:
@@ -84,6 +86,7 @@ class Collector:
                     batch = self.governor.thin(batch)
                 if self.writer is not None:
                     self.writer.submit(batch)
+                self.window.add(batch, now)
                 self._enrich(batch, now)
             self.intervals += 1
             if self.governor is not None:

@@ -148,6 +148,39 @@ class Series(NamedTuple):
     columns: list[str]
     rows: list[tuple]
 
+def merge_buckets(r: Rollup, keys: int, rows: list[tuple]) -> list[tuple]:
+    """Rows of series() columns, oldest first, with rows of the same bucket and keys
+    (the bucket a range split between store and live window cuts in two) combined
+    as one bucket over both parts would be."""
+    out: list[list] = []
+    index: dict[tuple, int] = {}
+    width = 1 + keys
+    sums = range(width, width + 2 + len(r.sums))                          # samples, interval_ms, sums
+    gauges = width + 2 + len(r.sums)
+    hists = gauges + 3 * len(r.gauges)
+    for row in rows:
+        key = (_epoch_of(row[0]), *row[1:width])
+        if key not in index:
+            index[key] = len(out)
+            out.append(list(row))
+            continue
+        merged = out[index[key]]
+        n_a, n_b = merged[width], row[width]
+        for i in sums:
+            merged[i] += row[i]
+        for g in range(gauges, hists, 3):
+            merged[g] = min(merged[g], row[g])
+            merged[g + 1] = max(merged[g + 1], row[g + 1])
+            merged[g + 2] = (merged[g + 2] * n_a + row[g + 2] * n_b) / (n_a + n_b)
+        for h in range(hists, len(row)):
+            merged[h] = [a + b for a, b in zip(merged[h], row[h])]
+    return [tuple(row) for row in out]
+
+
+def _epoch_of(t: dt.datetime) -> float:
+    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
+
+
 def source_for(span_s: float, age_s: float, retention_days: dict[str, int] | None = None) -> str:
     """Which level to read for a range `span_s` long that starts `age_s` ago:
     raw for short recent ranges, then 1 minute, then 1 hour."""
@@ -161,12 +194,14 @@ def source_for(span_s: float, age_s: float, retention_days: dict[str, int] | Non
 
 def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int | None = None,
            where: dict[str, object] | None = None, by: tuple[str, ...] = (), source: str | None = None,
-           host: str | None = None) -> Series:
+           host: str | None = None, window=None) -> Series:
     """Buckets of `step_s` seconds over [start, end) of a rolled-up table, grouped
     by `by` (key columns), filtered by `where` (key = value), for one host (the
     store's own by default; "*" for all). Columns: bucket, *by, samples,
     interval_ms, each counter summed, each gauge as _min/_max/_avg, each
-    histogram summed — the same whichever level is read."""
+    histogram summed — the same whichever level is read. With a LiveWindow
+    (pyperf.pipeline.live_window), the part of a raw range it holds is read from
+    memory and only the part before it from the store."""
     r = ROLLUPS[table]
     for column in (*by, *(where or {})):
         if column not in r.keys:
@@ -177,6 +212,15 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     resolution = {"raw": 1, "1m": 60, "1h": 3600}[level]
     step = max(resolution, step_s or max(1, int(span_s // 300)))
     step = -(-step // resolution) * resolution
+    since = window.since(table) if window is not None and host in (None, store.host_name) else None
+    if level == "raw" and since is not None:
+        split = dt.datetime.fromtimestamp(since, dt.timezone.utc)
+        if split < end:
+            live = window.series(r, max(start, split).timestamp(), end.timestamp(), step, by, where)
+            if start >= split:
+                return live
+            older = series(store, table, start, split, step, where, by, "raw", host)
+            return Series("raw", step, live.columns, merge_buckets(r, len(by), older.rows + live.rows))
     params: dict[str, object] = {"start": start, "end": end}
     raw = level == "raw"
     parts = [f"toStartOfInterval(ts, INTERVAL {step} SECOND) AS bucket", *by,

@@ -69,12 +69,6 @@ def create_app(store, collector, user_sql) -> Flask:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PyperfMetrics(collector))
 
-    @app.before_request
-    def fresh_rows():
-        # rows are flushed every few seconds; a reader gets the newest ones now
-        if request.path.startswith(("/api/disk", "/disk/")) and collector.writer.store_down_since is None:
-            collector.writer.flush()
-
     @app.errorhandler(StoreError)
     def store_error(e):
         return jsonify(error=str(e)), 400
@@ -94,9 +88,10 @@ def create_app(store, collector, user_sql) -> Flask:
         started = time.perf_counter()
         seconds = request.args.get("seconds", 300, type=int)
         host = chosen_host()
-        series = queries.disk_series(store, max(10, min(seconds, 3600)), host)
-        queue = queries.disk_queue(store, host=host)
-        slow = queries.slow_ios(store, 20, host)
+        window = collector.window
+        series = queries.disk_series(store, max(10, min(seconds, 3600)), host, window)
+        queue = queries.disk_queue(store, host=host, window=window)
+        slow = queries.slow_ios(store, 20, host, window)
         latest = {}
         for name, d in series["devices"].items():
             last = next((i for i in range(len(series["t"]) - 1, -1, -1) if d["iops"][i] is not None), None)
@@ -124,14 +119,14 @@ def create_app(store, collector, user_sql) -> Flask:
     @app.get("/api/disk/series")
     def api_disk_series():
         seconds = request.args.get("seconds", 300, type=int)
-        return jsonify(queries.disk_series(store, max(1, min(seconds, 86400)), chosen_host()))
+        return jsonify(queries.disk_series(store, max(1, min(seconds, 86400)), chosen_host(), collector.window))
 
     @app.get("/api/disk/slow")
     def api_disk_slow():
         limit = request.args.get("limit", 50, type=int)
         return jsonify(as_records(["ts", "device", "op", "bytes", "latency_us", "pid", "comm"],
                                   [tuple(r.values()) for r in queries.slow_ios(store, max(1, min(limit, 1000)),
-                                                                                chosen_host())]))
+                                                                                chosen_host(), collector.window)]))
 
     @app.get("/api/live")
     def api_live():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import numpy as np
 
@@ -24,6 +25,14 @@ ORDER BY ts DESC
 LIMIT {limit:UInt32}
 """
 
+SLOW_IO_BEFORE = """
+SELECT ts, device, op, bytes, latency_us, pid, comm
+FROM disk_slow_io
+WHERE host = {host:String} AND ts < {before:DateTime64(6)}
+ORDER BY ts DESC
+LIMIT {limit:UInt32}
+"""
+
 
 HOSTS = """
 SELECT DISTINCT host FROM agent_counters WHERE ts >= now64(3) - toIntervalDay(7) ORDER BY host
@@ -36,13 +45,14 @@ def hosts(store) -> list[str]:
     return [store.host_name, *others]
 
 
-def disk_series(store, seconds: int = 300, host: str | None = None) -> dict:
+def disk_series(store, seconds: int = 300, host: str | None = None, window=None) -> dict:
     """{"t": [...], "devices": {name: {"iops": [...], "bytes_per_s": [...], "p50_us": [...],
     "p99_us": [...]}}} with one aligned time axis (None where a device had no I/O).
-    Long ranges read the 1-minute or 1-hour rollups (pyperf/store/rollups.py)."""
+    Recent rows come from the live window, long ranges from the 1-minute or 1-hour
+    rollups (pyperf/store/rollups.py)."""
     end = dt.datetime.now(dt.timezone.utc)
     series = rollups.series(store, "disk_io", end - dt.timedelta(seconds=seconds), end + dt.timedelta(seconds=1),
-                            by=("device",), host=host)
+                            by=("device",), host=host, window=window)
     col = {name: i for i, name in enumerate(series.columns)}
     times = sorted({r[col["bucket"]] for r in series.rows})
     index = {t: i for i, t in enumerate(times)}
@@ -63,12 +73,42 @@ def _epoch(t) -> float:
     return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
-def disk_queue(store, seconds: int = 10, host: str | None = None) -> dict[str, dict]:
+def _live(window, table: str, store, host: str | None) -> bool:
+    """Whether the live window answers for `table` (this host, and it has rows)."""
+    return window is not None and host in (None, store.host_name) and window.since(table) is not None
+
+
+def disk_queue(store, seconds: int = 10, host: str | None = None, window=None) -> dict[str, dict]:
+    if _live(window, "disk_queue", store, host):
+        rows = window.rows("disk_queue", time.time() - seconds)
+        out: dict[str, dict] = {}
+        for ts, device, avg, mx in sorted(zip(rows.get("ts", []), rows.get("device", []),
+                                             rows.get("queue_depth_avg", []), rows.get("queue_depth_max", []))):
+            last = out.setdefault(device, {"avg": 0.0, "max": 0})
+            last["avg"] = float(avg)                 # the newest interval's, as argMax(…, ts)
+            last["max"] = max(last["max"], int(mx))
+        return out
     rows = store.query(DISK_QUEUE, {"host": host or store.host_name, "seconds": seconds}).rows
     return {device: {"avg": float(avg), "max": int(mx)} for device, avg, mx in rows}
 
 
-def slow_ios(store, limit: int = 20, host: str | None = None) -> list[dict]:
-    rows = store.query(SLOW_IO, {"host": host or store.host_name, "limit": limit}).rows
-    keys = ("ts", "device", "op", "bytes", "latency_us", "pid", "comm")
-    return [dict(zip(keys, r)) for r in rows]
+SLOW_KEYS = ("ts", "device", "op", "bytes", "latency_us", "pid", "comm")
+
+
+def slow_ios(store, limit: int = 20, host: str | None = None, window=None) -> list[dict]:
+    """The newest slow I/Os: from the live window, then the store for what came before it."""
+    found: list[dict] = []
+    since = None
+    if _live(window, "disk_slow_io", store, host):
+        since = window.since("disk_slow_io")
+        rows = window.rows("disk_slow_io", since)
+        recent = sorted(zip(*(rows.get(k, []) for k in SLOW_KEYS)), key=lambda r: r[0], reverse=True)
+        found = [dict(zip(SLOW_KEYS, (dt.datetime.fromtimestamp(r[0], dt.timezone.utc), *r[1:])))
+                 for r in recent[:limit]]
+    if len(found) < limit:
+        query, params = SLOW_IO, {"host": host or store.host_name, "limit": limit - len(found)}
+        if since is not None:
+            query = SLOW_IO_BEFORE
+            params["before"] = dt.datetime.fromtimestamp(since, dt.timezone.utc)
+        found += [dict(zip(SLOW_KEYS, r)) for r in store.query(query, params).rows]
+    return found
