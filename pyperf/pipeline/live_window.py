@@ -34,7 +34,9 @@ class LiveWindow:
                 columns = batch.get(table)
                 if columns and columns.get("ts"):
                     chunks.append({name: list(values) for name, values in columns.items()})
-                    self._since.setdefault(table, now)
+                    # event rows carry their own time, before the drain's: the window
+                    # holds every row from the first one it got
+                    self._since.setdefault(table, min(columns["ts"]))
                 horizon = now - self.seconds
                 while chunks and max(chunks[0]["ts"]) < horizon:
                     chunks.popleft()

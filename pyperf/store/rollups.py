@@ -214,11 +214,13 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     step = -(-step // resolution) * resolution
     since = window.since(table) if window is not None and host in (None, store.host_name) else None
     if level == "raw" and since is not None:
-        split = dt.datetime.fromtimestamp(since, dt.timezone.utc)
-        if split < end:
-            live = window.series(r, max(start, split).timestamp(), end.timestamp(), step, by, where)
-            if start >= split:
+        # `since` stays a float: a datetime rounds it to the microsecond, which can put
+        # the window's first rows (stamped with that very value) outside the range
+        if since < end.timestamp():
+            live = window.series(r, max(start.timestamp(), since), end.timestamp(), step, by, where)
+            if start.timestamp() >= since:
                 return live
+            split = dt.datetime.fromtimestamp(since, dt.timezone.utc)
             older = series(store, table, start, split, step, where, by, "raw", host)
             return Series("raw", step, live.columns, merge_buckets(r, len(by), older.rows + live.rows))
     params: dict[str, object] = {"start": start, "end": end}
