@@ -31,26 +31,20 @@ def parse_fdinfo(text: str) -> dict[str, str]:
 
 def programs_of(pid: int | str = "self", proc_root: str = "/proc") -> dict[int, ProgStats]:
     """{prog_id: stats} for every BPF program fd the process holds."""
-    found: dict[int, ProgStats] = {}
-    fd_dir = Path(proc_root) / str(pid) / "fdinfo"
-    for entry in fd_dir.iterdir():
-        try:
-            info = parse_fdinfo(entry.read_text())
-        except OSError:
-            continue
-        if "prog_id" in info and "run_cnt" in info:
-            pid_ = int(info["prog_id"])
-            found[pid_] = ProgStats(pid_, int(info["run_cnt"]), int(info["run_time_ns"]))
-    return found
+    return _stats_of((Path(proc_root) / str(pid) / "fdinfo").iterdir())
 
 
 def of_fds(fds, proc_root: str = "/proc") -> dict[int, ProgStats]:
     """{prog_id: stats} of these program fds of this process: a few reads, where
     programs_of() reads the fdinfo of every fd the process holds."""
+    return _stats_of(Path(proc_root) / "self" / "fdinfo" / str(fd) for fd in fds)
+
+
+def _stats_of(fdinfo_paths) -> dict[int, ProgStats]:
     found: dict[int, ProgStats] = {}
-    for fd in fds:
+    for path in fdinfo_paths:
         try:
-            info = parse_fdinfo((Path(proc_root) / "self" / "fdinfo" / str(fd)).read_text())
+            info = parse_fdinfo(path.read_text())
         except OSError:
             continue
         if "prog_id" in info and "run_cnt" in info:
