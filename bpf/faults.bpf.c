@@ -2,13 +2,20 @@
  *
  * Minor or major is decided by the kernel itself: mm_account_fault() adds each
  * handled fault to the task's min_flt or maj_flt (major = VM_FAULT_MAJOR: the
- * fault had to wait for I/O), the same counters /proc/<pid>/stat shows. The
- * page_fault_user/page_fault_kernel tracepoints fire before a fault is
- * handled, so at each one we add what the task's counters gained since its
- * previous one (kept in task-local storage): every fault is counted exactly,
- * one fault late, and sched_process_exit settles the last one. Faults the
- * kernel takes on user memory from kernel mode (copy_to_user) are counted too,
- * as they are in /proc.
+ * fault had to wait for I/O), the same counters /proc/<pid>/stat shows. So no
+ * program runs per fault: when a task is switched out (sched_switch, where the
+ * task leaving is still `current`) or exits, we add what its counters gained
+ * since it was last settled (kept in task-local storage). A fault-bound task
+ * pays nothing per fault; every task pays one settle per switch-out (measured
+ * in docs/performance.md). Counts are exact at every switch-out; a task that
+ * keeps its CPU without switching is settled at its next switch or exit.
+ *
+ * The first settle of a task: a task started after the probe loaded
+ * (task_struct.start_time, CLOCK_MONOTONIC like ATTACH_MONO_NS) starts from
+ * zero, as fork() resets the counters, so a short-lived process that never
+ * switched out is still counted at exit; an older task starts from what it had
+ * at its first switch-out. Faults the kernel takes on user memory from kernel
+ * mode (copy_to_user) are counted too, as they are in /proc.
  *
  * Page cache, from the filemap tracepoints: looked-up pages (filemap_get_pages
  * for read(), filemap_fault and filemap_map_pages for mmap) against pages added
@@ -17,7 +24,8 @@
  * reads; pages added by writes and readahead count as added. An estimate.
  *
  * Required -D constants (from BTF): OFF_TASK_MIN_FLT, OFF_TASK_MAJ_FLT,
- * OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
+ * OFF_TASK_START_TIME, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM;
+ * and ATTACH_MONO_NS (when the probe was compiled, CLOCK_MONOTONIC ns).
  */
 #include <uapi/linux/ptrace.h>
 #include "common.h"
@@ -69,6 +77,11 @@ static __always_inline void settle_faults(void)
     u64 min_flt = read_u64(task, OFF_TASK_MIN_FLT);
     u64 maj_flt = read_u64(task, OFF_TASK_MAJ_FLT);
 #endif
+    if (!mark->seen && read_u64(task, OFF_TASK_START_TIME) > ATTACH_MONO_NS) {
+        mark->min_flt = 0;    /* born after we loaded: every fault it took is news */
+        mark->maj_flt = 0;
+        mark->seen = 1;
+    }
     if (mark->seen && (min_flt != mark->min_flt || maj_flt != mark->maj_flt)) {
         struct process_faults *p = process_for(pid_tgid >> 32);
         if (p) {
@@ -82,15 +95,9 @@ static __always_inline void settle_faults(void)
     mark->seen = 1;
 }
 
-RAW_TRACEPOINT_PROBE(page_fault_user)
+RAW_TRACEPOINT_PROBE(sched_switch)
 {
-    settle_faults();
-    return 0;
-}
-
-RAW_TRACEPOINT_PROBE(page_fault_kernel)
-{
-    settle_faults();
+    settle_faults();          /* current is the task being switched out */
     return 0;
 }
 

@@ -5,6 +5,7 @@ its reasoning: bpf/faults.bpf.c."""
 from __future__ import annotations
 
 import ctypes
+import time
 from collections import defaultdict
 
 from pyperf.probes.base import Batch, register
@@ -14,6 +15,7 @@ from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, append_pro
 BTF_OFFSETS = {
     "OFF_TASK_MIN_FLT": ("task_struct", "min_flt"),
     "OFF_TASK_MAJ_FLT": ("task_struct", "maj_flt"),
+    "OFF_TASK_START_TIME": ("task_struct", "start_time"),
     **MOUNT_NS_OFFSETS,
 }
 
@@ -64,10 +66,17 @@ class FaultsProbe(BPFProbe):
     def __init__(self, options=None):
         super().__init__(options)
         self.processes: ProcessTable | None = None
+        self._attach_mono_ns: int | None = None
         self._totals = {"minor": 0, "major": 0, "cache_lookups": 0, "cache_added": 0, "lost": 0}
 
     def chosen_path(self) -> str:
-        return "raw tracepoints page_fault_user/kernel, sched_process_exit; filemap tracepoints"
+        return "raw tracepoints sched_switch, sched_process_exit (the kernel's min_flt/maj_flt); filemap tracepoints"
+
+    def extra_cflags(self) -> list[str]:
+        # tasks started after this are counted from zero (bpf/faults.bpf.c)
+        if self._attach_mono_ns is None:
+            self._attach_mono_ns = time.monotonic_ns()
+        return [f"-DATTACH_MONO_NS={self._attach_mono_ns}ULL"]
 
     def attach(self) -> None:
         self.load()

@@ -4,7 +4,9 @@
 Workload: `perf bench sched pipe` pinned to CPU 1 (two tasks bouncing a byte:
 every round trip is two context switches and two wake-ups). The tools run on
 CPU 0. Blocks alternate: nothing, `pyperf record --probes sched`,
-`pyperf record --probes sched --offcpu-stacks`, `runqlat-bpfcc` — several rounds in one invocation — and the script prints
+`pyperf record --probes sched --offcpu-stacks`, `runqlat-bpfcc`, and
+`pyperf record --probes faults` (which settles fault counters at every
+switch-out) — several rounds in one invocation — and the script prints
 each block's throughput, the ratios to the baseline of the same round, and
 the in-kernel cost per scheduler event read from kernel.bpf_stats_enabled.
 
@@ -39,7 +41,7 @@ def main() -> int:
     if os.geteuid() != 0:
         print("sched_overhead.py: run as root", flush=True)
         return 1
-    results: dict[str, list] = {"baseline": [], "pyperf": [], "offcpu": [], "runqlat": []}
+    results: dict[str, list] = {"baseline": [], "pyperf": [], "offcpu": [], "runqlat": [], "faults": []}
     with bpf_stats.stats_enabled(), tempfile.TemporaryDirectory() as tmp:
         store = f"chdb://{tmp}/store"
         pipe_bench(20000)
@@ -50,7 +52,8 @@ def main() -> int:
             print(f"{rnd:>5} {'none':>8} {base:>9.0f} {1:>6.3f}")
             for name, starter in (("pyperf", lambda: start_pyperf(store, "sched")),
                                   ("offcpu", lambda: start_pyperf(store, "sched", "--offcpu-stacks")),
-                                  ("runqlat", lambda: start_tool([RUNQLAT, "60"]))):
+                                  ("runqlat", lambda: start_tool([RUNQLAT, "60"])),
+                                  ("faults", lambda: start_pyperf(store, "faults"))):
                 proc = starter()
                 try:
                     meter = Meter(proc.pid)
@@ -65,7 +68,7 @@ def main() -> int:
                 print(f"{rnd:>5} {name:>8} {ops:>9.0f} {ops / base:>6.3f} {per_event:>9.0f} "
                       f"{m['cpu_share'] * 100:>8.2f}%")
     print()
-    for name in ("pyperf", "offcpu", "runqlat"):
+    for name in ("pyperf", "offcpu", "runqlat", "faults"):
         ratios = [r[0] for r in results[name]]
         costs = [r[1] for r in results[name]]
         cpus = [r[2] for r in results[name]]
