@@ -24,7 +24,7 @@ class LiveWindow:
     def __init__(self, tables=DEFAULT_TABLES, seconds: float = 900.0):
         self.seconds = seconds
         self._chunks: dict[str, deque] = {t: deque() for t in tables}
-        self._since: dict[str, float] = {}           # when each table's first rows arrived
+        self._since: dict[str, float] = {}           # per table: the window holds every row from then on
         self._lock = threading.Lock()
 
     def add(self, batch: dict, now: float) -> None:

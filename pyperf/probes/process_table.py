@@ -91,9 +91,7 @@ class ProcessTable:
         self._previous: dict[int, dict] = {}
 
     def read(self) -> dict[int, dict]:
-        if self.percpu:
-            return {k.value: sum_percpu(v, self.ctype) for k, v in self.table.items()}
-        return {k.value: sum_percpu([v], self.ctype) for k, v in self.table.items()}
+        return {k.value: sum_percpu(v if self.percpu else [v], self.ctype) for k, v in self.table.items()}
 
     def baseline(self) -> None:
         self._previous = self.read()

@@ -58,7 +58,6 @@ class ResponseProbe(BPFProbe):
         super().__init__(options)
         self._previous: dict[tuple[int, int], tuple[int, int, np.ndarray]] = {}
         self._totals = {"requests": 0, "lost": 0}
-        self._map_keys: list = []      # [(map key, (tgid, port))] of the last read
         self._live: dict = {}
 
     def chosen_path(self) -> str:
@@ -69,21 +68,21 @@ class ResponseProbe(BPFProbe):
         self._previous = self._read()[0]
 
     def _read(self):
-        values, comms = {}, {}
-        self._map_keys = []
+        """({(tgid, port): counters}, {(tgid, port): comm}, [(map key, tgid, (tgid, port))])."""
+        values, comms, entries = {}, {}, []
         for k, v in self.bpf[b"response_stats"].items():
             key = (k.tgid, k.port)
-            self._map_keys.append((k, key))
+            entries.append((k, k.tgid, key))
             values[key] = (v.requests, v.latency_sum_ns,
                            np.ctypeslib.as_array(v.hist).astype(np.int64))
             comms[key] = v.comm.decode("utf-8", "replace")
-        return values, comms
+        return values, comms, entries
 
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
         interval_ms = round(self.interval_s() * 1000)
-        current, comms = self._read()
+        current, comms, entries = self._read()
         rows = defaultdict(list)
         live = {}
         for key, (requests, latency_ns, hist) in current.items():
@@ -105,7 +104,7 @@ class ResponseProbe(BPFProbe):
             live[f"{comms[key]}:{key[1]}"] = {"requests": n, "p50_us": rows["p50_us"][-1],
                                                "p99_us": rows["p99_us"][-1]}
             self._totals["requests"] += n
-        gone = forget_exited(self.bpf[b"response_stats"], [(k, k.tgid, key) for k, key in self._map_keys])
+        gone = forget_exited(self.bpf[b"response_stats"], entries)
         self._previous = {k: v for k, v in current.items() if k not in gone}
         self._live = live
         self._totals["lost"] = self.bpf[b"response_lost"][0].value

@@ -226,7 +226,6 @@ class TcpProbe(BPFProbe):
     def _read_host(self) -> dict:
         return sum_percpu(self.bpf[b"tcp_totals"][0], TcpCounters)
 
-
     def _snmp(self) -> dict[str, int]:
         return parse_snmp(self.proc.read_optional("net/snmp")).get("Tcp", {})
 

@@ -29,6 +29,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyperf.errors import StoreError
 from pyperf.store.store import QueryResult, Store, _one_line
@@ -122,22 +123,22 @@ class ReadOnlySQL:
         self._closed = False
 
     # -- sessions ---------------------------------------------------------
-    def _open_session(self):
+    def _open_session(self) -> "_Session":
         client = self.store._connect(self.store.address.database)
         settings = self.limits.session_settings()
         if self.store.address.embedded:
             # a chDB handle keeps SET for its life: the session is read-only from here on
             for name, value in settings.items():
                 client.command(f"SET {name} = {_literal(value)}")
-            client.pyperf_settings = None
+            session = _Session(client, None)
         else:
             # over HTTP every request carries them as URL parameters, ahead of the query text
-            client.pyperf_settings = settings
-        readonly = client.query("SELECT getSetting('readonly')", settings=client.pyperf_settings).result_rows
+            session = _Session(client, settings)
+        readonly = session.query("SELECT getSetting('readonly')").result_rows
         if not readonly or int(readonly[0][0]) != 1:
             client.close()
             raise StoreError("the store did not accept a read-only session; user SQL is disabled")
-        return client
+        return session
 
     def _acquire(self, wait_s: float):
         try:
@@ -158,12 +159,11 @@ class ReadOnlySQL:
             raise SqlBusy(f"all {self._size} SQL sessions are busy; try again when a query finishes") from None
 
     # -- queries ----------------------------------------------------------
-    def prepare(self, client, sql: str) -> str:
+    def prepare(self, session: "_Session", sql: str) -> str:
         """The engine's rendering of the one read-only statement in `sql`, or QueryRefused."""
         try:
-            tree_json, canonical = client.query(
-                "SELECT parseQueryToJSON({q:String}), formatQuerySingleLine({q:String})",
-                parameters={"q": sql}, settings=client.pyperf_settings).result_rows[0]
+            tree_json, canonical = session.query(
+                "SELECT parseQueryToJSON({q:String}), formatQuerySingleLine({q:String})", {"q": sql}).result_rows[0]
         except Exception as e:
             text = _one_line(e)
             if "does not support JSON serialization" in text or "not supported by parseQueryToJSON" in text:
@@ -179,12 +179,12 @@ class ReadOnlySQL:
             raise StoreError("pyperf is stopping")
         if not isinstance(sql, str) or not sql.strip():
             raise QueryRefused("query refused: empty query")
-        client = self._acquire(wait_s)
+        session = self._acquire(wait_s)
         healthy = False
         try:
-            statement = f"{MARKER}{uuid.uuid4().hex} */ {self.prepare(client, sql)}"
+            statement = f"{MARKER}{uuid.uuid4().hex} */ {self.prepare(session, sql)}"
             try:
-                result = client.query(statement, parameters=parameters or None, settings=client.pyperf_settings)
+                result = session.query(statement, parameters or None)
             except Exception as e:
                 raise StoreError(f"query failed: {_one_line(e)}") from None
             healthy = True
@@ -193,16 +193,16 @@ class ReadOnlySQL:
             healthy = True
             raise
         finally:
-            self._release(client, healthy)
+            self._release(session, healthy)
 
-    def _release(self, client, healthy: bool) -> None:
+    def _release(self, session: "_Session", healthy: bool) -> None:
         # a chDB handle whose query failed half-way (limit hit, killed) can answer the
         # next query with an empty result: a failed session is closed, never reused
         if healthy and not self._closed:
-            self._idle.put(client)
+            self._idle.put(session)
             return
         try:
-            client.close()
+            session.client.close()
         except Exception:
             pass
         with self._lock:
@@ -224,6 +224,17 @@ class ReadOnlySQL:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _Session(NamedTuple):
+    """A read-only client and the settings each of its requests carries (None when
+    the engine session itself holds them)."""
+
+    client: object
+    settings: dict | None
+
+    def query(self, sql: str, parameters: dict | None = None):
+        return self.client.query(sql, parameters=parameters, settings=self.settings)
 
 
 def _literal(value) -> str:

@@ -16,7 +16,7 @@ from pyperf.commands.output import as_records
 from pyperf.errors import StoreError
 from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
-from pyperf.store.user_sql import QueryRefused, SqlBusy
+from pyperf.store.user_sql import SqlBusy
 from pyperf.web import queries
 
 
@@ -150,8 +150,6 @@ def create_app(store, collector, user_sql) -> Flask:
             result = user_sql.query(sql, parameters or None)
         except SqlBusy as e:
             return jsonify(error=str(e)), 503
-        except QueryRefused as e:
-            return jsonify(error=str(e)), 400
         return jsonify(columns=result.column_names,
                        rows=[list(r.values()) for r in as_records(result.column_names, result.rows)])
 

@@ -20,14 +20,6 @@ GROUP BY device
 SLOW_IO = """
 SELECT ts, device, op, bytes, latency_us, pid, comm
 FROM disk_slow_io
-WHERE host = {host:String}
-ORDER BY ts DESC
-LIMIT {limit:UInt32}
-"""
-
-SLOW_IO_BEFORE = """
-SELECT ts, device, op, bytes, latency_us, pid, comm
-FROM disk_slow_io
 WHERE host = {host:String} AND ts < {before:DateTime64(6)}
 ORDER BY ts DESC
 LIMIT {limit:UInt32}
@@ -106,9 +98,9 @@ def slow_ios(store, limit: int = 20, host: str | None = None, window=None) -> li
         found = [dict(zip(SLOW_KEYS, (dt.datetime.fromtimestamp(r[0], dt.timezone.utc), *r[1:])))
                  for r in recent[:limit]]
     if len(found) < limit:
-        query, params = SLOW_IO, {"host": host or store.host_name, "limit": limit - len(found)}
-        if since is not None:
-            query = SLOW_IO_BEFORE
-            params["before"] = dt.datetime.fromtimestamp(since, dt.timezone.utc)
-        found += [dict(zip(SLOW_KEYS, r)) for r in store.query(query, params).rows]
+        # the store only for what came before the window (or everything, without one)
+        before = since if since is not None else time.time() + 86400
+        params = {"host": host or store.host_name, "limit": limit - len(found),
+                  "before": dt.datetime.fromtimestamp(before, dt.timezone.utc)}
+        found += [dict(zip(SLOW_KEYS, r)) for r in store.query(SLOW_IO, params).rows]
     return found
