@@ -13,7 +13,7 @@ from docker_env import container_pid, remove, run_container
 from pyperf.containers.cgroup_stats import (CgroupReader, parse_cgroup_mounts, parse_cpu_max,
                                             parse_net_dev_totals, parse_proc_cgroup_paths,
                                             parse_v1_blkio, parse_v2_io_stat)
-from pyperf.containers.source import ContainersSource
+from pyperf.containers.source import RESCAN_MAX_S, RESCAN_MIN_S, ContainersSource
 
 CID = "7cc0135cab1aacc068243e5f43ea2c90b86b56b0e7271df7db62360362830ce9"
 
@@ -86,3 +86,53 @@ def test_a_cpu_limited_container_shows_throttling(docker):
     assert rows["cpu_limit_cores"][i] == pytest.approx(0.2)
     assert rows["throttled_periods"][i] >= 10 and rows["throttled_us"][i] > 0
     assert 85 <= rows["cpu_pct_of_limit"][i] <= 110
+
+
+def test_proc_is_walked_only_when_processes_were_created(docker):
+    """The walk of /proc runs when the kernel's last pid moved (at most every
+    RESCAN_MIN_S, once more after that), when a member's process is gone, and
+    every RESCAN_MAX_S; in between only the members' cgroup files are read."""
+    run_container("pyperf-walk", "sleep", "600")
+    try:
+        now = [1000.0]
+        last_pid = ["100"]
+        source = ContainersSource(clock=lambda: now[0])
+        source._last_pid = lambda: last_pid[0]
+        source.attach()
+        assert source.scans == 1
+
+        def drain(advance_s: float) -> list[str]:
+            now[0] += advance_s
+            return source.drain(time.time())["container_resources"].get("name", [])
+
+        assert "pyperf-walk" in drain(0.5) and source.scans == 1          # nothing new: no walk
+        last_pid[0] = "101"
+        drain(1.0)
+        assert source.scans == 1                                          # new pid, but < RESCAN_MIN_S
+        drain(1.0)
+        assert source.scans == 2                                          # walked
+        drain(RESCAN_MIN_S)
+        assert source.scans == 3                                          # and once more
+        drain(RESCAN_MIN_S)
+        assert source.scans == 3
+        drain(RESCAN_MAX_S)
+        assert source.scans == 4                                          # the periodic walk
+        remove("pyperf-walk")
+        assert "pyperf-walk" not in drain(0.1) and source.scans == 5      # its process is gone
+    finally:
+        remove("pyperf-walk")
+
+
+def test_a_container_started_after_attach_gets_rows(docker):
+    source = ContainersSource()
+    source.attach()
+    run_container("pyperf-late", "sleep", "600")
+    try:
+        deadline = time.monotonic() + 3 * RESCAN_MIN_S + 5
+        names = []
+        while "pyperf-late" not in names and time.monotonic() < deadline:
+            time.sleep(0.5)
+            names = source.drain(time.time())["container_resources"].get("name", [])
+    finally:
+        remove("pyperf-late")
+    assert "pyperf-late" in names

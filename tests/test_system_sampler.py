@@ -12,7 +12,7 @@ import pytest
 from conftest import require_root
 from workloads import direct_io, loop_device
 
-from pyperf.system.procfs import ProcFS
+from pyperf.system.procfs import USER_HZ, ProcFS, parse_cpu_times
 from pyperf.system.sampler import SystemSampler
 
 FIXTURE_PROC = Path(__file__).parent / "fixtures" / "proc"
@@ -33,6 +33,11 @@ def test_procfs_parsers_on_fixture_text():
         3361244, 1722937, 844412, 2, 1)
     assert proc.tcp_states() == {"LISTEN": 2, "ESTABLISHED": 1, "TIME_WAIT": 1}
     assert proc.tcp_summary() == {"ESTABLISHED": 3, "TIME_WAIT": 7, "ORPHAN": 1, "INUSE": 4}
+    mem = proc.meminfo()
+    assert (mem["MemTotal"], mem["SwapFree"], mem["HugePages_Total"]) == (24594528 * 1024, 2000000 * 1024, 0)
+    assert proc.vmstat({"pgfault"}) == {"pgfault": 10037026}
+    cpus = parse_cpu_times(proc.read("stat"))
+    assert len(cpus) == 2 and cpus[1][:4] == tuple(v / USER_HZ for v in (4115, 9, 3691, 609704))
     dev = proc.net_dev()
     assert set(dev) == {"lo", "eth0", "vethab12cd"}
     assert dev["eth0"] == {"rx_bytes": 906657020, "rx_packets": 18305, "rx_errors": 2, "rx_dropped": 5,
@@ -78,6 +83,7 @@ def test_memory_and_load_match_psutil():
     assert host["mem_used_pct"] == pytest.approx(mem.percent, abs=1.0)
     assert host["mem_available_bytes"] == pytest.approx(mem.available, rel=0.02)
     assert host["swap_total_bytes"] == psutil.swap_memory().total
+    assert host["mem_cached_bytes"] == pytest.approx(mem.cached, rel=0.05)
     assert host["load1"] == pytest.approx(os.getloadavg()[0], abs=0.5)
 
 

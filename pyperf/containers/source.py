@@ -53,6 +53,10 @@ FIELDS = {
 }
 
 
+RESCAN_MIN_S = 2.0
+RESCAN_MAX_S = 30.0
+
+
 def _delta(now: int, before: int) -> int:
     return now - before if now >= before else now
 
@@ -64,15 +68,21 @@ class ContainersSource(Probe):
     tables = ("container_resources",)
     fields = FIELDS
 
-    def __init__(self, options=None, proc_root: str = "/proc"):
+    def __init__(self, options=None, proc_root: str = "/proc", clock=time.monotonic):
         super().__init__(options)
         self.proc_root = proc_root
+        self.clock = clock
+        self.scans = 0
         self.resolver: ContainerResolver | None = None
         self.reader: CgroupReader | None = None
         self._previous: dict[str, CgroupSample] = {}
         self._last_drain = time.monotonic()
         self._totals = {"samples": 0, "containers": 0}
         self._seen: set[str] = set()
+        self._members: dict[str, tuple] = {}
+        self._scanned_at = -RESCAN_MAX_S
+        self._scanned_last_pid = ""
+        self._rescan_once_more = False
 
     def attach(self) -> None:
         self.resolver = ContainerResolver(self.proc_root)
@@ -90,8 +100,10 @@ class ContainersSource(Probe):
         v1 = ", ".join(sorted(self.reader.v1_mounts)) if self.reader else ""
         return f"cgroup v1 controllers: {v1 or 'none'}; cgroup v2: {self.reader.v2_mount if self.reader else '?'}"
 
-    def _sample_all(self) -> dict[str, tuple]:
-        """{container id: (container, pid, sample)} for every running container."""
+    def _scan(self) -> dict[str, tuple]:
+        """{container id: (container, pid)}: one process of every running container,
+        found by walking /proc (one stat per process)."""
+        self.scans += 1
         found: dict[str, tuple] = {}
         for entry in os.scandir(self.proc_root):
             if not entry.name.isdigit():
@@ -103,9 +115,49 @@ class ContainersSource(Probe):
             container = self.resolver.by_mnt_ns(mnt_ns)
             if container is None or container.runtime == HOST or container.id in found:
                 continue
-            sample = self.reader.sample(int(entry.name))
+            found[container.id] = (container, int(entry.name))
+        return found
+
+    def _last_pid(self) -> str:
+        try:
+            with open(f"{self.proc_root}/loadavg") as f:
+                return f.read().rsplit(" ", 1)[-1]
+        except OSError:
+            return ""
+
+    def _members_now(self) -> dict[str, tuple]:
+        """The walk of /proc is most of this source's cost, so it runs only when a
+        process was created since the last one (the kernel's last pid moved; a new
+        container starts with one), at most every RESCAN_MIN_S, and at least every
+        RESCAN_MAX_S; a member whose process is gone or changed namespace forces one.
+        A walk that new processes caused is repeated once RESCAN_MIN_S later: a
+        container's first process may still have been in its runtime's cgroup."""
+        mono = self.clock()
+        last_pid = self._last_pid()
+        created = last_pid != self._scanned_last_pid
+        due = mono - self._scanned_at >= RESCAN_MAX_S or (
+            (created or self._rescan_once_more) and mono - self._scanned_at >= RESCAN_MIN_S)
+        if not due:
+            for container, pid in self._members.values():
+                try:
+                    if os.stat(f"{self.proc_root}/{pid}/ns/mnt").st_ino != container.mnt_ns:
+                        due = True
+                        break
+                except OSError:
+                    due = True
+                    break
+        if due:
+            self._members = self._scan()
+            self._scanned_at, self._scanned_last_pid, self._rescan_once_more = mono, last_pid, created
+        return self._members
+
+    def _sample_all(self) -> dict[str, tuple]:
+        """{container id: (container, pid, sample)} for every running container."""
+        found: dict[str, tuple] = {}
+        for cid, (container, pid) in self._members_now().items():
+            sample = self.reader.sample(pid)
             if sample is not None:
-                found[container.id] = (container, int(entry.name), sample)
+                found[cid] = (container, pid, sample)
         return found
 
     def drain(self, now: float) -> Batch:

@@ -48,12 +48,12 @@ class NamespaceWatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.bpf.ring_buffer_poll(200)
+            self.bpf.ring_buffer_poll(1000)   # events wake it at once; the timeout only bounds stop()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(2)
+            self._thread.join(3)
         if self.bpf is not None:
             self.bpf.cleanup()
             self.bpf = None

@@ -213,6 +213,7 @@ class TcpProbe(BPFProbe):
         self._prev_snmp = self._snmp()
 
     def detach(self) -> None:
+        self.proc.close()
         if self._diag is not None:
             self._diag.close()
             self._diag = None
@@ -245,7 +246,8 @@ class TcpProbe(BPFProbe):
         retrans_snmp = snmp.get("RetransSegs", 0) - prev_snmp.get("RetransSegs", 0)
         self._drains += 1
         sample_rtt = self._drains % RTT_EVERY == 1 or RTT_EVERY == 1
-        connections = established_connections(self._diag) if sample_rtt else []
+        # a socket-diagnostics dump walks the kernel's socket hash: not when there is nothing to find
+        connections = established_connections(self._diag) if sample_rtt and snmp.get("CurrEstab", 0) else []
         rtt_hist = np.zeros(HIST_SLOTS, np.int64)
         for c in connections:
             rtt = c["rtt_us"]

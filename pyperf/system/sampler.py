@@ -1,5 +1,5 @@
 """The system sampler: host-wide CPU, memory, swap, faults, disks, network
-interfaces, TCP states and pressure stalls, read from /proc and psutil once per
+interfaces, TCP states and pressure stalls, read from /proc once per
 interval. Interface counters come from /proc/net/dev rather than a netlink dump
 through pyroute2: the same counters at 0.06 ms instead of 2-4 ms of CPU. No BPF. It has the probe interface, so the
 collector, store and `record --json` treat it like any probe.
@@ -9,15 +9,13 @@ them into per-interval values."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 
-import psutil
-
 from pyperf.probes.base import Batch, Probe, register
-from pyperf.system.procfs import ProcFS
+from pyperf.system.procfs import CPU_STATES, ProcFS, parse_cpu_times, parse_stat_counters
 
-CPU_STATES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
 
 FIELDS = {
     "system_cpu": {
@@ -94,7 +92,9 @@ FIELDS = {
     },
 }
 
-FULL_TCP_STATES_EVERY = 10
+# every state needs a walk of /proc/net/tcp{,6}: ~11 ms of kernel time on this VM, so once a minute
+FULL_TCP_STATES_EVERY = 60
+VMSTAT_KEYS = frozenset(("pswpin", "pswpout", "pgfault", "pgmajfault"))
 NET_COUNTERS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors",
                 "rx_dropped", "tx_dropped")
 
@@ -125,13 +125,14 @@ class SystemSampler(Probe):
 
     def detach(self) -> None:
         self._prev = None
+        self.proc.close()
 
     def bpf_source(self) -> tuple[str, list[str]]:
-        return "/* the system sampler runs no BPF: it reads /proc, psutil and netlink */", []
+        return "/* the system sampler runs no BPF: it reads /proc */", []
 
     def chosen_path(self) -> str:
         psi = "with" if self.proc.pressure("cpu") else "without"
-        return f"/proc, psutil {psutil.__version__}; {psi} pressure stall information"
+        return f"/proc (stat, meminfo, vmstat, diskstats, net); {psi} pressure stall information"
 
     def totals(self) -> dict[str, int]:
         return {"samples": self.samples}
@@ -140,10 +141,11 @@ class SystemSampler(Probe):
         return self._live
 
     def _read(self) -> dict:
+        stat = self.proc.read("stat")
         return {
-            "cpu": psutil.cpu_times(percpu=True),
-            "stat": self.proc.stat_counters(),
-            "vmstat": self.proc.vmstat(),
+            "cpu": parse_cpu_times(stat),
+            "stat": parse_stat_counters(stat),
+            "vmstat": self.proc.vmstat(VMSTAT_KEYS),
             "disks": self.proc.diskstats(),
             "net": self.proc.net_dev(),
             "psi": {r: self.proc.pressure(r) for r in ("cpu", "memory", "io")},
@@ -170,10 +172,9 @@ class SystemSampler(Probe):
     def _cpu_rows(now, interval_ms, before, after) -> dict:
         rows = defaultdict(list)
         per_cpu = [(i, b, a) for i, (b, a) in enumerate(zip(before, after))]
-        total_b = [sum(getattr(c, s, 0.0) for c in before) for s in CPU_STATES]
-        total_a = [sum(getattr(c, s, 0.0) for c in after) for s in CPU_STATES]
-        entries = [(i, [getattr(b, s, 0.0) for s in CPU_STATES], [getattr(a, s, 0.0) for s in CPU_STATES])
-                   for i, b, a in per_cpu] + [(-1, total_b, total_a)]
+        total_b = [sum(column) for column in zip(*before)]
+        total_a = [sum(column) for column in zip(*after)]
+        entries = per_cpu + [(-1, total_b, total_a)]
         for cpu, b, a in entries:
             spent = [max(x - y, 0.0) for x, y in zip(a, b)]
             whole = sum(spent) or 1.0
@@ -193,9 +194,10 @@ class SystemSampler(Probe):
         return states
 
     def _host_row(self, now, interval_ms, interval_s, prev, cur) -> dict:
-        load1, load5, load15 = psutil.getloadavg()
-        mem = psutil.virtual_memory()
-        swap = psutil.swap_memory()
+        load1, load5, load15 = os.getloadavg()
+        mem = self.proc.meminfo()
+        total, available = mem.get("MemTotal", 0), mem.get("MemAvailable", mem.get("MemFree", 0))
+        swap_total = mem.get("SwapTotal", 0)
         st, pst = cur["stat"], prev["stat"]
         vm, pvm = cur["vmstat"], prev["vmstat"]
 
@@ -211,10 +213,12 @@ class SystemSampler(Probe):
             "softirqs": delta(st.get("softirq", 0), pst.get("softirq", 0)),
             "procs_running": st.get("procs_running", 0),
             "procs_blocked": st.get("procs_blocked", 0),
-            "mem_total_bytes": mem.total, "mem_used_bytes": mem.total - mem.available,
-            "mem_available_bytes": mem.available, "mem_cached_bytes": getattr(mem, "cached", 0),
-            "mem_used_pct": 100.0 * (mem.total - mem.available) / mem.total if mem.total else 0.0,
-            "swap_total_bytes": swap.total, "swap_used_bytes": swap.used,
+            "mem_total_bytes": total, "mem_used_bytes": total - available,
+            "mem_available_bytes": available,
+            # page cache as free(1) and psutil count it: reclaimable slab included
+            "mem_cached_bytes": mem.get("Cached", 0) + mem.get("SReclaimable", 0),
+            "mem_used_pct": 100.0 * (total - available) / total if total else 0.0,
+            "swap_total_bytes": swap_total, "swap_used_bytes": swap_total - mem.get("SwapFree", 0),
             "swap_in_pages": delta(vm.get("pswpin", 0), pvm.get("pswpin", 0)),
             "swap_out_pages": delta(vm.get("pswpout", 0), pvm.get("pswpout", 0)),
             "page_faults": delta(vm.get("pgfault", 0), pvm.get("pgfault", 0)),
