@@ -8,6 +8,10 @@ measurement period (BPF_ENABLE_STATS: the kernel times each program run only
 while the fd is open, ~20 ns per run, so not all the time) and scaled to the
 period.
 
+The store's flushes (one a minute) are spread over the flush cycle
+(an average with the cycle as its time constant), so the period that holds
+one is not judged over budget while the minute is within it.
+
 Over budget for a period, the governor takes the next step, in this order:
   1. profile frequency 49 -> 19 Hz, then 2. -> 9 Hz (profile probe)
   3. keep 1 in 4 per-event rows (disk_slow_io, tcp_event: thinned before the
@@ -104,6 +108,7 @@ class Governor:
         self._restored: tuple[str, int] | None = None   # (step kind, period) of the last undo
         self.history: list[tuple[float, int]] = []        # (cost_pct, steps in force) per period
         self._period_start = None
+        self._flush_rate = 0.0     # store flush CPU seconds per second, averaged over the flush cycle
         self._stats_fd = None
         self._bpf_start = 0
         self._sample_start = 0.0
@@ -134,10 +139,13 @@ class Governor:
                                    for name, ns in self._bpf_by_probe().items()}
             os.close(self._stats_fd)
             self._stats_fd = None
-        start_mono, start_cpu = self._period_start
+        start_mono, start_cpu, start_flush = self._period_start
         if mono - start_mono < self.period_s:
             return
-        self.process_pct = 100.0 * (self._cpu_seconds() - start_cpu) / (mono - start_mono) / self.cpus
+        elapsed = mono - start_mono
+        spent = self._cpu_seconds() - start_cpu
+        flushed = self._flush_cpu_seconds() - start_flush
+        self.process_pct = 100.0 * (spent - flushed + self._spread_flush(flushed, elapsed)) / elapsed / self.cpus
         self.cost_pct = self.process_pct + self.bpf_pct
         self._measure_probes(mono - start_mono)
         self.periods += 1
@@ -146,8 +154,21 @@ class Governor:
         self._decide(now)
         self._begin_period(mono)
 
+    def _flush_cpu_seconds(self) -> float:
+        return getattr(getattr(self.collector, "writer", None), "flush_cpu_s", 0.0)
+
+    def _spread_flush(self, flushed_s: float, elapsed_s: float) -> float:
+        """The store's flush CPU in this period, spread over the flush cycle: one
+        flush a minute costs the same whichever 10-second period it falls in, and a
+        period holding it must not look over budget when the minute is not."""
+        writer = getattr(self.collector, "writer", None)
+        cycle_s = max(getattr(writer, "flush_interval_s", elapsed_s), elapsed_s)
+        weight = elapsed_s / cycle_s
+        self._flush_rate += weight * (flushed_s / elapsed_s - self._flush_rate)
+        return self._flush_rate * elapsed_s
+
     def _begin_period(self, mono: float) -> None:
-        self._period_start = (mono, self._cpu_seconds())
+        self._period_start = (mono, self._cpu_seconds(), self._flush_cpu_seconds())
         if self._stats_fd is None:
             self._stats_fd = bpf_stats.enable_stats_fd()
             self._bpf_start = self._bpf_ns()

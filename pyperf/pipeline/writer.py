@@ -58,6 +58,7 @@ class BatchWriter:
         self.spooled: Counter[str] = Counter()     # rows ever sent to the spool
         self.replayed: Counter[str] = Counter()    # rows stored from the spool
         self.flushes = 0
+        self.flush_cpu_s = 0.0        # CPU time spent in flush(), cumulative (the governor spreads it)
         self.store_down_since: float | None = None
         self.last_error: str | None = None
         self._run_id = uuid.uuid4().hex[:12]
@@ -96,26 +97,34 @@ class BatchWriter:
         """Write everything buffered now (called by readers that need fresh rows),
         after whatever waits in the spool."""
         with self._flush_lock:
-            with self._buffer_lock:
-                pending, self._buffer, self._buffered_rows = self._buffer, {}, 0
-            backlog = self._replay()
-            for table, columns in pending.items():
-                token = self._token()
-                if backlog:
+            started = time.thread_time()
+            try:
+                self._flush_locked()
+            finally:
+                # the embedded engine builds parts in the calling thread: this is the store's CPU
+                self.flush_cpu_s += time.thread_time() - started
+
+    def _flush_locked(self) -> None:
+        with self._buffer_lock:
+            pending, self._buffer, self._buffered_rows = self._buffer, {}, 0
+        backlog = self._replay()
+        for table, columns in pending.items():
+            token = self._token()
+            if backlog:
+                self._to_spool(table, columns, token)
+                continue
+            try:
+                self.inserted[table] += self.store.insert(table, columns, token)
+                self._store_answered()
+            except StoreError as e:
+                self._store_failed(e)
+                if e.transient and self.spool is not None:
                     self._to_spool(table, columns, token)
-                    continue
-                try:
-                    self.inserted[table] += self.store.insert(table, columns, token)
-                    self._store_answered()
-                except StoreError as e:
-                    self._store_failed(e)
-                    if e.transient and self.spool is not None:
-                        self._to_spool(table, columns, token)
-                        backlog = True
-                    else:
-                        self.failed[table] += _rows(columns)
-            if pending:
-                self.flushes += 1
+                    backlog = True
+                else:
+                    self.failed[table] += _rows(columns)
+        if pending:
+            self.flushes += 1
 
     def _replay(self) -> bool:
         """Store spooled batches, oldest first; True while some remain."""
