@@ -54,6 +54,7 @@ def test_every_level_gives_the_raw_sums_extremes_and_histograms(store):
     store.insert("disk_io", disk)
     store.insert("system_cpu", _cpu_rows(start.timestamp(), HOURS * 3600))
     end = start + dt.timedelta(hours=HOURS)
+    assert rollups.roll_up_hours(store, end) == {"disk_io": HOURS, "system_cpu": HOURS}
     results = {}
     for level in ("raw", "1m", "1h"):
         got, step, columns, rows = rollups.series(store, "disk_io", start, end, step_s=3600, source=level)
@@ -78,6 +79,48 @@ def test_every_level_gives_the_raw_sums_extremes_and_histograms(store):
         assert cpu[level]["busy_pct_min"] == pytest.approx(cpu["raw"]["busy_pct_min"], abs=1e-4)
         assert cpu[level]["busy_pct_max"] == pytest.approx(cpu["raw"]["busy_pct_max"], abs=1e-4)
         assert cpu[level]["busy_pct_avg"] == pytest.approx(cpu["raw"]["busy_pct_avg"], rel=1e-6)
+
+
+def test_hours_are_rolled_up_once_each_and_only_for_this_host(tmp_path):
+    """roll_up_hours continues after the last hour it rolled up, a repeat adds
+    nothing (also after a crash between insert and bookkeeping: the token), and
+    another agent's rows in a shared store stay that agent's to roll up."""
+    dsn = parse_dsn(f"chdb://{tmp_path}/store")
+    store = Store(dsn, host_name="a").open()
+    try:
+        start = _hour_start()
+        first, second = _disk_rows(start.timestamp(), 3600), _disk_rows(start.timestamp() + 3600, 3600, seed=5)
+        store.insert("disk_io", first)
+        store.host_name = "b"                      # another agent writing to the same store
+        store.insert("disk_io", _disk_rows(start.timestamp(), 3600, seed=9))
+        store.host_name = "a"
+        assert rollups.roll_up_hours(store, start + dt.timedelta(minutes=90)) == {"disk_io": 1}
+        assert rollups.roll_up_hours(store, start + dt.timedelta(minutes=110)) == {}   # hour 2 not over
+        store.insert("disk_io", second)
+        assert rollups.roll_up_hours(store, start + dt.timedelta(hours=2)) == {"disk_io": 1}
+        assert rollups.roll_up_hours(store, start + dt.timedelta(hours=2)) == {}
+        hours = store.query("SELECT ts, sum(samples), sum(ios) FROM disk_io_1h WHERE host = 'a' "
+                            "GROUP BY ts ORDER BY ts").rows
+        assert [(n, ios) for _, n, ios in hours] == [(3600, sum(first["ios"])), (3600, sum(second["ios"]))]
+        assert store.query("SELECT count() FROM disk_io_1h WHERE host = 'b'").rows[0][0] == 0
+        # the same range again (a crash before the next run saw its rows): the token drops it
+        begin, end = (start + dt.timedelta(hours=1)).replace(tzinfo=None), (start + dt.timedelta(hours=2)).replace(tzinfo=None)
+        token = f"pyperf-1h-a-disk_io-{begin:%Y%m%d%H}-{end:%Y%m%d%H}"
+        store.command(f"INSERT INTO disk_io_1h {rollups.hourly_select(rollups.ROLLUPS['disk_io'])} "
+                      "SETTINGS insert_deduplication_token = {token:String}",
+                      {"host": "a", "start": begin, "end": end, "token": token})
+        assert store.query("SELECT sum(samples) FROM disk_io_1h WHERE host = 'a'").rows[0][0] == 7200
+        # an hour with histograms summed from minute states equals the raw sum
+        _, _, columns, rows = rollups.series(store, "disk_io", start, start + dt.timedelta(hours=1), step_s=3600,
+                                             source="1h")
+        assert list(dict(zip(columns, rows[0]))["latency_hist"]) == np.array(first["latency_hist"]).sum(axis=0).tolist()
+    finally:
+        store.close()
+
+
+def test_hourly_migration_is_current():
+    committed = (Path(__file__).parent.parent / "sql" / "0023_hourly_rollups.sql").read_text()
+    assert rollups.hourly_migration_sql() == committed, "run: python -m pyperf.store.rollups --hourly"
 
 
 def test_the_level_follows_the_range():
@@ -185,3 +228,22 @@ def test_the_live_window_answers_what_the_store_answers(store):
     # rows older than the window are forgotten
     window.add({}, now + 900)
     assert window.rows("disk_io", 0) == {}
+
+
+def test_the_agent_rolls_up_finished_hours(tmp_path):
+    """A finished hour's minutes in the store are summed into the 1-hour table by
+    the running agent (here at its clean stop; every 5 minutes while it runs)."""
+    from conftest import require_root, run_pyperf
+
+    require_root()
+    dsn = f"chdb://{tmp_path}/store"
+    store = Store(parse_dsn(dsn)).open()
+    start = _hour_start()
+    disk = _disk_rows(start.timestamp(), 3600)
+    store.insert("disk_io", disk)
+    host = store.host_name
+    store.close()
+    run_pyperf("record", "--probes", "system", "--duration", "2s", store=dsn, check=True)
+    out = run_pyperf("sql", f"SELECT sum(samples), sum(ios) FROM disk_io_1h WHERE host = '{host}'",
+                     "--format", "csv", store=dsn, check=True)
+    assert out.stdout.split()[-1] == f"3600,{sum(disk['ios'])}"

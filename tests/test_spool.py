@@ -162,3 +162,27 @@ def test_agent_started_while_the_store_is_down_stores_everything_once_it_answers
     finally:
         rec.kill()
         server.stop()
+
+
+def test_store_upkeep_waits_for_the_spool_and_a_store_that_answers(tmp_path, free_port):
+    """The hourly rollups run from the writer only when nothing of a finished hour
+    can still be on its way: the store answers and the spool is empty."""
+    calls = []
+    down = Store(parse_dsn(f"http://default@127.0.0.1:{free_port}/pyperf"))
+    spool = Spool(tmp_path / "spool", max_bytes=1 << 20)
+    writer = BatchWriter(down, flush_interval_s=3600, spool=spool, maintenance=lambda: calls.append(1),
+                         maintenance_every_s=0)
+    writer.submit({"system_host": {"ts": [1.0], "interval_ms": [1000]}})
+    writer.flush()
+    writer._maintain()
+    assert spool.pending() and calls == []            # the store is down, rows wait in the spool
+    writer.store_down_since = None
+    writer._maintain()
+    assert calls == []                                # the store answers, but the spool is not empty
+    for path in spool.pending():
+        spool.remove(path)
+    writer._maintain()
+    assert calls == [1]
+    writer.maintenance_every_s = 3600
+    writer._maintain()
+    assert calls == [1]                               # not again before its time

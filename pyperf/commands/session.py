@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 
 from pyperf.containers.enricher import ContainerEnricher
 from pyperf.errors import PyperfError, StoreError, UsageError
@@ -82,7 +83,15 @@ def collecting(store, probes: list[Probe], args):
     if args.spool_max_mb <= 0:
         raise UsageError("--spool-max-mb must be positive")
     spool = Spool(args.spool_dir or default_spool_folder(store.address), args.spool_max_mb << 20)
-    writer = BatchWriter(store, flush_interval_s=max(args.flush_interval, args.interval), spool=spool)
+    flush_s = max(args.flush_interval, args.interval)
+
+    def roll_up_hours() -> None:
+        # an hour is rolled up once its minutes have had two flushes to reach the store
+        if store.ready:
+            lag_s = 2 * writer.flush_interval_s + 60
+            rollups.roll_up_hours(store, datetime.now(timezone.utc) - timedelta(seconds=lag_s))
+
+    writer = BatchWriter(store, flush_interval_s=flush_s, spool=spool, maintenance=roll_up_hours)
     writer.start()
     enricher = ContainerEnricher()
     collector = Collector(probes, writer, args.interval, enricher=enricher,

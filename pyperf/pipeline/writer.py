@@ -47,8 +47,12 @@ RETRY_MIN_S = 1.0      # first retry of a failing store; doubles up to the flush
 
 class BatchWriter:
     def __init__(self, store, flush_interval_s: float = 60.0, max_buffered_rows: int = 1_000_000,
-                 spool: Spool | None = None):
+                 spool: Spool | None = None, maintenance=None, maintenance_every_s: float = 300.0):
         self.store = store
+        # store upkeep run from this thread after a flush with nothing left behind (the hourly rollups)
+        self.maintenance = maintenance
+        self.maintenance_every_s = maintenance_every_s
+        self._maintained_at = time.monotonic()
         self.flush_interval_s = flush_interval_s
         self.max_buffered_rows = max_buffered_rows
         self.spool = spool
@@ -179,6 +183,7 @@ class BatchWriter:
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.flush()
+        self._maintain(due=True)
 
     def _run(self) -> None:
         with self._flush_lock:
@@ -193,10 +198,27 @@ class BatchWriter:
             if time.monotonic() >= next_flush:
                 next_flush = time.monotonic() + self.flush_interval_s
                 self.flush()
+                self._maintain()
             else:
                 with self._flush_lock:
                     self._replay()
             retry = min(retry * 2, self.flush_interval_s) if self.store_down_since is not None else RETRY_MIN_S
+
+    def _maintain(self, due: bool = False) -> None:
+        """Upkeep once every maintenance_every_s (and at close), only while the store
+        answers and nothing waits in the spool (rows of a finished hour may be in it)."""
+        if self.maintenance is None or (not due and time.monotonic() - self._maintained_at < self.maintenance_every_s):
+            return
+        if self.store_down_since is not None or (self.spool is not None and self.spool.pending()):
+            return
+        self._maintained_at = time.monotonic()
+        started = time.thread_time()
+        try:
+            self.maintenance()
+        except StoreError as e:
+            log.error("store upkeep failed: %s (retried in %.0f s)", e, self.maintenance_every_s)
+        finally:
+            self.flush_cpu_s += time.thread_time() - started
 
     def stats(self) -> dict:
         spool = {}

@@ -1,6 +1,13 @@
-"""Rollups: the per-interval tables summed into 1-minute and 1-hour tables by
-materialized views, and the one query helper that reads whichever level
-covers a time range.
+"""Rollups: the per-interval tables summed into 1-minute tables by materialized
+views and into 1-hour tables from those by the agent once the hour is over
+(roll_up_hours), and the one query helper that reads whichever level covers a
+time range.
+
+Why the hour level is not a view too: every insert into a table with a view
+makes one more part per view, and parts are what an idle embedded store
+spends its CPU on (docs/performance.md); ten hourly INSERT ... SELECTs cost
+less than 600 extra parts an hour. The 1-hour level lags by up to an hour
+plus two flushes; it is read only for ranges over 14 days.
 
 Each rolled-up table keeps, per bucket and key: `samples` (raw rows),
 `interval_ms` (time covered), counters summed, gauges as min, max and sum
@@ -114,8 +121,10 @@ def documented_fields(raw: dict[str, dict]) -> dict[str, dict]:
         source = raw.get(r.table, {})
         for level, _, seconds, _, days in LEVELS:
             doc = {
-                "_doc": f"`{r.table}` summed per {'minute' if seconds == 60 else 'hour'} (materialized view "
-                        f"`{r.table}_{level}_mv`; kept {days} days by default). Read with sum() / min() / max() "
+                "_doc": f"`{r.table}` summed per {'minute' if seconds == 60 else 'hour'} ("
+                        + (f"materialized view `{r.table}_1m_mv`" if seconds == 60 else
+                           f"summed from `{r.table}_1m` by the agent once the hour is over") +
+                        f"; kept {days} days by default). Read with sum() / min() / max() "
                         f"and sumForEachMerge() for histograms, GROUP BY the keys — or through "
                         f"pyperf.store.rollups.series().",
                 "ts": ("time", f"start of the {'minute' if seconds == 60 else 'hour'} (UTC)"),
@@ -250,6 +259,63 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     return Series(level, step, result.column_names, result.rows)
 
 
+def hourly_select(r: Rollup) -> str:
+    """The 1-hour buckets of a 1-minute table's rows (states merged into states)."""
+    parts = ["toStartOfHour(ts) AS ts", "host", *r.keys, "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]
+    parts += [f"sum({c}) AS {c}" for c in r.sums]
+    for g in r.gauges:
+        parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max", f"sum({g}_sum) AS {g}_sum"]
+    parts += [f"sumForEachMergeState({h}) AS {h}" for h in r.hists]
+    group = ", ".join(("ts", "host") + r.keys)
+    return (f"SELECT {', '.join(parts)}\nFROM {r.table}_1m\n"
+            "WHERE host = {host:String} AND ts >= {start:DateTime} AND ts < {end:DateTime}\n"
+            f"GROUP BY {group}")
+
+
+def roll_up_hours(store, before: dt.datetime) -> dict[str, int]:
+    """Sum the 1-minute rows of this store's host into 1-hour rows for every whole
+    hour after the last one rolled up and before `before` (the caller leaves time
+    for the minutes still buffered or spooled). Each range is inserted with a
+    deduplication token, so a repeat after a crash adds nothing. Returns
+    {table: hours rolled up}."""
+    end = before.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    done: dict[str, int] = {}
+    for r in ROLLUPS.values():
+        marks = store.query(
+            f"SELECT (SELECT max(ts) FROM {r.table}_1h WHERE host = {{host:String}}), "
+            f"(SELECT min(ts) FROM {r.table}_1m WHERE host = {{host:String}}), "
+            f"(SELECT count() FROM {r.table}_1h WHERE host = {{host:String}})",
+            {"host": store.host_name}).rows[0]
+        last_hour, first_minute, hours_kept = marks
+        if hours_kept:
+            start = _naive_utc(last_hour) + dt.timedelta(hours=1)
+        elif first_minute is not None and _naive_utc(first_minute).year > 1970:
+            start = _naive_utc(first_minute).replace(minute=0, second=0)
+        else:
+            continue
+        if start >= end:
+            continue
+        token = f"pyperf-1h-{store.host_name}-{r.table}-{start:%Y%m%d%H}-{end:%Y%m%d%H}"
+        store.command(f"INSERT INTO {r.table}_1h {hourly_select(r)} "
+                      f"SETTINGS insert_deduplication_token = {{token:String}}",
+                      {"host": store.host_name, "start": start, "end": end, "token": token})
+        done[r.table] = int((end - start).total_seconds() // 3600)
+    return done
+
+
+def _naive_utc(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+
+def hourly_migration_sql() -> str:
+    """sql/0023: the 1-hour views go; roll_up_hours fills those tables from now on."""
+    out = ["-- The 1-hour rollups are no longer materialized views: the agent sums the",
+           "-- 1-minute tables into them once an hour is over (pyperf.store.rollups.roll_up_hours).",
+           "-- Generated by `python -m pyperf.store.rollups --hourly` from pyperf/store/rollups.py; do not edit.", ""]
+    out += [f"DROP VIEW IF EXISTS {r.table}_1h_mv;" for r in ROLLUPS.values()]
+    return "\n".join(out) + "\n"
+
+
 def apply_retention(store, days: dict[str, int]) -> None:
     """Set the TTL of every rolled-up raw table and its rollups (existing parts are
     not rewritten now; the new TTL applies as parts merge)."""
@@ -261,6 +327,9 @@ def apply_retention(store, days: dict[str, int]) -> None:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--hourly"]:
+        sys.stdout.write(hourly_migration_sql())
+        return 0
     from pyperf.store.schema_doc import live_schema
     tables = live_schema(upto=19)
     key_types = {r.table: {name: col_type for name, col_type, _ in tables[r.table]} for r in ROLLUPS.values()}
