@@ -117,3 +117,48 @@ def test_containers_of_one_image_roll_up(layered_image, store_dsn):
     assert rollup["image_bytes_read"] >= 420 * KIB           # shared.txt v2 + never.bin (+ busybox)
     text = run_pyperf("layers", layered_image, "--by-image", store=store_dsn, check=True).stdout
     assert f"image {layered_image}: 2 containers" in text
+
+
+def test_layer_indexing_never_runs_in_the_drain(layered_image):
+    """Walking a container's layers happens in the probe's indexer thread: while it
+    is held up, drains go on and return the container's reads; the layer rows
+    arrive with a later drain."""
+    import threading
+    import time
+
+    from conftest import require_root
+    from pyperf.probes.layers import LayersProbe
+
+    require_root()
+    probe = LayersProbe()
+    probe.attach()
+    gate, walked_in = threading.Event(), []
+    real_files = probe.index.files
+
+    def held_files(*args, **kwargs):
+        walked_in.append(threading.current_thread().name)
+        gate.wait()
+        return real_files(*args, **kwargs)
+
+    probe.index.files = held_files
+    try:
+        run_container("pyperf-layer-gate", "sh", "-c", "cat /data/shared.txt > /dev/null; sleep 60",
+                      image=layered_image)
+        reads, deadline = [], time.monotonic() + 30
+        while not (reads and walked_in) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            batch = probe.drain(time.time())
+            assert "layer_files" not in batch             # the walk is held: nothing indexed yet
+            reads += batch.get("layer_file_access", {}).get("inode", [])
+        assert reads and walked_in == ["pyperf-layer-index"]
+        gate.set()
+        paths, deadline = [], time.monotonic() + 30
+        while "/data/shared.txt" not in paths and time.monotonic() < deadline:
+            time.sleep(0.5)
+            paths += probe.drain(time.time()).get("layer_files", {}).get("path", [])
+        assert "/data/shared.txt" in paths
+        assert set(walked_in) == {"pyperf-layer-index"}
+    finally:
+        gate.set()
+        remove("pyperf-layer-gate")
+        probe.detach()

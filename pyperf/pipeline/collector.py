@@ -136,6 +136,12 @@ class Collector:
     def detach(self) -> None:
         for probe in self.probes:
             try:
+                batch = probe.finish()
+                if batch and self.writer is not None:
+                    self.writer.submit(batch)
+            except Exception as e:
+                log.error("probe %s: finishing failed: %s", probe.name, e)
+            try:
                 probe.detach()
             except Exception as e:
                 log.error("probe %s: detach failed: %s", probe.name, e)

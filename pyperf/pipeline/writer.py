@@ -229,7 +229,7 @@ class BatchWriter:
         return {"inserted": dict(self.inserted), "failed": dict(self.failed),
                 "dropped": dict(self.dropped), "spooled": dict(self.spooled),
                 "replayed": dict(self.replayed), "buffered_rows": self._buffered_rows,
-                "flushes": self.flushes, "store_down_since": self.store_down_since, **spool}
+                "flushes": self.flushes, "flush_cpu_s": round(self.flush_cpu_s, 3), "store_down_since": self.store_down_since, **spool}
 
 
 def default_spool_folder(address) -> Path:

@@ -53,6 +53,11 @@ class Probe(ABC):
     def bpf_source(self) -> tuple[str, list[str]]:
         """(C source, cflags) as compiled, for --dump-bpf."""
 
+    def finish(self) -> Batch:
+        """Rows of work a probe does in the background (e.g. indexing), waited for
+        when collection stops; called once before detach()."""
+        return {}
+
     def chosen_path(self) -> str:
         """Which kernel hooks were chosen on this host, for `pyperf doctor`."""
         return ""

@@ -6,7 +6,11 @@ reads are attributed to the exact layer. Reports: pyperf/layers/report.py."""
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
+import queue
+import threading
+import time
 from collections import defaultdict
 
 from pyperf.containers.resolver import HOST, ContainerResolver
@@ -15,6 +19,8 @@ from pyperf.layers.index import LayerIndex
 from pyperf.layers.overlay import container_layers
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+
+log = logging.getLogger("pyperf.layers")
 
 NO_PAGE = (1 << 64) - 1
 
@@ -91,8 +97,15 @@ class LayersProbe(BPFProbe):
         super().__init__(options)
         self.resolver: ContainerResolver | None = None
         self.index = LayerIndex()
-        self._indexed: set[int] = set()
+        self._indexed: set[int] = set()       # namespaces queued for (or done with) indexing
         self._totals = {"files_read": 0, "containers": 0, "lost": 0}
+        # Walking a container's layers takes as long as its image is big: it runs in a
+        # thread of its own, never under the collector's lock, and its rows join the
+        # next drain.
+        self._jobs: queue.Queue = queue.Queue()
+        self._done: list[Batch] = []
+        self._done_lock = threading.Lock()
+        self._indexer: threading.Thread | None = None
 
     def host_namespaces(self) -> set[int]:
         found = set()
@@ -115,6 +128,46 @@ class LayersProbe(BPFProbe):
         self.resolver = ContainerResolver()
         for ns in self.host_namespaces():
             self._ignore(ns)
+        self._indexer = threading.Thread(target=self._index_jobs, name="pyperf-layer-index", daemon=True)
+        self._indexer.start()
+
+    def detach(self) -> None:
+        self._stop_indexer()
+        super().detach()
+
+    def _stop_indexer(self, timeout_s: float = 30.0) -> None:
+        if self._indexer is not None:
+            self._jobs.put(None)
+            self._indexer.join(timeout_s)
+            self._indexer = None
+
+    def finish(self) -> Batch:
+        """The rows of indexing still in progress when collection stops."""
+        self._stop_indexer()
+        return self._take_done({})
+
+    def _index_jobs(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            mnt_ns, writable_only = job
+            batch: Batch = {}
+            try:
+                if not self._index_container(mnt_ns, time.time(), batch, writable_only):
+                    self._indexed.discard(mnt_ns)    # not (yet) a container: asked again when it reads
+            except Exception as e:  # one container's odd layout must not end indexing for all
+                log.error("layers of mount namespace %d: indexing failed: %s: %s", mnt_ns, type(e).__name__, e)
+            if batch:
+                with self._done_lock:
+                    self._done.append(batch)
+
+    def _take_done(self, batch: Batch) -> Batch:
+        with self._done_lock:
+            done, self._done = self._done, []
+        for extra in done:
+            for table, columns in extra.items():
+                target = batch.setdefault(table, {name: [] for name in columns})
+                for name, values in columns.items():
+                    target[name].extend(values)
+        return batch
 
     def _ignore(self, mnt_ns: int) -> None:
         table = self.bpf[b"layer_ignored_ns"]
@@ -131,7 +184,8 @@ class LayersProbe(BPFProbe):
         for key, value in entries:
             if key.mnt_ns not in self._indexed:
                 # rows are kept even before the layers are indexed: the report joins later
-                self._index_container(key.mnt_ns, now, batch)
+                self._indexed.add(key.mnt_ns)
+                self._jobs.put((key.mnt_ns, False))
                 fresh.add(key.mnt_ns)
             elif value.dirtied_folios and key.mnt_ns not in fresh:
                 wrote.add(key.mnt_ns)
@@ -151,10 +205,10 @@ class LayersProbe(BPFProbe):
         self._totals["lost"] = self.bpf[b"layer_lost"][0].value
         for mnt_ns in wrote:
             # the writable layer changed: its new files (and copy-ups) need their inodes
-            self._index_container(mnt_ns, now, batch, writable_only=True)
+            self._jobs.put((mnt_ns, True))
         if rows:
             batch["layer_file_access"] = dict(rows)
-        return batch
+        return self._take_done(batch)
 
     def _index_container(self, mnt_ns: int, now: float, batch: Batch, writable_only: bool = False) -> bool:
         """Index the layers of the container in `mnt_ns` (or only its writable layer,
@@ -165,7 +219,6 @@ class LayersProbe(BPFProbe):
         pid = self.resolver.pid_in(mnt_ns)
         layers = container_layers(pid) if pid else []
         if not writable_only:
-            self._indexed.add(mnt_ns)
             self._totals["containers"] += 1
         files = batch.setdefault("layer_files", defaultdict(list))
         for layer in layers:
