@@ -54,7 +54,8 @@ def test_every_level_gives_the_raw_sums_extremes_and_histograms(store):
     store.insert("disk_io", disk)
     store.insert("system_cpu", _cpu_rows(start.timestamp(), HOURS * 3600))
     end = start + dt.timedelta(hours=HOURS)
-    assert rollups.roll_up_hours(store, end) == {"disk_io": HOURS, "system_cpu": HOURS}
+    minutes = {"1m": HOURS * 60 + 60, "1h": HOURS + 1}    # up to `now`'s minute: the hour after is empty
+    assert rollups.roll_up(store, end + dt.timedelta(hours=1)) == {"disk_io": minutes, "system_cpu": minutes}
     results = {}
     for level in ("raw", "1m", "1h"):
         got, step, columns, rows = rollups.series(store, "disk_io", start, end, step_s=3600, source=level)
@@ -81,10 +82,11 @@ def test_every_level_gives_the_raw_sums_extremes_and_histograms(store):
         assert cpu[level]["busy_pct_avg"] == pytest.approx(cpu["raw"]["busy_pct_avg"], rel=1e-6)
 
 
-def test_hours_are_rolled_up_once_each_and_only_for_this_host(tmp_path):
-    """roll_up_hours continues after the last hour it rolled up, a repeat adds
-    nothing (also after a crash between insert and bookkeeping: the token), and
-    another agent's rows in a shared store stay that agent's to roll up."""
+def test_rollups_continue_where_they_stopped_once_each_and_only_for_this_host(tmp_path):
+    """roll_up continues after the last minute and hour it rolled up, a repeat adds
+    nothing (also after a crash between insert and bookkeeping: the token), an hour
+    waits for all its minutes, and another agent's rows in a shared store stay that
+    agent's to roll up."""
     dsn = parse_dsn(f"chdb://{tmp_path}/store")
     store = Store(dsn, host_name="a").open()
     try:
@@ -94,23 +96,26 @@ def test_hours_are_rolled_up_once_each_and_only_for_this_host(tmp_path):
         store.host_name = "b"                      # another agent writing to the same store
         store.insert("disk_io", _disk_rows(start.timestamp(), 3600, seed=9))
         store.host_name = "a"
-        assert rollups.roll_up_hours(store, start + dt.timedelta(minutes=90)) == {"disk_io": 1}
-        assert rollups.roll_up_hours(store, start + dt.timedelta(minutes=110)) == {}   # hour 2 not over
+        assert rollups.roll_up(store, start + dt.timedelta(minutes=90)) == {"disk_io": {"1m": 90, "1h": 1}}
+        # minutes 60-89 had no rows yet: they are rolled up with the rows that come later
         store.insert("disk_io", second)
-        assert rollups.roll_up_hours(store, start + dt.timedelta(hours=2)) == {"disk_io": 1}
-        assert rollups.roll_up_hours(store, start + dt.timedelta(hours=2)) == {}
+        assert rollups.roll_up(store, start + dt.timedelta(minutes=110)) == {"disk_io": {"1m": 50, "1h": 0}}
+        assert rollups.roll_up(store, start + dt.timedelta(hours=2)) == {"disk_io": {"1m": 10, "1h": 1}}
+        assert rollups.roll_up(store, start + dt.timedelta(hours=2)) == {}
         hours = store.query("SELECT ts, sum(samples), sum(ios) FROM disk_io_1h WHERE host = 'a' "
                             "GROUP BY ts ORDER BY ts").rows
-        assert [(n, ios) for _, n, ios in hours] == [(3600, sum(first["ios"])), (3600, sum(second["ios"]))]
+        assert [h[1:] for h in hours] == [(3600, sum(first["ios"])), (3600, sum(second["ios"]))]
         assert store.query("SELECT count() FROM disk_io_1h WHERE host = 'b'").rows[0][0] == 0
-        # the same range again (a crash before the next run saw its rows): the token drops it
-        begin, end = (start + dt.timedelta(hours=1)).replace(tzinfo=None), (start + dt.timedelta(hours=2)).replace(tzinfo=None)
-        token = f"pyperf-1h-a-disk_io-{begin:%Y%m%d%H}-{end:%Y%m%d%H}"
+        assert store.query("SELECT count() FROM disk_io_1m WHERE host = 'b'").rows[0][0] == 0
+        # the first hour again (a crash before the next run saw its rows): the token drops it
+        begin, end = start.replace(tzinfo=None), (start + dt.timedelta(hours=1)).replace(tzinfo=None)
+        token = f"pyperf-1h-a-disk_io-{begin:%Y%m%d%H%M}-{end:%Y%m%d%H%M}"
         store.command(f"INSERT INTO disk_io_1h {rollups.hourly_select(rollups.ROLLUPS['disk_io'])} "
                       "SETTINGS insert_deduplication_token = {token:String}",
                       {"host": "a", "start": begin, "end": end, "token": token})
-        assert store.query("SELECT sum(samples) FROM disk_io_1h WHERE host = 'a'").rows[0][0] == 7200
-        # an hour with histograms summed from minute states equals the raw sum
+        assert store.query("SELECT sum(samples) FROM disk_io_1h WHERE host = 'a' AND ts = {t:DateTime}",
+                           {"t": begin}).rows[0][0] == 3600
+        # an hour summed from minute states equals the raw sum, histograms included
         _, _, columns, rows = rollups.series(store, "disk_io", start, start + dt.timedelta(hours=1), step_s=3600,
                                              source="1h")
         assert list(dict(zip(columns, rows[0]))["latency_hist"]) == np.array(first["latency_hist"]).sum(axis=0).tolist()
@@ -118,9 +123,25 @@ def test_hours_are_rolled_up_once_each_and_only_for_this_host(tmp_path):
         store.close()
 
 
-def test_hourly_migration_is_current():
-    committed = (Path(__file__).parent.parent / "sql" / "0023_hourly_rollups.sql").read_text()
-    assert rollups.hourly_migration_sql() == committed, "run: python -m pyperf.store.rollups --hourly"
+def test_the_minutes_not_rolled_up_yet_are_read_from_the_raw_rows(store):
+    start = _hour_start()
+    disk = _disk_rows(start.timestamp(), 7200)
+    store.insert("disk_io", disk)
+    end = start + dt.timedelta(hours=2)
+    for rolled_until in (start, start + dt.timedelta(minutes=47, seconds=0), end):
+        if rolled_until > start:
+            rollups.roll_up(store, rolled_until)
+        got, step, columns, rows = rollups.series(store, "disk_io", start, end, step_s=600, source="1m")
+        assert got == "1m" and step == 600 and len(rows) == 12
+        series = [dict(zip(columns, r)) for r in rows]
+        assert [s["samples"] for s in series] == [600] * 12
+        assert sum(s["ios"] for s in series) == sum(disk["ios"])
+        assert list(series[4]["latency_hist"]) == np.array(disk["latency_hist"][2400:3000]).sum(axis=0).tolist()
+
+
+def test_views_migration_is_current():
+    committed = (Path(__file__).parent.parent / "sql" / "0023_rollups_by_agent.sql").read_text()
+    assert rollups.by_agent_migration_sql() == committed, "run: python -m pyperf.store.rollups --by-agent"
 
 
 def test_the_level_follows_the_range():

@@ -85,13 +85,13 @@ def collecting(store, probes: list[Probe], args):
     spool = Spool(args.spool_dir or default_spool_folder(store.address), args.spool_max_mb << 20)
     flush_s = max(args.flush_interval, args.interval)
 
-    def roll_up_hours() -> None:
-        # an hour is rolled up once its minutes have had two flushes to reach the store
+    def roll_up() -> None:
+        # a minute is rolled up once its rows have had two flushes to reach the store
         if store.ready:
             lag_s = 2 * writer.flush_interval_s + 60
-            rollups.roll_up_hours(store, datetime.now(timezone.utc) - timedelta(seconds=lag_s))
+            rollups.roll_up(store, datetime.now(timezone.utc) - timedelta(seconds=lag_s))
 
-    writer = BatchWriter(store, flush_interval_s=flush_s, spool=spool, maintenance=roll_up_hours)
+    writer = BatchWriter(store, flush_interval_s=flush_s, spool=spool, maintenance=roll_up)
     writer.start()
     enricher = ContainerEnricher()
     collector = Collector(probes, writer, args.interval, enricher=enricher,

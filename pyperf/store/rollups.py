@@ -1,13 +1,15 @@
-"""Rollups: the per-interval tables summed into 1-minute tables by materialized
-views and into 1-hour tables from those by the agent once the hour is over
-(roll_up_hours), and the one query helper that reads whichever level covers a
-time range.
+"""Rollups: the per-interval tables summed into 1-minute and 1-hour tables by
+the agent (roll_up, every few minutes, minutes from the raw rows and hours
+from the minutes), and the one query helper that reads whichever level covers
+a time range.
 
-Why the hour level is not a view too: every insert into a table with a view
-makes one more part per view, and parts are what an idle embedded store
-spends its CPU on (docs/performance.md); ten hourly INSERT ... SELECTs cost
-less than 600 extra parts an hour. The 1-hour level lags by up to an hour
-plus two flushes; it is read only for ranges over 14 days.
+Why not materialized views (as until schema 23): every insert into a table
+with a view makes one more part per view, and parts are what an embedded
+store spends its CPU on — the two views per table halved ingest and doubled
+the cost of each flush (docs/performance.md). Ten INSERT ... SELECTs every
+five minutes cost far less. The levels lag: minutes by up to the upkeep
+period plus two flushes (series() reads that tail from the raw rows), hours
+by up to an hour more (read only for ranges over 14 days).
 
 Each rolled-up table keeps, per bucket and key: `samples` (raw rows),
 `interval_ms` (time covered), counters summed, gauges as min, max and sum
@@ -16,7 +18,9 @@ states), so percentiles over any range come out of the summed histogram
 exactly as from the raw rows.
 
 This spec is the single source: `python -m pyperf.store.rollups` prints the
-migration (sql/0020_rollups.sql), and a test keeps the two equal."""
+migration that made the tables (sql/0020_rollups.sql) and `--by-agent` the one
+that dropped their views (sql/0023), and tests keep them equal.
+"""
 
 from __future__ import annotations
 
@@ -103,7 +107,10 @@ def migration_sql(key_types: dict[str, dict[str, str]]) -> str:
     return "\n".join(out)
 
 
-def _select(r: Rollup, bucket_fn: str) -> str:
+RANGE_FILTER = "WHERE host = {host:String} AND ts >= {start:DateTime} AND ts < {end:DateTime}\n"
+
+
+def _select(r: Rollup, bucket_fn: str, ranged: bool = False) -> str:
     parts = [f"{bucket_fn}(ts) AS ts", "host", *r.keys, "count() AS samples", "sum(interval_ms) AS interval_ms"]
     parts += [f"sum({c}) AS {c}" for c in r.sums]
     for g in r.gauges:
@@ -111,7 +118,7 @@ def _select(r: Rollup, bucket_fn: str) -> str:
                   f"sum(toFloat64({g})) AS {g}_sum"]
     parts += [f"sumForEachState({h}) AS {h}" for h in r.hists]
     group = ", ".join(("ts", "host") + r.keys)
-    return f"SELECT {', '.join(parts)}\nFROM {r.table}\nGROUP BY {group}"
+    return f"SELECT {', '.join(parts)}\nFROM {r.table}\n{RANGE_FILTER if ranged else ''}GROUP BY {group}"
 
 
 def documented_fields(raw: dict[str, dict]) -> dict[str, dict]:
@@ -122,8 +129,8 @@ def documented_fields(raw: dict[str, dict]) -> dict[str, dict]:
         for level, _, seconds, _, days in LEVELS:
             doc = {
                 "_doc": f"`{r.table}` summed per {'minute' if seconds == 60 else 'hour'} ("
-                        + (f"materialized view `{r.table}_1m_mv`" if seconds == 60 else
-                           f"summed from `{r.table}_1m` by the agent once the hour is over") +
+                        + (f"from `{r.table}` by the agent every few minutes" if seconds == 60 else
+                           f"from `{r.table}_1m` by the agent once the hour is over") +
                         f"; kept {days} days by default). Read with sum() / min() / max() "
                         f"and sumForEachMerge() for histograms, GROUP BY the keys — or through "
                         f"pyperf.store.rollups.series().",
@@ -232,6 +239,16 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
             split = dt.datetime.fromtimestamp(since, dt.timezone.utc)
             older = series(store, table, start, split, step, where, by, "raw", host)
             return Series("raw", step, live.columns, merge_buckets(r, len(by), older.rows + live.rows))
+    if level == "1m" and host != "*":
+        # the minutes not rolled up yet (the last few) come from the raw rows
+        until = rolled_up_until(store, table, host or store.host_name) or start
+        if until < end:
+            newer = series(store, table, max(start, until), end, step, where, by, "raw", host, window)
+            if until <= start:
+                return Series("1m", step, newer.columns, newer.rows)
+            older = series(store, table, start, until, step, where, by, "1m", host)
+            return Series("1m", step, older.columns, merge_buckets(r, len(by), older.rows + newer.rows))
+        # falls through when `end` is already rolled up (and for the recursion above)
     params: dict[str, object] = {"start": start, "end": end}
     raw = level == "raw"
     parts = [f"toStartOfInterval(ts, INTERVAL {step} SECOND) AS bucket", *by,
@@ -267,52 +284,68 @@ def hourly_select(r: Rollup) -> str:
         parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max", f"sum({g}_sum) AS {g}_sum"]
     parts += [f"sumForEachMergeState({h}) AS {h}" for h in r.hists]
     group = ", ".join(("ts", "host") + r.keys)
-    return (f"SELECT {', '.join(parts)}\nFROM {r.table}_1m\n"
-            "WHERE host = {host:String} AND ts >= {start:DateTime} AND ts < {end:DateTime}\n"
-            f"GROUP BY {group}")
+    return f"SELECT {', '.join(parts)}\nFROM {r.table}_1m\n{RANGE_FILTER}GROUP BY {group}"
 
 
-def roll_up_hours(store, before: dt.datetime) -> dict[str, int]:
-    """Sum the 1-minute rows of this store's host into 1-hour rows for every whole
-    hour after the last one rolled up and before `before` (the caller leaves time
-    for the minutes still buffered or spooled). Each range is inserted with a
+def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
+    """Sum this store's host's raw rows into 1-minute rows for every whole minute
+    after the last one rolled up and before `before`, then the 1-minute rows into
+    1-hour rows for every hour whose minutes are all in (the caller leaves time
+    for rows still buffered or spooled). Each range is inserted with a
     deduplication token, so a repeat after a crash adds nothing. Returns
-    {table: hours rolled up}."""
-    end = before.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0, tzinfo=None)
-    done: dict[str, int] = {}
+    {table: {"1m": minutes, "1h": hours}} of what was rolled up."""
+    before = _naive_utc(before)
+    done: dict[str, dict[str, int]] = {}
     for r in ROLLUPS.values():
-        marks = store.query(
-            f"SELECT (SELECT max(ts) FROM {r.table}_1h WHERE host = {{host:String}}), "
-            f"(SELECT min(ts) FROM {r.table}_1m WHERE host = {{host:String}}), "
-            f"(SELECT count() FROM {r.table}_1h WHERE host = {{host:String}})",
-            {"host": store.host_name}).rows[0]
-        last_hour, first_minute, hours_kept = marks
-        if hours_kept:
-            start = _naive_utc(last_hour) + dt.timedelta(hours=1)
-        elif first_minute is not None and _naive_utc(first_minute).year > 1970:
-            start = _naive_utc(first_minute).replace(minute=0, second=0)
-        else:
-            continue
-        if start >= end:
-            continue
-        token = f"pyperf-1h-{store.host_name}-{r.table}-{start:%Y%m%d%H}-{end:%Y%m%d%H}"
-        store.command(f"INSERT INTO {r.table}_1h {hourly_select(r)} "
-                      f"SETTINGS insert_deduplication_token = {{token:String}}",
-                      {"host": store.host_name, "start": start, "end": end, "token": token})
-        done[r.table] = int((end - start).total_seconds() // 3600)
+        minute_end = before.replace(second=0, microsecond=0)
+        minutes = _roll_range(store, r, "1m", f"{r.table}_1m", r.table, minute_end, _select(r, "toStartOfMinute", True))
+        hours = _roll_range(store, r, "1h", f"{r.table}_1h", f"{r.table}_1m",
+                            minute_end.replace(minute=0), hourly_select(r))
+        if minutes or hours:
+            done[r.table] = {"1m": minutes, "1h": hours}
     return done
+
+
+def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.datetime, select: str) -> int:
+    """Insert `select` over [the bucket after `target`'s last, end); returns buckets covered."""
+    step = dt.timedelta(minutes=1) if level == "1m" else dt.timedelta(hours=1)
+    last, kept, first = store.query(
+        f"SELECT (SELECT max(ts) FROM {target} WHERE host = {{host:String}}), "
+        f"(SELECT count() FROM {target} WHERE host = {{host:String}}), "
+        f"(SELECT min(ts) FROM {source} WHERE host = {{host:String}})", {"host": store.host_name}).rows[0]
+    if kept:
+        start = _naive_utc(last) + step
+    elif first is not None and _naive_utc(first).year > 1970:
+        first = _naive_utc(first)
+        start = first.replace(second=0, microsecond=0) if level == "1m" else first.replace(minute=0, second=0)
+    else:
+        return 0
+    if start >= end:
+        return 0
+    token = f"pyperf-{level}-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}"
+    store.command(f"INSERT INTO {target} {select} SETTINGS insert_deduplication_token = {{token:String}}",
+                  {"host": store.host_name, "start": start, "end": end, "token": token})
+    return int((end - start) / step)
+
+
+def rolled_up_until(store, table: str, host: str) -> dt.datetime | None:
+    """The end of the last minute rolled up for `host` (None: nothing yet)."""
+    last, kept = store.query(f"SELECT max(ts), count() FROM {table}_1m WHERE host = {{host:String}}",
+                             {"host": host}).rows[0]
+    return (_naive_utc(last) + dt.timedelta(minutes=1)).replace(tzinfo=dt.timezone.utc) if kept else None
 
 
 def _naive_utc(t: dt.datetime) -> dt.datetime:
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
-def hourly_migration_sql() -> str:
-    """sql/0023: the 1-hour views go; roll_up_hours fills those tables from now on."""
-    out = ["-- The 1-hour rollups are no longer materialized views: the agent sums the",
-           "-- 1-minute tables into them once an hour is over (pyperf.store.rollups.roll_up_hours).",
-           "-- Generated by `python -m pyperf.store.rollups --hourly` from pyperf/store/rollups.py; do not edit.", ""]
-    out += [f"DROP VIEW IF EXISTS {r.table}_1h_mv;" for r in ROLLUPS.values()]
+def by_agent_migration_sql() -> str:
+    """sql/0023: the views go; roll_up() fills the rollup tables from now on."""
+    out = ["-- The rollup tables are no longer filled by materialized views: the agent sums the",
+           "-- raw rows into minutes and the minutes into hours (pyperf.store.rollups.roll_up).",
+           "-- Generated by `python -m pyperf.store.rollups --by-agent` from pyperf/store/rollups.py; do not edit.",
+           ""]
+    out += [f"DROP VIEW IF EXISTS {r.table}_{level}_mv;" for r in ROLLUPS.values() for level in ("1m", "1h")]
     return "\n".join(out) + "\n"
 
 
@@ -327,8 +360,8 @@ def apply_retention(store, days: dict[str, int]) -> None:
 
 
 def main() -> int:
-    if sys.argv[1:] == ["--hourly"]:
-        sys.stdout.write(hourly_migration_sql())
+    if sys.argv[1:] == ["--by-agent"]:
+        sys.stdout.write(by_agent_migration_sql())
         return 0
     from pyperf.store.schema_doc import live_schema
     tables = live_schema(upto=19)
