@@ -74,3 +74,21 @@ def test_a_batch_for_a_dropped_table_repairs_the_store_and_goes_in(tmp_path):
             assert "insert into disk_queue failed" in str(e)
     finally:
         store.close()
+
+
+def test_epoch_seconds_become_the_ticks_a_datetime_of_them_would():
+    """Inserts turn the probes' float seconds into column ticks with numpy; the
+    result must be what the client stores for the same moment as a datetime."""
+    import datetime as dt
+    import random
+
+    from pyperf.store.store import Store
+
+    rng = random.Random(3)
+    values = [rng.uniform(1.7e9, 1.9e9) for _ in range(5000)] + [1796213740.904, 1796213740.9035, 0.0]
+    for col_type, precision in (("DateTime64(3, 'UTC')", 3), ("DateTime64(6, 'UTC')", 6), ("DateTime('UTC')", 0)):
+        got = Store._convert(values, col_type)
+        for v, ticks in zip(values, got):
+            d = dt.datetime.fromtimestamp(v, tz=dt.timezone.utc)
+            assert ticks == (int(d.timestamp()) * 10**6 + d.microsecond) // 10 ** (6 - precision), (v, col_type)
+    assert Store._convert(["a"], "String") == ["a"]

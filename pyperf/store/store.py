@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from pyperf.errors import StoreError
 from pyperf.resources import data_dir
 from pyperf.store import migrations, schema_check
@@ -94,6 +96,10 @@ def _one_line(e: Exception) -> str:
     return text[:400]
 
 
+class SchemaMissing(Exception):
+    """A table or column an insert names is not in the store (worded as the server would)."""
+
+
 # UNKNOWN_TABLE, NO_SUCH_COLUMN_IN_TABLE, THERE_IS_NO_COLUMN, UNKNOWN_IDENTIFIER
 MISSING_SCHEMA_CODES = {60, 16, 8, 47}
 
@@ -121,6 +127,7 @@ class Store:
         self._lock = threading.Lock()
         self.ready = False            # database created and migrated
         self._heal_tried: dict[str, float] = {}
+        self._types: dict[str, dict[str, str]] | None = None    # {table: {column: type}}, for inserts
 
     # -- connecting ------------------------------------------------------
     def open(self, migrate: bool = True, upto: int | None = None, heal: bool = True) -> "Store":
@@ -225,19 +232,22 @@ class Store:
         if not self.ready:
             # an agent started while the server was unreachable: set it up now (or fail again, transiently)
             self.open()
-        names = list(columns)
-        data = [self._convert(name, columns[name]) for name in names]
-        names.append("host")
-        data.append([self.host_name] * n)
+        names = list(columns) + ["host"]
         settings = {"insert_deduplication_token": token} if token else None
         for attempt in (1, 2):
             try:
-                self.client.insert(table, data, column_names=names, column_oriented=True, settings=settings)
+                # the column types are known, so the client asks no DESCRIBE per insert
+                types = self._column_types(table, names)
+                data = [self._convert(columns[name], types[i]) for i, name in enumerate(names[:-1])]
+                data.append([self.host_name] * n)
+                self.client.insert(table, data, column_names=names, column_type_names=types,
+                                   column_oriented=True, settings=settings)
                 return n
             except StoreError:
                 raise
             except Exception as e:
                 error = e
+            self._types = None   # the schema may have changed under us
             if attempt == 1 and _missing_schema(error) and self._may_heal(table):
                 # a table or column dropped under us: repair once, then this batch goes in
                 try:
@@ -259,14 +269,44 @@ class Store:
         self._heal_tried[table] = now
         return True
 
-    # columns that probes fill with epoch seconds (floats)
-    TIME_COLUMNS = ("ts", "first_access", "last_access", "stopped", "started")
+    def _column_types(self, table: str, names: list[str]) -> list[str]:
+        """Types of `names` in `table`, from one read of system.columns kept until an
+        insert fails (re-read once when a name is not in it); a table or column
+        that is not there raises what the server would (and so may be healed)."""
+        for fresh in (self._types is None, True):
+            if fresh:
+                types: dict[str, dict[str, str]] = {}
+                for t, name, col_type in self.client.query(
+                        "SELECT table, name, type FROM system.columns WHERE database = currentDatabase()").result_rows:
+                    types.setdefault(t, {})[name] = col_type
+                self._types = types
+            known = self._types.get(table, {})
+            if all(name in known for name in names):
+                return [known[name] for name in names]
+            if fresh:
+                break
+        if not known:
+            raise SchemaMissing(f"Code: 60. DB::Exception: Unknown table expression identifier '{table}'")
+        missing = next(name for name in names if name not in known)
+        raise SchemaMissing(f"Code: 16. DB::Exception: No such column {missing} in table {table}")
 
     @staticmethod
-    def _convert(name: str, values: list) -> list:
-        if name in Store.TIME_COLUMNS and any(isinstance(v, float) for v in values):
+    def _convert(values: list, col_type: str) -> list:
+        """Epoch seconds (floats, as probes stamp rows) into the column's ticks, as
+        one numpy operation; anything else as given."""
+        if "DateTime" not in col_type or not values or not isinstance(values[0], (float, int)):
+            return values
+        try:
+            seconds = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
             return [_utc(v) if isinstance(v, float) else v for v in values]
-        return values
+        # to the microsecond first, then truncated to the column's precision: what a
+        # datetime of the same float would store
+        whole = np.floor(seconds)
+        micros = whole.astype(np.int64) * 10**6 + np.round((seconds - whole) * 1e6).astype(np.int64)
+        m = re.match(r"(?:Nullable\()?DateTime64\((\d)", col_type)
+        precision = min(int(m.group(1)), 6) if m else 0
+        return (micros // 10 ** (6 - precision)).tolist()
 
     def query(self, sql: str, parameters: dict | None = None) -> QueryResult:
         """pyperf's own queries, with the agent's full rights: never user text

@@ -28,11 +28,11 @@ from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
 
 TABLES = ("sched_process", "faults_process", "profile_stack", "container_resources", "system_cpu", "disk_io")
-BATCH_S = 15
+BATCH_S = 60       # the writer flushes once a minute
 
 
 def batches(store) -> list[tuple[str, dict]]:
-    """Ten 15-second batches per table, generated once, reused."""
+    """Ten one-minute batches per table, generated once, reused."""
     gen = Generator(np.random.default_rng(7))
     schema = store.tables()
     t0 = time.time() - 3600
