@@ -3,11 +3,14 @@ from a file or the environment and never echoed, TLS with a private CA, and
 every misconfiguration as one line with exit code 3."""
 
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import ClickHouseTestServer, run_pyperf, unused_port
 
 PASSWORD = "s3cret-pw"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bare(server) -> str:
@@ -150,3 +153,17 @@ def test_user_sql_on_a_server_is_read_only(server, tmp_path):
                      store=server.dsn, check=True)
     assert out.stdout.splitlines()[1] == "1,1"
     assert run_pyperf("sql", "--write", "DROP TABLE disk_io", store=server.dsn).returncode == 2
+
+
+def test_storing_rows_does_not_load_pandas(server):
+    """The client would import pandas (75 MB resident) on the first insert only to
+    ask whether the rows are a DataFrame; an agent on a remote store never needs it."""
+    code = ("import sys, time\n"
+            "from pyperf.store.dsn import parse_dsn\n"
+            "from pyperf.store.store import Store\n"
+            f"store = Store(parse_dsn({server.dsn!r})).open()\n"
+            "store.insert('system_host', {'ts': [time.time()], 'interval_ms': [1000]})\n"
+            "store.query('SELECT count() FROM system_host')\n"
+            "print('pandas' in sys.modules, 'polars' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "False"]

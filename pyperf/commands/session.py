@@ -3,6 +3,7 @@ run the collector with a writer, flushing and detaching on the way out."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -106,6 +107,7 @@ def collecting(store, probes: list[Probe], args):
     try:
         enricher.start_watcher()
         collector.attach()
+        release_compiler_memory()
         if not collector.probes:
             details = "; ".join(collector.attach_errors.values())
             raise PyperfError(f"no probe could attach: {details}")
@@ -118,6 +120,16 @@ def collecting(store, probes: list[Probe], args):
         if collector.probes:
             collector.submit_counters(time.time())
         writer.close()
+
+
+def release_compiler_memory() -> None:
+    """Give the heap that bcc's compiler (clang/LLVM) left free back to the system:
+    ~70 MB of resident memory after every probe is loaded (glibc keeps freed heap
+    otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass    # not glibc: nothing to trim this way
 
 
 @contextmanager

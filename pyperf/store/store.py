@@ -117,6 +117,17 @@ def _utc(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
 
 
+def _no_dataframes() -> None:
+    """pyperf hands the client lists, never DataFrames; left alone, the client
+    imports pandas on the first insert only to ask whether the data is one
+    (75 MB resident for an agent that never uses it)."""
+    from clickhouse_connect.driver import options
+
+    for name in ("pd", "pl"):
+        if name not in vars(options):
+            setattr(options, name, None)
+
+
 class Store:
     def __init__(self, address: StoreAddress, host_name: str | None = None):
         self.address = address
@@ -170,6 +181,7 @@ class Store:
             import clickhouse_connect
         except ImportError as e:
             raise StoreError(f"clickhouse-connect is not installed: {e}; run scripts/install.sh") from None
+        _no_dataframes()
         a = self.address
         try:
             if a.embedded:
