@@ -146,3 +146,22 @@ def test_a_flush_is_spread_over_its_cycle_not_charged_to_one_period():
     steady = charged[60:]
     assert sum(steady) / len(steady) == pytest.approx(0.4 / 6, rel=0.05)
     assert max(steady) < 0.4 / 2
+
+
+def test_one_period_over_budget_takes_no_step_three_do():
+    """A start-up or a burst makes one period expensive; the governor decides on the
+    mean of three, and after a step counts three afresh."""
+    host = FakeHost(budget=1.0)
+    g, profile = host.governor, host.collector.profile
+    for cost in (0.3, 1.6, 0.3, 0.3, 0.6):       # one period over budget (a start-up): means 0.73, 0.73, 0.4
+        g.conclude_period(cost, 0.0)
+    assert profile.hz == 49 and not g.steps
+    g.conclude_period(1.5, 0.0)
+    assert profile.hz == 49                          # mean of 0.3, 0.6, 1.5 is 0.8: within
+    g.conclude_period(1.6, 0.0)
+    assert profile.hz == 19 and len(g.steps) == 1     # 0.6, 1.5, 1.6: 1.23, over
+    g.conclude_period(1.4, 0.0)
+    g.conclude_period(1.4, 0.0)
+    assert profile.hz == 19                          # two periods since the step: not yet judged
+    g.conclude_period(1.4, 0.0)
+    assert profile.hz == 9

@@ -12,7 +12,11 @@ The store's flushes (one a minute) are spread over the flush cycle
 (an average with the cycle as its time constant), so the period that holds
 one is not judged over budget while the minute is within it.
 
-Over budget for a period, the governor takes the next step, in this order:
+Decisions use the mean cost of the last three periods (a single period over
+budget — a start-up, a burst — is not a trend); after a step or an undo the
+three are counted afresh, so each step is judged on what came after it.
+
+Over budget, the governor takes the next step, in this order:
   1. profile frequency 49 -> 19 Hz, then 2. -> 9 Hz (profile probe)
   3. keep 1 in 4 per-event rows (disk_slow_io, tcp_event: thinned before the
      store, the rest counted as sampled_out; saves the user-space and store
@@ -62,13 +66,15 @@ FIELDS = {
         "action": ("", "shed or restore"),
         "step": ("", "profile_hz, event_sampling, interval or probe_off"),
         "detail": ("", "what changed, e.g. 'profile 49 -> 19 Hz'"),
-        "cost_pct": ("% of host CPUs", "pyperf's measured cost over the last period (process + BPF programs)"),
+        "cost_pct": ("% of host CPUs", "pyperf's measured cost, mean of the last three periods (process + BPF "
+                                       "programs)"),
         "budget_pct": ("% of host CPUs", "the budget (--cpu-budget)"),
         "level": ("", "steps in force after this one"),
     },
 }
 
 
+DECIDE_OVER_PERIODS = 3   # decisions use the mean cost of the last three periods
 RESTORE_HEADROOM = 0.8    # undo a step only if the cost then is predicted under 80 % of the budget
 
 
@@ -109,6 +115,7 @@ class Governor:
         self.history: list[tuple[float, int]] = []        # (cost_pct, steps in force) per period
         self._period_start = None
         self._flush_rate = 0.0     # store flush CPU seconds per second, averaged over the flush cycle
+        self._window: list[float] = []   # costs of the periods since the last step
         self._stats_fd = None
         self._bpf_start = 0
         self._sample_start = 0.0
@@ -146,13 +153,26 @@ class Governor:
         spent = self._cpu_seconds() - start_cpu
         flushed = self._flush_cpu_seconds() - start_flush
         self.process_pct = 100.0 * (spent - flushed + self._spread_flush(flushed, elapsed)) / elapsed / self.cpus
-        self.cost_pct = self.process_pct + self.bpf_pct
+        period_cost = self.process_pct + self.bpf_pct
         self._measure_probes(mono - start_mono)
         self.periods += 1
-        self.history.append((round(self.cost_pct, 3), len(self.steps)))
+        self.history.append((round(period_cost, 3), len(self.steps)))
         del self.history[:-360]
-        self._decide(now)
+        self.conclude_period(period_cost, now)
         self._begin_period(mono)
+
+    def conclude_period(self, period_cost: float, now: float) -> None:
+        """Decide on the mean of the last DECIDE_OVER_PERIODS periods: one period over
+        budget is not a trend (a start-up, a burst of new processes)."""
+        self._window.append(period_cost)
+        recent = self._window[-DECIDE_OVER_PERIODS:]
+        self.cost_pct = sum(recent) / len(recent)
+        if len(recent) < DECIDE_OVER_PERIODS:
+            return
+        level = (len(self.steps), self._restored)
+        self._decide(now)
+        if (len(self.steps), self._restored) != level:
+            self._window.clear()    # what a step changed is judged on the periods after it
 
     def _flush_cpu_seconds(self) -> float:
         return getattr(getattr(self.collector, "writer", None), "flush_cpu_s", 0.0)
