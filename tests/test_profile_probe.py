@@ -2,7 +2,6 @@
 its samples; flame graphs come back out of the store."""
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -75,36 +74,3 @@ def test_export_folded_and_speedscope_from_the_store(spin_binary, store_dsn, tmp
 
     nothing = run_pyperf("export", "--pid", "1", "--last", "1s", store=store_dsn)
     assert nothing.returncode == 2 and "no oncpu stacks match" in nothing.stderr
-
-
-def test_symbols_are_cached_per_binary_not_per_process():
-    """An address in a file mapping is resolved once per (file, offset): the same
-    libc function in a second process (mapped elsewhere by ASLR) costs no bcc
-    lookup and gets the same name; an unmapped address still resolves per process."""
-    import ctypes
-    import subprocess
-
-    from pyperf.probes.stacks import StackSymbolizer, locate, parse_maps
-
-    libc = ctypes.CDLL("libc.so.6")
-    address = ctypes.cast(libc.getpid, ctypes.c_void_p).value
-    mine = parse_maps(open(f"/proc/{os.getpid()}/maps").read())
-    dev, inode, offset = locate(mine, address)
-    child = subprocess.Popen(["sleep", "60"])
-    try:
-        time.sleep(0.2)
-        theirs = parse_maps(open(f"/proc/{child.pid}/maps").read())
-        start, _, file_offset, _, _ = next(m for m in theirs if m[3:] == (dev, inode) and m[2] <= offset
-                                           and offset - m[2] < m[1] - m[0])
-        child_address = start + offset - file_offset
-        symbolizer = StackSymbolizer(None, b"unused")
-        name = symbolizer._symbol(address, os.getpid())
-        assert "getpid" in name and symbolizer.resolved == 1
-        assert symbolizer._symbol(child_address, child.pid) == name
-        assert symbolizer.resolved == 1                     # the child's libc: no second lookup
-        assert symbolizer._symbol(8, child.pid) == "[unknown]" and symbolizer.resolved == 2
-    finally:
-        child.kill()
-        child.wait()
-    symbolizer.forget_exited()
-    assert child.pid not in symbolizer._maps
