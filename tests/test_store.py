@@ -92,3 +92,5 @@ def test_epoch_seconds_become_the_ticks_a_datetime_of_them_would():
             d = dt.datetime.fromtimestamp(v, tz=dt.timezone.utc)
             assert ticks == (int(d.timestamp()) * 10**6 + d.microsecond) // 10 ** (6 - precision), (v, col_type)
     assert Store._convert(["a"], "String") == ["a"]
+    mixed = Store._convert([None, 1796213740.5], "Nullable(DateTime64(3, 'UTC'))")   # a container still running
+    assert mixed[0] is None and mixed[1] == dt.datetime.fromtimestamp(1796213740.5, tz=dt.timezone.utc)

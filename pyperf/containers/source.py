@@ -53,7 +53,6 @@ FIELDS = {
 }
 
 
-RESCAN_MIN_S = 2.0
 RESCAN_MAX_S = 30.0
 
 
@@ -128,15 +127,16 @@ class ContainersSource(Probe):
     def _members_now(self) -> dict[str, tuple]:
         """The walk of /proc is most of this source's cost, so it runs only when a
         process was created since the last one (the kernel's last pid moved; a new
-        container starts with one), at most every RESCAN_MIN_S, and at least every
-        RESCAN_MAX_S; a member whose process is gone or changed namespace forces one.
-        A walk that new processes caused is repeated once RESCAN_MIN_S later: a
-        container's first process may still have been in its runtime's cgroup."""
+        container starts with one), and at least every RESCAN_MAX_S; a member whose
+        process is gone or changed namespace forces one. A walk that new processes
+        caused is repeated at the next drain: a container's first process may still
+        have been in its runtime's cgroup. Every walk a process creation calls for
+        is made at once: the enricher takes a container missing from this source's
+        rows for one that stopped."""
         mono = self.clock()
         last_pid = self._last_pid()
         created = last_pid != self._scanned_last_pid
-        due = mono - self._scanned_at >= RESCAN_MAX_S or (
-            (created or self._rescan_once_more) and mono - self._scanned_at >= RESCAN_MIN_S)
+        due = created or self._rescan_once_more or mono - self._scanned_at >= RESCAN_MAX_S
         if not due:
             for container, pid in self._members.values():
                 try:

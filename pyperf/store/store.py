@@ -306,12 +306,13 @@ class Store:
     def _convert(values: list, col_type: str) -> list:
         """Epoch seconds (floats, as probes stamp rows) into the column's ticks, as
         one numpy operation; anything else as given."""
-        if "DateTime" not in col_type or not values or not isinstance(values[0], (float, int)):
+        if "DateTime" not in col_type or not values:
             return values
-        try:
-            seconds = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            return [_utc(v) if isinstance(v, float) else v for v in values]
+        kinds = set(map(type, values))
+        if not kinds <= {float, int}:
+            # datetimes, or a nullable column's None beside floats: one value at a time
+            return [_utc(v) if isinstance(v, float) else v for v in values] if float in kinds else values
+        seconds = np.asarray(values, dtype=np.float64)
         # to the microsecond first, then truncated to the column's precision: what a
         # datetime of the same float would store
         whole = np.floor(seconds)
