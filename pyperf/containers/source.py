@@ -14,6 +14,7 @@ from collections import defaultdict
 from pyperf.containers.cgroup_stats import CgroupReader, CgroupSample
 from pyperf.containers.resolver import HOST, ContainerResolver
 from pyperf.probes.base import Batch, Probe, register
+from pyperf.system.procfs import ProcFS
 
 COUNTERS = ("cpu_usage_ns", "nr_periods", "nr_throttled", "throttled_ns", "major_faults", "oom_kills",
             "io_read_bytes", "io_write_bytes", "io_reads", "io_writes", "net_rx_bytes", "net_tx_bytes")
@@ -70,6 +71,7 @@ class ContainersSource(Probe):
     def __init__(self, options=None, proc_root: str = "/proc", clock=time.monotonic):
         super().__init__(options)
         self.proc_root = proc_root
+        self.proc = ProcFS(proc_root)
         self.clock = clock
         self.scans = 0
         self.resolver: ContainerResolver | None = None
@@ -91,6 +93,7 @@ class ContainersSource(Probe):
 
     def detach(self) -> None:
         self.resolver = None
+        self.proc.close()
 
     def bpf_source(self) -> tuple[str, list[str]]:
         return "/* the containers source runs no BPF: it reads cgroup files */", []
@@ -118,11 +121,7 @@ class ContainersSource(Probe):
         return found
 
     def _last_pid(self) -> str:
-        try:
-            with open(f"{self.proc_root}/loadavg") as f:
-                return f.read().rsplit(" ", 1)[-1]
-        except OSError:
-            return ""
+        return self.proc.read_optional("loadavg").rsplit(" ", 1)[-1]
 
     def _members_now(self) -> dict[str, tuple]:
         """The walk of /proc is most of this source's cost, so it runs only when a

@@ -49,7 +49,7 @@ class BatchWriter:
     def __init__(self, store, flush_interval_s: float = 60.0, max_buffered_rows: int = 1_000_000,
                  spool: Spool | None = None, maintenance=None, maintenance_every_s: float = 300.0):
         self.store = store
-        # store upkeep run from this thread after a flush with nothing left behind (the hourly rollups)
+        # store upkeep run from this thread after a flush with nothing left behind (the rollups)
         self.maintenance = maintenance
         self.maintenance_every_s = maintenance_every_s
         self._maintained_at = time.monotonic()

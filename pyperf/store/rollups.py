@@ -309,17 +309,15 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
 def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.datetime, select: str) -> int:
     """Insert `select` over [the bucket after `target`'s last, end); returns buckets covered."""
     step = dt.timedelta(minutes=1) if level == "1m" else dt.timedelta(hours=1)
-    last, kept, first = store.query(
-        f"SELECT (SELECT max(ts) FROM {target} WHERE host = {{host:String}}), "
-        f"(SELECT count() FROM {target} WHERE host = {{host:String}}), "
-        f"(SELECT min(ts) FROM {source} WHERE host = {{host:String}})", {"host": store.host_name}).rows[0]
-    if kept:
-        start = _naive_utc(last) + step
-    elif first is not None and _naive_utc(first).year > 1970:
-        first = _naive_utc(first)
-        start = first.replace(second=0, microsecond=0) if level == "1m" else first.replace(minute=0, second=0)
+    last = _last_bucket(store, target, store.host_name)
+    if last is not None:
+        start = last + step
     else:
-        return 0
+        first = _naive_utc(store.query(f"SELECT min(ts) FROM {source} WHERE host = {{host:String}}",
+                                       {"host": store.host_name}).rows[0][0])
+        if first.year <= 1970:      # min() of no rows
+            return 0
+        start = first.replace(second=0, microsecond=0) if level == "1m" else first.replace(minute=0, second=0)
     if start >= end:
         return 0
     token = f"pyperf-{level}-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}"
@@ -328,11 +326,17 @@ def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.
     return int((end - start) / step)
 
 
+def _last_bucket(store, target: str, host: str) -> dt.datetime | None:
+    """The newest bucket of `host` in a rollup table (naive UTC; None: none yet)."""
+    last, kept = store.query(f"SELECT max(ts), count() FROM {target} WHERE host = {{host:String}}",
+                             {"host": host}).rows[0]
+    return _naive_utc(last) if kept else None
+
+
 def rolled_up_until(store, table: str, host: str) -> dt.datetime | None:
     """The end of the last minute rolled up for `host` (None: nothing yet)."""
-    last, kept = store.query(f"SELECT max(ts), count() FROM {table}_1m WHERE host = {{host:String}}",
-                             {"host": host}).rows[0]
-    return (_naive_utc(last) + dt.timedelta(minutes=1)).replace(tzinfo=dt.timezone.utc) if kept else None
+    last = _last_bucket(store, f"{table}_1m", host)
+    return (last + dt.timedelta(minutes=1)).replace(tzinfo=dt.timezone.utc) if last is not None else None
 
 
 def _naive_utc(t: dt.datetime) -> dt.datetime:

@@ -283,24 +283,21 @@ class Store:
 
     def _column_types(self, table: str, names: list[str]) -> list[str]:
         """Types of `names` in `table`, from one read of system.columns kept until an
-        insert fails (re-read once when a name is not in it); a table or column
+        insert fails (read again when a name is not in it); a table or column
         that is not there raises what the server would (and so may be healed)."""
-        for fresh in (self._types is None, True):
-            if fresh:
-                types: dict[str, dict[str, str]] = {}
-                for t, name, col_type in self.client.query(
-                        "SELECT table, name, type FROM system.columns WHERE database = currentDatabase()").result_rows:
-                    types.setdefault(t, {})[name] = col_type
-                self._types = types
-            known = self._types.get(table, {})
-            if all(name in known for name in names):
-                return [known[name] for name in names]
-            if fresh:
-                break
+        if self._types is None or not set(names) <= self._types.get(table, {}).keys():
+            types: dict[str, dict[str, str]] = {}
+            for t, name, col_type in self.client.query(
+                    "SELECT table, name, type FROM system.columns WHERE database = currentDatabase()").result_rows:
+                types.setdefault(t, {})[name] = col_type
+            self._types = types
+        known = self._types.get(table)
         if not known:
             raise SchemaMissing(f"Code: 60. DB::Exception: Unknown table expression identifier '{table}'")
-        missing = next(name for name in names if name not in known)
-        raise SchemaMissing(f"Code: 16. DB::Exception: No such column {missing} in table {table}")
+        missing = [name for name in names if name not in known]
+        if missing:
+            raise SchemaMissing(f"Code: 16. DB::Exception: No such column {missing[0]} in table {table}")
+        return [known[name] for name in names]
 
     @staticmethod
     def _convert(values: list, col_type: str) -> list:
