@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import ctypes
 import time
-from collections import defaultdict
 
 from pyperf.probes.base import Batch, register
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
-from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, append_process_identity
+import numpy as np
+
+from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable
 
 BTF_OFFSETS = {
     "OFF_TASK_MIN_FLT": ("task_struct", "min_flt"),
@@ -49,10 +50,15 @@ FIELDS = {
 }
 
 
+def hit_ratios(lookups: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """1 - added / looked up, clamped to [0, 1], per element; NaN without lookups."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.clip(1.0 - added / lookups, 0.0, 1.0)
+    return np.where(lookups > 0, ratio, np.nan)
+
+
 def hit_ratio(lookups: int, added: int) -> float:
-    if lookups <= 0:
-        return float("nan")
-    return min(1.0, max(0.0, 1.0 - added / lookups))
+    return float(hit_ratios(np.array([lookups]), np.array([added]))[0])
 
 
 @register
@@ -87,18 +93,20 @@ class FaultsProbe(BPFProbe):
         if self.bpf is None:
             return {}
         interval_ms = round(self.interval_s() * 1000)
-        rows = defaultdict(list)
-        for tgid, cur, d in self.processes.deltas():
-            append_process_identity(rows, now, interval_ms, tgid, cur)
-            rows["minor_faults"].append(d["minor"])
-            rows["major_faults"].append(d["major"])
-            rows["cache_lookups"].append(d["cache_lookups"])
-            rows["cache_added"].append(d["cache_added"])
-            rows["cache_hit_ratio"].append(hit_ratio(d["cache_lookups"], d["cache_added"]))
-            for key in ("minor", "major", "cache_lookups", "cache_added"):
-                self._totals[key] += d[key]
+        moved = self.processes.deltas()
         self._totals["lost"] = self.bpf[b"fault_lost"][0].value
-        return {"faults_process": dict(rows)} if rows else {}
+        if not len(moved):
+            return {}
+        d = moved.diff
+        rows = moved.columns(now, interval_ms)
+        rows["minor_faults"] = d["minor"].tolist()
+        rows["major_faults"] = d["major"].tolist()
+        rows["cache_lookups"] = d["cache_lookups"].tolist()
+        rows["cache_added"] = d["cache_added"].tolist()
+        rows["cache_hit_ratio"] = hit_ratios(d["cache_lookups"], d["cache_added"]).tolist()
+        for key in ("minor", "major", "cache_lookups", "cache_added"):
+            self._totals[key] += int(d[key].sum())
+        return {"faults_process": rows}
 
     def totals(self) -> dict[str, int]:
         return dict(self._totals)

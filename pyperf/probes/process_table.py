@@ -1,18 +1,25 @@
-"""Per-process kernel maps (per-CPU hashes keyed by tgid with cumulative values)
-turned into per-interval differences: what the sched and faults probes share.
+"""Per-process kernel maps (hashes keyed by tgid with cumulative values, per CPU
+or not) turned into per-interval differences: what the sched, faults and tcp
+probes share.
 
 A value's fields are counters (summed across CPUs, differenced between
 drains), `*_hist` arrays (the same, element-wise) and identity fields
 (comm, mnt_ns, cgroup_id: set once, on one CPU's copy). Entries of processes
-that have exited are deleted after their last difference is taken."""
+that have exited are deleted after their last difference is taken.
+
+The map is read with batch syscalls into numpy and differenced as arrays: at a
+1 s interval this runs for every process on the host every second."""
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
-from pyperf.analysis.histogram import HIST_SLOTS
+from pyperf.probes.map_drain import MapDrainer
 
 IDENTITY = ("comm", "mnt_ns", "cgroup_id")
 
@@ -28,37 +35,65 @@ PROCESS_FIELDS = {
 }
 
 
-def append_process_identity(rows, now: float, interval_ms: int, tgid: int, current: dict) -> None:
-    """Fill the PROCESS_FIELDS columns of one row from ProcessTable.deltas() output."""
-    rows["ts"].append(now)
-    rows["interval_ms"].append(interval_ms)
-    rows["pid"].append(tgid)
-    rows["comm"].append(current["comm"].decode("utf-8", "replace"))
-    rows["mnt_ns"].append(current["mnt_ns"])
-    rows["cgroup_id"].append(current["cgroup_id"])
-
-
 def sum_percpu(values, ctype) -> dict:
-    """Add up the per-CPU copies of one map value."""
-    out: dict = {}
-    for name, _ in ctype._fields_:
-        if name.endswith("_hist"):
-            out[name] = np.zeros(HIST_SLOTS, np.int64)
-        elif name in IDENTITY:
-            out[name] = b"" if name == "comm" else 0
-        else:
-            out[name] = 0
-    for v in values:
-        for name, value in out.items():
-            if name.endswith("_hist"):
-                value += np.ctypeslib.as_array(getattr(v, name)).astype(np.int64)
-            elif name == "cgroup_id":
-                out[name] = max(value, getattr(v, name))   # ids only grow: the newest is current
-            elif name in IDENTITY:
-                out[name] = value or getattr(v, name)
+    """Add up the per-CPU copies of one map value (single-entry maps: host and
+    CPU totals)."""
+    layout = Layout.of(ctype)
+    copies = np.frombuffer(b"".join(bytes(v) for v in values), np.uint64).reshape(1, -1, layout.words)
+    return {name: value[0] if value.ndim > 1 else value[0].item()
+            for name, value in layout.fields(layout.combine(copies)).items()}
+
+
+class Layout:
+    """A map value struct seen as a row of 64-bit words, so a whole table is one
+    integer matrix: summing CPUs, differencing drains and finding what moved
+    are one numpy operation each, whatever the number of fields."""
+
+    def __init__(self, ctype):
+        if ctypes.sizeof(ctype) % 8:
+            raise ValueError(f"{ctype.__name__} is not a whole number of 64-bit words")
+        self.words = ctypes.sizeof(ctype) // 8
+        self.slices: dict[str, slice] = {}
+        self.counted = np.zeros(self.words, bool)      # words that are counters or histogram slots
+        for name, field_type in ctype._fields_:
+            offset, size = getattr(ctype, name).offset, ctypes.sizeof(field_type)
+            if offset % 8 or size % 8:
+                raise ValueError(f"{ctype.__name__}.{name} is not 64-bit aligned")
+            self.slices[name] = slice(offset // 8, (offset + size) // 8)
+            if name not in IDENTITY:
+                self.counted[self.slices[name]] = True
+
+    @staticmethod
+    @functools.cache
+    def of(ctype) -> Layout:
+        return Layout(ctype)
+
+    def combine(self, copies: np.ndarray) -> np.ndarray:
+        """(entries, CPUs, words) → (entries, words) as int64 (so differences can go
+        below zero): counters and histograms summed, the newest cgroup id (ids
+        only grow), the mount namespace and name from the copy that has them."""
+        out = copies.sum(axis=1, dtype=np.uint64).view(np.int64)
+        for name in ("mnt_ns", "cgroup_id"):
+            if name in self.slices:
+                out[:, self.slices[name]] = copies[:, :, self.slices[name]].max(axis=1).view(np.int64)
+        if "comm" in self.slices:
+            comm = copies[:, :, self.slices["comm"]]
+            first = np.argmax(comm.any(axis=2), axis=1)
+            out[:, self.slices["comm"]] = comm[np.arange(len(comm)), first].view(np.int64)
+        return out
+
+    def fields(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """(entries, words) → {field: one value (or histogram row) per entry};
+        names as bytes."""
+        out = {}
+        for name, where in self.slices.items():
+            if name == "comm":
+                out[name] = np.ascontiguousarray(rows[:, where]).view(f"S{(where.stop - where.start) * 8}")[:, 0]
+            elif where.stop - where.start == 1 and not name.endswith("_hist"):
+                out[name] = rows[:, where.start]
             else:
-                out[name] = value + getattr(v, name)
-    return out
+                out[name] = rows[:, where]
+        return out
 
 
 def forget_exited(table, entries, proc_root: str = "/proc") -> set:
@@ -66,13 +101,12 @@ def forget_exited(table, entries, proc_root: str = "/proc") -> set:
     last difference has been taken: maps keyed by process would otherwise fill up
     with the dead and then refuse the living. `entries` are (map key, tgid, label);
     returns the labels removed. (A process id reused before this runs keeps its
-    entry: its counters just go on, so differences stay right.)"""
+    entry: its counters just go on, so differences stay right.) Call it after
+    reading the map: a process started after /proc is listed would look dead."""
+    alive = live_tgids(proc_root)
     removed = set()
-    alive: dict[int, bool] = {}
     for key, tgid, label in entries:
-        if tgid not in alive:
-            alive[tgid] = os.path.exists(f"{proc_root}/{tgid}")
-        if alive[tgid]:
+        if tgid in alive:
             continue
         try:
             del table[key]
@@ -82,39 +116,90 @@ def forget_exited(table, entries, proc_root: str = "/proc") -> set:
     return removed
 
 
-class ProcessTable:
-    def __init__(self, table, ctype, proc_root: str = "/proc", percpu: bool = True):
-        self.table = table
-        self.ctype = ctype
-        self.proc_root = proc_root
-        self.percpu = percpu
-        self._previous: dict[int, dict] = {}
+def live_tgids(proc_root: str = "/proc") -> set[int]:
+    return {int(name) for name in os.listdir(proc_root) if name.isdigit()}
 
-    def read(self) -> dict[int, dict]:
-        return {k.value: sum_percpu(v if self.percpu else [v], self.ctype) for k, v in self.table.items()}
 
-    def baseline(self) -> None:
-        self._previous = self.read()
+@dataclass
+class ProcessDeltas:
+    """Processes whose counters moved in one interval, as columns."""
 
-    def deltas(self) -> list[tuple[int, dict, dict]]:
-        """[(tgid, identity+current values, differences)] for processes whose counters moved."""
-        current = self.read()
-        out = []
-        for tgid, cur in current.items():
-            before = self._previous.get(tgid)
-            diff = {}
-            for name, value in cur.items():
-                if name in IDENTITY:
-                    continue
-                diff[name] = value - before[name] if before is not None else value
-            moved = any(np.any(v) if isinstance(v, np.ndarray) else v for v in diff.values())
-            if moved:
-                out.append((tgid, cur, diff))
-        self._forget_exited(current)
-        self._previous = current
+    tgid: np.ndarray
+    identity: dict[str, np.ndarray]
+    diff: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.tgid)
+
+    def select(self, keep: np.ndarray) -> ProcessDeltas:
+        return ProcessDeltas(self.tgid[keep], {k: v[keep] for k, v in self.identity.items()},
+                             {k: v[keep] for k, v in self.diff.items()})
+
+    def columns(self, now: float, interval_ms: int) -> dict[str, list]:
+        """The PROCESS_FIELDS columns of these rows (host is added by the collector)."""
+        n = len(self)
+        out = {"ts": [now] * n, "interval_ms": [interval_ms] * n, "pid": self.tgid.tolist(),
+               "comm": [c.decode("utf-8", "replace") for c in self.identity["comm"].tolist()]}
+        for name in ("mnt_ns", "cgroup_id"):
+            if name in self.identity:
+                out[name] = self.identity[name].tolist()
         return out
 
-    def _forget_exited(self, current: dict[int, dict]) -> None:
-        entries = [(self.table.Key(tgid), tgid, tgid) for tgid in current]
-        for tgid in forget_exited(self.table, entries, self.proc_root):
-            current.pop(tgid)
+
+class ProcessTable:
+    # Dead processes' entries stop moving, so they cost nothing but room: look for
+    # them every few drains, or at once when the map fills (a fork-heavy host).
+    SCAN_EVERY = 5
+    SCAN_FILL = 0.25
+
+    def __init__(self, table, ctype, proc_root: str = "/proc", reader=None):
+        self.table = table
+        self.proc_root = proc_root
+        self._since_scan = 0
+        self.layout = Layout.of(ctype)
+        self._reader = reader or MapDrainer(table)
+        self._prev_keys = np.empty(0, np.uint32)     # sorted
+        self._prev = np.empty((0, self.layout.words), np.int64)
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """(tgids sorted, one combined row of words per tgid) of every entry."""
+        keys, values = self._reader.read_arrays(np.dtype(np.uint32), np.dtype(np.uint64))
+        order = np.argsort(keys, kind="stable")
+        copies = values.shape[1] // self.layout.words          # CPUs, or 1
+        return keys[order], self.layout.combine(values[order].reshape(len(keys), copies, self.layout.words))
+
+    def baseline(self) -> None:
+        self._prev_keys, self._prev = self.read()
+
+    def deltas(self) -> ProcessDeltas:
+        keys, current = self.read()
+        if not len(keys) and not len(self._prev_keys):       # a map nothing has written to yet
+            return self._result(keys, current, current)
+        before = np.zeros_like(current)
+        if len(self._prev_keys):
+            pos = np.minimum(np.searchsorted(self._prev_keys, keys), len(self._prev_keys) - 1)
+            seen = self._prev_keys[pos] == keys
+            before[seen] = self._prev[pos[seen]]
+        diff = current - before
+        moved = (diff[:, self.layout.counted] != 0).any(axis=1)
+        self._prev_keys, self._prev = self._forget_exited(keys, current)
+        return self._result(keys[moved], current[moved], diff[moved])
+
+    def _result(self, keys: np.ndarray, current: np.ndarray, diff: np.ndarray) -> ProcessDeltas:
+        values, changes = self.layout.fields(current), self.layout.fields(diff)
+        return ProcessDeltas(keys, {k: values[k] for k in IDENTITY if k in values},
+                             {k: v for k, v in changes.items() if k not in IDENTITY})
+
+    def _forget_exited(self, keys: np.ndarray, current: np.ndarray):
+        self._since_scan += 1
+        if self._since_scan < self.SCAN_EVERY and len(keys) < self.SCAN_FILL * self.table.max_entries:
+            return keys, current
+        self._since_scan = 0
+        alive = live_tgids(self.proc_root)
+        gone = np.array([tgid not in alive for tgid in keys.tolist()], bool)
+        for tgid in keys[gone].tolist():
+            try:
+                del self.table[self.table.Key(tgid)]
+            except KeyError:
+                pass
+        return keys[~gone], current[~gone]

@@ -15,7 +15,7 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch, register
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
-from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, append_process_identity, sum_percpu
+from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer, fold
 
 BTF_OFFSETS = {
@@ -151,22 +151,24 @@ class SchedProbe(BPFProbe):
         if self.bpf is None:
             return {}
         interval_ms = round(self.interval_s() * 1000)
-        proc = defaultdict(list)
-        for tgid, cur, d in self.processes.deltas():
-            if not (d["voluntary"] or d["involuntary"]):
-                continue
-            append_process_identity(proc, now, interval_ms, tgid, cur)
-            proc["voluntary_switches"].append(d["voluntary"])
-            proc["involuntary_switches"].append(d["involuntary"])
-            proc["oncpu_us"].append(d["oncpu_ns"] // 1000)
-            proc["runq_latency_sum_us"].append(d["runq_ns"] // 1000)
-            proc["runq_waits"].append(d["runq_waits"])
-            proc["runq_latency_hist"].append(d["runq_hist"].tolist())
-            proc["offcpu_sum_us"].append(d["offcpu_ns"] // 1000)
-            proc["offcpu_count"].append(d["offcpu_count"])
-            proc["offcpu_hist"].append(d["offcpu_hist"].tolist())
-            self._totals["voluntary"] += d["voluntary"]
-            self._totals["involuntary"] += d["involuntary"]
+        moved = self.processes.deltas()
+        d = moved.diff
+        moved = moved.select((d["voluntary"] != 0) | (d["involuntary"] != 0))
+        d = moved.diff
+        proc = moved.columns(now, interval_ms)
+        proc.update({
+            "voluntary_switches": d["voluntary"].tolist(),
+            "involuntary_switches": d["involuntary"].tolist(),
+            "oncpu_us": (d["oncpu_ns"] // 1000).tolist(),
+            "runq_latency_sum_us": (d["runq_ns"] // 1000).tolist(),
+            "runq_waits": d["runq_waits"].tolist(),
+            "runq_latency_hist": d["runq_hist"].tolist(),
+            "offcpu_sum_us": (d["offcpu_ns"] // 1000).tolist(),
+            "offcpu_count": d["offcpu_count"].tolist(),
+            "offcpu_hist": d["offcpu_hist"].tolist(),
+        })
+        self._totals["voluntary"] += int(d["voluntary"].sum())
+        self._totals["involuntary"] += int(d["involuntary"].sum())
 
         cpus = self._read_cpus()
         cpu_rows = defaultdict(list)
@@ -189,8 +191,8 @@ class SchedProbe(BPFProbe):
         self._live = {"ts": now, "runq_p50_us": quantile_us(runq_all, 0.5),
                       "runq_p99_us": quantile_us(runq_all, 0.99), "totals": dict(self._totals)}
         batch: Batch = {"sched_cpu": dict(cpu_rows)}
-        if proc:
-            batch["sched_process"] = dict(proc)
+        if len(moved):
+            batch["sched_process"] = proc
         if self.symbolizer is not None:
             stacks = self._offcpu_rows(now, interval_ms)
             if stacks:

@@ -208,7 +208,7 @@ class TcpProbe(BPFProbe):
         self._diag = DiagSocket()
         self._diag.bind()
         self._prev_host = self._read_host()
-        self.processes = ProcessTable(self.bpf[b"tcp_processes"], TcpProcess, percpu=False)
+        self.processes = ProcessTable(self.bpf[b"tcp_processes"], TcpProcess)
         self.processes.baseline()
         self._prev_snmp = self._snmp()
 
@@ -270,18 +270,15 @@ class TcpProbe(BPFProbe):
         self._totals["resets_received"] += d["resets_received"]
         self._totals["connections_opened"] += d["active_opens"] + d["passive_opens"]
 
-        rows = defaultdict(list)
-        for tgid, cur, diff in self.processes.deltas():
-            rows["ts"].append(now)
-            rows["interval_ms"].append(interval_ms)
-            rows["pid"].append(tgid)
-            rows["comm"].append(cur["comm"].decode("utf-8", "replace"))
+        moved = self.processes.deltas()
+        if len(moved):
+            diff = moved.diff
+            rows = moved.columns(now, interval_ms)
             for k in ("active_opens", "failed_connects", "closes", "retransmit_segments"):
-                rows[k].append(diff[k])
-            rows["lifetime_sum_us"].append(diff["lifetime_sum_ns"] // 1000)
-            rows["lifetime_hist"].append(diff["lifetime_hist"].tolist())
-        if rows:
-            batch["tcp_process"] = dict(rows)
+                rows[k] = diff[k].tolist()
+            rows["lifetime_sum_us"] = (diff["lifetime_sum_ns"] // 1000).tolist()
+            rows["lifetime_hist"] = diff["lifetime_hist"].tolist()
+            batch["tcp_process"] = rows
         slowest = sorted(connections, key=lambda c: c["rtt_us"], reverse=True)[:MAX_RTT_ROWS]
         if slowest:
             batch["tcp_connection_rtt"] = {

@@ -1,0 +1,108 @@
+"""The per-process model: per-CPU copies made one, differences between drains,
+and the entries of exited processes deleted, on arrays shaped as the kernel's
+batch lookup returns them (no root, no BPF)."""
+
+import ctypes
+
+import numpy as np
+import pytest
+
+from pyperf.probes.process_table import Layout, ProcessTable, sum_percpu
+
+
+class Value(ctypes.Structure):
+    _fields_ = [("count", ctypes.c_uint64), ("mnt_ns", ctypes.c_uint64), ("cgroup_id", ctypes.c_uint64),
+                ("comm", ctypes.c_char * 16), ("lat_hist", ctypes.c_uint64 * 4)]
+
+
+CPUS = 2
+
+
+def value(count=0, mnt_ns=0, cgroup_id=0, comm=b"", hist=(0, 0, 0, 0)) -> Value:
+    return Value(count, mnt_ns, cgroup_id, comm, (ctypes.c_uint64 * 4)(*hist))
+
+
+class FakeMap:
+    """The kernel map's contents: {tgid: [Value per CPU]}; deletions recorded."""
+
+    Key = ctypes.c_uint32
+    max_entries = 1024
+
+    def __init__(self):
+        self.entries: dict[int, list[Value]] = {}
+        self.deleted: list[int] = []
+
+    def __delitem__(self, key):
+        self.deleted.append(key.value)
+        del self.entries[key.value]
+
+    def read_arrays(self, key_dtype, value_dtype):
+        keys = np.array(list(self.entries), key_dtype)
+        raw = b"".join(bytes(v) for copies in self.entries.values() for v in copies)
+        return keys, np.frombuffer(raw, value_dtype).reshape(len(keys), -1)
+
+
+def table(tmp_path, fake, alive=()):
+    proc = tmp_path / "proc"
+    proc.mkdir(exist_ok=True)
+    for pid in alive:
+        (proc / str(pid)).mkdir()
+    return ProcessTable(fake, Value, proc_root=str(proc), reader=fake)
+
+
+def test_copies_are_combined_per_field():
+    combined = sum_percpu([value(3, mnt_ns=0, cgroup_id=7, comm=b"", hist=(1, 0, 0, 2)),
+                           value(4, mnt_ns=4026531840, cgroup_id=9, comm=b"nginx", hist=(0, 5, 0, 1))], Value)
+    assert combined["count"] == 7
+    assert combined["mnt_ns"] == 4026531840          # the copy that has it
+    assert combined["cgroup_id"] == 9                # the newest id
+    assert combined["comm"] == b"nginx"
+    assert combined["lat_hist"].tolist() == [1, 5, 0, 3]
+
+
+def test_differences_between_drains(tmp_path):
+    fake = FakeMap()
+    fake.entries = {10: [value(5, 1, 1, b"a"), value(0)], 20: [value(1, 2, 2, b"b"), value(1)]}
+    processes = table(tmp_path, fake, alive=(10, 20, 30))
+    processes.baseline()
+    fake.entries[10] = [value(9, 1, 1, b"a", (0, 1, 0, 0)), value(3)]      # moved by 7
+    fake.entries[30] = [value(0), value(2, 3, 3, b"new", (2, 0, 0, 0))]    # new: all of it counts
+    moved = processes.deltas()
+    assert moved.tgid.tolist() == [10, 30]                                 # 20 did not move
+    assert moved.diff["count"].tolist() == [7, 2]
+    assert moved.diff["lat_hist"].tolist() == [[0, 1, 0, 0], [2, 0, 0, 0]]
+    cols = moved.columns(now=1.5, interval_ms=1000)
+    assert cols["comm"] == ["a", "new"] and cols["mnt_ns"] == [1, 3] and cols["pid"] == [10, 30]
+    assert cols["ts"] == [1.5, 1.5]
+    assert len(processes.deltas()) == 0                                    # nothing moved since
+
+
+def test_exited_processes_are_deleted_after_their_last_difference(tmp_path):
+    fake = FakeMap()
+    fake.entries = {10: [value(1, comm=b"stays"), value(0)], 20: [value(1, comm=b"dies"), value(0)]}
+    processes = table(tmp_path, fake, alive=(10,))
+    processes.baseline()
+    fake.entries[20] = [value(4, comm=b"dies"), value(0)]                  # counts taken at exit
+    seen = []
+    for _ in range(ProcessTable.SCAN_EVERY):
+        seen += processes.deltas().diff["count"].tolist()
+    assert seen == [3]                           # its last difference was reported, once
+    assert fake.deleted == [20] and list(fake.entries) == [10]
+
+
+def test_a_filling_map_is_scanned_at_once(tmp_path):
+    fake = FakeMap()
+    fake.max_entries = 4
+    fake.entries = {pid: [value(1), value(0)] for pid in (1, 2)}
+    processes = table(tmp_path, fake, alive=(1,))
+    processes.baseline()
+    processes.deltas()
+    assert fake.deleted == [2]
+
+
+def test_layout_refuses_a_struct_it_cannot_read_as_words():
+    class Odd(ctypes.Structure):
+        _fields_ = [("count", ctypes.c_uint64), ("flag", ctypes.c_uint32)]
+
+    with pytest.raises(ValueError, match="64-bit"):
+        Layout(Odd)
