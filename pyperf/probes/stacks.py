@@ -1,14 +1,73 @@
 """Stack ids from a BPF stack-trace map turned into symbolised frames, root
 first, the way the profile probe and the sched probe's off-CPU stacks store
-them. Symbols are cached per (process, address); bcc reads binaries of
-processes in containers through /proc/<pid>/root."""
+them.
+
+User frames: the address is placed in the process's mappings (/proc/<pid>/maps,
+read once per process), and named from the mapped file's symbols, read once
+per file (device, inode) for every process that maps it (elf_symbols.py), the
+file opened through /proc/<pid>/map_files so a container's binaries are found
+in its own root. Addresses outside any mapped file (JIT code, perf maps) and
+files that cannot be read this way go to bcc's per-process resolver. Names are
+cached per (process, address): a hot loop's addresses repeat every drain."""
 
 from __future__ import annotations
 
+import bisect
+import io
 import os
+import re
+from collections import OrderedDict
+
+from pyperf.probes.elf_symbols import ElfSymbols, UnsupportedBinary
 
 KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
 MAX_CACHED_SYMBOLS = 200_000   # (pid, address) -> name entries over all processes
+MAX_BINARIES = 512             # symbol tables kept, least recently used dropped
+MAX_REREAD_BACKOFF = 64        # drains between reads of one process's maps, at most
+
+
+VDSO = ("[vdso]", 0)       # the kernel's vDSO: one image for every process, named from ours
+EXECUTABLE_MAPPING = re.compile(rb"^([0-9a-f]+)-([0-9a-f]+) ..x. ([0-9a-f]+) (\S+) (\d+) *(.*)$", re.M)
+
+
+class ProcessMaps:
+    """The executable mappings of one process: file-backed ones keyed by (device,
+    inode), the vDSO, and others (JIT code, anonymous) keyed None."""
+
+    def __init__(self, pid: int, proc_root: str = "/proc"):
+        self.pid = pid
+        # one large read: the kernel formats as many lines as fit per call, under the
+        # process's mmap lock, where a buffered read takes ~20 calls of 4 KB
+        chunks = []
+        with open(f"{proc_root}/{pid}/maps", "rb", buffering=0) as f:
+            while chunk := f.read(1 << 18):
+                chunks.append(chunk)
+        text = b"".join(chunks)
+        self.mappings: list[tuple[int, int, int, tuple[str, int] | None]] = []   # start, end, file offset, key
+        for start, end, offset, dev, inode, path in EXECUTABLE_MAPPING.findall(text):
+            if inode != b"0":
+                key = (dev.decode(), int(inode))
+            else:
+                key = VDSO if path == b"[vdso]" else None
+            self.mappings.append((int(start, 16), int(end, 16), int(offset, 16), key))
+        self.mappings.sort()
+        self.starts = [m[0] for m in self.mappings]
+
+    def find(self, address: int):
+        i = bisect.bisect_right(self.starts, address) - 1
+        if i >= 0 and address < self.mappings[i][1]:
+            return self.mappings[i]
+        return None
+
+
+def own_vdso() -> bytes:
+    """This process's vDSO image (the same code every process on this kernel maps)."""
+    for start, end, _offset, key in ProcessMaps(os.getpid()).mappings:
+        if key == VDSO:
+            with open("/proc/self/mem", "rb") as mem:
+                mem.seek(start)
+                return mem.read(end - start)
+    raise OSError("no [vdso] mapping")
 
 
 class StackSymbolizer:
@@ -17,6 +76,11 @@ class StackSymbolizer:
         self.stack_map = stack_map
         self._symbols: dict[int, dict[int, str]] = {}    # pid (-1: kernel) -> address -> name
         self._cached = 0
+        self._maps: dict[int, ProcessMaps] = {}
+        self._drain = 0                         # forget_exited() calls: one per drain
+        self._reread_at: dict[int, int] = {}    # pid -> first drain its maps may be read again
+        self._backoff: dict[int, int] = {}
+        self._binaries: OrderedDict[tuple[str, int], ElfSymbols | None] = OrderedDict()
         self.errors = 0
 
     def _symbol(self, address: int, pid: int) -> str:
@@ -25,16 +89,68 @@ class StackSymbolizer:
         if name is None:
             from bcc import BPF
 
-            raw = BPF.sym(address, pid) if pid >= 0 else BPF.ksym(address)
-            name = raw.decode("utf-8", "replace") if raw else "[unknown]"
             if pid < 0:
-                name += KERNEL_SUFFIX
+                raw = BPF.ksym(address)
+                name = (raw.decode("utf-8", "replace") if raw else "[unknown]") + KERNEL_SUFFIX
+            else:
+                name = self._user_symbol(address, pid)
+                if name is None:
+                    raw = BPF.sym(address, pid)
+                    name = raw.decode("utf-8", "replace") if raw else "[unknown]"
             if self._cached > MAX_CACHED_SYMBOLS:
                 self._symbols.clear()
                 self._cached = 0
             self._symbols.setdefault(pid, {})[address] = name
             self._cached += 1
         return name
+
+    def _user_symbol(self, address: int, pid: int) -> str | None:
+        """The name from the mapped file's own symbols; "[unknown]" for an address in a
+        file without a symbol there or in no mapping at all (a frame the stack walker
+        guessed in code built without frame pointers, or an image the process has
+        since replaced by exec); None where bcc should try (JIT code, perf maps, files
+        this reader does not take)."""
+        mapping = self._mapping(address, pid)
+        if mapping is None:
+            return "[unknown]" if pid in self._maps else None
+        start, end, offset, key = mapping
+        if key is None:
+            return None
+        binary = self._binary(key, pid, start, end)
+        if binary is None:
+            return None
+        return binary.name_at(address - start + offset) or "[unknown]"
+
+    def _mapping(self, address: int, pid: int):
+        maps = self._maps.get(pid)
+        mapping = maps.find(address) if maps is not None else None
+        if mapping is None and self._drain >= self._reread_at.get(pid, 0):
+            # first sight of the process, or a library loaded since its maps were read; a
+            # process whose misses persist (guessed frames) is read again ever less often
+            backoff = self._backoff[pid] = min(MAX_REREAD_BACKOFF, 8 * self._backoff.get(pid, 0) or 1)
+            self._reread_at[pid] = self._drain + backoff
+            try:
+                self._maps[pid] = maps = ProcessMaps(pid)
+            except OSError:
+                return None
+            mapping = maps.find(address)
+        return mapping
+
+    def _binary(self, key: tuple[str, int], pid: int, start: int, end: int) -> ElfSymbols | None:
+        if key in self._binaries:
+            self._binaries.move_to_end(key)
+            return self._binaries[key]
+        try:
+            if key == VDSO:
+                binary = ElfSymbols(io.BytesIO(own_vdso()), debug_files=False)
+            else:
+                binary = ElfSymbols(f"/proc/{pid}/map_files/{start:x}-{end:x}")
+        except (UnsupportedBinary, OSError):
+            binary = None
+        self._binaries[key] = binary
+        if len(self._binaries) > MAX_BINARIES:
+            self._binaries.popitem(last=False)
+        return binary
 
     def frames(self, tgid: int, user_stack_id: int, kernel_stack_id: int) -> tuple[str, ...]:
         """Root-first frames: user frames, then kernel frames (the leaf last)."""
@@ -74,6 +190,11 @@ class StackSymbolizer:
 
         for pid in [p for p in self._symbols if p >= 0 and not os.path.exists(f"/proc/{p}")]:
             self._cached -= len(self._symbols.pop(pid))
+        for pid in [p for p in self._maps if not os.path.exists(f"/proc/{p}")]:
+            del self._maps[pid]
+            self._reread_at.pop(pid, None)
+            self._backoff.pop(pid, None)
+        self._drain += 1
         caches = getattr(BPF, "_sym_caches", {})
         for pid in [p for p in caches if p >= 0 and not os.path.exists(f"/proc/{p}")]:
             cache = caches.pop(pid, None)
