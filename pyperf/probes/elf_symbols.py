@@ -15,7 +15,6 @@ UnsupportedBinary and the caller falls back to bcc."""
 
 from __future__ import annotations
 
-import bisect
 import io
 import lzma
 import os
@@ -98,11 +97,13 @@ class ElfSymbols:
                     symbols = {**symbols, **self._from_debug_file(elf, path)}
         except (OSError, ELFError, lzma.LZMAError, ValueError) as e:
             raise UnsupportedBinary(f"{path}: {e}") from e
+        # kept as arrays and one blob of names: a host maps hundreds of files, and
+        # Python lists of ints and bytes would cost ~5x the memory
         ordered = sorted(symbols.items())
-        self.starts = [address for address, _ in ordered]
-        self.ends = [address + max(size, 1) for address, (size, _) in ordered]
-        self._raw = [name for _, (_, name) in ordered]
-        self._names: dict[int, str] = {}
+        self.starts = np.fromiter((address for address, _ in ordered), np.uint64, len(ordered))
+        self.ends = self.starts + np.fromiter((max(size, 1) for _, (size, _) in ordered), np.uint64, len(ordered))
+        self._blob = b"".join(name for _, (_, name) in ordered)
+        self._name_ends = np.cumsum(np.fromiter((len(name) for _, (_, name) in ordered), np.int64, len(ordered)))
 
     @staticmethod
     def _from_debug_file(elf: ELFFile, path: str) -> dict[int, tuple[int, bytes]]:
@@ -130,13 +131,11 @@ class ElfSymbols:
         address = self.address_of(file_offset)
         if address is None:
             return None
-        i = bisect.bisect_right(self.starts, address) - 1
-        if i < 0 or address >= self.ends[i]:
+        i = int(np.searchsorted(self.starts, address, side="right")) - 1
+        if i < 0 or address >= int(self.ends[i]):
             return None
-        name = self._names.get(i)
-        if name is None:
-            name = self._names[i] = demangle(self._raw[i])
-        return name
+        begin = int(self._name_ends[i - 1]) if i else 0
+        return demangle(self._blob[begin:int(self._name_ends[i])])
 
 
 def demangle(raw: bytes) -> str:

@@ -22,7 +22,7 @@ from pyperf.probes.elf_symbols import ElfSymbols, UnsupportedBinary
 
 KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
 MAX_CACHED_SYMBOLS = 200_000   # (pid, address) -> name entries over all processes
-MAX_BINARIES = 512             # symbol tables kept, least recently used dropped
+MAX_SYMBOLS = 1_000_000        # symbols kept over all files (~40 MB), least recently used file dropped
 MAX_REREAD_BACKOFF = 64        # drains between reads of one process's maps, at most
 
 
@@ -81,6 +81,7 @@ class StackSymbolizer:
         self._reread_at: dict[int, int] = {}    # pid -> first drain its maps may be read again
         self._backoff: dict[int, int] = {}
         self._binaries: OrderedDict[tuple[str, int], ElfSymbols | None] = OrderedDict()
+        self._symbol_count = 0
         self.errors = 0
 
     def _symbol(self, address: int, pid: int) -> str:
@@ -148,8 +149,10 @@ class StackSymbolizer:
         except (UnsupportedBinary, OSError):
             binary = None
         self._binaries[key] = binary
-        if len(self._binaries) > MAX_BINARIES:
-            self._binaries.popitem(last=False)
+        self._symbol_count += len(binary) if binary is not None else 0
+        while self._symbol_count > MAX_SYMBOLS and len(self._binaries) > 1:
+            _, dropped = self._binaries.popitem(last=False)
+            self._symbol_count -= len(dropped) if dropped is not None else 0
         return binary
 
     def frames(self, tgid: int, user_stack_id: int, kernel_stack_id: int) -> tuple[str, ...]:
