@@ -30,7 +30,20 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 set +e
-"$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "$@"
-status=$?
+if [[ $# -gt 0 ]]; then
+    "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "$@"
+    status=$?
+else
+    # fast tier first (pure and chDB tests, no root: seconds), then the real kernel,
+    # Docker and Chromium; a red fast tier stops here
+    echo "[test] fast tier"
+    "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider -q -m "not kernel"
+    status=$?
+    if [[ $status -eq 0 ]]; then
+        echo "[test] kernel tier"
+        "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider -m kernel
+        status=$?
+    fi
+fi
 set -e
 exit $status

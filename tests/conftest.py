@@ -28,6 +28,23 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under CI=true (missing capability is a failure here): {reason}"
 
 
+# What needs root, the kernel's BPF, Docker or Chromium; modules that use none of it
+# form the fast tier scripts/test.sh runs first (pure and chDB tests, seconds).
+KERNEL_TIER_NAMES = ("require_root", "require_docker", "playwright")
+KERNEL_TIER_FIXTURES = {"docker", "root_only"}
+
+
+def pytest_collection_modifyitems(config, items):
+    sources: dict[str, bool] = {}
+    for item in items:
+        path = str(item.path)
+        if path not in sources:
+            text = Path(path).read_text()
+            sources[path] = any(name in text for name in KERNEL_TIER_NAMES)
+        if sources[path] or KERNEL_TIER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kernel)
+
+
 def require_root():
     if os.geteuid() != 0:
         pytest.skip("needs root to load BPF programs")

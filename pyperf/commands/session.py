@@ -3,7 +3,6 @@ run the collector with a writer, flushing and detaching on the way out."""
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -19,12 +18,16 @@ from pyperf.pipeline.governor import Governor
 from pyperf.pipeline.spool import Spool
 from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes import REGISTRY, Probe, ProbeOptions
+from pyperf.probes.bpf_loader import release_compiler_memory
+from pyperf.kernel.resident import release_library_pages
 from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock
 from pyperf.store import rollups
 from pyperf.store.store import Store
 
 log = logging.getLogger("pyperf.session")
+
+CHDB_LIBRARIES = ("_chdb.abi3", "libchdb")
 
 
 def select_probes(args) -> list[Probe]:
@@ -107,7 +110,9 @@ def collecting(store, probes: list[Probe], args):
     try:
         enricher.start_watcher()
         collector.attach()
-        release_compiler_memory()
+        # what only start-up ran: the compiler, chDB's initialisation (pyperf/kernel/resident.py)
+        released = release_compiler_memory() + release_library_pages(CHDB_LIBRARIES)
+        log.info("start-up pages released: %d kB", released)
         if not collector.probes:
             details = "; ".join(collector.attach_errors.values())
             raise PyperfError(f"no probe could attach: {details}")
@@ -120,16 +125,6 @@ def collecting(store, probes: list[Probe], args):
         if collector.probes:
             collector.submit_counters(time.time())
         writer.close()
-
-
-def release_compiler_memory() -> None:
-    """Give the heap that bcc's compiler (clang/LLVM) left free back to the system:
-    ~70 MB of resident memory after every probe is loaded (glibc keeps freed heap
-    otherwise)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass    # not glibc: nothing to trim this way
 
 
 @contextmanager

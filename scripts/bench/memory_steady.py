@@ -9,6 +9,9 @@ warm-up (first 5 minutes) and the growth per hour fitted after the warm-up.
 Goal: flat (ratio ~1.0, growth ~0).
 
     sudo .venv/bin/python scripts/bench/memory_steady.py [--minutes 30] [--sample-s 30]
+
+`--idle` runs no workload (resident memory of an agent on a quiet host); every
+sample shows RSS split into anonymous and file-backed pages (RssAnon, RssFile).
 """
 
 from __future__ import annotations
@@ -48,17 +51,28 @@ def workloads(dev: str) -> list[subprocess.Popen]:
             subprocess.Popen(["taskset", "-c", "1", sys.executable, "-c", tcp])]
 
 
+def status_kb(pid: int) -> dict[str, int]:
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.startswith("Rss"):
+                out[key] = int(value.split()[0])
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--sample-s", type=float, default=30.0)
     ap.add_argument("--probes", default=PROBES)
+    ap.add_argument("--idle", action="store_true", help="no workload")
     ap.add_argument("--http", action="store_true",
                     help="store into the chDB-backed HTTP test server (its own process) instead of embedded chDB")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         with loop_device(Path(tmp)) as dev:
-            load = workloads(dev)
+            load = [] if args.idle else workloads(dev)
             server = None
             if args.http:
                 server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
@@ -73,7 +87,10 @@ def main() -> int:
                     t = time.monotonic() - start
                     rss = proc.memory_info().rss / 2**20
                     samples.append((t, rss))
-                    print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB", flush=True)
+                    split = status_kb(pyperf.pid)
+                    print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB (anonymous {split['RssAnon'] / 1024:.1f}, "
+                          f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f})",
+                          flush=True)
             finally:
                 stop(pyperf)
                 for p in load:
