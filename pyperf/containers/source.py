@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from pyperf.containers.cgroup_stats import CgroupReader, CgroupSample
 from pyperf.containers.resolver import HOST, ContainerResolver
-from pyperf.probes.base import Batch, Probe, register
+from pyperf.probes.base import Batch, Probe
 from pyperf.system.procfs import ProcFS
 
 COUNTERS = ("cpu_usage_ns", "nr_periods", "nr_throttled", "throttled_ns", "major_faults", "oom_kills",
@@ -61,7 +61,6 @@ def _delta(now: int, before: int) -> int:
     return now - before if now >= before else now
 
 
-@register
 class ContainersSource(Probe):
     name = "containers"
     description = "per-container CPU, throttling, memory, block I/O, network and pids from cgroups"

@@ -1,8 +1,22 @@
-"""Probes: one module per BPF program in bpf/. Importing this package registers them."""
+"""Probes: one module per BPF program in bpf/, plus the two sources that read
+/proc and cgroup files with the same interface. PROBES is the one list of what
+`pyperf up` can run; a new probe is added here."""
 
-from pyperf.probes import disk, faults, layers, profile, response, sched, tcp  # noqa: F401
-from pyperf.containers import source  # noqa: F401  (the "containers" source has the probe interface)
-from pyperf.system import sampler  # noqa: F401  (the "system" source has the probe interface)
-from pyperf.probes.base import REGISTRY, Probe, ProbeOptions, register
+from pyperf.containers.source import ContainersSource
+from pyperf.probes.base import Probe, ProbeOptions
+from pyperf.probes.disk import DiskProbe
+from pyperf.probes.faults import FaultsProbe
+from pyperf.probes.layers import LayersProbe
+from pyperf.probes.profile import ProfileProbe
+from pyperf.probes.response import ResponseProbe
+from pyperf.probes.sched import SchedProbe
+from pyperf.probes.tcp import TcpProbe
+from pyperf.system.sampler import SystemSampler
 
-__all__ = ["REGISTRY", "Probe", "ProbeOptions", "register"]
+PROBES: tuple[type[Probe], ...] = (
+    DiskProbe, SchedProbe, FaultsProbe, TcpProbe, ResponseProbe, ProfileProbe, LayersProbe,
+    ContainersSource, SystemSampler,
+)
+REGISTRY: dict[str, type[Probe]] = {probe.name: probe for probe in PROBES}
+
+__all__ = ["PROBES", "REGISTRY", "Probe", "ProbeOptions"]

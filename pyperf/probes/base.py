@@ -71,14 +71,6 @@ class Probe(ABC):
         return {}
 
 
-REGISTRY: dict[str, type[Probe]] = {}
-
-
-def register(cls: type[Probe]) -> type[Probe]:
-    REGISTRY[cls.name] = cls
-    return cls
-
-
 def monotonic_to_epoch_offset() -> float:
     """epoch - monotonic, to turn bpf_ktime_get_ns() stamps into wall time."""
     return time.time() - time.monotonic()

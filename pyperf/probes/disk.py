@@ -17,7 +17,7 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.errors import ProbeError
 from pyperf.kernel import host
-from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
+from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.system.block_devices import BlockDeviceNames
 
@@ -112,7 +112,6 @@ class SlowIOEvent(ctypes.Structure):
     ]
 
 
-@register
 class DiskProbe(BPFProbe):
     name = "disk"
     description = "block I/O latency, throughput and queue depth"

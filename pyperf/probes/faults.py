@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 import time
 
-from pyperf.probes.base import Batch, register
+from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 import numpy as np
 
@@ -61,7 +61,6 @@ def hit_ratio(lookups: int, added: int) -> float:
     return float(hit_ratios(np.array([lookups]), np.array([added]))[0])
 
 
-@register
 class FaultsProbe(BPFProbe):
     name = "faults"
     description = "minor and major page faults and page-cache hit ratio per process"

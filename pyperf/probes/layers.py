@@ -17,7 +17,7 @@ from pyperf.containers.resolver import HOST, ContainerResolver
 from pyperf.kernel import host
 from pyperf.layers.index import LayerIndex
 from pyperf.layers.overlay import container_layers
-from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
+from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 
 log = logging.getLogger("pyperf.layers")
@@ -79,7 +79,6 @@ class FileAccess(ctypes.Structure):
                  "dirtied_folios")]
 
 
-@register
 class LayersProbe(BPFProbe):
     name = "layers"
     description = "file reads inside containers attributed to image layers"

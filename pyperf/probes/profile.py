@@ -10,7 +10,7 @@ import ctypes
 from collections import defaultdict
 
 from pyperf.errors import ProbeError
-from pyperf.probes.base import Batch, register
+from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.stacks import StackSymbolizer, fold
 
@@ -46,7 +46,6 @@ class SampleKey(ctypes.Structure):
     ]
 
 
-@register
 class ProfileProbe(BPFProbe):
     name = "profile"
     description = "on-CPU stack sampling (perf events, CPU_CLOCK)"

@@ -10,7 +10,7 @@ from collections import defaultdict
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
-from pyperf.probes.base import Batch, register
+from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.process_table import forget_exited
 
@@ -47,7 +47,6 @@ class ResponseStats(ctypes.Structure):
                 ("comm", ctypes.c_char * 16)]
 
 
-@register
 class ResponseProbe(BPFProbe):
     name = "response"
     description = "TCP server response time per process and port, any protocol"

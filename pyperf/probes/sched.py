@@ -13,7 +13,7 @@ from collections import defaultdict
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
-from pyperf.probes.base import Batch, register
+from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer, fold
@@ -104,7 +104,6 @@ FIELDS = {
 }
 
 
-@register
 class SchedProbe(BPFProbe):
     name = "sched"
     description = "context switches, on-CPU time, run-queue latency and off-CPU time"

@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
-from pyperf.probes.base import Batch, monotonic_to_epoch_offset, register
+from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.process_table import ProcessTable, sum_percpu
 from pyperf.system.procfs import ProcFS, parse_snmp
@@ -176,7 +176,6 @@ def as_ipv6(address) -> ipaddress.IPv6Address:
     return ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + address.packed)
 
 
-@register
 class TcpProbe(BPFProbe):
     name = "tcp"
     description = "TCP retransmits, resets, connections and lifetimes; RTT and loss"

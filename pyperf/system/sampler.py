@@ -13,7 +13,7 @@ import os
 import time
 from collections import defaultdict
 
-from pyperf.probes.base import Batch, Probe, register
+from pyperf.probes.base import Batch, Probe
 from pyperf.system.procfs import CPU_STATES, ProcFS, parse_cpu_times, parse_stat_counters
 
 
@@ -104,7 +104,6 @@ def delta(now: int, before: int) -> int:
     return now - before if now >= before else now
 
 
-@register
 class SystemSampler(Probe):
     name = "system"
     description = "host CPU, memory, swap, faults, disks, interfaces, TCP states, pressure"
