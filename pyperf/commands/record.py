@@ -19,18 +19,20 @@ def run(args) -> int:
             started = time.monotonic()
             collector.run(stop, duration_s=args.duration)
             elapsed = time.monotonic() - started
+        status = collector.status()
         summary = {
             "duration_s": round(elapsed, 3),
             "store": store.address.redacted(),
-            "probes": collector.totals(),
+            "probes": {name: p["totals"] for name, p in status["probes"].items() if p["attached"]},
         }
-        if collector.attach_errors:
-            summary["failed_probes"] = collector.attach_errors
-        if collector.governor is not None and collector.governor.periods:
-            summary["governor"] = collector.governor.status()
-        if collector.enricher is not None and collector.enricher.unresolved:
-            summary["unattributed_container_keys"] = collector.enricher.unresolved
-        writes = collector.writer.stats()
+        failed = {name: p["error"] for name, p in status["probes"].items() if not p["attached"]}
+        if failed:
+            summary["failed_probes"] = failed
+        if status["governor"] is not None and collector.governor.periods:
+            summary["governor"] = status["governor"]
+        if status["unattributed_container_keys"]:
+            summary["unattributed_container_keys"] = status["unattributed_container_keys"]
+        writes = status["writer"]
         summary["rows"] = writes["inserted"]
         if writes["failed"] or writes["dropped"]:
             summary["rows_failed"] = writes["failed"]

@@ -146,5 +146,17 @@ class Collector:
             except Exception as e:
                 log.error("probe %s: detach failed: %s", probe.name, e)
 
-    def totals(self) -> dict[str, dict[str, int]]:
-        return {p.name: p.totals() for p in self.probes}
+    def status(self) -> dict:
+        """What the agent is doing, in one place: /api/status, /metrics, `record
+        --json` and `pyperf status` all read this."""
+        probes = {p.name: {"attached": True, "totals": p.totals()} for p in self.probes}
+        probes.update({name: {"attached": False, "error": err} for name, err in self.attach_errors.items()})
+        return {
+            "interval_s": self.interval_s,
+            "intervals": self.intervals,
+            "started_at": self.started_at,
+            "probes": probes,
+            "writer": self.writer.stats() if self.writer is not None else None,
+            "governor": self.governor.status() if self.governor is not None else None,
+            "unattributed_container_keys": self.enricher.unresolved if self.enricher is not None else 0,
+        }

@@ -27,13 +27,14 @@ class PyperfMetrics:
         self.collector = collector
 
     def collect(self):
+        status = self.collector.status()
         up = GaugeMetricFamily("pyperf_probe_up", "1 when the probe is attached", labels=["probe"])
-        for probe in self.collector.candidates:
-            up.add_metric([probe.name], 1.0 if probe in self.collector.probes else 0.0)
+        for name, probe in status["probes"].items():
+            up.add_metric([name], 1.0 if probe["attached"] else 0.0)
         yield up
         rows = CounterMetricFamily("pyperf_store_rows", "Rows handed to the store, by outcome",
                                    labels=["table", "outcome"])
-        stats = self.collector.writer.stats()
+        stats = status["writer"]
         for outcome in STORE_OUTCOMES:
             for table, n in stats.get(outcome, {}).items():
                 rows.add_metric([table, outcome], n)
@@ -45,8 +46,9 @@ class PyperfMetrics:
         yield pending
         lost = CounterMetricFamily("pyperf_probe_lost_events", "Events a probe's kernel side could not hand "
                                    "over (full ring buffer or map)", labels=["probe"])
-        for probe in self.collector.probes:
-            lost.add_metric([probe.name], probe.totals().get("lost", 0))
+        for name, probe in status["probes"].items():
+            if probe["attached"]:
+                lost.add_metric([name], probe["totals"].get("lost", 0))
         yield lost
         governor = self.collector.governor
         if governor is not None:
@@ -103,18 +105,8 @@ def create_app(store, collector, user_sql) -> Flask:
 
     @app.get("/api/status")
     def api_status():
-        return jsonify(
-            version=__version__,
-            host=store.host_name,
-            store=store.address.redacted(),
-            interval_s=collector.interval_s,
-            intervals=collector.intervals,
-            started_at=collector.started_at,
-            probes={p.name: {"attached": True, "totals": p.totals()} for p in collector.probes}
-            | {name: {"attached": False, "error": err} for name, err in collector.attach_errors.items()},
-            writer=collector.writer.stats(),
-            governor=collector.governor.status() if collector.governor is not None else None,
-        )
+        return jsonify(version=__version__, host=store.host_name, store=store.address.redacted(),
+                       **collector.status())
 
     @app.get("/api/disk/series")
     def api_disk_series():
