@@ -8,6 +8,9 @@ import signal
 
 import pytest
 
+from pyperf.probes.disk import DiskProbe
+from pyperf.probes.profile import ProfileProbe
+
 from conftest import require_root, run_pyperf
 from workloads import spinners
 
@@ -44,21 +47,34 @@ def test_bad_budget_is_a_usage_error(store_dsn):
 
 
 class _Profile:
+    """What the profile probe declares to the governor, and its rate."""
+
     name = "profile"
+    optional = True
+    event_tables = ()
+    rate_steps, rate_unit = ProfileProbe.rate_steps, ProfileProbe.rate_unit
 
     def __init__(self, hz):
         self.hz = hz
 
-    def set_frequency(self, hz):
+    @property
+    def rate(self):
+        return self.hz
+
+    def set_rate(self, hz):
         self.hz = hz
 
 
+class _Disk:
+    name, optional, event_tables, rate_steps = "disk", False, DiskProbe.event_tables, ()
+
+
 class _Collector:
-    """What the governor touches on a collector: a profile probe and the interval."""
+    """What the governor touches on a collector: its probes and the interval."""
 
     def __init__(self):
         self.profile = _Profile(49)
-        self.probes, self.interval_s = [self.profile], 1.0
+        self.probes, self.interval_s = [self.profile, _Disk()], 1.0
 
 
 class FakeHost:

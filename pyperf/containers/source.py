@@ -63,6 +63,7 @@ def _delta(now: int, before: int) -> int:
 
 class ContainersSource(Probe):
     name = "containers"
+    optional = False
     description = "per-container CPU, throttling, memory, block I/O, network and pids from cgroups"
     tables = ("container_resources",)
     fields = FIELDS

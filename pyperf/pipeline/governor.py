@@ -16,8 +16,9 @@ Decisions use the mean cost of the last three periods (a single period over
 budget — a start-up, a burst — is not a trend); after a step or an undo the
 three are counted afresh, so each step is judged on what came after it.
 
-Over budget, the governor takes the next step, in this order:
-  1. profile frequency 49 -> 19 Hz, then 2. -> 9 Hz (profile probe)
+Over budget, the governor takes the next step, in this order, from what each
+probe declares (`rate_steps`, `event_tables`, `optional` in pyperf/probes/base.py):
+  1. a lower sampling rate (the profile probe: 49 -> 19 Hz, then 2. -> 9 Hz)
   3. keep 1 in 4 per-event rows (disk_slow_io, tcp_event: thinned before the
      store, the rest counted as sampled_out; saves the user-space and store
      cost, not the kernel's)
@@ -51,12 +52,9 @@ from pyperf.kernel import bpf_stats
 
 log = logging.getLogger("pyperf.governor")
 
-PROFILE_STEPS_HZ = (19, 9)
-EVENT_TABLES = ("disk_slow_io", "tcp_event")
 EVENT_SAMPLE_EVERY = 4
 MAX_INTERVAL_S = 10.0
 MAX_FLUSH_INTERVAL_S = 120.0
-CORE_PROBES = ("disk", "sched", "system", "containers")   # never switched off
 
 FIELDS = {
     "governor_actions": {
@@ -64,7 +62,7 @@ FIELDS = {
         "ts": ("time", "when (UTC)"),
         "host": ("", "host name of the collecting agent"),
         "action": ("", "shed or restore"),
-        "step": ("", "profile_hz, event_sampling, interval or probe_off"),
+        "step": ("", "<probe>_<unit> (a sampling rate: profile_hz), event_sampling, interval or probe_off"),
         "detail": ("", "what changed, e.g. 'profile 49 -> 19 Hz'"),
         "cost_pct": ("% of host CPUs", "pyperf's measured cost, mean of the last three periods (process + BPF "
                                        "programs)"),
@@ -233,18 +231,19 @@ class Governor:
             self._calm = 0
 
     def _next_step(self) -> Step | None:
+        # what each probe declares it can give up (pyperf/probes/base.py), cheapest loss first
         taken = [s.kind for s in self.steps]
-        profile = self._probe("profile")
-        if profile is not None:
-            for hz in PROFILE_STEPS_HZ:
-                if profile.hz > hz:
-                    before = profile.hz
-                    profile.set_frequency(hz)
-                    return Step("profile_hz", f"profile {before} -> {hz} Hz",
-                                lambda p=profile, b=before: p.set_frequency(b))
-        if "event_sampling" not in taken:
+        for probe in self.collector.probes:
+            for rate in probe.rate_steps:
+                if probe.rate > rate:
+                    before, unit = probe.rate, probe.rate_unit
+                    probe.set_rate(rate)
+                    return Step(f"{probe.name}_{unit.lower() or 'rate'}", f"{probe.name} {before} -> {rate} {unit}".rstrip(),
+                                lambda p=probe, b=before: p.set_rate(b))
+        if "event_sampling" not in taken and self._event_tables():
             self.event_sample_every = EVENT_SAMPLE_EVERY
-            return Step("event_sampling", f"keep 1 in {EVENT_SAMPLE_EVERY} rows of {', '.join(EVENT_TABLES)}",
+            return Step("event_sampling",
+                        f"keep 1 in {EVENT_SAMPLE_EVERY} rows of {', '.join(self._event_tables())}",
                         self._undo_event_sampling)
         if taken.count("interval") < 2 and self.collector.interval_s * 2 <= MAX_INTERVAL_S:
             # the flush interval too: every insert costs the store ~10 ms whatever its size
@@ -270,12 +269,12 @@ class Governor:
     def _undo_event_sampling(self) -> None:
         self.event_sample_every = 1
 
-    def _probe(self, name: str):
-        return next((p for p in self.collector.probes if p.name == name), None)
+    def _event_tables(self) -> tuple[str, ...]:
+        return tuple(t for p in self.collector.probes for t in p.event_tables)
 
     def _costliest_optional_probe(self):
         """The optional probe with the highest cost over the last period."""
-        best = max((p for p in self.collector.probes if p.name not in CORE_PROBES),
+        best = max((p for p in self.collector.probes if p.optional),
                    key=lambda p: self._probe_cost_pct.get(p.name, 0.0), default=None)
         return best
 
@@ -304,7 +303,7 @@ class Governor:
         """Keep 1 in event_sample_every rows of the per-event tables."""
         if self.event_sample_every == 1:
             return batch
-        for table in EVENT_TABLES:
+        for table in self._event_tables():
             columns = batch.get(table)
             if not columns:
                 continue

@@ -1,4 +1,5 @@
-"""The probe interface every probe module implements, and the registry.
+"""The probe interface every probe module implements (the list of probes is
+pyperf/probes/__init__.py).
 
 A probe owns one BPF program (bpf/<name>.bpf.c). `attach()` compiles and
 attaches it, `drain()` is called once per interval and returns rows per table
@@ -30,6 +31,16 @@ class Probe(ABC):
     tables: ClassVar[tuple[str, ...]]
     # {table: {"_doc": text, column: (unit, description)}}: docs/schema.md is generated from it
     fields: ClassVar[dict[str, dict]]
+    # What the overhead governor may do to this probe (pyperf/pipeline/governor.py):
+    optional: ClassVar[bool] = True                  # switched off when it costs the most
+    event_tables: ClassVar[tuple[str, ...]] = ()     # one row per event: thinned to 1 in N
+    rate_steps: ClassVar[tuple[int, ...]] = ()       # lower sampling rates, each a step (rate, set_rate)
+    rate_unit: ClassVar[str] = ""
+    rate: int = 0
+
+    def set_rate(self, rate: int) -> None:
+        """Sample at `rate` (one of rate_steps, or the rate it had)."""
+        raise NotImplementedError(f"probe {self.name} has no sampling rate")
 
     def __init__(self, options: ProbeOptions | None = None):
         self.options = options or ProbeOptions()

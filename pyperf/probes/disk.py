@@ -114,6 +114,8 @@ class SlowIOEvent(ctypes.Structure):
 
 class DiskProbe(BPFProbe):
     name = "disk"
+    optional = False
+    event_tables = ("disk_slow_io",)
     description = "block I/O latency, throughput and queue depth"
     tables = tuple(FIELDS)
     fields = FIELDS

@@ -52,6 +52,8 @@ class ProfileProbe(BPFProbe):
     tables = ("profile_stack",)
     fields = FIELDS
     btf_offsets = MOUNT_NS_OFFSETS
+    rate_steps = (19, 9)
+    rate_unit = "Hz"
 
     def __init__(self, options=None):
         super().__init__(options)
@@ -78,6 +80,13 @@ class ProfileProbe(BPFProbe):
             self.detach()
             raise ProbeError(f"probe profile: cannot open CPU_CLOCK perf events: {e}") from None
         self.symbolizer = StackSymbolizer(self.bpf, b"profile_stacks")
+
+    @property
+    def rate(self) -> int:
+        return self.hz
+
+    def set_rate(self, rate: int) -> None:
+        self.set_frequency(rate)
 
     def set_frequency(self, hz: int) -> None:
         """Re-open the perf events at another frequency (the overhead governor's

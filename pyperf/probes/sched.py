@@ -106,6 +106,7 @@ FIELDS = {
 
 class SchedProbe(BPFProbe):
     name = "sched"
+    optional = False
     description = "context switches, on-CPU time, run-queue latency and off-CPU time"
     tables = ("sched_process", "sched_cpu", "offcpu_stack")
     fields = FIELDS

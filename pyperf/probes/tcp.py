@@ -178,6 +178,7 @@ def as_ipv6(address) -> ipaddress.IPv6Address:
 
 class TcpProbe(BPFProbe):
     name = "tcp"
+    event_tables = ("tcp_event",)
     description = "TCP retransmits, resets, connections and lifetimes; RTT and loss"
     tables = tuple(FIELDS)
     fields = FIELDS

@@ -106,6 +106,7 @@ def delta(now: int, before: int) -> int:
 
 class SystemSampler(Probe):
     name = "system"
+    optional = False
     description = "host CPU, memory, swap, faults, disks, interfaces, TCP states, pressure"
     tables = tuple(FIELDS)
     fields = FIELDS
