@@ -94,3 +94,26 @@ def test_epoch_seconds_become_the_ticks_a_datetime_of_them_would():
     assert Store._convert(["a"], "String") == ["a"]
     mixed = Store._convert([None, 1796213740.5], "Nullable(DateTime64(3, 'UTC'))")   # a container still running
     assert mixed[0] is None and mixed[1] == dt.datetime.fromtimestamp(1796213740.5, tz=dt.timezone.utc)
+
+
+def _anonymous_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("RssAnon")) / 1024
+
+
+def test_the_embedded_engine_gives_freed_memory_back(tmp_path):
+    """What a large GROUP BY used is returned to the system (jemalloc keeps it
+    otherwise), and the store works on."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store")).open()
+    try:
+        store.command("CREATE TABLE scratch (ts DateTime, k String, v UInt64) ENGINE = MergeTree ORDER BY (k, ts)")
+        store.command("INSERT INTO scratch SELECT now() - number % 3600, toString(number % 500), number "
+                      "FROM numbers(2000000)")
+        store.query("SELECT count() FROM (SELECT k, toStartOfMinute(ts) AS m, sum(v), quantiles(0.5, 0.99)(v) "
+                    "FROM scratch GROUP BY k, m)")
+        before = _anonymous_mb()
+        store.release_memory()
+        assert _anonymous_mb() < before - 20
+        assert store.query("SELECT count() FROM scratch").rows == [(2000000,)]
+    finally:
+        store.close()

@@ -199,6 +199,7 @@ class BatchWriter:
                 next_flush = time.monotonic() + self.flush_interval_s
                 self.flush()
                 self._maintain()
+                self._release_memory()
             else:
                 with self._flush_lock:
                     self._replay()
@@ -218,6 +219,13 @@ class BatchWriter:
         except StoreError as e:
             log.error("store upkeep failed: %s (retried in %.0f s)", e, self.maintenance_every_s)
         finally:
+            self.flush_cpu_s += time.thread_time() - started
+
+    def _release_memory(self) -> None:
+        release = getattr(self.store, "release_memory", None)
+        if release is not None and self.store_down_since is None:
+            started = time.thread_time()
+            release()
             self.flush_cpu_s += time.thread_time() - started
 
     def stats(self) -> dict:

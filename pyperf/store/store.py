@@ -334,6 +334,18 @@ class Store:
         except Exception as e:
             raise StoreError(f"statement failed: {_one_line(e)}") from None
 
+    def release_memory(self) -> None:
+        """Embedded store: give the engine's freed memory back to the system. Its
+        allocator (jemalloc) keeps what a flush or a rollup used for reuse: ~70 MB
+        after the first rollup on an idle host, ~100 MB after a large GROUP BY;
+        the purge takes ~0.6 ms. A server's memory is the server's business."""
+        if not self.address.embedded:
+            return
+        try:
+            self.command("SYSTEM JEMALLOC PURGE")
+        except StoreError as e:
+            log.debug("no allocator purge: %s", e)
+
     def tables(self) -> dict[str, list[tuple[str, str, str]]]:
         """{table: [(column, type, comment)]} of our database (materialized views left out:
         they write into tables listed here)."""
