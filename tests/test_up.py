@@ -119,6 +119,46 @@ def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
             browser.close()
 
 
+def test_cpu_page_draws_the_run_queue_heatmap_and_keeps_the_range_in_the_url(running_up):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(running_up["base"] + "/cpu")                   # live: refreshed every second
+            assert page.title().startswith("CPU")
+            assert page.locator("nav.pages a[aria-current=page]").inner_text() == "CPU & scheduler"
+            # the heatmap has cells once real scheduler rows are in the agent's window
+            page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
+                                   timeout=30000)
+            page.wait_for_selector("table.waiters tbody tr", timeout=30000)   # stored rows: may lag a minute
+            first = page.locator("#chart-switches").get_attribute("data-last-ts")
+            page.wait_for_function(
+                f"document.querySelector('#chart-switches').dataset.lastTs !== '{first}'", timeout=20000)
+            assert page.locator("#chart-busy canvas").count() == 1
+            # a range is a link: the URL carries it, a reload keeps it, the navigation passes it on
+            page.click(".range-picker a:text-is('1h')")
+            page.wait_for_url("**/cpu?*range=1h*")
+            page.reload()
+            page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
+                                   timeout=30000)
+            assert "range=1h" in page.locator("nav.pages a:text-is('Disk')").get_attribute("href")
+            page.set_viewport_size({"width": 380, "height": 800})   # a phone's width: no overflow
+            page.wait_for_timeout(300)                              # charts follow the resize
+            wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e =>
+                e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table'))
+                .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), wide
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
 def test_live_views_do_not_make_the_store_write(tmp_path, store_dsn, free_port):
     """The dashboard's once-a-second refresh reads the live window: refreshes leave
     the writer's flush count alone and still show each new interval."""

@@ -18,6 +18,8 @@ from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
 from pyperf.store.user_sql import SqlBusy
 from pyperf.web import queries
+from pyperf.web.pages import PAGES, cpu
+from pyperf.web.timerange import RANGES, parse_range
 
 
 class PyperfMetrics:
@@ -78,9 +80,28 @@ def create_app(store, collector, user_sql) -> Flask:
     def chosen_host() -> str:
         return request.args.get("host") or store.host_name
 
+    def page_context() -> dict:
+        """What every page's template gets: host and its picker, the time range
+        (from the URL; a bad one is a 400 with its reason), the navigation."""
+        try:
+            time_range = parse_range(request.args)
+        except ValueError as e:
+            abort(400, str(e))
+        host = chosen_host()
+        try:
+            hosts = queries.hosts(store)
+        except StoreError:
+            hosts = [store.host_name]      # the store is down: the page says so where data goes
+        return {"version": __version__, "host": host, "hosts": hosts, "range": time_range,
+                "pages": PAGES, "ranges": (*RANGES, "custom"),
+                "url_args": {"host": host, **time_range.query_args()}}
+
+    for page in (cpu,):
+        app.register_blueprint(page.blueprint(store, collector, page_context))
+
     @app.get("/")
     def index():
-        return render_template("disk.html", version=__version__, host=chosen_host(), hosts=queries.hosts(store))
+        return render_template("disk.html", **page_context())
 
     @app.get("/disk/live")
     def disk_live():
@@ -99,7 +120,9 @@ def create_app(store, collector, user_sql) -> Flask:
             last = next((i for i in range(len(series["t"]) - 1, -1, -1) if d["iops"][i] is not None), None)
             if last is not None:
                 latest[name] = {k: d[k][last] for k in d}
-        return render_template("partials/disk_live.html", series=series, latest=latest,
+        charts = {metric: {"t": series["t"], "series": {name: d[metric] for name, d in series["devices"].items()}}
+                  for metric in ("iops", "bytes_per_s", "p50_us", "p99_us")}
+        return render_template("partials/disk_live.html", charts=charts, latest=latest,
                                queue=queue, slow=slow,
                                elapsed_ms=(time.perf_counter() - started) * 1000)
 

@@ -1,0 +1,123 @@
+"""The dashboard's pages without a browser: the time range in the URL, the CPU
+page's queries against the real engine (chDB), and the routes' answers to bad
+input and to a store that is down."""
+
+import datetime as dt
+
+import pytest
+
+from pyperf.store.dsn import parse_dsn
+from pyperf.store.store import Store
+from pyperf.web import cpu_queries
+from pyperf.web.timerange import TimeRange, parse_range
+
+NOW = dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.timezone.utc)
+
+
+def test_ranges_by_name_and_custom():
+    assert parse_range({}, NOW) == TimeRange("live", NOW - dt.timedelta(minutes=5), NOW)
+    assert parse_range({"range": "24h"}, NOW).start == NOW - dt.timedelta(days=1)
+    custom = parse_range({"range": "custom", "from": "2026-12-01T10:00:00", "to": "2026-12-01T11:30:00+00:00"}, NOW)
+    assert custom.seconds == 5400 and custom.start.tzinfo is not None
+    assert custom.query_args() == {"range": "custom", "from": "2026-12-01T10:00:00+00:00",
+                                   "to": "2026-12-01T11:30:00+00:00"}
+    assert parse_range({"range": "7d"}, NOW).query_args() == {"range": "7d"}
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"range": "1y"}, "unknown range"),
+    ({"range": "custom", "from": "2026-12-01T10:00:00"}, "needs 'from' and 'to'"),
+    ({"range": "custom", "from": "yesterday", "to": "2026-12-01T10:00:00"}, "'from' is not an ISO 8601 time"),
+    ({"range": "custom", "from": "2026-12-01T11:00:00", "to": "2026-12-01T10:00:00"}, "'to' must be after"),
+    ({"range": "custom", "from": "2020-01-01T00:00:00", "to": "2026-12-01T10:00:00"}, "at most"),
+    ({"range": "<script>alert(1)</script>" * 10}, "unknown range"),
+])
+def test_bad_ranges_say_why_in_one_line(args, message):
+    with pytest.raises(ValueError, match=message) as e:
+        parse_range(args, NOW)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 200
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="host-a").open()
+    yield s
+    s.close()
+
+
+def fill(store, start: float):
+    """Three seconds of two CPUs and three processes."""
+    hist = lambda **slots: [slots.get(f"s{i}", 0) for i in range(32)]    # noqa: E731
+    for second in range(3):
+        ts = start + second
+        store.insert("sched_cpu", {"ts": [ts, ts], "interval_ms": [1000, 1000], "cpu": [0, 1],
+                                   "context_switches": [100 * (second + 1), 50], "runq_latency_sum_us": [300, 40],
+                                   "runq_waits": [10, 4], "runq_latency_hist": [hist(s3=9, s10=1), hist(s2=4)]})
+        store.insert("system_cpu", {"ts": [ts] * 3, "interval_ms": [1000] * 3, "cpu": [-1, 0, 1],
+                                    **{f"{k}_pct": [0.0] * 3 for k in ("user", "nice", "system", "iowait", "irq",
+                                                                       "softirq", "steal")},
+                                    "idle_pct": [50.0, 20.0, 80.0], "busy_pct": [50.0, 80.0, 20.0]})
+        store.insert("sched_process", {
+            "ts": [ts] * 3, "interval_ms": [1000] * 3, "pid": [11, 22, 33], "comm": ["nginx", "postgres", "cron"],
+            "mnt_ns": [1, 1, 1], "cgroup_id": [0, 0, 0], "voluntary_switches": [5, 5, 5],
+            "involuntary_switches": [1, 1, 1], "oncpu_us": [1000, 2000, 10], "runq_latency_sum_us": [500, 2500, 0],
+            "runq_waits": [5, 5, 0], "runq_latency_hist": [hist(s6=5), hist(s9=5), hist()],
+            "offcpu_sum_us": [0, 0, 0], "offcpu_count": [0, 0, 0], "offcpu_hist": [hist(), hist(), hist()]})
+
+
+def test_cpu_page_queries(store):
+    start = NOW.timestamp() - 120
+    fill(store, start)
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+
+    switches = cpu_queries.context_switches(store, tr)
+    assert list(switches["series"]) == ["0", "1"] and switches["step_s"] == 1
+    assert switches["series"]["0"] == [100.0, 200.0, 300.0] and switches["series"]["1"] == [50.0] * 3
+    assert switches["t"] == [start, start + 1, start + 2]
+
+    busy = cpu_queries.cpu_busy(store, tr)
+    assert busy["series"] == {"0": [80.0] * 3, "1": [20.0] * 3, "all": [50.0] * 3}
+
+    heat = cpu_queries.runq_heatmap(store, tr)
+    assert len(heat["slots_us"]) == 11                   # up to the highest slot used (10)
+    assert heat["counts"][3] == [9, 9, 9] and heat["counts"][2] == [4, 4, 4] and heat["counts"][10] == [1, 1, 1]
+    assert all(8 <= p <= 16 for p in heat["p50_us"])     # slot 3: [8, 16) µs
+    assert all(p >= 1024 for p in heat["p99_us"])        # the one wait in slot 10
+
+    waiters = cpu_queries.top_waiters(store, tr)
+    assert [w["comm"] for w in waiters] == ["postgres", "nginx", "cron"]
+    assert waiters[0] == {"pid": 22, "comm": "postgres", "runq_ms": 7.5, "waits": 15, "mean_us": 500.0,
+                          "p99_us": waiters[0]["p99_us"], "oncpu_ms": 6.0}
+    assert 512 <= waiters[0]["p99_us"] <= 1024
+    assert waiters[2]["mean_us"] is None
+
+
+class _NoCollector:
+    window = None
+
+    def status(self):
+        return {"probes": {}, "writer": {}, "governor": None}
+
+
+def test_routes_answer_bad_input_and_a_store_that_is_down(store, tmp_path):
+    from pyperf.web.app import create_app
+
+    fill(store, NOW.timestamp())
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    page = client.get("/cpu?range=1h")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'hx-get="/cpu/data?host=host-a&amp;range=1h"' in body
+    assert 'aria-current="page"' in body and "every 1s" not in body      # not live: loaded once
+    assert "every 1s" in client.get("/cpu").get_data(as_text=True)        # live by default
+
+    bad = client.get("/cpu/data?range=%3Cscript%3E")
+    assert bad.status_code == 400 and b"<script>" not in bad.data
+
+    data = client.get("/cpu/data?range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z")
+    assert data.status_code == 200 and b'class="chart-data"' in data.data and b'data-pid="22"' in data.data
+
+    down = Store(parse_dsn("http://127.0.0.1:9/"), host_name="host-a")
+    down_client = create_app(down, _NoCollector(), user_sql=None).test_client()
+    answer = down_client.get("/cpu/data?range=1h")
+    assert answer.status_code == 503 and b'role="alert"' in answer.data
