@@ -3,17 +3,12 @@ agent's live window) to plain lists, the shapes charts.js draws."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us, slot_bounds_us
 from pyperf.store import rollups
+from pyperf.web.queries import epoch
 from pyperf.web.timerange import TimeRange
-
-
-def _epoch(t: dt.datetime) -> float:
-    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
 def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None) -> rollups.Series:
@@ -31,7 +26,7 @@ def pivot(series: rollups.Series, key: str, value) -> dict:
     for r in series.rows:
         row = dict(zip(series.columns, r))
         out.setdefault(str(row[key]), [None] * len(times))[index[row["bucket"]]] = value(row)
-    return {"t": [_epoch(t) for t in times], "series": dict(sorted(out.items(), key=lambda kv: _natural(kv[0]))),
+    return {"t": [epoch(t) for t in times], "series": dict(sorted(out.items(), key=lambda kv: _natural(kv[0]))),
             "step_s": series.step_s, "level": series.level}
 
 
@@ -71,7 +66,7 @@ def runq_heatmap(store, tr: TimeRange, host=None, window=None) -> dict:
         p99.append(round(quantile_us(h, 0.99), 1) if waits else None)
     used = np.flatnonzero(counts.sum(axis=1))
     top = int(used.max()) + 1 if len(used) else 1
-    return {"t": [_epoch(r[col["bucket"]]) for r in rows],
+    return {"t": [epoch(r[col["bucket"]]) for r in rows],
             "slots_us": [slot_bounds_us(i)[1] for i in range(top)],
             "counts": counts[:top].tolist(), "p50_us": p50, "p99_us": p99,
             "step_s": s.step_s, "level": s.level}

@@ -58,10 +58,10 @@ def disk_series(store, seconds: int = 300, host: str | None = None, window=None)
         d["bytes_per_s"][i] = round(float(r[col["bytes"]]) / series.step_s, 1)
         d["p50_us"][i] = round(quantile_us(h, 0.50), 1)
         d["p99_us"][i] = round(quantile_us(h, 0.99), 1)
-    return {"t": [_epoch(t) for t in times], "devices": devices, "level": series.level, "step_s": series.step_s}
+    return {"t": [epoch(t) for t in times], "devices": devices, "level": series.level, "step_s": series.step_s}
 
 
-def _epoch(t) -> float:
+def epoch(t) -> float:
     return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
