@@ -119,7 +119,7 @@ def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
             browser.close()
 
 
-def test_cpu_page_draws_the_run_queue_heatmap_and_keeps_the_range_in_the_url(running_up):
+def test_cpu_and_memory_pages_draw_and_keep_the_range_in_the_url(running_up):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
     from playwright.sync_api import sync_playwright
@@ -148,6 +148,10 @@ def test_cpu_page_draws_the_run_queue_heatmap_and_keeps_the_range_in_the_url(run
             page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
                                    timeout=30000)
             assert "range=1h" in page.locator("nav.pages a:text-is('Disk')").get_attribute("href")
+            page.click("nav.pages a:text-is('Memory')")                 # the next page, same range
+            page.wait_for_url("**/memory?*range=1h*")
+            page.wait_for_function("document.querySelector('#chart-memory').dataset.lastTs", timeout=30000)
+            assert page.locator(".charts canvas").count() == 4
             page.set_viewport_size({"width": 380, "height": 800})   # a phone's width: no overflow
             page.wait_for_timeout(300)                              # charts follow the resize
             wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e =>

@@ -121,3 +121,47 @@ def test_routes_answer_bad_input_and_a_store_that_is_down(store, tmp_path):
     down_client = create_app(down, _NoCollector(), user_sql=None).test_client()
     answer = down_client.get("/cpu/data?range=1h")
     assert answer.status_code == 503 and b'role="alert"' in answer.data
+
+
+def test_memory_page_queries(store):
+    from pyperf.web import memory_queries
+
+    start = NOW.timestamp() - 120
+    gib = 1024**3
+    for second in range(2):
+        ts = start + second
+        store.insert("system_host", {
+            "ts": [ts], "interval_ms": [1000], "load1": [0.5], "load5": [0.4], "load15": [0.3],
+            "context_switches": [1000], "interrupts": [500], "softirqs": [100], "procs_running": [2],
+            "procs_blocked": [0], "mem_total_bytes": [8 * gib], "mem_used_bytes": [(3 + second) * gib],
+            "mem_available_bytes": [4 * gib], "mem_cached_bytes": [gib], "mem_used_pct": [50.0],
+            "swap_total_bytes": [gib], "swap_used_bytes": [0], "swap_in_pages": [10 * second], "swap_out_pages": [0],
+            "page_faults": [2000], "major_faults": [4], "psi_cpu_some_pct": [0.0], "psi_memory_some_pct": [1.5],
+            "psi_memory_full_pct": [0.5], "psi_io_some_pct": [0.0], "psi_io_full_pct": [0.0], "tcp_states": [{}]})
+        store.insert("faults_process", {
+            "ts": [ts, ts], "interval_ms": [1000, 1000], "pid": [7, 8], "comm": ["java", "sh"], "mnt_ns": [1, 1],
+            "cgroup_id": [0, 0], "minor_faults": [100, 900], "major_faults": [3, 0], "cache_lookups": [50, 0],
+            "cache_added": [5, 0], "cache_hit_ratio": [0.9, float("nan")]})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    charts = memory_queries.memory_charts(store, tr)
+    assert charts["memory"]["series"]["used"] == [3.0, 4.0]
+    assert charts["swap"]["series"]["in"] == [0.0, 10.0]
+    assert charts["pressure"]["series"] == {"some": [1.5, 1.5], "full": [0.5, 0.5]}
+    assert charts["faults"]["series"] == {"all": [2000.0, 2000.0], "major": [4.0, 4.0]}
+    faulting = memory_queries.top_faulting(store, tr)
+    assert faulting == [{"pid": 7, "comm": "java", "major": 6, "minor": 200, "cache_hit_ratio": 0.9},
+                        {"pid": 8, "comm": "sh", "major": 0, "minor": 1800, "cache_hit_ratio": None}]
+
+
+def test_every_page_is_in_the_navigation_and_renders(store):
+    from pyperf.web.app import create_app
+    from pyperf.web.pages import PAGES
+
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    for page in PAGES:
+        answer = client.get(f"{page.path}?range=5m")
+        assert answer.status_code == 200, page
+        body = answer.get_data(as_text=True)
+        assert all(f'href="{p.path}?host=host-a&amp;range=5m"' in body for p in PAGES)
+        if page.data is not None:
+            assert client.get(f"{page.path}/data?range=5m").status_code == 200

@@ -18,7 +18,8 @@ from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
 from pyperf.store.user_sql import SqlBusy
 from pyperf.web import queries
-from pyperf.web.pages import PAGES, cpu
+from pyperf.web import pages
+from pyperf.web.pages import PAGES
 from pyperf.web.timerange import RANGES, parse_range
 
 
@@ -96,8 +97,9 @@ def create_app(store, collector, user_sql) -> Flask:
                 "pages": PAGES, "ranges": (*RANGES, "custom"),
                 "url_args": {"host": host, **time_range.query_args()}}
 
-    for page in (cpu,):
-        app.register_blueprint(page.blueprint(store, collector, page_context))
+    for page in PAGES:
+        if page.data is not None:
+            app.register_blueprint(pages.blueprint(page, store, collector, page_context))
 
     @app.get("/")
     def index():

@@ -1,19 +1,61 @@
-"""The dashboard's pages: one blueprint each, listed once here; the navigation,
-the range picker's links and the tests all read PAGES."""
+"""The dashboard's pages: one module each, listed once here; the navigation,
+the range picker's links and the tests all read PAGES.
+
+A page module gives `data(store, range, host, window) -> dict`: what its
+partial template (`partials/<name>_data.html`) shows, charts as the JSON
+charts.js draws. The page itself is `<name>.html` at /<name>; its partial at
+/<name>/data is loaded once, or every second while the range is live."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
+
+from flask import Blueprint, current_app, render_template
+
+from pyperf.errors import StoreError
 
 
 @dataclass(frozen=True)
 class Page:
-    name: str          # blueprint name
+    name: str          # blueprint and template name
     title: str         # navigation label
     path: str          # URL of the page
+    data: Callable | None = None
 
 
-PAGES = (
-    Page("disk", "Disk", "/"),
-    Page("cpu", "CPU & scheduler", "/cpu"),
-)
+def blueprint(page: Page, store, collector, page_context) -> Blueprint:
+    bp = Blueprint(page.name, __name__)
+
+    @bp.get(page.path)
+    def show():
+        return render_template(f"{page.name}.html", **page_context())
+
+    @bp.get(f"{page.path}/data")
+    def data():
+        context = page_context()
+        started = time.perf_counter()
+        window = collector.window if collector is not None else None
+        try:
+            shown = page.data(store, context["range"], context["host"], window)
+        except StoreError as e:
+            current_app.logger.warning("%s page: %s", page.name, e)
+            return render_template("partials/store_down.html", error=str(e)), 503
+        return render_template(f"partials/{page.name}_data.html", **shown,
+                               elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    return bp
+
+
+def _pages() -> tuple[Page, ...]:
+    from pyperf.web.pages import cpu, memory
+
+    return (
+        Page("disk", "Disk", "/"),
+        Page("cpu", "CPU & scheduler", "/cpu", cpu.data),
+        Page("memory", "Memory", "/memory", memory.data),
+    )
+
+
+PAGES = _pages()

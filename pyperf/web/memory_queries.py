@@ -1,0 +1,53 @@
+"""The Memory page's data: host memory, swap, pressure and faults over time
+(system_host), the page-cache hit ratio and the processes that fault most
+(faults_process)."""
+
+from __future__ import annotations
+
+from pyperf.store import rollups
+from pyperf.web.queries import epoch
+from pyperf.web.timerange import TimeRange
+
+GIB = 1024**3
+
+
+def host_lines(series: rollups.Series, lines: dict) -> dict:
+    """{"t", "series": {label: [value per bucket]}} from a table without keys;
+    `lines` maps each label to a function of the row (a dict)."""
+    rows = [dict(zip(series.columns, r)) for r in sorted(series.rows, key=lambda r: r[0])]
+    return {"t": [epoch(r["bucket"]) for r in rows],
+            "series": {label: [value(r) for r in rows] for label, value in lines.items()},
+            "step_s": series.step_s, "level": series.level}
+
+
+def _per_s(column: str, step_s: int):
+    return lambda r: round(float(r[column]) / step_s, 1)
+
+
+def memory_charts(store, tr: TimeRange, host=None, window=None) -> dict:
+    s = rollups.series(store, "system_host", tr.start, tr.end, host=host, window=window)
+    gib = lambda column: (lambda r: round(float(r[column]) / GIB, 3))   # noqa: E731
+    return {
+        "memory": host_lines(s, {"used": gib("mem_used_bytes_avg"), "cached": gib("mem_cached_bytes_avg"),
+                                 "available": gib("mem_available_bytes_avg"), "swap used": gib("swap_used_bytes_avg")}),
+        "swap": host_lines(s, {"in": _per_s("swap_in_pages", s.step_s), "out": _per_s("swap_out_pages", s.step_s)}),
+        "pressure": host_lines(s, {"some": lambda r: round(float(r["psi_memory_some_pct_avg"]), 2),
+                                   "full": lambda r: round(float(r["psi_memory_full_pct_avg"]), 2)}),
+        "faults": host_lines(s, {"all": _per_s("page_faults", s.step_s), "major": _per_s("major_faults", s.step_s)}),
+    }
+
+
+def top_faulting(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> list[dict]:
+    """Processes by faults over the range, major faults first (they waited for I/O)."""
+    s = rollups.series(store, "faults_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+                       by=("pid", "comm"), host=host, window=window)
+    merged: dict[tuple, list[int]] = {}
+    for r in s.rows:
+        row = dict(zip(s.columns, r))
+        m = merged.setdefault((row["pid"], row["comm"]), [0, 0, 0, 0])
+        for i, column in enumerate(("major_faults", "minor_faults", "cache_lookups", "cache_added")):
+            m[i] += int(row[column])
+    ranked = sorted(merged.items(), key=lambda kv: (kv[1][0], kv[1][1]), reverse=True)[:limit]
+    return [{"pid": pid, "comm": comm, "major": major, "minor": minor,
+             "cache_hit_ratio": round(min(1.0, max(0.0, 1 - added / lookups)), 3) if lookups else None}
+            for (pid, comm), (major, minor, lookups, added) in ranked]
