@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pyperf.analysis.histogram import HIST_SLOTS, quantile_us, slot_bounds_us
+from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.store import rollups
-from pyperf.web.queries import epoch
+from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 
@@ -15,30 +15,11 @@ def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None) 
     return rollups.series(store, table, tr.start, tr.end, step_s=step_s, by=by, host=host, window=window)
 
 
-def pivot(series: rollups.Series, key: str, value) -> dict:
-    """{"t": [epoch s], "series": {key value: [per bucket, None where absent]}}
-    from rollup rows grouped by one key column; `value(row)` maps a row (a dict)
-    to the plotted number."""
-    col = {name: i for i, name in enumerate(series.columns)}
-    times = sorted({r[col["bucket"]] for r in series.rows})
-    index = {t: i for i, t in enumerate(times)}
-    out: dict[str, list] = {}
-    for r in series.rows:
-        row = dict(zip(series.columns, r))
-        out.setdefault(str(row[key]), [None] * len(times))[index[row["bucket"]]] = value(row)
-    return {"t": [epoch(t) for t in times], "series": dict(sorted(out.items(), key=lambda kv: _natural(kv[0]))),
-            "step_s": series.step_s, "level": series.level}
-
-
-def _natural(name: str):
-    return (0, int(name)) if name.isdigit() else (1, name)
-
-
 def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
     """Per CPU, % busy (mean over each bucket), from /proc/stat (system_cpu; cpu -1,
     the whole host, is "all")."""
     s = _series(store, "system_cpu", tr, host, window, by=("cpu",))
-    out = pivot(s, "cpu", lambda r: round(float(r["busy_pct_avg"]), 1))
+    out = chart_data.lines_by_key(s, "cpu", lambda r: round(float(r["busy_pct_avg"]), 1))
     if "-1" in out["series"]:
         out["series"]["all"] = out["series"].pop("-1")
     return out
@@ -47,29 +28,12 @@ def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
 def context_switches(store, tr: TimeRange, host=None, window=None) -> dict:
     """Per CPU, context switches per second (sched_cpu)."""
     s = _series(store, "sched_cpu", tr, host, window, by=("cpu",))
-    return pivot(s, "cpu", lambda r: round(float(r["context_switches"]) / s.step_s, 1))
+    return chart_data.lines_by_key(s, "cpu", chart_data.per_second("context_switches", s.step_s))
 
 
 def runq_heatmap(store, tr: TimeRange, host=None, window=None) -> dict:
-    """Run-queue latency of all CPUs: per bucket, the count of waits in each log2
-    µs slot (a heatmap: "counts"[slot][bucket]), and p50/p99 lines."""
-    s = _series(store, "sched_cpu", tr, host, window)
-    col = {name: i for i, name in enumerate(s.columns)}
-    rows = sorted(s.rows, key=lambda r: r[col["bucket"]])
-    counts = np.zeros((HIST_SLOTS, len(rows)), np.int64)
-    p50, p99 = [], []
-    for i, r in enumerate(rows):
-        h = np.asarray(r[col["runq_latency_hist"]], np.int64)
-        counts[: len(h), i] = h[:HIST_SLOTS]
-        waits = int(h.sum())
-        p50.append(round(quantile_us(h, 0.5), 1) if waits else None)
-        p99.append(round(quantile_us(h, 0.99), 1) if waits else None)
-    used = np.flatnonzero(counts.sum(axis=1))
-    top = int(used.max()) + 1 if len(used) else 1
-    return {"t": [epoch(r[col["bucket"]]) for r in rows],
-            "slots_us": [slot_bounds_us(i)[1] for i in range(top)],
-            "counts": counts[:top].tolist(), "p50_us": p50, "p99_us": p99,
-            "step_s": s.step_s, "level": s.level}
+    """Run-queue latency of all CPUs as a heatmap over time, with p50/p99."""
+    return chart_data.heatmap(_series(store, "sched_cpu", tr, host, window), "runq_latency_hist")
 
 
 def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> list[dict]:

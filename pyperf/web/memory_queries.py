@@ -5,35 +5,24 @@
 from __future__ import annotations
 
 from pyperf.store import rollups
-from pyperf.web.queries import epoch
+from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 GIB = 1024**3
 
 
-def host_lines(series: rollups.Series, lines: dict) -> dict:
-    """{"t", "series": {label: [value per bucket]}} from a table without keys;
-    `lines` maps each label to a function of the row (a dict)."""
-    rows = [dict(zip(series.columns, r)) for r in sorted(series.rows, key=lambda r: r[0])]
-    return {"t": [epoch(r["bucket"]) for r in rows],
-            "series": {label: [value(r) for r in rows] for label, value in lines.items()},
-            "step_s": series.step_s, "level": series.level}
-
-
-def _per_s(column: str, step_s: int):
-    return lambda r: round(float(r[column]) / step_s, 1)
-
-
 def memory_charts(store, tr: TimeRange, host=None, window=None) -> dict:
     s = rollups.series(store, "system_host", tr.start, tr.end, host=host, window=window)
-    gib = lambda column: (lambda r: round(float(r[column]) / GIB, 3))   # noqa: E731
+    per_s = lambda column: chart_data.per_second(column, s.step_s)          # noqa: E731
+    gib = lambda column: (lambda r: round(float(r[column]) / GIB, 3))     # noqa: E731
+    pct = lambda column: (lambda r: round(float(r[column]), 2))           # noqa: E731
     return {
-        "memory": host_lines(s, {"used": gib("mem_used_bytes_avg"), "cached": gib("mem_cached_bytes_avg"),
-                                 "available": gib("mem_available_bytes_avg"), "swap used": gib("swap_used_bytes_avg")}),
-        "swap": host_lines(s, {"in": _per_s("swap_in_pages", s.step_s), "out": _per_s("swap_out_pages", s.step_s)}),
-        "pressure": host_lines(s, {"some": lambda r: round(float(r["psi_memory_some_pct_avg"]), 2),
-                                   "full": lambda r: round(float(r["psi_memory_full_pct_avg"]), 2)}),
-        "faults": host_lines(s, {"all": _per_s("page_faults", s.step_s), "major": _per_s("major_faults", s.step_s)}),
+        "memory": chart_data.lines(s, {"used": gib("mem_used_bytes_avg"), "cached": gib("mem_cached_bytes_avg"),
+                                       "available": gib("mem_available_bytes_avg"),
+                                       "swap used": gib("swap_used_bytes_avg")}),
+        "swap": chart_data.lines(s, {"in": per_s("swap_in_pages"), "out": per_s("swap_out_pages")}),
+        "pressure": chart_data.lines(s, {"some": pct("psi_memory_some_pct_avg"), "full": pct("psi_memory_full_pct_avg")}),
+        "faults": chart_data.lines(s, {"all": per_s("page_faults"), "major": per_s("major_faults")}),
     }
 
 
