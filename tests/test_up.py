@@ -119,7 +119,7 @@ def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
             browser.close()
 
 
-def test_cpu_and_memory_pages_draw_and_keep_the_range_in_the_url(running_up):
+def test_pages_draw_and_keep_the_range_in_the_url(running_up):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
     from playwright.sync_api import sync_playwright
@@ -152,6 +152,10 @@ def test_cpu_and_memory_pages_draw_and_keep_the_range_in_the_url(running_up):
             page.wait_for_url("**/memory?*range=1h*")
             page.wait_for_function("document.querySelector('#chart-memory').dataset.lastTs", timeout=30000)
             assert page.locator(".charts canvas").count() == 4
+            page.click("nav.pages a:text-is('Network')")
+            page.wait_for_url("**/network?*range=1h*")
+            page.wait_for_function("document.querySelector('#chart-retransmits').dataset.lastTs", timeout=30000)
+            assert page.locator("table.peers").count() == 1
             page.set_viewport_size({"width": 380, "height": 800})   # a phone's width: no overflow
             page.wait_for_timeout(300)                              # charts follow the resize
             wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e =>

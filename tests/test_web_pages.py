@@ -165,3 +165,41 @@ def test_every_page_is_in_the_navigation_and_renders(store):
         assert all(f'href="{p.path}?host=host-a&amp;range=5m"' in body for p in PAGES)
         if page.data is not None:
             assert client.get(f"{page.path}/data?range=5m").status_code == 200
+
+
+def test_network_page_queries(store):
+    import ipaddress
+
+    from pyperf.probes.tcp import as_ipv6
+    from pyperf.web import network_queries
+
+    start = NOW.timestamp() - 120
+    zero = {k: [0] for k in ("retransmits", "retransmits_failed", "closes", "lifetime_sum_us")}
+    for second in range(2):
+        ts = start + second
+        store.insert("tcp_host", {"ts": [ts], "interval_ms": [1000], **zero, "retransmit_segments": [6],
+                                  "synack_retransmits": [0], "resets_sent": [2], "resets_received": [1],
+                                  "active_opens": [10], "passive_opens": [4], "failed_connects": [3],
+                                  "lifetime_hist": [[0] * 32], "out_segments": [1000], "loss_ratio": [0.006],
+                                  "established": [12], "rtt_p50_us": [150.0], "rtt_p99_us": [300.0],
+                                  "rtt_hist": [[0] * 7 + [5, 1] + [0] * 23]})
+    peer = as_ipv6(ipaddress.ip_address("10.0.0.9"))
+    me = as_ipv6(ipaddress.ip_address("10.0.0.1"))
+    store.insert("tcp_event", {"ts": [start, start + 1, start + 1], "kind": ["retransmit", "retransmit", "reset_sent"],
+                               "pid": [5, 5, 6], "comm": ["curl", "curl", "nginx"], "saddr": [me] * 3,
+                               "sport": [40000] * 3, "daddr": [peer] * 3, "dport": [443, 443, 80],
+                               "state": ["ESTABLISHED"] * 3, "segs": [1, 2, 0], "err": [0] * 3, "net_ns": [1] * 3})
+    store.insert("tcp_process", {"ts": [start], "interval_ms": [1000], "pid": [5], "comm": ["curl"],
+                                 "active_opens": [4], "failed_connects": [2], "closes": [4],
+                                 "retransmit_segments": [3], "lifetime_sum_us": [0], "lifetime_hist": [[0] * 32]})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    charts = network_queries.tcp_charts(store, tr)
+    assert charts["retransmits"]["series"]["segments retransmitted"] == [6.0, 6.0]
+    assert charts["connections"]["series"]["failed"] == [3.0, 3.0]
+    assert charts["established"]["series"]["established"] == [12.0, 12.0]
+    assert charts["rtt"]["counts"][7] == [5, 5] and len(charts["rtt"]["slots_us"]) == 9
+    assert network_queries.peers(store, tr) == [
+        {"kind": "retransmit", "peer": "10.0.0.9", "port": 443, "comm": "curl", "events": 2, "segments": 3},
+        {"kind": "reset_sent", "peer": "10.0.0.9", "port": 80, "comm": "nginx", "events": 1, "segments": 0}]
+    assert network_queries.failing_processes(store, tr) == [
+        {"pid": 5, "comm": "curl", "failed": 2, "opened": 4, "retransmits": 3}]

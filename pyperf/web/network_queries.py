@@ -1,0 +1,72 @@
+"""The Network page's data: TCP retransmits, resets, connections and RTT over
+time (tcp_host), and who they were with (tcp_event, tcp_process)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pyperf.store import rollups
+from pyperf.web import chart_data
+from pyperf.web.timerange import TimeRange
+
+PEERS = """
+SELECT kind, daddr, dport, comm, count() AS events, sum(segs) AS segments
+FROM tcp_event
+WHERE host = {host:String} AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
+GROUP BY kind, daddr, dport, comm
+ORDER BY events DESC, kind, dport
+LIMIT {limit:UInt32}
+"""
+
+FAILED = """
+SELECT pid, comm, sum(failed_connects) AS failed, sum(active_opens) AS opened, sum(retransmit_segments) AS retransmits
+FROM tcp_process
+WHERE host = {host:String} AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
+GROUP BY pid, comm
+HAVING failed > 0 OR retransmits > 0
+ORDER BY failed DESC, retransmits DESC
+LIMIT {limit:UInt32}
+"""
+
+
+def tcp_charts(store, tr: TimeRange, host=None, window=None) -> dict:
+    s = rollups.series(store, "tcp_host", tr.start, tr.end, host=host, window=window)
+    per_s = lambda column: chart_data.per_second(column, s.step_s)        # noqa: E731
+    return {
+        "retransmits": chart_data.lines(s, {"segments retransmitted": per_s("retransmit_segments"),
+                                            "SYN-ACK retransmits": per_s("synack_retransmits")}),
+        "resets": chart_data.lines(s, {"sent": per_s("resets_sent"), "received": per_s("resets_received")}),
+        "connections": chart_data.lines(s, {"opened (active)": per_s("active_opens"),
+                                            "accepted (passive)": per_s("passive_opens"),
+                                            "failed": per_s("failed_connects")}),
+        "established": chart_data.lines(s, {"established": lambda r: round(float(r["established_avg"]), 1)}),
+        "rtt": chart_data.heatmap(s, "rtt_hist"),
+    }
+
+
+def address(value) -> str:
+    """An address as people write it: IPv4-mapped IPv6 addresses as IPv4."""
+    try:
+        parsed = ipaddress.ip_address(value)
+    except ValueError:
+        return str(value)
+    mapped = getattr(parsed, "ipv4_mapped", None)
+    return str(mapped or parsed)
+
+
+def _params(store, tr: TimeRange, host, limit: int) -> dict:
+    return {"host": host or store.host_name, "start": tr.start, "end": tr.end, "limit": limit}
+
+
+def peers(store, tr: TimeRange, host=None, limit: int = 20) -> list[dict]:
+    """Retransmits and resets by peer, port and command, most first."""
+    rows = store.query(PEERS, _params(store, tr, host, limit)).rows
+    return [{"kind": kind, "peer": address(daddr), "port": dport, "comm": comm, "events": events,
+             "segments": segments} for kind, daddr, dport, comm, events, segments in rows]
+
+
+def failing_processes(store, tr: TimeRange, host=None, limit: int = 20) -> list[dict]:
+    """Processes with failed connections or retransmits, most failures first."""
+    rows = store.query(FAILED, _params(store, tr, host, limit)).rows
+    return [{"pid": pid, "comm": comm, "failed": failed, "opened": opened, "retransmits": retransmits}
+            for pid, comm, failed, opened, retransmits in rows]
