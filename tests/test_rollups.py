@@ -251,6 +251,32 @@ def test_the_live_window_answers_what_the_store_answers(store):
     assert window.rows("disk_io", 0) == {}
 
 
+def test_histograms_missing_in_some_intervals_sum_as_in_the_store(store):
+    """The tcp probe samples RTT every few intervals and stores [] in the others:
+    the window sums such histograms to the longest, as sumForEach does."""
+    from pyperf.pipeline.live_window import LiveWindow
+
+    now = dt.datetime.now(UTC).replace(microsecond=0).timestamp()
+    counters = ("retransmit_segments", "retransmits", "retransmits_failed", "synack_retransmits", "resets_sent",
+                "resets_received", "active_opens", "passive_opens", "failed_connects", "closes", "lifetime_sum_us",
+                "out_segments")
+    n = 12
+    rows = {"ts": [now - 60 + i for i in range(n)], "interval_ms": [1000] * n, **{c: [i] * n for i, c in enumerate(counters)},
+            "lifetime_hist": [[1] * 32] * n, "loss_ratio": [0.0] * n, "established": list(range(n)),
+            "rtt_p50_us": [0.0] * n, "rtt_p99_us": [0.0] * n,
+            "rtt_hist": [([i] * 32 if i % 5 == 1 else []) for i in range(n)]}
+    store.insert("tcp_host", rows)
+    window = LiveWindow(tables=("tcp_host",))
+    for i in range(n):
+        window.add({"tcp_host": {k: [v[i]] for k, v in rows.items()}}, rows["ts"][i])
+    a, b = dt.datetime.fromtimestamp(now - 60, UTC), dt.datetime.fromtimestamp(now, UTC)
+    from_store = rollups.series(store, "tcp_host", a, b, step_s=4, source="raw")
+    from_window = rollups.series(store, "tcp_host", a, b, step_s=4, source="raw", window=window)
+    rtt = from_store.columns.index("rtt_hist")
+    assert [r[rtt] for r in from_window.rows] == [list(r[rtt]) for r in from_store.rows]
+    assert any(r[rtt] for r in from_window.rows)
+
+
 def test_the_agent_rolls_up_finished_hours(tmp_path):
     """A finished hour's minutes in the store are summed into the 1-hour table by
     the running agent (here at its clean stop; every 5 minutes while it runs)."""

@@ -203,3 +203,26 @@ def test_network_page_queries(store):
         {"kind": "reset_sent", "peer": "10.0.0.9", "port": 80, "comm": "nginx", "events": 1, "segments": 0}]
     assert network_queries.failing_processes(store, tr) == [
         {"pid": 5, "comm": "curl", "failed": 2, "opened": 4, "retransmits": 3}]
+
+
+def test_response_page_queries(store):
+    from pyperf.web import response_queries
+
+    start = NOW.timestamp() - 120
+    fast, slow = [0] * 32, [0] * 32
+    fast[9], slow[17] = 100, 10               # ~0.5-1 ms; ~131-262 ms: over the threshold
+    for second in range(2):
+        ts = start + second
+        store.insert("response_time", {"ts": [ts, ts], "interval_ms": [1000, 1000], "pid": [70, 80],
+                                       "comm": ["nginx", "slowapp"], "port": [80, 8080], "requests": [100, 10],
+                                       "latency_sum_us": [70000, 1500000], "latency_hist": [fast, slow],
+                                       "p50_us": [700.0, 150000.0], "p99_us": [1000.0, 250000.0]})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    servers = response_queries.servers(store, tr)
+    assert [(s["comm"], s["port"], s["requests"], s["over_threshold"]) for s in servers] == [
+        ("nginx", 80, 200, False), ("slowapp", 8080, 20, True)]
+    charts = response_queries.response_charts(store, tr)
+    assert charts["requests"]["series"] == {"nginx:80": [100.0, 100.0], "slowapp:8080": [10.0, 10.0]}
+    assert all(512 <= v <= 1024 for v in charts["p99"]["series"]["nginx:80"])
+    assert all(v > 100_000 for v in charts["p99"]["series"]["slowapp:8080"])
+    assert charts["p99"]["series"]["threshold 100 ms"] == [100_000, 100_000]

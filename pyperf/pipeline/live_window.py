@@ -24,6 +24,15 @@ DEFAULT_TABLES = ("disk_io", "disk_queue", "disk_slow_io", "sched_cpu", "system_
                   "tcp_host")
 
 
+def _sum_arrays(arrays: list) -> list[int]:
+    """Element-wise sum of histograms of any lengths (an interval that did not
+    sample one stores []), as ClickHouse's sumForEach: to the longest."""
+    total = np.zeros(max((len(a) for a in arrays), default=0), np.int64)
+    for a in arrays:
+        total[: len(a)] += np.asarray(a, np.int64)
+    return total.tolist()
+
+
 class LiveWindow:
     def __init__(self, tables=DEFAULT_TABLES, seconds: float = 900.0):
         self.seconds = seconds
@@ -91,6 +100,6 @@ class LiveWindow:
                 values = [float(rows[g][i]) for i in idx]
                 row += [min(values), max(values), sum(values) / len(values)]
             for h in rollup.hists:
-                row.append(np.sum([np.asarray(rows[h][i], np.int64) for i in idx], axis=0).tolist())
+                row.append(_sum_arrays([rows[h][i] for i in idx]))
             out.append(tuple(row))
         return Series("raw", step, columns, out)

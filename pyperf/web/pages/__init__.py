@@ -49,13 +49,14 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import cpu, memory, network
+    from pyperf.web.pages import cpu, memory, network, response
 
     return (
         Page("disk", "Disk", "/"),
         Page("cpu", "CPU & scheduler", "/cpu", cpu.data),
         Page("memory", "Memory", "/memory", memory.data),
         Page("network", "Network", "/network", network.data),
+        Page("response", "Response time", "/response", response.data),
     )
 
 

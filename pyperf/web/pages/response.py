@@ -1,0 +1,12 @@
+"""Response time: per server process and port, requests and p50/p99 over time
+with the 100 ms threshold drawn."""
+
+from __future__ import annotations
+
+from pyperf.web import response_queries
+
+
+def data(store, time_range, host, window) -> dict:
+    return {"charts": response_queries.response_charts(store, time_range, host, window),
+            "servers": response_queries.servers(store, time_range, host, window),
+            "threshold_ms": response_queries.THRESHOLD_US // 1000}

@@ -1,0 +1,68 @@
+"""The Response time page's data: per server process and port, requests and
+p50/p99 latency over time against the 100 ms threshold of the requirements
+(response_time, from stored rows)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.store import rollups
+from pyperf.web import chart_data
+from pyperf.web.timerange import TimeRange
+
+THRESHOLD_US = 100_000      # requirements: response time > 100 ms alerts
+MAX_SERVERS = 8             # lines per chart; the table lists more
+
+
+def _hist(row: dict) -> np.ndarray:
+    h = np.zeros(HIST_SLOTS, np.int64)
+    values = np.asarray(row["latency_hist"], np.int64)[:HIST_SLOTS]
+    h[: len(values)] = values
+    return h
+
+
+def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> list[dict]:
+    """Server processes and ports over the range, busiest first."""
+    s = rollups.series(store, "response_time", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+                       by=("pid", "comm", "port"), host=host, window=window)
+    merged: dict[tuple, dict] = {}
+    for r in s.rows:
+        row = dict(zip(s.columns, r))
+        m = merged.setdefault((row["pid"], row["comm"], row["port"]),
+                              {"requests": 0, "hist": np.zeros(HIST_SLOTS, np.int64)})
+        m["requests"] += int(row["requests"])
+        m["hist"] += _hist(row)
+    ranked = sorted(merged.items(), key=lambda kv: kv[1]["requests"], reverse=True)[:limit]
+    out = []
+    for (pid, comm, port), m in ranked:
+        p99 = round(quantile_us(m["hist"], 0.99), 1) if m["requests"] else None
+        out.append({"pid": pid, "comm": comm, "port": port, "requests": m["requests"],
+                    "per_s": round(m["requests"] / max(tr.seconds, 1), 2),
+                    "p50_us": round(quantile_us(m["hist"], 0.5), 1) if m["requests"] else None,
+                    "p99_us": p99, "over_threshold": p99 is not None and p99 > THRESHOLD_US})
+    return out
+
+
+def response_charts(store, tr: TimeRange, host=None, window=None) -> dict:
+    """Per server (command:port, the busiest MAX_SERVERS), requests per second and
+    p50/p99 per bucket; the p99 chart carries the threshold as a line."""
+    s = rollups.series(store, "response_time", tr.start, tr.end, by=("comm", "port"), host=host, window=window)
+    column = {name: i for i, name in enumerate(s.columns)}
+    names = [f"{r[column['comm']]}:{r[column['port']]}" for r in s.rows]
+    totals: Counter[str] = Counter()
+    for name, r in zip(names, s.rows):
+        totals[name] += int(r[column["requests"]])
+    shown = {name for name, _ in totals.most_common(MAX_SERVERS)}
+    keep = rollups.Series(s.level, s.step_s, [*s.columns, "server"],
+                          [(*r, name) for name, r in zip(names, s.rows) if name in shown])
+
+    def quantile(q):
+        return lambda row: round(quantile_us(_hist(row), q), 1) if int(row["requests"]) else None
+
+    p99 = chart_data.lines_by_key(keep, "server", quantile(0.99))
+    p99["series"][f"threshold {THRESHOLD_US // 1000} ms"] = [THRESHOLD_US] * len(p99["t"])
+    return {"requests": chart_data.lines_by_key(keep, "server", chart_data.per_second("requests", s.step_s)),
+            "p50": chart_data.lines_by_key(keep, "server", quantile(0.5)), "p99": p99}
