@@ -198,8 +198,8 @@ def test_browser_login(exposed_agent, tmp_path):
             assert page.locator("[role=alert]").count() == 1
             page.fill("#token", token)
             page.click("button[type=submit]")
-            page.wait_for_url(exposed_agent["base"] + "/")
-            assert page.title().startswith("Disk")
+            page.wait_for_url(exposed_agent["base"] + "/overview")    # "/" is the Overview
+            assert page.title().startswith("Overview")
             cookie = next(c for c in page.context.cookies() if c["name"] == "pyperf_session")
             assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
             assert token not in cookie["value"]

@@ -99,7 +99,7 @@ def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(running_up["base"] + "/")
+            page.goto(running_up["base"] + "/disk")
             assert page.title().startswith("Disk")
             chart = page.locator("#chart-iops")
             page.wait_for_function("document.querySelector('#chart-iops').dataset.lastTs", timeout=20000)
@@ -130,6 +130,11 @@ def test_pages_draw_and_keep_the_range_in_the_url(running_up):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(running_up["base"] + "/")                      # the landing page: Overview
+            page.wait_for_url("**/overview")
+            page.wait_for_function("(document.querySelector('[data-tile=CPU]') || {dataset: {}}).dataset.level"
+                                   " in {ok: 1, warn: 1, over: 1}", timeout=30000)
+            assert page.locator(".tiles .tile").count() == 4
             page.goto(running_up["base"] + "/cpu")                   # live: refreshed every second
             assert page.title().startswith("CPU")
             assert page.locator("nav.pages a[aria-current=page]").inner_text() == "CPU & scheduler"

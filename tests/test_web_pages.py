@@ -226,3 +226,27 @@ def test_response_page_queries(store):
     assert all(512 <= v <= 1024 for v in charts["p99"]["series"]["nginx:80"])
     assert all(v > 100_000 for v in charts["p99"]["series"]["slowapp:8080"])
     assert charts["p99"]["series"]["threshold 100 ms"] == [100_000, 100_000]
+
+
+def test_overview_tiles_follow_the_requirements_thresholds(store):
+    from pyperf.web import overview_queries
+
+    fill(store, NOW.timestamp() - 120)                      # CPUs: the host 50 % busy; processes
+    ts = NOW.timestamp() - 60
+    store.insert("system_cpu", {"ts": [ts], "interval_ms": [1000], "cpu": [-1],
+                                **{f"{k}_pct": [0.0] for k in ("user", "nice", "system", "iowait", "irq", "softirq",
+                                                               "steal")}, "idle_pct": [5.0], "busy_pct": [95.0]})
+    store.insert("disk_io", {"ts": [ts, ts], "interval_ms": [1000, 1000], "device": ["vda", "vda"],
+                             "op": ["read", "write"], "ios": [500, 350], "bytes": [0, 0], "latency_sum_us": [0, 0],
+                             "latency_hist": [[0] * 32, [0] * 32]})
+    net = {k: [0, 0] for k in ("rx_packets", "tx_packets", "rx_errors", "tx_errors", "rx_dropped", "tx_dropped")}
+    store.insert("system_net", {"ts": [ts, ts], "interval_ms": [1000, 1000], "interface": ["eth0", "lo"],
+                                "rx_bytes": [30_000_000, 900_000_000], "tx_bytes": [10_000_000, 900_000_000], **net})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    shown = overview_queries.overview(store, tr)
+    tiles = {t["title"]: t for t in shown["tiles"]}
+    assert (tiles["CPU"]["latest"], tiles["CPU"]["level"]) == (95.0, "over")          # > 80 %
+    assert (tiles["Disk"]["latest"], tiles["Disk"]["level"]) == (850.0, "warn")       # within 80 % of 1000
+    assert (tiles["Network"]["latest"], tiles["Network"]["level"]) == (40e6, "ok")    # loopback not counted
+    assert tiles["Memory"]["level"] == "none"                                         # no memory rows
+    assert [p["comm"] for p in shown["busiest"]] == ["postgres", "nginx", "cron"]     # by CPU time

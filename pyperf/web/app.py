@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, redirect, render_template, request
 from flask_htmx import HTMX
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -103,6 +103,11 @@ def create_app(store, collector, user_sql) -> Flask:
 
     @app.get("/")
     def index():
+        query = request.query_string.decode("ascii", "replace")
+        return redirect("/overview" + (f"?{query}" if query else ""))
+
+    @app.get("/disk")
+    def disk():
         return render_template("disk.html", **page_context())
 
     @app.get("/disk/live")

@@ -36,9 +36,10 @@ def runq_heatmap(store, tr: TimeRange, host=None, window=None) -> dict:
     return chart_data.heatmap(_series(store, "sched_cpu", tr, host, window), "runq_latency_hist")
 
 
-def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> list[dict]:
+def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20, order: str = "runq_ms") -> list[dict]:
     """Processes by time spent waiting for a CPU over the range (sched_process):
-    the run-queue wait, its count, mean and p99, and CPU time, largest wait first."""
+    the run-queue wait, its count, mean and p99, and CPU time, largest `order`
+    (runq_ms or oncpu_ms) first."""
     s = _series(store, "sched_process", tr, host, window, by=("pid", "comm"),
                 step_s=max(1, int(tr.seconds) + 3600))
     merged: dict[tuple, dict] = {}
@@ -50,7 +51,8 @@ def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20) -
         m["waits"] += int(row["runq_waits"])
         m["oncpu_us"] += int(row["oncpu_us"])
         m["hist"][: len(row["runq_latency_hist"])] += np.asarray(row["runq_latency_hist"], np.int64)[:HIST_SLOTS]
-    ranked = sorted(merged.items(), key=lambda kv: kv[1]["runq_us"], reverse=True)[:limit]
+    key = {"runq_ms": "runq_us", "oncpu_ms": "oncpu_us"}[order]
+    ranked = sorted(merged.items(), key=lambda kv: kv[1][key], reverse=True)[:limit]
     return [{"pid": pid, "comm": comm, "runq_ms": round(m["runq_us"] / 1000, 1), "waits": m["waits"],
              "mean_us": round(m["runq_us"] / m["waits"], 1) if m["waits"] else None,
              "p99_us": round(quantile_us(m["hist"], 0.99), 1) if m["waits"] else None,

@@ -8,12 +8,13 @@ from collections import Counter
 
 import numpy as np
 
+from pyperf.analysis import thresholds
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
-THRESHOLD_US = 100_000      # requirements: response time > 100 ms alerts
+THRESHOLD_US = thresholds.RESPONSE_TIME_US
 MAX_SERVERS = 8             # lines per chart; the table lists more
 
 

@@ -49,10 +49,11 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import cpu, memory, network, response
+    from pyperf.web.pages import cpu, memory, network, overview, response
 
     return (
-        Page("disk", "Disk", "/"),
+        Page("overview", "Overview", "/overview", overview.data),
+        Page("disk", "Disk", "/disk"),
         Page("cpu", "CPU & scheduler", "/cpu", cpu.data),
         Page("memory", "Memory", "/memory", memory.data),
         Page("network", "Network", "/network", network.data),

@@ -1,0 +1,55 @@
+"""The Overview page's data: the host's CPU, memory, disk and network against
+the requirements' thresholds (tiles and charts), and the processes using the
+most CPU."""
+
+from __future__ import annotations
+
+from pyperf.analysis import thresholds
+from pyperf.store import rollups
+from pyperf.web import chart_data, cpu_queries
+from pyperf.web.timerange import TimeRange
+
+
+def _series(store, table, tr: TimeRange, host, window, **kw) -> rollups.Series:
+    return rollups.series(store, table, tr.start, tr.end, host=host, window=window, **kw)
+
+
+def _tile(title: str, chart: dict, threshold: float, unit: str) -> dict:
+    values = [v for line in chart["series"].values() for v in line if v is not None]
+    latest = next((line[i] for line in chart["series"].values() for i in range(len(line) - 1, -1, -1)
+                   if line[i] is not None), None)
+    mean = sum(values) / len(values) if values else None
+    return {"title": title, "latest": latest, "mean": mean, "peak": max(values) if values else None,
+            "threshold": threshold, "unit": unit, "level": thresholds.level(latest, threshold),
+            "peak_level": thresholds.level(max(values) if values else None, threshold)}
+
+
+def host_charts(store, tr: TimeRange, host=None, window=None) -> dict:
+    cpu = _series(store, "system_cpu", tr, host, window, where={"cpu": -1})
+    mem = _series(store, "system_host", tr, host, window)
+    disk = _series(store, "disk_io", tr, host, window)
+    net = _series(store, "system_net", tr, host, window, by=("interface",))
+    # the network is what leaves or enters through interfaces other than loopback
+    by_bucket: dict = {}
+    for r in net.rows:
+        row = dict(zip(net.columns, r))
+        if row["interface"] != "lo":
+            by_bucket[row["bucket"]] = by_bucket.get(row["bucket"], 0) + int(row["rx_bytes"]) + int(row["tx_bytes"])
+    net_total = rollups.Series(net.level, net.step_s, ["bucket", "bytes"], sorted(by_bucket.items()))
+    return {
+        "cpu": chart_data.lines(cpu, {"busy %": lambda r: round(float(r["busy_pct_avg"]), 1)}),
+        "memory": chart_data.lines(mem, {"used %": lambda r: round(float(r["mem_used_pct_avg"]), 1)}),
+        "iops": chart_data.lines(disk, {"IOPS": chart_data.per_second("ios", disk.step_s)}),
+        "network": chart_data.lines(net_total, {"bytes/s": chart_data.per_second("bytes", net.step_s)}),
+    }
+
+
+def overview(store, tr: TimeRange, host=None, window=None) -> dict:
+    charts = host_charts(store, tr, host, window)
+    t = thresholds.HOST
+    tiles = [_tile("CPU", charts["cpu"], t["cpu_pct"], "%"),
+             _tile("Memory", charts["memory"], t["memory_pct"], "%"),
+             _tile("Disk", charts["iops"], t["disk_iops"], "IOPS"),
+             _tile("Network", charts["network"], t["network_bytes_per_s"], "B/s")]
+    busiest = cpu_queries.top_waiters(store, tr, host, window, limit=10, order="oncpu_ms")
+    return {"charts": charts, "tiles": tiles, "busiest": busiest}
