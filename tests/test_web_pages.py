@@ -250,3 +250,44 @@ def test_overview_tiles_follow_the_requirements_thresholds(store):
     assert (tiles["Network"]["latest"], tiles["Network"]["level"]) == (40e6, "ok")    # loopback not counted
     assert tiles["Memory"]["level"] == "none"                                         # no memory rows
     assert [p["comm"] for p in shown["busiest"]] == ["postgres", "nginx", "cron"]     # by CPU time
+
+
+def test_charts_and_tables_export_as_csv_json_and_parquet(store):
+    import csv
+    import io
+    import json
+
+    import pyarrow.parquet as pq
+
+    from pyperf.web.app import create_app
+
+    fill(store, NOW.timestamp() - 120)
+    store.insert("sched_process", {
+        "ts": [NOW.timestamp() - 100], "interval_ms": [1000], "pid": [44], "comm": ["=HYPERLINK(\"x\")"],
+        "mnt_ns": [1], "cgroup_id": [0], "voluntary_switches": [1], "involuntary_switches": [1], "oncpu_us": [1],
+        "runq_latency_sum_us": [1], "runq_waits": [1], "runq_latency_hist": [[0, 1] + [0] * 30],
+        "offcpu_sum_us": [0], "offcpu_count": [0], "offcpu_hist": [[0] * 32]})
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    args = "range=custom&from=2026-12-02T13:57:00Z&to=2026-12-02T14:02:00Z"    # 1 s buckets
+
+    page = client.get(f"/cpu?{args}").get_data(as_text=True)
+    assert "/cpu/export?" in page and "part=switches" in page and "format=parquet" in page
+
+    answer = client.get(f"/cpu/export?{args}&part=switches&format=csv")
+    assert answer.status_code == 200 and "attachment" in answer.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert [r["0"] for r in rows] == ["100.0", "200.0", "300.0"] and rows[0]["time"].startswith("2026-12-02T13:58")
+
+    heat = json.loads(client.get(f"/cpu/export?{args}&part=runq&format=json").data)
+    assert [(r["slot_upper_us"], r["count"]) for r in heat if r["time"] == rows[0]["time"]] == [
+        (8.0, 4), (16.0, 9), (2048.0, 1)]
+
+    table = pq.read_table(io.BytesIO(client.get(f"/cpu/export?{args}&part=waiters&format=parquet").data))
+    assert table.column("comm").to_pylist()[:2] == ["postgres", "nginx"]
+
+    # a name a spreadsheet would run is written as text
+    exported = client.get(f"/cpu/export?{args}&part=waiters&format=csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in exported
+
+    assert client.get(f"/cpu/export?{args}&part=nothing&format=csv").status_code == 400
+    assert client.get(f"/cpu/export?{args}&part=waiters&format=xlsx").status_code == 400

@@ -12,9 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from pyperf.errors import StoreError
+from pyperf.web import export
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,24 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
             return render_template("partials/store_down.html", error=str(e)), 503
         return render_template(f"partials/{page.name}_data.html", **shown,
                                elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    @bp.get(f"{page.path}/export")
+    def export_part():
+        """?part=<chart or table>&format=csv|json|parquet, over the page's range and host."""
+        context = page_context()
+        part, fmt = request.args.get("part", ""), request.args.get("format", "csv")
+        if fmt not in export.FORMATS:
+            abort(400, f"unknown format {fmt[:20]!r} (csv, json or parquet)")
+        window = collector.window if collector is not None else None
+        try:
+            rows = export.records(page.data(store, context["range"], context["host"], window), part)
+        except KeyError:
+            abort(400, f"the {page.name} page has no chart or table {part[:40]!r}")
+        except StoreError as e:
+            return Response(str(e), status=503, mimetype="text/plain")
+        name = f"pyperf-{page.name}-{part}-{context['range'].name}.{fmt}"
+        return Response(export.render(rows, fmt), mimetype=export.FORMATS[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     return bp
 
