@@ -165,6 +165,11 @@ def test_pages_draw_and_keep_the_range_in_the_url(running_up):
             page.wait_for_url("**/response?*range=1h*")
             page.wait_for_selector("table.servers tbody tr", timeout=30000)
             assert page.locator("#chart-p99 canvas").count() == 1
+            page.click("nav.pages a:text-is('SQL')")
+            page.fill("#sql-text", "SELECT count() AS n FROM system.tables WHERE database = currentDatabase()")
+            page.click("#sql-run")
+            page.wait_for_selector("table.sql-result td", timeout=20000)
+            assert int(page.locator("table.sql-result td").first.inner_text()) > 10
             page.set_viewport_size({"width": 380, "height": 800})   # a phone's width: no overflow
             page.wait_for_timeout(300)                              # charts follow the resize
             wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e =>

@@ -291,3 +291,38 @@ def test_charts_and_tables_export_as_csv_json_and_parquet(store):
 
     assert client.get(f"/cpu/export?{args}&part=nothing&format=csv").status_code == 400
     assert client.get(f"/cpu/export?{args}&part=waiters&format=xlsx").status_code == 400
+
+
+class _Writer:
+    store_down_since = None
+    flushes = 0
+
+    def flush(self):
+        self.flushes += 1
+
+
+def test_sql_console_runs_read_only_queries_escapes_results_and_downloads(store):
+    import json
+
+    from pyperf.store.user_sql import ReadOnlySQL
+    from pyperf.web.app import create_app
+
+    collector = _NoCollector()
+    collector.writer = _Writer()
+    user_sql = ReadOnlySQL(store)
+    try:
+        client = create_app(store, collector, user_sql).test_client()
+        assert client.get("/sql").status_code == 200
+        shown = client.post("/sql/run", data={"sql": "SELECT 1 + 1 AS two, '<img src=x onerror=alert(1)>' AS v"})
+        body = shown.get_data(as_text=True)
+        assert "<th>two</th>" in body and "<td>2</td>" in body
+        assert "<img" not in body and "&lt;img src=x" in body               # shown as text
+        assert collector.writer.flushes == 1                                  # newest rows written first
+        refused = client.post("/sql/run", data={"sql": "INSERT INTO disk_queue (device) VALUES ('x')"})
+        assert refused.status_code == 200 and 'role="alert"' in refused.get_data(as_text=True)
+        assert store.query("SELECT count() FROM disk_queue").rows == [(0,)]
+        rows = json.loads(client.post("/sql/export?format=json", data={"sql": "SELECT number FROM numbers(3)"}).data)
+        assert rows == [{"number": 0}, {"number": 1}, {"number": 2}]
+        assert client.post("/sql/export?format=csv", data={"sql": "DROP TABLE disk_io"}).status_code == 400
+    finally:
+        user_sql.close()

@@ -18,7 +18,7 @@ from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
 from pyperf.store.user_sql import SqlBusy
 from pyperf.web import queries
-from pyperf.web import pages
+from pyperf.web import export, pages
 from pyperf.web.pages import PAGES
 from pyperf.web.timerange import RANGES, parse_range
 
@@ -155,6 +155,43 @@ def create_app(store, collector, user_sql) -> Flask:
         with collector.lock:
             return jsonify({p.name: p.live() for p in collector.probes})
 
+    def run_user_sql(sql: str, parameters: dict | None = None):
+        """What a user typed, on the read-only sessions; the rows buffered for the
+        next flush are written first, so a query sees the newest interval."""
+        writer = getattr(collector, "writer", None)
+        if writer is not None and writer.store_down_since is None:
+            writer.flush()
+        return user_sql.query(sql, parameters)
+
+    @app.get("/sql")
+    def sql_console():
+        return render_template("sql.html", **page_context())
+
+    @app.post("/sql/run")
+    def sql_run():
+        sql = request.form.get("sql", "")
+        if not sql.strip():
+            return render_template("partials/sql_result.html", error="type a SELECT first")
+        try:
+            result = run_user_sql(sql)
+        except StoreError as e:        # refused, busy, failed: said where the result goes
+            return render_template("partials/sql_result.html", error=str(e))
+        return render_template("partials/sql_result.html", result=result,
+                               records=as_records(result.column_names, result.rows))
+
+    @app.post("/sql/export")
+    def sql_export():
+        fmt = request.args.get("format", "csv")
+        if fmt not in export.FORMATS:
+            abort(400, f"unknown format {fmt[:20]!r} (csv, json or parquet)")
+        try:
+            result = run_user_sql(request.form.get("sql", ""))
+        except StoreError as e:
+            return Response(str(e), status=400, mimetype="text/plain")
+        rows = [dict(zip(result.column_names, r)) for r in result.rows]
+        return Response(export.render(rows, fmt), mimetype=export.FORMATS[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="pyperf-sql.{fmt}"'})
+
     @app.post("/api/sql")
     def api_sql():
         body = request.get_json(silent=True)
@@ -166,10 +203,8 @@ def create_app(store, collector, user_sql) -> Flask:
         parameters = body.get("parameters") or {}
         if not isinstance(parameters, dict):
             return jsonify(error="\"parameters\" must be an object"), 400
-        if collector.writer.store_down_since is None:
-            collector.writer.flush()   # readers see the newest interval
         try:
-            result = user_sql.query(sql, parameters or None)
+            result = run_user_sql(sql, parameters or None)
         except SqlBusy as e:
             return jsonify(error=str(e)), 503
         return jsonify(columns=result.column_names,

@@ -77,6 +77,7 @@ def _pages() -> tuple[Page, ...]:
         Page("memory", "Memory", "/memory", memory.data),
         Page("network", "Network", "/network", network.data),
         Page("response", "Response time", "/response", response.data),
+        Page("sql", "SQL", "/sql"),
     )
 
 
