@@ -96,3 +96,38 @@ def test_containers_table_records_start_stop_and_layers(docker, store_dsn):
     assert row[0] == container_id and row[2].startswith("20")        # the runtime's start time
     assert row[3] in (1, True)                                          # seen to stop
     assert row[4] >= 2                                                  # its image layers (with docker-init)
+
+
+def test_containers_page_shows_a_busy_container_and_its_own_page(docker, store_dsn, free_port):
+    """`pyperf up` with a busy container: the Containers page lists it with its
+    image and CPU, and its own page draws its CPU from the live window."""
+    chromium = "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
+    from playwright.sync_api import sync_playwright
+
+    container_id = run_container("pyperf-web-busy", "sh", "-c", "while true; do :; done")
+    up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--cpu-budget", "0", store=store_dsn)
+    try:
+        up.wait_for("web UI on")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"], headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                errors = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(f"http://127.0.0.1:{free_port}/containers")
+                row = page.locator(f"tr[data-container='{container_id}']")
+                row.wait_for(timeout=30000)
+                assert "pyperf-test-base:1" in row.inner_text()
+                page.click(f"tr[data-container='{container_id}'] a")
+                page.wait_for_url(f"**/containers/{container_id}?*")
+                page.wait_for_function("(((window.pyperfCharts || {}).cpu || {}).data || [[], []])[1]"
+                                       ".some(v => v != null && v > 20)", timeout=30000)   # a spinning shell
+                assert "no limit" in page.goto(f"http://127.0.0.1:{free_port}/containers/data").text()
+                assert not errors, errors
+            finally:
+                browser.close()
+    finally:
+        up.kill()
+        remove("pyperf-web-busy")

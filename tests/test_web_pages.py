@@ -326,3 +326,61 @@ def test_sql_console_runs_read_only_queries_escapes_results_and_downloads(store)
         assert client.post("/sql/export?format=csv", data={"sql": "DROP TABLE disk_io"}).status_code == 400
     finally:
         user_sql.close()
+
+
+def test_containers_list_and_one_container(store):
+    from pyperf.web.app import create_app
+    from pyperf.web.container_queries import container_charts, container_processes, containers
+
+    start = NOW.timestamp() - 120
+    fill(store, start)                                        # processes in mount namespace 1
+    store.insert("containers", {"ts": [start], "mnt_ns": [1], "cgroup_id": [0], "id": ["c0ffee" * 10 + "abcd"],
+                                "name": ["<b>web</b>"], "image": ["nginx:1.27"], "runtime": ["docker"],
+                                "pod_uid": [""], "cgroup_path": ["/docker/x"], "started": [""], "stopped": [None],
+                                "layers": [[]], "net_ns": [0], "pod_name": [""], "namespace": [""]})
+    cid = "c0ffee" * 10 + "abcd"
+    for second in range(2):
+        ts = start + second
+        store.insert("container_resources", {
+            "ts": [ts], "interval_ms": [1000], "container_id": [cid], "name": ["<b>web</b>"], "runtime": ["docker"],
+            "mnt_ns": [1], "cpu_pct_of_host": [10.0], "cpu_pct_of_limit": [60.0 + 20 * second], "cpu_limit_cores": [0.5],
+            "throttled_periods": [5], "periods": [10], "throttled_us": [1000], "memory_bytes": [100 * 1024**2],
+            "memory_limit_bytes": [200 * 1024**2], "memory_pct_of_limit": [50.0], "rss_bytes": [0], "cache_bytes": [0],
+            "major_faults": [0], "oom_kills": [0], "io_read_bytes": [1024**2], "io_write_bytes": [0], "io_reads": [1],
+            "io_writes": [0], "net_rx_bytes": [2 * 1024**2], "net_tx_bytes": [0], "pids": [3]})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    [c] = containers(store, tr)
+    assert (c["name"], c["image"], c["cpu_pct_of_host"], c["cpu_pct_of_limit_max"]) == ("<b>web</b>", "nginx:1.27", 10.0, 80.0)
+    assert (c["cpu_level"], c["memory_level"], c["throttled_pct"]) == ("over", "ok", 50.0)   # 80 > 70 %; 50 < 60
+    charts = container_charts(store, cid, tr)
+    assert charts["cpu"]["series"]["% of limit"] == [60.0, 80.0]
+    assert charts["network"]["series"]["rx MiB/s"] == [2.0, 2.0]
+    assert [p["comm"] for p in container_processes(store, cid, tr)] == ["postgres", "nginx", "cron"]
+
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    listed = client.get("/containers/data?range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z")
+    body = listed.get_data(as_text=True)
+    assert f'href="/containers/{cid}?' in body and "&lt;b&gt;web&lt;/b&gt;" in body and "<b>web</b>" not in body
+    assert client.get(f"/containers/{cid}?range=1h").status_code == 200
+    assert client.get(f"/containers/{cid}/data?range=1h").status_code == 200
+    # a container without limits: no "% of limit" (NaN in the rows), and the charts' JSON stays JSON
+    store.insert("container_resources", {
+        "ts": [start], "interval_ms": [1000], "container_id": ["free"], "name": ["free"], "runtime": ["docker"],
+        "mnt_ns": [2], "cpu_pct_of_host": [1.0], "cpu_pct_of_limit": [float("nan")], "cpu_limit_cores": [0.0],
+        **{k: [0] for k in ("throttled_periods", "periods", "throttled_us", "memory_bytes", "memory_limit_bytes",
+                            "rss_bytes", "cache_bytes", "major_faults", "oom_kills", "io_read_bytes", "io_write_bytes",
+                            "io_reads", "io_writes", "net_rx_bytes", "net_tx_bytes", "pids")},
+        "memory_pct_of_limit": [float("nan")]})
+    free = next(c for c in containers(store, tr) if c["id"] == "free")
+    assert (free["cpu_pct_of_limit_max"], free["cpu_level"]) == (None, "none")
+    import json
+    import re
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+
+    blob = re.search(r'class="chart-data">(.*?)</script>', client.get(
+        "/containers/free/data?range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z").get_data(as_text=True))
+    assert strict(blob[1])["cpu"]["series"]["% of limit"] == [None]
+    assert client.get("/containers/no-such-container").status_code == 404
+    assert client.get("/containers/x'%20OR%201=1%20--").status_code == 404

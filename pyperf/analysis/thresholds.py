@@ -11,6 +11,11 @@ HOST = {
     "disk_iops": 1000.0,                # disk I/O > 1000 IOPS
     "network_bytes_per_s": 100e6,       # network I/O > 100 MB/s (SI megabytes)
 }
+# container, sampled every second (of its own limits)
+CONTAINER = {
+    "cpu_pct": 70.0,                    # CPU > 70 %
+    "memory_pct": 75.0,                 # memory > 75 %
+}
 RESPONSE_TIME_US = 100_000              # container response time > 100 ms
 WARN_FRACTION = 0.8                     # shown as a warning from 80 % of a threshold
 

@@ -110,8 +110,10 @@ class Collector:
         except Exception as e:  # attribution failing must not stop collection
             log.error("container attribution failed: %s: %s", type(e).__name__, e)
             return
-        if extra and self.writer is not None:
-            self.writer.submit(extra)
+        if extra:
+            self.window.add(extra, now)          # live views name containers seen since the last flush
+            if self.writer is not None:
+                self.writer.submit(extra)
 
     def switch_off(self, probe: Probe) -> None:
         """Detach a running probe (the governor's last lever); switch_on() brings it back."""

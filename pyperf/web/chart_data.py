@@ -3,11 +3,21 @@ draws: lines per key, lines per column, and log2 histograms as heatmaps."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us, slot_bounds_us
 from pyperf.store import rollups
 from pyperf.web.queries import epoch
+
+
+def finite(value):
+    """None for NaN and infinities (a container without a limit has no "% of
+    limit"): JSON has no NaN, and a chart draws a gap for None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _rows(series: rollups.Series) -> list[dict]:
@@ -26,7 +36,7 @@ def lines_by_key(series: rollups.Series, key: str, value) -> dict:
     index = {t: i for i, t in enumerate(times)}
     out: dict[str, list] = {}
     for row in rows:
-        out.setdefault(str(row[key]), [None] * len(times))[index[row["bucket"]]] = value(row)
+        out.setdefault(str(row[key]), [None] * len(times))[index[row["bucket"]]] = finite(value(row))
     return {"t": [epoch(t) for t in times], "series": dict(sorted(out.items(), key=lambda kv: _natural(kv[0]))),
             "step_s": series.step_s, "level": series.level}
 
@@ -36,7 +46,7 @@ def lines(series: rollups.Series, columns: dict) -> dict:
     `columns` maps each label to a function of the row."""
     rows = _rows(series)
     return {"t": [epoch(r["bucket"]) for r in rows],
-            "series": {label: [value(r) for r in rows] for label, value in columns.items()},
+            "series": {label: [finite(value(r)) for r in rows] for label, value in columns.items()},
             "step_s": series.step_s, "level": series.level}
 
 

@@ -24,6 +24,7 @@ class Page:
     title: str         # navigation label
     path: str          # URL of the page
     data: Callable | None = None
+    routes: Callable | None = None     # more routes on the page's blueprint (e.g. one container)
 
 
 def blueprint(page: Page, store, collector, page_context) -> Blueprint:
@@ -64,15 +65,18 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
         return Response(export.render(rows, fmt), mimetype=export.FORMATS[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
+    if page.routes is not None:
+        page.routes(bp, store, collector, page_context)
     return bp
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import cpu, memory, network, overview, response
+    from pyperf.web.pages import containers, cpu, memory, network, overview, response
 
     return (
         Page("overview", "Overview", "/overview", overview.data),
         Page("disk", "Disk", "/disk"),
+        Page("containers", "Containers", "/containers", containers.data, containers.routes),
         Page("cpu", "CPU & scheduler", "/cpu", cpu.data),
         Page("memory", "Memory", "/memory", memory.data),
         Page("network", "Network", "/network", network.data),

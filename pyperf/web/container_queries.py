@@ -1,0 +1,120 @@
+"""The Containers pages' data: every container over a range against the
+requirements' container thresholds, and one container's resources over time
+with its processes (container_resources, container_of, sched_process)."""
+
+from __future__ import annotations
+
+from pyperf.analysis import thresholds
+from pyperf.store import rollups
+from pyperf.web import chart_data
+from pyperf.web.timerange import TimeRange
+
+IDENTITY = """
+SELECT id, any(name), any(image), any(runtime), any(pod_name), any(namespace), groupUniqArray(mnt_ns)
+FROM container_of
+WHERE host = {host:String}
+GROUP BY id
+"""
+
+MIB = 1024**2
+
+
+def _max(current: float | None, value) -> float | None:
+    """The larger, where NaN (no limit set) counts as nothing."""
+    value = chart_data.finite(float(value))
+    if value is None:
+        return current
+    return value if current is None else max(current, value)
+
+
+def _identity(store, host, window=None) -> dict[str, dict]:
+    """Container id -> name, image, runtime, pod and mount namespaces: stored, and
+    what the agent saw since its last flush (the live window's containers rows)."""
+    rows = store.query(IDENTITY, {"host": host or store.host_name}).rows
+    known = {r[0]: {"name": r[1], "image": r[2], "runtime": r[3], "pod": r[4], "namespace": r[5],
+                    "mnt_ns": sorted(r[6])} for r in rows}
+    if window is not None and host in (None, store.host_name) and window.since("containers") is not None:
+        recent = window.rows("containers", 0)
+        for i, cid in enumerate(recent.get("id", [])):
+            c = known.setdefault(cid, {"name": "", "image": "", "runtime": "", "pod": "", "namespace": "",
+                                       "mnt_ns": []})
+            c.update(name=recent["name"][i], image=recent["image"][i], runtime=recent["runtime"][i],
+                     pod=recent.get("pod_name", [""] * (i + 1))[i], namespace=recent.get("namespace", [""] * (i + 1))[i])
+            if recent["mnt_ns"][i] not in c["mnt_ns"]:
+                c["mnt_ns"] = sorted([*c["mnt_ns"], recent["mnt_ns"][i]])
+    return known
+
+
+def containers(store, tr: TimeRange, host=None, window=None) -> list[dict]:
+    """Per container over the range: CPU (% of the host and of its limit), throttling,
+    memory (and % of its limit), I/O and network bytes, OOM kills; the peaks
+    compared with the requirements' container thresholds; busiest first."""
+    s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+                       by=("container_id", "name"), host=host, window=window)
+    known = _identity(store, host, window)
+    out: dict[str, dict] = {}
+    for r in s.rows:
+        row = dict(zip(s.columns, r))
+        c = out.setdefault(row["container_id"], {
+            "id": row["container_id"], "name": row["name"], "cpu_pct_of_host": 0.0, "cpu_pct_of_limit_max": None,
+            "throttled_periods": 0, "periods": 0, "memory_max_mib": 0.0, "memory_pct_of_limit_max": None,
+            "io_mib": 0.0, "net_mib": 0.0, "oom_kills": 0, "samples": 0})
+        c["samples"] += int(row["samples"])
+        c["cpu_pct_of_host"] += float(row["cpu_pct_of_host_avg"]) * int(row["samples"])
+        c["cpu_pct_of_limit_max"] = _max(c["cpu_pct_of_limit_max"], row["cpu_pct_of_limit_max"])
+        c["throttled_periods"] += int(row["throttled_periods"])
+        c["periods"] += int(row["periods"])
+        c["memory_max_mib"] = max(c["memory_max_mib"], float(row["memory_bytes_max"]) / MIB)
+        c["memory_pct_of_limit_max"] = _max(c["memory_pct_of_limit_max"], row["memory_pct_of_limit_max"])
+        c["io_mib"] += (int(row["io_read_bytes"]) + int(row["io_write_bytes"])) / MIB
+        c["net_mib"] += (int(row["net_rx_bytes"]) + int(row["net_tx_bytes"])) / MIB
+        c["oom_kills"] += int(row["oom_kills"])
+    listed = []
+    for c in out.values():
+        c["cpu_pct_of_host"] = round(c["cpu_pct_of_host"] / c["samples"], 2) if c["samples"] else 0.0
+        c["throttled_pct"] = round(100 * c["throttled_periods"] / c["periods"], 1) if c["periods"] else 0.0
+        c["cpu_level"] = thresholds.level(c["cpu_pct_of_limit_max"], thresholds.CONTAINER["cpu_pct"])
+        c["memory_level"] = thresholds.level(c["memory_pct_of_limit_max"], thresholds.CONTAINER["memory_pct"])
+        for k in ("cpu_pct_of_limit_max", "memory_max_mib", "memory_pct_of_limit_max", "io_mib", "net_mib"):
+            c[k] = round(c[k], 1) if c[k] is not None else None
+        c.update({k: v for k, v in known.get(c["id"], {}).items() if k != "mnt_ns"})
+        listed.append(c)
+    return sorted(listed, key=lambda c: c["cpu_pct_of_host"], reverse=True)
+
+
+def container_charts(store, container_id: str, tr: TimeRange, host=None, window=None) -> dict:
+    s = rollups.series(store, "container_resources", tr.start, tr.end, where={"container_id": container_id},
+                       host=host, window=window)
+    per_s = lambda column: (lambda r: round(float(r[column]) / s.step_s / MIB, 3))    # noqa: E731
+    avg = lambda column: (lambda r: round(float(r[column]), 2))                       # noqa: E731
+    return {
+        "cpu": chart_data.lines(s, {"% of host": avg("cpu_pct_of_host_avg"), "% of limit": avg("cpu_pct_of_limit_avg")}),
+        "throttling": chart_data.lines(s, {"throttled periods/s": chart_data.per_second("throttled_periods", s.step_s)}),
+        "memory": chart_data.lines(s, {"MiB": lambda r: round(float(r["memory_bytes_avg"]) / MIB, 1),
+                                       "% of limit": avg("memory_pct_of_limit_avg")}),
+        "io": chart_data.lines(s, {"read MiB/s": per_s("io_read_bytes"), "write MiB/s": per_s("io_write_bytes")}),
+        "network": chart_data.lines(s, {"rx MiB/s": per_s("net_rx_bytes"), "tx MiB/s": per_s("net_tx_bytes")}),
+    }
+
+
+def container_processes(store, container_id: str, tr: TimeRange, host=None, window=None,
+                        limit: int = 20) -> list[dict]:
+    """The container's processes (its mount namespaces) by CPU time over the range."""
+    namespaces = _identity(store, host, window).get(container_id, {}).get("mnt_ns", [])
+    merged: dict[tuple, dict] = {}
+    for mnt_ns in namespaces:
+        s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+                           by=("pid", "comm"), where={"mnt_ns": mnt_ns}, host=host, window=window)
+        for r in s.rows:
+            row = dict(zip(s.columns, r))
+            m = merged.setdefault((row["pid"], row["comm"]), {"oncpu_us": 0, "runq_us": 0})
+            m["oncpu_us"] += int(row["oncpu_us"])
+            m["runq_us"] += int(row["runq_latency_sum_us"])
+    ranked = sorted(merged.items(), key=lambda kv: kv[1]["oncpu_us"], reverse=True)[:limit]
+    return [{"pid": pid, "comm": comm, "oncpu_ms": round(m["oncpu_us"] / 1000, 1),
+             "runq_ms": round(m["runq_us"] / 1000, 1)} for (pid, comm), m in ranked]
+
+
+def container(store, container_id: str, host=None, window=None) -> dict | None:
+    """Name, image, runtime, pod of one container; None when this host never saw it."""
+    return _identity(store, host, window).get(container_id)
