@@ -115,6 +115,9 @@ if [[ ! -e "$VENDOR/.stamp" || "$ROOT/web/package-lock.json" -nt "$VENDOR/.stamp
     cp "$ROOT/web/node_modules/htmx.org/dist/htmx.min.js" "$VENDOR/"
     cp "$ROOT/web/node_modules/uplot/dist/uPlot.iife.min.js" "$VENDOR/"
     cp "$ROOT/web/node_modules/uplot/dist/uPlot.min.css" "$VENDOR/"
+    cp "$ROOT/web/node_modules/d3/dist/d3.min.js" "$VENDOR/"
+    cp "$ROOT/web/node_modules/d3-flame-graph/dist/d3-flamegraph.umd.min.js" "$VENDOR/"
+    cp "$ROOT/web/node_modules/d3-flame-graph/dist/d3-flamegraph.css" "$VENDOR/"
     touch "$VENDOR/.stamp"
 fi
 

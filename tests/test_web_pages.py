@@ -384,3 +384,42 @@ def test_containers_list_and_one_container(store):
     assert strict(blob[1])["cpu"]["series"]["% of limit"] == [None]
     assert client.get("/containers/no-such-container").status_code == 404
     assert client.get("/containers/x'%20OR%201=1%20--").status_code == 404
+
+
+def test_flame_graph_tree_top_table_and_downloads(store):
+    import json
+
+    from pyperf.web import flame_queries
+    from pyperf.web.app import create_app
+
+    ts = NOW.timestamp() - 100
+    stacks = [("main;serve;parse", 60), ("main;serve;write_[k]", 30), ("main;idle", 10)]
+    store.insert("profile_stack", {"ts": [ts] * 3, "interval_ms": [1000] * 3, "pid": [9, 9, 9], "comm": ["srv"] * 3,
+                                   "mnt_ns": [1] * 3, "folded": [s for s, _ in stacks], "samples": [n for _, n in stacks],
+                                   "hz": [49] * 3})
+    store.insert("profile_stack", {"ts": [ts], "interval_ms": [1000], "pid": [10], "comm": ["other"], "mnt_ns": [2],
+                                   "folded": ["main;spin"], "samples": [500], "hz": [49]})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    mine = flame_queries.stacks(store, tr, pid=9)
+    assert mine == [("main;serve;parse", 60), ("main;serve;write_[k]", 30), ("main;idle", 10)]
+    tree = flame_queries.tree(mine)
+    assert tree["value"] == 100 and tree["children"][0]["name"] == "main"
+    serve = tree["children"][0]["children"][0]
+    assert (serve["name"], serve["value"], [c["name"] for c in serve["children"]]) == ("serve", 90, ["parse", "write_[k]"])
+    top = flame_queries.top_functions(mine)
+    assert top[0] == {"function": "parse", "self": 60, "self_pct": 60.0, "total": 60, "total_pct": 60.0}
+    assert next(f for f in top if f["function"] == "main")["total_pct"] == 100.0
+    assert flame_queries.stacks(store, tr, mnt_ns=[2]) == [("main;spin", 500)]
+
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    args = "range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z&pid=9"
+    body = client.get(f"/flame/data?{args}").get_data(as_text=True)
+    assert '"name": "serve"' in body.replace('"name":"serve"', '"name": "serve"') and "parse" in body
+    folded = client.get(f"/flame/download?{args}&format=folded").get_data(as_text=True)
+    assert folded.splitlines()[0] == "main;serve;parse 60"
+    speedscope = json.loads(client.get(f"/flame/download?{args}&format=speedscope").data)
+    assert speedscope["profiles"][0]["weights"] == [60, 30, 10]
+    assert client.get(f"/flame/export?{args}&part=top&format=csv").status_code == 200
+    assert client.get("/flame/data?kind=perf").status_code == 400
+    assert client.get("/flame/data?pid=-1").status_code == 400
+    assert client.get("/flame/data?pid=1;DROP").status_code == 400

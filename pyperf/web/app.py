@@ -95,7 +95,9 @@ def create_app(store, collector, user_sql) -> Flask:
             hosts = [store.host_name]      # the store is down: the page says so where data goes
         return {"version": __version__, "host": host, "hosts": hosts, "range": time_range,
                 "pages": PAGES, "ranges": (*RANGES, "custom"),
-                "url_args": {"host": host, **time_range.query_args()}}
+                "url_args": {"host": host, **time_range.query_args()},
+                # the page's own arguments too (a flame graph's kind, pid, container)
+                "page_args": {**request.args.to_dict(), "host": host, **time_range.query_args()}}
 
     for page in PAGES:
         if page.data is not None:

@@ -71,7 +71,7 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import containers, cpu, memory, network, overview, response
+    from pyperf.web.pages import containers, cpu, flame, memory, network, overview, response
 
     return (
         Page("overview", "Overview", "/overview", overview.data),
@@ -81,6 +81,7 @@ def _pages() -> tuple[Page, ...]:
         Page("memory", "Memory", "/memory", memory.data),
         Page("network", "Network", "/network", network.data),
         Page("response", "Response time", "/response", response.data),
+        Page("flame", "Flame graphs", "/flame", flame.data, flame.routes),
         Page("sql", "SQL", "/sql"),
     )
 
