@@ -423,3 +423,47 @@ def test_flame_graph_tree_top_table_and_downloads(store):
     assert client.get("/flame/data?kind=perf").status_code == 400
     assert client.get("/flame/data?pid=-1").status_code == 400
     assert client.get("/flame/data?pid=1;DROP").status_code == 400
+
+
+def test_compare_two_ranges(store):
+    from pyperf.web.app import create_app
+    from pyperf.web.compare_queries import compare
+    from pyperf.web.pages.compare import ranges
+
+    fill(store, NOW.timestamp() - 3600 - 120)       # range A: 100/200/300 switches on CPU 0, 50 on CPU 1
+    start = NOW.timestamp() - 120
+    for second in range(3):                          # range B: twice the context switches
+        store.insert("system_host", {
+            "ts": [start + second], "interval_ms": [1000], "load1": [0.0], "load5": [0.0], "load15": [0.0],
+            "context_switches": [2000], "interrupts": [0], "softirqs": [0], "procs_running": [1], "procs_blocked": [0],
+            "mem_total_bytes": [100], "mem_used_bytes": [50], "mem_available_bytes": [50], "mem_cached_bytes": [0],
+            "mem_used_pct": [50.0], "swap_total_bytes": [0], "swap_used_bytes": [0], "swap_in_pages": [0],
+            "swap_out_pages": [0], "page_faults": [0], "major_faults": [0], "psi_cpu_some_pct": [0.0],
+            "psi_memory_some_pct": [0.0], "psi_memory_full_pct": [0.0], "psi_io_some_pct": [0.0],
+            "psi_io_full_pct": [0.0], "tcp_states": [{}]})
+    for second in range(3):
+        store.insert("system_host", {
+            "ts": [start - 3600 + second], "interval_ms": [1000], "load1": [0.0], "load5": [0.0], "load15": [0.0],
+            "context_switches": [1000], "interrupts": [0], "softirqs": [0], "procs_running": [1], "procs_blocked": [0],
+            "mem_total_bytes": [100], "mem_used_bytes": [25], "mem_available_bytes": [75], "mem_cached_bytes": [0],
+            "mem_used_pct": [25.0], "swap_total_bytes": [0], "swap_used_bytes": [0], "swap_in_pages": [0],
+            "swap_out_pages": [0], "page_faults": [0], "major_faults": [0], "psi_cpu_some_pct": [0.0],
+            "psi_memory_some_pct": [0.0], "psi_memory_full_pct": [0.0], "psi_io_some_pct": [0.0],
+            "psi_io_full_pct": [0.0], "tcp_states": [{}]})
+    a = TimeRange("custom", NOW - dt.timedelta(seconds=3600 + 150), NOW - dt.timedelta(seconds=3600 + 90))
+    b = TimeRange("custom", NOW - dt.timedelta(seconds=150), NOW - dt.timedelta(seconds=90))
+    result = {m["metric"]: m for m in compare(store, a, b)["metrics"]}
+    assert (result["context switches"]["a"], result["context switches"]["b"]) == (50.0, 100.0)   # 3000 / 60 s
+    assert (result["context switches"]["delta"], result["context switches"]["delta_pct"]) == (50.0, 100.0)
+    assert (result["memory used"]["a"], result["memory used"]["b"], result["memory used"]["delta"]) == (25.0, 50.0, 25.0)
+    assert result["run-queue latency p99"]["a"] is not None and result["run-queue latency p99"]["b"] is None
+
+    got_a, got_b = ranges({}, NOW)
+    assert (got_a.end, got_b.name) == (NOW - dt.timedelta(hours=1), "1h")
+    with pytest.raises(ValueError, match="range B"):
+        ranges({"b_range": "1y"}, NOW)
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    page = client.get("/compare?a_range=custom&a_from=2026-12-02T12:57:30Z&a_to=2026-12-02T12:58:30Z"
+                      "&b_range=custom&b_from=2026-12-02T13:57:30Z&b_to=2026-12-02T13:58:30Z")
+    assert page.status_code == 200 and 'data-metric="context switches"' in page.get_data(as_text=True)
+    assert client.get("/compare?b_range=bogus").status_code == 400

@@ -30,6 +30,10 @@ class Page:
 def blueprint(page: Page, store, collector, page_context) -> Blueprint:
     bp = Blueprint(page.name, __name__)
 
+    if page.data is None:                  # a page of its own routes only
+        page.routes(bp, store, collector, page_context)
+        return bp
+
     @bp.get(page.path)
     def show():
         return render_template(f"{page.name}.html", **page_context())
@@ -71,7 +75,7 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import containers, cpu, flame, memory, network, overview, response
+    from pyperf.web.pages import compare, containers, cpu, flame, memory, network, overview, response
 
     return (
         Page("overview", "Overview", "/overview", overview.data),
@@ -82,6 +86,7 @@ def _pages() -> tuple[Page, ...]:
         Page("network", "Network", "/network", network.data),
         Page("response", "Response time", "/response", response.data),
         Page("flame", "Flame graphs", "/flame", flame.data, flame.routes),
+        Page("compare", "Compare", "/compare", routes=compare.routes),
         Page("sql", "SQL", "/sql"),
     )
 
