@@ -110,3 +110,14 @@ def test_agrees_with_bcc_in_a_running_process(binary):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_nothing_is_kept_for_processes_gone_before_their_maps_were_read():
+    """A process that exits before its first drain (a busy host starts hundreds a
+    second) leaves no state behind once forget_exited() runs."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()                                   # gone: its /proc entry too
+    symbolizer = StackSymbolizer(None, b"unused")
+    assert symbolizer._user_symbol(0x401000, proc.pid) is None
+    symbolizer.forget_exited()
+    assert not symbolizer._reread_at and not symbolizer._backoff and not symbolizer._maps

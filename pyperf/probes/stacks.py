@@ -193,9 +193,10 @@ class StackSymbolizer:
 
         for pid in [p for p in self._symbols if p >= 0 and not os.path.exists(f"/proc/{p}")]:
             self._cached -= len(self._symbols.pop(pid))
-        for pid in [p for p in self._maps if not os.path.exists(f"/proc/{p}")]:
-            del self._maps[pid]
-            self._reread_at.pop(pid, None)
+        # every pid seen, also those gone before their maps could be read
+        for pid in [p for p in self._reread_at if not os.path.exists(f"/proc/{p}")]:
+            self._maps.pop(pid, None)
+            del self._reread_at[pid]
             self._backoff.pop(pid, None)
         self._drain += 1
         caches = getattr(BPF, "_sym_caches", {})
