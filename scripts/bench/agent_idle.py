@@ -60,21 +60,21 @@ def start_up(store: str, port: int, budget: str) -> subprocess.Popen:
     raise SystemExit(f"pyperf up did not start: exit {proc.wait()}")
 
 
-def dashboard(port: int, stop_event: threading.Event, counts: list) -> None:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/disk/live?seconds=300",
-                                     headers={"HX-Request": "true"})
+def dashboard(port: int, page: str, stop_event: threading.Event, counts: list) -> None:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{page}", headers={"HX-Request": "true"})
     while not stop_event.wait(1.0):
         with urllib.request.urlopen(request, timeout=30) as r:
             r.read()
         counts.append(1)
 
 
-def measure(store: str, port: int, seconds: float, warmup: float, with_dashboard: bool, budget: str = "100"):
+def measure(store: str, port: int, seconds: float, warmup: float, with_dashboard: bool, budget: str = "100",
+            page: str = "/disk/live?seconds=300"):
     proc = start_up(store, port, budget)
     stop_event, counts = threading.Event(), []
     try:
         if with_dashboard:
-            threading.Thread(target=dashboard, args=(port, stop_event, counts), daemon=True).start()
+            threading.Thread(target=dashboard, args=(port, page, stop_event, counts), daemon=True).start()
         time.sleep(warmup)
         threads0 = thread_cpu(proc.pid)
         _, bpf0 = bpf_stats.total(bpf_stats.programs_of(proc.pid))
@@ -107,6 +107,8 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=30.0)
     ap.add_argument("--port", type=int, default=18321)
     ap.add_argument("--idle-only", action="store_true", help="run A only (e.g. for a 10-minute --seconds 600)")
+    ap.add_argument("--page", default="/disk/live?seconds=300",
+                    help="the partial B fetches every second (e.g. /overview/data?range=live)")
     args = ap.parse_args()
     previous = Path("/proc/sys/kernel/bpf_stats_enabled").read_text().strip()
     Path("/proc/sys/kernel/bpf_stats_enabled").write_text("1")
@@ -114,7 +116,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             idle, _, _ = measure(f"chdb://{tmp}/a", args.port, args.seconds, args.warmup, False)
             if not args.idle_only:
-                looked, _, polls = measure(f"chdb://{tmp}/b", args.port, args.seconds, args.warmup, True)
+                looked, _, polls = measure(f"chdb://{tmp}/b", args.port, args.seconds, args.warmup, True,
+                                           page=args.page)
                 _, steps, _ = measure(f"chdb://{tmp}/c", args.port, args.seconds, args.warmup, False, budget="1")
     finally:
         Path("/proc/sys/kernel/bpf_stats_enabled").write_text(previous)
@@ -123,7 +126,7 @@ def main() -> int:
     a = show("  nobody looking", idle)
     if args.idle_only:
         return 0
-    b = show(f"  dashboard refreshing every second ({polls} refreshes)", looked)
+    b = show(f"  dashboard refreshing every second ({polls} refreshes of {args.page})", looked)
     print(f"  the dashboard adds {b - a:.2f} % of one CPU (ratio {b / max(a, 0.01):.2f})")
     print(f"  default budget (1 % of the host): governor steps taken: {steps or 'none'}")
     return 0
