@@ -24,13 +24,24 @@ DEFAULT_TABLES = ("disk_io", "disk_queue", "disk_slow_io", "sched_cpu", "system_
                   "system_net", "tcp_host", "container_resources", "containers")
 
 
-def _sum_arrays(arrays: list) -> list[int]:
-    """Element-wise sum of histograms of any lengths (an interval that did not
-    sample one stores []), as ClickHouse's sumForEach: to the longest."""
-    total = np.zeros(max((len(a) for a in arrays), default=0), np.int64)
-    for a in arrays:
-        total[: len(a)] += np.asarray(a, np.int64)
-    return total.tolist()
+def _group_hists(arrays: list, group: np.ndarray, groups: int) -> list[list[int]]:
+    """Per group, the element-wise sum of its histograms, whatever their lengths (an
+    interval that did not sample one stores []), as ClickHouse's sumForEach: to
+    the longest in the group."""
+    width = max((len(a) for a in arrays), default=0)
+    matrix = np.zeros((len(arrays), width), np.int64)
+    lengths = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+    full = lengths == width
+    if full.all():
+        matrix[:] = np.asarray(arrays, np.int64).reshape(len(arrays), width)
+    else:
+        for i, a in enumerate(arrays):
+            matrix[i, : len(a)] = a
+    sums = np.zeros((groups, width), np.int64)
+    np.add.at(sums, group, matrix)
+    longest = np.zeros(groups, np.int64)
+    np.maximum.at(longest, group, lengths)
+    return [sums[g, : longest[g]].tolist() for g in range(groups)]
 
 
 class LiveWindow:
@@ -66,9 +77,15 @@ class LiveWindow:
             chunks = list(self._chunks.get(table, ()))
         out: dict[str, list] = {}
         for chunk in chunks:
-            keep = [i for i, t in enumerate(chunk["ts"]) if start <= t < end]
-            if not keep:
+            stamps = chunk["ts"]
+            low, high = min(stamps), max(stamps)
+            if high < start or low >= end:
                 continue
+            if start <= low and high < end:          # a drain's rows share one stamp: all or none
+                for name, values in chunk.items():
+                    out.setdefault(name, []).extend(values)
+                continue
+            keep = [i for i, t in enumerate(stamps) if start <= t < end]
             for name, values in chunk.items():
                 out.setdefault(name, []).extend(values[i] for i in keep)
         return out
@@ -86,20 +103,41 @@ class LiveWindow:
         keep = np.ones(n, bool)
         for column, value in (where or {}).items():
             keep &= np.array([v == value for v in rows[column]])
-        buckets = (np.floor(np.asarray(rows["ts"], float) / step) * step).astype(np.int64)
-        groups: dict[tuple, list[int]] = {}
-        for i in np.flatnonzero(keep):
-            groups.setdefault((int(buckets[i]), *(rows[k][i] for k in by)), []).append(int(i))
-        out = []
-        for key in sorted(groups):
-            idx = groups[key]
-            row = [dt.datetime.fromtimestamp(key[0], dt.timezone.utc), *key[1:], len(idx),
-                   sum(rows["interval_ms"][i] for i in idx)]
-            row += [sum(rows[c][i] for i in idx) for c in rollup.sums]
-            for g in rollup.gauges:
-                values = [float(rows[g][i]) for i in idx]
-                row += [min(values), max(values), sum(values) / len(values)]
-            for h in rollup.hists:
-                row.append(_sum_arrays([rows[h][i] for i in idx]))
-            out.append(tuple(row))
+        index = np.flatnonzero(keep)
+        if not len(index):
+            return Series("raw", step, columns, [])
+        buckets = (np.floor(np.asarray(rows["ts"], float)[index] / step) * step).astype(np.int64)
+        # one group number per row: by bucket, then by the key columns' values
+        keys = [buckets] + [np.asarray([rows[k][i] for i in index], dtype=object) for k in by]
+        if by:
+            labels = list(zip(*(k.tolist() for k in keys)))
+            distinct = sorted(set(labels))
+            number = {key: g for g, key in enumerate(distinct)}
+            group = np.fromiter((number[key] for key in labels), np.int64, len(labels))
+        else:
+            distinct_buckets, group = np.unique(buckets, return_inverse=True)
+            distinct = [(int(b),) for b in distinct_buckets]
+        groups = len(distinct)
+
+        def total(column, dtype=np.float64):
+            values = np.asarray(rows[column], dtype)[index]
+            out = np.zeros(groups, dtype)
+            np.add.at(out, group, values)
+            return out
+
+        samples = np.bincount(group, minlength=groups)
+        parts = [samples, total("interval_ms", np.int64)]
+        parts += [total(c, np.int64) for c in rollup.sums]
+        for g in rollup.gauges:
+            values = np.asarray(rows[g], np.float64)[index]
+            low, high = np.full(groups, np.inf), np.full(groups, -np.inf)
+            np.minimum.at(low, group, values)
+            np.maximum.at(high, group, values)
+            parts += [low, high, total(g) / samples]
+        hists = [_group_hists([rows[h][i] for i in index], group, groups) for h in rollup.hists]
+        stamps = {b: dt.datetime.fromtimestamp(b, dt.timezone.utc) for b in {key[0] for key in distinct}}
+        out_columns = [[stamps[key[0]] for key in distinct]]
+        out_columns += [[key[i] for key in distinct] for i in range(1, len(by) + 1)]
+        out_columns += [p.tolist() for p in parts] + hists
+        out = list(zip(*out_columns))
         return Series("raw", step, columns, out)
