@@ -142,9 +142,16 @@ def test_pages_draw_and_keep_the_range_in_the_url(running_up):
             page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
                                    timeout=30000)
             page.wait_for_selector("table.waiters tbody tr", timeout=30000)   # stored rows: may lag a minute
+            asked = []
+            page.on("request", lambda r: asked.append(r.url) if "/cpu/data" in r.url else None)
             first = page.locator("#chart-switches").get_attribute("data-last-ts")
             page.wait_for_function(
                 f"document.querySelector('#chart-switches').dataset.lastTs !== '{first}'", timeout=20000)
+            # refreshes ask only for what is newer, and the chart keeps what it had
+            assert any("since=1" in url for url in asked), asked
+            held = int(page.locator("#chart-switches").get_attribute("data-points"))
+            page.wait_for_timeout(2500)
+            assert int(page.locator("#chart-switches").get_attribute("data-points")) > held
             assert page.locator("#chart-busy canvas").count() == 1
             # a range is a link: the URL carries it, a reload keeps it, the navigation passes it on
             page.click(".range-picker a:text-is('1h')")

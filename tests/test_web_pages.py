@@ -163,7 +163,7 @@ def test_every_page_is_in_the_navigation_and_renders(store):
         assert answer.status_code == 200, page
         body = answer.get_data(as_text=True)
         assert all(f'href="{p.path}?host=host-a&amp;range=5m"' in body for p in PAGES)
-        if page.data is not None:
+        if page.has_data:
             assert client.get(f"{page.path}/data?range=5m").status_code == 200
 
 
@@ -229,7 +229,7 @@ def test_response_page_queries(store):
 
 
 def test_overview_tiles_follow_the_requirements_thresholds(store):
-    from pyperf.web import overview_queries
+    from pyperf.web.pages import PAGES
 
     fill(store, NOW.timestamp() - 120)                      # CPUs: the host 50 % busy; processes
     ts = NOW.timestamp() - 60
@@ -243,7 +243,7 @@ def test_overview_tiles_follow_the_requirements_thresholds(store):
     store.insert("system_net", {"ts": [ts, ts], "interval_ms": [1000, 1000], "interface": ["eth0", "lo"],
                                 "rx_bytes": [30_000_000, 900_000_000], "tx_bytes": [10_000_000, 900_000_000], **net})
     tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
-    shown = overview_queries.overview(store, tr)
+    shown = next(p for p in PAGES if p.name == "overview").data(store, tr, None, None)
     tiles = {t["title"]: t for t in shown["tiles"]}
     assert (tiles["CPU"]["latest"], tiles["CPU"]["level"]) == (95.0, "over")          # > 80 %
     assert (tiles["Disk"]["latest"], tiles["Disk"]["level"]) == (850.0, "warn")       # within 80 % of 1000
@@ -467,3 +467,32 @@ def test_compare_two_ranges(store):
                       "&b_range=custom&b_from=2026-12-02T13:57:30Z&b_to=2026-12-02T13:58:30Z")
     assert page.status_code == 200 and 'data-metric="context switches"' in page.get_data(as_text=True)
     assert client.get("/compare?b_range=bogus").status_code == 400
+
+
+def test_a_live_refresh_sends_only_the_newest_seconds(store):
+    import json
+    import re
+    import time
+
+    from pyperf.web.app import create_app
+    from pyperf.web.pages import since_range
+
+    now = time.time()
+    fill(store, int(now) - 30)                          # seconds now-30 .. now-28
+    fill(store, int(now) - 3)                           # seconds now-3 .. now-1
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+
+    def blob(url):
+        body = client.get(url).get_data(as_text=True)
+        match = re.search(r'data-incremental="(\d)" data-start="([0-9.]+)">(.*?)</script>', body)
+        return match[1] == "1", json.loads(match[3])
+
+    incremental, charts = blob("/cpu/data?range=live")
+    assert not incremental and len(charts["switches"]["t"]) == 6
+    incremental, charts = blob(f"/cpu/data?range=live&since={int(now) - 3}")
+    assert incremental and charts["switches"]["t"] == [int(now) - 3, int(now) - 2, int(now) - 1]
+    # not live, or a `since` outside the range: the whole range
+    assert not blob(f"/cpu/data?range=1h&since={int(now) - 3}")[0]
+    assert not blob(f"/cpu/data?range=live&since={int(now) - 3600}")[0]
+    live = parse_range({"range": "live"})
+    assert since_range(live, live.end.timestamp() - 10).start.timestamp() == pytest.approx(live.end.timestamp() - 11)

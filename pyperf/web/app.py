@@ -100,7 +100,7 @@ def create_app(store, collector, user_sql) -> Flask:
                 "page_args": {**request.args.to_dict(), "host": host, **time_range.query_args()}}
 
     for page in PAGES:
-        if page.data is not None or page.routes is not None:
+        if page.has_data or page.routes is not None:
             app.register_blueprint(pages.blueprint(page, store, collector, page_context))
 
     @app.get("/")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pyperf.analysis import thresholds
 from pyperf.store import rollups
-from pyperf.web import chart_data, cpu_queries
+from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 
@@ -44,12 +44,23 @@ def host_charts(store, tr: TimeRange, host=None, window=None) -> dict:
     }
 
 
-def overview(store, tr: TimeRange, host=None, window=None) -> dict:
-    charts = host_charts(store, tr, host, window)
+def tiles(charts: dict) -> list[dict]:
     t = thresholds.HOST
-    tiles = [_tile("CPU", charts["cpu"], t["cpu_pct"], "%"),
-             _tile("Memory", charts["memory"], t["memory_pct"], "%"),
-             _tile("Disk", charts["iops"], t["disk_iops"], "IOPS"),
-             _tile("Network", charts["network"], t["network_bytes_per_s"], "B/s")]
-    busiest = cpu_queries.top_waiters(store, tr, host, window, limit=10, order="oncpu_ms")
-    return {"charts": charts, "tiles": tiles, "busiest": busiest}
+    return [_tile("CPU", charts["cpu"], t["cpu_pct"], "%"),
+            _tile("Memory", charts["memory"], t["memory_pct"], "%"),
+            _tile("Disk", charts["iops"], t["disk_iops"], "IOPS"),
+            _tile("Network", charts["network"], t["network_bytes_per_s"], "B/s")]
+
+
+def with_latest(stats: list[dict], newest: list[dict]) -> list[dict]:
+    """Tiles over the range (`stats`) with the latest values of `newest` (tiles of
+    the last seconds only, as a live refresh computes them)."""
+    out = []
+    for tile, recent in zip(stats, newest):
+        tile = dict(tile)
+        if recent["latest"] is not None:
+            tile["latest"], tile["level"] = recent["latest"], recent["level"]
+            if tile["peak"] is None or recent["latest"] > tile["peak"]:
+                tile["peak"], tile["peak_level"] = recent["latest"], recent["level"]
+        out.append(tile)
+    return out

@@ -101,16 +101,66 @@
     ctx.restore();
   }
 
-  function drawAll(blob) {
+  // A live refresh carries only the seconds after the newest point held here
+  // (the partial's request sends it as `since`): keep what is still in range
+  // before the first new point, then append.
+  function keepFrom(t, start, first) {
+    let lo = 0, hi = t.length;
+    while (lo < t.length && t[lo] < start) lo++;
+    while (hi > lo && t[hi - 1] >= first) hi--;
+    return [lo, hi];
+  }
+
+  function mergeLine(el, d, start) {
+    const chart = charts[el.dataset.chart];
+    const names = chart.series.slice(1).map(s => s.label);
+    if (Object.keys(d.series).some(n => !names.includes(n))) return false;   // a new series: reload
+    const [lo, hi] = keepFrom(chart.data[0], start, d.t.length ? d.t[0] : Infinity);
+    const data = [chart.data[0].slice(lo, hi).concat(d.t)].concat(names.map((n, i) =>
+      chart.data[i + 1].slice(lo, hi).concat(d.series[n] || d.t.map(() => null))));
+    chart.setData(data);
+    mark(el, { t: data[0] });
+    return true;
+  }
+
+  function mergeHeatmap(el, d, start) {
+    const chart = charts[el.dataset.chart], old = chart.pyperfCells;
+    if (d.slots_us.length > old.slots_us.length) return false;                 // taller: reload
+    const [lo, hi] = keepFrom(old.t, start, d.t.length ? d.t[0] : Infinity);
+    const merged = Object.assign({}, old, {
+      t: old.t.slice(lo, hi).concat(d.t),
+      p50_us: old.p50_us.slice(lo, hi).concat(d.p50_us),
+      p99_us: old.p99_us.slice(lo, hi).concat(d.p99_us),
+      counts: old.counts.map((row, slot) => row.slice(lo, hi).concat(d.counts[slot] || d.t.map(() => 0))),
+    });
+    heatmap(el, merged);
+    return true;
+  }
+
+  let reload = false;
+  window.pyperfSince = function () {
+    if (reload) { reload = false; return 0; }
+    let newest = 0;
+    Object.values(charts).forEach(c => { const t = c.data[0]; if (t.length && t[t.length - 1] > newest) newest = t[t.length - 1]; });
+    return newest;
+  };
+
+  function drawAll(blob, incremental, start) {
     document.querySelectorAll(".chart[data-chart]").forEach(el => {
       const d = blob[el.dataset.chart];
       if (!d) return;
-      (el.dataset.kind === "heatmap" ? heatmap : line)(el, d);
+      const heat = el.dataset.kind === "heatmap";
+      if (incremental && charts[el.dataset.chart]) {
+        if ((heat ? mergeHeatmap : mergeLine)(el, d, start)) return;
+        reload = true;
+      }
+      (heat ? heatmap : line)(el, d);
     });
   }
 
   document.body.addEventListener("htmx:afterSwap", (ev) => {
-    ev.detail.target.querySelectorAll("script.chart-data").forEach(s => drawAll(JSON.parse(s.textContent)));
+    ev.detail.target.querySelectorAll("script.chart-data").forEach(s =>
+      drawAll(JSON.parse(s.textContent), s.dataset.incremental === "1", Number(s.dataset.start || 0)));
   });
   window.addEventListener("resize", () => {
     document.querySelectorAll(".chart[data-chart]").forEach(el => {

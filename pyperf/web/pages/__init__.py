@@ -1,13 +1,21 @@
 """The dashboard's pages: one module each, listed once here; the navigation,
 the range picker's links and the tests all read PAGES.
 
-A page module gives `data(store, range, host, window) -> dict`: what its
-partial template (`partials/<name>_data.html`) shows, charts as the JSON
-charts.js draws. The page itself is `<name>.html` at /<name>; its partial at
-/<name>/data is loaded once, or every second while the range is live."""
+A page module gives `charts(store, range, host, window) -> {name: chart}` (the
+JSON charts.js draws) and/or `tables(store, range, host, window) -> dict`: what
+its partial template (`partials/<name>_data.html`) shows. The page itself is
+`<name>.html` at /<name>; its partial at /<name>/data is loaded once, or every
+second while the range is live.
+
+A live refresh costs little: the browser sends the newest time it holds
+(`since`), the charts are computed for the seconds after it and appended in
+the browser, and tables (per process, read from the store, which changes only
+at a flush) are computed again at most every TABLES_MAX_AGE_S or after a
+flush."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -16,6 +24,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from pyperf.errors import StoreError
 from pyperf.web import export
+from pyperf.web.timerange import TimeRange
 
 
 @dataclass(frozen=True)
@@ -23,16 +32,55 @@ class Page:
     name: str          # blueprint and template name
     title: str         # navigation label
     path: str          # URL of the page
-    data: Callable | None = None
+    charts: Callable | None = None
+    tables: Callable | None = None
     routes: Callable | None = None     # more routes on the page's blueprint (e.g. one container)
+    finish: Callable | None = None     # (shown, incremental) -> shown: what depends on both
+
+    @property
+    def has_data(self) -> bool:
+        return self.charts is not None or self.tables is not None
+
+    def data(self, store, time_range, host, window) -> dict:
+        """Everything the page shows over the range, in full (exports)."""
+        shown = dict(self.tables(store, time_range, host, window)) if self.tables else {}
+        if self.charts:
+            shown["charts"] = self.charts(store, time_range, host, window)
+        return self.finish(shown, False) if self.finish else shown
+
+
+TABLES_MAX_AGE_S = 10.0
+
+
+def since_range(time_range: TimeRange, since: float | None) -> TimeRange | None:
+    """The part of a live range after `since` (the newest point the browser holds),
+    from the second before it (that bucket may have grown), or None for the whole."""
+    if not time_range.live or since is None:
+        return None
+    if not time_range.start.timestamp() < since <= time_range.end.timestamp():
+        return None
+    return TimeRange("custom", dt.datetime.fromtimestamp(since - 1, dt.timezone.utc), time_range.end)
 
 
 def blueprint(page: Page, store, collector, page_context) -> Blueprint:
     bp = Blueprint(page.name, __name__)
 
-    if page.data is None:                  # a page of its own routes only
+    if not page.has_data:                  # a page of its own routes only
         page.routes(bp, store, collector, page_context)
         return bp
+    cache: dict = {}                       # the live range's tables: key, computed at, value
+
+    def tables(time_range, host, window) -> dict:
+        if page.tables is None:
+            return {}
+        if not time_range.live:
+            return page.tables(store, time_range, host, window)
+        arguments = tuple(sorted((k, v) for k, v in request.args.items() if k != "since"))
+        key = (arguments, host, getattr(getattr(collector, "writer", None), "flushes", None))
+        now = time.monotonic()
+        if cache.get("key") != key or now - cache.get("at", 0) > TABLES_MAX_AGE_S:
+            cache.update(key=key, at=now, value=page.tables(store, time_range, host, window))
+        return cache["value"]
 
     @bp.get(page.path)
     def show():
@@ -43,12 +91,19 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
         context = page_context()
         started = time.perf_counter()
         window = collector.window if collector is not None else None
+        tr, host = context["range"], context["host"]
+        newer = since_range(tr, request.args.get("since", type=float))
         try:
-            shown = page.data(store, context["range"], context["host"], window)
+            shown = dict(tables(tr, host, window))
+            if page.charts is not None:
+                shown["charts"] = page.charts(store, newer or tr, host, window)
+            if page.finish is not None:
+                shown = page.finish(shown, newer is not None)
         except StoreError as e:
             current_app.logger.warning("%s page: %s", page.name, e)
             return render_template("partials/store_down.html", error=str(e)), 503
-        return render_template(f"partials/{page.name}_data.html", **shown,
+        return render_template(f"partials/{page.name}_data.html", **shown, incremental=newer is not None,
+                               range_start=tr.start.timestamp(),
                                elapsed_ms=(time.perf_counter() - started) * 1000)
 
     @bp.get(f"{page.path}/export")
@@ -78,14 +133,14 @@ def _pages() -> tuple[Page, ...]:
     from pyperf.web.pages import compare, containers, cpu, flame, memory, network, overview, response
 
     return (
-        Page("overview", "Overview", "/overview", overview.data),
+        Page("overview", "Overview", "/overview", overview.charts, overview.tables, finish=overview.finish),
         Page("disk", "Disk", "/disk"),
-        Page("containers", "Containers", "/containers", containers.data, containers.routes),
-        Page("cpu", "CPU & scheduler", "/cpu", cpu.data),
-        Page("memory", "Memory", "/memory", memory.data),
-        Page("network", "Network", "/network", network.data),
-        Page("response", "Response time", "/response", response.data),
-        Page("flame", "Flame graphs", "/flame", flame.data, flame.routes),
+        Page("containers", "Containers", "/containers", tables=containers.tables, routes=containers.routes),
+        Page("cpu", "CPU & scheduler", "/cpu", cpu.charts, cpu.tables),
+        Page("memory", "Memory", "/memory", memory.charts, memory.tables),
+        Page("network", "Network", "/network", network.charts, network.tables),
+        Page("response", "Response time", "/response", response.charts, response.tables),
+        Page("flame", "Flame graphs", "/flame", tables=flame.tables, routes=flame.routes),
         Page("compare", "Compare", "/compare", routes=compare.routes),
         Page("sql", "SQL", "/sql"),
     )

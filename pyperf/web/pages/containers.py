@@ -12,7 +12,7 @@ from pyperf.errors import StoreError
 from pyperf.web import container_queries
 
 
-def data(store, time_range, host, window) -> dict:
+def tables(store, time_range, host, window) -> dict:
     return {"containers": container_queries.containers(store, time_range, host, window)}
 
 

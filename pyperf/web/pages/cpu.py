@@ -6,12 +6,11 @@ from __future__ import annotations
 from pyperf.web import cpu_queries
 
 
-def data(store, time_range, host, window) -> dict:
-    return {
-        "charts": {
-            "busy": cpu_queries.cpu_busy(store, time_range, host, window),
+def charts(store, time_range, host, window) -> dict:
+    return {"busy": cpu_queries.cpu_busy(store, time_range, host, window),
             "switches": cpu_queries.context_switches(store, time_range, host, window),
-            "runq": cpu_queries.runq_heatmap(store, time_range, host, window),
-        },
-        "waiters": cpu_queries.top_waiters(store, time_range, host, window),
-    }
+            "runq": cpu_queries.runq_heatmap(store, time_range, host, window)}
+
+
+def tables(store, time_range, host, window) -> dict:
+    return {"waiters": cpu_queries.top_waiters(store, time_range, host, window)}

@@ -35,7 +35,7 @@ def _stacks(store, time_range, host, window):
     return kind, flame_queries.stacks(store, time_range, host, kind, pid, namespaces)
 
 
-def data(store, time_range, host, window) -> dict:
+def tables(store, time_range, host, window) -> dict:
     kind, stacks = _stacks(store, time_range, host, window)
     return {"tree": flame_queries.tree(stacks), "top": flame_queries.top_functions(stacks),
             "unit": flame_queries.KINDS[kind][2], "stacks": len(stacks)}

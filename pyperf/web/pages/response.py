@@ -6,7 +6,10 @@ from __future__ import annotations
 from pyperf.web import response_queries
 
 
-def data(store, time_range, host, window) -> dict:
-    return {"charts": response_queries.response_charts(store, time_range, host, window),
-            "servers": response_queries.servers(store, time_range, host, window),
+def charts(store, time_range, host, window) -> dict:
+    return response_queries.response_charts(store, time_range, host, window)
+
+
+def tables(store, time_range, host, window) -> dict:
+    return {"servers": response_queries.servers(store, time_range, host, window),
             "threshold_ms": response_queries.THRESHOLD_US // 1000}
