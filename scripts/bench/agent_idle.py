@@ -61,11 +61,15 @@ def start_up(store: str, port: int, budget: str) -> subprocess.Popen:
 
 
 def dashboard(port: int, page: str, stop_event: threading.Event, counts: list) -> None:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{page}", headers={"HX-Request": "true"})
+    """As the browser does: the whole partial once, then every second only what is
+    newer than it holds (`since`, for the pages that refresh incrementally)."""
+    since = ""
     while not stop_event.wait(1.0):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{page}{since}", headers={"HX-Request": "true"})
         with urllib.request.urlopen(request, timeout=30) as r:
             r.read()
         counts.append(1)
+        since = f"&since={int(time.time()) - 1}"
 
 
 def measure(store: str, port: int, seconds: float, warmup: float, with_dashboard: bool, budget: str = "100",
