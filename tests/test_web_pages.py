@@ -496,3 +496,59 @@ def test_a_live_refresh_sends_only_the_newest_seconds(store):
     assert not blob(f"/cpu/data?range=live&since={int(now) - 3600}")[0]
     live = parse_range({"range": "live"})
     assert since_range(live, live.end.timestamp() - 10).start.timestamp() == pytest.approx(live.end.timestamp() - 11)
+
+
+HOSTILE = ('<img src=x onerror=alert(1)>', '"><script>alert(1)</script>')
+
+
+def test_hostile_names_render_as_text_on_every_page(store):
+    """Command names, container names, images and stack frames come from anyone
+    who can start a process: every page shows them as text."""
+    import ipaddress
+
+    from pyperf.probes.tcp import as_ipv6
+    from pyperf.web.app import create_app
+    from pyperf.web.pages import PAGES
+
+    ts = NOW.timestamp() - 100
+    zero32 = [0] * 32
+    for name in HOSTILE:
+        store.insert("sched_process", {"ts": [ts], "interval_ms": [1000], "pid": [1], "comm": [name], "mnt_ns": [9],
+                                       "cgroup_id": [0], "voluntary_switches": [1], "involuntary_switches": [1],
+                                       "oncpu_us": [5], "runq_latency_sum_us": [5], "runq_waits": [1],
+                                       "runq_latency_hist": [[0, 1] + [0] * 30], "offcpu_sum_us": [0],
+                                       "offcpu_count": [0], "offcpu_hist": [zero32]})
+        store.insert("faults_process", {"ts": [ts], "interval_ms": [1000], "pid": [1], "comm": [name], "mnt_ns": [9],
+                                        "cgroup_id": [0], "minor_faults": [1], "major_faults": [1],
+                                        "cache_lookups": [1], "cache_added": [0], "cache_hit_ratio": [1.0]})
+        store.insert("response_time", {"ts": [ts], "interval_ms": [1000], "pid": [1], "comm": [name], "port": [80],
+                                       "requests": [1], "latency_sum_us": [1], "latency_hist": [[0, 1] + [0] * 30],
+                                       "p50_us": [1.0], "p99_us": [1.0]})
+        store.insert("profile_stack", {"ts": [ts], "interval_ms": [1000], "pid": [1], "comm": [name], "mnt_ns": [9],
+                                       "folded": [f"main;{name}"], "samples": [3], "hz": [49]})
+        store.insert("tcp_event", {"ts": [ts], "kind": ["retransmit"], "pid": [1], "comm": [name],
+                                   "saddr": [as_ipv6(ipaddress.ip_address("10.0.0.1"))], "sport": [1],
+                                   "daddr": [as_ipv6(ipaddress.ip_address("10.0.0.2"))], "dport": [2],
+                                   "state": [name], "segs": [1], "err": [0], "net_ns": [1]})
+        store.insert("container_resources", {
+            "ts": [ts], "interval_ms": [1000], "container_id": [name], "name": [name], "runtime": ["docker"],
+            "mnt_ns": [9], "cpu_pct_of_host": [1.0], "cpu_pct_of_limit": [1.0], "cpu_limit_cores": [1.0],
+            **{k: [0] for k in ("throttled_periods", "periods", "throttled_us", "memory_bytes", "memory_limit_bytes",
+                                "rss_bytes", "cache_bytes", "major_faults", "oom_kills", "io_read_bytes",
+                                "io_write_bytes", "io_reads", "io_writes", "net_rx_bytes", "net_tx_bytes", "pids")},
+            "memory_pct_of_limit": [1.0]})
+        store.insert("containers", {"ts": [ts], "mnt_ns": [9], "cgroup_id": [0], "id": [name], "name": [name],
+                                    "image": [name], "runtime": ["docker"], "pod_uid": [""], "cgroup_path": [name],
+                                    "started": [""], "stopped": [None], "layers": [[]], "net_ns": [0],
+                                    "pod_name": [name], "namespace": [name]})
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    args = "range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z"
+    urls = [f"{p.path}/data?{args}" for p in PAGES if p.has_data] + [f"{p.path}?{args}" for p in PAGES]
+    urls += [f"/flame/data?{args}&pid=1", f"/containers/{HOSTILE[0]}?{args}"]
+    for url in urls:
+        body = client.get(url).get_data(as_text=True)
+        for name in HOSTILE:
+            assert name not in body, url
+            assert "<script>alert" not in body and "<img src=x" not in body, url
+    shown = client.get(f"/cpu/data?{args}").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown                   # shown, as text
