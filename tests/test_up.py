@@ -177,6 +177,9 @@ def test_pages_draw_and_keep_the_range_in_the_url(running_up):
             page.click("#sql-run")
             page.wait_for_selector("table.sql-result td", timeout=20000)
             assert int(page.locator("table.sql-result td").first.inner_text()) > 10
+            page.emulate_media(color_scheme="dark")                 # the system's dark setting is followed
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 24, 39)"
+            page.emulate_media(color_scheme="light")
             page.set_viewport_size({"width": 380, "height": 800})   # a phone's width: no overflow
             page.wait_for_timeout(300)                              # charts follow the resize
             wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e =>
