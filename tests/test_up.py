@@ -110,7 +110,9 @@ def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
                 f"document.querySelector('#chart-iops').dataset.lastTs !== '{first_ts}'", timeout=20000)
             second_data = page.evaluate("JSON.stringify(window.pyperfCharts.iops.data)")
             assert second_data != first_data
-            assert page.locator("canvas").count() >= 4      # uPlot drew all four charts
+            assert page.locator("canvas").count() >= 5      # uPlot drew all five charts
+            page.wait_for_function("Number(document.querySelector('#chart-latency').dataset.cells || 0) > 0",
+                                   timeout=20000)           # the latency heatmap has cells
             assert page.locator("table.slow tbody tr").count() >= 1
             page.screenshot(path=str(tmp_path / "dashboard.png"))
             shutil.copy(tmp_path / "dashboard.png", "/tmp/pyperf-dashboard.png")

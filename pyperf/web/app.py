@@ -4,6 +4,7 @@ collector in the same process."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request
@@ -16,9 +17,9 @@ from pyperf.commands.output import as_records
 from pyperf.errors import StoreError
 from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
+from pyperf.store import rollups
 from pyperf.store.user_sql import SqlBusy
-from pyperf.web import queries
-from pyperf.web import export, pages
+from pyperf.web import chart_data, export, pages, queries
 from pyperf.web.pages import PAGES
 from pyperf.web.timerange import RANGES, parse_range
 
@@ -131,6 +132,10 @@ def create_app(store, collector, user_sql) -> Flask:
                 latest[name] = {k: d[k][last] for k in d}
         charts = {metric: {"t": series["t"], "series": {name: d[metric] for name, d in series["devices"].items()}}
                   for metric in ("iops", "bytes_per_s", "p50_us", "p99_us")}
+        end = dt.datetime.now(dt.timezone.utc)
+        charts["latency"] = chart_data.heatmap(rollups.series(
+            store, "disk_io", end - dt.timedelta(seconds=max(10, min(seconds, 3600))), end + dt.timedelta(seconds=1),
+            host=host, window=window), "latency_hist")
         return render_template("partials/disk_live.html", charts=charts, latest=latest,
                                queue=queue, slow=slow,
                                elapsed_ms=(time.perf_counter() - started) * 1000)
