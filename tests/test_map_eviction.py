@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import require_root
 
+from pyperf.probes.process_table import ProcessTable
 from pyperf.probes.response import ResponseProbe
 from pyperf.probes.tcp import TcpProbe
 
@@ -49,7 +50,10 @@ def test_process_churn_is_counted_exactly(churn_binary):
             drain()
         time.sleep(0.2)          # the last connections' close events
         drain()
-        drain()                  # entries of the processes that exited before the previous drain go
+        # entries of exited processes go at the next scan for them: within
+        # ProcessTable.SCAN_EVERY drains (the response probe's at every drain)
+        for _ in range(ProcessTable.SCAN_EVERY):
+            drain()
         assert churn.returncode == 0, churn.stdout.read()
         assert tcp.totals()["lost"] == 0 and response.totals()["lost"] == 0
         assert opens == ROUNDS
