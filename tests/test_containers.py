@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PyperfProcess, require_root, run_pyperf
+from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
 from docker_env import container_pid, remove, run_container
 
 from pyperf.containers.resolver import ContainerResolver
@@ -101,33 +101,21 @@ def test_containers_table_records_start_stop_and_layers(docker, store_dsn):
 def test_containers_page_shows_a_busy_container_and_its_own_page(docker, store_dsn, free_port):
     """`pyperf up` with a busy container: the Containers page lists it with its
     image and CPU, and its own page draws its CPU from the live window."""
-    chromium = "/usr/bin/chromium"
-    if not os.path.exists(chromium):
-        pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
-    from playwright.sync_api import sync_playwright
-
     container_id = run_container("pyperf-web-busy", "sh", "-c", "while true; do :; done")
     up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--cpu-budget", "0", store=store_dsn)
     try:
         up.wait_for("web UI on")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"], headless=True)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(f"http://127.0.0.1:{free_port}/containers")
-                row = page.locator(f"tr[data-container='{container_id}']")
-                row.wait_for(timeout=30000)
-                assert "pyperf-test-base:1" in row.inner_text()
-                page.click(f"tr[data-container='{container_id}'] a")
-                page.wait_for_url(f"**/containers/{container_id}?*")
-                page.wait_for_function("(((window.pyperfCharts || {}).cpu || {}).data || [[], []])[1]"
-                                       ".some(v => v != null && v > 20)", timeout=30000)   # a spinning shell
-                assert "no limit" in page.goto(f"http://127.0.0.1:{free_port}/containers/data").text()
-                assert not errors, errors
-            finally:
-                browser.close()
+        with chromium_page() as (page, errors):
+            page.goto(f"http://127.0.0.1:{free_port}/containers")
+            row = page.locator(f"tr[data-container='{container_id}']")
+            row.wait_for(timeout=30000)
+            assert "pyperf-test-base:1" in row.inner_text()
+            page.click(f"tr[data-container='{container_id}'] a")
+            page.wait_for_url(f"**/containers/{container_id}?*")
+            page.wait_for_function("(((window.pyperfCharts || {}).cpu || {}).data || [[], []])[1]"
+                                   ".some(v => v != null && v > 20)", timeout=30000)   # a spinning shell
+            assert "no limit" in page.goto(f"http://127.0.0.1:{free_port}/containers/data").text()
+            assert not errors, errors
     finally:
         up.kill()
         remove("pyperf-web-busy")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PyperfProcess, require_root, run_pyperf
+from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
 
 from pyperf.probes.base import ProbeOptions
 from pyperf.probes.profile import ProfileProbe
@@ -80,13 +80,6 @@ def test_flame_graph_page_shows_the_spinning_function(spin_binary, store_dsn, fr
     """`pyperf up`, a process spinning in a known function: the Flame graphs page
     for its pid draws it with d3-flame-graph and tops the bottleneck summary."""
     require_root()
-    import os
-
-    chromium = "/usr/bin/chromium"
-    if not os.path.exists(chromium):
-        pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
-    from playwright.sync_api import sync_playwright
-
     up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--probes", "profile", "--profile-hz", "199",
                        "--flush-interval", "2s", "--cpu-budget", "0", store=store_dsn)
     try:
@@ -95,22 +88,15 @@ def test_flame_graph_page_shows_the_spinning_function(spin_binary, store_dsn, fr
         time.sleep(3.5)                  # its samples drained and flushed (every 2 s) before it exits
         spinner.wait()
         time.sleep(2.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"], headless=True)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(f"http://127.0.0.1:{free_port}/flame?range=5m&pid={spinner.pid}")
-                page.wait_for_selector("#flame .d3-flame-graph-label", state="attached", timeout=30000)
-                labels = page.eval_on_selector_all("#flame .d3-flame-graph-label", "els => els.map(e => e.textContent)")
-                assert any("pyperf_spin_here" in label for label in labels), labels[:20]
-                first = page.locator("table.top-functions tbody tr").first.locator("td.function").inner_text()
-                assert first == "pyperf_spin_here"
-                page.fill("#flame-search", "pyperf_spin")            # search highlights, no error
-                page.click("#flame-reset")
-                assert not errors, errors
-            finally:
-                browser.close()
+        with chromium_page() as (page, errors):
+            page.goto(f"http://127.0.0.1:{free_port}/flame?range=5m&pid={spinner.pid}")
+            page.wait_for_selector("#flame .d3-flame-graph-label", state="attached", timeout=30000)
+            labels = page.eval_on_selector_all("#flame .d3-flame-graph-label", "els => els.map(e => e.textContent)")
+            assert any("pyperf_spin_here" in label for label in labels), labels[:20]
+            first = page.locator("table.top-functions tbody tr").first.locator("td.function").inner_text()
+            assert first == "pyperf_spin_here"
+            page.fill("#flame-search", "pyperf_spin")            # search highlights, no error
+            page.click("#flame-reset")
+            assert not errors, errors
     finally:
         up.kill()

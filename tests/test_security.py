@@ -15,7 +15,7 @@ import urllib.request
 import psutil
 import pytest
 from conftest import PyperfProcess, require_root, run_pyperf
-from test_up import CHROMIUM, CHROMIUM_ARGS
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 ATTACKS = [
     ("SELECT * FROM file('/etc/shadow', 'LineAsString')", "table function file()"),

@@ -10,13 +10,8 @@ import time
 import urllib.request
 
 import pytest
-from conftest import PyperfProcess, require_root, run_pyperf
+from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
 from workloads import direct_io, loop_device
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 def get(url: str, timeout: float = 10) -> tuple[int, str]:
     with urllib.request.urlopen(url, timeout=timeout) as r:
@@ -89,108 +84,86 @@ def test_api_metrics_sql_and_clean_stop(running_up):
 
 
 def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(running_up["base"] + "/disk")
-            assert page.title().startswith("Disk")
-            chart = page.locator("#chart-iops")
-            page.wait_for_function("document.querySelector('#chart-iops').dataset.lastTs", timeout=20000)
-            page.wait_for_selector(f"tr[data-device='{running_up['device']}']", timeout=20000)
-            first_ts = chart.get_attribute("data-last-ts")
-            first_data = page.evaluate("JSON.stringify(window.pyperfCharts.iops.data)")
-            page.wait_for_function(
-                f"document.querySelector('#chart-iops').dataset.lastTs !== '{first_ts}'", timeout=20000)
-            second_data = page.evaluate("JSON.stringify(window.pyperfCharts.iops.data)")
-            assert second_data != first_data
-            assert page.locator("canvas").count() >= 5      # uPlot drew all five charts
-            page.wait_for_function("Number(document.querySelector('#chart-latency').dataset.cells || 0) > 0",
-                                   timeout=20000)           # the latency heatmap has cells
-            assert page.locator("table.slow tbody tr").count() >= 1
-            page.screenshot(path=str(tmp_path / "dashboard.png"))
-            shutil.copy(tmp_path / "dashboard.png", "/tmp/pyperf-dashboard.png")
-            assert not errors, errors
-        finally:
-            browser.close()
+    with chromium_page() as (page, errors):
+        page.goto(running_up["base"] + "/disk")
+        assert page.title().startswith("Disk")
+        chart = page.locator("#chart-iops")
+        page.wait_for_function("document.querySelector('#chart-iops').dataset.lastTs", timeout=20000)
+        page.wait_for_selector(f"tr[data-device='{running_up['device']}']", timeout=20000)
+        first_ts = chart.get_attribute("data-last-ts")
+        first_data = page.evaluate("JSON.stringify(window.pyperfCharts.iops.data)")
+        page.wait_for_function(
+            f"document.querySelector('#chart-iops').dataset.lastTs !== '{first_ts}'", timeout=20000)
+        second_data = page.evaluate("JSON.stringify(window.pyperfCharts.iops.data)")
+        assert second_data != first_data
+        assert page.locator("canvas").count() >= 5      # uPlot drew all five charts
+        page.wait_for_function("Number(document.querySelector('#chart-latency').dataset.cells || 0) > 0",
+                               timeout=20000)           # the latency heatmap has cells
+        assert page.locator("table.slow tbody tr").count() >= 1
+        page.screenshot(path=str(tmp_path / "dashboard.png"))
+        shutil.copy(tmp_path / "dashboard.png", "/tmp/pyperf-dashboard.png")
+        assert not errors, errors
 
 
 def test_pages_draw_and_keep_the_range_in_the_url(running_up):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (scripts/install.sh --test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(running_up["base"] + "/")                      # the landing page: Overview
-            page.wait_for_url("**/overview")
-            page.wait_for_function("(document.querySelector('[data-tile=CPU]') || {dataset: {}}).dataset.level"
-                                   " in {ok: 1, warn: 1, over: 1}", timeout=30000)
-            assert page.locator(".tiles .tile").count() == 4
-            page.goto(running_up["base"] + "/cpu")                   # live: refreshed every second
-            assert page.title().startswith("CPU")
-            assert page.locator("nav.pages a[aria-current=page]").inner_text() == "CPU & scheduler"
-            # the heatmap has cells once real scheduler rows are in the agent's window
-            page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
-                                   timeout=30000)
-            page.wait_for_selector("table.waiters tbody tr", timeout=30000)   # stored rows: may lag a minute
-            asked = []
-            page.on("request", lambda r: asked.append(r.url) if "/cpu/data" in r.url else None)
-            first = page.locator("#chart-switches").get_attribute("data-last-ts")
-            page.wait_for_function(
-                f"document.querySelector('#chart-switches').dataset.lastTs !== '{first}'", timeout=20000)
-            # refreshes ask only for what is newer, and the chart keeps what it had
-            assert any("since=1" in url for url in asked), asked
-            held = int(page.locator("#chart-switches").get_attribute("data-points"))
-            page.wait_for_timeout(2500)
-            assert int(page.locator("#chart-switches").get_attribute("data-points")) > held
-            assert page.locator("#chart-busy canvas").count() == 1
-            # a range is a link: the URL carries it, a reload keeps it, the navigation passes it on
-            page.click(".range-picker a:text-is('1h')")
-            page.wait_for_url("**/cpu?*range=1h*")
-            page.reload()
-            page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
-                                   timeout=30000)
-            assert "range=1h" in page.locator("nav.pages a:text-is('Disk')").get_attribute("href")
-            page.click("nav.pages a:text-is('Memory')")                 # the next page, same range
-            page.wait_for_url("**/memory?*range=1h*")
-            page.wait_for_function("document.querySelector('#chart-memory').dataset.lastTs", timeout=30000)
-            assert page.locator(".charts canvas").count() == 4
-            page.click("nav.pages a:text-is('Network')")
-            page.wait_for_url("**/network?*range=1h*")
-            page.wait_for_function("document.querySelector('#chart-retransmits').dataset.lastTs", timeout=30000)
-            assert page.locator("table.peers").count() == 1
-            page.click("nav.pages a:text-is('Response time')")
-            page.wait_for_url("**/response?*range=1h*")
-            page.wait_for_selector("table.servers tbody tr", timeout=30000)
-            assert page.locator("#chart-p99 canvas").count() == 1
-            page.click("nav.pages a:text-is('SQL')")
-            page.fill("#sql-text", "SELECT count() AS n FROM system.tables WHERE database = currentDatabase()")
-            page.click("#sql-run")
-            page.wait_for_selector("table.sql-result td", timeout=20000)
-            assert int(page.locator("table.sql-result td").first.inner_text()) > 10
-            page.emulate_media(color_scheme="dark")                 # the system's dark setting is followed
-            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 24, 39)"
-            page.emulate_media(color_scheme="light")
-            page.set_viewport_size({"width": 380, "height": 800})   # a phone's width: no overflow
-            page.wait_for_timeout(300)                              # charts follow the resize
-            wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e =>
-                e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table'))
-                .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), wide
-            assert not errors, errors
-        finally:
-            browser.close()
+    with chromium_page() as (page, errors):
+        page.goto(running_up["base"] + "/")                      # the landing page: Overview
+        page.wait_for_url("**/overview")
+        page.wait_for_function("(document.querySelector('[data-tile=CPU]') || {dataset: {}}).dataset.level"
+                               " in {ok: 1, warn: 1, over: 1}", timeout=30000)
+        assert page.locator(".tiles .tile").count() == 4
+        page.goto(running_up["base"] + "/cpu")                   # live: refreshed every second
+        assert page.title().startswith("CPU")
+        assert page.locator("nav.pages a[aria-current=page]").inner_text() == "CPU & scheduler"
+        # the heatmap has cells once real scheduler rows are in the agent's window
+        page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
+                               timeout=30000)
+        page.wait_for_selector("table.waiters tbody tr", timeout=30000)   # stored rows: may lag a minute
+        asked = []
+        page.on("request", lambda r: asked.append(r.url) if "/cpu/data" in r.url else None)
+        first = page.locator("#chart-switches").get_attribute("data-last-ts")
+        page.wait_for_function(
+            f"document.querySelector('#chart-switches').dataset.lastTs !== '{first}'", timeout=20000)
+        # refreshes ask only for what is newer, and the chart keeps what it had
+        assert any("since=1" in url for url in asked), asked
+        held = int(page.locator("#chart-switches").get_attribute("data-points"))
+        page.wait_for_timeout(2500)
+        assert int(page.locator("#chart-switches").get_attribute("data-points")) > held
+        assert page.locator("#chart-busy canvas").count() == 1
+        # a range is a link: the URL carries it, a reload keeps it, the navigation passes it on
+        page.click(".range-picker a:text-is('1h')")
+        page.wait_for_url("**/cpu?*range=1h*")
+        page.reload()
+        page.wait_for_function("Number(document.querySelector('#chart-runq').dataset.cells || 0) > 0",
+                               timeout=30000)
+        assert "range=1h" in page.locator("nav.pages a:text-is('Disk')").get_attribute("href")
+        page.click("nav.pages a:text-is('Memory')")                 # the next page, same range
+        page.wait_for_url("**/memory?*range=1h*")
+        page.wait_for_function("document.querySelector('#chart-memory').dataset.lastTs", timeout=30000)
+        assert page.locator(".charts canvas").count() == 4
+        page.click("nav.pages a:text-is('Network')")
+        page.wait_for_url("**/network?*range=1h*")
+        page.wait_for_function("document.querySelector('#chart-retransmits').dataset.lastTs", timeout=30000)
+        assert page.locator("table.peers").count() == 1
+        page.click("nav.pages a:text-is('Response time')")
+        page.wait_for_url("**/response?*range=1h*")
+        page.wait_for_selector("table.servers tbody tr", timeout=30000)
+        assert page.locator("#chart-p99 canvas").count() == 1
+        page.click("nav.pages a:text-is('SQL')")
+        page.fill("#sql-text", "SELECT count() AS n FROM system.tables WHERE database = currentDatabase()")
+        page.click("#sql-run")
+        page.wait_for_selector("table.sql-result td", timeout=20000)
+        assert int(page.locator("table.sql-result td").first.inner_text()) > 10
+        page.emulate_media(color_scheme="dark")                 # the system's dark setting is followed
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 24, 39)"
+        page.emulate_media(color_scheme="light")
+        page.set_viewport_size({"width": 380, "height": 800})   # a phone's width: no overflow
+        page.wait_for_timeout(300)                              # charts follow the resize
+        wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e =>
+            e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), wide
+        assert not errors, errors
 
 
 def test_live_views_do_not_make_the_store_write(tmp_path, store_dsn, free_port):
