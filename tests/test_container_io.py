@@ -69,8 +69,9 @@ def test_retransmits_in_a_container_network_are_the_containers(docker, store_dsn
             before = _netns_counters(pid)
             transfer = subprocess.run(
                 ["docker", "exec", "pyperf-lossy", "sh", "-c",
-                 "(sleep 8 | nc -l -p 5000 | wc -c) & sleep 0.3; "
-                 "head -c 20000000 /dev/zero | nc 127.0.0.1 5000; wait"],
+                 # the receiver ends when the sender closes, however long the lossy transfer takes
+                 "nc -l -p 5000 -e sh -c 'wc -c > /tmp/received' & sleep 0.3; "
+                 "head -c 20000000 /dev/zero | nc 127.0.0.1 5000; wait; cat /tmp/received"],
                 capture_output=True, text=True, timeout=60)
             time.sleep(1.5)
             after = _netns_counters(pid)
