@@ -5,6 +5,7 @@ prefetch and keep lists."""
 
 import json
 import os
+import time
 
 import pytest
 from conftest import PyperfProcess, require_docker, run_pyperf
@@ -162,3 +163,52 @@ def test_layer_indexing_never_runs_in_the_drain(layered_image):
         gate.set()
         remove("pyperf-layer-gate")
         probe.detach()
+
+
+def test_layers_while_up_runs_from_the_cli_and_the_page(layered_image, store_dsn, free_port, tmp_path):
+    """`pyperf layers` asks the running agent (it holds the store), and the Layers
+    page shows the same report: layer bars, hot files, the prefetch list."""
+    from conftest import chromium_page
+
+    up = PyperfProcess("up", "--probes", "layers", "--listen", f"127.0.0.1:{free_port}", store=store_dsn)
+    try:
+        up.wait_for("web UI on")
+        run_container("pyperf-layers-live", "sh", "-c", "cat /data/shared.txt > /dev/null; sleep 60",
+                      image=layered_image)
+        deadline = time.monotonic() + 30
+        while True:           # the container's reads reach the store at the agent's next flush
+            out = run_pyperf("layers", "pyperf-layers-live", "--json", "--prefetch-list", str(tmp_path / "p.txt"),
+                             store=store_dsn)
+            if out.returncode == 0 and "/data/shared.txt" in out.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert out.returncode == 0, out.stderr
+        [report] = json.loads(out.stdout)
+        assert report["container"]["name"] == "pyperf-layers-live"
+        assert {f["path"] for f in report["files_read"]} >= {"/data/shared.txt", "/bin/busybox"}
+        assert "/data/shared.txt" in (tmp_path / "p.txt").read_text().splitlines()
+        never = run_pyperf("layers", "no-such-container", store=store_dsn)
+        assert never.returncode == 2 and "no container or image 'no-such-container'" in never.stderr
+
+        base = f"http://127.0.0.1:{free_port}"
+        with chromium_page() as (page, errors):
+            page.goto(f"{base}/layers")
+            page.get_by_role("link", name="pyperf-layers-live").click()
+            page.wait_for_selector("table.layers tbody tr", timeout=20000)
+            rows = page.locator("table.layers tbody tr")
+            assert rows.count() == len(report["layers"])
+            assert page.locator("table.layers meter.read").count() == rows.count()
+            hot = page.locator("table.hot-files").inner_text()
+            assert "/data/shared.txt" in hot
+            never_read = [str(i) for i in report["never_read_layers"]]
+            assert [page.locator("tr.never-read").nth(i).get_attribute("data-layer")
+                    for i in range(page.locator("tr.never-read").count())] == never_read
+            with page.expect_download() as download:
+                page.get_by_role("link", name="prefetch list").first.click()
+            assert open(download.value.path()).read().splitlines() == report["startup_order"]
+            assert not errors, errors
+        code, _, stderr = up.stop()
+        assert code == 0, stderr
+    finally:
+        remove("pyperf-layers-live")
+        up.kill()

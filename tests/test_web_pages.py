@@ -169,6 +169,7 @@ def test_every_page_is_in_the_navigation_and_renders(store):
 
 def test_network_page_queries(store):
     import ipaddress
+    from urllib.parse import urlencode
 
     from pyperf.probes.tcp import as_ipv6
     from pyperf.web import network_queries
@@ -505,6 +506,7 @@ def test_hostile_names_render_as_text_on_every_page(store):
     """Command names, container names, images and stack frames come from anyone
     who can start a process: every page shows them as text."""
     import ipaddress
+    from urllib.parse import urlencode
 
     from pyperf.probes.tcp import as_ipv6
     from pyperf.web.app import create_app
@@ -541,10 +543,19 @@ def test_hostile_names_render_as_text_on_every_page(store):
                                     "image": [name], "runtime": ["docker"], "pod_uid": [""], "cgroup_path": [name],
                                     "started": [""], "stopped": [None], "layers": [[]], "net_ns": [0],
                                     "pod_name": [name], "namespace": [name]})
+        layer_ns = 10 + HOSTILE.index(name)          # one container per mount namespace
+        store.insert("layer_files", {"ts": [ts], "mnt_ns": [layer_ns], "container_id": [name], "container_name": [name],
+                                     "image": [name], "layer_index": [1], "layer_id": [name], "layer_path": [name],
+                                     "path": [f"/{name}"], "kind": ["file"], "dev": [1], "inode": [len(name)],
+                                     "size": [4096]})
+        store.insert("layer_file_access", {"ts": [ts], "mnt_ns": [layer_ns], "dev": [1], "inode": [len(name)], "reads": [1],
+                                           "first_page": [0], "last_page": [0], "mmap_pages": [0], "added_pages": [1],
+                                           "first_access": [ts], "last_access": [ts], "dirtied_folios": [0]})
     client = create_app(store, _NoCollector(), user_sql=None).test_client()
     args = "range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z"
     urls = [f"{p.path}/data?{args}" for p in PAGES if p.has_data] + [f"{p.path}?{args}" for p in PAGES]
     urls += [f"/flame/data?{args}&pid=1", f"/containers/{HOSTILE[0]}?{args}"]
+    urls += [f"/layers/data?{urlencode({'container': HOSTILE[0]})}", f"/layers/data?{urlencode({'image': HOSTILE[1]})}"]
     for url in urls:
         body = client.get(url).get_data(as_text=True)
         for name in HOSTILE:
@@ -552,3 +563,7 @@ def test_hostile_names_render_as_text_on_every_page(store):
             assert "<script>alert" not in body and "<img src=x" not in body, url
     shown = client.get(f"/cpu/data?{args}").get_data(as_text=True)
     assert "&lt;img src=x onerror=alert(1)&gt;" in shown                   # shown, as text
+    layer_page = client.get(f"/layers/data?{urlencode({'container': HOSTILE[0]})}").get_data(as_text=True)
+    assert "table class=\"hot-files\"" in layer_page and "/&lt;img src=x onerror=alert(1)&gt;" in layer_page
+    listed = client.get(f"/layers/list?{urlencode({'container': HOSTILE[0], 'kind': 'keep'})}")
+    assert listed.mimetype == "text/plain" and listed.get_data(as_text=True) == f"/{HOSTILE[0]}\n"

@@ -2,30 +2,50 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-from pyperf.commands.output import as_records
+from pyperf.commands import running_agent
 from pyperf.errors import UsageError
 from pyperf.layers import report as layer_report
 from pyperf.store.dsn import resolve_address
-from pyperf.store.lock import StoreLock, holder
+from pyperf.store.lock import StoreLock
 from pyperf.store.store import Store
-from pyperf.errors import StoreBusyError
 
 
-def _open(args):
+def matches(container: dict, wanted: str) -> bool:
+    """A container chosen by name, id (or its prefix) or image; empty chooses all."""
+    return (not wanted or wanted in (container["name"], container["id"], container["image"])
+            or container["id"].startswith(wanted))
+
+
+def reports_from_store(store, wanted: str, host: str | None = None) -> tuple[list[dict], list[tuple[dict, dict]]]:
+    """(every container with layer data, (container, report) of those chosen)."""
+    known = layer_report.containers(store, host)
+    return known, [(c, layer_report.report(store, c["mnt_ns"], host)) for c in known if matches(c, wanted)]
+
+
+def _reports(args) -> list[tuple[dict, dict]]:
     address = resolve_address(args.store)
-    lock = None
-    if address.embedded:
-        owner = holder(address.path)
-        if owner is not None:
-            raise StoreBusyError(f"store {address.path} is open by pyperf {owner.get('command', '?')} "
-                                 f"(pid {owner.get('pid', '?')}); run `pyperf layers` after it stops "
-                                 "or against a server store")
-        lock = StoreLock(address.path, "layers")
-        lock.acquire()
-    return Store(address).open(), lock
+    agent = running_agent.agent_for(address, "layers")
+    if agent is not None:
+        body = running_agent.call(agent, "/api/layers", query={"container": args.container or ""})
+        known, chosen = body["known"], [(r["container"], r["report"]) for r in body["reports"]]
+    else:
+        lock = StoreLock(address.path, "layers") if address.embedded else None
+        if lock:
+            lock.acquire()
+        store = Store(address)
+        try:
+            store.open()
+            known, chosen = reports_from_store(store, args.container or "")
+        finally:
+            store.close()
+            if lock:
+                lock.release()
+    if not chosen:
+        names = ", ".join(sorted({c["name"] for c in known})) or "none recorded yet"
+        raise UsageError(f"no container or image '{args.container}' in the layer data (known: {names})")
+    return chosen
 
 
 def _human(n: float) -> str:
@@ -37,37 +57,15 @@ def _human(n: float) -> str:
 
 
 def run(args) -> int:
-    store, lock = _open(args)
-    try:
-        known = layer_report.containers(store)
-        chosen = [c for c in known if not args.container or args.container in (c["name"], c["id"], c["image"])
-                  or c["id"].startswith(args.container)]
-        if not chosen:
-            names = ", ".join(sorted({c["name"] for c in known})) or "none recorded yet"
-            raise UsageError(f"no container or image '{args.container}' in the layer data (known: {names})")
-        reports = [(c, layer_report.report(store, c["mnt_ns"])) for c in chosen]
-    finally:
-        store.close()
-        if lock:
-            lock.release()
-    if args.prefetch_list or args.keep_list:
-        for path_arg, key in ((args.prefetch_list, "startup_order"), (args.keep_list, "files_read")):
-            if path_arg:
-                seen, lines = set(), []
-                for _, r in reports:
-                    for item in r[key]:
-                        path = item if isinstance(item, str) else item["path"]
-                        if path not in seen:
-                            seen.add(path)
-                            lines.append(path)
-                with open(path_arg, "w") as f:
-                    f.write("".join(line + "\n" for line in lines))
+    reports = _reports(args)
+    for path_arg, key in ((args.prefetch_list, "startup_order"), (args.keep_list, "files_read")):
+        if path_arg:
+            with open(path_arg, "w") as f:
+                f.write(layer_report.path_list([r for _, r in reports], key))
     if args.by_image:
         return _print_rollups(reports, args.json)
     if args.json:
-        out = [{"container": {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in c.items()},
-                **{k: (as_records(list(v[0]), [tuple(x.values()) for x in v]) if k in ("hot_files", "files_read", "files_written") and v
-                       else v) for k, v in r.items()}} for c, r in reports]
+        out = [{"container": c, **r} for c, r in reports]
         print(json.dumps(out, default=str))
         return 0
     for c, r in reports:

@@ -5,17 +5,13 @@ agent holds with full rights, for an administrator who means it."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-
+from pyperf.commands import running_agent
 from pyperf.commands.output import render
-from pyperf.errors import StoreBusyError, StoreError, UsageError
+from pyperf.errors import StoreBusyError, UsageError
 from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock, holder
 from pyperf.store.store import Store
 from pyperf.store.user_sql import ReadOnlySQL
-from pyperf.web.auth import token_for_store
 
 
 def run(args) -> int:
@@ -31,17 +27,12 @@ def run_query(store_dsn: str | None, sql: str, parameters: dict | None = None) -
     """Run read-only SQL against the store: through a running `pyperf up` when it
     holds the embedded store, else by opening the store for this one query."""
     address = resolve_address(store_dsn)
-    lock = None
-    if address.embedded:
-        owner = holder(address.path)
-        if owner is not None:
-            if owner.get("listen"):
-                return query_running(owner["listen"], sql, parameters, token_for_store(address))
-            raise StoreBusyError(
-                f"store {address.path} is in use by pyperf {owner.get('command', '?')} "
-                f"(pid {owner.get('pid', '?')}); wait for it to finish"
-            )
-        lock = StoreLock(address.path, "sql")
+    agent = running_agent.agent_for(address, "sql")
+    if agent is not None:
+        body = running_agent.call(agent, "/api/sql", {"sql": sql, "parameters": parameters or {}})
+        return body["columns"], body["rows"]
+    lock = StoreLock(address.path, "sql") if address.embedded else None
+    if lock:
         lock.acquire()
     store = Store(address)
     try:
@@ -69,29 +60,3 @@ def execute_write(store_dsn: str | None, sql: str, parameters: dict | None = Non
             store.command(sql, parameters)
         finally:
             store.close()
-
-
-def query_running(listen: str, sql: str, parameters: dict | None = None,
-                  token: str | None = None) -> tuple[list[str], list]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    host, _, port = listen.rpartition(":")
-    if host in ("0.0.0.0", "::", "[::]", ""):
-        host = "127.0.0.1"
-    request = urllib.request.Request(
-        f"http://{host}:{port}/api/sql", data=json.dumps({"sql": sql, "parameters": parameters or {}}).encode(),
-        headers=headers, method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            body = json.load(response)
-    except urllib.error.HTTPError as e:
-        try:
-            message = json.load(e).get("error", str(e))
-        except ValueError:
-            message = str(e)
-        raise StoreError(message) from None
-    except (urllib.error.URLError, OSError) as e:
-        raise StoreError(f"the running pyperf up at {listen} did not answer: {e}") from None
-    return body["columns"], body["rows"]

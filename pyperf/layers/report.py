@@ -50,13 +50,16 @@ def read_and_mmap_bytes(size: int, reads: int, first_page: int, last_page: int,
     return min(size, span), mapped
 
 
-def containers(store) -> list[dict]:
-    rows = store.query(CONTAINERS, {"host": store.host_name}).rows
-    return [{"mnt_ns": r[0], "id": r[1], "name": r[2], "image": r[3], "first_seen": r[4]} for r in rows]
+def containers(store, host: str | None = None) -> list[dict]:
+    rows = store.query(CONTAINERS, {"host": host or store.host_name}).rows
+    return [{"mnt_ns": r[0], "id": r[1], "name": r[2], "image": r[3], "first_seen": r[4].isoformat()} for r in rows]
 
 
-def report(store, mnt_ns: int) -> dict:
-    params = {"host": store.host_name, "mnt_ns": mnt_ns}
+def report(store, mnt_ns: int, host: str | None = None) -> dict:
+    """Plain data (numbers, strings, lists, dicts: times as ISO 8601) so the same
+    report is printed here or sent from a running agent as JSON."""
+    host = host or store.host_name
+    params = {"host": host, "mnt_ns": mnt_ns}
     access = {(r[0], r[1]): r[2:] for r in store.query(ACCESS, params).rows}
     files = store.query(FILES, params).rows
 
@@ -130,12 +133,14 @@ def report(store, mnt_ns: int) -> dict:
     copy_up_bytes = sum(next(paths_by_layer[i][path][1] for i in ordered if i > 0
                              and paths_by_layer[i].get(path, ("",))[0] == "file") for path in copy_ups)
 
-    image_layers = [l for i, l in layers.items() if i > 0]
+    image_layers = [layers[i] for i in sorted(layers) if i > 0]
     image_bytes = sum(l["bytes"] for l in image_layers)
     image_read = sum(l["bytes_read"] for l in image_layers)
     startup = sorted(read_files, key=lambda f: f["first_access"])
     phases = startup_and_steady(startup)
-    rate = accesses_per_minute(store, mnt_ns)
+    rate = accesses_per_minute(store, mnt_ns, host)
+    for f in read_files:
+        f["first_access"] = f["first_access"].isoformat()
     return {
         "mnt_ns": mnt_ns,
         "layers": [layers[i] for i in sorted(layers)],
@@ -156,6 +161,18 @@ def report(store, mnt_ns: int) -> dict:
         "copy_ups": copy_ups,
         "copy_up_bytes": copy_up_bytes,
     }
+
+
+def path_list(reports: list[dict], key: str) -> str:
+    """The prefetch list (key "startup_order": first reads first) or the keep list
+    ("files_read") of some containers' reports: one path per line, each once."""
+    seen: dict[str, None] = {}
+    for r in reports:
+        for item in r[key]:
+            path = item if isinstance(item, str) else item["path"]
+            if "\n" not in path:     # a line-per-path list cannot hold it; it would name two other files
+                seen.setdefault(path)
+    return "".join(path + "\n" for path in seen)
 
 
 def startup_and_steady(by_first_access: list[dict]) -> dict:
@@ -181,11 +198,11 @@ WHERE host = {host:String} AND mnt_ns = {mnt_ns:UInt64}
 """
 
 
-def accesses_per_minute(store, mnt_ns: int) -> float:
+def accesses_per_minute(store, mnt_ns: int, host: str | None = None) -> float:
     """Layer accesses (read calls, plus one per file and interval it was mapped in) per
     minute over the time it was observed
     reading (at least one minute, so a burst at start-up is not inflated)."""
-    rows = store.query(RATE, {"host": store.host_name, "mnt_ns": mnt_ns}).rows
+    rows = store.query(RATE, {"host": host or store.host_name, "mnt_ns": mnt_ns}).rows
     if not rows or not rows[0][0]:
         return 0.0
     accesses, span_ms = rows[0]

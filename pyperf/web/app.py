@@ -165,9 +165,7 @@ def create_app(store, collector, user_sql) -> Flask:
     def run_user_sql(sql: str, parameters: dict | None = None):
         """What a user typed, on the read-only sessions; the rows buffered for the
         next flush are written first, so a query sees the newest interval."""
-        writer = getattr(collector, "writer", None)
-        if writer is not None and writer.store_down_since is None:
-            writer.flush()
+        pages.flush_pending(collector)
         return user_sql.query(sql, parameters)
 
     @app.get("/sql")

@@ -52,6 +52,14 @@ class Page:
 TABLES_MAX_AGE_S = 10.0
 
 
+def flush_pending(collector) -> None:
+    """Write the rows buffered for the next flush, so what a command line or a user
+    query reads from the store includes the newest interval."""
+    writer = getattr(collector, "writer", None)
+    if writer is not None and writer.store_down_since is None:
+        writer.flush()
+
+
 def since_range(time_range: TimeRange, since: float | None) -> TimeRange | None:
     """The part of a live range after `since` (the newest point the browser holds),
     from the second before it (that bucket may have grown), or None for the whole."""
@@ -130,7 +138,7 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import compare, containers, cpu, flame, memory, network, overview, response
+    from pyperf.web.pages import compare, containers, cpu, flame, layers, memory, network, overview, response
 
     return (
         Page("overview", "Overview", "/overview", overview.charts, overview.tables, finish=overview.finish),
@@ -140,6 +148,7 @@ def _pages() -> tuple[Page, ...]:
         Page("memory", "Memory", "/memory", memory.charts, memory.tables),
         Page("network", "Network", "/network", network.charts, network.tables),
         Page("response", "Response time", "/response", response.charts, response.tables),
+        Page("layers", "Layers", "/layers", tables=layers.tables, routes=layers.routes),
         Page("flame", "Flame graphs", "/flame", tables=flame.tables, routes=flame.routes),
         Page("compare", "Compare", "/compare", routes=compare.routes),
         Page("sql", "SQL", "/sql"),
