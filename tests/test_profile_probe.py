@@ -1,10 +1,12 @@
 """The profile probe: a process spinning in one known function shows it in
 its samples; flame graphs come back out of the store."""
 
+import datetime
 import json
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
@@ -84,6 +86,8 @@ def test_flame_graph_page_shows_the_spinning_function(spin_binary, store_dsn, fr
                        "--flush-interval", "2s", "--cpu-budget", "0", store=store_dsn)
     try:
         up.wait_for("web UI on")
+        time.sleep(2)                    # a baseline without the spinner for the diff
+        started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
         spinner = subprocess.Popen(["taskset", "-c", "1", spin_binary, "3.0"])
         time.sleep(3.5)                  # its samples drained and flushed (every 2 s) before it exits
         spinner.wait()
@@ -97,6 +101,16 @@ def test_flame_graph_page_shows_the_spinning_function(spin_binary, store_dsn, fr
             assert first == "pyperf_spin_here"
             page.fill("#flame-search", "pyperf_spin")            # search highlights, no error
             page.click("#flame-reset")
+            # the host's graph against the seconds before the spinner: its function is the change
+            base = urlencode({"base": "custom", "base_from": (started - datetime.timedelta(minutes=2)).isoformat(),
+                              "base_to": started.isoformat(), "range": "custom", "from": started.isoformat(),
+                              "to": (started + datetime.timedelta(minutes=1)).isoformat()})
+            page.goto(f"http://127.0.0.1:{free_port}/flame?{base}")
+            page.wait_for_selector("#flame[data-diff='1'] .d3-flame-graph-label", state="attached", timeout=30000)
+            first = page.locator("table.top-functions.diff tbody tr").first
+            assert first.locator("td.function").inner_text() == "pyperf_spin_here"
+            assert float(first.locator("td").nth(3).inner_text()) > 50          # self share, points more
+            assert page.locator(".flame-legend .swatch").count() == 3
             assert not errors, errors
     finally:
         up.kill()

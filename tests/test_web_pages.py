@@ -421,6 +421,34 @@ def test_flame_graph_tree_top_table_and_downloads(store):
     speedscope = json.loads(client.get(f"/flame/download?{args}&format=speedscope").data)
     assert speedscope["profiles"][0]["weights"] == [60, 30, 10]
     assert client.get(f"/flame/export?{args}&part=top&format=csv").status_code == 200
+    # a diff against the equal range before: parse doubled its share, idle vanished, write_ is new
+    before = ts - 600
+    store.insert("profile_stack", {"ts": [before] * 3, "interval_ms": [1000] * 3, "pid": [9] * 3, "comm": ["srv"] * 3,
+                                   "mnt_ns": [1] * 3, "folded": ["main;serve;parse", "main;idle", "main;gc"],
+                                   "samples": [60, 100, 40], "hz": [49] * 3})
+    base = TimeRange("custom", NOW - dt.timedelta(minutes=15), NOW - dt.timedelta(minutes=5))
+    diff = flame_queries.diff_tree(flame_queries.stacks(store, base, pid=9), mine)
+    assert diff["diff"] and diff["value"] == 200 and diff["delta"] == 0       # baseline scaled to 100
+    main = diff["children"][0]
+    parse = main["children"][0]["children"][0]
+    assert (parse["name"], parse["base_pct"], parse["comp_pct"], parse["delta"]) == ("parse", 30.0, 60.0, 30.0)
+    idle = next(c for c in main["children"] if c["name"] == "idle")
+    assert (idle["base_pct"], idle["comp_pct"], idle["value"], idle["delta"]) == (50.0, 10.0, 60.0, -40.0)
+    write = main["children"][0]["children"][1]
+    assert write["value"] == write["delta"] == 30.0                             # only in the comparison
+    rows = {r["function"]: r for r in flame_queries.diff_top(flame_queries.stacks(store, base, pid=9), mine)}
+    assert list(rows)[0] == "idle" and rows["idle"]["self_diff_pct"] == -40.0
+    assert (rows["parse"]["baseline_self_pct"], rows["parse"]["comparison_self_pct"]) == (30.0, 60.0)
+    assert rows["gc"]["comparison_total_pct"] == 0.0 and rows["gc"]["total_diff_pct"] == -20.0
+    diffed = client.get(f"/flame/data?{args}&base=custom&base_from=2026-12-02T13:45:00Z"
+                        "&base_to=2026-12-02T13:55:00Z").get_data(as_text=True)
+    assert '"diff": true' in diffed.replace('"diff":true', '"diff": true') and "baseline self %" in diffed
+    previous = client.get(f"/flame/data?{args}&base=previous").get_data(as_text=True)
+    assert "baseline self %" in previous
+    csv_rows = client.get(f"/flame/export?{args}&base=previous&part=top&format=csv").get_data(as_text=True)
+    assert csv_rows.splitlines()[0].startswith("function,baseline_self_pct,comparison_self_pct")
+    assert client.get(f"/flame/data?{args}&base=yesterday").status_code == 400
+    assert b"baseline: &#39;from&#39; is not" in client.get(f"/flame/data?{args}&base=custom&base_from=x&base_to=y").data
     assert client.get("/flame/data?kind=perf").status_code == 400
     assert client.get("/flame/data?pid=-1").status_code == 400
     assert client.get("/flame/data?pid=1;DROP").status_code == 400

@@ -1,6 +1,8 @@
 """Flame graphs: on-CPU or off-CPU, for the host, a container or a process over
 the range; zoom and search in the graph; the top table (function, self,
-total: the bottleneck summary); downloads as folded stacks and speedscope."""
+total: the bottleneck summary); downloads as folded stacks and speedscope.
+With ?base=previous (the equal range before) or ?base=custom&base_from=&base_to=,
+a differential graph and table against that baseline."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from flask import Response, abort, request
 
 from pyperf.flamegraph import to_folded, to_speedscope
 from pyperf.web import container_queries, flame_queries
+from pyperf.web.timerange import TimeRange, parse_range
 
 
 def scope() -> tuple[str, int, str]:
@@ -26,6 +29,22 @@ def scope() -> tuple[str, int, str]:
     return kind, pid, request.args.get("container", "")
 
 
+def baseline(time_range: TimeRange) -> TimeRange | None:
+    """The range to diff against, from the URL; a bad one is a 400 saying why."""
+    mode = request.args.get("base", "")
+    if not mode:
+        return None
+    if mode == "previous":
+        return TimeRange("custom", time_range.start - (time_range.end - time_range.start), time_range.start)
+    if mode != "custom":
+        abort(400, "base is previous or custom")
+    try:
+        return parse_range({"range": "custom", "from": request.args.get("base_from"),
+                            "to": request.args.get("base_to")})
+    except ValueError as e:
+        abort(400, f"baseline: {e}")
+
+
 def _stacks(store, time_range, host, window):
     kind, pid, container = scope()
     namespaces = None
@@ -37,8 +56,14 @@ def _stacks(store, time_range, host, window):
 
 def tables(store, time_range, host, window) -> dict:
     kind, stacks = _stacks(store, time_range, host, window)
-    return {"tree": flame_queries.tree(stacks), "top": flame_queries.top_functions(stacks),
-            "unit": flame_queries.KINDS[kind][2], "stacks": len(stacks)}
+    shown = {"unit": flame_queries.KINDS[kind][2], "stacks": len(stacks)}
+    base = baseline(time_range)
+    if base is None:
+        return {**shown, "tree": flame_queries.tree(stacks), "top": flame_queries.top_functions(stacks)}
+    _, base_stacks = _stacks(store, base, host, window)
+    return {**shown, "tree": flame_queries.diff_tree(base_stacks, stacks),
+            "top": flame_queries.diff_top(base_stacks, stacks), "base": base,
+            "base_weight": sum(w for _, w in base_stacks), "weight": sum(w for _, w in stacks)}
 
 
 def routes(bp, store, collector, page_context) -> None:
