@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        # the options typed (not defaulted): they win over settings kept in the store
+        args.given = {a.split("=", 1)[0] for a in (sys.argv[1:] if argv is None else argv) if a.startswith("--")}
         if args.verb is None:
             parser.print_help()
             return 2

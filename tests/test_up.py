@@ -204,3 +204,47 @@ def test_live_views_do_not_make_the_store_write(tmp_path, store_dsn, free_port):
             assert len(mine) >= 4 * 40, (len(mine), len(slow), sorted({r["device"] for r in slow}))  # all slower than 1 µs
         finally:
             up.kill()
+
+
+def test_settings_apply_now_and_at_the_next_start(store_dsn, free_port):
+    """The Settings form changes the running agent (its status says so), and the
+    next `pyperf up` on the store starts from it unless a flag says otherwise."""
+    require_root()
+    base = f"http://127.0.0.1:{free_port}"
+
+    def status() -> dict:
+        return json.loads(get(f"{base}/api/status")[1])
+
+    def start(*flags):
+        up = PyperfProcess("up", "--probes", "sched,disk", "--listen", f"127.0.0.1:{free_port}", *flags,
+                           store=store_dsn)
+        up.wait_for("web UI on")
+        return up
+
+    up = start()
+    try:
+        with chromium_page() as (page, errors):
+            page.goto(f"{base}/settings")
+            page.fill("input[name=interval_s]", "2")
+            page.uncheck("input[name=probes][value=disk]")
+            page.fill("input[name=host_cpu_pct]", "95")
+            page.click("button[type=submit]")
+            page.wait_for_selector("p.saved")
+            assert "interval_s: applied" in page.inner_text("p.saved")
+            assert page.input_value("input[name=host_cpu_pct]") == "95"
+            assert not errors, errors
+        info = status()
+        assert info["interval_s"] == 2.0
+        assert info["probes"]["sched"]["attached"] and "disk" not in info["probes"]
+        assert up.stop()[0] == 0
+        up = start()
+        assert any("settings kept in the store" in line for line in up.stderr_lines)
+        info = status()
+        # the interval and threshold kept; --probes was given again, and a flag wins
+        assert info["interval_s"] == 2.0 and info["probes"]["disk"]["attached"]
+        assert 'value="95"' in get(f"{base}/settings")[1]
+        assert up.stop()[0] == 0
+        up = start("--interval", "1s")                  # a flag wins over what was kept
+        assert status()["interval_s"] == 1.0
+    finally:
+        up.kill()

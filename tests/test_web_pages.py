@@ -94,6 +94,7 @@ def test_cpu_page_queries(store):
 
 class _NoCollector:
     window = None
+    interval_s, governor, probes, candidates = 1.0, None, [], []
 
     def status(self):
         return {"probes": {}, "writer": {}, "governor": None}
@@ -595,3 +596,55 @@ def test_hostile_names_render_as_text_on_every_page(store):
     assert "table class=\"hot-files\"" in layer_page and "/&lt;img src=x onerror=alert(1)&gt;" in layer_page
     listed = client.get(f"/layers/list?{urlencode({'container': HOSTILE[0], 'kind': 'keep'})}")
     assert listed.mimetype == "text/plain" and listed.get_data(as_text=True) == f"/{HOSTILE[0]}\n"
+
+
+def test_settings_page_applies_to_the_running_agent_and_keeps_them(store):
+    """A real collector (the two sources that need no root), its governor and the
+    store: the form changes each, refuses bad values in one line each without
+    applying anything, and what it stored is what the next start reads."""
+    from pyperf import settings
+    from pyperf.analysis import thresholds
+    from pyperf.containers.source import ContainersSource
+    from pyperf.pipeline.collector import Collector
+    from pyperf.pipeline.governor import Governor
+    from pyperf.system.sampler import SystemSampler
+    from pyperf.web.app import create_app
+
+    collector = Collector([SystemSampler(), ContainersSource()], writer=None, interval_s=1.0)
+    collector.attach()
+    collector.governor = Governor(collector, budget_pct=1.0)
+    saved = (dict(thresholds.HOST), dict(thresholds.CONTAINER))
+    try:
+        client = create_app(store, collector, user_sql=None).test_client()
+        page = client.get("/settings").get_data(as_text=True)
+        assert 'name="interval_s"' in page and 'value="80"' in page and 'value="system" checked' in page
+
+        bad = client.post("/settings", data={"interval_s": "0.01", "host_cpu_pct": "lots", "probes_shown": "1",
+                                             "probes": ["system", "<script>"]})
+        body = bad.get_data(as_text=True)
+        assert bad.status_code == 400 and "drain interval: 0.01 is outside 0.1..10 s" in body
+        assert "host CPU alert over: &#39;lots&#39; is not a number" in body and "<script>" not in body
+        assert collector.interval_s == 1.0 and thresholds.HOST["cpu_pct"] == 80.0       # nothing applied
+
+        ok = client.post("/settings", data={"interval_s": "2", "cpu_budget_pct": "3", "host_cpu_pct": "90",
+                                            "response_time_ms": "250", "retention_raw_days": "7",
+                                            "probes_shown": "1", "probes": ["system"]})
+        assert ok.status_code == 200, ok.get_data(as_text=True)
+        assert collector.interval_s == 2.0 and collector.governor.budget_pct == 3.0
+        assert thresholds.HOST["cpu_pct"] == 90.0 and thresholds.CONTAINER["response_time_us"] == 250_000
+        assert [p.name for p in collector.probes] == ["system"]
+        ttl = store.query("SELECT engine_full FROM system.tables WHERE name = 'sched_process'").rows[0][0]
+        assert "toIntervalDay(7)" in ttl
+        assert settings.load(store, store.host_name) == {
+            "interval_s": 2.0, "cpu_budget_pct": 3.0, "host_cpu_pct": 90.0, "response_time_ms": 250.0,
+            "retention_raw_days": 7, "probes": ["system"]}
+
+        back = client.post("/settings", data={"probes_shown": "1", "probes": ["system", "containers"]})
+        assert "containers" in back.get_data(as_text=True) and {p.name for p in collector.probes} == {
+            "system", "containers"}
+        assert "keep at least one probe on" in client.post("/settings", data={"probes_shown": "1"}).get_data(
+            as_text=True)
+    finally:
+        thresholds.HOST.update(saved[0])
+        thresholds.CONTAINER.update(saved[1])
+        collector.detach()

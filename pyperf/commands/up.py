@@ -10,7 +10,9 @@ import threading
 
 from pyperf.commands.session import (collecting, dump_bpf, open_store, require_root,
                                      select_probes, stop_on_signals)
-from pyperf.errors import PyperfError, UsageError
+from pyperf import settings
+from pyperf.errors import PyperfError, StoreError, UsageError
+from pyperf.store import rollups
 from pyperf.store.dsn import resolve_address
 
 log = logging.getLogger("pyperf.up")
@@ -66,6 +68,35 @@ def web_token(args, host: str):
     return token_file
 
 
+FLAGS = {"interval_s": "--interval", "cpu_budget_pct": "--cpu-budget", "probes": "--probes",
+         "retention_raw_days": "--retention", "retention_1m_days": "--retention", "retention_1h_days": "--retention"}
+
+
+def settings_from_store(store, args) -> dict:
+    """The settings kept from the Settings page that no flag overrides: the interval
+    and the budget go into `args` (the collector starts with them); the rest is
+    returned to apply to the running agent."""
+    if not store.ready:
+        return {}
+    try:
+        kept = settings.load(store, store.host_name)
+    except StoreError as e:
+        log.warning("settings kept in the store not read (%s); starting from the flags", e)
+        return {}
+    kept = {k: v for k, v in kept.items() if FLAGS.get(k) not in getattr(args, "given", set())}
+    if kept:
+        log.info("settings kept in the store: %s", ", ".join(f"{k}={v}" for k, v in sorted(kept.items())))
+    if "interval_s" in kept:
+        args.interval = kept.pop("interval_s")
+    if "cpu_budget_pct" in kept:
+        args.cpu_budget = kept.pop("cpu_budget_pct")
+    retention = {level: kept.pop(key) for key, level in settings.RETENTION.items() if key in kept}
+    if retention:
+        args.retention = {**(args.retention or rollups.DEFAULT_RETENTION_DAYS), **retention}
+        rollups.apply_retention(store, args.retention)
+    return kept
+
+
 def run(args) -> int:
     probes = select_probes(args)
     if args.dump_bpf:
@@ -82,9 +113,13 @@ def run(args) -> int:
     limits = SqlLimits(timeout_s=args.sql_timeout, max_result_rows=args.sql_max_rows,
                        max_memory_bytes=args.sql_max_memory_mb << 20)
     with open_store(args, "up", listen=f"{host}:{port}") as store, stop_on_signals() as stop:
+        kept = settings_from_store(store, args)
         with collecting(store, probes, args) as collector:
+            agent = settings.Agent(collector, store, args.retention)
+            if kept:
+                settings.apply(agent, kept)
             user_sql = ReadOnlySQL(store, limits)
-            app = create_app(store, collector, user_sql)
+            app = create_app(store, collector, user_sql, agent)
             protect(app, host, port, token_file, args.web_host)
             server = bind_server(host, port, app)
             web = threading.Thread(target=server.serve_forever, name="pyperf-web", daemon=True)

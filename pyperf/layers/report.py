@@ -5,9 +5,10 @@ layer_file_access, so the same numbers are one query away for users."""
 
 from __future__ import annotations
 
+from pyperf.analysis import thresholds
+
 PAGE = 4096
 STARTUP_S = 10.0          # accesses this soon after a container's first one make its startup profile
-ACCESS_ALERT_PER_MIN = 1000   # the requirements' container layer-access alert
 
 # Accesses of one container's files, summed over the whole recording.
 ACCESS = """
@@ -154,7 +155,7 @@ def report(store, mnt_ns: int, host: str | None = None) -> dict:
         "startup": phases["startup"],
         "steady": phases["steady"],
         "accesses_per_minute": rate,
-        "accesses_over_alert": rate > ACCESS_ALERT_PER_MIN,
+        "accesses_over_alert": rate > thresholds.CONTAINER["layer_accesses_per_min"],
         "hot_files": sorted(read_files, key=lambda f: (-f["reads"] - f["mmap_pages"], f["path"]))[:20],
         "files_read": sorted(read_files, key=lambda f: f["path"]),
         "files_written": sorted(written_files, key=lambda f: f["path"]),

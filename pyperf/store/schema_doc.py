@@ -31,6 +31,8 @@ def documented_fields() -> dict[str, dict]:
     fields.update(COUNTER_FIELDS)
     fields.update(GOVERNOR_FIELDS)
     fields.update(CONTAINER_FIELDS)
+    from pyperf.settings import FIELDS as SETTINGS_FIELDS
+    fields.update(SETTINGS_FIELDS)
     view_columns = {
         "host": ("", "host name"), "mnt_ns": ("", "mount namespace inode"),
         "id": ("", "container id"), "name": ("", "container name"), "image": ("", "image"),

@@ -12,7 +12,7 @@ from flask_htmx import HTMX
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from pyperf import __version__
+from pyperf import __version__, settings
 from pyperf.commands.output import as_records
 from pyperf.errors import StoreError
 from pyperf.pipeline.counters import STORE_OUTCOMES
@@ -67,11 +67,13 @@ class PyperfMetrics:
             yield from probe.metric_families()
 
 
-def create_app(store, collector, user_sql) -> Flask:
-    """`user_sql` (a ReadOnlySQL) runs what users type; callers add pyperf.web.auth.protect()."""
+def create_app(store, collector, user_sql, agent=None) -> Flask:
+    """`user_sql` (a ReadOnlySQL) runs what users type; `agent` (pyperf.settings.Agent)
+    is what the Settings page changes; callers add pyperf.web.auth.protect()."""
     web = data_dir("web")
     app = Flask("pyperf", template_folder=str(web / "templates"), static_folder=str(web / "static"))
     htmx = HTMX(app)
+    app.config["PYPERF_AGENT"] = agent or settings.Agent(collector, store)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PyperfMetrics(collector))
 

@@ -14,7 +14,6 @@ from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
-THRESHOLD_US = thresholds.RESPONSE_TIME_US
 MAX_SERVERS = 8             # lines per chart; the table lists more
 
 
@@ -43,7 +42,7 @@ def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> li
         out.append({"pid": pid, "comm": comm, "port": port, "requests": m["requests"],
                     "per_s": round(m["requests"] / max(tr.seconds, 1), 2),
                     "p50_us": round(quantile_us(m["hist"], 0.5), 1) if m["requests"] else None,
-                    "p99_us": p99, "over_threshold": p99 is not None and p99 > THRESHOLD_US})
+                    "p99_us": p99, "over_threshold": p99 is not None and p99 > thresholds.CONTAINER["response_time_us"]})
     return out
 
 
@@ -64,6 +63,7 @@ def response_charts(store, tr: TimeRange, host=None, window=None) -> dict:
         return lambda row: round(quantile_us(_hist(row), q), 1) if int(row["requests"]) else None
 
     p99 = chart_data.lines_by_key(keep, "server", quantile(0.99))
-    p99["series"][f"threshold {THRESHOLD_US // 1000} ms"] = [THRESHOLD_US] * len(p99["t"])
+    limit = thresholds.CONTAINER["response_time_us"]
+    p99["series"][f"threshold {limit / 1000:g} ms"] = [limit] * len(p99["t"])
     return {"requests": chart_data.lines_by_key(keep, "server", chart_data.per_second("requests", s.step_s)),
             "p50": chart_data.lines_by_key(keep, "server", quantile(0.5)), "p99": p99}

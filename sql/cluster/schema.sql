@@ -781,6 +781,21 @@ SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS schema_migrations ON CLUSTER '{cluster}' AS schema_migrations_local
 ENGINE = Distributed('{cluster}', currentDatabase(), schema_migrations_local, cityHash64(host));
 
+CREATE TABLE IF NOT EXISTS settings_local ON CLUSTER '{cluster}'
+(
+    `ts` DateTime64(3, 'UTC'),
+    `host` LowCardinality(String),
+    `key` LowCardinality(String),
+    `value` String,
+    `who` String
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/settings_local', '{replica}')
+ORDER BY (host, key, ts)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS settings ON CLUSTER '{cluster}' AS settings_local
+ENGINE = Distributed('{cluster}', currentDatabase(), settings_local, cityHash64(host));
+
 CREATE TABLE IF NOT EXISTS system_cpu_local ON CLUSTER '{cluster}'
 (
     `ts` DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
@@ -1378,3 +1393,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (20, 'rollups', '
 INSERT INTO schema_migrations (version, name, checksum) VALUES (21, 'governor', '6f3562273f0c5fa2');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (22, 'folded_stacks', '44d10bee73fd0178');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (23, 'rollups_by_agent', 'bac0a7e39a0cd30a');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (24, 'settings', 'c5a0523c6f910fa9');

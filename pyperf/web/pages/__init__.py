@@ -138,7 +138,8 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import compare, containers, cpu, flame, layers, memory, network, overview, response
+    from pyperf.web.pages import (compare, containers, cpu, flame, layers, memory, network, overview, response,
+                                   settings)
 
     return (
         Page("overview", "Overview", "/overview", overview.charts, overview.tables, finish=overview.finish),
@@ -152,6 +153,7 @@ def _pages() -> tuple[Page, ...]:
         Page("flame", "Flame graphs", "/flame", tables=flame.tables, routes=flame.routes),
         Page("compare", "Compare", "/compare", routes=compare.routes),
         Page("sql", "SQL", "/sql"),
+        Page("settings", "Settings", "/settings", routes=settings.routes),
     )
 
 

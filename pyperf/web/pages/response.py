@@ -3,6 +3,7 @@ with the 100 ms threshold drawn."""
 
 from __future__ import annotations
 
+from pyperf.analysis import thresholds
 from pyperf.web import response_queries
 
 
@@ -12,4 +13,4 @@ def charts(store, time_range, host, window) -> dict:
 
 def tables(store, time_range, host, window) -> dict:
     return {"servers": response_queries.servers(store, time_range, host, window),
-            "threshold_ms": response_queries.THRESHOLD_US // 1000}
+            "threshold_ms": thresholds.CONTAINER["response_time_us"] / 1000}
