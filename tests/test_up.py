@@ -191,7 +191,7 @@ def test_live_views_do_not_make_the_store_write(tmp_path, store_dsn, free_port):
             for _ in range(4):
                 direct_io(dev, 20, 20)
                 done = next_interval(next_interval(done))     # an interval that began after the I/O ended
-                request = urllib.request.Request(f"{base}/disk/live?seconds=60", headers={"HX-Request": "true"})
+                request = urllib.request.Request(f"{base}/disk/data?range=live", headers={"HX-Request": "true"})
                 with urllib.request.urlopen(request, timeout=10) as r:
                     assert r.status == 200
                 series = json.loads(get(f"{base}/api/disk/series?seconds=60")[1])

@@ -648,3 +648,51 @@ def test_settings_page_applies_to_the_running_agent_and_keeps_them(store):
         thresholds.HOST.update(saved[0])
         thresholds.CONTAINER.update(saved[1])
         collector.detach()
+
+
+def test_disk_page_devices_containers_and_slow_ios_of_one_container(store):
+    from pyperf.web import disk_queries
+    from pyperf.web.app import create_app
+
+    ts = NOW.timestamp() - 100
+    hist = [0] * 32
+    hist[7], hist[12] = 90, 10                       # ~128-256 µs, and ~4-8 ms
+    for second in range(2):
+        store.insert("disk_io", {"ts": [ts + second], "interval_ms": [1000], "device": ["vda"], "op": ["read"],
+                                 "ios": [100], "bytes": [409600], "latency_sum_us": [20000],
+                                 "latency_hist": [hist]})
+        store.insert("disk_queue", {"ts": [ts + second], "interval_ms": [1000], "device": ["vda"],
+                                    "queue_depth_avg": [1.5 + second], "queue_depth_max": [4 + second]})
+    for ns, name in ((21, "db"), (22, "web")):
+        store.insert("containers", {"ts": [ts], "mnt_ns": [ns], "cgroup_id": [0], "id": [f"id-{name}"],
+                                    "name": [name], "image": ["img"], "runtime": ["docker"], "pod_uid": [""],
+                                    "cgroup_path": [""], "started": [""], "stopped": [None], "layers": [[]],
+                                    "net_ns": [0], "pod_name": [""], "namespace": [""]})
+        store.insert("disk_container_io", {"ts": [ts], "interval_ms": [1000], "mnt_ns": [ns], "cgroup_id": [0],
+                                           "device": ["vda"], "op": ["read"], "ios": [150 if name == "db" else 50],
+                                           "bytes": [4096 * 10], "latency_sum_us": [3000], "latency_hist": [hist]})
+        store.insert("disk_slow_io", {"ts": [ts + 0.5], "device": ["vda"], "op": ["write"], "bytes": [4096],
+                                      "latency_us": [12000], "pid": [ns], "comm": [f"{name}-proc"],
+                                      "mnt_ns": [ns], "cgroup_id": [0]})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    [vda] = disk_queries.devices(store, tr)
+    assert (vda["device"], vda["ios"], vda["queue_avg"], vda["queue_max"]) == ("vda", 200, 2.0, 5)
+    assert vda["p50_us"] < 256 < 4096 < vda["p99_us"]
+    per_container = disk_queries.by_container(store, tr)
+    assert [(c["container"], c["container_id"], c["ios"]) for c in per_container] == [
+        ("db", "id-db", 150), ("web", "id-web", 50)]
+    assert [e["comm"] for e in disk_queries.slow_ios(store, tr)] == ["web-proc", "db-proc"]
+    assert [e["comm"] for e in disk_queries.slow_ios(store, tr, namespaces=[22])] == ["web-proc"]
+    charts = disk_queries.charts(store, tr)
+    assert charts["iops"]["series"]["vda"] == [100.0, 100.0] and sum(map(sum, charts["latency"]["counts"])) == 200
+
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+    args = "range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z"
+    only_web = client.get(f"/disk/data?{args}&container=id-web").get_data(as_text=True)
+    assert "web-proc" in only_web and "db-proc" not in only_web
+    assert "db-proc" not in client.get(f"/disk/data?{args}&container=nope").get_data(as_text=True)
+    assert client.get(f"/disk/export?{args}&part=containers&format=csv").get_data(as_text=True).startswith(
+        "container_id,container,device,op,ios")
+    # a partial opened in a tab of its own leads to its page
+    opened = client.get(f"/disk/data?{args}", headers={"Accept": "text/html"})
+    assert opened.status_code == 302 and opened.location.startswith("/disk?")

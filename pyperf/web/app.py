@@ -5,10 +5,8 @@ collector in the same process."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request
-from flask_htmx import HTMX
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -17,11 +15,10 @@ from pyperf.commands.output import as_records
 from pyperf.errors import StoreError
 from pyperf.pipeline.counters import STORE_OUTCOMES
 from pyperf.resources import data_dir
-from pyperf.store import rollups
 from pyperf.store.user_sql import SqlBusy
-from pyperf.web import chart_data, export, pages, queries
+from pyperf.web import disk_queries, export, pages, queries
 from pyperf.web.pages import PAGES
-from pyperf.web.timerange import RANGES, parse_range
+from pyperf.web.timerange import RANGES, TimeRange, parse_range
 
 
 class PyperfMetrics:
@@ -72,7 +69,7 @@ def create_app(store, collector, user_sql, agent=None) -> Flask:
     is what the Settings page changes; callers add pyperf.web.auth.protect()."""
     web = data_dir("web")
     app = Flask("pyperf", template_folder=str(web / "templates"), static_folder=str(web / "static"))
-    htmx = HTMX(app)
+    pages.htmx.init_app(app)
     app.config["PYPERF_AGENT"] = agent or settings.Agent(collector, store)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PyperfMetrics(collector))
@@ -111,53 +108,37 @@ def create_app(store, collector, user_sql, agent=None) -> Flask:
         query = request.query_string.decode("ascii", "replace")
         return redirect("/overview" + (f"?{query}" if query else ""))
 
-    @app.get("/disk")
-    def disk():
-        return render_template("disk.html", **page_context())
-
-    @app.get("/disk/live")
-    def disk_live():
-        """The dashboard's once-a-second refresh: table rows plus chart data."""
-        if not htmx:
-            abort(400, "this partial is requested by htmx from the dashboard")
-        started = time.perf_counter()
-        seconds = request.args.get("seconds", 300, type=int)
-        host = chosen_host()
-        window = collector.window
-        series = queries.disk_series(store, max(10, min(seconds, 3600)), host, window)
-        queue = queries.disk_queue(store, host=host, window=window)
-        slow = queries.slow_ios(store, 20, host, window)
-        latest = {}
-        for name, d in series["devices"].items():
-            last = next((i for i in range(len(series["t"]) - 1, -1, -1) if d["iops"][i] is not None), None)
-            if last is not None:
-                latest[name] = {k: d[k][last] for k in d}
-        charts = {metric: {"t": series["t"], "series": {name: d[metric] for name, d in series["devices"].items()}}
-                  for metric in ("iops", "bytes_per_s", "p50_us", "p99_us")}
-        end = dt.datetime.now(dt.timezone.utc)
-        charts["latency"] = chart_data.heatmap(rollups.series(
-            store, "disk_io", end - dt.timedelta(seconds=max(10, min(seconds, 3600))), end + dt.timedelta(seconds=1),
-            host=host, window=window), "latency_hist")
-        return render_template("partials/disk_live.html", charts=charts, latest=latest,
-                               queue=queue, slow=slow,
-                               elapsed_ms=(time.perf_counter() - started) * 1000)
-
     @app.get("/api/status")
     def api_status():
         return jsonify(version=__version__, host=store.host_name, store=store.address.redacted(),
                        **collector.status())
 
+    def api_range():
+        """?seconds=N (the last N, at most a day) or the pages' ?range=…; default the last 5 minutes."""
+        if "seconds" in request.args:
+            seconds = max(1, min(request.args.get("seconds", 300, type=int), 86400))
+            now = dt.datetime.now(dt.timezone.utc)
+            return TimeRange("custom", now - dt.timedelta(seconds=seconds), now + dt.timedelta(seconds=1))
+        try:
+            return parse_range(request.args)
+        except ValueError as e:
+            abort(400, str(e))
+
     @app.get("/api/disk/series")
     def api_disk_series():
-        seconds = request.args.get("seconds", 300, type=int)
-        return jsonify(queries.disk_series(store, max(1, min(seconds, 86400)), chosen_host(), collector.window))
+        """{"t": [...], "devices": {name: {"iops", "bytes_per_s", "p50_us", "p99_us"}}} on one time axis."""
+        charts = disk_queries.charts(store, api_range(), chosen_host(), collector.window)
+        metrics = ("iops", "bytes_per_s", "p50_us", "p99_us")
+        names = charts["iops"]["series"]
+        return jsonify(t=charts["iops"]["t"], step_s=charts["iops"]["step_s"],
+                       devices={n: {m: charts[m]["series"][n] for m in metrics} for n in names})
 
     @app.get("/api/disk/slow")
     def api_disk_slow():
         limit = request.args.get("limit", 50, type=int)
-        return jsonify(as_records(["ts", "device", "op", "bytes", "latency_us", "pid", "comm"],
-                                  [tuple(r.values()) for r in queries.slow_ios(store, max(1, min(limit, 1000)),
-                                                                                chosen_host(), collector.window)]))
+        rows = disk_queries.slow_ios(store, api_range(), chosen_host(), collector.window,
+                                     limit=max(1, min(limit, 1000)))
+        return jsonify(as_records(list(disk_queries.SLOW_KEYS), [tuple(r.values()) for r in rows]))
 
     @app.get("/api/live")
     def api_live():

@@ -27,7 +27,7 @@ def _max(current: float | None, value) -> float | None:
     return value if current is None else max(current, value)
 
 
-def _identity(store, host, window=None) -> dict[str, dict]:
+def identities(store, host, window=None) -> dict[str, dict]:
     """Container id -> name, image, runtime, pod and mount namespaces: stored, and
     what the agent saw since its last flush (the live window's containers rows)."""
     rows = store.query(IDENTITY, {"host": host or store.host_name}).rows
@@ -51,7 +51,7 @@ def containers(store, tr: TimeRange, host=None, window=None) -> list[dict]:
     compared with the requirements' container thresholds; busiest first."""
     s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
                        by=("container_id", "name"), host=host, window=window)
-    known = _identity(store, host, window)
+    known = identities(store, host, window)
     out: dict[str, dict] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))
@@ -100,7 +100,7 @@ def container_charts(store, container_id: str, tr: TimeRange, host=None, window=
 def container_processes(store, container_id: str, tr: TimeRange, host=None, window=None,
                         limit: int = 20) -> list[dict]:
     """The container's processes (its mount namespaces) by CPU time over the range."""
-    namespaces = _identity(store, host, window).get(container_id, {}).get("mnt_ns", [])
+    namespaces = identities(store, host, window).get(container_id, {}).get("mnt_ns", [])
     merged: dict[tuple, dict] = {}
     for mnt_ns in namespaces:
         s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
@@ -117,4 +117,4 @@ def container_processes(store, container_id: str, tr: TimeRange, host=None, wind
 
 def container(store, container_id: str, host=None, window=None) -> dict | None:
     """Name, image, runtime, pod of one container; None when this host never saw it."""
-    return _identity(store, host, window).get(container_id)
+    return identities(store, host, window).get(container_id)

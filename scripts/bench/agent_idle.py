@@ -73,7 +73,7 @@ def dashboard(port: int, page: str, stop_event: threading.Event, counts: list) -
 
 
 def measure(store: str, port: int, seconds: float, warmup: float, with_dashboard: bool, budget: str = "100",
-            page: str = "/disk/live?seconds=300"):
+            page: str = "/disk/data?range=live"):
     proc = start_up(store, port, budget)
     stop_event, counts = threading.Event(), []
     try:
@@ -111,7 +111,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=30.0)
     ap.add_argument("--port", type=int, default=18321)
     ap.add_argument("--idle-only", action="store_true", help="run A only (e.g. for a 10-minute --seconds 600)")
-    ap.add_argument("--page", default="/disk/live?seconds=300",
+    ap.add_argument("--page", default="/disk/data?range=live",
                     help="the partial B fetches every second (e.g. /overview/data?range=live)")
     args = ap.parse_args()
     previous = Path("/proc/sys/kernel/bpf_stats_enabled").read_text().strip()

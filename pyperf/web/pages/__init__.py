@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask_htmx import HTMX
 
 from pyperf.errors import StoreError
 from pyperf.web import export
@@ -50,6 +51,7 @@ class Page:
 
 
 TABLES_MAX_AGE_S = 10.0
+htmx = HTMX()          # bound to the app by create_app
 
 
 def flush_pending(collector) -> None:
@@ -96,6 +98,10 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
     @bp.get(f"{page.path}/data")
     def data():
+        if not htmx and "text/html" in request.headers.get("Accept", ""):
+            # a partial opened in a tab of its own (a shared link, a reload): the whole page
+            return redirect(page.path + (f"?{request.query_string.decode('ascii', 'replace')}"
+                                         if request.query_string else ""))
         context = page_context()
         started = time.perf_counter()
         window = collector.window if collector is not None else None
@@ -110,7 +116,7 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
         except StoreError as e:
             current_app.logger.warning("%s page: %s", page.name, e)
             return render_template("partials/store_down.html", error=str(e)), 503
-        return render_template(f"partials/{page.name}_data.html", **shown, incremental=newer is not None,
+        return render_template(f"partials/{page.name}_data.html", **{**context, **shown}, incremental=newer is not None,
                                range_start=tr.start.timestamp(),
                                elapsed_ms=(time.perf_counter() - started) * 1000)
 
@@ -138,12 +144,12 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import (compare, containers, cpu, flame, layers, memory, network, overview, response,
-                                   settings)
+    from pyperf.web.pages import (compare, containers, cpu, disk, flame, layers, memory, network, overview,
+                                   response, settings)
 
     return (
         Page("overview", "Overview", "/overview", overview.charts, overview.tables, finish=overview.finish),
-        Page("disk", "Disk", "/disk"),
+        Page("disk", "Disk", "/disk", disk.charts, disk.tables),
         Page("containers", "Containers", "/containers", tables=containers.tables, routes=containers.routes),
         Page("cpu", "CPU & scheduler", "/cpu", cpu.charts, cpu.tables),
         Page("memory", "Memory", "/memory", memory.charts, memory.tables),
