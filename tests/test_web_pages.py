@@ -190,7 +190,11 @@ def test_network_page_queries(store):
     store.insert("tcp_event", {"ts": [start, start + 1, start + 1], "kind": ["retransmit", "retransmit", "reset_sent"],
                                "pid": [5, 5, 6], "comm": ["curl", "curl", "nginx"], "saddr": [me] * 3,
                                "sport": [40000] * 3, "daddr": [peer] * 3, "dport": [443, 443, 80],
-                               "state": ["ESTABLISHED"] * 3, "segs": [1, 2, 0], "err": [0] * 3, "net_ns": [1] * 3})
+                               "state": ["ESTABLISHED"] * 3, "segs": [1, 2, 0], "err": [0] * 3, "net_ns": [7, 7, 1]})
+    store.insert("containers", {"ts": [start], "mnt_ns": [70], "cgroup_id": [0], "id": ["id-api"], "name": ["api"],
+                                "image": ["img"], "runtime": ["docker"], "pod_uid": [""], "cgroup_path": [""],
+                                "started": [""], "stopped": [None], "layers": [[]], "net_ns": [7], "pod_name": [""],
+                                "namespace": [""]})
     store.insert("tcp_process", {"ts": [start], "interval_ms": [1000], "pid": [5], "comm": ["curl"],
                                  "active_opens": [4], "failed_connects": [2], "closes": [4],
                                  "retransmit_segments": [3], "lifetime_sum_us": [0], "lifetime_hist": [[0] * 32]})
@@ -201,8 +205,11 @@ def test_network_page_queries(store):
     assert charts["established"]["series"]["established"] == [12.0, 12.0]
     assert charts["rtt"]["counts"][7] == [5, 5] and len(charts["rtt"]["slots_us"]) == 9
     assert network_queries.peers(store, tr) == [
-        {"kind": "retransmit", "peer": "10.0.0.9", "port": 443, "comm": "curl", "events": 2, "segments": 3},
-        {"kind": "reset_sent", "peer": "10.0.0.9", "port": 80, "comm": "nginx", "events": 1, "segments": 0}]
+        {"kind": "retransmit", "peer": "10.0.0.9", "port": 443, "comm": "curl", "container": "api",
+         "container_id": "id-api", "events": 2, "segments": 3},
+        {"kind": "reset_sent", "peer": "10.0.0.9", "port": 80, "comm": "nginx", "container": "", "container_id": "",
+         "events": 1, "segments": 0}]
+    assert [p["comm"] for p in network_queries.peers(store, tr, net_ns=[7])] == ["curl"]
     assert network_queries.failing_processes(store, tr) == [
         {"pid": 5, "comm": "curl", "failed": 2, "opened": 4, "retransmits": 3}]
 
@@ -332,7 +339,7 @@ def test_sql_console_runs_read_only_queries_escapes_results_and_downloads(store)
 
 def test_containers_list_and_one_container(store):
     from pyperf.web.app import create_app
-    from pyperf.web.container_queries import container_charts, container_processes, containers
+    from pyperf.web.container_queries import container_charts, container_detail, container_processes, containers
 
     start = NOW.timestamp() - 120
     fill(store, start)                                        # processes in mount namespace 1
@@ -358,6 +365,16 @@ def test_containers_list_and_one_container(store):
     assert charts["cpu"]["series"]["% of limit"] == [60.0, 80.0]
     assert charts["network"]["series"]["rx MiB/s"] == [2.0, 2.0]
     assert [p["comm"] for p in container_processes(store, cid, tr)] == ["postgres", "nginx", "cron"]
+    # its run-queue latency (the processes' histograms), and the response time of its own servers only
+    store.insert("response_time", {"ts": [start, start], "interval_ms": [1000] * 2, "pid": [22, 999],
+                                   "comm": ["postgres", "elsewhere"], "port": [5432, 80], "requests": [10, 10],
+                                   "latency_sum_us": [1000, 1000], "latency_hist": [[0] * 7 + [10] + [0] * 24] * 2,
+                                   "p50_us": [100.0] * 2, "p99_us": [100.0] * 2})
+    detail = container_detail(store, cid, tr)
+    assert sum(map(sum, detail["charts"]["runq"]["counts"])) == 30            # 5 + 5 waits a second, 3 s
+    assert [(s["comm"], s["port"]) for s in detail["servers"]] == [("postgres", 5432)]
+    assert list(detail["charts"]["response_p99"]["series"])[0] == "postgres[22]:5432"
+    assert detail["peers"] == []                                              # no network namespace of its own
 
     client = create_app(store, _NoCollector(), user_sql=None).test_client()
     listed = client.get("/containers/data?range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z")
@@ -365,6 +382,11 @@ def test_containers_list_and_one_container(store):
     assert f'href="/containers/{cid}?' in body and "&lt;b&gt;web&lt;/b&gt;" in body and "<b>web</b>" not in body
     assert client.get(f"/containers/{cid}?range=1h").status_code == 200
     assert client.get(f"/containers/{cid}/data?range=1h").status_code == 200
+    args = "range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z"
+    assert client.get(f"/containers/{cid}/export?{args}&part=servers&format=csv").get_data(
+        as_text=True).splitlines()[1].startswith("22,postgres,5432")
+    assert client.get(f"/containers/{cid}/export?{args}&part=runq&format=json").status_code == 200
+    assert client.get(f"/containers/{cid}/export?{args}&part=nope").status_code == 400
     # a container without limits: no "% of limit" (NaN in the rows), and the charts' JSON stays JSON
     store.insert("container_resources", {
         "ts": [start], "interval_ms": [1000], "container_id": ["free"], "name": ["free"], "runtime": ["docker"],
@@ -381,7 +403,7 @@ def test_containers_list_and_one_container(store):
     def strict(text):
         return json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
 
-    blob = re.search(r'class="chart-data">(.*?)</script>', client.get(
+    blob = re.search(r'class="chart-data"[^>]*>(.*?)</script>', client.get(
         "/containers/free/data?range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z").get_data(as_text=True))
     assert strict(blob[1])["cpu"]["series"]["% of limit"] == [None]
     assert client.get("/containers/no-such-container").status_code == 404

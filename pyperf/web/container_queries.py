@@ -1,12 +1,14 @@
 """The Containers pages' data: every container over a range against the
-requirements' container thresholds, and one container's resources over time
-with its processes (container_resources, container_of, sched_process)."""
+requirements' container thresholds, and one container's resources over time,
+run-queue and disk latency, response time per port, retransmits by peer and
+its processes (container_resources, container_of, sched_process,
+disk_container_io, response_time, tcp_event)."""
 
 from __future__ import annotations
 
 from pyperf.analysis import thresholds
 from pyperf.store import rollups
-from pyperf.web import chart_data
+from pyperf.web import chart_data, network_queries, response_queries
 from pyperf.web.timerange import TimeRange
 
 IDENTITY = """
@@ -14,6 +16,18 @@ SELECT id, any(name), any(image), any(runtime), any(pod_name), any(namespace), g
 FROM container_of
 WHERE host = {host:String}
 GROUP BY id
+"""
+
+NET_NS = """
+SELECT groupUniqArray(net_ns) FROM containers WHERE host = {host:String} AND id = {id:String} AND net_ns != 0
+"""
+
+# response_time rows carry a pid, not a namespace: a container's servers are the
+# processes seen in its mount namespaces over the same range
+PIDS = """
+SELECT DISTINCT pid FROM sched_process
+WHERE host = {host:String} AND has({mnt_ns:Array(UInt64)}, mnt_ns)
+  AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
 """
 
 MIB = 1024**2
@@ -118,3 +132,32 @@ def container_processes(store, container_id: str, tr: TimeRange, host=None, wind
 def container(store, container_id: str, host=None, window=None) -> dict | None:
     """Name, image, runtime, pod of one container; None when this host never saw it."""
     return identities(store, host, window).get(container_id)
+
+
+def _merged(store, table: str, tr: TimeRange, namespaces: list[int], host, window) -> rollups.Series:
+    """A rolled-up table's rows of several mount namespaces as one series."""
+    rows, level, step, columns = [], None, None, []
+    for ns in namespaces:
+        s = rollups.series(store, table, tr.start, tr.end, where={"mnt_ns": ns}, host=host, window=window)
+        rows += s.rows
+        level, step, columns = s.level, s.step_s, s.columns
+    return rollups.Series(level or "raw", step or 1, columns or ["bucket"], rows)
+
+
+def container_detail(store, container_id: str, tr: TimeRange, host=None, window=None) -> dict:
+    """Everything one container's page shows over the range."""
+    namespaces = identities(store, host, window).get(container_id, {}).get("mnt_ns", [])
+    params = {"host": host or store.host_name, "id": container_id, "mnt_ns": namespaces,
+              "start": tr.start, "end": tr.end}
+    charts = container_charts(store, container_id, tr, host, window)
+    charts["runq"] = chart_data.heatmap(_merged(store, "sched_process", tr, namespaces, host, window),
+                                        "runq_latency_hist")
+    charts["disk_latency"] = chart_data.heatmap(_merged(store, "disk_container_io", tr, namespaces, host, window),
+                                                "latency_hist")
+    pids = {r[0] for r in store.query(PIDS, params).rows} if namespaces else set()
+    charts["response_p99"] = response_queries.response_charts(store, tr, host, window, pids=pids)["p99"]
+    net_ns = store.query(NET_NS, params).rows[0][0]
+    return {"charts": charts,
+            "processes": container_processes(store, container_id, tr, host, window),
+            "servers": response_queries.servers(store, tr, host, window, pids=pids),
+            "peers": network_queries.peers(store, tr, host, net_ns=sorted(net_ns)) if net_ns else []}

@@ -10,11 +10,13 @@ from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 PEERS = """
-SELECT kind, daddr, dport, comm, count() AS events, sum(segs) AS segments
-FROM tcp_event
-WHERE host = {host:String} AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
-GROUP BY kind, daddr, dport, comm
-ORDER BY events DESC, kind, dport
+SELECT e.kind, e.daddr, e.dport, e.comm, c.name, c.id, count() AS events, sum(e.segs) AS segments
+FROM tcp_event AS e
+LEFT JOIN container_by_netns AS c ON c.host = e.host AND c.net_ns = e.net_ns
+WHERE e.host = {host:String} AND e.ts >= {start:DateTime64(3)} AND e.ts < {end:DateTime64(3)}
+  AND (empty({net_ns:Array(UInt64)}) OR has({net_ns:Array(UInt64)}, e.net_ns))
+GROUP BY e.kind, e.daddr, e.dport, e.comm, c.name, c.id
+ORDER BY events DESC, e.kind, e.dport
 LIMIT {limit:UInt32}
 """
 
@@ -58,11 +60,13 @@ def _params(store, tr: TimeRange, host, limit: int) -> dict:
     return {"host": host or store.host_name, "start": tr.start, "end": tr.end, "limit": limit}
 
 
-def peers(store, tr: TimeRange, host=None, limit: int = 20) -> list[dict]:
-    """Retransmits and resets by peer, port and command, most first."""
-    rows = store.query(PEERS, _params(store, tr, host, limit)).rows
-    return [{"kind": kind, "peer": address(daddr), "port": dport, "comm": comm, "events": events,
-             "segments": segments} for kind, daddr, dport, comm, events, segments in rows]
+def peers(store, tr: TimeRange, host=None, limit: int = 20, net_ns: list[int] | None = None) -> list[dict]:
+    """Retransmits and resets by peer, port, command and container (by network
+    namespace; none for the host's own), most first; of these namespaces if given."""
+    rows = store.query(PEERS, {**_params(store, tr, host, limit), "net_ns": list(net_ns or [])}).rows
+    return [{"kind": kind, "peer": address(daddr), "port": dport, "comm": comm, "container": name,
+             "container_id": cid, "events": events, "segments": segments}
+            for kind, daddr, dport, comm, name, cid, events, segments in rows]
 
 
 def failing_processes(store, tr: TimeRange, host=None, limit: int = 20) -> list[dict]:

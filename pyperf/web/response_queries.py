@@ -24,13 +24,15 @@ def _hist(row: dict) -> np.ndarray:
     return h
 
 
-def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> list[dict]:
-    """Server processes and ports over the range, busiest first."""
+def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20, pids: set[int] | None = None) -> list[dict]:
+    """Server processes and ports over the range (of these processes, if given), busiest first."""
     s = rollups.series(store, "response_time", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
                        by=("pid", "comm", "port"), host=host, window=window)
     merged: dict[tuple, dict] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))
+        if pids is not None and row["pid"] not in pids:
+            continue
         m = merged.setdefault((row["pid"], row["comm"], row["port"]),
                               {"requests": 0, "hist": np.zeros(HIST_SLOTS, np.int64)})
         m["requests"] += int(row["requests"])
@@ -46,12 +48,20 @@ def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> li
     return out
 
 
-def response_charts(store, tr: TimeRange, host=None, window=None) -> dict:
+def response_charts(store, tr: TimeRange, host=None, window=None, pids: set[int] | None = None) -> dict:
     """Per server (command:port, the busiest MAX_SERVERS), requests per second and
-    p50/p99 per bucket; the p99 chart carries the threshold as a line."""
-    s = rollups.series(store, "response_time", tr.start, tr.end, by=("comm", "port"), host=host, window=window)
-    column = {name: i for i, name in enumerate(s.columns)}
-    names = [f"{r[column['comm']]}:{r[column['port']]}" for r in s.rows]
+    p50/p99 per bucket; the p99 chart carries the threshold as a line. Given
+    `pids`, only theirs, each process apart (command[pid]:port)."""
+    if pids is None:
+        s = rollups.series(store, "response_time", tr.start, tr.end, by=("comm", "port"), host=host, window=window)
+        column = {name: i for i, name in enumerate(s.columns)}
+        names = [f"{r[column['comm']]}:{r[column['port']]}" for r in s.rows]
+    else:
+        s = rollups.series(store, "response_time", tr.start, tr.end, by=("pid", "comm", "port"), host=host,
+                           window=window)
+        column = {name: i for i, name in enumerate(s.columns)}
+        s = rollups.Series(s.level, s.step_s, s.columns, [r for r in s.rows if r[column["pid"]] in pids])
+        names = [f"{r[column['comm']]}[{r[column['pid']]}]:{r[column['port']]}" for r in s.rows]
     totals: Counter[str] = Counter()
     for name, r in zip(names, s.rows):
         totals[name] += int(r[column["requests"]])

@@ -1,15 +1,16 @@
 """Containers: every container over the range against the container thresholds;
-one container's CPU, throttling, memory, I/O and network over time and its
-processes (/containers/<id>)."""
+one container (/containers/<id>): CPU, throttling, memory, I/O and network over
+time, run-queue and disk latency, response time per port, retransmits by peer,
+its processes, and the way to its flame graph and its layers."""
 
 from __future__ import annotations
 
 import time
 
-from flask import abort, current_app, render_template
+from flask import Response, abort, current_app, render_template, request
 
 from pyperf.errors import StoreError
-from pyperf.web import container_queries
+from pyperf.web import container_queries, export
 
 
 def tables(store, time_range, host, window) -> dict:
@@ -31,17 +32,36 @@ def routes(bp, store, collector, page_context) -> None:
             abort(404, "no container with that id on this host")
         return render_template("container.html", container_id=container_id, container=found, **context)
 
+    def detail(container_id: str):
+        context = page_context()
+        window = collector.window if collector is not None else None
+        return context, container_queries.container_detail(store, container_id, context["range"], context["host"],
+                                                           window)
+
     @bp.get("/containers/<container_id>/data")
     def one_data(container_id: str):
-        context = page_context()
-        tr, host = context["range"], context["host"]
-        window = collector.window if collector is not None else None
         started = time.perf_counter()
         try:
-            charts = container_queries.container_charts(store, container_id, tr, host, window)
-            processes = container_queries.container_processes(store, container_id, tr, host, window)
+            context, shown = detail(container_id)
         except StoreError as e:
             current_app.logger.warning("container page: %s", e)
             return render_template("partials/store_down.html", error=str(e)), 503
-        return render_template("partials/container_data.html", charts=charts, processes=processes,
+        return render_template("partials/container_data.html", **{**context, **shown}, container_id=container_id,
                                elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    @bp.get("/containers/<container_id>/export")
+    def one_export(container_id: str):
+        """?part=<chart or table>&format=csv|json|parquet, like every page's exports."""
+        part, fmt = request.args.get("part", ""), request.args.get("format", "csv")
+        if fmt not in export.FORMATS:
+            abort(400, f"unknown format {fmt[:20]!r} (csv, json or parquet)")
+        try:
+            context, shown = detail(container_id)
+            rows = export.records(shown, part)
+        except KeyError:
+            abort(400, f"a container page has no chart or table {part[:40]!r}")
+        except StoreError as e:
+            return Response(str(e), status=503, mimetype="text/plain")
+        name = f"pyperf-container-{part}-{context['range'].name}.{fmt}"
+        return Response(export.render(rows, fmt), mimetype=export.FORMATS[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
