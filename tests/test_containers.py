@@ -98,23 +98,38 @@ def test_containers_table_records_start_stop_and_layers(docker, store_dsn):
     assert row[4] >= 2                                                  # its image layers (with docker-init)
 
 
-def test_containers_page_shows_a_busy_container_and_its_own_page(docker, store_dsn, free_port):
-    """`pyperf up` with a busy container: the Containers page lists it with its
-    image and CPU, and its own page draws its CPU from the live window."""
+def test_drill_down_from_the_overview_to_a_busy_containers_top_frame(docker, store_dsn, free_port):
+    """`pyperf up` with a spinning container, in Chromium: the Overview's top
+    containers table lists it first, its row leads to its page (CPU drawn from the
+    live window, image shown), "its flame graph" to its stacks, whose top frame
+    is in the graph; the Containers list shows it without a limit."""
     container_id = run_container("pyperf-web-busy", "sh", "-c", "while true; do :; done")
-    up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--cpu-budget", "0", store=store_dsn)
+    up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--cpu-budget", "0", "--flush-interval", "2s",
+                       store=store_dsn)
     try:
         up.wait_for("web UI on")
+        base = f"http://127.0.0.1:{free_port}"
         with chromium_page() as (page, errors):
-            page.goto(f"http://127.0.0.1:{free_port}/containers")
-            row = page.locator(f"tr[data-container='{container_id}']")
-            row.wait_for(timeout=30000)
-            assert "pyperf-test-base:1" in row.inner_text()
-            page.click(f"tr[data-container='{container_id}'] a")
+            page.goto(f"{base}/overview")
+            first = page.locator("table.top-containers tbody tr").first
+            page.wait_for_function(f"(document.querySelector('table.top-containers tbody tr') || {{}}).dataset"
+                                   f"?.container === '{container_id}'", timeout=30000)
+            first.locator("a").click()
             page.wait_for_url(f"**/containers/{container_id}?*")
+            assert "pyperf-test-base:1" in page.inner_text("main")
             page.wait_for_function("(((window.pyperfCharts || {}).cpu || {}).data || [[], []])[1]"
                                    ".some(v => v != null && v > 20)", timeout=30000)   # a spinning shell
-            assert "no limit" in page.goto(f"http://127.0.0.1:{free_port}/containers/data").text()
+            page.get_by_role("link", name="its flame graph").click()
+            page.wait_for_url("**/flame?*")
+            assert f"container={container_id}" in page.url
+            page.wait_for_selector("table.top-functions tbody td.function", timeout=30000)
+            top = page.locator("table.top-functions tbody td.function").first.inner_text()
+            labels = page.eval_on_selector_all("#flame .d3-flame-graph-label", "els => els.map(e => e.textContent)")
+            assert any(label.startswith(top) for label in labels), (top, labels[:10])
+            page.goto(f"{base}/containers")
+            row = page.locator(f"tr[data-container='{container_id}']")
+            row.wait_for(timeout=30000)
+            assert "no limit" in row.inner_text()
             assert not errors, errors
     finally:
         up.kill()

@@ -170,7 +170,6 @@ def test_every_page_is_in_the_navigation_and_renders(store):
 
 def test_network_page_queries(store):
     import ipaddress
-    from urllib.parse import urlencode
 
     from pyperf.probes.tcp import as_ipv6
     from pyperf.web import network_queries
@@ -252,7 +251,9 @@ def test_overview_tiles_follow_the_requirements_thresholds(store):
     store.insert("system_net", {"ts": [ts, ts], "interval_ms": [1000, 1000], "interface": ["eth0", "lo"],
                                 "rx_bytes": [30_000_000, 900_000_000], "tx_bytes": [10_000_000, 900_000_000], **net})
     tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
-    shown = next(p for p in PAGES if p.name == "overview").data(store, tr, None, None)
+    from pyperf.web.app import create_app
+    with create_app(store, _NoCollector(), user_sql=None).test_request_context("/overview/data"):
+        shown = next(p for p in PAGES if p.name == "overview").data(store, tr, None, None)
     tiles = {t["title"]: t for t in shown["tiles"]}
     assert (tiles["CPU"]["latest"], tiles["CPU"]["level"]) == (95.0, "over")          # > 80 %
     assert (tiles["Disk"]["latest"], tiles["Disk"]["level"]) == (850.0, "warn")       # within 80 % of 1000
@@ -370,6 +371,9 @@ def test_containers_list_and_one_container(store):
                                    "comm": ["postgres", "elsewhere"], "port": [5432, 80], "requests": [10, 10],
                                    "latency_sum_us": [1000, 1000], "latency_hist": [[0] * 7 + [10] + [0] * 24] * 2,
                                    "p50_us": [100.0] * 2, "p99_us": [100.0] * 2})
+    from pyperf.web.container_queries import top_containers
+    [top] = top_containers(store, tr, sort="response_p99")
+    assert (top["id"], top["runq_p99_us"] > 0, top["response_p99_us"], top["retransmits"]) == (cid, True, 254.7, 0)
     detail = container_detail(store, cid, tr)
     assert sum(map(sum, detail["charts"]["runq"]["counts"])) == 30            # 5 + 5 waits a second, 3 s
     assert [(s["comm"], s["port"]) for s in detail["servers"]] == [("postgres", 5432)]

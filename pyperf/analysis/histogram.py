@@ -8,6 +8,15 @@ import numpy as np
 HIST_SLOTS = 32   # bpf/common.h HIST_SLOTS: slot i holds [2^i, 2^(i+1)) µs
 
 
+def as_hist(values) -> np.ndarray:
+    """A stored histogram (any length: an interval without samples stores []) as
+    HIST_SLOTS int64 counts, to add up."""
+    h = np.zeros(HIST_SLOTS, np.int64)
+    v = np.asarray(values, np.int64)[:HIST_SLOTS]
+    h[: len(v)] = v
+    return h
+
+
 def slot_bounds_us(slot: int) -> tuple[float, float]:
     return (0.0, 2.0) if slot == 0 else (2.0**slot, 2.0 ** (slot + 1))
 

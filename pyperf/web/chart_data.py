@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from pyperf.analysis.histogram import HIST_SLOTS, quantile_us, slot_bounds_us
+from pyperf.analysis.histogram import HIST_SLOTS, as_hist, quantile_us, slot_bounds_us
 from pyperf.store import rollups
 from pyperf.web.queries import epoch
 
@@ -60,10 +60,7 @@ def heatmap(series: rollups.Series, column: str) -> dict:
     the p50/p99 lines."""
     by_bucket: dict = {}
     for row in _rows(series):
-        h = np.zeros(HIST_SLOTS, np.int64)
-        values = np.asarray(row[column], np.int64)[:HIST_SLOTS]
-        h[: len(values)] = values
-        by_bucket[row["bucket"]] = by_bucket.get(row["bucket"], 0) + h
+        by_bucket[row["bucket"]] = by_bucket.get(row["bucket"], 0) + as_hist(row[column])
     times = sorted(by_bucket)
     counts = np.zeros((HIST_SLOTS, len(times)), np.int64)
     p50, p99 = [], []

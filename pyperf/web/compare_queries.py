@@ -3,9 +3,7 @@ two ranges side by side, with the change."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.analysis.histogram import as_hist, quantile_us
 from pyperf.store import rollups
 from pyperf.web.timerange import TimeRange
 
@@ -23,9 +21,7 @@ def _one(store, table: str, tr: TimeRange, host, window, **kw) -> dict:
             if k == "bucket":
                 continue
             if isinstance(v, list):
-                h = np.zeros(HIST_SLOTS, np.int64)
-                h[: len(v)] = np.asarray(v, np.int64)[:HIST_SLOTS]
-                out[k] = out.get(k, 0) + h
+                out[k] = out.get(k, 0) + as_hist(v)
             elif isinstance(v, (int, float)) and not k.endswith(("_min", "_max")):
                 out[k] = out.get(k, 0) + v
     out["_rows"] = len(rows)

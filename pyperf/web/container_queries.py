@@ -6,7 +6,10 @@ disk_container_io, response_time, tcp_event)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from pyperf.analysis import thresholds
+from pyperf.analysis.histogram import as_hist, quantile_us
 from pyperf.store import rollups
 from pyperf.web import chart_data, network_queries, response_queries
 from pyperf.web.timerange import TimeRange
@@ -161,3 +164,79 @@ def container_detail(store, container_id: str, tr: TimeRange, host=None, window=
             "processes": container_processes(store, container_id, tr, host, window),
             "servers": response_queries.servers(store, tr, host, window, pids=pids),
             "peers": network_queries.peers(store, tr, host, net_ns=sorted(net_ns)) if net_ns else []}
+
+
+RETRANSMITS_BY_NETNS = """
+SELECT net_ns, sum(segs) FROM tcp_event
+WHERE host = {host:String} AND kind = 'retransmit' AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
+GROUP BY net_ns
+"""
+NETNS_OF = """
+SELECT id, groupUniqArray(net_ns) FROM containers WHERE host = {host:String} AND net_ns != 0 GROUP BY id
+"""
+LAYER_ACCESSES_BY_NS = """
+SELECT mnt_ns, sum(reads + (mmap_pages > 0)) FROM layer_file_access
+WHERE host = {host:String} AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
+GROUP BY mnt_ns
+"""
+PIDS_BY_NS = """
+SELECT DISTINCT pid, mnt_ns FROM sched_process
+WHERE host = {host:String} AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
+"""
+TOP_SORTS = ("cpu", "memory", "io", "runq_p99", "response_p99", "retransmits", "layer_accesses")
+
+
+def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cpu", limit: int = 20) -> list[dict]:
+    """The Overview's table: per container over the range, CPU, peak memory, I/O,
+    run-queue p99 of its processes, response p99 of its servers, retransmitted
+    segments in its network namespace and image-layer accesses per minute, sorted
+    by one of TOP_SORTS (largest first)."""
+    listed = containers(store, tr, host, window)
+    known = identities(store, host, window)
+    owner = {ns: cid for cid, c in known.items() for ns in c["mnt_ns"]}
+    params = {"host": host or store.host_name, "start": tr.start, "end": tr.end}
+    whole = max(1, int(tr.seconds) + 3600)
+
+    runq: dict[str, np.ndarray] = {}
+    s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=whole, by=("mnt_ns",), host=host,
+                       window=window)
+    for r in s.rows:
+        row = dict(zip(s.columns, r))
+        cid = owner.get(row["mnt_ns"])
+        if cid is not None:
+            runq[cid] = runq.get(cid, 0) + as_hist(row["runq_latency_hist"])
+
+    pid_owner = {pid: owner[ns] for pid, ns in store.query(PIDS_BY_NS, params).rows if ns in owner}
+    response: dict[str, np.ndarray] = {}
+    s = rollups.series(store, "response_time", tr.start, tr.end, step_s=whole, by=("pid",), host=host,
+                       window=window)
+    for r in s.rows:
+        row = dict(zip(s.columns, r))
+        cid = pid_owner.get(row["pid"])
+        if cid is not None:
+            response[cid] = response.get(cid, 0) + as_hist(row["latency_hist"])
+
+    segs_by_ns = dict(store.query(RETRANSMITS_BY_NETNS, params).rows)
+    retransmits = {cid: sum(int(segs_by_ns.get(ns, 0)) for ns in namespaces)
+                   for cid, namespaces in store.query(NETNS_OF, params).rows}
+    minutes = max(tr.seconds / 60, 1.0)
+    accesses: dict[str, float] = {}
+    for ns, n in store.query(LAYER_ACCESSES_BY_NS, params).rows:
+        if ns in owner:
+            accesses[owner[ns]] = accesses.get(owner[ns], 0.0) + int(n) / minutes
+
+    def p99(h) -> float | None:
+        return round(quantile_us(h, 0.99), 1) if h is not None and h.sum() else None
+
+    for c in listed:
+        c["runq_p99_us"] = p99(runq.get(c["id"]))
+        c["response_p99_us"] = p99(response.get(c["id"]))
+        c["retransmits"] = retransmits.get(c["id"], 0)
+        c["layer_accesses_per_min"] = round(accesses.get(c["id"], 0.0), 1)
+        c["response_level"] = thresholds.level(c["response_p99_us"], thresholds.CONTAINER["response_time_us"])
+        c["layer_level"] = thresholds.level(c["layer_accesses_per_min"], thresholds.CONTAINER["layer_accesses_per_min"])
+    key = {"cpu": "cpu_pct_of_host", "memory": "memory_max_mib", "io": "io_mib", "runq_p99": "runq_p99_us",
+           "response_p99": "response_p99_us", "retransmits": "retransmits",
+           "layer_accesses": "layer_accesses_per_min"}[sort]
+    return sorted(listed, key=lambda c: (c[key] is not None, c[key] or 0), reverse=True)[:limit]
+

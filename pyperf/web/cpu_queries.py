@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.analysis.histogram import HIST_SLOTS, as_hist, quantile_us
 from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
@@ -50,7 +50,7 @@ def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20, o
         m["runq_us"] += int(row["runq_latency_sum_us"])
         m["waits"] += int(row["runq_waits"])
         m["oncpu_us"] += int(row["oncpu_us"])
-        m["hist"][: len(row["runq_latency_hist"])] += np.asarray(row["runq_latency_hist"], np.int64)[:HIST_SLOTS]
+        m["hist"] += as_hist(row["runq_latency_hist"])
     key = {"runq_ms": "runq_us", "oncpu_ms": "oncpu_us"}[order]
     ranked = sorted(merged.items(), key=lambda kv: kv[1][key], reverse=True)[:limit]
     return [{"pid": pid, "comm": comm, "runq_ms": round(m["runq_us"] / 1000, 1), "waits": m["waits"],

@@ -8,7 +8,7 @@ import datetime as dt
 
 import numpy as np
 
-from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.analysis.histogram import HIST_SLOTS, as_hist, quantile_us
 from pyperf.store import rollups
 from pyperf.web import chart_data, container_queries
 from pyperf.web.timerange import TimeRange
@@ -16,16 +16,9 @@ from pyperf.web.timerange import TimeRange
 MIB = 1024**2
 
 
-def _hist(values) -> np.ndarray:
-    h = np.zeros(HIST_SLOTS, np.int64)
-    v = np.asarray(values, np.int64)[:HIST_SLOTS]
-    h[: len(v)] = v
-    return h
-
-
 def charts(store, tr: TimeRange, host=None, window=None) -> dict:
     s = rollups.series(store, "disk_io", tr.start, tr.end, by=("device",), host=host, window=window)
-    quantile = lambda q: (lambda r: round(quantile_us(_hist(r["latency_hist"]), q), 1)    # noqa: E731
+    quantile = lambda q: (lambda r: round(quantile_us(as_hist(r["latency_hist"]), q), 1)    # noqa: E731
                           if sum(r["latency_hist"]) else None)
     return {
         "iops": chart_data.lines_by_key(s, "device", chart_data.per_second("ios", s.step_s)),
@@ -56,7 +49,7 @@ def devices(store, tr: TimeRange, host=None, window=None) -> list[dict]:
                                            "hist": np.zeros(HIST_SLOTS, np.int64)})
         d["ios"] += int(row["ios"])
         d["bytes"] += int(row["bytes"])
-        d["hist"] += _hist(row["latency_hist"])
+        d["hist"] += as_hist(row["latency_hist"])
     listed = []
     for name, d in sorted(out.items()):
         present = bool(d["hist"].sum())
@@ -88,7 +81,7 @@ def by_container(store, tr: TimeRange, host=None, window=None) -> list[dict]:
         d["ios"] += int(row["ios"])
         d["bytes"] += int(row["bytes"])
         d["latency_sum_us"] += int(row["latency_sum_us"])
-        d["hist"] += _hist(row["latency_hist"])
+        d["hist"] += as_hist(row["latency_hist"])
     rows = [{"container_id": cid, "container": name, "device": device, "op": op, "ios": d["ios"],
              "mib": round(d["bytes"] / MIB, 2),
              "mean_us": round(d["latency_sum_us"] / d["ios"], 1) if d["ios"] else None,

@@ -9,19 +9,12 @@ from collections import Counter
 import numpy as np
 
 from pyperf.analysis import thresholds
-from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
+from pyperf.analysis.histogram import HIST_SLOTS, as_hist, quantile_us
 from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 MAX_SERVERS = 8             # lines per chart; the table lists more
-
-
-def _hist(row: dict) -> np.ndarray:
-    h = np.zeros(HIST_SLOTS, np.int64)
-    values = np.asarray(row["latency_hist"], np.int64)[:HIST_SLOTS]
-    h[: len(values)] = values
-    return h
 
 
 def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20, pids: set[int] | None = None) -> list[dict]:
@@ -36,7 +29,7 @@ def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20, pids:
         m = merged.setdefault((row["pid"], row["comm"], row["port"]),
                               {"requests": 0, "hist": np.zeros(HIST_SLOTS, np.int64)})
         m["requests"] += int(row["requests"])
-        m["hist"] += _hist(row)
+        m["hist"] += as_hist(row["latency_hist"])
     ranked = sorted(merged.items(), key=lambda kv: kv[1]["requests"], reverse=True)[:limit]
     out = []
     for (pid, comm, port), m in ranked:
@@ -70,7 +63,7 @@ def response_charts(store, tr: TimeRange, host=None, window=None, pids: set[int]
                           [(*r, name) for name, r in zip(names, s.rows) if name in shown])
 
     def quantile(q):
-        return lambda row: round(quantile_us(_hist(row), q), 1) if int(row["requests"]) else None
+        return lambda row: round(quantile_us(as_hist(row["latency_hist"]), q), 1) if int(row["requests"]) else None
 
     p99 = chart_data.lines_by_key(keep, "server", quantile(0.99))
     limit = thresholds.CONTAINER["response_time_us"]

@@ -1,9 +1,15 @@
 """Overview: the host's CPU, memory, disk and network against the
-requirements' thresholds, and the processes using the most CPU."""
+requirements' thresholds, the top containers (sortable by CPU, memory, I/O,
+run-queue p99, response p99, retransmits and layer accesses with ?sort=) and
+the top processes (?psort=cpu|runq)."""
 
 from __future__ import annotations
 
-from pyperf.web import cpu_queries, overview_queries
+from flask import abort, request
+
+from pyperf.web import container_queries, cpu_queries, overview_queries
+
+PROCESS_SORTS = {"cpu": "oncpu_ms", "runq": "runq_ms"}
 
 
 def charts(store, time_range, host, window) -> dict:
@@ -11,7 +17,14 @@ def charts(store, time_range, host, window) -> dict:
 
 
 def tables(store, time_range, host, window) -> dict:
-    return {"busiest": cpu_queries.top_waiters(store, time_range, host, window, limit=10, order="oncpu_ms"),
+    sort, psort = request.args.get("sort", "cpu"), request.args.get("psort", "cpu")
+    if sort not in container_queries.TOP_SORTS:
+        abort(400, f"sort is one of {', '.join(container_queries.TOP_SORTS)}")
+    if psort not in PROCESS_SORTS:
+        abort(400, "psort is cpu or runq")
+    return {"containers": container_queries.top_containers(store, time_range, host, window, sort=sort, limit=10),
+            "busiest": cpu_queries.top_waiters(store, time_range, host, window, limit=10, order=PROCESS_SORTS[psort]),
+            "sort": sort, "psort": psort,
             "tile_stats": overview_queries.tiles(overview_queries.host_charts(store, time_range, host, window))}
 
 
