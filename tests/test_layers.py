@@ -12,6 +12,7 @@ from conftest import PyperfProcess, require_docker, run_pyperf
 from docker_env import build_image, ensure_base_image, remove, run_container
 
 KIB = 1024
+HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +174,9 @@ def test_layers_while_up_runs_from_the_cli_and_the_page(layered_image, store_dsn
     up = PyperfProcess("up", "--probes", "layers", "--listen", f"127.0.0.1:{free_port}", store=store_dsn)
     try:
         up.wait_for("web UI on")
-        run_container("pyperf-layers-live", "sh", "-c", "cat /data/shared.txt > /dev/null; sleep 60",
-                      image=layered_image)
+        # a file name that is markup: shown as text, never run
+        run_container("pyperf-layers-live", "sh", "-c", "cat /data/shared.txt > /dev/null; "
+                      f"echo x > '/data/{HOSTILE}'; sleep 60", image=layered_image)
         deadline = time.monotonic() + 30
         while True:           # the container's reads reach the store at the agent's next flush
             out = run_pyperf("layers", "pyperf-layers-live", "--json", "--prefetch-list", str(tmp_path / "p.txt"),
@@ -192,6 +194,8 @@ def test_layers_while_up_runs_from_the_cli_and_the_page(layered_image, store_dsn
 
         base = f"http://127.0.0.1:{free_port}"
         with chromium_page() as (page, errors):
+            dialogs = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(f"{base}/layers")
             page.get_by_role("link", name="pyperf-layers-live").click()
             page.wait_for_selector("table.layers tbody tr", timeout=20000)
@@ -206,6 +210,8 @@ def test_layers_while_up_runs_from_the_cli_and_the_page(layered_image, store_dsn
             with page.expect_download() as download:
                 page.get_by_role("link", name="prefetch list").first.click()
             assert open(download.value.path()).read().splitlines() == report["startup_order"]
+            assert f"/data/{HOSTILE}" in page.locator("table.files-written").inner_text()
+            assert page.locator("table.files-written img").count() == 0 and not dialogs
             assert not errors, errors
         code, _, stderr = up.stop()
         assert code == 0, stderr

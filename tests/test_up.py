@@ -154,6 +154,16 @@ def test_pages_draw_and_keep_the_range_in_the_url(running_up):
         page.click("#sql-run")
         page.wait_for_selector("table.sql-result td", timeout=20000)
         assert int(page.locator("table.sql-result td").first.inner_text()) > 10
+        # keyboard: the first Tab offers to skip the navigation, the next ones reach its links
+        page.goto(running_up["base"] + "/cpu?range=1h")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('nav.pages') !== null")
+        page.keyboard.press("Enter")                            # the focused link (the second: Disk) is followed
+        page.wait_for_url("**/disk?*range=1h*")
+        page.go_back()
         page.emulate_media(color_scheme="dark")                 # the system's dark setting is followed
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 24, 39)"
         page.emulate_media(color_scheme="light")
