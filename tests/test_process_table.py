@@ -106,3 +106,22 @@ def test_layout_refuses_a_struct_it_cannot_read_as_words():
 
     with pytest.raises(ValueError, match="64-bit"):
         Layout(Odd)
+
+
+def test_a_new_process_is_named_as_it_is_after_its_exec(tmp_path):
+    """The kernel side keeps the name a process had when first seen (a container's
+    main process: runc's); at the next scan its current name comes from /proc,
+    once, and names the rows from then on."""
+    fake = FakeMap()
+    fake.entries = {10: [value(1, comm=b"old"), value(0)]}
+    processes = table(tmp_path, fake, alive=(10, 40))
+    processes.baseline()
+    (tmp_path / "proc" / "40" / "comm").write_bytes(b"nginx\n")
+    (tmp_path / "proc" / "10").joinpath("comm").write_bytes(b"renamed\n")
+    names = []
+    for count in range(1, ProcessTable.SCAN_EVERY + 2):
+        fake.entries[40] = [value(count, comm=b"runc:[2:INIT]"), value(0)]
+        fake.entries[10] = [value(1 + count, comm=b"old"), value(0)]
+        names.append(dict(zip(*(lambda c: (c["pid"], c["comm"]))(processes.deltas().columns(0.0, 1000)))))
+    assert names[0] == {10: "old", 40: "runc:[2:INIT]"}
+    assert names[-1] == {10: "old", 40: "nginx"}        # a process seen at the start keeps its name

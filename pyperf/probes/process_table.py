@@ -29,7 +29,8 @@ PROCESS_FIELDS = {
     "host": ("", "host name of the collecting agent"),
     "interval_ms": ("ms", "length of the interval"),
     "pid": ("", "process id (thread group id)"),
-    "comm": ("", "command name when first seen"),
+    "comm": ("", "command name, as the kernel had it a few seconds after the process was first seen "
+                 "(after the exec that usually follows a fork)"),
     "mnt_ns": ("", "mount namespace inode: the container key (see docs/monitoring.md)"),
     "cgroup_id": ("", "latest cgroup v2 id of the process (0 on cgroup v1 hosts)"),
 }
@@ -160,6 +161,11 @@ class ProcessTable:
         self._reader = reader or MapDrainer(table)
         self._prev_keys = np.empty(0, np.uint32)     # sorted
         self._prev = np.empty((0, self.layout.words), np.int64)
+        # the kernel side keeps the name a process had when first seen: a container's
+        # main process is still "runc:[2:INIT]" then; its name after the exec is read
+        # once, at the next scan, from /proc
+        self._new: list[np.ndarray] = []
+        self._names: dict[int, bytes] = {}
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
         """(tgids sorted, one combined row of words per tgid) of every entry."""
@@ -182,13 +188,22 @@ class ProcessTable:
             before[seen] = self._prev[pos[seen]]
         diff = current - before
         moved = (diff[:, self.layout.counted] != 0).any(axis=1)
+        if len(self._prev_keys):
+            self._new.append(keys[~seen])
         self._prev_keys, self._prev = self._forget_exited(keys, current)
         return self._result(keys[moved], current[moved], diff[moved])
 
     def _result(self, keys: np.ndarray, current: np.ndarray, diff: np.ndarray) -> ProcessDeltas:
         values, changes = self.layout.fields(current), self.layout.fields(diff)
-        return ProcessDeltas(keys, {k: values[k] for k in IDENTITY if k in values},
-                             {k: v for k, v in changes.items() if k not in IDENTITY})
+        identity = {k: values[k] for k in IDENTITY if k in values}
+        if self._names and "comm" in identity:
+            comm = identity["comm"].copy()
+            for i, tgid in enumerate(keys.tolist()):
+                name = self._names.get(tgid)
+                if name is not None:
+                    comm[i] = name
+            identity["comm"] = comm
+        return ProcessDeltas(keys, identity, {k: v for k, v in changes.items() if k not in IDENTITY})
 
     def _forget_exited(self, keys: np.ndarray, current: np.ndarray):
         self._since_scan += 1
@@ -202,4 +217,21 @@ class ProcessTable:
                 del self.table[self.table.Key(tgid)]
             except KeyError:
                 pass
+            self._names.pop(tgid, None)
+        self._rename_new(alive)
         return keys[~gone], current[~gone]
+
+    def _rename_new(self, alive: set[int]) -> None:
+        """The current name of each process first seen since the last scan."""
+        new = np.concatenate(self._new).tolist() if self._new else []
+        self._new = []
+        for tgid in new:
+            if tgid not in alive:
+                continue
+            try:
+                with open(f"{self.proc_root}/{tgid}/comm", "rb") as f:
+                    name = f.read().rstrip(b"\n")[:15]
+            except OSError:
+                continue
+            if name:
+                self._names[tgid] = name

@@ -8,7 +8,7 @@
     const el = document.getElementById("flame");
     el.innerHTML = "";
     chart = flamegraph.default().width(el.clientWidth || 800).cellHeight(18).minFrameSize(2)
-      .transitionDuration(0).sort(true).title("");
+      .transitionDuration(0).sort(true).inverted(true).title("");
     if (tree.diff) {
       // each node carries its whole delta (not its own part): computeDelta stays off
       chart.setColorMapper(flamegraph.colorMapper.differentialColorMapper)
