@@ -25,13 +25,6 @@ NET_NS = """
 SELECT groupUniqArray(net_ns) FROM containers WHERE host = {host:String} AND id = {id:String} AND net_ns != 0
 """
 
-# response_time rows carry a pid, not a namespace: a container's servers are the
-# processes seen in its mount namespaces over the same range
-PIDS = """
-SELECT DISTINCT pid FROM sched_process
-WHERE host = {host:String} AND has({mnt_ns:Array(UInt64)}, mnt_ns)
-  AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
-"""
 
 MIB = 1024**2
 
@@ -157,7 +150,8 @@ def container_detail(store, container_id: str, tr: TimeRange, host=None, window=
                                         "runq_latency_hist")
     charts["disk_latency"] = chart_data.heatmap(_merged(store, "disk_container_io", tr, namespaces, host, window),
                                                 "latency_hist")
-    pids = {r[0] for r in store.query(PIDS, params).rows} if namespaces else set()
+    mine = set(namespaces)
+    pids = {pid for pid, ns in _pids_by_ns(store, tr, host, window) if ns in mine}
     charts["response_p99"] = response_queries.response_charts(store, tr, host, window, pids=pids)["p99"]
     net_ns = store.query(NET_NS, params).rows[0][0]
     return {"charts": charts,
@@ -178,10 +172,6 @@ LAYER_ACCESSES_BY_NS = """
 SELECT mnt_ns, sum(reads + (mmap_pages > 0)) FROM layer_file_access
 WHERE host = {host:String} AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
 GROUP BY mnt_ns
-"""
-PIDS_BY_NS = """
-SELECT DISTINCT pid, mnt_ns FROM sched_process
-WHERE host = {host:String} AND ts >= {start:DateTime64(3)} AND ts < {end:DateTime64(3)}
 """
 TOP_SORTS = ("cpu", "memory", "io", "runq_p99", "response_p99", "retransmits", "layer_accesses")
 
@@ -206,7 +196,7 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
         if cid is not None:
             runq[cid] = runq.get(cid, 0) + as_hist(row["runq_latency_hist"])
 
-    pid_owner = {pid: owner[ns] for pid, ns in store.query(PIDS_BY_NS, params).rows if ns in owner}
+    pid_owner = {pid: owner[ns] for pid, ns in _pids_by_ns(store, tr, host, window) if ns in owner}
     response: dict[str, np.ndarray] = {}
     s = rollups.series(store, "response_time", tr.start, tr.end, step_s=whole, by=("pid",), host=host,
                        window=window)
@@ -240,3 +230,12 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
            "layer_accesses": "layer_accesses_per_min"}[sort]
     return sorted(listed, key=lambda c: (c[key] is not None, c[key] or 0), reverse=True)[:limit]
 
+
+
+def _pids_by_ns(store, tr: TimeRange, host, window) -> list[tuple[int, int]]:
+    """(pid, mount namespace) of every process seen over the range, from the rollup
+    level the range reads. response_time rows carry a pid, not a namespace: a
+    container's servers are the processes seen in its mount namespaces."""
+    s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+                       by=("pid", "mnt_ns"), host=host, window=window)
+    return [(r[1], r[2]) for r in s.rows]

@@ -6,7 +6,10 @@ rows are the baseline, and the ratios show what the rollups buy.
 Data (generated inside ClickHouse with INSERT ... SELECT FROM numbers(), so the
 materialized views fill the rollups as they would live): per second 50
 container_resources rows, 200 sched_process rows (4 processes per container),
-8 disk_io rows, 3 system_cpu rows; 1 slow I/O a second; 50 containers.
+8 disk_io rows, 3 system_cpu rows, 50 response_time and faults_process rows (one
+server and one faulting process per container), system_host and tcp_host; 1 slow
+I/O a second; 50 containers. Then every page's data partial, as the dashboard
+asks for it, over 5 minutes and over 24 h.
 
     sudo .venv/bin/python scripts/bench/query_latency.py [--hours 24] [--runs 20]
 """
@@ -62,6 +65,34 @@ def generate(store, hours: float) -> None:
          "toFloat32(rand() % 60) AS user_pct, 0 AS nice_pct, toFloat32(rand() % 20) AS system_pct, "
          "toFloat32(20) AS idle_pct, 0 AS iowait_pct, 0 AS irq_pct, 0 AS softirq_pct, 0 AS steal_pct, "
          "toFloat32(rand() % 80) AS busy_pct"),
+        ("system_host", 1,
+         "SELECT {ts} AS ts, '" + HOST + "' AS host, 1000 AS interval_ms, toFloat32(1) AS load1, toFloat32(1) AS load5, "
+         "toFloat32(1) AS load15, rand() % 5000 AS context_switches, rand() % 3000 AS interrupts, 0 AS softirqs, "
+         "2 AS procs_running, 0 AS procs_blocked, 25769803776 AS mem_total_bytes, 8000000000 + rand() % 1000000 "
+         "AS mem_used_bytes, 17000000000 AS mem_available_bytes, 4000000000 AS mem_cached_bytes, "
+         "toFloat32(31) AS mem_used_pct, 0 AS swap_total_bytes, 0 AS swap_used_bytes, 0 AS swap_in_pages, "
+         "0 AS swap_out_pages, rand() % 10000 AS page_faults, rand() % 3 AS major_faults, "
+         "toFloat32(0) AS psi_cpu_some_pct, toFloat32(0) AS psi_memory_some_pct, toFloat32(0) AS psi_memory_full_pct, "
+         "toFloat32(0) AS psi_io_some_pct, toFloat32(0) AS psi_io_full_pct, map() AS tcp_states"),
+        ("tcp_host", 1,
+         "SELECT {ts} AS ts, '" + HOST + "' AS host, 1000 AS interval_ms, rand() % 5 AS retransmit_segments, "
+         "rand() % 5 AS retransmits, 0 AS retransmits_failed, 0 AS synack_retransmits, rand() % 2 AS resets_sent, "
+         "rand() % 2 AS resets_received, rand() % 50 AS active_opens, rand() % 50 AS passive_opens, "
+         "rand() % 2 AS failed_connects, rand() % 50 AS closes, 0 AS lifetime_sum_us, [] AS lifetime_hist, "
+         "rand() % 10000 AS out_segments, toFloat32(0) AS loss_ratio, 40 AS established, toFloat32(0) AS rtt_p50_us, "
+         "toFloat32(0) AS rtt_p99_us, arrayMap(i -> toUInt32(if(i BETWEEN 6 AND 9, rand(i) % 20, 0)), range(32)) "
+         "AS rtt_hist"),
+        ("response_time", 50,
+         "SELECT {ts} AS ts, '" + HOST + "' AS host, 1000 AS interval_ms, 1000 + (number % 50) * 4 AS pid, "
+         "concat('worker-', toString((number % 50) * 4)) AS comm, 8080 AS port, rand() % 100 AS requests, "
+         "rand() % 1000000 AS latency_sum_us, "
+         "arrayMap(i -> toUInt32(if(i BETWEEN 8 AND 14, rand(i) % 20, 0)), range(32)) AS latency_hist, "
+         "toFloat32(1000) AS p50_us, toFloat32(50000) AS p99_us"),
+        ("faults_process", 50,
+         "SELECT {ts} AS ts, '" + HOST + "' AS host, 1000 AS interval_ms, 1000 + (number % 50) * 4 AS pid, "
+         "concat('worker-', toString((number % 50) * 4)) AS comm, 4026532000 + number % 50 AS mnt_ns, "
+         "0 AS cgroup_id, rand() % 1000 AS minor_faults, rand() % 3 AS major_faults, rand() % 5000 AS cache_lookups, "
+         "rand() % 50 AS cache_added, toFloat32(0.99) AS cache_hit_ratio"),
         ("disk_slow_io", 1,
          "SELECT toDateTime64({start} + number, 6, 'UTC') AS ts, '" + HOST + "' AS host, 'vda' AS device, "
          "'read' AS op, 4096 AS bytes, 10000 + rand() % 50000 AS latency_us, 1000 + number % 200 AS pid, "
@@ -105,6 +136,26 @@ def timed(fn, runs: int) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 99))
 
 
+def pages(store, runs: int) -> None:
+    """Every page's data partial as the dashboard asks for it (server time, in
+    process), over the last 5 minutes and over 24 h, without the agent's live
+    window (the store answers everything: the slower case)."""
+    from pyperf.pipeline.collector import Collector
+    from pyperf.web.app import create_app
+    from pyperf.web.pages import PAGES
+
+    client = create_app(store, Collector([], writer=None), user_sql=None).test_client()
+    urls = [f"{p.path}/data" for p in PAGES if p.has_data] + ["/containers/c7/data"]
+    print(f"\n{'page partial (server time)':<50}{'p50 ms':>9}{'p99 ms':>9}")
+    for range_name in ("5m", "24h"):
+        for url in urls:
+            def get(url=url):
+                response = client.get(f"{url}?range={range_name}", headers={"HX-Request": "true"})
+                assert response.status_code == 200, (url, response.status_code)
+            p50, p99 = timed(get, runs)
+            print(f"{url + ' ' + range_name:<50}{p50:>9.1f}{p99:>9.1f}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, default=24.0)
@@ -114,6 +165,9 @@ def main() -> int:
         store = Store(parse_dsn(f"chdb://{tmp}/store"), host_name=HOST).open()
         print(f"generating {args.hours:g} h for {CONTAINERS} containers:")
         generate(store, args.hours)
+        started = time.perf_counter()
+        rollups.roll_up(store, dt.datetime.now(dt.timezone.utc))       # as the agent does every five minutes
+        print(f"  rolled up in {time.perf_counter() - started:.1f} s", flush=True)
         now = dt.datetime.now(dt.timezone.utc)
         day = int(args.hours * 3600)
         p = {"host": HOST}
@@ -149,6 +203,7 @@ def main() -> int:
                 b50, _ = timed(baseline, max(3, args.runs // 4))
                 line += f"{b50:>9.1f}{p50 / b50:>7.2f}"
             print(line, flush=True)
+        pages(store, args.runs)
         store.close()
     return 0
 

@@ -25,7 +25,9 @@ def tables(store, time_range, host, window) -> dict:
     return {"containers": container_queries.top_containers(store, time_range, host, window, sort=sort, limit=10),
             "busiest": cpu_queries.top_waiters(store, time_range, host, window, limit=10, order=PROCESS_SORTS[psort]),
             "sort": sort, "psort": psort,
-            "tile_stats": overview_queries.tiles(overview_queries.host_charts(store, time_range, host, window))}
+            # only a live refresh needs them apart from its (newest seconds') charts
+            "tile_stats": overview_queries.tiles(overview_queries.host_charts(store, time_range, host, window))
+            if time_range.live else None}
 
 
 def finish(shown: dict, incremental: bool) -> dict:
