@@ -294,3 +294,27 @@ def test_the_agent_rolls_up_finished_hours(tmp_path):
     out = run_pyperf("sql", f"SELECT sum(samples), sum(ios) FROM disk_io_1h WHERE host = '{host}'",
                      "--format", "csv", store=dsn, check=True)
     assert out.stdout.split()[-1] == f"3600,{sum(disk['ios'])}"
+
+
+def test_whole_hour_buckets_read_the_hours_rolled_up_and_the_minutes_around_them(store):
+    """A range over some hours, not on the hour, with hour-sized buckets: the whole
+    hours come from the 1-hour table, the rest from the minutes and the raw rows
+    not rolled up yet; the sums and histograms are the raw rows' exactly."""
+    hours = 8                                      # longer than the raw level serves
+    start = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours + 1)
+    seconds = hours * 3600
+    disk = _disk_rows(start.timestamp(), seconds)
+    store.insert("disk_io", disk)
+    rollups.roll_up(store, start + dt.timedelta(hours=hours - 1, minutes=20))   # the last 40 min not rolled up
+    begin, end = start + dt.timedelta(minutes=25), start + dt.timedelta(seconds=seconds)
+    got, step, columns, rows = rollups.series(store, "disk_io", begin, end, step_s=seconds + 3600,
+                                              columns=("ios", "latency_hist"))
+    assert got == "1h" and columns == ["bucket", "samples", "interval_ms", "ios", "latency_hist"]
+    whole = [dict(zip(columns, r)) for r in rows]
+    first = 25 * 60
+    assert sum(b["samples"] for b in whole) == seconds - first
+    assert sum(b["ios"] for b in whole) == sum(disk["ios"][first:])
+    assert (np.sum([b["latency_hist"] for b in whole], axis=0).tolist()
+            == np.array(disk["latency_hist"][first:]).sum(axis=0).tolist())
+    with pytest.raises(ValueError, match="no counter, gauge or histogram bogus"):
+        rollups.series(store, "disk_io", begin, end, columns=("bogus",))

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 LEVELS = (("1m", "toStartOfMinute", 60, "toDate", 30), ("1h", "toStartOfHour", 3600, "toYYYYMM", 365))
@@ -219,15 +220,22 @@ def source_for(span_s: float, age_s: float, retention_days: dict[str, int] | Non
 
 def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int | None = None,
            where: dict[str, object] | None = None, by: tuple[str, ...] = (), source: str | None = None,
-           host: str | None = None, window=None) -> Series:
+           host: str | None = None, window=None, columns: tuple[str, ...] | None = None) -> Series:
     """Buckets of `step_s` seconds over [start, end) of a rolled-up table, grouped
     by `by` (key columns), filtered by `where` (key = value), for one host (the
     store's own by default; "*" for all). Columns: bucket, *by, samples,
     interval_ms, each counter summed, each gauge as _min/_max/_avg, each
     histogram summed — the same whichever level is read. With a LiveWindow
     (pyperf.pipeline.live_window), the part of a raw range it holds is read from
-    memory and only the part before it from the store."""
+    memory and only the part before it from the store. `columns` (counters, gauges,
+    histograms by name) limits the aggregates to those: histograms cost the most."""
     r = ROLLUPS.get(table) or RAW_ONLY[table]
+    if columns is not None:
+        unknown = set(columns) - set(r.sums + r.gauges + r.hists)
+        if unknown:
+            raise ValueError(f"{table} has no counter, gauge or histogram {sorted(unknown)[0]}")
+        r = replace(r, sums=tuple(c for c in r.sums if c in columns),
+                    gauges=tuple(c for c in r.gauges if c in columns), hists=tuple(c for c in r.hists if c in columns))
     if table in RAW_ONLY:
         source = "raw"
     for column in (*by, *(where or {})):
@@ -248,16 +256,34 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
             if start.timestamp() >= since:
                 return live
             split = dt.datetime.fromtimestamp(since, dt.timezone.utc)
-            older = series(store, table, start, split, step, where, by, "raw", host)
+            older = series(store, table, start, split, step, where, by, "raw", host, columns=columns)
             return Series("raw", step, live.columns, merge_buckets(r, len(by), older.rows + live.rows))
+    if level in ("1m", "1h") and source is None and host != "*" and step % 3600 == 0:
+        # buckets of whole hours: the hours rolled up come from the 1-hour table (sixty
+        # times fewer rows to merge), the minutes around them from the 1-minute path
+        hours_end = _last_bucket(store, f"{table}_1h", host or store.host_name)
+        first = _naive_utc(start).replace(minute=0, second=0, microsecond=0)
+        first = first + dt.timedelta(hours=1) if first < _naive_utc(start) else first
+        last = min(_naive_utc(end).replace(minute=0, second=0, microsecond=0),
+                   hours_end + dt.timedelta(hours=1) if hours_end is not None else first)
+        if last > first:
+            utc = dt.timezone.utc
+            first, last = first.replace(tzinfo=utc), last.replace(tzinfo=utc)
+            parts = [series(store, table, first, last, step, where, by, "1h", host, columns=columns)]
+            for a, b in ((start, first), (last, end)):
+                if b > a:
+                    parts.append(series(store, table, a, b, step, where, by, "1m", host, window, columns))
+            return Series("1h", step, parts[0].columns,
+                          merge_buckets(r, len(by), sorted((row for p in parts for row in p.rows),
+                                                           key=lambda row: _epoch_of(row[0]))))
     if level == "1m" and host != "*":
         # the minutes not rolled up yet (the last few) come from the raw rows
         until = rolled_up_until(store, table, host or store.host_name) or start
         if until < end:
-            newer = series(store, table, max(start, until), end, step, where, by, "raw", host, window)
+            newer = series(store, table, max(start, until), end, step, where, by, "raw", host, window, columns)
             if until <= start:
                 return Series("1m", step, newer.columns, newer.rows)
-            older = series(store, table, start, until, step, where, by, "1m", host)
+            older = series(store, table, start, until, step, where, by, "1m", host, columns=columns)
             return Series("1m", step, older.columns, merge_buckets(r, len(by), older.rows + newer.rows))
         # falls through when `end` is already rolled up (and for the recursion above)
     params: dict[str, object] = {"start": start, "end": end}
@@ -314,13 +340,16 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
                             minute_end.replace(minute=0), hourly_select(r))
         if minutes or hours:
             done[r.table] = {"1m": minutes, "1h": hours}
+    # a bound read before the inserts is behind, never ahead (safe), but now stale
+    for key in [k for k in _bounds if k[0] == store.address.redacted()]:
+        del _bounds[key]
     return done
 
 
 def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.datetime, select: str) -> int:
     """Insert `select` over [the bucket after `target`'s last, end); returns buckets covered."""
     step = dt.timedelta(minutes=1) if level == "1m" else dt.timedelta(hours=1)
-    last = _last_bucket(store, target, store.host_name)
+    last = _last_bucket(store, target, store.host_name, fresh=True)     # a stale one would roll a range twice
     if last is not None:
         start = last + step
     else:
@@ -337,11 +366,26 @@ def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.
     return int((end - start) / step)
 
 
-def _last_bucket(store, target: str, host: str) -> dt.datetime | None:
-    """The newest bucket of `host` in a rollup table (naive UTC; None: none yet)."""
+BOUNDS_MAX_AGE_S = 10.0
+_bounds: dict[tuple, tuple[float, dt.datetime | None]] = {}
+
+
+def _last_bucket(store, target: str, host: str, fresh: bool = False) -> dt.datetime | None:
+    """The newest bucket of `host` in a rollup table (naive UTC; None: none yet).
+    Every dashboard query over minutes or hours asks, and the answer moves only
+    when roll_up() runs (which forgets it here) or, for another host's agent,
+    every few minutes: readers get it up to BOUNDS_MAX_AGE_S old (behind, never
+    ahead: they read more raw rows, never fewer); roll_up() asks `fresh`."""
+    key = (store.address.redacted(), target, host)
+    now = time.monotonic()
+    cached = _bounds.get(key)
+    if not fresh and cached is not None and now - cached[0] < BOUNDS_MAX_AGE_S:
+        return cached[1]
     last, kept = store.query(f"SELECT max(ts), count() FROM {target} WHERE host = {{host:String}}",
                              {"host": host}).rows[0]
-    return _naive_utc(last) if kept else None
+    value = _naive_utc(last) if kept else None
+    _bounds[key] = (now, value)
+    return value
 
 
 def rolled_up_until(store, table: str, host: str) -> dt.datetime | None:

@@ -114,7 +114,8 @@ def container_processes(store, container_id: str, tr: TimeRange, host=None, wind
     merged: dict[tuple, dict] = {}
     for mnt_ns in namespaces:
         s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
-                           by=("pid", "comm"), where={"mnt_ns": mnt_ns}, host=host, window=window)
+                           by=("pid", "comm"), where={"mnt_ns": mnt_ns}, host=host, window=window,
+                           columns=("oncpu_us", "runq_latency_sum_us"))
         for r in s.rows:
             row = dict(zip(s.columns, r))
             m = merged.setdefault((row["pid"], row["comm"]), {"oncpu_us": 0, "runq_us": 0})
@@ -130,11 +131,12 @@ def container(store, container_id: str, host=None, window=None) -> dict | None:
     return identities(store, host, window).get(container_id)
 
 
-def _merged(store, table: str, tr: TimeRange, namespaces: list[int], host, window) -> rollups.Series:
-    """A rolled-up table's rows of several mount namespaces as one series."""
+def _merged(store, table: str, tr: TimeRange, namespaces: list[int], host, window, hist: str) -> rollups.Series:
+    """One histogram of a rolled-up table over several mount namespaces as one series."""
     rows, level, step, columns = [], None, None, []
     for ns in namespaces:
-        s = rollups.series(store, table, tr.start, tr.end, where={"mnt_ns": ns}, host=host, window=window)
+        s = rollups.series(store, table, tr.start, tr.end, where={"mnt_ns": ns}, host=host, window=window,
+                           columns=(hist,))
         rows += s.rows
         level, step, columns = s.level, s.step_s, s.columns
     return rollups.Series(level or "raw", step or 1, columns or ["bucket"], rows)
@@ -146,10 +148,10 @@ def container_detail(store, container_id: str, tr: TimeRange, host=None, window=
     params = {"host": host or store.host_name, "id": container_id, "mnt_ns": namespaces,
               "start": tr.start, "end": tr.end}
     charts = container_charts(store, container_id, tr, host, window)
-    charts["runq"] = chart_data.heatmap(_merged(store, "sched_process", tr, namespaces, host, window),
-                                        "runq_latency_hist")
-    charts["disk_latency"] = chart_data.heatmap(_merged(store, "disk_container_io", tr, namespaces, host, window),
-                                                "latency_hist")
+    charts["runq"] = chart_data.heatmap(_merged(store, "sched_process", tr, namespaces, host, window,
+                                                "runq_latency_hist"), "runq_latency_hist")
+    charts["disk_latency"] = chart_data.heatmap(_merged(store, "disk_container_io", tr, namespaces, host, window,
+                                                        "latency_hist"), "latency_hist")
     mine = set(namespaces)
     pids = {pid for pid, ns in _pids_by_ns(store, tr, host, window) if ns in mine}
     charts["response_p99"] = response_queries.response_charts(store, tr, host, window, pids=pids)["p99"]
@@ -189,7 +191,7 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
 
     runq: dict[str, np.ndarray] = {}
     s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=whole, by=("mnt_ns",), host=host,
-                       window=window)
+                       window=window, columns=("runq_latency_hist",))
     for r in s.rows:
         row = dict(zip(s.columns, r))
         cid = owner.get(row["mnt_ns"])
@@ -199,7 +201,7 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
     pid_owner = {pid: owner[ns] for pid, ns in _pids_by_ns(store, tr, host, window) if ns in owner}
     response: dict[str, np.ndarray] = {}
     s = rollups.series(store, "response_time", tr.start, tr.end, step_s=whole, by=("pid",), host=host,
-                       window=window)
+                       window=window, columns=("latency_hist",))
     for r in s.rows:
         row = dict(zip(s.columns, r))
         cid = pid_owner.get(row["pid"])
@@ -237,5 +239,5 @@ def _pids_by_ns(store, tr: TimeRange, host, window) -> list[tuple[int, int]]:
     level the range reads. response_time rows carry a pid, not a namespace: a
     container's servers are the processes seen in its mount namespaces."""
     s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
-                       by=("pid", "mnt_ns"), host=host, window=window)
+                       by=("pid", "mnt_ns"), host=host, window=window, columns=())
     return [(r[1], r[2]) for r in s.rows]

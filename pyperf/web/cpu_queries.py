@@ -11,8 +11,9 @@ from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 
-def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None) -> rollups.Series:
-    return rollups.series(store, table, tr.start, tr.end, step_s=step_s, by=by, host=host, window=window)
+def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None, columns=None) -> rollups.Series:
+    return rollups.series(store, table, tr.start, tr.end, step_s=step_s, by=by, host=host, window=window,
+                          columns=columns)
 
 
 def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
@@ -40,8 +41,8 @@ def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20, o
     """Processes by time spent waiting for a CPU over the range (sched_process):
     the run-queue wait, its count, mean and p99, and CPU time, largest `order`
     (runq_ms or oncpu_ms) first."""
-    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm"),
-                step_s=max(1, int(tr.seconds) + 3600))
+    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm"), step_s=max(1, int(tr.seconds) + 3600),
+                columns=("runq_latency_sum_us", "runq_waits", "oncpu_us", "runq_latency_hist"))
     merged: dict[tuple, dict] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))

@@ -20,7 +20,7 @@ MAX_SERVERS = 8             # lines per chart; the table lists more
 def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20, pids: set[int] | None = None) -> list[dict]:
     """Server processes and ports over the range (of these processes, if given), busiest first."""
     s = rollups.series(store, "response_time", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
-                       by=("pid", "comm", "port"), host=host, window=window)
+                       by=("pid", "comm", "port"), host=host, window=window, columns=("requests", "latency_hist"))
     merged: dict[tuple, dict] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))
@@ -46,12 +46,13 @@ def response_charts(store, tr: TimeRange, host=None, window=None, pids: set[int]
     p50/p99 per bucket; the p99 chart carries the threshold as a line. Given
     `pids`, only theirs, each process apart (command[pid]:port)."""
     if pids is None:
-        s = rollups.series(store, "response_time", tr.start, tr.end, by=("comm", "port"), host=host, window=window)
+        s = rollups.series(store, "response_time", tr.start, tr.end, by=("comm", "port"), host=host, window=window,
+                           columns=("requests", "latency_hist"))
         column = {name: i for i, name in enumerate(s.columns)}
         names = [f"{r[column['comm']]}:{r[column['port']]}" for r in s.rows]
     else:
         s = rollups.series(store, "response_time", tr.start, tr.end, by=("pid", "comm", "port"), host=host,
-                           window=window)
+                           window=window, columns=("requests", "latency_hist"))
         column = {name: i for i, name in enumerate(s.columns)}
         s = rollups.Series(s.level, s.step_s, s.columns, [r for r in s.rows if r[column["pid"]] in pids])
         names = [f"{r[column['comm']]}[{r[column['pid']]}]:{r[column['port']]}" for r in s.rows]

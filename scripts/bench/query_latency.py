@@ -21,6 +21,7 @@ import datetime as dt
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -160,14 +161,18 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, default=24.0)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--keep", metavar="DIR", help="generate into DIR once and reuse it (to profile a change)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(parse_dsn(f"chdb://{tmp}/store"), host_name=HOST).open()
-        print(f"generating {args.hours:g} h for {CONTAINERS} containers:")
-        generate(store, args.hours)
-        started = time.perf_counter()
-        rollups.roll_up(store, dt.datetime.now(dt.timezone.utc))       # as the agent does every five minutes
-        print(f"  rolled up in {time.perf_counter() - started:.1f} s", flush=True)
+        folder = Path(args.keep or tmp)
+        fresh = not (folder / "store").exists()
+        store = Store(parse_dsn(f"chdb://{folder}/store"), host_name=HOST).open()
+        if fresh:
+            print(f"generating {args.hours:g} h for {CONTAINERS} containers:")
+            generate(store, args.hours)
+            started = time.perf_counter()
+            rollups.roll_up(store, dt.datetime.now(dt.timezone.utc))       # as the agent does every five minutes
+            print(f"  rolled up in {time.perf_counter() - started:.1f} s", flush=True)
         now = dt.datetime.now(dt.timezone.utc)
         day = int(args.hours * 3600)
         p = {"host": HOST}
