@@ -122,7 +122,10 @@ def test_drill_down_from_the_overview_to_a_busy_containers_top_frame(docker, sto
             page.get_by_role("link", name="its flame graph").click()
             page.wait_for_url("**/flame?*")
             assert f"container={container_id}" in page.url
-            page.wait_for_selector("table.top-functions tbody td.function", timeout=30000)
+            try:
+                page.wait_for_selector("table.top-functions tbody td.function", timeout=30000)
+            except Exception:
+                raise AssertionError(page.inner_text("main"))
             top = page.locator("table.top-functions tbody td.function").first.inner_text()
             labels = page.eval_on_selector_all("#flame .d3-flame-graph-label", "els => els.map(e => e.textContent)")
             assert any(label.startswith(top) for label in labels), (top, labels[:10])

@@ -552,6 +552,19 @@ def test_a_live_refresh_sends_only_the_newest_seconds(store):
     assert not blob(f"/cpu/data?range=live&since={int(now) - 3600}")[0]
     live = parse_range({"range": "live"})
     assert since_range(live, live.end.timestamp() - 10).start.timestamp() == pytest.approx(live.end.timestamp() - 11)
+    # a live page asks for its charts every second and its tables apart, less often
+    charts_only = client.get(f"/cpu/data?range=live&only=charts&since={int(now) - 3}").get_data(as_text=True)
+    assert 'class="chart-data"' in charts_only and "<table" not in charts_only
+    tables_only = client.get("/cpu/data?range=live&only=tables").get_data(as_text=True)
+    assert "<table" in tables_only and 'class="chart-data"' not in tables_only
+    tiles = client.get("/overview/data?range=live&only=charts").get_data(as_text=True)
+    assert "data-tile=" in tiles and "<table" not in tiles
+    version = re.search(r'data-tables-version="(\d+)"', tables_only)[1]
+    assert client.get(f"/cpu/data?range=live&only=tables&version={version}").status_code == 204   # unchanged
+    assert client.get("/cpu/data?range=live&only=tables&version=0").status_code == 200
+    assert client.get("/cpu/data?range=live&only=everything").status_code == 400
+    page = client.get("/cpu?range=live").get_data(as_text=True)
+    assert "only=charts" in page and "every 1s" in page and "only=tables" in page and "every 5s" in page
 
 
 HOSTILE = ('<img src=x onerror=alert(1)>', '"><script>alert(1)</script>')

@@ -7,15 +7,16 @@ its partial template (`partials/<name>_data.html`) shows. The page itself is
 `<name>.html` at /<name>; its partial at /<name>/data is loaded once, or every
 second while the range is live.
 
-A live refresh costs little: the browser sends the newest time it holds
-(`since`), the charts are computed for the seconds after it and appended in
-the browser, and tables (per process, read from the store, which changes only
-at a flush) are computed again at most every TABLES_MAX_AGE_S or after a
-flush."""
+A live page costs little: its charts (`?only=charts`, every second) are
+computed for the seconds after the newest time the browser holds (`since`) and
+appended there; its tables (`?only=tables`, every 30 s: per process, read from
+the store, which changes only at a flush) are computed again at most every
+TABLES_MAX_AGE_S or after a flush. Without `only`, everything at once."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -50,7 +51,8 @@ class Page:
         return self.finish(shown, False) if self.finish else shown
 
 
-TABLES_MAX_AGE_S = 10.0
+VERSIONS = itertools.count(1)      # of computed tables: a live page asks with the one it shows
+TABLES_MAX_AGE_S = 30.0    # what the window adds to them (a container's CPU) may lag this much
 htmx = HTMX()          # bound to the app by create_app
 
 
@@ -85,11 +87,12 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
             return {}
         if not time_range.live:
             return page.tables(store, time_range, host, window)
-        arguments = tuple(sorted((k, v) for k, v in request.args.items() if k != "since"))
+        arguments = tuple(sorted((k, v) for k, v in request.args.items() if k not in ("since", "only", "version")))
         key = (arguments, host, getattr(getattr(collector, "writer", None), "flushes", None))
         now = time.monotonic()
         if cache.get("key") != key or now - cache.get("at", 0) > TABLES_MAX_AGE_S:
-            cache.update(key=key, at=now, value=page.tables(store, time_range, host, window))
+            cache.update(key=key, at=now, value=page.tables(store, time_range, host, window),
+                         version=str(next(VERSIONS)))
         return cache["value"]
 
     @bp.get(page.path)
@@ -103,22 +106,33 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
             return redirect(page.path + (f"?{request.query_string.decode('ascii', 'replace')}"
                                          if request.query_string else ""))
         context = page_context()
+        only = request.args.get("only", "")
+        if only not in ("", "charts", "tables"):
+            abort(400, "only is charts or tables")
         started = time.perf_counter()
         window = collector.window if collector is not None else None
         tr, host = context["range"], context["host"]
         newer = since_range(tr, request.args.get("since", type=float))
         try:
-            shown = dict(tables(tr, host, window))
-            if page.charts is not None:
+            # a page whose charts need its tables' figures (finish) gets them from the cache
+            shown = dict(tables(tr, host, window)) if only != "charts" or page.finish else {}
+            if only == "tables" and tr.live and request.args.get("version") == cache.get("version"):
+                return Response(status=204)      # the browser has these tables already
+            if page.charts is not None and only != "tables":
                 shown["charts"] = page.charts(store, newer or tr, host, window)
             if page.finish is not None:
                 shown = page.finish(shown, newer is not None)
         except StoreError as e:
             current_app.logger.warning("%s page: %s", page.name, e)
             return render_template("partials/store_down.html", error=str(e)), 503
-        return render_template(f"partials/{page.name}_data.html", **{**context, **shown}, incremental=newer is not None,
+        template = ([f"partials/{page.name}_live.html", "partials/charts_only.html"] if only == "charts"
+                    else f"partials/{page.name}_data.html")
+        html = render_template(template, **{**context, **shown}, incremental=newer is not None,
                                range_start=tr.start.timestamp(),
                                elapsed_ms=(time.perf_counter() - started) * 1000)
+        if only == "tables" and tr.live and cache.get("version"):
+            html += f'<span hidden data-tables-version="{cache["version"]}"></span>'
+        return html
 
     @bp.get(f"{page.path}/export")
     def export_part():

@@ -40,8 +40,20 @@ def routes(bp, store, collector, page_context) -> None:
 
     @bp.get("/containers/<container_id>/data")
     def one_data(container_id: str):
+        """Everything; or (a live page) `only=charts`, every second: the charts the
+        agent's memory answers; `only=tables`, every 30 s: the rest, with the charts
+        read from stored rows."""
+        only = request.args.get("only", "")
+        if only not in ("", "charts", "tables"):
+            abort(400, "only is charts or tables")
         started = time.perf_counter()
         try:
+            if only == "charts":
+                context = page_context()
+                window = collector.window if collector is not None else None
+                charts = container_queries.container_charts(store, container_id, context["range"], context["host"],
+                                                            window)
+                return render_template("partials/charts_only.html", charts=charts)
             context, shown = detail(container_id)
         except StoreError as e:
             current_app.logger.warning("container page: %s", e)

@@ -32,6 +32,8 @@ def tables(store, time_range, host, window) -> dict:
 
 def finish(shown: dict, incremental: bool) -> dict:
     """The tiles: mean and peak over the range, the latest value from the newest charts."""
+    if "charts" not in shown:                  # the tables alone (a live page's slower part)
+        return shown
     newest = overview_queries.tiles(shown["charts"])
     shown["tiles"] = overview_queries.with_latest(shown["tile_stats"], newest) if incremental else newest
     return shown
