@@ -259,6 +259,22 @@ def test_overview_tiles_follow_the_requirements_thresholds(store):
     assert (tiles["Disk"]["latest"], tiles["Disk"]["level"]) == (850.0, "warn")       # within 80 % of 1000
     assert (tiles["Network"]["latest"], tiles["Network"]["level"]) == (40e6, "ok")    # loopback not counted
     assert tiles["Memory"]["level"] == "none"                                         # no memory rows
+    assert tiles["Performance score"]["latest"] is None                               # needs memory
+    store.insert("system_host", {
+        "ts": [ts], "interval_ms": [1000], "load1": [0.0], "load5": [0.0], "load15": [0.0], "context_switches": [0],
+        "interrupts": [0], "softirqs": [0], "procs_running": [1], "procs_blocked": [0], "mem_total_bytes": [100],
+        "mem_used_bytes": [40], "mem_available_bytes": [60], "mem_cached_bytes": [0], "mem_used_pct": [40.0],
+        "swap_total_bytes": [0], "swap_used_bytes": [0], "swap_in_pages": [0], "swap_out_pages": [0],
+        "page_faults": [0], "major_faults": [0], "psi_cpu_some_pct": [0.0], "psi_memory_some_pct": [0.0],
+        "psi_memory_full_pct": [0.0], "psi_io_some_pct": [0.0], "psi_io_full_pct": [0.0], "tcp_states": [{}]})
+    store.insert("system_disk", {"ts": [ts, ts], "interval_ms": [1000, 1000], "device": ["vda", "vdb"],
+                                 "reads": [0, 0], "writes": [0, 0], "read_bytes": [0, 0], "write_bytes": [0, 0],
+                                 "util_pct": [50.0, 20.0], "queue_depth_avg": [0.0, 0.0], "in_flight": [0, 0]})
+    with create_app(store, _NoCollector(), user_sql=None).test_request_context("/overview/data"):
+        shown = next(p for p in PAGES if p.name == "overview").data(store, tr, None, None)
+    score = {t["title"]: t for t in shown["tiles"]}["Performance score"]
+    # (CPU 95 + memory 40 + busiest disk 50 + network 40 MB/s of 100) / 4
+    assert (score["latest"], score["level"]) == (pytest.approx(56.2, abs=0.1), "ok")
     assert [p["comm"] for p in shown["busiest"]] == ["postgres", "nginx", "cron"]     # by CPU time
 
 

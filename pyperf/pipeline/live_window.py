@@ -20,7 +20,7 @@ import numpy as np
 # one row per device, CPU or event per interval: small enough to hold as lists. Tables
 # with a row per process (sched_process: hundreds a second on a busy host, two
 # histograms each) would need a columnar window first; their views read the store.
-DEFAULT_TABLES = ("disk_io", "disk_queue", "disk_slow_io", "sched_cpu", "system_cpu", "system_host",
+DEFAULT_TABLES = ("disk_io", "disk_queue", "disk_slow_io", "sched_cpu", "system_cpu", "system_disk", "system_host",
                   "system_net", "tcp_host", "container_resources", "containers")
 
 

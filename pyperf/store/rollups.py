@@ -84,6 +84,8 @@ RAW_ONLY = {r.table: r for r in (
     Rollup("system_net", ("interface",), ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors",
                                           "tx_errors", "rx_dropped", "tx_dropped")),
     Rollup("disk_queue", ("device",), (), ("queue_depth_avg", "queue_depth_max")),
+    Rollup("system_disk", ("device",), ("reads", "writes", "read_bytes", "write_bytes"),
+           ("util_pct", "queue_depth_avg", "in_flight")),
 )}
 
 

@@ -4,7 +4,7 @@ most CPU."""
 
 from __future__ import annotations
 
-from pyperf.analysis import thresholds
+from pyperf.analysis import indicators, thresholds
 from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
@@ -36,17 +36,41 @@ def host_charts(store, tr: TimeRange, host=None, window=None) -> dict:
         if row["interface"] != "lo":
             by_bucket[row["bucket"]] = by_bucket.get(row["bucket"], 0) + int(row["rx_bytes"]) + int(row["tx_bytes"])
     net_total = rollups.Series(net.level, net.step_s, ["bucket", "bytes"], sorted(by_bucket.items()))
-    return {
+    charts = {
         "cpu": chart_data.lines(cpu, {"busy %": lambda r: round(float(r["busy_pct_avg"]), 1)}),
         "memory": chart_data.lines(mem, {"used %": lambda r: round(float(r["mem_used_pct_avg"]), 1)}),
         "iops": chart_data.lines(disk, {"IOPS": chart_data.per_second("ios", disk.step_s)}),
         "network": chart_data.lines(net_total, {"bytes/s": chart_data.per_second("bytes", net.step_s)}),
     }
+    util = _series(store, "system_disk", tr, host, window, by=("device",), columns=("util_pct",))
+    busiest: dict = {}
+    for r in util.rows:
+        row = dict(zip(util.columns, r))
+        busiest[row["bucket"]] = max(busiest.get(row["bucket"], 0.0), float(row["util_pct_avg"]))
+    charts["score"] = score_chart(charts, {chart_data.epoch(t): v for t, v in busiest.items()})
+    return charts
+
+
+def score_chart(charts: dict, disk_util: dict[float, float]) -> dict:
+    """The performance score per bucket of the CPU chart, from the same buckets of
+    the others (pyperf.analysis.indicators)."""
+    def by_time(chart: dict) -> dict:
+        line = next(iter(chart["series"].values()), [])
+        return dict(zip(chart["t"], line))
+    memory, network = by_time(charts["memory"]), by_time(charts["network"])
+    cpu = charts["cpu"]
+    values = [indicators.performance_score(c, memory.get(t), disk_util.get(t), network.get(t),
+                                           thresholds.HOST["network_bytes_per_s"])
+              for t, c in zip(cpu["t"], next(iter(cpu["series"].values()), []))]
+    return {**{k: v for k, v in cpu.items() if k != "series"}, "series": {"score %": values}}
 
 
 def tiles(charts: dict) -> list[dict]:
     t = thresholds.HOST
-    return [_tile("CPU", charts["cpu"], t["cpu_pct"], "%"),
+    score = _tile("Performance score", charts["score"], indicators.SCORE_ALERT_PCT, "%")
+    score["level"] = indicators.score_level(score["latest"])
+    score["peak_level"] = indicators.score_level(score["peak"])
+    return [score, _tile("CPU", charts["cpu"], t["cpu_pct"], "%"),
             _tile("Memory", charts["memory"], t["memory_pct"], "%"),
             _tile("Disk", charts["iops"], t["disk_iops"], "IOPS"),
             _tile("Network", charts["network"], t["network_bytes_per_s"], "B/s")]
