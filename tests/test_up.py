@@ -89,7 +89,8 @@ def test_page_renders_and_charts_change_between_refreshes(running_up, tmp_path):
         assert page.title().startswith("Disk")
         chart = page.locator("#chart-iops")
         page.wait_for_function("document.querySelector('#chart-iops').dataset.lastTs", timeout=20000)
-        page.wait_for_selector(f"tr[data-device='{running_up['device']}']", timeout=20000)
+        # the tables of a live page are sent again after a flush or when 30 s old
+        page.wait_for_selector(f"tr[data-device='{running_up['device']}']", timeout=45000)
         first_ts = chart.get_attribute("data-last-ts")
         first_data = page.evaluate("JSON.stringify(window.pyperfCharts.iops.data)")
         page.wait_for_function(
@@ -111,7 +112,8 @@ def test_pages_draw_and_keep_the_range_in_the_url(running_up):
         page.wait_for_url("**/overview")
         page.wait_for_function("(document.querySelector('[data-tile=CPU]') || {dataset: {}}).dataset.level"
                                " in {ok: 1, warn: 1, over: 1}", timeout=30000)
-        assert page.locator(".tiles .tile").count() == 4
+        assert page.locator(".tiles .tile").count() == 5          # the performance score, then the four resources
+        assert page.locator(".tiles .tile").first.get_attribute("data-tile") == "Performance score"
         page.goto(running_up["base"] + "/cpu")                   # live: refreshed every second
         assert page.title().startswith("CPU")
         assert page.locator("nav.pages a[aria-current=page]").inner_text() == "CPU & scheduler"
