@@ -24,7 +24,12 @@ def test_direct_reads_in_a_container_are_its_disk_io(docker, store_dsn, tmp_path
             run_container("pyperf-reader", "sh", "-c",
                           f"dd if=/dev/xvdp of=/dev/null bs=4096 count={READS} iflag=direct; sleep 30",
                           extra=("--network", "none", "--device", f"{dev}:/dev/xvdp"))
-            time.sleep(2.5)
+            deadline = time.monotonic() + 60          # dd says when its reads are done, however loaded the host
+            while f"{READS}+0 records out" not in subprocess.run(
+                    ["docker", "logs", "pyperf-reader"], capture_output=True, text=True).stderr:
+                assert time.monotonic() < deadline, "dd did not finish in the container"
+                time.sleep(0.2)
+            time.sleep(1.5)                           # its last interval drained
         finally:
             code, _, stderr = rec.stop()
             remove("pyperf-reader")
