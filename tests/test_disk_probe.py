@@ -81,11 +81,14 @@ def test_slow_ios_become_events_with_process_and_size(tmp_path):
     total_ios = mine["read"]["ios"] + mine["write"]["ios"] + mine["flush"]["ios"]
     assert totals["lost"] == 0
     assert len(on_dev) == total_ios
+    # a request the block layer dispatches later from kblockd carries that worker's pid:
+    # a few of ours may, so the exact count is over the device, the attribution nearly all
     ours = [i for i in on_dev if events["pid"][i] == os.getpid()]
     assert len(ours) >= READS + WRITES - 5
     # fsync may add an empty (preflush) write: every request that carried data was one 4 KiB block
-    data = [i for i in ours if events["bytes"][i] > 0]
+    data = [i for i in on_dev if events["bytes"][i] > 0]
     assert len(data) == READS + WRITES
+    assert len([i for i in data if i in set(ours)]) >= READS + WRITES - 5
     assert {events["bytes"][i] for i in data} == {4096}
     assert all(events["comm"][i] for i in ours)
     assert {events["op"][i] for i in ours} <= {"read", "write", "flush"}
