@@ -8,8 +8,6 @@ from pyperf.commands import running_agent
 from pyperf.errors import UsageError
 from pyperf.layers import report as layer_report
 from pyperf.store.dsn import resolve_address
-from pyperf.store.lock import StoreLock
-from pyperf.store.store import Store
 
 
 def matches(container: dict, wanted: str) -> bool:
@@ -31,17 +29,8 @@ def _reports(args) -> list[tuple[dict, dict]]:
         body = running_agent.call(agent, "/api/layers", query={"container": args.container or ""})
         known, chosen = body["known"], [(r["container"], r["report"]) for r in body["reports"]]
     else:
-        lock = StoreLock(address.path, "layers") if address.embedded else None
-        if lock:
-            lock.acquire()
-        store = Store(address)
-        try:
-            store.open()
+        with running_agent.store_of_my_own(address, "layers") as store:
             known, chosen = reports_from_store(store, args.container or "")
-        finally:
-            store.close()
-            if lock:
-                lock.release()
     if not chosen:
         names = ", ".join(sorted({c["name"] for c in known})) or "none recorded yet"
         raise UsageError(f"no container or image '{args.container}' in the layer data (known: {names})")

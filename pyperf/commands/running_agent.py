@@ -7,9 +7,11 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 
 from pyperf.errors import StoreBusyError, StoreError
-from pyperf.store.lock import holder
+from pyperf.store.lock import StoreLock, holder
+from pyperf.store.store import Store
 from pyperf.web.auth import token_for_store
 
 
@@ -25,6 +27,23 @@ def agent_for(address, verb: str) -> dict | None:
         raise StoreBusyError(f"store {address.path} is in use by pyperf {owner.get('command', '?')} "
                              f"(pid {owner.get('pid', '?')}); run `pyperf {verb}` after it finishes")
     return {"listen": owner["listen"], "token": token_for_store(address)}
+
+
+@contextmanager
+def store_of_my_own(address, verb: str):
+    """The store opened for one command when no agent holds it (an embedded one
+    locked for the command's time)."""
+    lock = StoreLock(address.path, verb) if address.embedded else None
+    if lock:
+        lock.acquire()
+    store = Store(address)
+    try:
+        store.open()
+        yield store
+    finally:
+        store.close()
+        if lock:
+            lock.release()
 
 
 def call(agent: dict, path: str, payload: dict | None = None, query: dict | None = None,

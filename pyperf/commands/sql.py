@@ -31,17 +31,8 @@ def run_query(store_dsn: str | None, sql: str, parameters: dict | None = None) -
     if agent is not None:
         body = running_agent.call(agent, "/api/sql", {"sql": sql, "parameters": parameters or {}})
         return body["columns"], body["rows"]
-    lock = StoreLock(address.path, "sql") if address.embedded else None
-    if lock:
-        lock.acquire()
-    store = Store(address)
-    try:
-        store.open()
+    with running_agent.store_of_my_own(address, "sql") as store:
         result = ReadOnlySQL(store, sessions=1).query(sql, parameters)
-    finally:
-        store.close()
-        if lock:
-            lock.release()
     return result.column_names, result.rows
 
 

@@ -197,12 +197,12 @@ class ProcessTable:
         values, changes = self.layout.fields(current), self.layout.fields(diff)
         identity = {k: values[k] for k in IDENTITY if k in values}
         if self._names and "comm" in identity:
-            comm = identity["comm"].copy()
-            for i, tgid in enumerate(keys.tolist()):
-                name = self._names.get(tgid)
-                if name is not None:
-                    comm[i] = name
-            identity["comm"] = comm
+            renamed = np.flatnonzero(np.isin(keys, np.fromiter(self._names, np.uint32, len(self._names))))
+            if len(renamed):
+                comm = identity["comm"].copy()
+                for i in renamed.tolist():
+                    comm[i] = self._names[int(keys[i])]
+                identity["comm"] = comm
         return ProcessDeltas(keys, identity, {k: v for k, v in changes.items() if k not in IDENTITY})
 
     def _forget_exited(self, keys: np.ndarray, current: np.ndarray):

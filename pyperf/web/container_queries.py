@@ -189,24 +189,20 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
     params = {"host": host or store.host_name, "start": tr.start, "end": tr.end}
     whole = max(1, int(tr.seconds) + 3600)
 
-    runq: dict[str, np.ndarray] = {}
-    s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=whole, by=("mnt_ns",), host=host,
-                       window=window, columns=("runq_latency_hist",))
-    for r in s.rows:
-        row = dict(zip(s.columns, r))
-        cid = owner.get(row["mnt_ns"])
-        if cid is not None:
-            runq[cid] = runq.get(cid, 0) + as_hist(row["runq_latency_hist"])
+    def hist_by_container(table: str, key: str, hist: str, owners: dict) -> dict[str, np.ndarray]:
+        s = rollups.series(store, table, tr.start, tr.end, step_s=whole, by=(key,), host=host, window=window,
+                           columns=(hist,))
+        out: dict[str, np.ndarray] = {}
+        for r in s.rows:
+            row = dict(zip(s.columns, r))
+            cid = owners.get(row[key])
+            if cid is not None:
+                out[cid] = out.get(cid, 0) + as_hist(row[hist])
+        return out
 
+    runq = hist_by_container("sched_process", "mnt_ns", "runq_latency_hist", owner)
     pid_owner = {pid: owner[ns] for pid, ns in _pids_by_ns(store, tr, host, window) if ns in owner}
-    response: dict[str, np.ndarray] = {}
-    s = rollups.series(store, "response_time", tr.start, tr.end, step_s=whole, by=("pid",), host=host,
-                       window=window, columns=("latency_hist",))
-    for r in s.rows:
-        row = dict(zip(s.columns, r))
-        cid = pid_owner.get(row["pid"])
-        if cid is not None:
-            response[cid] = response.get(cid, 0) + as_hist(row["latency_hist"])
+    response = hist_by_container("response_time", "pid", "latency_hist", pid_owner)
 
     segs_by_ns = dict(store.query(RETRANSMITS_BY_NETNS, params).rows)
     retransmits = {cid: sum(int(segs_by_ns.get(ns, 0)) for ns in namespaces)

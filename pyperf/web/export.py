@@ -33,6 +33,25 @@ def records(shown: dict, part: str) -> list[dict]:
     raise KeyError(part)
 
 
+def download(shown, part: str, fmt: str, what: str, name: str):
+    """The Flask response for ?part=&format= of a page's data; `shown()` computes
+    it. 400 for a bad format or part, 503 when the store does not answer."""
+    from flask import Response, abort
+
+    from pyperf.errors import StoreError
+
+    if fmt not in FORMATS:
+        abort(400, f"unknown format {fmt[:20]!r} (csv, json or parquet)")
+    try:
+        rows = records(shown(), part)
+    except KeyError:
+        abort(400, f"{what} has no chart or table {part[:40]!r}")
+    except StoreError as e:
+        return Response(str(e), status=503, mimetype="text/plain")
+    return Response(render(rows, fmt), mimetype=FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
 def render(rows: list[dict], fmt: str) -> bytes:
     if fmt == "json":
         return json.dumps(rows, default=str).encode()

@@ -139,18 +139,9 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
         """?part=<chart or table>&format=csv|json|parquet, over the page's range and host."""
         context = page_context()
         part, fmt = request.args.get("part", ""), request.args.get("format", "csv")
-        if fmt not in export.FORMATS:
-            abort(400, f"unknown format {fmt[:20]!r} (csv, json or parquet)")
         window = collector.window if collector is not None else None
-        try:
-            rows = export.records(page.data(store, context["range"], context["host"], window), part)
-        except KeyError:
-            abort(400, f"the {page.name} page has no chart or table {part[:40]!r}")
-        except StoreError as e:
-            return Response(str(e), status=503, mimetype="text/plain")
-        name = f"pyperf-{page.name}-{part}-{context['range'].name}.{fmt}"
-        return Response(export.render(rows, fmt), mimetype=export.FORMATS[fmt],
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return export.download(lambda: page.data(store, context["range"], context["host"], window), part, fmt,
+                               f"the {page.name} page", f"pyperf-{page.name}-{part}-{context['range'].name}")
 
     if page.routes is not None:
         page.routes(bp, store, collector, page_context)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request
 
 from pyperf.errors import StoreError
 from pyperf.web import container_queries, export
@@ -65,15 +65,5 @@ def routes(bp, store, collector, page_context) -> None:
     def one_export(container_id: str):
         """?part=<chart or table>&format=csv|json|parquet, like every page's exports."""
         part, fmt = request.args.get("part", ""), request.args.get("format", "csv")
-        if fmt not in export.FORMATS:
-            abort(400, f"unknown format {fmt[:20]!r} (csv, json or parquet)")
-        try:
-            context, shown = detail(container_id)
-            rows = export.records(shown, part)
-        except KeyError:
-            abort(400, f"a container page has no chart or table {part[:40]!r}")
-        except StoreError as e:
-            return Response(str(e), status=503, mimetype="text/plain")
-        name = f"pyperf-container-{part}-{context['range'].name}.{fmt}"
-        return Response(export.render(rows, fmt), mimetype=export.FORMATS[fmt],
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return export.download(lambda: detail(container_id)[1], part, fmt, "a container page",
+                               f"pyperf-container-{part}-{page_context()['range'].name}")
