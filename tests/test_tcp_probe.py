@@ -2,6 +2,7 @@
 iptables drops a share of the packets."""
 
 import socket
+import subprocess
 import time
 
 import pytest
@@ -30,6 +31,12 @@ def test_retransmitted_segments_match_the_namespace_snmp(tcp_probe):
         probes_before = netns_snmp(ns, "netstat")["TcpExt"].get("TCPLossProbes", 0)
         tcp_probe.drain(time.time())
         result = tcp_transfer_in(ns, PORT, SIZE)
+        # both ends closed (a dropped FIN is sent again after an RTO): only TIME-WAIT may stay
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+                f":{PORT} " in line and "TIME-WAIT" not in line for line in subprocess.run(
+                    ["ip", "netns", "exec", ns, "ss", "-tanH"], capture_output=True, text=True).stdout.splitlines()):
+            time.sleep(0.1)
         time.sleep(0.2)
         after = netns_snmp(ns)["Tcp"]
         loss_probes = netns_snmp(ns, "netstat")["TcpExt"].get("TCPLossProbes", 0) - probes_before
