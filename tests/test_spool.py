@@ -11,7 +11,7 @@ import time
 from conftest import PyperfProcess, require_root, run_pyperf
 
 from pyperf.errors import StoreError
-from pyperf.pipeline.spool import Spool
+from pyperf.pipeline.spool import Spool, load_chunk, pending_chunks
 from pyperf.pipeline.writer import BatchWriter
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
@@ -25,10 +25,9 @@ def _count_and_distinct(dsn: str, table: str = "system_host") -> tuple[int, int]
 
 
 def _spooled_times(folder) -> set:
-    spool = Spool(folder, 1 << 30)
     times = set()
-    for path in spool.pending():
-        table, _, columns = spool.load(path)
+    for path in pending_chunks(folder):
+        table, _, columns = load_chunk(path)
         if table == "system_host":
             # as stored: datetime keeps microseconds (rounded), DateTime64(3) truncates to ms
             times.update(round(t * 1e6) // 1000 for t in columns["ts"])
@@ -46,7 +45,8 @@ def test_store_down_during_record_every_interval_stored_once(ch_server, tmp_path
         ch_server.stop()
         rec.wait_for("spooling until it answers", timeout=20)
         time.sleep(4)
-        assert Spool(spool_dir, 1 << 30).pending(), "nothing was spooled while the store was down"
+        # looking must not touch the folder the agent owns (a Spool would take it)
+        assert pending_chunks(spool_dir), "nothing was spooled while the store was down"
         ch_server.start()
         rec.wait_for("store answers again", timeout=30)
         code, stdout, stderr = rec.finish(timeout=120)
@@ -59,7 +59,7 @@ def test_store_down_during_record_every_interval_stored_once(ch_server, tmp_path
     assert summary["rows_replayed"]["system_host"] == summary["rows_spooled"]["system_host"]
     assert "spool_pending_rows" not in summary
     assert _count_and_distinct(ch_server.dsn) == (intervals, intervals)
-    assert not Spool(spool_dir, 1 << 30).pending()
+    assert not pending_chunks(spool_dir)
     # the agent stored its own account of it
     status = json.loads(run_pyperf("status", "--json", store=ch_server.dsn, check=True).stdout)
     [host] = status.values()
@@ -186,3 +186,24 @@ def test_store_upkeep_waits_for_the_spool_and_a_store_that_answers(tmp_path, fre
     writer.maintenance_every_s = 3600
     writer._maintain()
     assert calls == [1]                               # not again before its time
+
+
+def test_a_spool_folder_has_one_owner_and_looking_changes_nothing(tmp_path):
+    folder = tmp_path / "spool"
+    owner = Spool(folder, max_bytes=1 << 20)
+    half_written = folder / "00000000000000000001_system_host_1.tmp"
+    half_written.write_bytes(b"being written")
+    try:
+        Spool(folder, max_bytes=1 << 20)
+    except StoreError as e:
+        assert "in use by another pyperf process" in str(e)
+    else:
+        raise AssertionError("a second process took a spool folder in use")
+    assert pending_chunks(folder) == [] and half_written.exists()
+    owner.append("system_host", {"ts": [1.0]}, "token-1")
+    [chunk] = pending_chunks(folder)
+    assert load_chunk(chunk) == ("system_host", "token-1", {"ts": [1.0]})
+    owner.close()
+    # the next owner clears what a crashed writer left half-written, and keeps the chunks
+    Spool(folder, max_bytes=1 << 20).close()
+    assert not half_written.exists() and pending_chunks(folder) == [chunk]

@@ -86,6 +86,10 @@ def collecting(store, probes: list[Probe], args):
     interval is drained, everything buffered is written and the probes detach."""
     if args.spool_max_mb <= 0:
         raise UsageError("--spool-max-mb must be positive")
+    if args.cpu_budget < 0:
+        raise UsageError("--cpu-budget must be 0 (off) or a positive percentage")
+    if args.cpu_budget and args.governor_period < 1:
+        raise UsageError("--governor-period must be at least 1s")
     spool = Spool(args.spool_dir or default_spool_folder(store.address), args.spool_max_mb << 20)
     flush_s = max(args.flush_interval, args.interval)
 
@@ -100,11 +104,7 @@ def collecting(store, probes: list[Probe], args):
     enricher = ContainerEnricher()
     collector = Collector(probes, writer, args.interval, enricher=enricher,
                           counters_every_s=max(args.flush_interval, args.interval))
-    if args.cpu_budget < 0:
-        raise UsageError("--cpu-budget must be 0 (off) or a positive percentage")
     if args.cpu_budget:
-        if args.governor_period < 1:
-            raise UsageError("--governor-period must be at least 1s")
         collector.governor = Governor(collector, budget_pct=args.cpu_budget, period_s=args.governor_period,
                                       sample_s=min(2.0, args.governor_period / 2))
     try:
@@ -125,6 +125,7 @@ def collecting(store, probes: list[Probe], args):
         if collector.probes:
             collector.submit_counters(time.time())
         writer.close()
+        spool.close()
 
 
 @contextmanager

@@ -5,11 +5,18 @@ when it is full, and their rows are counted as dropped).
 A file is named `<ordinal>_<table>_<rows>.chunk` so that dropping one needs no
 read; its content is the insert's deduplication token and columns, pickled.
 Only pyperf writes here (root, mode 0700), and loading goes through an
-unpickler that accepts nothing but the value types rows carry."""
+unpickler that accepts nothing but the value types rows carry.
+
+One process owns a folder at a time (an flock on `.lock`, held while the
+spool is open): two agents spooling for the same store would otherwise
+replay each other's batches and remove each other's half-written files.
+Readers that only look (tests, tools) use `pending_chunks`/`load_chunk`,
+which change nothing."""
 
 from __future__ import annotations
 
 import datetime
+import fcntl
 import ipaddress
 import io
 import logging
@@ -39,6 +46,17 @@ class _RowUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"spool files hold no {module}.{name}")
 
 
+def pending_chunks(folder: str | Path) -> list[Path]:
+    """The folder's whole chunks, oldest first."""
+    return sorted(p for p in Path(folder).iterdir() if CHUNK.match(p.name))
+
+
+def load_chunk(path: Path) -> tuple[str, str, dict[str, list]]:
+    """(table, deduplication token, columns) of one chunk."""
+    doc = _RowUnpickler(io.BytesIO(path.read_bytes())).load()
+    return doc["table"], doc["token"], doc["columns"]
+
+
 class Spool:
     def __init__(self, folder: str | Path, max_bytes: int):
         self.folder = Path(folder)
@@ -51,9 +69,29 @@ class Spool:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as e:
             raise StoreError(f"cannot create spool folder {self.folder}: {e.strerror}") from None
-        # leftovers of a crash between write and rename
+        self._lock_fd = self._take_folder()
+        # leftovers of a crash between write and rename (the folder is ours now)
         for partial in self.folder.glob("*.tmp"):
             partial.unlink(missing_ok=True)
+
+    def _take_folder(self) -> int:
+        try:
+            fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as e:
+            raise StoreError(f"cannot open spool folder {self.folder}: {e.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreError(f"spool folder {self.folder} is in use by another pyperf process "
+                             "(give this one its own --spool-dir)") from None
+        return fd
+
+    def close(self) -> None:
+        """Give the folder up (its chunks stay for the next owner)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _ordinal(self) -> int:
         # time-based so that files from before a restart sort first
@@ -86,11 +124,10 @@ class Spool:
         return path
 
     def pending(self) -> list[Path]:
-        return sorted(p for p in self.folder.iterdir() if CHUNK.match(p.name))
+        return pending_chunks(self.folder)
 
     def load(self, path: Path) -> tuple[str, str, dict[str, list]]:
-        doc = _RowUnpickler(io.BytesIO(path.read_bytes())).load()
-        return doc["table"], doc["token"], doc["columns"]
+        return load_chunk(path)
 
     @staticmethod
     def rows_of(path: Path) -> tuple[str, int]:
