@@ -144,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default 30s)")
     up.add_argument("--sql-max-rows", type=int, default=100_000, metavar="N",
                     help="largest user SQL result, in rows (default 100000)")
+    up.add_argument("--alert-webhook", action="append", default=[], metavar="URL",
+                    help="POST alert changes here in Alertmanager's webhook format (version 4); repeatable")
+    up.add_argument("--alert-for", type=parse_duration, default=30.0, metavar="DURATION",
+                    help="an alert fires once its condition held this long (default 30s)")
+    up.add_argument("--alert-every", type=parse_duration, default=10.0, metavar="DURATION",
+                    help="how often alerts are evaluated, over that much of the recent past (default 10s)")
     up.add_argument("--sql-max-memory-mb", type=int, default=512, metavar="MB",
                     help="memory one user SQL query may use (default 512)")
 
@@ -188,6 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the files in first-access order (for eStargz / Nydus prefetch)")
     layers.add_argument("--keep-list", metavar="FILE", help="write every file ever read (for image slimming)")
 
+    report = verbs.add_parser("report", help="findings, bottlenecks, top containers and alerts of a recent range")
+    report.add_argument("--since", type=parse_duration, default=600.0, metavar="DURATION",
+                        help="how far back (default 10m)")
+    report.add_argument("--container", metavar="NAME", help="only findings about this container (name or id)")
+    report.add_argument("--format", choices=("text", "html", "json"), default="text")
+    report.add_argument("--fail-on", choices=("info", "warning", "critical"),
+                        help="exit with code 6 when a finding of this severity or worse exists (a CI gate)")
+
+    alerts = verbs.add_parser("alerts", help="alerts firing and pending now, and the recent history")
+    alerts.add_argument("--json", action="store_true")
+    alerts.add_argument("--history", type=parse_duration, default=86400.0, metavar="DURATION",
+                        help="how far back the history goes (default 24h)")
+
     status = verbs.add_parser("status", help="rows stored and anything lost (kernel events, spool, store)")
     status.add_argument("--json", action="store_true")
 
@@ -224,11 +243,11 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import doctor, export, layers, record, sql, status, token, up
+        from pyperf.commands import alerts, doctor, export, layers, record, report, sql, status, token, up
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
                    "export": export.run, "layers": layers.run, "status": status.run,
-                   "token": token.run}[args.verb]
+                   "token": token.run, "report": report.run, "alerts": alerts.run}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

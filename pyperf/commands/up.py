@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import socket
 import threading
+from urllib.parse import urlsplit
 
 from pyperf.commands.session import (collecting, dump_bpf, open_store, require_root,
                                      select_probes, stop_on_signals)
@@ -104,9 +105,15 @@ def run(args) -> int:
     host, port = parse_listen(args.listen)
     if args.sql_timeout <= 0 or args.sql_max_rows <= 0 or args.sql_max_memory_mb <= 0:
         raise UsageError("--sql-timeout, --sql-max-rows and --sql-max-memory-mb must be positive")
+    if args.alert_every < 1 or args.alert_for < 0:
+        raise UsageError("--alert-every must be at least 1s and --alert-for not negative")
+    for url in args.alert_webhook:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise UsageError(f"--alert-webhook {url!r} is not an http(s) URL")
     require_root("up")
     token_file = web_token(args, host)
     from pyperf.store.user_sql import ReadOnlySQL, SqlLimits
+    from pyperf.analysis.alerts import Alerts
     from pyperf.web.app import create_app
     from pyperf.web.auth import protect
 
@@ -119,11 +126,17 @@ def run(args) -> int:
             if kept:
                 settings.apply(agent, kept)
             user_sql = ReadOnlySQL(store, limits)
-            app = create_app(store, collector, user_sql, agent)
+            alerting = Alerts(store, window=collector.window, webhooks=args.alert_webhook, for_s=args.alert_for,
+                              external_url=f"http://{host}:{port}", submit=collector.writer.submit,
+                              period_s=args.alert_every)
+            app = create_app(store, collector, user_sql, agent, alerting)
             protect(app, host, port, token_file, args.web_host)
             server = bind_server(host, port, app)
             web = threading.Thread(target=server.serve_forever, name="pyperf-web", daemon=True)
             web.start()
+            evaluator = threading.Thread(target=alerting.run, args=(stop, args.alert_every), name="pyperf-alerts-eval",
+                                         daemon=True)
+            evaluator.start()
             log.info("pyperf up: %d probe(s), store %s, web UI on http://%s:%d/%s",
                      len(collector.probes), store.address.redacted(), host, port,
                      " (token required)" if token_file else "")
@@ -131,6 +144,8 @@ def run(args) -> int:
                 collector.run(stop)
             finally:
                 server.shutdown()
+                evaluator.join(30)
+                alerting.close()
                 # user queries still running are killed in the engine, not waited for
                 user_sql.close()
                 log.info("stopping: flushing the last interval and detaching probes")

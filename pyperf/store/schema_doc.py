@@ -33,6 +33,8 @@ def documented_fields() -> dict[str, dict]:
     fields.update(CONTAINER_FIELDS)
     from pyperf.settings import FIELDS as SETTINGS_FIELDS
     fields.update(SETTINGS_FIELDS)
+    from pyperf.analysis.alerts import FIELDS as ALERT_FIELDS
+    fields.update(ALERT_FIELDS)
     view_columns = {
         "host": ("", "host name"), "mnt_ns": ("", "mount namespace inode"),
         "id": ("", "container id"), "name": ("", "container name"), "image": ("", "image"),

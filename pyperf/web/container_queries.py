@@ -68,11 +68,22 @@ def containers(store, tr: TimeRange, host=None, window=None) -> list[dict]:
         c = out.setdefault(row["container_id"], {
             "id": row["container_id"], "name": row["name"], "cpu_pct_of_host": 0.0, "cpu_pct_of_limit_max": None,
             "throttled_periods": 0, "periods": 0, "memory_max_mib": 0.0, "memory_pct_of_limit_max": None,
-            "io_mib": 0.0, "net_mib": 0.0, "oom_kills": 0, "samples": 0})
-        c["samples"] += int(row["samples"])
-        c["cpu_pct_of_host"] += float(row["cpu_pct_of_host_avg"]) * int(row["samples"])
+            "io_mib": 0.0, "net_mib": 0.0, "oom_kills": 0, "major_faults": 0, "samples": 0, "throttled_s": 0.0,
+            "cpu_limit_sum": 0.0, "memory_limit_sum": 0.0, "limited_samples": 0, "memory_limited_samples": 0})
+        n = int(row["samples"])
+        c["samples"] += n
+        c["cpu_pct_of_host"] += float(row["cpu_pct_of_host_avg"]) * n
+        # means of "% of its limit" over the samples that had a limit (NaN without one)
+        if chart_data.finite(float(row["cpu_pct_of_limit_avg"])) is not None:
+            c["cpu_limit_sum"] += float(row["cpu_pct_of_limit_avg"]) * n
+            c["limited_samples"] += n
+        if chart_data.finite(float(row["memory_pct_of_limit_avg"])) is not None:
+            c["memory_limit_sum"] += float(row["memory_pct_of_limit_avg"]) * n
+            c["memory_limited_samples"] += n
+        c["major_faults"] += int(row["major_faults"])
         c["cpu_pct_of_limit_max"] = _max(c["cpu_pct_of_limit_max"], row["cpu_pct_of_limit_max"])
         c["throttled_periods"] += int(row["throttled_periods"])
+        c["throttled_s"] += int(row["throttled_us"]) / 1e6
         c["periods"] += int(row["periods"])
         c["memory_max_mib"] = max(c["memory_max_mib"], float(row["memory_bytes_max"]) / MIB)
         c["memory_pct_of_limit_max"] = _max(c["memory_pct_of_limit_max"], row["memory_pct_of_limit_max"])
@@ -82,10 +93,14 @@ def containers(store, tr: TimeRange, host=None, window=None) -> list[dict]:
     listed = []
     for c in out.values():
         c["cpu_pct_of_host"] = round(c["cpu_pct_of_host"] / c["samples"], 2) if c["samples"] else 0.0
+        limited, memory_limited = c.pop("limited_samples"), c.pop("memory_limited_samples")
+        cpu_sum, memory_sum = c.pop("cpu_limit_sum"), c.pop("memory_limit_sum")
+        c["cpu_pct_of_limit_avg"] = round(cpu_sum / limited, 1) if limited else None
+        c["memory_pct_of_limit_avg"] = round(memory_sum / memory_limited, 1) if memory_limited else None
         c["throttled_pct"] = round(100 * c["throttled_periods"] / c["periods"], 1) if c["periods"] else 0.0
         c["cpu_level"] = thresholds.level(c["cpu_pct_of_limit_max"], thresholds.CONTAINER["cpu_pct"])
         c["memory_level"] = thresholds.level(c["memory_pct_of_limit_max"], thresholds.CONTAINER["memory_pct"])
-        for k in ("cpu_pct_of_limit_max", "memory_max_mib", "memory_pct_of_limit_max", "io_mib", "net_mib"):
+        for k in ("cpu_pct_of_limit_max", "throttled_s", "memory_max_mib", "memory_pct_of_limit_max", "io_mib", "net_mib"):
             c[k] = round(c[k], 1) if c[k] is not None else None
         c.update({k: v for k, v in known.get(c["id"], {}).items() if k != "mnt_ns"})
         listed.append(c)

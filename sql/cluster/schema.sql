@@ -24,6 +24,32 @@ SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS agent_counters ON CLUSTER '{cluster}' AS agent_counters_local
 ENGINE = Distributed('{cluster}', currentDatabase(), agent_counters_local, cityHash64(host));
 
+CREATE TABLE IF NOT EXISTS alerts_local ON CLUSTER '{cluster}'
+(
+    `ts` DateTime64(3, 'UTC'),
+    `host` LowCardinality(String),
+    `fingerprint` String,
+    `rule` LowCardinality(String),
+    `state` LowCardinality(String),
+    `severity` LowCardinality(String),
+    `scope` LowCardinality(String),
+    `subject` String,
+    `container` String,
+    `value` Float64,
+    `threshold` Float64,
+    `summary` String,
+    `evidence` String,
+    `starts_at` DateTime64(3, 'UTC'),
+    `ends_at` Nullable(DateTime64(3, 'UTC'))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/alerts_local', '{replica}')
+ORDER BY (host, ts)
+TTL toDateTime(ts) + toIntervalDay(365)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS alerts ON CLUSTER '{cluster}' AS alerts_local
+ENGINE = Distributed('{cluster}', currentDatabase(), alerts_local, cityHash64(host));
+
 CREATE TABLE IF NOT EXISTS container_resources_local ON CLUSTER '{cluster}'
 (
     `ts` DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
@@ -1394,3 +1420,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (21, 'governor', 
 INSERT INTO schema_migrations (version, name, checksum) VALUES (22, 'folded_stacks', '44d10bee73fd0178');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (23, 'rollups_by_agent', 'bac0a7e39a0cd30a');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (24, 'settings', 'c5a0523c6f910fa9');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (25, 'alerts', 'e014cfe3dc1c1bd2');

@@ -149,7 +149,7 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
 
 
 def _pages() -> tuple[Page, ...]:
-    from pyperf.web.pages import (compare, containers, cpu, disk, flame, layers, memory, network, overview,
+    from pyperf.web.pages import (alerts, compare, containers, cpu, disk, flame, layers, memory, network, overview,
                                    response, settings)
 
     return (
@@ -162,6 +162,7 @@ def _pages() -> tuple[Page, ...]:
         Page("response", "Response time", "/response", response.charts, response.tables),
         Page("layers", "Layers", "/layers", tables=layers.tables, routes=layers.routes),
         Page("flame", "Flame graphs", "/flame", tables=flame.tables, routes=flame.routes),
+        Page("alerts", "Findings & alerts", "/alerts", tables=alerts.tables, routes=alerts.routes),
         Page("compare", "Compare", "/compare", routes=compare.routes),
         Page("sql", "SQL", "/sql"),
         Page("settings", "Settings", "/settings", routes=settings.routes),

@@ -1,0 +1,318 @@
+"""Alerts: the rules marked `alert` (the requirements' thresholds and the
+performance score), evaluated by the running agent every `every_s` over the
+last `period_s` of its live window. Each (rule, subject) goes
+inactive → pending (over its threshold) → firing (still over after `for_s`)
+→ resolved (under `clear_fraction` of the threshold: the gap between the two
+levels keeps a value hovering at the threshold from flapping). A pending
+alert whose value drops back before `for_s` is dropped without a trace.
+
+Every state change is a row of the `alerts` table, a log line, and a POST to
+each webhook in Alertmanager's webhook format (version 4), so anything that
+takes Alertmanager notifications takes these. Sending runs on its own thread:
+a slow receiver never delays evaluation; a failed POST is logged and retried
+twice."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import logging
+import queue
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from pyperf.analysis import facts, findings, thresholds
+from pyperf.analysis.rules import RULES, Rule
+from pyperf.web.timerange import TimeRange
+
+log = logging.getLogger("pyperf.alerts")
+
+ALERT_RULES = tuple(r for r in RULES if r.alert)
+NOT_ENDED = "0001-01-01T00:00:00Z"      # Alertmanager's endsAt of an alert still firing
+
+FIELDS = {"alerts": {
+    "_doc": "Alert state changes: one row each time an alert goes pending, fires or resolves. "
+            "The newest row per (host, fingerprint) is its state.",
+    "ts": ("time", "when the state changed"), "host": ("", "the agent's host"),
+    "fingerprint": ("", "stable id of (rule, host, subject)"), "rule": ("", "rule id (pyperf/analysis/rules.py)"),
+    "state": ("", "pending, firing or resolved"), "severity": ("", "warning or critical"),
+    "scope": ("", "host, container, server, ..."), "subject": ("", "what it is about"),
+    "container": ("", "the container it concerns; empty for the host"),
+    "value": ("", "the rule's number at the change (unit in evidence)"), "threshold": ("", "its threshold then"),
+    "summary": ("", "one line, as notified"), "evidence": ("JSON", "the numbers the rule quotes"),
+    "starts_at": ("time", "when the condition started holding"),
+    "ends_at": ("time", "when it resolved; NULL until then"),
+}}
+
+
+@dataclass
+class State:
+    rule: Rule
+    fingerprint: str
+    state: str                          # pending | firing
+    since: float                        # when the condition started holding
+    finding: dict = field(default_factory=dict)
+
+
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Alerts:
+    def __init__(self, store, host: str | None = None, window=None, webhooks: tuple[str, ...] = (),
+                 for_s: float = thresholds.ALERT_FOR_S, clear_fraction: float = thresholds.CLEAR_FRACTION,
+                 period_s: float = 10.0, external_url: str = "", clock=time.time, rules=ALERT_RULES,
+                 submit=None):
+        self.store, self.window = store, window
+        # the history goes where every other row goes (the writer: batched, spooled
+        # while the store is down); straight to the store without one
+        self.submit = submit
+        self.host = host or store.host_name
+        self.webhooks = tuple(webhooks)
+        self.for_s, self.clear_fraction, self.period_s = for_s, clear_fraction, period_s
+        self.external_url = external_url.rstrip("/")
+        self.clock = clock
+        self.rules = rules
+        self.active: dict[str, State] = {}
+        self.recent: collections.deque = collections.deque(maxlen=500)   # changes not necessarily stored yet
+        self.sent = 0
+        self.retry_delays_s = (1.0, 2.0)     # between the attempts of one POST
+        self.send_failures = 0
+        self._outbox: queue.Queue = queue.Queue()
+        self._sender: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- evaluation --------------------------------------------------------
+    def evaluate(self) -> list[dict]:
+        """One pass over the alert rules; the state changes it made (as stored)."""
+        now = self.clock()
+        end = dt.datetime.fromtimestamp(now, dt.timezone.utc)
+        tr = TimeRange("custom", end - dt.timedelta(seconds=self.period_s), end)
+        gathered: dict[str, dict[str, dict]] = {}
+        changes = []
+        seen: set[str] = set()
+        with self._lock:
+            for rule in self.rules:
+                if rule.scope not in gathered:
+                    gathered[rule.scope] = {str(s["id"]): s for s in
+                                            facts.GATHER[rule.scope](self.store, tr, self.host, self.window)}
+                threshold = thresholds.value(rule.threshold)
+                for subject_id, subject in gathered[rule.scope].items():
+                    value = findings.measure(rule, subject)
+                    if value is None:
+                        continue
+                    fp = findings.fingerprint(rule.id, self.host, subject_id)
+                    current = self.active.get(fp)
+                    over = value > threshold
+                    if current is not None:
+                        seen.add(fp)
+                        current.finding = findings.finding(rule, subject, value, threshold, self.host, tr)
+                    if current is None and over:
+                        seen.add(fp)
+                        state = State(rule, fp, "pending", now,
+                                      findings.finding(rule, subject, value, threshold, self.host, tr))
+                        self.active[fp] = state
+                        changes.append(self._change(state, "pending", now))
+                        if self.for_s <= 0:
+                            state.state = "firing"
+                            changes.append(self._change(state, "firing", now))
+                    elif current is not None and current.state == "pending":
+                        if not over:
+                            del self.active[fp]
+                        elif now - current.since >= self.for_s:
+                            current.state = "firing"
+                            changes.append(self._change(current, "firing", now))
+                    elif current is not None and value < threshold * self.clear_fraction:
+                        del self.active[fp]
+                        changes.append(self._change(current, "resolved", now))
+            # a subject that is gone (a container stopped, a server quiet) no longer holds its condition
+            for fp in [fp for fp in self.active if fp not in seen]:
+                current = self.active.pop(fp)
+                if current.state == "firing":
+                    changes.append(self._change(current, "resolved", now))
+        if changes:
+            self.recent.extend(changes)
+            self._store(changes)
+        return changes
+
+    def history(self, since: dt.datetime) -> list[dict]:
+        """State changes since `since`, newest first: the stored ones and those made
+        since the last flush (the same change once)."""
+        stored = history(self.store, since, self.host)
+        seen = {(h["fingerprint"], h["state"], h["ts"][:23]) for h in stored}
+        newer = []
+        for c in self.recent:
+            if c["ts"] >= since.timestamp():
+                row = {k: c[k] for k in HISTORY_KEYS}
+                row["ts"], row["starts_at"] = _iso(c["ts"]), _iso(c["starts_at"])
+                row["ends_at"] = _iso(c["ends_at"]) if c["ends_at"] is not None else None
+                if (row["fingerprint"], row["state"], row["ts"][:23]) not in seen:
+                    newer.append(row)
+        return sorted(newer + stored, key=lambda h: h["ts"], reverse=True)
+
+    def _change(self, s: State, state: str, now: float) -> dict:
+        f = s.finding
+        log.log(logging.WARNING if state == "firing" else logging.INFO,
+                "alert %s %s: %s", s.rule.id, state, f["summary"])
+        change = {"ts": now, "fingerprint": s.fingerprint, "rule": s.rule.id, "state": state,
+                  "severity": f["severity"], "scope": f["scope"], "subject": f["subject"],
+                  "container": self._container_of(f), "value": float(f["evidence"][s.rule.metric]),
+                  "threshold": float(f["evidence"]["threshold"]), "summary": f["summary"],
+                  "evidence": json.dumps(f["evidence"], default=str), "starts_at": s.since,
+                  "ends_at": now if state == "resolved" else None}
+        if state != "pending":
+            self._notify(self.payload(s, state, now))
+        return change
+
+    @staticmethod
+    def _container_of(f: dict) -> str:
+        if f["scope"] == "container":
+            return f["subject"]
+        container = f["evidence"].get("container")
+        return "" if container in (None, "host") else str(container)
+
+    def _store(self, changes: list[dict]) -> None:
+        columns = {k: [c[k] for c in changes] for k in changes[0]}
+        if self.submit is not None:
+            self.submit({"alerts": columns})
+            return
+        try:
+            self.store.insert("alerts", columns)
+        except Exception as e:   # the notification went out; the history waits for the store
+            log.error("alert history not stored: %s", e)
+
+    # -- what is active, as Alertmanager's alerts ------------------------------
+    def alert(self, s: State, status: str, now: float) -> dict:
+        f = s.finding
+        labels = {"alertname": s.rule.id, "severity": f["severity"], "host": self.host, "scope": f["scope"],
+                  "subject": f["subject"], "resource": s.rule.resource}
+        container = self._container_of(f)
+        if container:
+            labels["container"] = container
+        return {
+            "status": status, "labels": labels,
+            "annotations": {"summary": f["summary"], "description": f["recommendation"],
+                            "value": str(f["evidence"][s.rule.metric]), "threshold": str(f["evidence"]["threshold"]),
+                            "unit": s.rule.unit, "state": s.state},
+            "startsAt": _iso(s.since), "endsAt": _iso(now) if status == "resolved" else NOT_ENDED,
+            "generatorURL": self.external_url + f["view"], "fingerprint": s.fingerprint,
+        }
+
+    def snapshot(self) -> list[dict]:
+        """Pending and firing alerts now, in Alertmanager's shape, firing first."""
+        with self._lock:
+            now = self.clock()
+            out = [self.alert(s, "firing", now) for s in self.active.values()]
+        return sorted(out, key=lambda a: (a["annotations"]["state"] != "firing", a["startsAt"]))
+
+    def payload(self, s: State, status: str, now: float) -> dict:
+        """Alertmanager's webhook body (version 4) for one alert's change."""
+        a = self.alert(s, status, now)
+        return {"version": "4", "groupKey": f"{{}}:{{alertname=\"{s.rule.id}\"}}", "truncatedAlerts": 0,
+                "status": status, "receiver": "pyperf", "groupLabels": {"alertname": s.rule.id},
+                "commonLabels": a["labels"], "commonAnnotations": a["annotations"],
+                "externalURL": self.external_url, "alerts": [a]}
+
+    # -- notifications -------------------------------------------------------
+    def _notify(self, body: dict) -> None:
+        if not self.webhooks:
+            return
+        if self._sender is None:
+            self._sender = threading.Thread(target=self._send_loop, name="pyperf-alerts", daemon=True)
+            self._sender.start()
+        self._outbox.put(body)
+
+    def _send_loop(self) -> None:
+        while True:
+            body = self._outbox.get()
+            if body is None:
+                return
+            for url in self.webhooks:
+                self._post(url, body)
+
+    def _post(self, url: str, body: dict) -> None:
+        data = json.dumps(body).encode()
+        attempts = len(self.retry_delays_s) + 1
+        for attempt in range(attempts):
+            request = urllib.request.Request(url, data=data, method="POST",
+                                             headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    response.read()
+                self.sent += 1
+                return
+            except (urllib.error.URLError, OSError) as e:
+                if attempt == attempts - 1:
+                    self.send_failures += 1
+                    log.error("alert webhook %s failed: %s", _redacted(url), e)
+                else:
+                    time.sleep(self.retry_delays_s[attempt])
+
+    def run(self, stop: threading.Event, every_s: float) -> None:
+        """Evaluate every `every_s` until `stop` is set (the agent's alerts thread)."""
+        while not stop.wait(every_s):
+            try:
+                self.evaluate()
+            except Exception as e:   # a store hiccup skips one pass, never the thread
+                log.error("alert evaluation failed: %s", " ".join(str(e).split())[:300])
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Send what is queued, then stop the sender."""
+        if self._sender is not None:
+            self._outbox.put(None)
+            self._sender.join(timeout)
+
+
+def _redacted(url: str) -> str:
+    """A webhook URL without credentials or query (tokens ride there)."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+
+
+HISTORY = """
+SELECT ts, fingerprint, rule, state, severity, scope, subject, container, value, threshold, summary,
+       starts_at, ends_at
+FROM alerts
+WHERE host = {host:String} AND ts >= {since:DateTime64(3)}
+ORDER BY ts DESC
+LIMIT 1000
+"""
+ACTIVE = """
+SELECT fingerprint, argMax(rule, ts), argMax(state, ts), argMax(severity, ts), argMax(scope, ts),
+       argMax(subject, ts), argMax(container, ts), argMax(value, ts), argMax(threshold, ts),
+       argMax(summary, ts), argMax(starts_at, ts)
+FROM alerts WHERE host = {host:String}
+GROUP BY fingerprint
+HAVING argMax(state, ts) IN ('pending', 'firing')
+"""
+HISTORY_KEYS = ("ts", "fingerprint", "rule", "state", "severity", "scope", "subject", "container", "value",
+                "threshold", "summary", "starts_at", "ends_at")
+
+
+def history(store, since: dt.datetime, host: str | None = None) -> list[dict]:
+    rows = store.query(HISTORY, {"host": host or store.host_name, "since": since}).rows
+    return [{k: (_iso(v.replace(tzinfo=dt.timezone.utc).timestamp()) if isinstance(v, dt.datetime) else v)
+             for k, v in zip(HISTORY_KEYS, r)} for r in rows]
+
+
+def active_in_store(store, host: str | None = None) -> list[dict]:
+    """The alerts the last agent left pending or firing (from the stored history),
+    in Alertmanager's shape: what `pyperf report` shows when no agent runs."""
+    out = []
+    for fp, rule, state, severity, scope, subject, container, value, threshold, summary, starts in \
+            store.query(ACTIVE, {"host": host or store.host_name}).rows:
+        labels = {"alertname": rule, "severity": severity, "host": host or store.host_name, "scope": scope,
+                  "subject": subject}
+        if container:
+            labels["container"] = container
+        out.append({"status": "firing", "labels": labels,
+                    "annotations": {"summary": summary, "value": str(value), "threshold": str(threshold),
+                                    "state": state},
+                    "startsAt": _iso(starts.replace(tzinfo=dt.timezone.utc).timestamp()), "endsAt": NOT_ENDED,
+                    "fingerprint": fp})
+    return out

@@ -1,0 +1,247 @@
+"""What the rules look at: per scope, one dict per subject (the host, each
+container, device, peer, server, process, image, blocking stack) with the
+numbers a rule compares and quotes, over one time range. Read through the
+same query functions as the dashboard's pages, so a finding's numbers are the
+ones its linked view shows; with the agent's live window, the part of the
+range not stored yet comes from memory.
+
+Every subject carries `subject` (what a person calls it), `id` (what a
+machine calls it) and `view` (the dashboard path that shows it)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import numpy as np
+
+from pyperf.analysis import indicators, thresholds
+from pyperf.analysis.histogram import as_hist, quantile_us
+from pyperf.store import rollups
+from pyperf.web import container_queries, disk_queries, flame_queries, memory_queries, network_queries
+from pyperf.web import response_queries
+from pyperf.web.timerange import TimeRange
+
+SCOPES = ("host", "container", "device", "neighbour", "peer", "server", "process", "image", "stack")
+
+
+def _whole(tr: TimeRange) -> int:
+    return max(1, int(tr.seconds) + 3600)
+
+
+def _one(store, table: str, tr: TimeRange, host, window, **kw) -> dict:
+    """The range as one bucket: counters summed, gauges averaged over the rows,
+    histograms summed; {} without rows."""
+    s = rollups.series(store, table, tr.start, tr.end, step_s=_whole(tr), host=host, window=window, **kw)
+    rows = [dict(zip(s.columns, r)) for r in s.rows]
+    if not rows:
+        return {}
+    out: dict = {}
+    for row in rows:
+        for k, v in row.items():
+            if k == "bucket":
+                continue
+            if isinstance(v, list):
+                out[k] = out.get(k, 0) + as_hist(v)
+            elif k.endswith("_avg"):
+                out[k] = out.get(k, 0.0) + float(v) * int(row["samples"])
+            elif isinstance(v, (int, float)):
+                out[k] = out.get(k, 0) + v
+    for k in [k for k in out if k.endswith("_avg")]:
+        out[k] = out[k] / out["samples"] if out["samples"] else None
+    return out
+
+
+def _p99(hist) -> float | None:
+    return round(quantile_us(hist, 0.99), 1) if hist is not None and np.sum(hist) else None
+
+
+def _range_args(tr: TimeRange) -> str:
+    return "&".join(f"{k}={quote(v)}" for k, v in tr.query_args().items())
+
+
+def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """The host: utilisation, saturation and errors of CPU, memory, disk and
+    network, and the performance score. Rates are per second the agent covered."""
+    mem = _one(store, "system_host", tr, host_name, window)
+    if not mem:
+        return []
+    seconds = max(mem["interval_ms"] / 1000.0, 1.0)
+    cpu = _one(store, "system_cpu", tr, host_name, window, where={"cpu": -1}, columns=("busy_pct",))
+    sched = _one(store, "sched_cpu", tr, host_name, window, columns=("runq_latency_hist",))
+    disk = _one(store, "disk_io", tr, host_name, window, columns=("ios",))
+    tcp = _one(store, "tcp_host", tr, host_name, window,
+               columns=("retransmit_segments", "out_segments", "resets_sent", "failed_connects", "active_opens"))
+    net = rollups.series(store, "system_net", tr.start, tr.end, step_s=_whole(tr), by=("interface",),
+                         host=host_name, window=window, columns=("rx_bytes", "tx_bytes", "rx_dropped", "tx_dropped"))
+    nics = [dict(zip(net.columns, r)) for r in net.rows]
+    net_bytes = sum(int(n["rx_bytes"]) + int(n["tx_bytes"]) for n in nics if n["interface"] != "lo")
+    net_dropped = sum(int(n["rx_dropped"]) + int(n["tx_dropped"]) for n in nics)
+    util = rollups.series(store, "system_disk", tr.start, tr.end, step_s=_whole(tr), by=("device",),
+                          host=host_name, window=window, columns=("util_pct",))
+    busiest_util = max((float(r[util.columns.index("util_pct_avg")]) for r in util.rows), default=None)
+    out_segments = tcp.get("out_segments", 0)
+    facts = {
+        "subject": host_name or store.host_name, "id": host_name or store.host_name,
+        "view": f"/?{_range_args(tr)}", "seconds": round(seconds),
+        "cpu_busy_pct": _round(cpu.get("busy_pct_avg")),
+        "runq_p99_us": _p99(sched.get("runq_latency_hist")),
+        "memory_used_pct": _round(mem.get("mem_used_pct_avg")),
+        "memory_pressure_pct": _round(mem.get("psi_memory_some_pct_avg")),
+        "cpu_pressure_pct": _round(mem.get("psi_cpu_some_pct_avg")),
+        "io_pressure_full_pct": _round(mem.get("psi_io_full_pct_avg")),
+        "swap_in_pages_per_s": round(mem.get("swap_in_pages", 0) / seconds, 2),
+        "major_faults_per_s": round(mem.get("major_faults", 0) / seconds, 2),
+        "disk_iops": round(disk.get("ios", 0) / seconds, 1),
+        "disk_busiest_util_pct": _round(busiest_util),
+        "network_bytes_per_s": round(net_bytes / seconds),
+        "network_drops_per_s": round(net_dropped / seconds, 2),
+        "retransmitted_segments": int(tcp.get("retransmit_segments", 0)),
+        "out_segments": int(out_segments),
+        "retransmit_pct": round(100.0 * tcp.get("retransmit_segments", 0) / out_segments, 3) if out_segments else None,
+        "resets_sent_per_s": round(tcp.get("resets_sent", 0) / seconds, 2),
+        "failed_connects": int(tcp.get("failed_connects", 0)),
+        "active_opens": int(tcp.get("active_opens", 0)),
+    }
+    facts["performance_score"] = indicators.performance_score(
+        facts["cpu_busy_pct"], facts["memory_used_pct"], facts["disk_busiest_util_pct"],
+        facts["network_bytes_per_s"], thresholds.HOST["network_bytes_per_s"])
+    return [facts]
+
+
+def _round(value, digits: int = 1):
+    return round(float(value), digits) if value is not None and np.isfinite(value) else None
+
+
+def containers(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each container: CPU against its limit and throttling, memory against its
+    limit, OOM kills, run-queue and response p99 of its processes, retransmits in
+    its network namespace, image-layer accesses per minute."""
+    out = []
+    for c in container_queries.top_containers(store, tr, host_name, window, limit=1_000_000):
+        out.append({**c, "subject": c["name"] or c["id"][:12], "id": c["id"],
+                    "view": f"/containers/{quote(c['id'], safe='')}?{_range_args(tr)}"})
+    return out
+
+
+def devices(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each block device: IOPS, latency p99 and average queue depth."""
+    return [{**d, "subject": d["device"], "id": d["device"], "view": f"/disk?{_range_args(tr)}"}
+            for d in disk_queries.devices(store, tr, host_name, window)]
+
+
+def neighbours(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Per device with more than one container doing I/O: the container with the
+    largest share of the device's I/Os (the candidate noisy neighbour), its share,
+    and the worst p99 latency the *other* containers saw there."""
+    per: dict[str, dict[str, dict]] = {}
+    for row in disk_queries.by_container(store, tr, host_name, window):
+        if not row["container_id"]:
+            continue
+        c = per.setdefault(row["device"], {}).setdefault(row["container_id"], {
+            "name": row["container"], "ios": 0, "p99_us": None})
+        c["ios"] += row["ios"]
+        if row["p99_us"] is not None:
+            c["p99_us"] = max(c["p99_us"] or 0.0, row["p99_us"])
+    out = []
+    for device, by_id in per.items():
+        if len(by_id) < 2:
+            continue
+        total = sum(c["ios"] for c in by_id.values())
+        hog_id, hog = max(by_id.items(), key=lambda kv: kv[1]["ios"])
+        others = [c for cid, c in by_id.items() if cid != hog_id]
+        victim = max(others, key=lambda c: c["p99_us"] or 0.0)
+        out.append({"subject": hog["name"], "id": hog_id, "device": device,
+                    "view": f"/disk?{_range_args(tr)}",
+                    "io_share_pct": round(100.0 * hog["ios"] / total, 1) if total else 0.0,
+                    "ios": hog["ios"], "iops": round(hog["ios"] / max(tr.seconds, 1), 1),
+                    "others_p99_us": victim["p99_us"], "victim": victim["name"],
+                    "others": ", ".join(sorted(c["name"] for c in others))})
+    return out
+
+
+def peers(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each (peer, port) that retransmits or resets went to, with the processes
+    and containers involved; per minute of the range."""
+    merged: dict[tuple, dict] = {}
+    minutes = max(tr.seconds / 60.0, 1.0)
+    for p in network_queries.peers(store, tr, host_name, limit=10_000):
+        m = merged.setdefault((p["peer"], p["port"]), {
+            "subject": f"{p['peer']}:{p['port']}", "id": f"{p['peer']}:{p['port']}", "peer": p["peer"],
+            "port": p["port"], "view": f"/network?{_range_args(tr)}", "retransmitted_segments": 0,
+            "resets": 0, "comms": set(), "containers": set()})
+        if p["kind"] in ("retransmit", "synack_retransmit"):
+            m["retransmitted_segments"] += int(p["segments"] or p["events"])
+        elif p["kind"].startswith("reset"):
+            m["resets"] += int(p["events"])
+        m["comms"].add(p["comm"])
+        if p["container"]:
+            m["containers"].add(p["container"])
+    out = []
+    for m in merged.values():
+        m["retransmits_per_min"] = round(m["retransmitted_segments"] / minutes, 1)
+        m["resets_per_min"] = round(m["resets"] / minutes, 1)
+        m["comms"] = ", ".join(sorted(c for c in m["comms"] if c))
+        m["containers"] = ", ".join(sorted(m["containers"])) or "host"
+        out.append(m)
+    return out
+
+
+def servers(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each server process and port: requests and response time p99, with the
+    container it runs in."""
+    known = container_queries.identities(store, host_name, window)
+    owner = {ns: c["name"] or cid[:12] for cid, c in known.items() for ns in c["mnt_ns"]}
+    pid_container = {pid: owner[ns] for pid, ns in container_queries._pids_by_ns(store, tr, host_name, window)
+                     if ns in owner}
+    return [{**s, "subject": f"{s['comm']} (pid {s['pid']}) port {s['port']}",
+             "id": f"{s['pid']}:{s['port']}", "container": pid_container.get(s["pid"], "host"),
+             "view": f"/response?{_range_args(tr)}"}
+            for s in response_queries.servers(store, tr, host_name, window, limit=10_000)]
+
+
+def processes(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each process by page faults: major faults per second and page-cache hit ratio."""
+    seconds = max(tr.seconds, 1.0)
+    return [{**p, "subject": f"{p['comm']} (pid {p['pid']})", "id": str(p["pid"]),
+             "major_faults_per_s": round(p["major"] / seconds, 2), "view": f"/memory?{_range_args(tr)}"}
+            for p in memory_queries.top_faulting(store, tr, host_name, window, limit=10_000)]
+
+
+def images(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each image with indexed layers: image layers none of its containers ever
+    read (ids and bytes), the share of the image's bytes read, shadowed and
+    deleted bytes. Over everything recorded, not only the range: a layer read
+    at start-up an hour ago was read."""
+    from pyperf.layers import report as layer_report
+    by_image: dict[str, list] = {}
+    for c in layer_report.containers(store, host_name):
+        by_image.setdefault(c["image"] or c["name"], []).append((c, layer_report.report(store, c["mnt_ns"], host_name)))
+    out = []
+    for image, reports in by_image.items():
+        r = layer_report.rollup(image, reports)
+        unread = [layer for layer in r["layers"] if layer["id"] in r["never_read_layers"]]
+        out.append({"subject": image, "id": image, "view": f"/layers?image={quote(image, safe='')}",
+                    "containers": ", ".join(r["containers"]),
+                    "unread_bytes": sum(layer["bytes"] for layer in unread),
+                    "unread_layers": ", ".join(f"{layer['id']} ({layer['bytes']} B)" for layer in unread),
+                    "image_bytes": r["image_bytes"], "read_pct": round(100.0 * r["share_of_image_read"], 1)})
+    return out
+
+
+def stacks(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """The stack the host's threads spent the most off-CPU time in, with its share
+    of all off-CPU time over the range."""
+    found = flame_queries.stacks(store, tr, host_name, kind="offcpu")
+    total = sum(w for _, w in found)
+    if not found or not total:
+        return []
+    folded, weight = found[0]
+    frames = folded.split(";")
+    return [{"subject": frames[-1], "id": folded, "stack": " ← ".join(reversed(frames[-6:])),
+             "share_pct": round(100.0 * weight / total, 1), "blocked_s_per_min": round(weight / 1e6 / max(tr.seconds / 60, 1), 2),
+             "view": f"/flame?kind=offcpu&{_range_args(tr)}"}]
+
+
+GATHER = {"host": host, "container": containers, "device": devices, "neighbour": neighbours, "peer": peers,
+          "server": servers, "process": processes, "image": images, "stack": stacks}
+assert set(GATHER) == set(SCOPES)

@@ -1,0 +1,104 @@
+"""Rules (pyperf/analysis/rules.py) applied to the facts of one time range
+(pyperf/analysis/facts.py): findings, most severe first. A finding is plain
+data, the same printed by `pyperf report`, served by /api/findings and shown
+on the dashboard."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+
+from pyperf.analysis import facts, thresholds
+from pyperf.analysis.rules import RULES, SEVERITIES, Rule
+from pyperf.web.timerange import TimeRange
+
+log = logging.getLogger("pyperf.findings")
+
+
+def fingerprint(rule_id: str, host: str, subject_id: str) -> str:
+    """Stable per rule, host and subject (Alertmanager's fingerprint: 16 hex digits)."""
+    return hashlib.sha256(f"{rule_id}\0{host}\0{subject_id}".encode()).hexdigest()[:16]
+
+
+def _fires(rule: Rule, value: float, threshold: float) -> bool:
+    return value < threshold if rule.below else value > threshold
+
+
+def severity(rule: Rule, value: float, threshold: float) -> str:
+    if rule.critical_at is not None and _fires(rule, value, threshold * rule.critical_at):
+        return "critical"
+    return rule.severity
+
+
+def measure(rule: Rule, subject: dict) -> float | None:
+    """The rule's number for this subject; None when it has none or its guard
+    says it means nothing (too few requests, periods, ...)."""
+    value = subject.get(rule.metric)
+    if value is None or isinstance(value, str) or not math.isfinite(float(value)):
+        return None
+    if any((subject.get(k) or 0) < minimum for k, minimum in rule.guard):
+        return None
+    return float(value)
+
+
+def _text(template: str, values: dict) -> str:
+    try:
+        return template.format(**values)
+    except (KeyError, ValueError, TypeError) as e:   # a template bug must not hide the finding
+        log.error("rule text %r: %s", template, e)
+        return template
+
+
+def finding(rule: Rule, subject: dict, value: float, threshold: float, host: str, tr: TimeRange) -> dict:
+    values = {**subject, "value": value, "threshold": threshold, "value_ms": value / 1000,
+              "threshold_ms": threshold / 1000, "value_mb": value / 1e6}
+    evidence = {rule.metric: value, "threshold": threshold, "unit": rule.unit,
+                **{k: subject.get(k) for k in rule.evidence}}
+    return {
+        "id": fingerprint(rule.id, host, str(subject["id"])),
+        "rule": rule.id, "severity": severity(rule, value, threshold), "type": f"{rule.resource} {rule.kind}",
+        "scope": rule.scope, "subject": subject["subject"], "subject_id": str(subject["id"]), "host": host,
+        "summary": _text(rule.summary, values), "recommendation": _text(rule.recommendation, values),
+        "evidence": evidence,
+        "expected_improvement": _text(rule.improvement, values),
+        "estimated_by": _text(rule.estimate, values),
+        "effort": rule.effort, "appliable": False, "view": subject.get("view", ""),
+        "range": {"from": tr.start.isoformat(), "to": tr.end.isoformat()},
+    }
+
+
+def evaluate(store, tr: TimeRange, host: str | None = None, window=None, rules=RULES,
+             container: str | None = None) -> list[dict]:
+    """Every rule over the range, most severe first. `container` (a name or id)
+    keeps the findings about that container and its servers."""
+    host = host or store.host_name
+    gathered: dict[str, list[dict]] = {}
+    out = []
+    for rule in rules:
+        if rule.scope not in gathered:
+            gathered[rule.scope] = facts.GATHER[rule.scope](store, tr, host, window)
+        threshold = thresholds.value(rule.threshold)
+        for subject in gathered[rule.scope]:
+            value = measure(rule, subject)
+            if value is not None and _fires(rule, value, threshold):
+                out.append(finding(rule, subject, value, threshold, host, tr))
+    if container:
+        out = [f for f in out if _about(f, container)]
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(out, key=lambda f: (-rank[f["severity"]], f["rule"], f["subject"]))
+
+
+def _about(f: dict, container: str) -> bool:
+    if f["scope"] in ("container", "neighbour"):
+        return container in (f["subject"], f["subject_id"]) or f["subject_id"].startswith(container)
+    if f["scope"] == "server":
+        return f["evidence"].get("container") == container
+    if f["scope"] == "peer":
+        return container in f["evidence"].get("containers", "").split(", ")
+    return False
+
+
+def worst(findings: list[dict]) -> str | None:
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return max((f["severity"] for f in findings), key=rank.__getitem__, default=None)

@@ -1,0 +1,75 @@
+"""Findings & alerts: the alerts pending and firing now (refreshed every 5 s,
+also shown on the Overview), the findings of the chosen range (every rule of
+pyperf/analysis/rules.py), and the history of alert changes. The thresholds
+are edited on the Settings page. /api/alerts, /api/findings and /api/report
+serve the same to `pyperf alerts` and `pyperf report` while `up` holds the
+store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, jsonify, render_template, request
+
+from pyperf.analysis import alerts as alerting
+from pyperf.analysis import findings, report
+from pyperf.web.pages import flush_pending
+from pyperf.web.timerange import parse_range
+
+MAX_HISTORY_S = 31 * 86400
+
+
+def _alerts():
+    return current_app.config.get("PYPERF_ALERTS")
+
+
+def tables(store, time_range, host, window) -> dict:
+    a = _alerts()
+    history = (a.history(time_range.start) if a is not None and host == store.host_name
+               else alerting.history(store, time_range.start, host))
+    return {"findings": findings.evaluate(store, time_range, host, window), "history": history}
+
+
+def routes(bp, store, collector, page_context) -> None:
+    def window():
+        return collector.window if collector is not None else None
+
+    @bp.get("/alerts/active")
+    def active():
+        a = _alerts()
+        shown = a.snapshot() if a is not None else alerting.active_in_store(store)
+        return render_template("partials/alerts_active.html", alerts=shown, compact="compact" in request.args)
+
+    @bp.get("/api/alerts")
+    def api_alerts():
+        """?history=SECONDS (default a day): pending and firing alerts now, and the changes."""
+        seconds = request.args.get("history", 86400, type=float)
+        if not 0 < seconds <= MAX_HISTORY_S:
+            return jsonify(error=f"history is 1 to {MAX_HISTORY_S} seconds"), 400
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
+        a = _alerts()
+        return jsonify(active=a.snapshot() if a is not None else alerting.active_in_store(store),
+                       history=a.history(since) if a is not None else alerting.history(store, since))
+
+    @bp.get("/api/findings")
+    def api_findings():
+        """?range=... (as every page) &container=NAME: the findings of that range."""
+        context = page_context()
+        return jsonify(findings=findings.evaluate(store, context["range"], context["host"], window(),
+                                                  container=request.args.get("container") or None))
+
+    @bp.get("/api/report")
+    def api_report():
+        """?from=ISO&to=ISO&container=NAME: what `pyperf report` prints."""
+        try:
+            tr = parse_range({"range": "custom", "from": request.args.get("from", ""),
+                              "to": request.args.get("to", "")})
+        except ValueError as e:
+            return jsonify(error=str(e)), 400
+        flush_pending(collector)
+        a = _alerts()
+        try:
+            return jsonify(report.build(store, tr, window=window(), container=request.args.get("container") or None,
+                                        alerts=a.snapshot() if a is not None else None))
+        except LookupError as e:
+            return jsonify(error=str(e)), 400

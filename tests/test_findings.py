@@ -1,0 +1,247 @@
+"""Findings and alerts against the real engine (chDB) without root: rows as the
+probes store them, the rules over them, the report in every format, and the
+alert state machine on a fake clock with a real local webhook receiver."""
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pyperf.analysis import alerts, findings, rules
+from pyperf.analysis.report import build
+from pyperf.commands import report as report_command
+from pyperf.store.dsn import parse_dsn
+from pyperf.store.store import Store
+from pyperf.web.timerange import TimeRange
+
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=10)
+HOSTILE = "<img src=x onerror=alert(1)>{value}"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="host-a").open()
+    yield s
+    s.close()
+
+
+def hist(slot: int, n: int) -> list[int]:
+    return [n if i == slot else 0 for i in range(32)]
+
+
+def host_seconds(store, start: float, seconds: int, busy: float, memory: float = 40.0):
+    ts = [start + i for i in range(seconds)]
+    store.insert("system_cpu", {"ts": ts, "interval_ms": [1000] * seconds, "cpu": [-1] * seconds,
+                                "busy_pct": [busy] * seconds, "idle_pct": [100 - busy] * seconds})
+    store.insert("system_host", {"ts": ts, "interval_ms": [1000] * seconds, "mem_used_pct": [memory] * seconds,
+                                 "psi_memory_some_pct": [0.0] * seconds, "swap_in_pages": [0] * seconds,
+                                 "major_faults": [0] * seconds})
+
+
+def container_seconds(store, start: float, seconds: int, cid: str, name: str, throttled: int, cpu_of_limit: float):
+    n = seconds
+    store.insert("container_resources", {
+        "ts": [start + i for i in range(n)], "interval_ms": [1000] * n, "container_id": [cid] * n,
+        "name": [name] * n, "runtime": ["docker"] * n, "mnt_ns": [7] * n, "cpu_pct_of_host": [10.0] * n,
+        "cpu_pct_of_limit": [cpu_of_limit] * n, "cpu_limit_cores": [0.2] * n, "throttled_periods": [throttled] * n,
+        "periods": [10] * n, "throttled_us": [throttled * 80_000] * n, "memory_bytes": [50 << 20] * n,
+        "memory_limit_bytes": [1 << 30] * n, "memory_pct_of_limit": [5.0] * n, "oom_kills": [0] * n})
+
+
+def server_seconds(store, start: float, seconds: int, slot: int):
+    n = seconds
+    store.insert("response_time", {"ts": [start + i for i in range(n)], "interval_ms": [1000] * n, "pid": [4242] * n,
+                                   "comm": ["slowapi"] * n, "port": [8080] * n, "requests": [5] * n,
+                                   "latency_sum_us": [5 * 2**slot] * n, "latency_hist": [hist(slot, 5)] * n,
+                                   "p50_us": [2.0**slot] * n, "p99_us": [2.0**slot] * n})
+
+
+def whole_range() -> TimeRange:
+    return TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+
+
+def test_rules_are_complete_data():
+    assert len(rules.RULES) >= 15
+    use = {(r.resource, r.kind) for r in rules.RULES}
+    for resource in ("cpu", "memory", "disk", "network"):
+        assert {(resource, "utilisation"), (resource, "saturation")} <= use, resource
+    assert {("memory", "errors"), ("network", "errors")} <= use
+    for r in rules.RULES:
+        assert r.summary and r.recommendation and r.improvement and r.estimate, r.id
+
+
+def test_each_finding_names_its_subject_with_evidence(store):
+    start = NOW.timestamp() - 120
+    host_seconds(store, start, 60, busy=90.0)
+    container_seconds(store, start, 60, "c" * 64, "throttled-app", throttled=4, cpu_of_limit=98.0)
+    container_seconds(store, start, 60, "d" * 64, "calm", throttled=0, cpu_of_limit=10.0)
+    server_seconds(store, start, 60, slot=17)       # 131-262 ms
+    found = findings.evaluate(store, whole_range())
+    by_rule = {(f["rule"], f["subject"]): f for f in found}
+    assert set(by_rule) == {("host_cpu_busy", "host-a"), ("container_cpu_throttled", "throttled-app"),
+                            ("container_cpu_high", "throttled-app"), ("response_time", "slowapi (pid 4242) port 8080")}
+    cpu = by_rule[("host_cpu_busy", "host-a")]
+    assert (cpu["severity"], cpu["evidence"]["cpu_busy_pct"], cpu["evidence"]["threshold"]) == ("warning", 90.0, 80.0)
+    throttled = by_rule[("container_cpu_throttled", "throttled-app")]
+    assert throttled["evidence"]["throttled_pct"] == 40.0 and throttled["severity"] == "warning"
+    assert "19.2 s stalled" in throttled["summary"] and throttled["effort"] == "low"
+    assert throttled["view"].startswith("/containers/" + "c" * 64)
+    assert by_rule[("container_cpu_high", "throttled-app")]["severity"] == "critical"    # 98 % > 90 %
+    slow = by_rule[("response_time", "slowapi (pid 4242) port 8080")]
+    assert 131_000 < slow["evidence"]["p99_us"] < 263_000 and slow["evidence"]["requests"] == 300
+    assert found[0]["severity"] == "critical"                                            # most severe first
+    assert [f["rule"] for f in findings.evaluate(store, whole_range(), container="throttled-app")] == [
+        "container_cpu_high", "container_cpu_throttled"]
+    # a fingerprint is stable per rule, host and subject
+    assert throttled["id"] == findings.fingerprint("container_cpu_throttled", "host-a", "c" * 64)
+
+
+def test_a_quiet_host_has_no_finding_above_info(store):
+    start = NOW.timestamp() - 120
+    host_seconds(store, start, 60, busy=5.0)
+    container_seconds(store, start, 60, "d" * 64, "calm", throttled=0, cpu_of_limit=10.0)
+    server_seconds(store, start, 60, slot=10)       # 1-2 ms
+    assert [f for f in findings.evaluate(store, whole_range()) if f["severity"] != "info"] == []
+
+
+def test_a_threshold_change_applies_to_the_next_evaluation(store, monkeypatch):
+    start = NOW.timestamp() - 120
+    host_seconds(store, start, 60, busy=60.0)
+    assert not findings.evaluate(store, whole_range())
+    monkeypatch.setitem(rules_thresholds(), "cpu_pct", 50.0)
+    assert [f["rule"] for f in findings.evaluate(store, whole_range())] == ["host_cpu_busy"]
+
+
+def rules_thresholds():
+    from pyperf.analysis import thresholds
+    return thresholds.HOST
+
+
+def test_report_json_text_html_and_a_hostile_name(store):
+    start = NOW.timestamp() - 120
+    host_seconds(store, start, 60, busy=20.0)
+    container_seconds(store, start, 60, "e" * 64, HOSTILE, throttled=5, cpu_of_limit=50.0)
+    r = build(store, whole_range(), alerts=[])
+    assert set(r) >= {"range", "findings", "alerts", "flame_summary"}
+    [f] = r["findings"]
+    assert set(f) >= {"rule", "severity", "type", "scope", "subject", "summary", "evidence", "expected_improvement",
+                      "effort", "appliable"}
+    assert f["subject"] == HOSTILE and HOSTILE in f["summary"]       # a brace in a name is text, not a template
+    json.dumps(r)
+    assert HOSTILE in report_command._text(r)
+    html = report_command._html(r)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    with pytest.raises(LookupError, match="no container 'nope'"):
+        build(store, whole_range(), container="nope")
+
+
+class Receiver(BaseHTTPRequestHandler):
+    bodies: list = []
+
+    def do_POST(self):
+        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    Receiver.bodies = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook?token=secret", Receiver.bodies
+    server.shutdown()
+
+
+def test_an_alert_goes_pending_fires_holds_and_resolves(store, receiver):
+    url, bodies = receiver
+    clock = [NOW.timestamp()]
+    a = alerts.Alerts(store, webhooks=(url,), for_s=30, period_s=10, clock=lambda: clock[0],
+                      external_url="http://127.0.0.1:8080", rules=(rules.BY_ID["host_cpu_busy"],))
+
+    def at(seconds: int, busy: float) -> list[str]:
+        clock[0] = NOW.timestamp() + seconds
+        host_seconds(store, clock[0] - 9.5, 10, busy)
+        return [c["state"] for c in a.evaluate()]
+
+    assert at(0, 90.0) == ["pending"]
+    assert a.snapshot()[0]["annotations"]["state"] == "pending"
+    assert at(20, 90.0) == []                 # not yet for 30 s
+    assert at(40, 90.0) == ["firing"]
+    assert at(60, 75.0) == []                 # under the threshold, over its clear level (72 %): still firing
+    assert a.snapshot()[0]["annotations"]["state"] == "firing"
+    assert at(80, 50.0) == ["resolved"]
+    assert a.snapshot() == []
+    assert at(100, 95.0) == ["pending"] and at(110, 10.0) == []      # a pending alert that passes leaves no trace
+    a.close()
+    assert [b["status"] for b in bodies] == ["firing", "resolved"]
+    firing, resolved = bodies
+    assert firing["version"] == "4" and firing["receiver"] == "pyperf"
+    [alert] = firing["alerts"]
+    assert alert["labels"]["alertname"] == "host_cpu_busy" and alert["labels"]["host"] == "host-a"
+    assert alert["endsAt"] == alerts.NOT_ENDED and alert["generatorURL"].startswith("http://127.0.0.1:8080/?")
+    assert alert["startsAt"] == alerts._iso(NOW.timestamp())
+    assert resolved["alerts"][0]["fingerprint"] == alert["fingerprint"]
+    assert resolved["alerts"][0]["endsAt"] == alerts._iso(NOW.timestamp() + 80)
+    stored = alerts.history(store, NOW - dt.timedelta(minutes=1))
+    assert [h["state"] for h in stored] == ["pending", "resolved", "firing", "pending"]
+    assert a.history(NOW - dt.timedelta(minutes=1)) == stored       # nothing counted twice
+    assert alerts.active_in_store(store)[0]["annotations"]["state"] == "pending"   # the last one, never resolved
+
+
+def test_a_failing_webhook_is_logged_without_its_token(store, caplog, free_port):
+    a = alerts.Alerts(store, webhooks=(f"http://127.0.0.1:{free_port}/hook?token=secret",), for_s=0,
+                      clock=lambda: NOW.timestamp(), rules=(rules.BY_ID["host_cpu_busy"],))
+    host_seconds(store, NOW.timestamp() - 9.5, 10, 99.0)
+    a.retry_delays_s = ()
+    assert [c["state"] for c in a.evaluate()] == ["pending", "firing"]
+    a.close()
+    assert a.send_failures == 1
+    assert "secret" not in caplog.text and f"127.0.0.1:{free_port}/hook" in caplog.text
+
+
+def test_alerts_page_panel_exports_and_apis(store):
+    import io
+
+    import pyarrow.parquet as pq
+
+    from pyperf.web.app import create_app
+
+    start = NOW.timestamp() - 120
+    host_seconds(store, start, 60, busy=5.0)
+    container_seconds(store, start, 60, "f" * 64, HOSTILE, throttled=5, cpu_of_limit=50.0)
+    clock = [NOW.timestamp()]
+    a = alerts.Alerts(store, for_s=0, clock=lambda: clock[0], rules=(rules.BY_ID["container_cpu_throttled"],))
+    container_seconds(store, clock[0] - 9.5, 10, "f" * 64, HOSTILE, throttled=5, cpu_of_limit=50.0)
+    assert [c["state"] for c in a.evaluate()] == ["pending", "firing"]
+
+    class NoCollector:
+        window = writer = None
+    client = create_app(store, NoCollector(), user_sql=None, alerts=a).test_client()
+    args = f"range=custom&from={(NOW - dt.timedelta(minutes=5)).isoformat()}&to={NOW.isoformat()}".replace("+", "%2B")
+    page = client.get(f"/alerts/data?{args}").get_data(as_text=True)
+    assert 'data-rule="container_cpu_throttled"' in page and "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and 'data-state="firing"' in page
+    panel = client.get("/alerts/active?compact=1").get_data(as_text=True)
+    assert 'class="alert firing"' in panel and "<img src=x" not in panel
+    assert 'id="overview-alerts"' in client.get("/overview").get_data(as_text=True)
+    for fmt in ("csv", "json", "parquet"):
+        answer = client.get(f"/alerts/export?{args}&part=findings&format={fmt}")
+        assert answer.status_code == 200, (fmt, answer.get_data(as_text=True)[:300])
+    table = pq.read_table(io.BytesIO(client.get(f"/alerts/export?{args}&part=findings&format=parquet").data))
+    assert "container_cpu_throttled" in table.column("rule").to_pylist()
+    body = client.get("/api/alerts?history=3600").get_json()
+    assert [x["labels"]["alertname"] for x in body["active"]] == ["container_cpu_throttled"]
+    assert [h["state"] for h in body["history"]] == ["firing", "pending"]
+    assert client.get("/api/alerts?history=0").status_code == 400
+    bad = client.get("/api/report?from=yesterday&to=now")
+    assert bad.status_code == 400 and "ISO 8601" in bad.get_json()["error"]
+    report = client.get(f"/api/report?from={(NOW - dt.timedelta(minutes=5)).isoformat()}&to={NOW.isoformat()}"
+                        .replace("+", "%2B")).get_json()
+    assert [f["rule"] for f in report["findings"]] == ["container_cpu_throttled"]
+    assert [x["labels"]["alertname"] for x in report["alerts"]] == ["container_cpu_throttled"]
