@@ -21,7 +21,7 @@ import numpy as np
 # with a row per process (sched_process: hundreds a second on a busy host, two
 # histograms each) would need a columnar window first; their views read the store.
 DEFAULT_TABLES = ("disk_io", "disk_queue", "disk_slow_io", "sched_cpu", "system_cpu", "system_disk", "system_host",
-                  "system_net", "tcp_host", "container_resources", "containers")
+                  "system_net", "tcp_host", "container_resources", "containers", "response_time")
 
 
 def _group_hists(arrays: list, group: np.ndarray, groups: int) -> list[list[int]]:

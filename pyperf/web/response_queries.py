@@ -1,6 +1,6 @@
 """The Response time page's data: per server process and port, requests and
 p50/p99 latency over time against the 100 ms threshold of the requirements
-(response_time, from stored rows)."""
+(response_time; the live range from the agent's window)."""
 
 from __future__ import annotations
 
