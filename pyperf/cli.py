@@ -201,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("text", "html", "json"), default="text")
     report.add_argument("--fail-on", choices=("info", "warning", "critical"),
                         help="exit with code 6 when a finding of this severity or worse exists (a CI gate)")
+    report.add_argument("--threshold", action="append", default=[], metavar="PATH=VALUE",
+                        help="a threshold for this report only, e.g. findings.disk_p99_us=20000 or "
+                             "host.cpu_pct=90 (paths in docs/performance_guide.md); repeatable")
 
     alerts = verbs.add_parser("alerts", help="alerts firing and pending now, and the recent history")
     alerts.add_argument("--json", action="store_true")

@@ -2,6 +2,7 @@
 checked against what the kernel counted for the same device and network
 namespace."""
 
+import json
 import subprocess
 import time
 
@@ -98,3 +99,8 @@ def test_retransmits_in_a_container_network_are_the_containers(docker, store_dsn
     seen = int(rows[0][1])
     # tail-loss probes have no tracepoint (see tests/test_tcp_probe.py)
     assert retransmitted - loss_probes <= seen <= retransmitted, (seen, retransmitted, loss_probes)
+    # the network finding names the peer, its port and the container
+    found = json.loads(run_pyperf("report", "--since", "5m", "--format", "json", store=store_dsn, check=True).stdout)
+    peers = [f for f in found["findings"] if f["rule"] == "peer_retransmits"]
+    assert peers and peers[0]["subject"] == "127.0.0.1:5000", found["findings"]
+    assert peers[0]["evidence"]["containers"] == "pyperf-lossy"

@@ -82,6 +82,13 @@ def test_reads_are_attributed_to_the_right_layers(layered_image, store_dsn, tmp_
     assert written["/data/new.bin"]["layer"] == 0 and written["/data/new.bin"]["folios_dirtied"] == 16
     assert written["/data/a.bin"]["layer"] == 0
     assert report["copy_ups"] == ["/data/a.bin"] and report["copy_up_bytes"] == 200 * KIB
+    # the image-waste finding names the never-read layer and its bytes (the default threshold is 10 MiB)
+    never_id = layers[never_layer[0]]["id"]
+    found = json.loads(run_pyperf("report", "--since", "10m", "--format", "json", "--threshold",
+                                  "findings.image_unread_bytes=200000", store=store_dsn, check=True).stdout)
+    [waste] = [f for f in found["findings"] if f["rule"] == "image_waste"]
+    assert waste["subject"] == layered_image and f"{never_id} ({300 * KIB} B)" in waste["evidence"]["unread_layers"]
+    assert waste["evidence"]["unread_bytes"] >= 300 * KIB
 
 
 def test_layers_of_an_unknown_container_is_a_clear_error(store_dsn):

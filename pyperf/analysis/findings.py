@@ -69,16 +69,17 @@ def finding(rule: Rule, subject: dict, value: float, threshold: float, host: str
 
 
 def evaluate(store, tr: TimeRange, host: str | None = None, window=None, rules=RULES,
-             container: str | None = None) -> list[dict]:
+             container: str | None = None, overrides: dict[str, float] | None = None) -> list[dict]:
     """Every rule over the range, most severe first. `container` (a name or id)
-    keeps the findings about that container and its servers."""
+    keeps the findings about that container and its servers; `overrides`
+    (threshold path: value) replace thresholds for this evaluation only."""
     host = host or store.host_name
     gathered: dict[str, list[dict]] = {}
     out = []
     for rule in rules:
         if rule.scope not in gathered:
             gathered[rule.scope] = facts.GATHER[rule.scope](store, tr, host, window)
-        threshold = thresholds.value(rule.threshold)
+        threshold = (overrides or {}).get(rule.threshold, thresholds.value(rule.threshold))
         for subject in gathered[rule.scope]:
             value = measure(rule, subject)
             if value is not None and _fires(rule, value, threshold):
@@ -97,6 +98,26 @@ def _about(f: dict, container: str) -> bool:
     if f["scope"] == "peer":
         return container in f["evidence"].get("containers", "").split(", ")
     return False
+
+
+def parse_overrides(items: list[str]) -> dict[str, float]:
+    """["findings.disk_p99_us=20000", ...] -> {path: value}; ValueError in one line."""
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        try:
+            thresholds.value(key.strip())
+        except (KeyError, ValueError):
+            known = ", ".join(sorted({r.threshold for r in RULES}))
+            raise ValueError(f"unknown threshold {key.strip()[:60]!r} (known: {known})") from None
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not sep or not math.isfinite(value) or value < 0:
+            raise ValueError(f"threshold {key.strip()} needs a number >= 0, as {key.strip()}=VALUE")
+        out[key.strip()] = value
+    return out
 
 
 def worst(findings: list[dict]) -> str | None:

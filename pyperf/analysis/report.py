@@ -31,7 +31,7 @@ def flame_summary(store, tr: TimeRange, host: str | None = None, mnt_ns: list[in
 
 
 def build(store, tr: TimeRange, host: str | None = None, window=None, container: str | None = None,
-          alerts: list[dict] | None = None) -> dict:
+          alerts: list[dict] | None = None, overrides: dict[str, float] | None = None) -> dict:
     host = host or store.host_name
     mnt_ns = None
     top = container_queries.top_containers(store, tr, host, window, limit=TOP)
@@ -43,7 +43,7 @@ def build(store, tr: TimeRange, host: str | None = None, window=None, container:
             raise LookupError(f"no container '{container}' recorded on {host} (known: {names})")
         mnt_ns = sorted({ns for cid in chosen for ns in known[cid]["mnt_ns"]})
         top = [c for c in top if c["id"] in chosen]
-    found = findings_engine.evaluate(store, tr, host, window, container=container)
+    found = findings_engine.evaluate(store, tr, host, window, container=container, overrides=overrides)
     return {
         "range": {"from": tr.start.isoformat(), "to": tr.end.isoformat(), "seconds": tr.seconds},
         "host": host, "container": container,

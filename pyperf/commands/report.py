@@ -25,17 +25,24 @@ class GateFailed(PyperfError):
 def collect(args) -> dict:
     if not 1 <= args.since <= MAX_SINCE_S:
         raise UsageError("--since must be between 1s and 31 days")
+    from pyperf.analysis.findings import parse_overrides
+    try:
+        overrides = parse_overrides(args.threshold)
+    except ValueError as e:
+        raise UsageError(f"--threshold: {e}") from None
     end = dt.datetime.now(dt.timezone.utc)
     tr = TimeRange("custom", end - dt.timedelta(seconds=args.since), end)
     address = resolve_address(args.store)
     agent = running_agent.agent_for(address, "report")
     if agent is not None:
-        return running_agent.call(agent, "/api/report", query={
-            "from": tr.start.isoformat(), "to": tr.end.isoformat(), "container": args.container or ""})
+        return running_agent.call(agent, "/api/report", query=[
+            ("from", tr.start.isoformat()), ("to", tr.end.isoformat()), ("container", args.container or ""),
+            *(("threshold", f"{k}={v}") for k, v in overrides.items())])
     from pyperf.analysis import alerts, report
     with running_agent.store_of_my_own(address, "report") as store:
         try:
-            return report.build(store, tr, container=args.container, alerts=alerts.active_in_store(store))
+            return report.build(store, tr, container=args.container, alerts=alerts.active_in_store(store),
+                                overrides=overrides)
         except LookupError as e:
             raise UsageError(str(e)) from None
 

@@ -46,7 +46,7 @@ def store_of_my_own(address, verb: str):
             lock.release()
 
 
-def call(agent: dict, path: str, payload: dict | None = None, query: dict | None = None,
+def call(agent: dict, path: str, payload: dict | None = None, query: dict | list | None = None,
          timeout_s: float = 120.0):
     """GET (or POST `payload` as JSON) to the running agent; its JSON answer, or a
     StoreError carrying the agent's own one-line error."""

@@ -60,16 +60,17 @@ def routes(bp, store, collector, page_context) -> None:
 
     @bp.get("/api/report")
     def api_report():
-        """?from=ISO&to=ISO&container=NAME: what `pyperf report` prints."""
+        """?from=ISO&to=ISO&container=NAME&threshold=PATH=VALUE...: what `pyperf report` prints."""
         try:
             tr = parse_range({"range": "custom", "from": request.args.get("from", ""),
                               "to": request.args.get("to", "")})
+            overrides = findings.parse_overrides(request.args.getlist("threshold"))
         except ValueError as e:
             return jsonify(error=str(e)), 400
         flush_pending(collector)
         a = _alerts()
         try:
             return jsonify(report.build(store, tr, window=window(), container=request.args.get("container") or None,
-                                        alerts=a.snapshot() if a is not None else None))
+                                        alerts=a.snapshot() if a is not None else None, overrides=overrides))
         except LookupError as e:
             return jsonify(error=str(e)), 400
