@@ -245,3 +245,11 @@ def test_alerts_page_panel_exports_and_apis(store):
                         .replace("+", "%2B")).get_json()
     assert [f["rule"] for f in report["findings"]] == ["container_cpu_throttled"]
     assert [x["labels"]["alertname"] for x in report["alerts"]] == ["container_cpu_throttled"]
+
+
+def test_the_guide_lists_every_rule_as_it_runs():
+    from pyperf.analysis import guide
+    text = guide.GUIDE.read_text()
+    assert guide.updated(text) == text, "docs/performance_guide.md is stale: python -m pyperf.analysis.guide"
+    for r in rules.RULES:
+        assert f"| `{r.id}` |" in text

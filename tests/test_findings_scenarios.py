@@ -9,7 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import PyperfProcess, require_root, run_pyperf
+from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
 from docker_env import run_container
 
 
@@ -124,6 +124,15 @@ def test_a_slow_server_alert_fires_reaches_the_webhook_and_resolves(store_dsn, f
         assert 100 < float(firing["alerts"][0]["annotations"]["value"]) / 1000 < 600      # ms
         listed = run_pyperf("alerts", "--json", store=store_dsn, check=True)
         assert "response_time" in [a["labels"]["alertname"] for a in json.loads(listed.stdout)["active"]]
+        with chromium_page() as (page, errors):
+            # the Overview's panel and the Findings & alerts page, as a browser gets them
+            page.goto(f"http://127.0.0.1:{free_port}/overview")
+            page.wait_for_selector("#overview-alerts li.alert.firing[data-rule=response_time]", timeout=20000)
+            page.goto(f"http://127.0.0.1:{free_port}/alerts?range=5m")
+            page.wait_for_selector("#alerts-active li.alert.firing[data-rule=response_time]", timeout=20000)
+            page.wait_for_selector("table.findings tr[data-rule=response_time]", timeout=30000)
+            assert page.locator("table.alert-history tr[data-state=firing]").count() >= 1
+            assert errors == []
         delay["s"] = 0.001
         wait_for(lambda: ("resolved", "response_time") in states(), 60, "the alert to resolve")
         history = json.loads(run_pyperf("alerts", "--json", store=store_dsn, check=True).stdout)["history"]

@@ -251,6 +251,27 @@ def test_the_live_window_answers_what_the_store_answers(store):
     assert window.rows("disk_io", 0) == {}
 
 
+def test_the_window_covers_a_quiet_table_and_hands_expired_rows_to_the_store(store):
+    """A probe drained without rows (no container, no server) makes the window
+    answer for its tables from then on, without the store; once rows expire from
+    the window, a range reaching back reads them from the store again."""
+    from pyperf.pipeline.live_window import LiveWindow
+
+    now = dt.datetime.now(UTC).replace(microsecond=0).timestamp()
+    window = LiveWindow(tables=("disk_io", "system_cpu"), seconds=60)
+    window.add({}, now - 100, covers=("disk_io",))
+    assert window.since("disk_io") == now - 100 and window.since("system_cpu") is None
+    cpu = _cpu_rows(now - 100, 10)
+    store.insert("system_cpu", cpu)
+    for i in range(10):
+        window.add({"system_cpu": {k: [v[i]] for k, v in cpu.items()}}, cpu["ts"][i])
+    window.add({}, now)                          # the rows are older than the window now
+    assert window.rows("system_cpu", 0) == {} and window.since("system_cpu") == now - 60
+    a, b = dt.datetime.fromtimestamp(now - 120, UTC), dt.datetime.fromtimestamp(now, UTC)
+    assert rollups.series(store, "system_cpu", a, b, step_s=60, source="raw", window=window).rows == \
+        rollups.series(store, "system_cpu", a, b, step_s=60, source="raw").rows != []
+
+
 def test_histograms_missing_in_some_intervals_sum_as_in_the_store(store):
     """The tcp probe samples RTT every few intervals and stores [] in the others:
     the window sums such histograms to the longest, as sumForEach does."""

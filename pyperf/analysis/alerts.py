@@ -98,8 +98,10 @@ class Alerts:
         with self._lock:
             for rule in self.rules:
                 if rule.scope not in gathered:
-                    gathered[rule.scope] = {str(s["id"]): s for s in
-                                            facts.GATHER[rule.scope](self.store, tr, self.host, self.window)}
+                    gather = facts.GATHER[rule.scope]
+                    found = (gather(self.store, tr, self.host, self.window, cheap=True) if rule.scope in facts.CHEAP
+                             else gather(self.store, tr, self.host, self.window))
+                    gathered[rule.scope] = {str(s["id"]): s for s in found}
                 threshold = thresholds.value(rule.threshold)
                 for subject_id, subject in gathered[rule.scope].items():
                     value = findings.measure(rule, subject)

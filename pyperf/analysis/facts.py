@@ -112,12 +112,25 @@ def _round(value, digits: int = 1):
     return round(float(value), digits) if value is not None and np.isfinite(value) else None
 
 
-def containers(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+def containers(store, tr: TimeRange, host_name=None, window=None, cheap: bool = False) -> list[dict]:
     """Each container: CPU against its limit and throttling, memory against its
     limit, OOM kills, run-queue and response p99 of its processes, retransmits in
-    its network namespace, image-layer accesses per minute."""
+    its network namespace, image-layer accesses per minute. `cheap` (the alerts,
+    every few seconds) leaves out the run-queue, response and retransmit figures:
+    they need per-process rows the live window does not hold."""
+    if cheap:
+        listed = container_queries.containers(store, tr, host_name, window)
+        accesses = {}
+        if listed:          # an idle host without containers asks the store nothing
+            known = container_queries.identities(store, host_name, window)
+            owner = {ns: cid for cid, c in known.items() for ns in c["mnt_ns"]}
+            accesses = container_queries.layer_accesses_per_min(store, tr, host_name, owner)
+        for c in listed:
+            c["layer_accesses_per_min"] = round(accesses.get(c["id"], 0.0), 1)
+    else:
+        listed = container_queries.top_containers(store, tr, host_name, window, limit=1_000_000)
     out = []
-    for c in container_queries.top_containers(store, tr, host_name, window, limit=1_000_000):
+    for c in listed:
         out.append({**c, "subject": c["name"] or c["id"][:12], "id": c["id"],
                     "view": f"/containers/{quote(c['id'], safe='')}?{_range_args(tr)}"})
     return out
@@ -186,13 +199,15 @@ def peers(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     return out
 
 
-def servers(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+def servers(store, tr: TimeRange, host_name=None, window=None, cheap: bool = False) -> list[dict]:
     """Each server process and port: requests and response time p99, with the
-    container it runs in."""
-    known = container_queries.identities(store, host_name, window)
-    owner = {ns: c["name"] or cid[:12] for cid, c in known.items() for ns in c["mnt_ns"]}
-    pid_container = {pid: owner[ns] for pid, ns in container_queries._pids_by_ns(store, tr, host_name, window)
-                     if ns in owner}
+    container it runs in (not when `cheap`: that needs per-process rows from the store)."""
+    pid_container: dict[int, str] = {}
+    if not cheap:
+        known = container_queries.identities(store, host_name, window)
+        owner = {ns: c["name"] or cid[:12] for cid, c in known.items() for ns in c["mnt_ns"]}
+        pid_container = {pid: owner[ns] for pid, ns in container_queries._pids_by_ns(store, tr, host_name, window)
+                         if ns in owner}
     return [{**s, "subject": f"{s['comm']} (pid {s['pid']}) port {s['port']}",
              "id": f"{s['pid']}:{s['port']}", "container": pid_container.get(s["pid"], "host"),
              "view": f"/response?{_range_args(tr)}"}
@@ -242,6 +257,7 @@ def stacks(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
              "view": f"/flame?kind=offcpu&{_range_args(tr)}"}]
 
 
+CHEAP = {"container": containers, "server": servers}     # scopes with a cheaper form for the alerts
 GATHER = {"host": host, "container": containers, "device": devices, "neighbour": neighbours, "peer": peers,
           "server": servers, "process": processes, "image": images, "stack": stacks}
 assert set(GATHER) == set(SCOPES)

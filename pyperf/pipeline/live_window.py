@@ -51,8 +51,11 @@ class LiveWindow:
         self._since: dict[str, float] = {}           # per table: the window holds every row from then on
         self._lock = threading.Lock()
 
-    def add(self, batch: dict, now: float) -> None:
-        """Keep the rows of our tables from one drain; forget what is older than the window."""
+    def add(self, batch: dict, now: float, covers=()) -> None:
+        """Keep the rows of our tables from one drain; forget what is older than the
+        window. `covers`: the tables of the probe drained, which the window holds
+        from this drain on even without a row yet (a host without containers or
+        servers then reads nothing from the store for them)."""
         with self._lock:
             for table, chunks in self._chunks.items():
                 columns = batch.get(table)
@@ -61,10 +64,13 @@ class LiveWindow:
                     # event rows carry their own time, before the drain's: the window
                     # holds every row from the first one it got
                     self._since.setdefault(table, min(columns["ts"]))
+                elif table in covers:
+                    self._since.setdefault(table, now)
                 horizon = now - self.seconds
                 while chunks and max(chunks[0]["ts"]) < horizon:
                     chunks.popleft()
-                if chunks and table in self._since:
+                if table in self._since:
+                    # what was dropped is before the horizon, whether or not rows remain
                     self._since[table] = max(self._since[table], horizon)
 
     def since(self, table: str) -> float | None:

@@ -55,13 +55,14 @@ def identities(store, host, window=None) -> dict[str, dict]:
     return known
 
 
-def containers(store, tr: TimeRange, host=None, window=None) -> list[dict]:
+def containers(store, tr: TimeRange, host=None, window=None, known: dict | None = None) -> list[dict]:
     """Per container over the range: CPU (% of the host and of its limit), throttling,
     memory (and % of its limit), I/O and network bytes, OOM kills; the peaks
     compared with the requirements' container thresholds; busiest first."""
     s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
                        by=("container_id", "name"), host=host, window=window)
-    known = identities(store, host, window)
+    if known is None:
+        known = identities(store, host, window) if s.rows else {}
     out: dict[str, dict] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))
@@ -222,11 +223,7 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
     segs_by_ns = dict(store.query(RETRANSMITS_BY_NETNS, params).rows)
     retransmits = {cid: sum(int(segs_by_ns.get(ns, 0)) for ns in namespaces)
                    for cid, namespaces in store.query(NETNS_OF, params).rows}
-    minutes = max(tr.seconds / 60, 1.0)
-    accesses: dict[str, float] = {}
-    for ns, n in store.query(LAYER_ACCESSES_BY_NS, params).rows:
-        if ns in owner:
-            accesses[owner[ns]] = accesses.get(owner[ns], 0.0) + int(n) / minutes
+    accesses = layer_accesses_per_min(store, tr, host, owner)
 
     def p99(h) -> float | None:
         return round(quantile_us(h, 0.99), 1) if h is not None and h.sum() else None
@@ -243,6 +240,19 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
            "layer_accesses": "layer_accesses_per_min"}[sort]
     return sorted(listed, key=lambda c: (c[key] is not None, c[key] or 0), reverse=True)[:limit]
 
+
+
+def layer_accesses_per_min(store, tr: TimeRange, host, owner: dict[int, str]) -> dict[str, float]:
+    """Image-layer accesses per minute of the range, per container (owner: mount
+    namespace -> container id); from the store (the layer probe's rows are not in
+    the live window)."""
+    minutes = max(tr.seconds / 60, 1.0)
+    accesses: dict[str, float] = {}
+    params = {"host": host or store.host_name, "start": tr.start, "end": tr.end}
+    for ns, n in store.query(LAYER_ACCESSES_BY_NS, params).rows:
+        if ns in owner:
+            accesses[owner[ns]] = accesses.get(owner[ns], 0.0) + int(n) / minutes
+    return accesses
 
 
 def _pids_by_ns(store, tr: TimeRange, host, window) -> list[tuple[int, int]]:

@@ -49,9 +49,9 @@ def thread_cpu(pid: int) -> collections.Counter:
     return out
 
 
-def start_up(store: str, port: int, budget: str) -> subprocess.Popen:
+def start_up(store: str, port: int, budget: str, extra: tuple[str, ...] = ()) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "pyperf", "--store", store, "up", "--listen",
-                             f"127.0.0.1:{port}", "--cpu-budget", budget],
+                             f"127.0.0.1:{port}", "--cpu-budget", budget, *extra],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
     for line in proc.stderr:
         if "web UI on" in line:
@@ -83,8 +83,8 @@ def dashboard(port: int, page: str, stop_event: threading.Event, counts: list) -
 
 
 def measure(store: str, port: int, seconds: float, warmup: float, with_dashboard: bool, budget: str = "100",
-            page: str = "/overview/data?range=live"):
-    proc = start_up(store, port, budget)
+            page: str = "/overview/data?range=live", extra: tuple[str, ...] = ()):
+    proc = start_up(store, port, budget, extra)
     stop_event, counts = threading.Event(), []
     try:
         if with_dashboard:
