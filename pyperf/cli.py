@@ -205,6 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a threshold for this report only, e.g. findings.disk_p99_us=20000 or "
                              "host.cpu_pct=90 (paths in docs/performance_guide.md); repeatable")
 
+    apply = verbs.add_parser("apply", help="make the change a finding recommends (after a dry run)")
+    apply.add_argument("finding", help="the finding's id, as `pyperf report` shows it")
+    apply.add_argument("--dry-run", action="store_true", help="show the command and values, change nothing")
+    apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--since", type=parse_duration, default=600.0, metavar="DURATION",
+                       help="the range the finding is looked up in (default 10m)")
+    undo = verbs.add_parser("undo", help="restore what `pyperf apply` changed")
+    undo.add_argument("change", help="the change's id, as `pyperf apply` or `pyperf changes` shows it")
+    undo.add_argument("--dry-run", action="store_true")
+    undo.add_argument("--yes", action="store_true")
+    changes = verbs.add_parser("changes", help="the changes pyperf apply made, and their undos")
+    changes.add_argument("--json", action="store_true")
+
     alerts = verbs.add_parser("alerts", help="alerts firing and pending now, and the recent history")
     alerts.add_argument("--json", action="store_true")
     alerts.add_argument("--history", type=parse_duration, default=86400.0, metavar="DURATION",
@@ -246,11 +259,12 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import alerts, doctor, export, layers, record, report, sql, status, token, up
+        from pyperf.commands import alerts, apply, doctor, export, layers, record, report, sql, status, token, up
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
                    "export": export.run, "layers": layers.run, "status": status.run,
-                   "token": token.run, "report": report.run, "alerts": alerts.run}[args.verb]
+                   "token": token.run, "report": report.run, "alerts": alerts.run,
+                   "apply": apply.run_apply, "undo": apply.run_undo, "changes": apply.run_changes}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

@@ -5,6 +5,7 @@ reach a local webhook in Alertmanager's format and resolve once it is fast."""
 
 import json
 import socket
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,82 @@ def report(store_dsn: str, *extra: str) -> tuple[int, dict]:
     out = run_pyperf("report", "--since", "2m", "--format", "json", *extra, store=store_dsn)
     assert out.returncode in (0, 6), out.stderr
     return out.returncode, json.loads(out.stdout)
+
+
+def cgroup_cpu(container: str) -> tuple[int, int]:
+    """(quota, period) in µs from the container's cgroup files (v1 cpu controller or v2 cpu.max)."""
+    import subprocess
+    from pathlib import Path
+    cid = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", container], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    v1 = Path(f"/sys/fs/cgroup/cpu/docker/{cid}")
+    if v1.exists():
+        return int((v1 / "cpu.cfs_quota_us").read_text()), int((v1 / "cpu.cfs_period_us").read_text())
+    quota, period = Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.max").read_text().split()
+    return int(quota), int(period)
+
+
+def memory_limit(container: str) -> int:
+    import subprocess
+    from pathlib import Path
+    cid = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", container], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    v1 = Path(f"/sys/fs/cgroup/memory/docker/{cid}/memory.limit_in_bytes")
+    return int(v1.read_text() if v1.exists() else
+               Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.max").read_text())
+
+
+def memory_usage(container: str) -> int:
+    from pathlib import Path
+    cid = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", container], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    v1 = Path(f"/sys/fs/cgroup/memory/docker/{cid}/memory.usage_in_bytes")
+    return int(v1.read_text() if v1.exists() else
+               Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.current").read_text())
+
+
+def test_a_throttled_container_is_fixed_and_the_fix_undone_through_the_agent(docker, store_dsn, free_port):
+    run_container("pyperf-throttled-app", "sh", "-c", "while true; do :; done", extra=("--cpus", "0.2"))
+    up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--probes", "containers,system",
+                       store=store_dsn)
+    try:
+        up.wait_for("web UI on")
+        time.sleep(6)
+        _, r = report(store_dsn)
+        [finding] = [f for f in r["findings"] if f["rule"] == "container_cpu_throttled"]
+        assert finding["subject"] == "pyperf-throttled-app" and finding["appliable"]
+        before = cgroup_cpu("pyperf-throttled-app")
+        assert before == (20000, 100000)
+        dry = run_pyperf("apply", finding["id"], "--dry-run", store=store_dsn, check=True).stdout
+        assert "docker update --cpus 0.3" in dry and "NanoCpus 200000000 -> 300000000" in dry, dry
+        assert cgroup_cpu("pyperf-throttled-app") == before                     # a dry run changes nothing
+        refused = run_pyperf("apply", finding["id"], store=store_dsn)          # no terminal, no --yes
+        assert refused.returncode == 2 and "--yes" in refused.stderr and cgroup_cpu("pyperf-throttled-app") == before
+        applied = run_pyperf("apply", finding["id"], "--yes", store=store_dsn, check=True).stdout
+        change_id = applied.split("change ", 2)[-1].split()[0]
+        assert cgroup_cpu("pyperf-throttled-app") == (30000, 100000)
+        run_pyperf("undo", change_id, "--yes", store=store_dsn, check=True)
+        assert cgroup_cpu("pyperf-throttled-app") == before                     # restored exactly
+        again = run_pyperf("undo", change_id, "--yes", store=store_dsn)
+        assert again.returncode == 2 and "undone already" in again.stderr
+        # recording a change needs the store's token even on loopback
+        import urllib.error
+        import urllib.request
+        forged = urllib.request.Request(f"http://127.0.0.1:{free_port}/api/changes", method="POST",
+                                        data=b'{"action": "apply"}', headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(forged, timeout=10)
+            raise AssertionError("a change was recorded without the token")
+        except urllib.error.HTTPError as e:
+            assert e.code == 401
+    finally:
+        up.stop()
+        remove("pyperf-throttled-app")
+    # kept in the store after the agent stopped
+    listed = json.loads(run_pyperf("changes", "--json", store=store_dsn, check=True).stdout)
+    assert [(c["action"], c["container"]) for c in listed] == [("undo", "pyperf-throttled-app"),
+                                                               ("apply", "pyperf-throttled-app")]
+    assert listed[1]["undone"] and listed[1]["before"]["NanoCpus"] == 200_000_000 and listed[0]["who"]
 
 
 def test_a_throttled_container_is_named_and_gates_ci(docker, store_dsn):
@@ -144,20 +221,36 @@ def test_a_slow_server_alert_fires_reaches_the_webhook_and_resolves(store_dsn, f
         hook.shutdown()
 
 
-def test_a_container_out_of_memory_is_named(docker, store_dsn):
+def test_a_container_out_of_memory_is_named(docker, store_dsn, tmp_path):
     # tail keeps its one endless "line" of /dev/zero in memory: killed at the limit, again and again
-    run_container("pyperf-leaky-app", "sh", "-c", "while true; do tail /dev/zero; done",
-                  extra=("--memory", "16m", "--memory-swap", "16m"))
+    # (stopped from the host: an exec into a container at its limit may itself fail)
+    run_container("pyperf-leaky-app", "sh", "-c", "while [ ! -d /ctl/stop ]; do tail /dev/zero; done; sleep 600",
+                  extra=("--memory", "16m", "--memory-swap", "16m", "-v", f"{tmp_path}:/ctl"))
     run_container("pyperf-calm-app", "sleep", "600", extra=("--memory", "64m"))
     try:
         run_pyperf("record", "--probes", "containers,system", "--duration", "6s", store=store_dsn, check=True)
+        _, r = report(store_dsn)
+        oom = [f for f in r["findings"] if f["rule"] == "container_oom_killed"]
+        assert [f["subject"] for f in oom] == ["pyperf-leaky-app"], r["findings"]
+        assert oom[0]["severity"] == "critical" and oom[0]["evidence"]["oom_kills"] >= 1
+        assert not [f for f in r["findings"] if f["subject"] == "pyperf-calm-app"]
+        # its fix, applied and undone with the store opened by the command itself (no agent)
+        assert memory_limit("pyperf-leaky-app") == 16 << 20
+        applied = run_pyperf("apply", oom[0]["id"], "--yes", "--since", "2m", store=store_dsn, check=True).stdout
+        change_id = applied.split("change ", 2)[-1].split()[0]
+        [change] = json.loads(run_pyperf("changes", "--json", store=store_dsn, check=True).stdout)
+        # the larger of 1.5 × its sampled peak and 1.25 × its limit
+        assert memory_limit("pyperf-leaky-app") == change["after"]["Memory"] >= 20 << 20
+        # the kernel refuses a limit under what the container uses: stop the leak before undoing
+        (tmp_path / "stop").mkdir()
+        wait_for(lambda: memory_usage("pyperf-leaky-app") < 8 << 20, 30, "the leak to stop")
+        run_pyperf("undo", change_id, "--yes", store=store_dsn, check=True)
+        assert memory_limit("pyperf-leaky-app") == 16 << 20
     finally:
         remove("pyperf-leaky-app", "pyperf-calm-app")
-    _, r = report(store_dsn)
-    oom = [f for f in r["findings"] if f["rule"] == "container_oom_killed"]
-    assert [f["subject"] for f in oom] == ["pyperf-leaky-app"], r["findings"]
-    assert oom[0]["severity"] == "critical" and oom[0]["evidence"]["oom_kills"] >= 1
-    assert not [f for f in r["findings"] if f["subject"] == "pyperf-calm-app"]
+    listed = json.loads(run_pyperf("changes", "--json", store=store_dsn, check=True).stdout)
+    assert [c["action"] for c in listed] == ["undo", "apply"] and listed[1]["after"]["MemorySwap"] == \
+        listed[1]["after"]["Memory"] and listed[0]["after"]["Memory"] == 16 << 20
 
 
 def test_the_container_hogging_a_disk_is_named_not_its_neighbour(docker, store_dsn, tmp_path):

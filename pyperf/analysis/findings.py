@@ -9,7 +9,7 @@ import hashlib
 import logging
 import math
 
-from pyperf.analysis import facts, thresholds
+from pyperf.analysis import actions, facts, thresholds
 from pyperf.analysis.rules import RULES, SEVERITIES, Rule
 from pyperf.web.timerange import TimeRange
 
@@ -63,7 +63,9 @@ def finding(rule: Rule, subject: dict, value: float, threshold: float, host: str
         "evidence": evidence,
         "expected_improvement": _text(rule.improvement, values),
         "estimated_by": _text(rule.estimate, values),
-        "effort": rule.effort, "appliable": False, "view": subject.get("view", ""),
+        "effort": rule.effort, "view": subject.get("view", ""),
+        # a fix `pyperf apply` can make: one setting of a Docker container
+        "appliable": rule.id in actions.APPLIABLE and subject.get("runtime") == "docker",
         "range": {"from": tr.start.isoformat(), "to": tr.end.isoformat()},
     }
 

@@ -69,6 +69,16 @@ def web_token(args, host: str):
     return token_file
 
 
+def admin_token(args):
+    """The store's token file, made on first use even on loopback: recording a change
+    (pyperf apply) needs it wherever the web UI listens."""
+    from pyperf.web.auth import TokenFile, token_path
+
+    token_file = TokenFile(token_path(resolve_address(args.store)))
+    token_file.ensure()
+    return token_file
+
+
 FLAGS = {"interval_s": "--interval", "cpu_budget_pct": "--cpu-budget", "probes": "--probes",
          "retention_raw_days": "--retention", "retention_1m_days": "--retention", "retention_1h_days": "--retention"}
 
@@ -129,7 +139,7 @@ def run(args) -> int:
             alerting = Alerts(store, window=collector.window, webhooks=args.alert_webhook, for_s=args.alert_for,
                               external_url=f"http://{host}:{port}", submit=collector.writer.submit,
                               period_s=args.alert_every)
-            app = create_app(store, collector, user_sql, agent, alerting)
+            app = create_app(store, collector, user_sql, agent, alerting, admin_token(args))
             protect(app, host, port, token_file, args.web_host)
             server = bind_server(host, port, app)
             web = threading.Thread(target=server.serve_forever, name="pyperf-web", daemon=True)

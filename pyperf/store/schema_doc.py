@@ -35,6 +35,8 @@ def documented_fields() -> dict[str, dict]:
     fields.update(SETTINGS_FIELDS)
     from pyperf.analysis.alerts import FIELDS as ALERT_FIELDS
     fields.update(ALERT_FIELDS)
+    from pyperf.analysis.actions import FIELDS as CHANGE_FIELDS
+    fields.update(CHANGE_FIELDS)
     view_columns = {
         "host": ("", "host name"), "mnt_ns": ("", "mount namespace inode"),
         "id": ("", "container id"), "name": ("", "container name"), "image": ("", "image"),

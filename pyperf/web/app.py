@@ -64,15 +64,17 @@ class PyperfMetrics:
             yield from probe.metric_families()
 
 
-def create_app(store, collector, user_sql, agent=None, alerts=None) -> Flask:
+def create_app(store, collector, user_sql, agent=None, alerts=None, admin_token=None) -> Flask:
     """`user_sql` (a ReadOnlySQL) runs what users type; `agent` (pyperf.settings.Agent)
     is what the Settings page changes; `alerts` (pyperf.analysis.alerts.Alerts) the
-    agent's alert states; callers add pyperf.web.auth.protect()."""
+    agent's alert states; `admin_token` (a TokenFile) what recording a change needs,
+    on loopback too; callers add pyperf.web.auth.protect()."""
     web = data_dir("web")
     app = Flask("pyperf", template_folder=str(web / "templates"), static_folder=str(web / "static"))
     pages.htmx.init_app(app)
     app.config["PYPERF_AGENT"] = agent or settings.Agent(collector, store)
     app.config["PYPERF_ALERTS"] = alerts
+    app.config["PYPERF_ADMIN_TOKEN"] = admin_token
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PyperfMetrics(collector))
 

@@ -50,6 +50,30 @@ SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS alerts ON CLUSTER '{cluster}' AS alerts_local
 ENGINE = Distributed('{cluster}', currentDatabase(), alerts_local, cityHash64(host));
 
+CREATE TABLE IF NOT EXISTS changes_local ON CLUSTER '{cluster}'
+(
+    `ts` DateTime64(3, 'UTC'),
+    `host` LowCardinality(String),
+    `change_id` String,
+    `action` LowCardinality(String),
+    `undoes` String,
+    `finding` String,
+    `rule` LowCardinality(String),
+    `container_id` String,
+    `container` String,
+    `command` String,
+    `before` String,
+    `after` String,
+    `why` String,
+    `who` String
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/changes_local', '{replica}')
+ORDER BY (host, ts)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS changes ON CLUSTER '{cluster}' AS changes_local
+ENGINE = Distributed('{cluster}', currentDatabase(), changes_local, cityHash64(host));
+
 CREATE TABLE IF NOT EXISTS container_resources_local ON CLUSTER '{cluster}'
 (
     `ts` DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
@@ -1421,3 +1445,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (22, 'folded_stac
 INSERT INTO schema_migrations (version, name, checksum) VALUES (23, 'rollups_by_agent', 'bac0a7e39a0cd30a');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (24, 'settings', 'c5a0523c6f910fa9');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (25, 'alerts', 'e014cfe3dc1c1bd2');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (26, 'changes', 'baeb590f502303dc');

@@ -8,11 +8,12 @@ store."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 
 from flask import current_app, jsonify, render_template, request
 
+from pyperf.analysis import actions, findings, report
 from pyperf.analysis import alerts as alerting
-from pyperf.analysis import findings, report
 from pyperf.web.pages import flush_pending
 from pyperf.web.timerange import parse_range
 
@@ -57,6 +58,28 @@ def routes(bp, store, collector, page_context) -> None:
         context = page_context()
         return jsonify(findings=findings.evaluate(store, context["range"], context["host"], window(),
                                                   container=request.args.get("container") or None))
+
+    @bp.get("/api/changes")
+    def api_changes():
+        """What `pyperf apply` changed and `pyperf undo` restored."""
+        return jsonify(changes=actions.changes(store))
+
+    @bp.post("/api/changes")
+    def record_change():
+        """Record a change `pyperf apply`/`undo` made (as root, itself). Always needs the
+        store's token, on loopback too: only root can read it, and an undo trusts
+        what was recorded."""
+        token_file = current_app.config.get("PYPERF_ADMIN_TOKEN")
+        header = request.headers.get("Authorization", "")
+        if token_file is None or not header.startswith("Bearer ") or not hmac.compare_digest(
+                header[7:].strip().encode(), token_file.current().encode()):
+            return jsonify(error="recording a change needs the store's token (run pyperf apply as root)"), 401
+        body = request.get_json(silent=True)
+        try:
+            plan = actions.checked_plan(body if isinstance(body, dict) else {})
+        except ValueError as e:
+            return jsonify(error=str(e)), 400
+        return jsonify(change_id=actions.record(store, plan, body["action"], body["who"], body.get("undoes", "")))
 
     @bp.get("/api/report")
     def api_report():

@@ -1,0 +1,202 @@
+"""Applying a recommendation, and undoing it: the findings whose fix is one
+setting of a container (its CPU quota, its memory limit) are changed through
+the container's runtime (`docker update`: the runtime keeps it across
+restarts, which a write to the cgroup file would not). Every change is planned
+first (the exact command, the values before and after, and why those), done
+only when asked, and recorded in the `changes` table (who, when, before,
+after); undo restores the recorded before values exactly.
+
+Nothing here runs by itself: `pyperf apply` and `pyperf undo` call it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import pwd
+import subprocess
+import time
+import uuid
+
+from pyperf.errors import PyperfError, UsageError
+
+FIELDS = {"changes": {
+    "_doc": "Changes made by `pyperf apply` and undone by `pyperf undo`: what was changed, the values "
+            "before and after, who and when.",
+    "ts": ("time", "when it was done"), "host": ("", "the agent's host"),
+    "change_id": ("", "the change's id (`pyperf undo ID`)"),
+    "action": ("", "apply or undo"), "undoes": ("", "for an undo: the change it reverted"),
+    "finding": ("", "the finding's id (`pyperf report`)"), "rule": ("", "the finding's rule"),
+    "container_id": ("", "the container changed"), "container": ("", "its name"),
+    "command": ("", "the command run"), "before": ("JSON", "the settings before"),
+    "after": ("JSON", "the settings after"), "why": ("", "how the new values were chosen"),
+    "who": ("", "the user who ran it (SUDO_USER when through sudo)"),
+}}
+
+PLAN_KEYS = ("finding", "rule", "container_id", "container", "command", "before", "after", "why")
+CPU_RULES = ("container_cpu_throttled", "container_cpu_high")
+MEMORY_RULES = ("container_memory_high", "container_oom_killed")
+APPLIABLE = CPU_RULES + MEMORY_RULES
+DOCKER_TIMEOUT_S = 30
+
+
+class ApplyError(PyperfError):
+    pass
+
+
+def _docker(*args: str) -> str:
+    try:
+        out = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=DOCKER_TIMEOUT_S)
+    except FileNotFoundError:
+        raise ApplyError("docker is not installed here") from None
+    except subprocess.TimeoutExpired:
+        raise ApplyError(f"docker {args[0]} did not answer in {DOCKER_TIMEOUT_S} s") from None
+    if out.returncode != 0:
+        raise ApplyError(f"docker {args[0]} failed: {' '.join(out.stderr.split())[:300]}")
+    return out.stdout
+
+
+def limits(container_id: str) -> dict:
+    """The container's CPU and memory settings as its runtime holds them."""
+    raw = _docker("inspect", "-f", "{{json .HostConfig}}", container_id)
+    h = json.loads(raw)
+    return {k: int(h.get(k) or 0) for k in ("NanoCpus", "CpuQuota", "CpuPeriod", "Memory", "MemorySwap")}
+
+
+def _cpu_args(s: dict) -> list[str]:
+    if s["NanoCpus"]:
+        return ["--cpus", f"{s['NanoCpus'] / 1e9:g}"]
+    if s["CpuQuota"]:
+        return ["--cpu-quota", str(s["CpuQuota"]), "--cpu-period", str(s["CpuPeriod"] or 100_000)]
+    return ["--cpus", "0"]                    # no limit
+
+
+def _memory_args(s: dict) -> list[str]:
+    return ["--memory", str(s["Memory"]), "--memory-swap", str(s["MemorySwap"])]
+
+
+def cpus_of(s: dict) -> float | None:
+    if s["NanoCpus"]:
+        return s["NanoCpus"] / 1e9
+    if s["CpuQuota"] > 0:
+        return s["CpuQuota"] / (s["CpuPeriod"] or 100_000)
+    return None
+
+
+def plan(finding: dict, container_id: str, name: str, host_cpus: int | None = None) -> dict:
+    """The change that answers the finding: the command, the settings before and
+    after, and why these values."""
+    if finding["rule"] not in APPLIABLE:
+        raise UsageError(f"finding {finding['id']} ({finding['rule']}) has no change pyperf can apply")
+    before = limits(container_id)
+    after = dict(before)
+    if finding["rule"] in CPU_RULES:
+        cpus = cpus_of(before)
+        if cpus is None:
+            raise UsageError(f"container {name} has no CPU limit to raise")
+        host_cpus = host_cpus or os.cpu_count() or 1
+        # half again what it has, in steps of 0.05 CPU, at most every CPU of the host
+        new = min(float(host_cpus), math.ceil(round(cpus * 1.5 * 20, 6)) / 20)    # 0.2 × 1.5 is 0.30000000000000004
+        if new <= cpus:
+            raise UsageError(f"container {name} already has every CPU of the host ({cpus:g})")
+        after.update(NanoCpus=int(round(new * 1e9)), CpuQuota=0, CpuPeriod=0)
+        args = _cpu_args(after)
+        why = (f"its quota {cpus:g} CPU raised by half to {new:g} CPU (at most the host's {host_cpus}): "
+               f"{finding['summary']}")
+    else:
+        memory = before["Memory"]
+        if not memory:
+            raise UsageError(f"container {name} has no memory limit to raise")
+        peak = float(finding["evidence"].get("memory_max_mib") or 0) * 2**20
+        # the larger of 1.5 × its peak and 1.25 × its limit, whole MiB
+        new = int(math.ceil(max(peak * 1.5, memory * 1.25) / 2**20)) * 2**20
+        swap = before["MemorySwap"]
+        new_swap = -1 if swap == -1 else (new if swap in (0, memory) else swap - memory + new)
+        after.update(Memory=new, MemorySwap=new_swap)
+        args = _memory_args(after)
+        why = (f"its limit {memory >> 20} MiB raised to {new >> 20} MiB (1.5 × its peak "
+               f"{peak / 2**20:.0f} MiB, at least 1.25 × the limit): {finding['summary']}")
+    return {"finding": finding["id"], "rule": finding["rule"], "container_id": container_id, "container": name,
+            "command": ["docker", "update", *args, container_id], "before": before, "after": after, "why": why}
+
+
+def undo_plan(change: dict) -> dict:
+    """The change that restores `change`'s before values, if the container still
+    has its after values (otherwise someone changed it since: refused)."""
+    current = limits(change["container_id"])
+    expected, before = change["after"], change["before"]
+    kind = "cpu" if change["rule"] in CPU_RULES else "memory"
+    keys = ("NanoCpus", "CpuQuota", "CpuPeriod") if kind == "cpu" else ("Memory", "MemorySwap")
+    if any(current[k] != expected[k] for k in keys):
+        raise ApplyError(f"container {change['container']} was changed since {change['change_id']} "
+                         f"(now {', '.join(f'{k}={current[k]}' for k in keys)}): not undone")
+    args = _cpu_args(before) if kind == "cpu" else _memory_args(before)
+    return {**change, "command": ["docker", "update", *args, change["container_id"]],
+            "before": current, "after": {**current, **{k: before[k] for k in keys}},
+            "why": f"restores what {change['change_id']} changed"}
+
+
+def execute(p: dict) -> None:
+    _docker(*p["command"][1:])
+
+
+def who() -> str:
+    user = os.environ.get("SUDO_USER")
+    if user:
+        return user
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+def checked_plan(body: dict) -> dict:
+    """A plan received over the API (to be recorded): the shape `plan` makes, or ValueError."""
+    p = body.get("plan")
+    if not isinstance(p, dict) or set(p) != set(PLAN_KEYS):
+        raise ValueError(f"plan needs exactly {', '.join(PLAN_KEYS)}")
+    for k in ("finding", "rule", "container_id", "container", "why"):
+        if not isinstance(p[k], str) or len(p[k]) > 2000:
+            raise ValueError(f"plan.{k} must be a string")
+    if not isinstance(p["command"], list) or not all(isinstance(a, str) for a in p["command"]):
+        raise ValueError("plan.command must be a list of strings")
+    for k in ("before", "after"):
+        if not isinstance(p[k], dict) or not all(isinstance(v, int) for v in p[k].values()):
+            raise ValueError(f"plan.{k} must map settings to integers")
+    if body.get("action") not in ("apply", "undo") or not isinstance(body.get("who"), str) \
+            or not isinstance(body.get("undoes", ""), str):
+        raise ValueError("action is apply or undo; who and undoes are strings")
+    return p
+
+
+def record(store, p: dict, action: str, by: str, undoes: str = "") -> str:
+    change_id = uuid.uuid4().hex[:12]
+    store.insert("changes", {
+        "ts": [time.time()], "change_id": [change_id], "action": [action], "undoes": [undoes],
+        "finding": [p["finding"]], "rule": [p["rule"]], "container_id": [p["container_id"]],
+        "container": [p["container"]], "command": [" ".join(p["command"])],
+        "before": [json.dumps(p["before"], sort_keys=True)], "after": [json.dumps(p["after"], sort_keys=True)],
+        "why": [p["why"]], "who": [by]})
+    return change_id
+
+
+CHANGES = """
+SELECT ts, change_id, action, undoes, finding, rule, container_id, container, command, before, after, why, who
+FROM changes WHERE host = {host:String} ORDER BY ts DESC LIMIT 1000
+"""
+KEYS = ("ts", "change_id", "action", "undoes", "finding", "rule", "container_id", "container", "command",
+        "before", "after", "why", "who")
+
+
+def changes(store, host: str | None = None) -> list[dict]:
+    out = []
+    for r in store.query(CHANGES, {"host": host or store.host_name}).rows:
+        c = dict(zip(KEYS, r))
+        c["ts"] = c["ts"].replace(tzinfo=dt.timezone.utc).isoformat() if isinstance(c["ts"], dt.datetime) else c["ts"]
+        c["before"], c["after"] = json.loads(c["before"]), json.loads(c["after"])
+        out.append(c)
+    undone = {c["undoes"] for c in out if c["action"] == "undo"}
+    for c in out:
+        c["undone"] = c["change_id"] in undone
+    return out
