@@ -253,3 +253,40 @@ def test_the_guide_lists_every_rule_as_it_runs():
     assert guide.updated(text) == text, "docs/performance_guide.md is stale: python -m pyperf.analysis.guide"
     for r in rules.RULES:
         assert f"| `{r.id}` |" in text
+
+
+def test_a_series_unusual_for_its_hour_is_an_info_finding(store):
+    import numpy as np
+    rng = np.random.default_rng(1)
+    end = NOW
+    start = end - dt.timedelta(minutes=30)
+    past = np.arange(start.timestamp() - 2 * 86400, start.timestamp(), 60.0)
+    busy = 20 + rng.normal(0, 2, len(past))
+    store.insert("system_cpu", {"ts": past.tolist(), "interval_ms": [1000] * len(past), "cpu": [-1] * len(past),
+                                "busy_pct": busy.tolist()})
+    now = np.arange(start.timestamp(), end.timestamp(), 60.0)
+
+    def insert_range(level: float):
+        store.insert("system_cpu", {"ts": now.tolist(), "interval_ms": [1000] * len(now), "cpu": [-1] * len(now),
+                                    "busy_pct": (level + rng.normal(0, 2, len(now))).tolist()})
+    insert_range(21.0)
+    tr = TimeRange("custom", start, end)
+    assert [f for f in findings.evaluate(store, tr, rules=(rules.BY_ID["anomaly"],))] == []
+    insert_range(80.0)             # the same minutes again, far over: their mean is ~50 %, usually ~20 %
+    [f] = findings.evaluate(store, tr, rules=(rules.BY_ID["anomaly"],))
+    assert f["subject"] == "host CPU busy %" and f["severity"] == "info"
+    assert f["evidence"]["anomaly_pct"] == 100.0 and f["evidence"]["max_score"] > 6
+    assert "learned from its past week" in f["summary"]
+
+
+def test_baseline_flags_spikes_and_sustained_shifts_only():
+    import numpy as np
+    from pyperf.analysis import baseline
+    ts = np.arange(0, 3 * 86400, 60.0)
+    assert baseline.fit(ts[:10], np.ones(10)) is None                        # too little past
+    b = baseline.fit(ts, 50 + np.sin(np.arange(len(ts))))                     # wiggles of ±1 around 50
+    assert abs(b.median[3] - 50) < 0.5
+    s = np.array([0, 7, 0, 4, 4, 0, 4, 4, 4, 0], float)
+    assert baseline.anomalous(s).tolist() == [False, True, False, False, False, False, True, True, True, False]
+    flat = baseline.fit(ts, np.full(len(ts), 10.0))                           # a flat series keeps a floor
+    assert baseline.scores(flat, ts[:1], [10.1])[0] < 1 and baseline.scores(flat, ts[:1], [20])[0] > 6

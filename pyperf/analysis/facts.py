@@ -10,18 +10,19 @@ machine calls it) and `view` (the dashboard path that shows it)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 import numpy as np
 
-from pyperf.analysis import indicators, thresholds
+from pyperf.analysis import baseline, indicators, thresholds
 from pyperf.analysis.histogram import as_hist, quantile_us
 from pyperf.store import rollups
 from pyperf.web import container_queries, disk_queries, flame_queries, memory_queries, network_queries
 from pyperf.web import response_queries
 from pyperf.web.timerange import TimeRange
 
-SCOPES = ("host", "container", "device", "neighbour", "peer", "server", "process", "image", "stack")
+SCOPES = ("host", "container", "device", "neighbour", "peer", "server", "process", "image", "stack", "series")
 
 
 def _whole(tr: TimeRange) -> int:
@@ -257,7 +258,63 @@ def stacks(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
              "view": f"/flame?kind=offcpu&{_range_args(tr)}"}]
 
 
+# series with a learned baseline: (label, table, where, by, column, per second)
+BASELINED = (
+    ("host CPU busy %", "system_cpu", {"cpu": -1}, (), "busy_pct_avg", False),
+    ("host memory used %", "system_host", None, (), "mem_used_pct_avg", False),
+    ("disk IOPS", "disk_io", None, (), "ios", True),
+    ("container CPU % of host", "container_resources", None, ("container_id", "name"), "cpu_pct_of_host_avg", False),
+)
+HISTORY_S = 7 * 86400
+
+
+def _minutes(store, table, start, end, where, by, column, per_second, host_name, window) -> dict[tuple, tuple]:
+    """Per key (of `by`): (epoch seconds, values) at 1-minute points."""
+    s = rollups.series(store, table, start, end, step_s=60, where=where, by=by, host=host_name, window=window,
+                       columns=(column.removesuffix("_avg"),))
+    out: dict[tuple, dict] = {}
+    for r in s.rows:
+        row = dict(zip(s.columns, r))
+        key = tuple(row[k] for k in by)
+        t = row["bucket"].replace(tzinfo=dt.timezone.utc).timestamp() if row["bucket"].tzinfo is None \
+            else row["bucket"].timestamp()
+        value = float(row[column]) / (60.0 if per_second else 1.0)
+        points = out.setdefault(key, {})
+        points[t] = points.get(t, 0.0) + value if per_second else value
+    return {k: (np.array(sorted(v)), np.array([v[t] for t in sorted(v)])) for k, v in out.items()}
+
+
+def series(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each baselined series (the host's CPU, memory and IOPS, each container's
+    CPU) over the range at 1-minute points, scored against what its past week
+    says is usual at that hour (pyperf.analysis.baseline): the share of points
+    that were anomalous and the worst."""
+    past_start = tr.start - dt.timedelta(seconds=HISTORY_S)
+    out = []
+    for label, table, where, by, column, per_second in BASELINED:
+        past = _minutes(store, table, past_start, tr.start, where, by, column, per_second, host_name, None)
+        now = _minutes(store, table, tr.start, tr.end, where, by, column, per_second, host_name, window)
+        for key, (ts, values) in now.items():
+            if key not in past:
+                continue
+            b = baseline.fit(*past[key])
+            if b is None:
+                continue
+            scores = baseline.scores(b, ts, values)
+            flagged = baseline.anomalous(scores)
+            worst = int(np.argmax(scores))
+            low, high = baseline.band(b, ts[worst:worst + 1])
+            name = f"{label} ({key[1] or key[0][:12]})" if by else label
+            out.append({"subject": name, "id": f"{table}:{':'.join(map(str, key))}", "points": len(values),
+                        "anomaly_pct": round(100.0 * flagged.mean(), 1), "max_score": round(float(scores[worst]), 1),
+                        "worst_value": round(float(values[worst]), 2),
+                        "worst_at": dt.datetime.fromtimestamp(ts[worst], dt.timezone.utc).isoformat(timespec="minutes"),
+                        "usual": f"{max(low[0], 0):.1f} to {high[0]:.1f}", "learned_points": b.points,
+                        "view": f"/?{_range_args(tr)}"})
+    return out
+
+
 CHEAP = {"container": containers, "server": servers}     # scopes with a cheaper form for the alerts
 GATHER = {"host": host, "container": containers, "device": devices, "neighbour": neighbours, "peer": peers,
-          "server": servers, "process": processes, "image": images, "stack": stacks}
+          "server": servers, "process": processes, "image": images, "stack": stacks, "series": series}
 assert set(GATHER) == set(SCOPES)

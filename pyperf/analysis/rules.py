@@ -185,6 +185,15 @@ RULES: tuple[Rule, ...] = (
          "The host is loaded on several resources at once: see the other findings for which.",
          "score back under the target", "the requirements' indicator", "high",
          ("cpu_busy_pct", "memory_used_pct", "disk_busiest_util_pct", "network_bytes_per_s"), "%", alert=True),
+    Rule("anomaly", "host", "efficiency", "series", "anomaly_pct", "findings.anomaly_pct",
+         "{subject} was unusual {value:.0f} % of the time (worst {worst_value:g} at {worst_at}; usual then "
+         "{usual}, learned from its past week)",
+         "Something changed: compare the range with the same hours before (Compare page) and look at what "
+         "started then (containers, deployments).",
+         "knowing what changed", "a median/MAD baseline per hour of day (pyperf/analysis/baseline.py); a point "
+         "is unusual over 6 robust SDs, or over 3 for 3 minutes", "medium",
+         ("max_score", "worst_value", "worst_at", "usual", "points", "learned_points"), "%", severity="info",
+         guard=(("points", 5),)),
     Rule("offcpu_stack", "cpu", "saturation", "stack", "share_pct", "findings.offcpu_share_pct",
          "{value:.0f} % of all off-CPU time was spent blocked in {subject}",
          "The bottleneck summary of where threads wait: {stack}. Idle waits (epoll, futex of idle pools) are "

@@ -39,6 +39,7 @@ FINDINGS = {
     "image_unread_bytes": 10 * 2**20,   # image layers never read by any container
     "offcpu_share_pct": 50.0,           # one stack holds this share of all off-CPU time
     "oom_kills": 0.0,                   # any
+    "anomaly_pct": 10.0,                # share of a series' minutes its learned baseline calls anomalous
     "score_alert_pct": indicators.SCORE_ALERT_PCT,   # the requirements' indicator: alert > 80 %
 }
 ALERT_FOR_S = 30.0                      # an alert fires after its condition held this long
