@@ -279,3 +279,11 @@ def test_the_container_hogging_a_disk_is_named_not_its_neighbour(docker, store_d
     _, default = report(store_dsn)
     assert all(f["evidence"]["others_p99_us"] > 20_000 for f in default["findings"]
                if f["rule"] == "disk_noisy_neighbour")
+
+
+def test_a_quiet_host_has_no_finding_above_info(store_dsn):
+    require_root()
+    run_pyperf("record", "--duration", "8s", store=store_dsn, check=True)       # every default probe
+    code, r = report(store_dsn, "--fail-on", "warning")
+    assert [f for f in r["findings"] if f["severity"] != "info"] == [] and code == 0, r["findings"]
+    assert r["flame_summary"]["oncpu"]["whole"] > 0                        # the profile ran: a summary, no finding

@@ -539,6 +539,13 @@ def test_compare_two_ranges(store):
                       "&b_range=custom&b_from=2026-12-02T13:57:30Z&b_to=2026-12-02T13:58:30Z")
     assert page.status_code == 200 and 'data-metric="context switches"' in page.get_data(as_text=True)
     assert client.get("/compare?b_range=bogus").status_code == 400
+    api = client.get("/api/compare?a_range=custom&a_from=2026-12-02T12:57:30Z&a_to=2026-12-02T12:58:30Z"
+                     "&b_range=custom&b_from=2026-12-02T13:57:30Z&b_to=2026-12-02T13:58:30Z").get_json()
+    by_metric = {m["metric"]: m for m in api["metrics"]}
+    assert (by_metric["context switches"]["a"], by_metric["context switches"]["b"]) == (50.0, 100.0)
+    assert api["a"]["from"].startswith("2026-12-02T12:57:30")
+    bad = client.get("/api/compare?b_range=bogus")
+    assert bad.status_code == 400 and "range B" in bad.get_json()["error"]
 
 
 def test_a_live_refresh_sends_only_the_newest_seconds(store):

@@ -28,7 +28,11 @@ def tables(store, time_range, host, window) -> dict:
     a = _alerts()
     history = (a.history(time_range.start) if a is not None and host == store.host_name
                else alerting.history(store, time_range.start, host))
-    return {"findings": findings.evaluate(store, time_range, host, window), "history": history}
+    summary = report.flame_summary(store, time_range, host)
+    return {"findings": findings.evaluate(store, time_range, host, window), "history": history,
+            "flame_summary": summary,
+            # flat, for the exports
+            "bottlenecks": [{"kind": kind, **row} for kind, s in summary.items() for row in s["top"]]}
 
 
 def routes(bp, store, collector, page_context) -> None:

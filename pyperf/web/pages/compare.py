@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, render_template, request
+from flask import abort, jsonify, render_template, request
 
 from pyperf.errors import StoreError
 from pyperf.web import compare_queries
@@ -43,3 +43,15 @@ def routes(bp, store, collector, page_context) -> None:
         except StoreError as e:
             return render_template("partials/store_down.html", error=str(e)), 503
         return render_template("compare.html", a=a, b=b, **result, **context)
+
+    @bp.get("/api/compare")
+    def api_compare():
+        """The same comparison as JSON (?a_range=…|a_from/a_to, b_…; &host=)."""
+        try:
+            a, b = ranges(request.args)
+        except ValueError as e:
+            return jsonify(error=str(e)), 400
+        window = collector.window if collector is not None else None
+        result = compare_queries.compare(store, a, b, request.args.get("host") or store.host_name, window)
+        return jsonify(a={"from": a.start.isoformat(), "to": a.end.isoformat()},
+                       b={"from": b.start.isoformat(), "to": b.end.isoformat()}, **result)
