@@ -81,7 +81,8 @@ def test_each_finding_names_its_subject_with_evidence(store):
     found = findings.evaluate(store, whole_range())
     by_rule = {(f["rule"], f["subject"]): f for f in found}
     assert set(by_rule) == {("host_cpu_busy", "host-a"), ("container_cpu_throttled", "throttled-app"),
-                            ("container_cpu_high", "throttled-app"), ("response_time", "slowapi (pid 4242) port 8080")}
+                            ("container_cpu_high", "throttled-app"), ("response_time", "slowapi (pid 4242) port 8080"),
+                            ("resource_utilisation", "host-a")}            # CPU, the busiest resource, at 90 %
     cpu = by_rule[("host_cpu_busy", "host-a")]
     assert (cpu["severity"], cpu["evidence"]["cpu_busy_pct"], cpu["evidence"]["threshold"]) == ("warning", 90.0, 80.0)
     throttled = by_rule[("container_cpu_throttled", "throttled-app")]
@@ -290,3 +291,17 @@ def test_baseline_flags_spikes_and_sustained_shifts_only():
     assert baseline.anomalous(s).tolist() == [False, True, False, False, False, False, True, True, True, False]
     flat = baseline.fit(ts, np.full(len(ts), 10.0))                           # a flat series keeps a floor
     assert baseline.scores(flat, ts[:1], [10.1])[0] < 1 and baseline.scores(flat, ts[:1], [20])[0] > 6
+
+
+def test_efficiency_ratio_is_cpu_time_got_over_asked_for(store):
+    start = NOW.timestamp() - 120
+    host_seconds(store, start, 60, busy=50.0)
+    ts = [start + i for i in range(60) for _ in (0, 1)]
+    store.insert("system_cpu", {"ts": ts, "interval_ms": [1000] * 120, "cpu": [0, 1] * 60, "busy_pct": [100.0] * 120})
+    # two CPUs busy for 60 s: 120 s of CPU time; tasks waited 120 s runnable on top of it
+    store.insert("sched_cpu", {"ts": ts, "interval_ms": [1000] * 120, "cpu": [0, 1] * 60,
+                               "runq_latency_sum_us": [1_000_000] * 120, "runq_waits": [10] * 120,
+                               "runq_latency_hist": [hist(16, 10)] * 120})
+    [f] = findings.evaluate(store, whole_range(), rules=(rules.BY_ID["efficiency_ratio"],))
+    assert f["evidence"]["efficiency_ratio"] == 0.5 and f["severity"] == "warning"     # under 0.6, over 0.3
+    assert "got 0.50 of the CPU time they asked for" in f["summary"]

@@ -2,7 +2,7 @@
 performance score), evaluated by the running agent every `every_s` over the
 last `period_s` of its live window. Each (rule, subject) goes
 inactive → pending (over its threshold) → firing (still over after `for_s`)
-→ resolved (under `clear_fraction` of the threshold: the gap between the two
+→ resolved (past `clear_fraction` of the threshold: the gap between the two
 levels keeps a value hovering at the threshold from flapping). A pending
 alert whose value drops back before `for_s` is dropped without a trace.
 
@@ -109,7 +109,7 @@ class Alerts:
                         continue
                     fp = findings.fingerprint(rule.id, self.host, subject_id)
                     current = self.active.get(fp)
-                    over = value > threshold
+                    over = findings.fires(rule, value, threshold)
                     if current is not None:
                         seen.add(fp)
                         current.finding = findings.finding(rule, subject, value, threshold, self.host, tr)
@@ -128,7 +128,7 @@ class Alerts:
                         elif now - current.since >= self.for_s:
                             current.state = "firing"
                             changes.append(self._change(current, "firing", now))
-                    elif current is not None and value < threshold * self.clear_fraction:
+                    elif current is not None and findings.cleared(rule, value, threshold, self.clear_fraction):
                         del self.active[fp]
                         changes.append(self._change(current, "resolved", now))
             # a subject that is gone (a container stopped, a server quiet) no longer holds its condition

@@ -68,7 +68,12 @@ def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
         return []
     seconds = max(mem["interval_ms"] / 1000.0, 1.0)
     cpu = _one(store, "system_cpu", tr, host_name, window, where={"cpu": -1}, columns=("busy_pct",))
-    sched = _one(store, "sched_cpu", tr, host_name, window, columns=("runq_latency_hist",))
+    sched = _one(store, "sched_cpu", tr, host_name, window, columns=("runq_latency_hist", "runq_latency_sum_us"))
+    cpus = rollups.series(store, "system_cpu", tr.start, tr.end, step_s=_whole(tr), by=("cpu",), host=host_name,
+                          window=window, columns=("busy_pct",))
+    # CPU time the tasks got, summed over the CPUs (each CPU row: busy % of its intervals)
+    cpu_time_s = sum(float(r[cpus.columns.index("busy_pct_avg")]) / 100 * int(r[cpus.columns.index("interval_ms")])
+                     / 1000 for r in cpus.rows if r[cpus.columns.index("cpu")] >= 0)
     disk = _one(store, "disk_io", tr, host_name, window, columns=("ios",))
     tcp = _one(store, "tcp_host", tr, host_name, window,
                columns=("retransmit_segments", "out_segments", "resets_sent", "failed_connects", "active_opens"))
@@ -103,6 +108,11 @@ def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
         "failed_connects": int(tcp.get("failed_connects", 0)),
         "active_opens": int(tcp.get("active_opens", 0)),
     }
+    facts["efficiency_ratio"] = (indicators.efficiency_ratio(cpu_time_s, sched.get("runq_latency_sum_us", 0) / 1e6)
+                                 if sched else None)
+    facts["utilisation_pct"] = indicators.utilisation(
+        facts["cpu_busy_pct"], facts["memory_used_pct"], facts["disk_busiest_util_pct"],
+        facts["network_bytes_per_s"], thresholds.HOST["network_bytes_per_s"])
     facts["performance_score"] = indicators.performance_score(
         facts["cpu_busy_pct"], facts["memory_used_pct"], facts["disk_busiest_util_pct"],
         facts["network_bytes_per_s"], thresholds.HOST["network_bytes_per_s"])

@@ -25,6 +25,15 @@ def _fires(rule: Rule, value: float, threshold: float) -> bool:
     return value < threshold if rule.below else value > threshold
 
 
+def fires(rule: Rule, value: float, threshold: float) -> bool:
+    return _fires(rule, value, threshold)
+
+
+def cleared(rule: Rule, value: float, threshold: float, fraction: float) -> bool:
+    """Back on the right side of its threshold by a margin (an alert's clear level)."""
+    return value > threshold / fraction if rule.below else value < threshold * fraction
+
+
 def severity(rule: Rule, value: float, threshold: float) -> str:
     if rule.critical_at is not None and _fires(rule, value, threshold * rule.critical_at):
         return "critical"

@@ -185,6 +185,20 @@ RULES: tuple[Rule, ...] = (
          "The host is loaded on several resources at once: see the other findings for which.",
          "score back under the target", "the requirements' indicator", "high",
          ("cpu_busy_pct", "memory_used_pct", "disk_busiest_util_pct", "network_bytes_per_s"), "%", alert=True),
+    Rule("efficiency_ratio", "cpu", "efficiency", "host", "efficiency_ratio", "findings.efficiency_alert",
+         "on {subject}, tasks got {value:.2f} of the CPU time they asked for (efficiency ratio; they waited "
+         "runnable for the rest)",
+         "Runnable work waits for CPUs: see host_cpu_saturated and the CPU page's top waiters; fewer busy "
+         "containers at once, or more CPUs.", "the ratio back over 0.8 (the requirements' target)",
+         "CPU time delivered / (delivered + run-queue wait): docs/performance_guide.md, Indicators", "medium",
+         ("runq_p99_us", "cpu_busy_pct"), "", below=True, critical_at=0.5, alert=True,
+         guard=(("cpu_busy_pct", 20),)),        # on an idle host a few ms of waiting make any ratio
+    Rule("resource_utilisation", "host", "utilisation", "host", "utilisation_pct", "findings.utilisation_alert_pct",
+         "{subject}'s busiest resource is {value:.0f} % used (resource utilisation)",
+         "The resource at the top (CPU, memory, disk or network: the evidence) needs headroom: see its page.",
+         "utilisation back under 70 % (the requirements' target)", "used / available of the busiest resource",
+         "medium", ("cpu_busy_pct", "memory_used_pct", "disk_busiest_util_pct", "network_bytes_per_s"), "%",
+         alert=True),
     Rule("anomaly", "host", "efficiency", "series", "anomaly_pct", "findings.anomaly_pct",
          "{subject} was unusual {value:.0f} % of the time (worst {worst_value:g} at {worst_at}; usual then "
          "{usual}, learned from its past week)",

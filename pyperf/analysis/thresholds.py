@@ -41,6 +41,8 @@ FINDINGS = {
     "oom_kills": 0.0,                   # any
     "anomaly_pct": 10.0,                # share of a series' minutes its learned baseline calls anomalous
     "score_alert_pct": indicators.SCORE_ALERT_PCT,   # the requirements' indicator: alert > 80 %
+    "efficiency_alert": indicators.EFFICIENCY_ALERT,  # the requirements' indicator: alert < 0.6
+    "utilisation_alert_pct": indicators.UTILISATION_ALERT_PCT,   # the requirements' indicator: alert > 85 %
 }
 ALERT_FOR_S = 30.0                      # an alert fires after its condition held this long
 CLEAR_FRACTION = 0.9                    # ... and resolves below 90 % of its threshold (hysteresis)
