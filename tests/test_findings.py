@@ -305,3 +305,34 @@ def test_efficiency_ratio_is_cpu_time_got_over_asked_for(store):
     [f] = findings.evaluate(store, whole_range(), rules=(rules.BY_ID["efficiency_ratio"],))
     assert f["evidence"]["efficiency_ratio"] == 0.5 and f["severity"] == "warning"     # under 0.6, over 0.3
     assert "got 0.50 of the CPU time they asked for" in f["summary"]
+
+
+def test_a_silenced_alert_is_kept_but_not_sent(store, receiver):
+    from pyperf.web.app import create_app
+    url, bodies = receiver
+    clock = [NOW.timestamp()]
+    a = alerts.Alerts(store, webhooks=(url,), for_s=0, clock=lambda: clock[0], rules=(rules.BY_ID["host_cpu_busy"],))
+
+    class NoCollector:
+        window = writer = None
+    client = create_app(store, NoCollector(), user_sql=None, alerts=a).test_client()
+    bad = client.post("/alerts/silences", data={"rule": "<script>", "hours": "1"})
+    assert bad.status_code == 400 and "unknown rule" in bad.get_data(as_text=True) and "<script>" not in bad.get_data(as_text=True)
+    assert client.post("/alerts/silences", data={"rule": "host_cpu_busy", "hours": "1000"}).status_code == 400
+    made = client.post("/alerts/silences", data={"rule": "host_cpu_busy", "subject": "", "hours": "1",
+                                                 "comment": "maintenance"}).get_data(as_text=True)
+    [silence] = alerts.silences(store)
+    assert f'data-silence="{silence["id"]}"' in made and silence["comment"] == "maintenance"
+    host_seconds(store, clock[0] - 9.5, 10, 99.0)
+    assert [c["state"] for c in a.evaluate()] == ["pending", "firing"]
+    assert a.snapshot()[0]["annotations"]["silenced"] == "true"
+    assert "silenced" in client.get("/alerts/active").get_data(as_text=True)
+    client.post("/alerts/silences", data={"end": silence["id"]})
+    assert alerts.silences(store) == []
+    clock[0] += 10
+    host_seconds(store, clock[0] - 9.5, 10, 10.0)
+    assert [c["state"] for c in a.evaluate()] == ["resolved"]          # sent: the silence has ended
+    a.close()
+    assert [b["status"] for b in bodies] == ["resolved"]
+    assert [h["state"] for h in alerts.history(store, NOW - dt.timedelta(minutes=1))] == ["resolved", "firing",
+                                                                                          "pending"]

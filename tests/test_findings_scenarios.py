@@ -209,6 +209,7 @@ def test_a_slow_server_alert_fires_reaches_the_webhook_and_resolves(store_dsn, f
             page.wait_for_selector("#alerts-active li.alert.firing[data-rule=response_time]", timeout=20000)
             page.wait_for_selector("table.findings tr[data-rule=response_time]", timeout=30000)
             assert page.locator("table.alert-history tr[data-state=firing]").count() >= 1
+            page.wait_for_selector("form.new-silence select[name=rule]", timeout=10000)
             assert errors == []
         delay["s"] = 0.001
         wait_for(lambda: ("resolved", "response_time") in states(), 60, "the alert to resolve")

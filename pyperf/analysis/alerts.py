@@ -23,6 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 
 from pyperf.analysis import facts, findings, thresholds
@@ -47,6 +48,59 @@ FIELDS = {"alerts": {
     "starts_at": ("time", "when the condition started holding"),
     "ends_at": ("time", "when it resolved; NULL until then"),
 }}
+
+
+SILENCE_FIELDS = {"silences": {
+    "_doc": "Alert silences: while one matches an alert (its rule, and its subject unless empty), the alert's "
+            "changes are recorded but not notified. A later row with the same id and `ended` = 1 ends it early.",
+    "ts": ("time", "when it was made (or ended)"), "host": ("", "the agent's host"),
+    "silence_id": ("", "its id"), "rule": ("", "the rule it silences"),
+    "subject": ("", "the subject it silences; empty: every subject of the rule"),
+    "ends_at": ("time", "when it ends by itself"), "comment": ("", "why, as typed"),
+    "who": ("", "who made it: the web client's address"), "ended": ("", "1: ended early"),
+}}
+MAX_SILENCE_S = 30 * 86400
+
+SILENCES = """
+SELECT silence_id, argMax(rule, ts), argMax(subject, ts), argMax(ends_at, ts), argMax(comment, ts), argMax(who, ts),
+       max(ended)
+FROM silences WHERE host = {host:String}
+GROUP BY silence_id
+HAVING max(ended) = 0 AND argMax(ends_at, ts) > now64(3)
+"""
+
+
+def silences(store, host: str | None = None) -> list[dict]:
+    """The silences in force now."""
+    out = []
+    for sid, rule, subject, ends, comment, who, _ in store.query(SILENCES, {"host": host or store.host_name}).rows:
+        out.append({"id": sid, "rule": rule, "subject": subject, "comment": comment, "who": who,
+                    "ends_at": _iso(ends.replace(tzinfo=dt.timezone.utc).timestamp())})
+    return sorted(out, key=lambda x: x["ends_at"])
+
+
+def add_silence(store, rule: str, subject: str, seconds: float, comment: str, who: str) -> str:
+    """ValueError in one line for an unknown rule or a bad duration."""
+    if rule not in {r.id for r in RULES}:
+        raise ValueError(f"unknown rule {rule[:60]!r}")
+    if not 60 <= seconds <= MAX_SILENCE_S:
+        raise ValueError("a silence lasts 1 minute to 30 days")
+    silence_id = uuid.uuid4().hex[:12]
+    now = time.time()
+    store.insert("silences", {"ts": [now], "silence_id": [silence_id], "rule": [rule], "subject": [subject[:500]],
+                              "ends_at": [now + seconds], "comment": [comment[:500]], "who": [who[:200]],
+                              "ended": [0]})
+    return silence_id
+
+
+def end_silence(store, silence_id: str, who: str) -> None:
+    current = {x["id"]: x for x in silences(store)}
+    if silence_id not in current:
+        raise ValueError(f"no silence {silence_id[:40]!r} in force")
+    x = current[silence_id]
+    store.insert("silences", {"ts": [time.time()], "silence_id": [silence_id], "rule": [x["rule"]],
+                              "subject": [x["subject"]], "ends_at": [time.time()], "comment": [x["comment"]],
+                              "who": [who[:200]], "ended": [1]})
 
 
 @dataclass
@@ -81,6 +135,8 @@ class Alerts:
         self.recent: collections.deque = collections.deque(maxlen=500)   # changes not necessarily stored yet
         self.sent = 0
         self.retry_delays_s = (1.0, 2.0)     # between the attempts of one POST
+        self._silences: list[dict] = []
+        self._silences_at = float("-inf")
         self.send_failures = 0
         self._outbox: queue.Queue = queue.Queue()
         self._sender: threading.Thread | None = None
@@ -167,8 +223,28 @@ class Alerts:
                   "evidence": json.dumps(f["evidence"], default=str), "starts_at": s.since,
                   "ends_at": now if state == "resolved" else None}
         if state != "pending":
-            self._notify(self.payload(s, state, now))
+            if self._silenced(s):
+                log.info("alert %s %s: silenced, not notified", s.rule.id, state)
+            else:
+                self._notify(self.payload(s, state, now))
         return change
+
+    SILENCES_MAX_AGE_S = 5.0
+
+    def _silenced(self, s: State) -> bool:
+        now = time.monotonic()
+        if now - self._silences_at > self.SILENCES_MAX_AGE_S:
+            try:
+                self._silences = silences(self.store, self.host)
+                self._silences_at = now
+            except Exception as e:    # a store that does not answer silences nothing
+                log.error("silences unreadable: %s", " ".join(str(e).split())[:200])
+                return False
+        return any(x["rule"] == s.rule.id and x["subject"] in ("", s.finding["subject"]) for x in self._silences)
+
+    def forget_silences(self) -> None:
+        """Read them again at the next use (one was made or ended)."""
+        self._silences_at = float("-inf")
 
     @staticmethod
     def _container_of(f: dict) -> str:
@@ -209,6 +285,8 @@ class Alerts:
         with self._lock:
             now = self.clock()
             out = [self.alert(s, "firing", now) for s in self.active.values()]
+            for a, s in zip(out, self.active.values()):
+                a["annotations"]["silenced"] = "true" if self._silenced(s) else "false"
         return sorted(out, key=lambda a: (a["annotations"]["state"] != "firing", a["startsAt"]))
 
     def payload(self, s: State, status: str, now: float) -> dict:

@@ -34,7 +34,9 @@ def documented_fields() -> dict[str, dict]:
     from pyperf.settings import FIELDS as SETTINGS_FIELDS
     fields.update(SETTINGS_FIELDS)
     from pyperf.analysis.alerts import FIELDS as ALERT_FIELDS
+    from pyperf.analysis.alerts import SILENCE_FIELDS
     fields.update(ALERT_FIELDS)
+    fields.update(SILENCE_FIELDS)
     from pyperf.analysis.actions import FIELDS as CHANGE_FIELDS
     fields.update(CHANGE_FIELDS)
     view_columns = {

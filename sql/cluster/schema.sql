@@ -846,6 +846,25 @@ SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS settings ON CLUSTER '{cluster}' AS settings_local
 ENGINE = Distributed('{cluster}', currentDatabase(), settings_local, cityHash64(host));
 
+CREATE TABLE IF NOT EXISTS silences_local ON CLUSTER '{cluster}'
+(
+    `ts` DateTime64(3, 'UTC'),
+    `host` LowCardinality(String),
+    `silence_id` String,
+    `rule` String,
+    `subject` String,
+    `ends_at` DateTime64(3, 'UTC'),
+    `comment` String,
+    `who` String,
+    `ended` UInt8
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/silences_local', '{replica}')
+ORDER BY (host, ts)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS silences ON CLUSTER '{cluster}' AS silences_local
+ENGINE = Distributed('{cluster}', currentDatabase(), silences_local, cityHash64(host));
+
 CREATE TABLE IF NOT EXISTS system_cpu_local ON CLUSTER '{cluster}'
 (
     `ts` DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
@@ -1446,3 +1465,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (23, 'rollups_by_
 INSERT INTO schema_migrations (version, name, checksum) VALUES (24, 'settings', 'c5a0523c6f910fa9');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (25, 'alerts', 'e014cfe3dc1c1bd2');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (26, 'changes', 'baeb590f502303dc');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (27, 'silences', '959ef67bc87074b7');

@@ -18,6 +18,7 @@ from pyperf.web.pages import flush_pending
 from pyperf.web.timerange import parse_range
 
 MAX_HISTORY_S = 31 * 86400
+ALERT_RULE_IDS = [r.id for r in alerting.ALERT_RULES]
 
 
 def _alerts():
@@ -38,6 +39,30 @@ def tables(store, time_range, host, window) -> dict:
 def routes(bp, store, collector, page_context) -> None:
     def window():
         return collector.window if collector is not None else None
+
+    @bp.post("/alerts/silences")
+    def silence():
+        """A form's silence (rule, subject, hours, comment), or ?end=ID to end one early."""
+        who = request.remote_addr or ""
+        try:
+            if request.form.get("end"):
+                alerting.end_silence(store, request.form["end"], who)
+            else:
+                hours = float(request.form.get("hours", "") or "nan")
+                alerting.add_silence(store, request.form.get("rule", ""), request.form.get("subject", ""),
+                                     hours * 3600 if hours == hours else 0, request.form.get("comment", ""), who)
+        except ValueError as e:
+            return render_template("partials/alerts_silences.html", silences=alerting.silences(store),
+                                   rules=ALERT_RULE_IDS, error=str(e)), 400
+        if _alerts() is not None:
+            _alerts().forget_silences()
+        return render_template("partials/alerts_silences.html", silences=alerting.silences(store),
+                               rules=ALERT_RULE_IDS, error="")
+
+    @bp.get("/alerts/silences")
+    def silences():
+        return render_template("partials/alerts_silences.html", silences=alerting.silences(store),
+                               rules=ALERT_RULE_IDS, error="")
 
     @bp.get("/alerts/active")
     def active():
