@@ -90,7 +90,8 @@ def collecting(store, probes: list[Probe], args):
         raise UsageError("--cpu-budget must be 0 (off) or a positive percentage")
     if args.cpu_budget and args.governor_period < 1:
         raise UsageError("--governor-period must be at least 1s")
-    spool = Spool(args.spool_dir or default_spool_folder(store.address), args.spool_max_mb << 20)
+    spool = Spool(args.spool_dir or default_spool_folder(store.address, os.environ.get("PYPERF_HOST_NAME")),
+                  args.spool_max_mb << 20)
     flush_s = max(args.flush_interval, args.interval)
 
     def roll_up() -> None:

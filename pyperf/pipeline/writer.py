@@ -240,12 +240,16 @@ class BatchWriter:
                 "flushes": self.flushes, "flush_cpu_s": round(self.flush_cpu_s, 3), "store_down_since": self.store_down_since, **spool}
 
 
-def default_spool_folder(address) -> Path:
-    """Beside the embedded store, or per server under /var/lib/pyperf/spool."""
+def default_spool_folder(address, host_name: str | None = None) -> Path:
+    """Beside the embedded store, or per server under /var/lib/pyperf/spool; with a
+    host name given (--host-name: several agents on one machine, each writing as
+    its own host), per server and host name, so each has a folder of its own."""
     if address.embedded:
         return Path(address.path + ".spool")
-    safe = f"{address.host}_{address.port}_{address.database}".replace(os.sep, "_")
-    return Path("/var/lib/pyperf/spool") / safe
+    safe = f"{address.host}_{address.port}_{address.database}"
+    if host_name:
+        safe += f"_as_{host_name}"
+    return Path("/var/lib/pyperf/spool") / safe.replace(os.sep, "_")
 
 
 def _rows(columns: dict[str, list]) -> int:
