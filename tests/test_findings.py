@@ -336,3 +336,22 @@ def test_a_silenced_alert_is_kept_but_not_sent(store, receiver):
     assert [b["status"] for b in bodies] == ["resolved"]
     assert [h["state"] for h in alerts.history(store, NOW - dt.timedelta(minutes=1))] == ["resolved", "firing",
                                                                                           "pending"]
+
+
+def test_resets_with_one_peer_and_a_process_missing_the_page_cache(store):
+    start = NOW.timestamp() - 120
+    n = 60
+    store.insert("tcp_event", {"ts": [start + i / 3 for i in range(3 * n)], "kind": ["reset_received"] * 3 * n, "pid": [9] * 3 * n,
+                               "comm": ["client"] * 3 * n, "saddr": ["::ffff:10.0.0.1"] * 3 * n,
+                               "sport": [40000] * 3 * n, "daddr": ["::ffff:10.0.0.9"] * 3 * n, "dport": [5432] * 3 * n,
+                               "state": ["ESTABLISHED"] * 3 * n, "segs": [0] * 3 * n, "err": [0] * 3 * n,
+                               "net_ns": [0] * 3 * n})          # 36 a minute over the 5-minute range
+    store.insert("faults_process", {"ts": [start + i for i in range(n)], "interval_ms": [1000] * n, "pid": [77] * n,
+                                    "comm": ["scanner"] * n, "mnt_ns": [1] * n, "cgroup_id": [0] * n,
+                                    "minor_faults": [0] * n, "major_faults": [0] * n,
+                                    "cache_lookups": [10_000] * n, "cache_added": [5_000] * n})
+    found = {f["rule"]: f for f in findings.evaluate(store, whole_range(), rules=(
+        rules.BY_ID["peer_resets"], rules.BY_ID["page_cache_misses"]))}
+    assert found["peer_resets"]["subject"] == "10.0.0.9:5432" and found["peer_resets"]["evidence"]["resets"] == 180
+    assert found["page_cache_misses"]["subject"] == "scanner (pid 77)"
+    assert found["page_cache_misses"]["evidence"]["cache_hit_ratio"] == 0.5

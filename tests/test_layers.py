@@ -85,8 +85,13 @@ def test_reads_are_attributed_to_the_right_layers(layered_image, store_dsn, tmp_
     # the image-waste finding names the never-read layer and its bytes (the default threshold is 10 MiB)
     never_id = layers[never_layer[0]]["id"]
     found = json.loads(run_pyperf("report", "--since", "10m", "--format", "json", "--threshold",
-                                  "findings.image_unread_bytes=200000", store=store_dsn, check=True).stdout)
+                                  "findings.image_unread_bytes=200000", "--threshold",
+                                  "findings.writable_layer_mib=0.1", store=store_dsn, check=True).stdout)
     [waste] = [f for f in found["findings"] if f["rule"] == "image_waste"]
+    # and what it wrote into its writable layer: a.bin copied up (200 KiB) and new.bin (64 KiB) written
+    [writes] = [f for f in found["findings"] if f["rule"] == "writable_layer_writes"]
+    assert writes["subject"] == "pyperf-layered" and writes["evidence"]["copy_ups"] == 1
+    assert writes["evidence"]["writable_layer_mib"] >= 0.2
     assert waste["subject"] == layered_image and f"{never_id} ({300 * KIB} B)" in waste["evidence"]["unread_layers"]
     assert waste["evidence"]["unread_bytes"] >= 300 * KIB
 

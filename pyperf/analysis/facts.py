@@ -22,7 +22,8 @@ from pyperf.web import container_queries, disk_queries, flame_queries, memory_qu
 from pyperf.web import response_queries
 from pyperf.web.timerange import TimeRange
 
-SCOPES = ("host", "container", "device", "neighbour", "peer", "server", "process", "image", "stack", "series")
+SCOPES = ("host", "container", "device", "neighbour", "peer", "server", "process", "image", "container_layers",
+          "stack", "series")
 
 
 def _whole(tr: TimeRange) -> int:
@@ -229,7 +230,8 @@ def processes(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     """Each process by page faults: major faults per second and page-cache hit ratio."""
     seconds = max(tr.seconds, 1.0)
     return [{**p, "subject": f"{p['comm']} (pid {p['pid']})", "id": str(p["pid"]),
-             "major_faults_per_s": round(p["major"] / seconds, 2), "view": f"/memory?{_range_args(tr)}"}
+             "major_faults_per_s": round(p["major"] / seconds, 2),
+             "cache_lookups_per_s": round(p["cache_lookups"] / seconds, 1), "view": f"/memory?{_range_args(tr)}"}
             for p in memory_queries.top_faulting(store, tr, host_name, window, limit=10_000)]
 
 
@@ -251,6 +253,29 @@ def images(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
                     "unread_bytes": sum(layer["bytes"] for layer in unread),
                     "unread_layers": ", ".join(f"{layer['id']} ({layer['bytes']} B)" for layer in unread),
                     "image_bytes": r["image_bytes"], "read_pct": round(100.0 * r["share_of_image_read"], 1)})
+    return out
+
+
+DEEP_LAYER_INDEX = 8          # layers above a file (index 0: the writable layer) from which a lookup walks far
+
+
+def container_layers(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
+    """Each container with indexed layers: what it wrote into its writable layer
+    (copy-ups of image files and new data, MiB) and how often its hot files were
+    read from deep image layers. Over everything recorded, as `images`."""
+    from pyperf.layers import report as layer_report
+    out = []
+    for c in layer_report.containers(store, host_name):
+        r = layer_report.report(store, c["mnt_ns"], host_name)
+        written = sum(f["folios_dirtied"] for f in r["files_written"]) * 4096
+        deep = [f for f in r["hot_files"] if f["layer"] >= DEEP_LAYER_INDEX]
+        out.append({"subject": c["name"] or c["id"][:12], "id": c["id"], "image": c["image"],
+                    "view": f"/layers?container={quote(c['id'], safe='')}",
+                    "writable_layer_mib": round((written + r["copy_up_bytes"]) / 2**20, 1),
+                    "copy_ups": len(r["copy_ups"]), "files_written": len(r["files_written"]),
+                    "deep_hot_reads": sum(f["reads"] + (1 if f["mmap_pages"] else 0) for f in deep),
+                    "deep_hot_files": ", ".join(f"{f['path']} (layer {f['layer']})" for f in deep[:5]),
+                    "layers": len(r["layers"])})
     return out
 
 
@@ -326,5 +351,6 @@ def series(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
 
 CHEAP = {"container": containers, "server": servers}     # scopes with a cheaper form for the alerts
 GATHER = {"host": host, "container": containers, "device": devices, "neighbour": neighbours, "peer": peers,
-          "server": servers, "process": processes, "image": images, "stack": stacks, "series": series}
+          "server": servers, "process": processes, "image": images, "container_layers": container_layers,
+          "stack": stacks, "series": series}
 assert set(GATHER) == set(SCOPES)

@@ -107,6 +107,14 @@ RULES: tuple[Rule, ...] = (
          "(e.g. vmtouch, readahead).", "fewer faults that each wait for a disk read",
          "each major fault is one synchronous read at the disk's latency", "medium", ("major", "minor"), "/s",
          critical_at=10.0),
+    Rule("page_cache_misses", "memory", "saturation", "process", "cache_hit_ratio", "findings.cache_hit_ratio",
+         "{subject} found {value:.0%} of the file pages it read in the page cache "
+         "({cache_lookups_per_s:.0f} lookups/s)",
+         "Its reads go to the disk: give the host (or its container) memory for the cache, or read less "
+         "(compression, an index). An estimate: pages it wrote new count as misses too.",
+         "reads served from memory instead of the disk",
+         "1 - pages added to the cache / pages looked up (faults probe)", "medium", ("major", "cache_lookups"),
+         "", severity="info", below=True, guard=(("cache_lookups_per_s", 1000),)),
     # -- disk ----------------------------------------------------------------
     Rule("host_disk_iops", "disk", "utilisation", "host", "disk_iops", "host.disk_iops",
          "{subject} did {value:.0f} disk I/Os per second", "See which containers issue them on the Disk page; "
@@ -153,6 +161,12 @@ RULES: tuple[Rule, ...] = (
          "Loss on the path to {subject}: check that peer, the links toward it and its receive queue.",
          "no retransmission delay toward this peer", "its retransmitted segments (tcp_retransmit_skb)",
          "medium", ("retransmitted_segments", "resets", "comms", "containers"), "/min", critical_at=10.0),
+    Rule("peer_resets", "network", "errors", "peer", "resets_per_min", "findings.peer_resets_per_min",
+         "{value:.0f} TCP resets/min with {subject} (from {comms} in {containers})",
+         "Connections to {subject} are refused or torn down: is the service there listening, overloaded "
+         "(accept queue full) or closing idle connections the client still uses?",
+         "no reset (each is a failed request or a reconnect)", "RST segments sent and received (tcp probe)",
+         "medium", ("resets", "retransmitted_segments", "comms", "containers"), "/min", critical_at=10.0),
     Rule("failed_connects", "network", "errors", "host", "failed_connects", "findings.failed_connects",
          "{value:.0f} TCP connects from {subject} failed", "A service is down or refuses: the failing "
          "processes are on the Network page.", "no failed connections (each one is an error or a retry)",
@@ -179,6 +193,23 @@ RULES: tuple[Rule, ...] = (
          "{value_mb:.0f} MB less to pull and store per host",
          "the bytes of layers none of its containers read since they were indexed", "medium",
          ("unread_layers", "image_bytes", "containers"), "B"),
+    Rule("writable_layer_writes", "layers", "efficiency", "container_layers", "writable_layer_mib",
+         "findings.writable_layer_mib",
+         "container {subject} wrote {value:.0f} MiB into its writable layer ({copy_ups} files copied up from the "
+         "image, {files_written} files written)",
+         "Data written inside a container's filesystem goes through overlayfs (whole-file copy-up on the first "
+         "write) and is lost with the container: mount a volume where it writes.",
+         "no copy-ups, and writes at the volume's speed", "page-cache folios it dirtied in the writable layer, "
+         "plus the size of the files copied up (layer probe)", "low", ("copy_ups", "files_written", "image"),
+         "MiB"),
+    Rule("deep_layer_reads", "layers", "efficiency", "container_layers", "deep_hot_reads",
+         "findings.deep_hot_reads",
+         "container {subject} read its hot files {value:.0f} times from deep image layers: {deep_hot_files}",
+         "Each uncached lookup walks every layer above the file: flatten (squash) the image or copy the hot "
+         "files into a top layer or a volume.",
+         "shorter path lookups for its hottest files (it matters on opens, not on reads of open files)",
+         "reads of its 20 hottest files that sit 8 or more layers deep (layer probe)", "medium",
+         ("deep_hot_files", "layers"), "reads", severity="info"),
     # -- indicators and profiles ---------------------------------------------
     Rule("performance_score", "host", "utilisation", "host", "performance_score", "findings.score_alert_pct",
          "{subject}'s performance score is {value:.0f} % (mean of CPU, memory, disk and network utilisation)",

@@ -39,6 +39,10 @@ FINDINGS = {
     "image_unread_bytes": 10 * 2**20,   # image layers never read by any container
     "offcpu_share_pct": 50.0,           # one stack holds this share of all off-CPU time
     "oom_kills": 0.0,                   # any
+    "peer_resets_per_min": 30.0,        # resets to or from one peer and port
+    "cache_hit_ratio": 0.9,             # a busy reader's page-cache hit ratio under this
+    "writable_layer_mib": 50.0,         # written into a container's writable layer (copy-ups and new data)
+    "deep_hot_reads": 1000.0,           # reads of hot files from layers with 8 or more above them
     "anomaly_pct": 10.0,                # share of a series' minutes its learned baseline calls anomalous
     "score_alert_pct": indicators.SCORE_ALERT_PCT,   # the requirements' indicator: alert > 80 %
     "efficiency_alert": indicators.EFFICIENCY_ALERT,  # the requirements' indicator: alert < 0.6

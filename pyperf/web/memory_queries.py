@@ -37,6 +37,6 @@ def top_faulting(store, tr: TimeRange, host=None, window=None, limit: int = 20) 
         for i, column in enumerate(("major_faults", "minor_faults", "cache_lookups", "cache_added")):
             m[i] += int(row[column])
     ranked = sorted(merged.items(), key=lambda kv: (kv[1][0], kv[1][1]), reverse=True)[:limit]
-    return [{"pid": pid, "comm": comm, "major": major, "minor": minor,
+    return [{"pid": pid, "comm": comm, "major": major, "minor": minor, "cache_lookups": lookups,
              "cache_hit_ratio": round(min(1.0, max(0.0, 1 - added / lookups)), 3) if lookups else None}
             for (pid, comm), (major, minor, lookups, added) in ranked]
