@@ -57,6 +57,20 @@ SETTINGS = (
     Setting("response_time_ms", "response time alert over", "ms", 0.001, 600_000, scale=1000),
     Setting("layer_accesses_per_min", "layer accesses alert over", "per minute", 1, 1e9),
 )
+def _findings_settings() -> tuple[Setting, ...]:
+    """The findings' own thresholds (pyperf/analysis/thresholds.py FINDINGS), in
+    the unit of the rule that reads each."""
+    from pyperf.analysis.rules import RULES
+    units = {r.threshold.partition(".")[2]: r.unit for r in RULES if r.threshold.startswith("findings.")}
+    out = []
+    for name in thresholds.FINDINGS:
+        key = f"findings_{name}"
+        THRESHOLD_KEYS[key] = (thresholds.FINDINGS, name)
+        out.append(Setting(key, name.replace("_", " "), units.get(name, ""), 0, 1e15))
+    return tuple(out)
+
+
+SETTINGS = SETTINGS + _findings_settings()
 BY_KEY = {s.key: s for s in SETTINGS}
 RETENTION = {"retention_raw_days": "raw", "retention_1m_days": "1m", "retention_1h_days": "1h"}
 

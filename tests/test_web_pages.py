@@ -150,8 +150,8 @@ def test_memory_page_queries(store):
     assert charts["pressure"]["series"] == {"some": [1.5, 1.5], "full": [0.5, 0.5]}
     assert charts["faults"]["series"] == {"all": [2000.0, 2000.0], "major": [4.0, 4.0]}
     faulting = memory_queries.top_faulting(store, tr)
-    assert faulting == [{"pid": 7, "comm": "java", "major": 6, "minor": 200, "cache_hit_ratio": 0.9},
-                        {"pid": 8, "comm": "sh", "major": 0, "minor": 1800, "cache_hit_ratio": None}]
+    assert faulting == [{"pid": 7, "comm": "java", "major": 6, "minor": 200, "cache_lookups": 100, "cache_hit_ratio": 0.9},
+                        {"pid": 8, "comm": "sh", "major": 0, "minor": 1800, "cache_lookups": 0, "cache_hit_ratio": None}]
 
 
 def test_every_page_is_in_the_navigation_and_renders(store):
@@ -675,7 +675,7 @@ def test_settings_page_applies_to_the_running_agent_and_keeps_them(store):
     collector = Collector([SystemSampler(), ContainersSource()], writer=None, interval_s=1.0)
     collector.attach()
     collector.governor = Governor(collector, budget_pct=1.0)
-    saved = (dict(thresholds.HOST), dict(thresholds.CONTAINER))
+    saved = (dict(thresholds.HOST), dict(thresholds.CONTAINER), dict(thresholds.FINDINGS))
     try:
         client = create_app(store, collector, user_sql=None).test_client()
         page = client.get("/settings").get_data(as_text=True)
@@ -690,16 +690,17 @@ def test_settings_page_applies_to_the_running_agent_and_keeps_them(store):
 
         ok = client.post("/settings", data={"interval_s": "2", "cpu_budget_pct": "3", "host_cpu_pct": "90",
                                             "response_time_ms": "250", "retention_raw_days": "7",
-                                            "probes_shown": "1", "probes": ["system"]})
+                                            "findings_throttled_pct": "25", "probes_shown": "1", "probes": ["system"]})
         assert ok.status_code == 200, ok.get_data(as_text=True)
         assert collector.interval_s == 2.0 and collector.governor.budget_pct == 3.0
         assert thresholds.HOST["cpu_pct"] == 90.0 and thresholds.CONTAINER["response_time_us"] == 250_000
+        assert thresholds.FINDINGS["throttled_pct"] == 25.0 and 'name="findings_throttled_pct"' in page
         assert [p.name for p in collector.probes] == ["system"]
         ttl = store.query("SELECT engine_full FROM system.tables WHERE name = 'sched_process'").rows[0][0]
         assert "toIntervalDay(7)" in ttl
         assert settings.load(store, store.host_name) == {
             "interval_s": 2.0, "cpu_budget_pct": 3.0, "host_cpu_pct": 90.0, "response_time_ms": 250.0,
-            "retention_raw_days": 7, "probes": ["system"]}
+            "retention_raw_days": 7, "findings_throttled_pct": 25.0, "probes": ["system"]}
 
         back = client.post("/settings", data={"probes_shown": "1", "probes": ["system", "containers"]})
         assert "containers" in back.get_data(as_text=True) and {p.name for p in collector.probes} == {
@@ -709,6 +710,7 @@ def test_settings_page_applies_to_the_running_agent_and_keeps_them(store):
     finally:
         thresholds.HOST.update(saved[0])
         thresholds.CONTAINER.update(saved[1])
+        thresholds.FINDINGS.update(saved[2])
         collector.detach()
 
 
