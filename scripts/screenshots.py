@@ -47,6 +47,7 @@ SHOTS = (
     ("layers", None, "table.layers tbody tr"),
     ("flame", None, "#flame .d3-flame-graph-label"),
     ("flame_diff", None, "#flame[data-diff='1'] .d3-flame-graph-label"),
+    ("alerts", "/alerts?range=5m", "table.findings tbody tr"),
     ("compare", "/compare?a_range=custom&a_from={a_from}&a_to={a_to}&b_range=5m", "table"),
     ("sql", "/sql", "#sql-text"),
     ("settings", "/settings", "form.settings"),

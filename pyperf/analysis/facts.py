@@ -220,10 +220,14 @@ def servers(store, tr: TimeRange, host_name=None, window=None, cheap: bool = Fal
         owner = {ns: c["name"] or cid[:12] for cid, c in known.items() for ns in c["mnt_ns"]}
         pid_container = {pid: owner[ns] for pid, ns in container_queries._pids_by_ns(store, tr, host_name, window)
                          if ns in owner}
-    return [{**s, "subject": f"{s['comm']} (pid {s['pid']}) port {s['port']}",
-             "id": f"{s['pid']}:{s['port']}", "container": pid_container.get(s["pid"], "host"),
-             "view": f"/response?{_range_args(tr)}"}
-            for s in response_queries.servers(store, tr, host_name, window, limit=10_000)]
+    out = []
+    for s in response_queries.servers(store, tr, host_name, window, limit=10_000):
+        container = pid_container.get(s["pid"], "host")
+        out.append({**s, "subject": f"{s['comm']} (pid {s['pid']}) port {s['port']}", "id": f"{s['pid']}:{s['port']}",
+                    "container": container,
+                    "place": "on the host" if container == "host" else f"in container {container}",
+                    "view": f"/response?{_range_args(tr)}"})
+    return out
 
 
 def processes(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
