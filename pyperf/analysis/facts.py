@@ -222,10 +222,10 @@ def servers(store, tr: TimeRange, host_name=None, window=None, cheap: bool = Fal
                          if ns in owner}
     out = []
     for s in response_queries.servers(store, tr, host_name, window, limit=10_000):
-        container = pid_container.get(s["pid"], "host")
+        container = None if cheap else pid_container.get(s["pid"], "host")      # None: not looked up
+        place = "" if container is None else " on the host" if container == "host" else f" in container {container}"
         out.append({**s, "subject": f"{s['comm']} (pid {s['pid']}) port {s['port']}", "id": f"{s['pid']}:{s['port']}",
-                    "container": container,
-                    "place": "on the host" if container == "host" else f"in container {container}",
+                    "container": container, "place": place,
                     "view": f"/response?{_range_args(tr)}"})
     return out
 

@@ -173,7 +173,7 @@ RULES: tuple[Rule, ...] = (
          "connects that ended before ESTABLISHED", "low", ("active_opens",), "connects", critical_at=10.0),
     # -- application ---------------------------------------------------------
     Rule("response_time", "response", "saturation", "server", "p99_us", "container.response_time_us",
-         "{subject} {place} answered with a p99 of {value_ms:.0f} ms over {requests} requests",
+         "{subject}{place} answered with a p99 of {value_ms:.0f} ms over {requests} requests",
          "Slow responses: open its flame graphs (on- and off-CPU) to see where the time goes.",
          "p99 under {threshold_ms:.0f} ms", "the server's request-to-response times (response probe)",
          "medium", ("p50_us", "requests", "container"), "µs", critical_at=5.0, guard=(("requests", 5),),
