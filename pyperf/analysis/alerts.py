@@ -266,19 +266,15 @@ class Alerts:
     # -- what is active, as Alertmanager's alerts ------------------------------
     def alert(self, s: State, status: str, now: float) -> dict:
         f = s.finding
-        labels = {"alertname": s.rule.id, "severity": f["severity"], "host": self.host, "scope": f["scope"],
-                  "subject": f["subject"], "resource": s.rule.resource}
-        container = self._container_of(f)
-        if container:
-            labels["container"] = container
-        return {
-            "status": status, "labels": labels,
-            "annotations": {"summary": f["summary"], "description": f["recommendation"],
-                            "value": str(f["evidence"][s.rule.metric]), "threshold": str(f["evidence"]["threshold"]),
-                            "unit": s.rule.unit, "state": s.state},
-            "startsAt": _iso(s.since), "endsAt": _iso(now) if status == "resolved" else NOT_ENDED,
-            "generatorURL": self.external_url + f["view"], "fingerprint": s.fingerprint,
-        }
+        a = alertmanager_alert(s.rule.id, f["severity"], self.host, f["scope"], f["subject"],
+                               self._container_of(f), f["summary"], f["evidence"][s.rule.metric],
+                               f["evidence"]["threshold"], s.state, s.since, s.fingerprint,
+                               ends_at=now if status == "resolved" else None)
+        a["status"] = status
+        a["labels"]["resource"] = s.rule.resource
+        a["annotations"].update(description=f["recommendation"], unit=s.rule.unit)
+        a["generatorURL"] = self.external_url + f["view"]
+        return a
 
     def snapshot(self) -> list[dict]:
         """Pending and firing alerts now, in Alertmanager's shape, firing first."""
@@ -380,19 +376,24 @@ def history(store, since: dt.datetime, host: str | None = None) -> list[dict]:
              for k, v in zip(HISTORY_KEYS, r)} for r in rows]
 
 
+def alertmanager_alert(rule: str, severity: str, host: str, scope: str, subject: str, container: str,
+                       summary: str, value, threshold, state: str, starts_at: float, fingerprint: str,
+                       ends_at: float | None = None) -> dict:
+    """One alert in Alertmanager's shape (labels, annotations, startsAt, endsAt, fingerprint)."""
+    labels = {"alertname": rule, "severity": severity, "host": host, "scope": scope, "subject": subject}
+    if container:
+        labels["container"] = container
+    return {"status": "resolved" if ends_at is not None else "firing", "labels": labels,
+            "annotations": {"summary": summary, "value": str(value), "threshold": str(threshold), "state": state},
+            "startsAt": _iso(starts_at), "endsAt": _iso(ends_at) if ends_at is not None else NOT_ENDED,
+            "fingerprint": fingerprint}
+
+
 def active_in_store(store, host: str | None = None) -> list[dict]:
     """The alerts the last agent left pending or firing (from the stored history),
     in Alertmanager's shape: what `pyperf report` shows when no agent runs."""
-    out = []
-    for fp, rule, state, severity, scope, subject, container, value, threshold, summary, starts in \
-            store.query(ACTIVE, {"host": host or store.host_name}).rows:
-        labels = {"alertname": rule, "severity": severity, "host": host or store.host_name, "scope": scope,
-                  "subject": subject}
-        if container:
-            labels["container"] = container
-        out.append({"status": "firing", "labels": labels,
-                    "annotations": {"summary": summary, "value": str(value), "threshold": str(threshold),
-                                    "state": state},
-                    "startsAt": _iso(starts.replace(tzinfo=dt.timezone.utc).timestamp()), "endsAt": NOT_ENDED,
-                    "fingerprint": fp})
-    return out
+    host = host or store.host_name
+    return [alertmanager_alert(rule, severity, host, scope, subject, container, summary, value, threshold, state,
+                               starts.replace(tzinfo=dt.timezone.utc).timestamp(), fp)
+            for fp, rule, state, severity, scope, subject, container, value, threshold, summary, starts
+            in store.query(ACTIVE, {"host": host}).rows]

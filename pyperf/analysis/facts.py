@@ -16,7 +16,7 @@ from urllib.parse import quote
 import numpy as np
 
 from pyperf.analysis import baseline, indicators, thresholds
-from pyperf.analysis.histogram import as_hist, quantile_us
+from pyperf.analysis.histogram import quantile_us
 from pyperf.store import rollups
 from pyperf.web import container_queries, disk_queries, flame_queries, memory_queries, network_queries
 from pyperf.web import response_queries
@@ -31,26 +31,7 @@ def _whole(tr: TimeRange) -> int:
 
 
 def _one(store, table: str, tr: TimeRange, host, window, **kw) -> dict:
-    """The range as one bucket: counters summed, gauges averaged over the rows,
-    histograms summed; {} without rows."""
-    s = rollups.series(store, table, tr.start, tr.end, step_s=_whole(tr), host=host, window=window, **kw)
-    rows = [dict(zip(s.columns, r)) for r in s.rows]
-    if not rows:
-        return {}
-    out: dict = {}
-    for row in rows:
-        for k, v in row.items():
-            if k == "bucket":
-                continue
-            if isinstance(v, list):
-                out[k] = out.get(k, 0) + as_hist(v)
-            elif k.endswith("_avg"):
-                out[k] = out.get(k, 0.0) + float(v) * int(row["samples"])
-            elif isinstance(v, (int, float)):
-                out[k] = out.get(k, 0) + v
-    for k in [k for k in out if k.endswith("_avg")]:
-        out[k] = out[k] / out["samples"] if out["samples"] else None
-    return out
+    return rollups.totals(store, table, tr.start, tr.end, host, window, **kw)
 
 
 def _p99(hist) -> float | None:

@@ -315,6 +315,32 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     return Series(level, step, result.column_names, result.rows)
 
 
+def totals(store, table: str, start: dt.datetime, end: dt.datetime, host: str | None = None, window=None,
+           **kw) -> dict:
+    """[start, end) of a table as one bucket: counters summed, gauges' means
+    weighted by the rows behind them, histograms summed (numpy); {} without rows."""
+    from pyperf.analysis.histogram import as_hist
+    s = series(store, table, start, end, step_s=max(1, int((end - start).total_seconds()) + 3600), host=host,
+               window=window, **kw)
+    rows = [dict(zip(s.columns, r)) for r in s.rows]
+    if not rows:
+        return {}
+    out: dict = {}
+    for row in rows:
+        for k, v in row.items():
+            if k == "bucket" or k.endswith(("_min", "_max")):
+                continue
+            if isinstance(v, list):
+                out[k] = out.get(k, 0) + as_hist(v)
+            elif k.endswith("_avg"):
+                out[k] = out.get(k, 0.0) + float(v) * int(row["samples"])
+            elif isinstance(v, (int, float)):
+                out[k] = out.get(k, 0) + v
+    for k in [k for k in out if k.endswith("_avg")]:
+        out[k] = out[k] / out["samples"] if out["samples"] else None
+    return out
+
+
 def hourly_select(r: Rollup) -> str:
     """The 1-hour buckets of a 1-minute table's rows (states merged into states)."""
     parts = ["toStartOfHour(ts) AS ts", "host", *r.keys, "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]

@@ -3,29 +3,15 @@ two ranges side by side, with the change."""
 
 from __future__ import annotations
 
-from pyperf.analysis.histogram import as_hist, quantile_us
+from pyperf.analysis.histogram import quantile_us
 from pyperf.store import rollups
 from pyperf.web.timerange import TimeRange
 
 
 def _one(store, table: str, tr: TimeRange, host, window, **kw) -> dict:
-    """The whole range as one bucket: sums, gauges' means, histograms."""
-    s = rollups.series(store, table, tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600), host=host,
-                       window=window, **kw)
-    rows = [dict(zip(s.columns, r)) for r in s.rows]
-    if not rows:
-        return {}
-    out: dict = {"_seconds": tr.seconds}
-    for row in rows:
-        for k, v in row.items():
-            if k == "bucket":
-                continue
-            if isinstance(v, list):
-                out[k] = out.get(k, 0) + as_hist(v)
-            elif isinstance(v, (int, float)) and not k.endswith(("_min", "_max")):
-                out[k] = out.get(k, 0) + v
-    out["_rows"] = len(rows)
-    return out
+    """The whole range as one bucket (gauges as their mean over it)."""
+    out = rollups.totals(store, table, tr.start, tr.end, host, window, **kw)
+    return {**out, "_seconds": tr.seconds} if out else {}
 
 
 def _rate(d: dict, column: str):
@@ -33,7 +19,7 @@ def _rate(d: dict, column: str):
 
 
 def _mean(d: dict, column: str):
-    return round(d[column] / d["_rows"], 2) if column in d else None
+    return round(d[column], 2) if d.get(column) is not None else None
 
 
 def _p99(d: dict, column: str):
