@@ -355,3 +355,46 @@ def test_resets_with_one_peer_and_a_process_missing_the_page_cache(store):
     assert found["peer_resets"]["subject"] == "10.0.0.9:5432" and found["peer_resets"]["evidence"]["resets"] == 180
     assert found["page_cache_misses"]["subject"] == "scanner (pid 77)"
     assert found["page_cache_misses"]["evidence"]["cache_hit_ratio"] == 0.5
+
+
+def test_the_overview_draws_the_usual_range_behind_cpu_and_memory(store):
+    """A week's past learned into a band on the Overview's charts: served as two
+    series and filled between them by charts.js, in headless Chromium."""
+    import numpy as np
+    from werkzeug.serving import make_server
+
+    from conftest import chromium_page
+    from pyperf.web.app import create_app
+    from pyperf.web.overview_queries import BANDS
+
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    past = np.arange(now - 2 * 86400, now - 3600, 60.0)
+    n = len(past)
+    store.insert("system_cpu", {"ts": past.tolist(), "interval_ms": [1000] * n, "cpu": [-1] * n,
+                                "busy_pct": (20 + 2 * np.sin(past / 600)).tolist()})
+    store.insert("system_host", {"ts": past.tolist(), "interval_ms": [1000] * n, "mem_used_pct": [40.0] * n})
+    host_seconds(store, now - 600, 300, busy=60.0, memory=41.0)
+    BANDS._fitted.clear()
+
+    class NoCollector:
+        window = writer = None
+    app = create_app(store, NoCollector(), user_sql=None)
+    charts = app.test_client().get("/overview/data?range=1h").get_data(as_text=True)
+    assert '"usual (low)"' in charts and '"usual (high)"' in charts
+    from pyperf.web import overview_queries
+    tiles = overview_queries.tiles(overview_queries.host_charts(store, TimeRange("custom", NOW, NOW + dt.timedelta(
+        minutes=10))))
+    assert [t["peak"] for t in tiles if t["title"] == "CPU"] == [60.0]           # the band is not a value
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with chromium_page() as (page, errors):
+            page.goto(f"http://127.0.0.1:{server.server_port}/overview?range=1h")
+            page.wait_for_function("window.pyperfCharts && window.pyperfCharts.cpu", timeout=20000)
+            labels = page.evaluate("window.pyperfCharts.cpu.series.map(s => s.label)")
+            assert sorted(labels[1:]) == ["busy %", "usual (high)", "usual (low)"]
+            assert page.evaluate("window.pyperfCharts.cpu.bands.length") == 1
+            assert page.evaluate("window.pyperfCharts.memory.bands.length") == 1
+            assert errors == []
+    finally:
+        server.shutdown()

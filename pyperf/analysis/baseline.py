@@ -22,6 +22,8 @@ docs/performance_guide.md."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,3 +98,42 @@ def band(b: Baseline, ts, width: float = SHIFT_SCORE) -> tuple[np.ndarray, np.nd
     """The usual range (median ± width robust SDs) at each time, to draw behind a chart."""
     hours = _hour(ts)
     return b.median[hours] - width * b.spread[hours], b.median[hours] + width * b.spread[hours]
+
+
+BAND_LOW, BAND_HIGH = "usual (low)", "usual (high)"     # the chart series charts.js fills between
+REFIT_S = 600.0
+HISTORY_S = 7 * 86400
+
+
+class BandCache:
+    """Baselines of a few chart series, learned from their past week of 1-minute
+    points and learned again every REFIT_S: a live chart refreshed every second
+    looks its band up instead of reading a week each time."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._fitted: dict[tuple, tuple[float, Baseline | None]] = {}
+        self._lock = threading.Lock()
+
+    def baseline(self, key: tuple, learn) -> Baseline | None:
+        """`learn()` -> (epoch seconds, values) of the past, called when `key` is stale."""
+        now = self.clock()
+        with self._lock:
+            cached = self._fitted.get(key)
+        if cached is not None and now - cached[0] < REFIT_S:
+            return cached[1]
+        fitted = fit(*learn())
+        with self._lock:
+            self._fitted[key] = (now, fitted)
+        return fitted
+
+    def add_band(self, chart: dict, key: tuple, learn) -> dict:
+        """The chart with BAND_LOW/BAND_HIGH series at its times, when its past is long enough."""
+        b = self.baseline(key, learn)
+        if b is None or not chart.get("t"):
+            return chart
+        low, high = band(b, np.asarray(chart["t"], np.float64))
+        series = dict(chart["series"])
+        series[BAND_LOW] = [round(max(float(v), 0.0), 2) for v in low]
+        series[BAND_HIGH] = [round(float(v), 2) for v in high]
+        return {**chart, "series": series}

@@ -285,23 +285,6 @@ BASELINED = (
     ("disk IOPS", "disk_io", None, (), "ios", True),
     ("container CPU % of host", "container_resources", None, ("container_id", "name"), "cpu_pct_of_host_avg", False),
 )
-HISTORY_S = 7 * 86400
-
-
-def _minutes(store, table, start, end, where, by, column, per_second, host_name, window) -> dict[tuple, tuple]:
-    """Per key (of `by`): (epoch seconds, values) at 1-minute points."""
-    s = rollups.series(store, table, start, end, step_s=60, where=where, by=by, host=host_name, window=window,
-                       columns=(column.removesuffix("_avg"),))
-    out: dict[tuple, dict] = {}
-    for r in s.rows:
-        row = dict(zip(s.columns, r))
-        key = tuple(row[k] for k in by)
-        t = row["bucket"].replace(tzinfo=dt.timezone.utc).timestamp() if row["bucket"].tzinfo is None \
-            else row["bucket"].timestamp()
-        value = float(row[column]) / (60.0 if per_second else 1.0)
-        points = out.setdefault(key, {})
-        points[t] = points.get(t, 0.0) + value if per_second else value
-    return {k: (np.array(sorted(v)), np.array([v[t] for t in sorted(v)])) for k, v in out.items()}
 
 
 def series(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
@@ -309,12 +292,13 @@ def series(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     CPU) over the range at 1-minute points, scored against what its past week
     says is usual at that hour (pyperf.analysis.baseline): the share of points
     that were anomalous and the worst."""
-    past_start = tr.start - dt.timedelta(seconds=HISTORY_S)
+    past_start = tr.start - dt.timedelta(seconds=baseline.HISTORY_S)
     out = []
     for label, table, where, by, column, per_second in BASELINED:
-        past = _minutes(store, table, past_start, tr.start, where, by, column, per_second, host_name, None)
-        now = _minutes(store, table, tr.start, tr.end, where, by, column, per_second, host_name, window)
+        past = rollups.minute_points(store, table, past_start, tr.start, column, where, by, per_second, host_name)
+        now = rollups.minute_points(store, table, tr.start, tr.end, column, where, by, per_second, host_name, window)
         for key, (ts, values) in now.items():
+            ts, values = np.asarray(ts), np.asarray(values)
             if key not in past:
                 continue
             b = baseline.fit(*past[key])

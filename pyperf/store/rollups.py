@@ -341,6 +341,27 @@ def totals(store, table: str, start: dt.datetime, end: dt.datetime, host: str | 
     return out
 
 
+def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, column: str, where=None,
+                  by: tuple[str, ...] = (), per_second: bool = False, host: str | None = None,
+                  window=None) -> dict[tuple, tuple[list[float], list[float]]]:
+    """Per key of `by`: (epoch seconds, values) of one counter (`per_second`: as a
+    rate) or gauge (`<name>_avg`) at 1-minute points, keys summed over the rest."""
+    s = series(store, table, start, end, step_s=60, where=where, by=by, host=host, window=window,
+               columns=(column.removesuffix("_avg"),))
+    out: dict[tuple, dict[float, float]] = {}
+    for r in s.rows:
+        row = dict(zip(s.columns, r))
+        key = tuple(row[k] for k in by)
+        bucket = row["bucket"]
+        t = (bucket if bucket.tzinfo else bucket.replace(tzinfo=dt.timezone.utc)).timestamp()
+        points = out.setdefault(key, {})
+        if per_second:
+            points[t] = points.get(t, 0.0) + float(row[column]) / 60.0
+        else:
+            points[t] = float(row[column])
+    return {k: (sorted(v), [v[t] for t in sorted(v)]) for k, v in out.items()}
+
+
 def hourly_select(r: Rollup) -> str:
     """The 1-hour buckets of a 1-minute table's rows (states merged into states)."""
     parts = ["toStartOfHour(ts) AS ts", "host", *r.keys, "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]

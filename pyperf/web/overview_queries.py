@@ -4,7 +4,9 @@ most CPU."""
 
 from __future__ import annotations
 
-from pyperf.analysis import indicators, thresholds
+import datetime as dt
+
+from pyperf.analysis import baseline, indicators, thresholds
 from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
@@ -15,9 +17,9 @@ def _series(store, table, tr: TimeRange, host, window, **kw) -> rollups.Series:
 
 
 def _tile(title: str, chart: dict, threshold: float, unit: str) -> dict:
-    values = [v for line in chart["series"].values() for v in line if v is not None]
-    latest = next((line[i] for line in chart["series"].values() for i in range(len(line) - 1, -1, -1)
-                   if line[i] is not None), None)
+    lines = [line for name, line in chart["series"].items() if name not in (baseline.BAND_LOW, baseline.BAND_HIGH)]
+    values = [v for line in lines for v in line if v is not None]
+    latest = next((line[i] for line in lines for i in range(len(line) - 1, -1, -1) if line[i] is not None), None)
     mean = sum(values) / len(values) if values else None
     return {"title": title, "latest": latest, "mean": mean, "peak": max(values) if values else None,
             "threshold": threshold, "unit": unit, "level": thresholds.level(latest, threshold),
@@ -37,8 +39,10 @@ def host_charts(store, tr: TimeRange, host=None, window=None) -> dict:
             by_bucket[row["bucket"]] = by_bucket.get(row["bucket"], 0) + int(row["rx_bytes"]) + int(row["tx_bytes"])
     net_total = rollups.Series(net.level, net.step_s, ["bucket", "bytes"], sorted(by_bucket.items()))
     charts = {
-        "cpu": chart_data.lines(cpu, {"busy %": lambda r: round(float(r["busy_pct_avg"]), 1)}),
-        "memory": chart_data.lines(mem, {"used %": lambda r: round(float(r["mem_used_pct_avg"]), 1)}),
+        "cpu": _with_band(store, host, tr, chart_data.lines(cpu, {"busy %": lambda r: round(float(r["busy_pct_avg"]), 1)}),
+                          "system_cpu", "busy_pct", {"cpu": -1}),
+        "memory": _with_band(store, host, tr, chart_data.lines(mem, {"used %": lambda r: round(float(r["mem_used_pct_avg"]), 1)}),
+                             "system_host", "mem_used_pct", None),
         "iops": chart_data.lines(disk, {"IOPS": chart_data.per_second("ios", disk.step_s)}),
         "network": chart_data.lines(net_total, {"bytes/s": chart_data.per_second("bytes", net.step_s)}),
     }
@@ -49,6 +53,21 @@ def host_charts(store, tr: TimeRange, host=None, window=None) -> dict:
         busiest[row["bucket"]] = max(busiest.get(row["bucket"], 0.0), float(row["util_pct_avg"]))
     charts["score"] = score_chart(charts, {chart_data.epoch(t): v for t, v in busiest.items()})
     return charts
+
+
+BANDS = baseline.BandCache()
+
+
+def _with_band(store, host, tr: TimeRange, chart: dict, table: str, gauge: str, where) -> dict:
+    """The chart with the usual range learned from the week before (pyperf.analysis.baseline)."""
+    host = host or store.host_name
+
+    def learn():
+        end = dt.datetime.now(dt.timezone.utc)
+        points = rollups.minute_points(store, table, end - dt.timedelta(seconds=baseline.HISTORY_S), end,
+                                       f"{gauge}_avg", where, host=host)
+        return points.get((), ([], []))
+    return BANDS.add_band(chart, (id(store), host, table, gauge), learn)
 
 
 def score_chart(charts: dict, disk_util: dict[float, float]) -> dict:

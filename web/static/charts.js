@@ -43,13 +43,23 @@
     return chart;
   }
 
+  // The usual range learned from a series' past (pyperf/analysis/baseline.py) comes
+  // as two series with these names: drawn faint, the space between them filled.
+  const BAND_LOW = "usual (low)", BAND_HIGH = "usual (high)";
+
   function line(el, d) {
     const unit = el.dataset.unit || "";
     const names = Object.keys(d.series);
     const data = [d.t].concat(names.map(n => d.series[n]));
+    const lo = names.indexOf(BAND_LOW) + 1, hi = names.indexOf(BAND_HIGH) + 1;
+    const band = n => n === BAND_LOW || n === BAND_HIGH;
+    let colour = 0;
     const chart = keep(el, "line:" + names.join(","), () => new uPlot({
       width: el.clientWidth || 400, height: HEIGHT,
-      series: [{}].concat(names.map((n, i) => ({ label: n, stroke: palette[i % palette.length], spanGaps: false, value: fmt(unit) }))),
+      series: [{}].concat(names.map(n => band(n)
+        ? { label: n, stroke: "rgba(107,114,128,.35)", width: 1, spanGaps: false, value: fmt(unit) }
+        : { label: n, stroke: palette[colour++ % palette.length], spanGaps: false, value: fmt(unit) })),
+      bands: lo && hi ? [{ series: [hi, lo], fill: "rgba(107,114,128,.12)" }] : [],
       axes: [{}, { values: (u, vals) => vals.map(v => fmt(unit)(u, v)), size: 70 }],
       scales: { y: { range: (u, min, max) => [0, Math.max(max, 1)] } },
     }, data, el));
