@@ -199,6 +199,11 @@ def test_a_slow_server_alert_fires_reaches_the_webhook_and_resolves(store_dsn, f
         firing = next(b for b in Hook.bodies if b["status"] == "firing")
         assert firing["version"] == "4" and firing["alerts"][0]["endsAt"] == "0001-01-01T00:00:00Z"
         assert 100 < float(firing["alerts"][0]["annotations"]["value"]) / 1000 < 600      # ms
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{free_port}/metrics", timeout=10) as m:
+            metrics = m.read().decode()
+        assert 'pyperf_alerts{alertname="response_time",alertstate="firing"' in metrics, metrics[:2000]
+        assert 'pyperf_alert_notifications_total{outcome="sent"}' in metrics
         listed = run_pyperf("alerts", "--json", store=store_dsn, check=True)
         assert "response_time" in [a["labels"]["alertname"] for a in json.loads(listed.stdout)["active"]]
         with chromium_page() as (page, errors):

@@ -24,10 +24,13 @@ from pyperf.web.timerange import RANGES, TimeRange, parse_range
 class PyperfMetrics:
     """prometheus_client collector over the running probes and the writer."""
 
-    def __init__(self, collector):
+    def __init__(self, collector, alerts=None):
         self.collector = collector
+        self.alerts = alerts
 
     def collect(self):
+        if self.alerts is not None:
+            yield from self._alert_families()
         status = self.collector.status()
         up = GaugeMetricFamily("pyperf_probe_up", "1 when the probe is attached", labels=["probe"])
         for name, probe in status["probes"].items():
@@ -63,6 +66,20 @@ class PyperfMetrics:
         for probe in self.collector.probes:
             yield from probe.metric_families()
 
+    def _alert_families(self):
+        # Prometheus' own ALERTS series, by the same labels: one per pending or firing alert
+        active = GaugeMetricFamily("pyperf_alerts", "Alerts pending or firing now (1 each)",
+                                   labels=["alertname", "alertstate", "severity", "subject"])
+        for a in self.alerts.snapshot():
+            active.add_metric([a["labels"]["alertname"], a["annotations"]["state"], a["labels"]["severity"],
+                               a["labels"]["subject"]], 1.0)
+        yield active
+        sent = CounterMetricFamily("pyperf_alert_notifications", "Alert webhook POSTs, by outcome",
+                                   labels=["outcome"])
+        sent.add_metric(["sent"], self.alerts.sent)
+        sent.add_metric(["failed"], self.alerts.send_failures)
+        yield sent
+
 
 def create_app(store, collector, user_sql, agent=None, alerts=None, admin_token=None) -> Flask:
     """`user_sql` (a ReadOnlySQL) runs what users type; `agent` (pyperf.settings.Agent)
@@ -76,7 +93,7 @@ def create_app(store, collector, user_sql, agent=None, alerts=None, admin_token=
     app.config["PYPERF_ALERTS"] = alerts
     app.config["PYPERF_ADMIN_TOKEN"] = admin_token
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(PyperfMetrics(collector))
+    registry.register(PyperfMetrics(collector, alerts))
 
     @app.errorhandler(StoreError)
     def store_error(e):
