@@ -41,6 +41,7 @@ THRESHOLD_KEYS = {  # setting: (thresholds dict, its key)
     "response_time_ms": (thresholds.CONTAINER, "response_time_us"),
     "layer_accesses_per_min": (thresholds.CONTAINER, "layer_accesses_per_min"),
 }
+ALERT_THRESHOLD_KEYS = tuple(THRESHOLD_KEYS)       # the requirements' eight (the findings' join below)
 
 SETTINGS = (
     Setting("interval_s", "drain interval", "s", MIN_INTERVAL_S, MAX_INTERVAL_S),
@@ -66,12 +67,20 @@ def _findings_settings() -> tuple[Setting, ...]:
     for name in thresholds.FINDINGS:
         key = f"findings_{name}"
         THRESHOLD_KEYS[key] = (thresholds.FINDINGS, name)
-        out.append(Setting(key, name.replace("_", " "), units.get(name, ""), 0, 1e15))
+        out.append(Setting(key, name.replace("_", " "), units.get(name, ""), 0, float("inf")))
     return tuple(out)
 
 
-SETTINGS = SETTINGS + _findings_settings()
+FINDINGS_SETTINGS = _findings_settings()
+SETTINGS = SETTINGS + FINDINGS_SETTINGS
 BY_KEY = {s.key: s for s in SETTINGS}
+# the Settings page's sections, in order
+GROUPS = (
+    ("Collection", ("interval_s", "cpu_budget_pct")),
+    ("Retention", ("retention_raw_days", "retention_1m_days", "retention_1h_days")),
+    ("Alert thresholds", ALERT_THRESHOLD_KEYS),
+    ("Findings thresholds", tuple(s.key for s in FINDINGS_SETTINGS)),
+)
 RETENTION = {"retention_raw_days": "raw", "retention_1m_days": "1m", "retention_1h_days": "1h"}
 
 

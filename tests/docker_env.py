@@ -60,8 +60,8 @@ def container_pid(name: str) -> int:
                               check=True, capture_output=True, text=True).stdout.strip())
 
 
-def remove(name: str) -> None:
-    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+def remove(*names: str) -> None:
+    subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
 
 
 def build_image(tag: str, context: Path, dockerfile: str) -> str:

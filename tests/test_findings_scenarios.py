@@ -9,14 +9,10 @@ import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
-from docker_env import run_container
-
-
-def remove(*names):
-    import subprocess
-    subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+from docker_env import remove, run_container
 
 
 def report(store_dsn: str, *extra: str) -> tuple[int, dict]:
@@ -25,36 +21,30 @@ def report(store_dsn: str, *extra: str) -> tuple[int, dict]:
     return out.returncode, json.loads(out.stdout)
 
 
-def cgroup_cpu(container: str) -> tuple[int, int]:
-    """(quota, period) in µs from the container's cgroup files (v1 cpu controller or v2 cpu.max)."""
-    import subprocess
-    from pathlib import Path
+def cgroup_value(container: str, v1: str, v2: str) -> str:
+    """A cgroup file of a Docker container: cgroup v1 `controller/file`, or the v2 file name."""
     cid = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", container], capture_output=True, text=True,
                          check=True).stdout.strip()
-    v1 = Path(f"/sys/fs/cgroup/cpu/docker/{cid}")
-    if v1.exists():
-        return int((v1 / "cpu.cfs_quota_us").read_text()), int((v1 / "cpu.cfs_period_us").read_text())
-    quota, period = Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.max").read_text().split()
+    controller, name = v1.split("/")
+    path = Path(f"/sys/fs/cgroup/{controller}/docker/{cid}/{name}")
+    return (path if path.exists() else Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/{v2}")).read_text()
+
+
+def cgroup_cpu(container: str) -> tuple[int, int]:
+    """(quota, period) in µs."""
+    if Path("/sys/fs/cgroup/cpu").is_dir():
+        return (int(cgroup_value(container, "cpu/cpu.cfs_quota_us", "")),
+                int(cgroup_value(container, "cpu/cpu.cfs_period_us", "")))
+    quota, period = cgroup_value(container, "-/-", "cpu.max").split()
     return int(quota), int(period)
 
 
 def memory_limit(container: str) -> int:
-    import subprocess
-    from pathlib import Path
-    cid = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", container], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    v1 = Path(f"/sys/fs/cgroup/memory/docker/{cid}/memory.limit_in_bytes")
-    return int(v1.read_text() if v1.exists() else
-               Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.max").read_text())
+    return int(cgroup_value(container, "memory/memory.limit_in_bytes", "memory.max"))
 
 
 def memory_usage(container: str) -> int:
-    from pathlib import Path
-    cid = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", container], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    v1 = Path(f"/sys/fs/cgroup/memory/docker/{cid}/memory.usage_in_bytes")
-    return int(v1.read_text() if v1.exists() else
-               Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.current").read_text())
+    return int(cgroup_value(container, "memory/memory.usage_in_bytes", "memory.current"))
 
 
 def test_a_throttled_container_is_fixed_and_the_fix_undone_through_the_agent(docker, store_dsn, free_port):

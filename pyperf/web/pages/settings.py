@@ -16,8 +16,8 @@ def routes(bp, store, collector, page_context) -> None:
 
     def shown(**extra):
         a = agent()
-        return render_template("settings.html", settings=settings.SETTINGS, current=a.current(),
-                               probe_names=a.probe_names(), **extra, **page_context())
+        return render_template("settings.html", groups=settings.GROUPS, by_key=settings.BY_KEY, inf=float("inf"),
+                               current=a.current(), probe_names=a.probe_names(), **extra, **page_context())
 
     @bp.get("/settings")
     def show():
