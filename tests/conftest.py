@@ -218,3 +218,27 @@ def ch_server(tmp_path, free_port):
     server = ClickHouseTestServer(tmp_path / "server-data", free_port).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def webhook():
+    """(url, bodies): a local HTTP receiver keeping every JSON body POSTed to it
+    (alert webhooks); the URL carries a token in its query, as real ones do."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bodies: list = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook?token=secret", bodies
+    server.shutdown()

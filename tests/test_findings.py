@@ -5,7 +5,6 @@ alert state machine on a fake clock with a real local webhook receiver."""
 import datetime as dt
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -138,29 +137,8 @@ def test_report_json_text_html_and_a_hostile_name(store):
         build(store, whole_range(), container="nope")
 
 
-class Receiver(BaseHTTPRequestHandler):
-    bodies: list = []
-
-    def do_POST(self):
-        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    Receiver.bodies = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook?token=secret", Receiver.bodies
-    server.shutdown()
-
-
-def test_an_alert_goes_pending_fires_holds_and_resolves(store, receiver):
-    url, bodies = receiver
+def test_an_alert_goes_pending_fires_holds_and_resolves(store, webhook):
+    url, bodies = webhook
     clock = [NOW.timestamp()]
     a = alerts.Alerts(store, webhooks=(url,), for_s=30, period_s=10, clock=lambda: clock[0],
                       external_url="http://127.0.0.1:8080", rules=(rules.BY_ID["host_cpu_busy"],))
@@ -307,9 +285,9 @@ def test_efficiency_ratio_is_cpu_time_got_over_asked_for(store):
     assert "got 0.50 of the CPU time they asked for" in f["summary"]
 
 
-def test_a_silenced_alert_is_kept_but_not_sent(store, receiver):
+def test_a_silenced_alert_is_kept_but_not_sent(store, webhook):
     from pyperf.web.app import create_app
-    url, bodies = receiver
+    url, bodies = webhook
     clock = [NOW.timestamp()]
     a = alerts.Alerts(store, webhooks=(url,), for_s=0, clock=lambda: clock[0], rules=(rules.BY_ID["host_cpu_busy"],))
 

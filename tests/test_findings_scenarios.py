@@ -8,7 +8,6 @@ import socket
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
@@ -110,18 +109,6 @@ def test_a_throttled_container_is_named_and_gates_ci(docker, store_dsn):
     assert "container pyperf-throttled-app was throttled in" in text
 
 
-class Hook(BaseHTTPRequestHandler):
-    bodies: list = []
-
-    def do_POST(self):
-        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 def slow_then_fast_server(delay: dict, stop: threading.Event) -> int:
     """A line server answering each request after delay["s"], keep-alive."""
     server = socket.socket()
@@ -168,25 +155,23 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_slow_server_alert_fires_reaches_the_webhook_and_resolves(store_dsn, free_port):
+def test_a_slow_server_alert_fires_reaches_the_webhook_and_resolves(store_dsn, free_port, webhook):
     require_root()
-    Hook.bodies = []
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    hook_url, bodies = webhook
     stop, delay = threading.Event(), {"s": 0.2}
     port = slow_then_fast_server(delay, stop)
     up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--probes", "response,system",
                        "--alert-for", "3s", "--alert-every", "2s",
-                       "--alert-webhook", f"http://127.0.0.1:{hook.server_address[1]}/alerts", store=store_dsn)
+                       "--alert-webhook", hook_url, store=store_dsn)
     try:
         up.wait_for("web UI on")
         clients(port, stop)
 
         def states():
-            return [(b["status"], b["alerts"][0]["labels"]["alertname"]) for b in Hook.bodies
+            return [(b["status"], b["alerts"][0]["labels"]["alertname"]) for b in bodies
                     if b["alerts"][0]["labels"]["subject"].endswith(f"port {port}")]
         wait_for(lambda: ("firing", "response_time") in states(), 60, "the response-time alert to fire")
-        firing = next(b for b in Hook.bodies if b["status"] == "firing")
+        firing = next(b for b in bodies if b["status"] == "firing")
         assert firing["version"] == "4" and firing["alerts"][0]["endsAt"] == "0001-01-01T00:00:00Z"
         assert 100 < float(firing["alerts"][0]["annotations"]["value"]) / 1000 < 600      # ms
         import urllib.request
@@ -214,7 +199,6 @@ def test_a_slow_server_alert_fires_reaches_the_webhook_and_resolves(store_dsn, f
     finally:
         stop.set()
         up.kill()
-        hook.shutdown()
 
 
 def test_a_container_out_of_memory_is_named(docker, store_dsn, tmp_path):

@@ -80,12 +80,15 @@ def finding(rule: Rule, subject: dict, value: float, threshold: float, host: str
 
 
 def evaluate(store, tr: TimeRange, host: str | None = None, window=None, rules=RULES,
-             container: str | None = None, overrides: dict[str, float] | None = None) -> list[dict]:
+             container: str | None = None, overrides: dict[str, float] | None = None,
+             gathered: dict[str, list[dict]] | None = None) -> list[dict]:
     """Every rule over the range, most severe first. `container` (a name or id)
     keeps the findings about that container and its servers; `overrides`
-    (threshold path: value) replace thresholds for this evaluation only."""
+    (threshold path: value) replace thresholds for this evaluation only;
+    `gathered` (scope: facts) is filled with the facts read, for a caller that
+    shows them too."""
     host = host or store.host_name
-    gathered: dict[str, list[dict]] = {}
+    gathered = {} if gathered is None else gathered
     out = []
     for rule in rules:
         if rule.scope not in gathered:

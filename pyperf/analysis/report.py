@@ -33,8 +33,7 @@ def flame_summary(store, tr: TimeRange, host: str | None = None, mnt_ns: list[in
 def build(store, tr: TimeRange, host: str | None = None, window=None, container: str | None = None,
           alerts: list[dict] | None = None, overrides: dict[str, float] | None = None) -> dict:
     host = host or store.host_name
-    mnt_ns = None
-    top = container_queries.top_containers(store, tr, host, window, limit=TOP)
+    mnt_ns, chosen = None, None
     if container:
         known = container_queries.identities(store, host, window)
         chosen = [cid for cid, c in known.items() if container in (cid, c["name"]) or cid.startswith(container)]
@@ -42,8 +41,12 @@ def build(store, tr: TimeRange, host: str | None = None, window=None, container:
             names = ", ".join(sorted(c["name"] for c in known.values() if c["name"])) or "none recorded"
             raise LookupError(f"no container '{container}' recorded on {host} (known: {names})")
         mnt_ns = sorted({ns for cid in chosen for ns in known[cid]["mnt_ns"]})
-        top = [c for c in top if c["id"] in chosen]
-    found = findings_engine.evaluate(store, tr, host, window, container=container, overrides=overrides)
+    gathered: dict[str, list[dict]] = {}
+    found = findings_engine.evaluate(store, tr, host, window, container=container, overrides=overrides,
+                                     gathered=gathered)
+    # the containers' facts the rules read (top_containers' figures), busiest first
+    listed = [c for c in gathered.get("container", []) if chosen is None or c["id"] in chosen]
+    top = sorted(listed, key=lambda c: c["cpu_pct_of_host"], reverse=True)[:TOP]
     return {
         "range": {"from": tr.start.isoformat(), "to": tr.end.isoformat(), "seconds": tr.seconds},
         "host": host, "container": container,

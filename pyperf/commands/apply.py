@@ -81,6 +81,20 @@ def _show(plan: dict) -> None:
     print(f"  why:    {plan['why']}")
 
 
+def _carry_out(args, backend, plan: dict, action: str, undoes: str = "") -> str | None:
+    """Show the plan; unless a dry run ("": nothing to record), make the change once
+    confirmed and record it: its change id, None when the user said no."""
+    _show(plan)
+    if args.dry_run:
+        print("  (dry run: nothing changed)")
+        return ""
+    if not _confirm(args, f"{action.capitalize()} this change?"):
+        print(f"not {'applied' if action == 'apply' else 'undone'}")
+        return None
+    actions.execute(plan)
+    return backend.record(plan, action, actions.who(), undoes)
+
+
 def run_apply(args) -> int:
     with _backend(args, "apply") as backend:
         found = backend.findings(args.since)
@@ -91,17 +105,10 @@ def run_apply(args) -> int:
             raise UsageError(f"finding {finding['id']} ({finding['rule']}) has no change pyperf can apply "
                              f"(appliable: {', '.join(actions.APPLIABLE)} on Docker containers)")
         plan = actions.plan(finding, finding["subject_id"], finding["subject"])
-        _show(plan)
-        if args.dry_run:
-            print("  (dry run: nothing changed)")
-            return 0
-        if not _confirm(args, "Apply this change?"):
-            print("not applied")
-            return 1
-        actions.execute(plan)
-        change_id = backend.record(plan, "apply", actions.who())
-        print(f"applied: change {change_id} (undo: pyperf undo {change_id})")
-    return 0
+        change_id = _carry_out(args, backend, plan, "apply")
+        if change_id:
+            print(f"applied: change {change_id} (undo: pyperf undo {change_id})")
+    return 0 if change_id is not None else 1
 
 
 def run_undo(args) -> int:
@@ -113,17 +120,10 @@ def run_undo(args) -> int:
         if change["undone"]:
             raise UsageError(f"change {args.change} was undone already")
         plan = actions.undo_plan(change)
-        _show(plan)
-        if args.dry_run:
-            print("  (dry run: nothing changed)")
-            return 0
-        if not _confirm(args, "Undo this change?"):
-            print("not undone")
-            return 1
-        actions.execute(plan)
-        change_id = backend.record(plan, "undo", actions.who(), undoes=change["change_id"])
-        print(f"undone: change {change_id} restored what {change['change_id']} changed")
-    return 0
+        change_id = _carry_out(args, backend, plan, "undo", undoes=change["change_id"])
+        if change_id:
+            print(f"undone: change {change_id} restored what {change['change_id']} changed")
+    return 0 if change_id is not None else 1
 
 
 def run_changes(args) -> int:

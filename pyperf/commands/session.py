@@ -91,7 +91,7 @@ def collecting(store, probes: list[Probe], args):
     if args.cpu_budget and args.governor_period < 1:
         raise UsageError("--governor-period must be at least 1s")
     spool = Spool(args.spool_dir or default_spool_folder(store.address, os.environ.get("PYPERF_HOST_NAME")),
-                  args.spool_max_mb << 20)
+                  args.spool_max_mb << 20, command=getattr(args, "verb", "") or "")
     flush_s = max(args.flush_interval, args.interval)
 
     def roll_up() -> None:

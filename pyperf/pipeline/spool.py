@@ -16,7 +16,6 @@ which change nothing."""
 from __future__ import annotations
 
 import datetime
-import fcntl
 import ipaddress
 import io
 import logging
@@ -29,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from pyperf.errors import StoreError
+from pyperf.store.lock import FileLock
 
 log = logging.getLogger("pyperf.spool")
 
@@ -58,7 +58,7 @@ def load_chunk(path: Path) -> tuple[str, str, dict[str, list]]:
 
 
 class Spool:
-    def __init__(self, folder: str | Path, max_bytes: int):
+    def __init__(self, folder: str | Path, max_bytes: int, command: str = ""):
         self.folder = Path(folder)
         self.max_bytes = max_bytes
         self.dropped_rows: Counter[str] = Counter()
@@ -69,29 +69,17 @@ class Spool:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as e:
             raise StoreError(f"cannot create spool folder {self.folder}: {e.strerror}") from None
-        self._lock_fd = self._take_folder()
+        self._owner = FileLock(self.folder / ".lock", f"spool folder {self.folder}",
+                               "in use by another pyperf process,", "give this one its own --spool-dir",
+                               {"pid": os.getpid(), "command": command})
+        self._owner.acquire()
         # leftovers of a crash between write and rename (the folder is ours now)
         for partial in self.folder.glob("*.tmp"):
             partial.unlink(missing_ok=True)
 
-    def _take_folder(self) -> int:
-        try:
-            fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as e:
-            raise StoreError(f"cannot open spool folder {self.folder}: {e.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise StoreError(f"spool folder {self.folder} is in use by another pyperf process "
-                             "(give this one its own --spool-dir)") from None
-        return fd
-
     def close(self) -> None:
         """Give the folder up (its chunks stay for the next owner)."""
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._owner.release()
 
     def _ordinal(self) -> int:
         # time-based so that files from before a restart sort first
