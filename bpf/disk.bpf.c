@@ -94,8 +94,15 @@ static __always_inline void on_start(void *rq)
     info.cgroup_id = bpf_get_current_cgroup_id();
     bpf_get_current_comm(&info.comm, sizeof(info.comm));
     u64 key = (u64)rq;
-    if (disk_start.insert(&key, &info) != 0)
-        return;   /* already in flight (a requeued request) */
+    if (disk_start.insert(&key, &info) != 0) {
+#ifndef DISK_LEGACY_HOOKS
+        /* block_io_start fires once per request: an entry under this request's
+         * address is one whose done we never saw (a skipped run). Replace it, so
+         * the stale owner is not charged for this I/O; it already counts in flight. */
+        disk_start.update(&key, &info);
+#endif
+        return;   /* legacy hooks: issued again after a requeue, the first start stands */
+    }
 
     struct disk_queue zero = {}, *q = disk_queue.lookup_or_try_init(&info.dev, &zero);
     if (!q)
@@ -112,8 +119,7 @@ static __always_inline struct disk_stats *stats_for(struct disk_key *k)
     if (s)
         return s;
     struct disk_stats zero = {};
-    disk_stats.update(k, &zero);   /* BPF_ANY: a racing first update is harmless */
-    return disk_stats.lookup(k);
+    return disk_stats.lookup_or_try_init(k, &zero);   /* BPF_NOEXIST: keeps a racing CPU's counts */
 }
 
 static __always_inline void on_done(void *rq, u64 last_bytes)
@@ -145,12 +151,8 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
         ck.cgroup_id = info->cgroup_id;
         ck.dev = k.dev;
         ck.op = k.op;
-        struct disk_stats *c = disk_container_stats.lookup(&ck);
-        if (!c) {
-            struct disk_stats zero = {};
-            disk_container_stats.update(&ck, &zero);
-            c = disk_container_stats.lookup(&ck);
-        }
+        struct disk_stats zero = {};
+        struct disk_stats *c = disk_container_stats.lookup_or_try_init(&ck, &zero);
         if (c) {
             __sync_fetch_and_add(&c->ios, 1);
             __sync_fetch_and_add(&c->latency_sum_ns, latency);

@@ -50,14 +50,15 @@ static __always_inline struct process_faults *process_for(u32 tgid)
     fresh.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
     fresh.cgroup_id = bpf_get_current_cgroup_id();
     bpf_get_current_comm(&fresh.comm, sizeof(fresh.comm));
-    if (fault_processes.update(&tgid, &fresh) != 0) {
+    fault_processes.insert(&tgid, &fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
+    p = fault_processes.lookup(&tgid);
+    if (!p) {
         int zero = 0;
         u64 *lost = fault_lost.lookup(&zero);
         if (lost)
             __sync_fetch_and_add(lost, 1);
-        return 0;
     }
-    return fault_processes.lookup(&tgid);
+    return p;
 }
 
 static __always_inline void settle_faults(void)

@@ -64,14 +64,15 @@ static __always_inline struct file_access *access_in(u64 mnt_ns, u32 dev, u64 in
     struct file_access fresh = {};
     fresh.first_page = (u64)-1;
     fresh.first_ns = now;
-    if (layer_files.update(&key, &fresh) != 0) {
+    layer_files.insert(&key, &fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
+    a = layer_files.lookup(&key);
+    if (!a) {
         int zero = 0;
         u64 *lost = layer_lost.lookup(&zero);
         if (lost)
             __sync_fetch_and_add(lost, 1);
-        return 0;
     }
-    return layer_files.lookup(&key);
+    return a;
 }
 
 static __always_inline struct file_access *access_for(u32 dev, u64 inode, u64 now)

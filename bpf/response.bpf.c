@@ -76,15 +76,14 @@ TRACEPOINT_PROBE(sock, sock_send_length)
         struct response_stats *fresh = response_zero.lookup(&zero);
         if (!fresh)
             return 0;
-        if (response_stats.update(&key, fresh) != 0) {
+        response_stats.insert(&key, fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
+        s = response_stats.lookup(&key);
+        if (!s) {
             u64 *lost = response_lost.lookup(&zero);
             if (lost)
                 __sync_fetch_and_add(lost, 1);
             return 0;
         }
-        s = response_stats.lookup(&key);
-        if (!s)
-            return 0;
         bpf_get_current_comm(&s->comm, sizeof(s->comm));
     }
     __sync_fetch_and_add(&s->requests, 1);

@@ -54,18 +54,18 @@ static __always_inline struct sched_process *process_for(u32 tgid, void *task)
         return p;
     int zero = 0;
     struct sched_process *fresh = sched_zero.lookup(&zero);
-    if (!fresh || sched_processes.update(&tgid, fresh) != 0) {
+    if (fresh)
+        sched_processes.insert(&tgid, fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
+    p = sched_processes.lookup(&tgid);
+    if (!p) {
         u64 *lost = sched_lost.lookup(&zero);
         if (lost)
             __sync_fetch_and_add(lost, 1);
         return 0;
     }
-    p = sched_processes.lookup(&tgid);
-    if (p) {
-        p->mnt_ns = mount_ns_of(task);
-        p->cgroup_id = bpf_get_current_cgroup_id();
-        bpf_get_current_comm(&p->comm, sizeof(p->comm));
-    }
+    p->mnt_ns = mount_ns_of(task);
+    p->cgroup_id = bpf_get_current_cgroup_id();
+    bpf_get_current_comm(&p->comm, sizeof(p->comm));
     return p;
 }
 

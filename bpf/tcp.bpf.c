@@ -64,14 +64,15 @@ static __always_inline struct tcp_process *process_for(struct conn *c)
         return p;
     struct tcp_process fresh = {};
     __builtin_memcpy(fresh.comm, c->comm, sizeof(fresh.comm));
-    if (tcp_processes.update(&c->tgid, &fresh) != 0) {
+    tcp_processes.insert(&c->tgid, &fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
+    p = tcp_processes.lookup(&c->tgid);
+    if (!p) {
         int slot = 1;
         u64 *lost = tcp_lost.lookup(&slot);
         if (lost)
             __sync_fetch_and_add(lost, 1);
-        return 0;
     }
-    return tcp_processes.lookup(&c->tgid);
+    return p;
 }
 
 static __always_inline struct tcp_event *new_event(u16 kind, u64 sk)

@@ -3,6 +3,7 @@ page in a real headless Chromium whose charts move between two refreshes."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import threading
@@ -61,6 +62,7 @@ def test_api_metrics_sql_and_clean_stop(running_up):
     assert f'pyperf_disk_ios_total{{device="{device}",op="read"}}' in metrics
     assert "pyperf_disk_latency_seconds_bucket" in metrics
     assert 'pyperf_probe_up{probe="disk"} 1.0' in metrics
+    assert re.search(r'^pyperf_probe_missed_runs_total\{probe="disk"\} \d', metrics, re.M)
 
     # `pyperf sql` reaches the store through the running instance
     out = run_pyperf("sql", f"SELECT sum(ios) FROM disk_io WHERE device = '{device}'",

@@ -18,6 +18,9 @@ class ProgStats:
     prog_id: int
     run_cnt: int
     run_time_ns: int
+    # runs the kernel skipped because the program was already running on that
+    # CPU (a completion interrupting the same program): events never seen
+    recursion_misses: int = 0
 
 
 def parse_fdinfo(text: str) -> dict[str, str]:
@@ -49,7 +52,8 @@ def _stats_of(fdinfo_paths) -> dict[int, ProgStats]:
             continue
         if "prog_id" in info and "run_cnt" in info:
             prog_id = int(info["prog_id"])
-            found[prog_id] = ProgStats(prog_id, int(info["run_cnt"]), int(info["run_time_ns"]))
+            found[prog_id] = ProgStats(prog_id, int(info["run_cnt"]), int(info["run_time_ns"]),
+                                       int(info.get("recursion_misses", 0)))
     return found
 
 

@@ -151,7 +151,7 @@ class Collector:
     def status(self) -> dict:
         """What the agent is doing, in one place: /api/status, /metrics, `record
         --json` and `pyperf status` all read this."""
-        probes = {p.name: {"attached": True, "totals": p.totals()} for p in self.probes}
+        probes = {p.name: {"attached": True, "totals": p.all_totals()} for p in self.probes}
         probes.update({name: {"attached": False, "error": err} for name, err in self.attach_errors.items()})
         return {
             "interval_s": self.interval_s,

@@ -22,7 +22,8 @@ FIELDS = {
         "started": ("time", "when this agent run started (tells runs apart)"),
         "source": ("", "probe name, `store` (rows by table) or `agent`"),
         "name": ("", "table name for `store` counters, else empty"),
-        "counter": ("", "probe totals (lost, ios, samples, ...); store outcomes: inserted, spooled, replayed, "
+        "counter": ("", "probe totals (lost, ios, samples, ...; missed_runs: kernel runs of the probe's "
+                        "programs skipped because one was already running on that CPU); store outcomes: inserted, spooled, replayed, "
                         "spool_dropped, spool_pending, failed, dropped, sampled_out (thinned by the governor); "
                         "agent: drain_errors, intervals, unattributed_container_keys, cost_pct, process_pct, "
                         "bpf_pct, budget_pct (% of host CPUs), governor_level (steps in force)"),
@@ -45,7 +46,7 @@ def counters_batch(collector, now: float) -> Batch:
         rows["value"].append(float(value))
 
     for probe in collector.probes:
-        for counter, value in probe.totals().items():
+        for counter, value in probe.all_totals().items():
             add(probe.name, "", counter, value)
     stats_of = getattr(collector.writer, "stats", None)
     if stats_of is not None:

@@ -194,7 +194,7 @@ class Governor:
             self._sample_start = mono
 
     def _bpf_by_probe(self) -> dict[str, int]:
-        return {p.name: bpf_stats.total(bpf_stats.of_fds(_prog_fds(p)))[1] for p in self.collector.probes}
+        return {p.name: bpf_stats.total(bpf_stats.of_fds(p.prog_fds()))[1] for p in self.collector.probes}
 
     def close(self) -> None:
         if self._stats_fd is not None:
@@ -324,11 +324,3 @@ class Governor:
                 "steps": [s.detail for s in self.steps], "periods": self.periods,
                 "step_savings_pct": [None if s.saving is None else round(s.saving, 3) for s in self.steps],
                 "sampled_out": dict(self.sampled_out), "history": list(self.history)}
-
-
-def _prog_fds(probe) -> list[int]:
-    """The fds of a probe's loaded programs (its bcc object's)."""
-    bpf = getattr(probe, "bpf", None)
-    if bpf is None:
-        return []
-    return [fn.fd for fn in getattr(bpf, "funcs", {}).values()]

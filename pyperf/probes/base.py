@@ -60,6 +60,23 @@ class Probe(ABC):
     def totals(self) -> dict[str, int]:
         """Host-wide counters since attach, for `pyperf record --json`."""
 
+    def missed_runs(self) -> int | None:
+        """Kernel program runs skipped since attach; None for probes without BPF programs."""
+        return None
+
+    def prog_fds(self) -> list[int]:
+        """The fds of this probe's loaded BPF programs."""
+        return []
+
+    def all_totals(self) -> dict[str, int]:
+        """totals() plus, for BPF probes, `missed_runs`: what the status, the
+        record summary and the stored counters report."""
+        out = dict(self.totals())
+        missed = self.missed_runs()
+        if missed is not None:
+            out["missed_runs"] = missed
+        return out
+
     @abstractmethod
     def bpf_source(self) -> tuple[str, list[str]]:
         """(C source, cflags) as compiled, for --dump-bpf."""

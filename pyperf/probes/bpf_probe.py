@@ -29,6 +29,7 @@ class BPFProbe(Probe):
         self.bpf = None
         self._drainers: dict = {}
         self._last_drain = time.monotonic()
+        self._missed_before = 0   # of programs loaded earlier (detached, or switched off and on)
 
     def extra_cflags(self) -> list[str]:
         """Probe-specific -D constants besides the BTF offsets."""
@@ -64,8 +65,23 @@ class BPFProbe(Probe):
 
     def detach(self) -> None:
         if self.bpf is not None:
+            self._missed_before = self.missed_runs()
             self.bpf.cleanup()
             self.bpf = None
+
+    def prog_fds(self) -> list[int]:
+        if self.bpf is None:
+            return []
+        return [fn.fd for fn in getattr(self.bpf, "funcs", {}).values()]
+
+    def missed_runs(self) -> int:
+        """Program runs the kernel skipped (one of our programs interrupted, on
+        its CPU, by an event for the same program): events this probe never saw,
+        so a count it reports may be short by up to this many."""
+        from pyperf.kernel import bpf_stats
+
+        live = sum(s.recursion_misses for s in bpf_stats.of_fds(self.prog_fds()).values())
+        return self._missed_before + live
 
     def interval_s(self) -> float:
         """Seconds since the previous drain (or load); restarts the clock."""

@@ -54,6 +54,13 @@ class PyperfMetrics:
             if probe["attached"]:
                 lost.add_metric([name], probe["totals"].get("lost", 0))
         yield lost
+        missed = CounterMetricFamily("pyperf_probe_missed_runs", "Kernel runs of a probe's programs skipped "
+                                     "because one was already running on that CPU (events never seen)",
+                                     labels=["probe"])
+        for name, probe in status["probes"].items():
+            if probe["attached"] and "missed_runs" in probe["totals"]:
+                missed.add_metric([name], probe["totals"]["missed_runs"])
+        yield missed
         governor = self.collector.governor
         if governor is not None:
             cost = GaugeMetricFamily("pyperf_self_cpu_percent", "pyperf's own cost, % of the host's CPUs, "
