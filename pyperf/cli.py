@@ -10,6 +10,7 @@ import re
 import sys
 
 from pyperf import __version__
+from pyperf.analysis.actions import APPLIABLE
 from pyperf.errors import PyperfError, UsageError
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -150,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="an alert fires once its condition held this long (default 30s)")
     up.add_argument("--alert-every", type=parse_duration, default=10.0, metavar="DURATION",
                     help="how often alerts are evaluated, over that much of the recent past (default 10s)")
+    up.add_argument("--auto-apply", action="append", default=[], metavar="RULE", choices=APPLIABLE,
+                    help="when this rule's alert fires, make its fix without asking (as `pyperf apply "
+                         "--yes`), at most once per container per 15 min; recorded, undone with `pyperf "
+                         f"undo`; repeatable; rules: {', '.join(APPLIABLE)} (default: none)")
     up.add_argument("--sql-max-memory-mb", type=int, default=512, metavar="MB",
                     help="memory one user SQL query may use (default 512)")
 

@@ -376,3 +376,48 @@ def test_the_overview_draws_the_usual_range_behind_cpu_and_memory(store):
             assert errors == []
     finally:
         server.shutdown()
+
+
+def test_auto_apply_fixes_a_turned_on_rule_once_per_cool_down(store, monkeypatch, caplog):
+    from pyperf.analysis import actions, auto_apply
+
+    caplog.set_level("INFO", "pyperf.auto_apply")
+    made, mono = [], [0.0]
+
+    def plan(finding, cid, name):
+        if name == "refused-app":
+            raise actions.ApplyError("docker update failed: no such container")
+        return {"finding": finding["id"], "rule": finding["rule"], "container_id": cid, "container": name,
+                "command": ["docker", "update", "--cpus", "0.3", cid], "before": {"NanoCpus": 200_000_000},
+                "after": {"NanoCpus": 300_000_000}, "why": "test"}
+
+    for ns, cid, name in ((7, "c" * 64, "busy-app"), (8, "d" * 64, "refused-app")):   # Docker's: appliable
+        store.insert("containers", {"ts": [NOW.timestamp()], "mnt_ns": [ns], "cgroup_id": [0], "id": [cid],
+                                    "name": [name], "runtime": ["docker"]})
+    fixer = auto_apply.AutoApply(store, clock=lambda: mono[0], cooldown_s=900, plan=plan, execute=made.append)
+    clock = [NOW.timestamp()]
+    a = alerts.Alerts(store, for_s=30, period_s=10, clock=lambda: clock[0], rules=(), fixer=fixer)
+
+    def at(seconds: int, throttled: int, name: str = "busy-app") -> list[str]:
+        clock[0] = NOW.timestamp() + seconds
+        mono[0] = float(seconds)
+        container_seconds(store, clock[0] - 9.5, 10, "c" * 64 if name == "busy-app" else "d" * 64, name,
+                          throttled, 95.0)
+        return [c["state"] for c in a.evaluate()]
+
+    assert at(0, 8) == [] and not made                  # off by default: not even watched
+    monkeypatch.setitem(auto_apply.ENABLED, "container_cpu_throttled", True)
+    assert at(10, 8) == ["pending"] and not made
+    assert at(50, 8) == ["firing"] and len(made) == 1   # fixed when it fires, as `pyperf apply --yes` would
+    [change] = actions.changes(store)
+    assert (change["who"], change["container"], change["action"]) == ("pyperf auto-apply", "busy-app", "apply")
+    assert at(70, 0) == ["resolved"]
+    assert at(80, 8) == ["pending"] and at(120, 8) == ["firing"]
+    assert len(made) == 1 and "cool-down" in caplog.text   # fired again within 15 min: left alone
+    assert at(1000, 0) == ["resolved"] and at(1010, 8) == ["pending"] and at(1050, 8) == ["firing"]
+    assert len(made) == 2                               # after the cool-down, the next step
+    assert sorted(at(1100, 8, name="refused-app")) == ["pending", "resolved"]   # busy-app quiet: gone
+    assert "firing" in at(1140, 8, name="refused-app") and len(made) == 2
+    assert fixer.failed == 1 and "not applied: docker update failed" in caplog.text
+    monkeypatch.setitem(auto_apply.ENABLED, "container_cpu_throttled", False)
+    assert at(3000, 8) == ["resolved"] and a.snapshot() == []   # turned off: no longer watched, its alert ends

@@ -90,6 +90,25 @@ def test_a_throttled_container_is_fixed_and_the_fix_undone_through_the_agent(doc
     assert listed[1]["undone"] and listed[1]["before"]["NanoCpus"] == 200_000_000 and listed[0]["who"]
 
 
+def test_auto_apply_raises_a_throttled_containers_quota_when_its_alert_fires(docker, store_dsn, free_port):
+    run_container("pyperf-throttled-app", "sh", "-c", "while true; do :; done", extra=("--cpus", "0.2"))
+    up = PyperfProcess("up", "--listen", f"127.0.0.1:{free_port}", "--probes", "containers,system",
+                       "--auto-apply", "container_cpu_throttled", "--alert-for", "6s", "--alert-every", "6s",
+                       store=store_dsn)
+    try:
+        up.wait_for("auto-apply on for: container_cpu_throttled")
+        up.wait_for("auto-apply container_cpu_throttled on pyperf-throttled-app: change", timeout=120)
+        assert cgroup_cpu("pyperf-throttled-app") == (30000, 100000)
+        [change] = json.loads(run_pyperf("changes", "--json", store=store_dsn, check=True).stdout)
+        assert (change["who"], change["action"], change["container"]) == (
+            "pyperf auto-apply", "apply", "pyperf-throttled-app")
+        run_pyperf("undo", change["change_id"], "--yes", store=store_dsn, check=True)
+        assert cgroup_cpu("pyperf-throttled-app") == (20000, 100000)
+    finally:
+        up.stop()
+        remove("pyperf-throttled-app")
+
+
 def test_a_throttled_container_is_named_and_gates_ci(docker, store_dsn):
     run_container("pyperf-throttled-app", "sh", "-c", "while true; do :; done", extra=("--cpus", "0.2"))
     run_container("pyperf-calm-app", "sleep", "600", extra=("--cpus", "0.5"))

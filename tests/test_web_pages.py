@@ -665,7 +665,7 @@ def test_settings_page_applies_to_the_running_agent_and_keeps_them(store):
     store: the form changes each, refuses bad values in one line each without
     applying anything, and what it stored is what the next start reads."""
     from pyperf import settings
-    from pyperf.analysis import thresholds
+    from pyperf.analysis import auto_apply, thresholds
     from pyperf.containers.source import ContainersSource
     from pyperf.pipeline.collector import Collector
     from pyperf.pipeline.governor import Governor
@@ -701,6 +701,11 @@ def test_settings_page_applies_to_the_running_agent_and_keeps_them(store):
         assert settings.load(store, store.host_name) == {
             "interval_s": 2.0, "cpu_budget_pct": 3.0, "host_cpu_pct": 90.0, "response_time_ms": 250.0,
             "retention_raw_days": 7, "findings_throttled_pct": 25.0, "probes": ["system"]}
+
+        # automatic fixes are root's (`up --auto-apply`): shown, never switched on from the form
+        sneaky = client.post("/settings", data={"auto_apply_container_cpu_throttled": "1"}).get_data(as_text=True)
+        assert "container_cpu_throttled: <strong>off</strong>" in sneaky
+        assert not any(auto_apply.ENABLED.values())
 
         back = client.post("/settings", data={"probes_shown": "1", "probes": ["system", "containers"]})
         assert "containers" in back.get_data(as_text=True) and {p.name for p in collector.probes} == {

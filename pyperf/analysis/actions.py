@@ -121,6 +121,13 @@ def plan(finding: dict, container_id: str, name: str, host_cpus: int | None = No
             "command": ["docker", "update", *args, container_id], "before": before, "after": after, "why": why}
 
 
+def undo_command(change: dict) -> list[str]:
+    """The command that sets back `change`'s before values."""
+    before = change["before"]
+    args = _cpu_args(before) if change["rule"] in CPU_RULES else _memory_args(before)
+    return ["docker", "update", *args, change["container_id"]]
+
+
 def undo_plan(change: dict) -> dict:
     """The change that restores `change`'s before values, if the container still
     has its after values (otherwise someone changed it since: refused)."""
@@ -131,8 +138,7 @@ def undo_plan(change: dict) -> dict:
     if any(current[k] != expected[k] for k in keys):
         raise ApplyError(f"container {change['container']} was changed since {change['change_id']} "
                          f"(now {', '.join(f'{k}={current[k]}' for k in keys)}): not undone")
-    args = _cpu_args(before) if kind == "cpu" else _memory_args(before)
-    return {**change, "command": ["docker", "update", *args, change["container_id"]],
+    return {**change, "command": undo_command(change),
             "before": current, "after": {**current, **{k: before[k] for k in keys}},
             "why": f"restores what {change['change_id']} changed"}
 

@@ -26,7 +26,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
-from pyperf.analysis import facts, findings, thresholds
+from pyperf.analysis import auto_apply, facts, findings, thresholds
 from pyperf.analysis.rules import RULES, Rule
 from pyperf.web.timerange import TimeRange
 
@@ -120,7 +120,7 @@ class Alerts:
     def __init__(self, store, host: str | None = None, window=None, webhooks: tuple[str, ...] = (),
                  for_s: float = thresholds.ALERT_FOR_S, clear_fraction: float = thresholds.CLEAR_FRACTION,
                  period_s: float = 10.0, external_url: str = "", clock=time.time, rules=ALERT_RULES,
-                 submit=None):
+                 submit=None, fixer=None):
         self.store, self.window = store, window
         # the history goes where every other row goes (the writer: batched, spooled
         # while the store is down); straight to the store without one
@@ -131,6 +131,7 @@ class Alerts:
         self.external_url = external_url.rstrip("/")
         self.clock = clock
         self.rules = rules
+        self.fixer = fixer                # an AutoApply: fixes made when a turned-on rule fires
         self.active: dict[str, State] = {}
         self.recent: collections.deque = collections.deque(maxlen=500)   # changes not necessarily stored yet
         self.sent = 0
@@ -150,9 +151,10 @@ class Alerts:
         tr = TimeRange("custom", end - dt.timedelta(seconds=self.period_s), end)
         gathered: dict[str, dict[str, dict]] = {}
         changes = []
+        fired: list[dict] = []
         seen: set[str] = set()
         with self._lock:
-            for rule in self.rules:
+            for rule in self._watched():
                 if rule.scope not in gathered:
                     gather = facts.GATHER[rule.scope]
                     found = (gather(self.store, tr, self.host, self.window, cheap=True) if rule.scope in facts.CHEAP
@@ -178,12 +180,14 @@ class Alerts:
                         if self.for_s <= 0:
                             state.state = "firing"
                             changes.append(self._change(state, "firing", now))
+                            fired.append(state.finding)
                     elif current is not None and current.state == "pending":
                         if not over:
                             del self.active[fp]
                         elif now - current.since >= self.for_s:
                             current.state = "firing"
                             changes.append(self._change(current, "firing", now))
+                            fired.append(current.finding)
                     elif current is not None and findings.cleared(rule, value, threshold, self.clear_fraction):
                         del self.active[fp]
                         changes.append(self._change(current, "resolved", now))
@@ -195,7 +199,16 @@ class Alerts:
         if changes:
             self.recent.extend(changes)
             self._store(changes)
+        if self.fixer is not None:            # outside the lock: a runtime call may take seconds
+            for finding in fired:
+                self.fixer.on_firing(finding)
         return changes
+
+    def _watched(self) -> list[Rule]:
+        """The alert rules, and the rules turned on for auto-apply (watched the same way)."""
+        on = auto_apply.turned_on()
+        extra = [r for r in RULES if r.id in on and r not in self.rules]
+        return list(self.rules) + extra
 
     def history(self, since: dt.datetime) -> list[dict]:
         """State changes since `since`, newest first: the stored ones and those made

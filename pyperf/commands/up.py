@@ -123,13 +123,17 @@ def run(args) -> int:
     require_root("up")
     token_file = web_token(args, host)
     from pyperf.store.user_sql import ReadOnlySQL, SqlLimits
+    from pyperf.analysis import auto_apply
     from pyperf.analysis.alerts import Alerts
+    from pyperf.analysis.auto_apply import AutoApply
     from pyperf.web.app import create_app
     from pyperf.web.auth import protect
 
     limits = SqlLimits(timeout_s=args.sql_timeout, max_result_rows=args.sql_max_rows,
                        max_memory_bytes=args.sql_max_memory_mb << 20)
     with open_store(args, "up", listen=f"{host}:{port}") as store, stop_on_signals() as stop:
+        for rule in args.auto_apply:
+            auto_apply.ENABLED[rule] = True
         kept = settings_from_store(store, args)
         with collecting(store, probes, args) as collector:
             agent = settings.Agent(collector, store, args.retention)
@@ -138,7 +142,7 @@ def run(args) -> int:
             user_sql = ReadOnlySQL(store, limits)
             alerting = Alerts(store, window=collector.window, webhooks=args.alert_webhook, for_s=args.alert_for,
                               external_url=f"http://{host}:{port}", submit=collector.writer.submit,
-                              period_s=args.alert_every)
+                              period_s=args.alert_every, fixer=AutoApply(store))
             app = create_app(store, collector, user_sql, agent, alerting, admin_token(args))
             protect(app, host, port, token_file, args.web_host)
             server = bind_server(host, port, app)
@@ -150,6 +154,8 @@ def run(args) -> int:
             log.info("pyperf up: %d probe(s), store %s, web UI on http://%s:%d/%s",
                      len(collector.probes), store.address.redacted(), host, port,
                      " (token required)" if token_file else "")
+            if auto_apply.turned_on():
+                log.warning("auto-apply on for: %s", ", ".join(auto_apply.turned_on()))
             try:
                 collector.run(stop)
             finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from pyperf import settings
+from pyperf.analysis import auto_apply
 from pyperf.errors import StoreError
 
 
@@ -17,7 +18,8 @@ def routes(bp, store, collector, page_context) -> None:
     def shown(**extra):
         a = agent()
         return render_template("settings.html", groups=settings.GROUPS, by_key=settings.BY_KEY, inf=float("inf"),
-                               current=a.current(), probe_names=a.probe_names(), **extra, **page_context())
+                               current=a.current(), probe_names=a.probe_names(), auto_apply=auto_apply.ENABLED,
+                               **extra, **page_context())
 
     @bp.get("/settings")
     def show():
