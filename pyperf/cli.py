@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from pyperf import __version__
+from pyperf import __version__, config, logs
 from pyperf.analysis.actions import APPLIABLE
 from pyperf.errors import PyperfError, UsageError
 
@@ -114,6 +114,11 @@ def add_global_options(p: argparse.ArgumentParser, defaults: bool) -> None:
                    help="do not verify an https store's certificate (testing only)")
     p.add_argument("--host-name", metavar="NAME", **d,
                    help="the host name rows carry (default: this host's; env PYPERF_HOST_NAME)")
+    p.add_argument("--config", metavar="FILE", **d,
+                   help="the config file (default /etc/pyperf/pyperf.toml when it exists; env PYPERF_CONFIG); "
+                        "flags and environment variables override it")
+    p.add_argument("--log-format", choices=("text", "json"), **d,
+                   help="log lines as text (default) or one JSON object each")
     p.add_argument("-v", "--verbose", action="store_true", **d, help="log debug details")
 
 
@@ -231,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = verbs.add_parser("status", help="rows stored and anything lost (kernel events, spool, store)")
     status.add_argument("--json", action="store_true")
 
+    config = verbs.add_parser("config", help="the effective settings and where each came from; check a file")
+    config_verbs = config.add_subparsers(dest="config_verb", metavar="show|check", parser_class=Parser)
+    show = config_verbs.add_parser("show", help="every setting of `pyperf up` in force, and its source")
+    show.add_argument("--json", action="store_true")
+    check = config_verbs.add_parser("check", help="check a config file: one line per problem")
+    check.add_argument("file", help="the TOML file to check")
+
     doctor = verbs.add_parser("doctor", help="check this host: kernel, BTF, bcc, store, every probe")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
@@ -245,11 +257,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb is None:
             parser.print_help()
             return 2
-        logging.basicConfig(
-            level=logging.DEBUG if args.verbose else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
+        if args.verb == "config" and args.config_verb is None:
+            raise UsageError("config: show or check FILE (see --help)")
+        # the config file, then the environment, then the flags typed
+        loaded = config.load(args) if not (args.verb == "config" and args.config_verb == "check") \
+            else config.Loaded(None, {}, [])
+        args.sources = config.resolve(args, loaded)
+        args.config_loaded = loaded
+        config.apply_thresholds(config.thresholds_of(loaded))
+        logs.setup(args.verbose, args.log_format or "text")
         # one way for every command to see them: the environment pyperf.store.dsn reads
         for value, variable in ((args.store_password_file, "PYPERF_STORE_PASSWORD_FILE"),
                                 (args.store_ca, "PYPERF_STORE_CA"),
@@ -264,12 +280,14 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import alerts, apply, doctor, export, layers, record, report, sql, status, token, up
+        from pyperf.commands import (alerts, apply, config_cmd, doctor, export, layers, record, report, sql,
+                                     status, token, up)
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
                    "export": export.run, "layers": layers.run, "status": status.run,
                    "token": token.run, "report": report.run, "alerts": alerts.run,
-                   "apply": apply.run_apply, "undo": apply.run_undo, "changes": apply.run_changes}[args.verb]
+                   "apply": apply.run_apply, "undo": apply.run_undo, "changes": apply.run_changes,
+                   "config": config_cmd.run}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

@@ -63,9 +63,9 @@ def web_token(args, host: str):
         return None
     token_file = TokenFile(token_path(resolve_address(args.store)))
     if token_file.ensure():
-        # printed once, when made; `pyperf token` says where it is later
-        log.warning("a web UI off loopback (%s) needs a token; made one in %s: %s", host, token_file.path,
-                    token_file.current())
+        # never in a log line (journald keeps them, readable by more than root): `pyperf token` shows it
+        log.warning("a web UI off loopback (%s) needs a token; made one in %s (show it: sudo pyperf token)",
+                    host, token_file.path)
     return token_file
 
 
@@ -126,6 +126,7 @@ def run(args) -> int:
     from pyperf.analysis import auto_apply
     from pyperf.analysis.alerts import Alerts
     from pyperf.analysis.auto_apply import AutoApply
+    from pyperf.commands.reload import Reloader, on_sighup
     from pyperf.web.app import create_app
     from pyperf.web.auth import protect
 
@@ -157,7 +158,8 @@ def run(args) -> int:
             if auto_apply.turned_on():
                 log.warning("auto-apply on for: %s", ", ".join(auto_apply.turned_on()))
             try:
-                collector.run(stop)
+                with on_sighup(Reloader(args, agent, alerting)):
+                    collector.run(stop)
             finally:
                 server.shutdown()
                 evaluator.join(30)

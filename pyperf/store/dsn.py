@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
+from pyperf import logs
 from pyperf.errors import UsageError
 
 DEFAULT_DSN = "chdb:///var/lib/pyperf/store"
@@ -58,6 +59,7 @@ def resolve_address(cli_value: str | None) -> StoreAddress:
     if address.embedded:
         return address
     password = address.password or _password_from_environment()
+    logs.secret(password)
     ca_file = os.environ.get("PYPERF_STORE_CA", "")
     if ca_file and not os.access(ca_file, os.R_OK):
         raise UsageError(f"store CA file {ca_file} is not readable")

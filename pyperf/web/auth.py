@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, redirect, render_template, request
 
+from pyperf import logs
 from pyperf.errors import PyperfError
 
 COOKIE = "pyperf_session"
@@ -75,6 +76,7 @@ class TokenFile:
 
     def write_new(self) -> str:
         token = secrets.token_urlsafe(32)
+        logs.secret(token)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".new")
@@ -105,6 +107,7 @@ class TokenFile:
             if mtime != self._mtime:
                 self._token = self.path.read_text().strip()
                 self._mtime = mtime
+                logs.secret(self._token)
         except OSError:
             pass   # keep the last good token rather than lock everyone out mid-rotation
         if not self._token:
