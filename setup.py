@@ -8,7 +8,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).parent
-DATA = {"bpf": None, "sql": None, "web": ("node_modules", "package-lock.json")}
+DATA = {"bpf": None, "sql": None, "web": ("node_modules", "package-lock.json"), "packaging": None}
 
 
 class BuildPyWithData(build_py):

@@ -243,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = config_verbs.add_parser("check", help="check a config file: one line per problem")
     check.add_argument("file", help="the TOML file to check")
 
+    service = verbs.add_parser("service", help="run pyperf as a systemd service (install, uninstall, status)")
+    service_verbs = service.add_subparsers(dest="service_verb", metavar="install|uninstall|status",
+                                           parser_class=Parser)
+    for name, text in (("install", "write the unit (and the example config) and start it where systemd runs"),
+                       ("uninstall", "stop and remove the unit; keep the config and the store"),
+                       ("status", "is the unit installed, is it running")):
+        sp = service_verbs.add_parser(name, help=text)
+        sp.add_argument("--unit-dir", default="/etc/systemd/system", metavar="DIR")
+        sp.add_argument("--config-dir", default="/etc/pyperf", metavar="DIR")
+
     doctor = verbs.add_parser("doctor", help="check this host: kernel, BTF, bcc, store, every probe")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
@@ -280,14 +290,14 @@ def main(argv: list[str] | None = None) -> int:
             # their retry warnings repeat what our one-line error already says
             for handler in logging.getLogger().handlers:
                 handler.addFilter(lambda r: not r.name.startswith(("urllib3", "clickhouse_connect")))
-        from pyperf.commands import (alerts, apply, config_cmd, doctor, export, layers, record, report, sql,
-                                     status, token, up)
+        from pyperf.commands import (alerts, apply, config_cmd, doctor, export, layers, record, report, service,
+                                     sql, status, token, up)
 
         handler = {"up": up.run, "record": record.run, "sql": sql.run, "doctor": doctor.run,
                    "export": export.run, "layers": layers.run, "status": status.run,
                    "token": token.run, "report": report.run, "alerts": alerts.run,
                    "apply": apply.run_apply, "undo": apply.run_undo, "changes": apply.run_changes,
-                   "config": config_cmd.run}[args.verb]
+                   "config": config_cmd.run, "service": service.run}[args.verb]
         return handler(args)
     except PyperfError as e:
         print(f"pyperf: {e}", file=sys.stderr)

@@ -4,9 +4,12 @@ no secret in any line it logs."""
 
 import json
 import signal
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
-from conftest import PyperfProcess, require_root
+from conftest import PyperfProcess, require_root, run_pyperf
 from pyperf.web.auth import token_path
 from pyperf.store.dsn import parse_dsn
 
@@ -66,3 +69,73 @@ def test_sighup_reloads_the_config_file_on_a_running_agent(tmp_path, store_dsn, 
     assert code == 0, stderr
     token = token_path(parse_dsn(store_dsn)).read_text().strip()
     assert token and token not in stderr and "hook-secret-123456" not in stderr
+
+
+UNIT = Path(__file__).resolve().parent.parent / "packaging" / "pyperf.service"
+
+
+def unit_capabilities() -> list[str]:
+    line = next(x for x in UNIT.read_text().splitlines() if x.startswith("CapabilityBoundingSet="))
+    return line.split("=", 1)[1].split()
+
+
+def with_capabilities(caps: list[str]) -> list[str]:
+    """setpriv: root, with only these capabilities (as the unit's bounding set leaves it)."""
+    names = ",".join(f"+{c.removeprefix('CAP_').lower()}" for c in caps)
+    return ["setpriv", f"--bounding-set=-all,{names}", "--"]
+
+
+def test_the_unit_installs_and_passes_systemd_analyze_verify(tmp_path):
+    """These machines do not boot systemd (PID 1 is not systemd): the unit is
+    checked offline, and install says it started nothing."""
+    require_root()
+    out = run_pyperf("service", "install", "--unit-dir", str(tmp_path / "units"), "--config-dir",
+                     str(tmp_path / "etc"), check=True)
+    assert "systemd is not running here" in out.stdout
+    unit = tmp_path / "units" / "pyperf.service"
+    exec_start = next(x for x in unit.read_text().splitlines() if x.startswith("ExecStart="))
+    assert exec_start == f"ExecStart={Path(sys.executable).parent / 'pyperf'} --config {tmp_path}/etc/pyperf.toml up"
+    verify = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+    assert verify.returncode == 0 and verify.stderr == "" and verify.stdout == "", verify.stderr
+    config_file = tmp_path / "etc" / "pyperf.toml"
+    assert config_file.stat().st_mode & 0o777 == 0o600
+    run_pyperf("config", "check", str(config_file), check=True)
+    again = run_pyperf("service", "install", "--unit-dir", str(tmp_path / "units"), "--config-dir",
+                       str(tmp_path / "etc"), check=True)
+    assert f"kept {config_file}" in again.stdout            # a config someone edited is never replaced
+    assert "not running here" in run_pyperf("service", "status", "--unit-dir", str(tmp_path / "units")).stdout
+    run_pyperf("service", "uninstall", "--unit-dir", str(tmp_path / "units"), "--config-dir",
+               str(tmp_path / "etc"), check=True)
+    assert not unit.exists() and config_file.exists()
+    # a unit with a typo is not quiet under the same check
+    broken = tmp_path / "broken.service"
+    broken.write_text(UNIT.read_text().replace("ProtectSystem=", "ProtectSystm=").replace(
+        "/usr/local/bin/pyperf", str(Path(sys.executable).parent / "pyperf")))
+    assert "Unknown key 'ProtectSystm'" in subprocess.run(["systemd-analyze", "verify", str(broken)],
+                                                          capture_output=True, text=True).stderr
+
+
+def test_every_probe_runs_with_the_units_capabilities_and_doctor_names_what_is_missing(store_dsn):
+    require_root()
+    caps = unit_capabilities()
+    assert "CAP_SYS_ADMIN" not in caps and {"CAP_BPF", "CAP_PERFMON"} <= set(caps)
+    cmd = with_capabilities(caps) + [sys.executable, "-m", "pyperf", "--store", store_dsn]
+    recorded = subprocess.run(cmd + ["record", "--duration", "3s", "--json"], capture_output=True, text=True,
+                              timeout=300)
+    assert recorded.returncode == 0, recorded.stderr
+    summary = json.loads(recorded.stdout)
+    assert "failed_probes" not in summary and len(summary["probes"]) == 9, summary
+    assert summary["rows"].get("sched_process", 0) > 0 and summary["rows"].get("system_cpu", 0) > 0
+    doctor = json.loads(subprocess.run(cmd + ["doctor", "--json"], capture_output=True, text=True,
+                                       timeout=300).stdout)
+    assert [c for c in doctor["checks"] if c["status"] != "ok"] == [] and doctor["usable_probes"] == 9
+    # without CAP_BPF: every BPF probe says what it lacks; the /proc and cgroup sources still run
+    without = with_capabilities([c for c in caps if c != "CAP_BPF"]) + cmd[3:]
+    doctor = json.loads(subprocess.run(without + ["doctor", "--json"], capture_output=True, text=True,
+                                       timeout=300).stdout)
+    by_name = {c["name"]: c for c in doctor["checks"]}
+    assert by_name["probe disk"]["detail"] == "lacks CAP_BPF" and by_name["probe system"]["status"] == "ok"
+    assert doctor["usable_probes"] == 2
+    refused = subprocess.run(without + ["record", "--probes", "disk", "--duration", "1s"], capture_output=True,
+                             text=True, timeout=300)
+    assert refused.returncode != 0 and "loading BPF needs CAP_BPF" in refused.stderr

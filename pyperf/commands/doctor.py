@@ -16,6 +16,7 @@ from pyperf.kernel import host
 from pyperf.kernel.btf import VMLINUX_BTF, BTFError, kernel_btf
 from pyperf.probes import REGISTRY, ProbeOptions
 from pyperf.store.dsn import resolve_address
+from pyperf.store import migrations
 from pyperf.store.lock import holder
 from pyperf.store.store import Store
 
@@ -56,11 +57,18 @@ def check_tracefs() -> Check:
 
 
 def check_capabilities() -> Check:
-    caps = host.effective_capabilities()
-    missing = [name for name, have in caps.items() if not have]
-    if not missing:
-        return Check("capabilities", "ok", ", ".join(caps))
-    return Check("capabilities", "fail", f"missing {', '.join(missing)}", "run pyperf as root (sudo)")
+    have = [name for name, on in host.effective_capabilities().items() if on]
+    bpf = host.missing_capabilities(host.BPF_CAPABILITIES)
+    processes = host.missing_capabilities(host.PROCESS_CAPABILITIES)
+    detail = f"effective: {', '.join(have) or 'none of ' + ', '.join(host.CAPABILITIES)}"
+    if bpf:
+        return Check("capabilities", "fail", f"{detail}; missing {', '.join(bpf)}: no BPF probe loads",
+                     "run pyperf as root, or give it CAP_BPF and CAP_PERFMON (docs/service.md)")
+    if processes:
+        return Check("capabilities", "warn", f"{detail}; missing {', '.join(processes)}: other users' "
+                     "processes are seen without names, symbols or containers",
+                     "add CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (docs/service.md)")
+    return Check("capabilities", "ok", detail)
 
 
 def check_bcc() -> Check:
@@ -108,7 +116,14 @@ def check_store(dsn: str | None) -> Check:
     try:
         store.open(migrate=False)
         version = store.query("SELECT version()").rows[0][0]
-        return Check("store", "ok", f"{address.redacted()} (ClickHouse {version})")
+        latest = max(m.version for m in migrations.available())
+        schema = store.query("SELECT max(version) FROM schema_migrations").rows[0][0] if store.query(
+            "EXISTS TABLE schema_migrations").rows[0][0] else 0
+        note = ("" if schema == latest else
+                f"; this pyperf migrates it to {latest} at its next start" if schema < latest else
+                f"; NEWER than this pyperf ({latest}): upgrade pyperf")
+        return Check("store", "ok" if schema <= latest else "warn",
+                     f"{address.redacted()} (ClickHouse {version}, schema version {schema}{note})")
     except PyperfError as e:
         return Check("store", "fail", str(e), "check --store / PYPERF_STORE, or run as root for /var/lib/pyperf")
     finally:
@@ -117,6 +132,10 @@ def check_store(dsn: str | None) -> Check:
 
 def check_probe(name: str) -> Check:
     probe = REGISTRY[name](ProbeOptions())
+    lacking = host.missing_capabilities(probe.needs)
+    if lacking:
+        return Check(f"probe {name}", "fail", f"lacks {', '.join(lacking)}",
+                     "run pyperf as root, or add it to the capability set (docs/service.md)")
     try:
         probe.attach()
     except PyperfError as e:
@@ -127,6 +146,10 @@ def check_probe(name: str) -> Check:
             probe.detach()
         except Exception:
             pass
+    degraded = host.missing_capabilities(probe.degrades_without)
+    if degraded:
+        return Check(f"probe {name}", "warn", f"attaches, but lacks {', '.join(degraded)}: other users' "
+                     "processes are seen without names, symbols or containers", "add it to the capability set")
     return Check(f"probe {name}", "ok", f"attaches ({probe.description}; {probe.chosen_path()})")
 
 
@@ -135,7 +158,7 @@ def run(args) -> int:
               check_cgroups(), check_runtimes(), check_store(args.store)]
     probe_checks = [check_probe(name) for name in sorted(REGISTRY)]
     checks += probe_checks
-    usable = sum(c.status == "ok" for c in probe_checks)
+    usable = sum(c.status != "fail" for c in probe_checks)
     if args.json:
         print(json.dumps({"version": __version__, "usable_probes": usable,
                           "checks": [asdict(c) for c in checks]}))

@@ -11,6 +11,7 @@ import os
 import time
 from collections import defaultdict
 
+from pyperf.kernel import host
 from pyperf.containers.cgroup_stats import CgroupReader, CgroupSample
 from pyperf.containers.resolver import HOST, ContainerResolver
 from pyperf.probes.base import Batch, Probe
@@ -65,6 +66,7 @@ class ContainersSource(Probe):
     name = "containers"
     optional = False
     description = "per-container CPU, throttling, memory, block I/O, network and pids from cgroups"
+    degrades_without = host.PROCESS_CAPABILITIES
     tables = ("container_resources",)
     fields = FIELDS
 

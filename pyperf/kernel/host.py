@@ -11,7 +11,12 @@ TRACEFS = Path("/sys/kernel/tracing")
 DEBUGFS = Path("/sys/kernel/debug")
 
 # Capability bit numbers from include/uapi/linux/capability.h
-CAPABILITIES = {"CAP_SYS_ADMIN": 21, "CAP_PERFMON": 38, "CAP_BPF": 39}
+CAPABILITIES = {"CAP_SYS_ADMIN": 21, "CAP_PERFMON": 38, "CAP_BPF": 39, "CAP_SYS_PTRACE": 19,
+                "CAP_DAC_READ_SEARCH": 2, "CAP_SYS_RESOURCE": 24}
+# what loading and attaching BPF programs takes (5.8+); CAP_SYS_ADMIN stands in for both
+BPF_CAPABILITIES = ("CAP_BPF", "CAP_PERFMON")
+# what reading other users' /proc/PID files (maps, root, mountinfo) and binaries takes
+PROCESS_CAPABILITIES = ("CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH")
 
 
 def kernel_release() -> str:
@@ -53,6 +58,13 @@ def effective_capabilities(status_file: str = "/proc/self/status") -> dict[str, 
             if line.startswith("CapEff:"):
                 cap_eff = int(line.split()[1], 16)
     return {name: bool(cap_eff >> bit & 1) for name, bit in CAPABILITIES.items()}
+
+
+def missing_capabilities(needed, status_file: str = "/proc/self/status") -> list[str]:
+    """Those of `needed` this process lacks (CAP_SYS_ADMIN covers CAP_BPF and CAP_PERFMON)."""
+    have = effective_capabilities(status_file)
+    admin = have["CAP_SYS_ADMIN"]
+    return [c for c in needed if not have[c] and not (admin and c in BPF_CAPABILITIES)]
 
 
 def cgroup_mode(mounts_file: str = "/proc/self/mounts") -> str:

@@ -37,6 +37,10 @@ class Probe(ABC):
     rate_steps: ClassVar[tuple[int, ...]] = ()       # lower sampling rates, each a step (rate, set_rate)
     rate_unit: ClassVar[str] = ""
     rate: int = 0
+    # capabilities it cannot run without, and those without which it sees less
+    # (other users' processes: names, symbols, namespaces)
+    needs: ClassVar[tuple[str, ...]] = ()
+    degrades_without: ClassVar[tuple[str, ...]] = ()
 
     def set_rate(self, rate: int) -> None:
         """Sample at `rate` (one of rate_steps, or the rate it had)."""

@@ -26,8 +26,10 @@ def full_cflags(cflags: list[str]) -> list[str]:
 
 
 def require_bpf_privileges(name: str) -> None:
-    if os.geteuid() != 0:
-        raise ProbeError(f"probe {name}: loading BPF needs root (run with sudo)")
+    missing = host.missing_capabilities(host.BPF_CAPABILITIES)
+    if missing:
+        raise ProbeError(f"probe {name}: loading BPF needs {' and '.join(missing)} (or CAP_SYS_ADMIN), which "
+                         "this process lacks: run it as root, or add them to the service's CapabilityBoundingSet")
 
 
 def compile_bpf(name: str, cflags: list[str]):

@@ -7,6 +7,7 @@ import time
 from typing import ClassVar
 
 from pyperf.errors import ProbeError
+from pyperf.kernel import host
 from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.probes.base import Probe
 from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
@@ -23,6 +24,7 @@ MOUNT_NS_OFFSETS = {
 class BPFProbe(Probe):
     # -D constant -> (struct, member path), read from the running kernel's BTF
     btf_offsets: ClassVar[dict[str, tuple[str, str]]] = {}
+    needs = host.BPF_CAPABILITIES
 
     def __init__(self, options=None):
         super().__init__(options)

@@ -82,6 +82,7 @@ class FileAccess(ctypes.Structure):
 class LayersProbe(BPFProbe):
     name = "layers"
     description = "file reads inside containers attributed to image layers"
+    degrades_without = host.PROCESS_CAPABILITIES
     tables = ("layer_file_access", "layer_files")
     fields = FIELDS
     btf_offsets = {

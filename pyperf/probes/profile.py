@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 from collections import defaultdict
 
+from pyperf.kernel import host
 from pyperf.errors import ProbeError
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
@@ -49,6 +50,7 @@ class SampleKey(ctypes.Structure):
 class ProfileProbe(BPFProbe):
     name = "profile"
     description = "on-CPU stack sampling (perf events, CPU_CLOCK)"
+    degrades_without = host.PROCESS_CAPABILITIES
     tables = ("profile_stack",)
     fields = FIELDS
     btf_offsets = MOUNT_NS_OFFSETS
