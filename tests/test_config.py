@@ -4,6 +4,7 @@ or value with the key's path, `config show` and `config check`, and log lines
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -140,3 +141,33 @@ def test_log_lines_mask_secrets_in_text_and_json(capsys):
         assert capsys.readouterr().err.strip().endswith("INFO pyperf.test: again ***")
     finally:
         logs.setup(verbose=False, fmt="text")
+
+
+def test_the_service_guide_lists_every_key_as_declared():
+    from pathlib import Path
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "service.md").read_text()
+    assert config.reference() in guide, "run: python -m pyperf.config, and paste it into docs/service.md"
+
+
+def test_a_store_of_the_previous_schema_is_reported_then_upgraded_with_its_rows(tmp_path):
+    from pyperf.commands.doctor import check_store
+    from pyperf.store import migrations
+    from pyperf.store.dsn import parse_dsn
+    from pyperf.store.store import Store
+
+    latest = max(m.version for m in migrations.available())
+    dsn = f"chdb://{tmp_path}/store"
+    old = Store(parse_dsn(dsn)).open(upto=latest - 1)
+    now = time.time()      # recent: the raw tables keep 3 days
+    old.insert("system_cpu", {"ts": [now - 2, now - 1], "interval_ms": [1000, 1000], "cpu": [-1, -1],
+                              "busy_pct": [10.0, 20.0], "idle_pct": [90.0, 80.0]})
+    old.close()
+    before = check_store(dsn)
+    assert before.status == "ok" and f"schema version {latest - 1}; this pyperf migrates it to {latest}" in before.detail
+    new = Store(parse_dsn(dsn)).open()
+    try:
+        assert new.query("SELECT count(), sum(busy_pct) FROM system_cpu").rows[0] == (2, 30.0)
+    finally:
+        new.close()
+    after = check_store(dsn)
+    assert after.detail.endswith(f"schema version {latest})")
