@@ -107,19 +107,7 @@ if [[ ! -e "$STAMP" ]]; then
 fi
 
 # --- front-end assets (npm, lockfile) -------------------------------------
-VENDOR="$ROOT/web/static/vendor"
-if [[ ! -e "$VENDOR/.stamp" || "$ROOT/web/package-lock.json" -nt "$VENDOR/.stamp" ]]; then
-    say "installing front-end assets with npm ci"
-    (cd "$ROOT/web" && npm ci --no-audit --no-fund --silent)
-    mkdir -p "$VENDOR"
-    cp "$ROOT/web/node_modules/htmx.org/dist/htmx.min.js" "$VENDOR/"
-    cp "$ROOT/web/node_modules/uplot/dist/uPlot.iife.min.js" "$VENDOR/"
-    cp "$ROOT/web/node_modules/uplot/dist/uPlot.min.css" "$VENDOR/"
-    cp "$ROOT/web/node_modules/d3/dist/d3.min.js" "$VENDOR/"
-    cp "$ROOT/web/node_modules/d3-flame-graph/dist/d3-flamegraph.umd.min.js" "$VENDOR/"
-    cp "$ROOT/web/node_modules/d3-flame-graph/dist/d3-flamegraph.css" "$VENDOR/"
-    touch "$VENDOR/.stamp"
-fi
+/usr/bin/python3 "$ROOT/scripts/vendor_assets.py" "$ROOT"
 
 "$VENV/bin/python" -c 'import bcc, pyperf' || { echo "install.sh: the venv cannot import bcc and pyperf" >&2; exit 1; }
 say "ready: $VENV/bin/pyperf ($("$VENV/bin/pyperf" --version))"

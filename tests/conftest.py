@@ -117,12 +117,12 @@ def run_pyperf(*args, store: str | None = None, timeout: float = 180, env=None, 
 class PyperfProcess:
     """A running `pyperf` whose stderr is followed line by line."""
 
-    def __init__(self, *args, store: str | None = None):
-        cmd = [sys.executable, "-m", "pyperf"] + (["--store", store] if store else []) + list(args)
+    def __init__(self, *args, store: str | None = None, command: list[str] | None = None, cwd=ROOT):
+        cmd = (command or [sys.executable, "-m", "pyperf"]) + (["--store", store] if store else []) + list(args)
         env = dict(os.environ)
         env.pop("PYPERF_STORE", None)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     cwd=ROOT, env=env)
+                                     cwd=cwd, env=env)
         self.stderr_lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
