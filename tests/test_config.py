@@ -171,3 +171,15 @@ def test_a_store_of_the_previous_schema_is_reported_then_upgraded_with_its_rows(
         new.close()
     after = check_store(dsn)
     assert after.detail.endswith(f"schema version {latest})")
+
+
+def test_a_store_password_never_reaches_the_output(tmp_path, free_port):
+    password_file = tmp_path / "password"
+    password_file.write_text("file-secret-0451\n")
+    for args, env in ((("--store", f"http://ops:dsn-secret-0451@127.0.0.1:{free_port}/db"), {}),
+                      (("--store", f"http://ops@127.0.0.1:{free_port}/db"),
+                       {"PYPERF_STORE_PASSWORD_FILE": str(password_file)})):
+        for fmt in ("text", "json"):
+            out = run_pyperf(*args, "-v", "--log-format", fmt, "status", env=env)
+            assert out.returncode == 3 and "connection refused" in out.stderr, out.stderr
+            assert "secret-0451" not in out.stdout + out.stderr
