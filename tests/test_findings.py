@@ -421,3 +421,22 @@ def test_auto_apply_fixes_a_turned_on_rule_once_per_cool_down(store, monkeypatch
     assert fixer.failed == 1 and "not applied: docker update failed" in caplog.text
     monkeypatch.setitem(auto_apply.ENABLED, "container_cpu_throttled", False)
     assert at(3000, 8) == ["resolved"] and a.snapshot() == []   # turned off: no longer watched, its alert ends
+
+
+def test_io_limits_read_and_write_both_cgroup_versions(tmp_path):
+    from pyperf.analysis import io_limits
+
+    v1 = {"read": tmp_path / "r", "write": tmp_path / "w"}
+    v1["read"].write_text("8:0 100\n7:3 250\n")
+    v1["write"].write_text("")
+    assert io_limits.read(v1, 7, 3) == {"read_iops": 250, "write_iops": 0}
+    assert io_limits.lines(v1, 7, 3, {"read_iops": 40, "write_iops": 0}) == [(v1["read"], "7:3 40"),
+                                                                            (v1["write"], "7:3 0")]
+    v2 = {"io.max": tmp_path / "io.max"}
+    v2["io.max"].write_text("7:3 rbps=max wbps=max riops=120 wiops=max\n")
+    assert io_limits.read(v2, 7, 3) == {"read_iops": 120, "write_iops": 0}
+    assert io_limits.read(v2, 8, 0) == {"read_iops": 0, "write_iops": 0}
+    assert io_limits.lines(v2, 7, 3, {"read_iops": 0, "write_iops": 9}) == [(v2["io.max"], "7:3 riops=max wiops=9")]
+    for hostile in ("../../etc", "", "sda/../x"):
+        with pytest.raises(ValueError):
+            io_limits.device_numbers(hostile)

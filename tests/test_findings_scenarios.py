@@ -38,6 +38,19 @@ def cgroup_cpu(container: str) -> tuple[int, int]:
     return int(quota), int(period)
 
 
+def iops_limits(container: str, major_minor: str) -> tuple[int, int]:
+    """(read, write) I/O-per-second limits on one device in the container's cgroup (0: none)."""
+    if Path("/sys/fs/cgroup/blkio").is_dir():
+        out = []
+        for kind in ("read", "write"):
+            lines = cgroup_value(container, f"blkio/blkio.throttle.{kind}_iops_device", "").splitlines()
+            out.append(next((int(x.split()[1]) for x in lines if x.split()[0] == major_minor), 0))
+        return out[0], out[1]
+    line = next((x for x in cgroup_value(container, "-/-", "io.max").splitlines() if x.startswith(major_minor)), "")
+    values = dict(item.split("=") for item in line.split()[1:])
+    return tuple(0 if values.get(k, "max") == "max" else int(values[k]) for k in ("riops", "wiops"))
+
+
 def memory_limit(container: str) -> int:
     return int(cgroup_value(container, "memory/memory.limit_in_bytes", "memory.max"))
 
@@ -265,16 +278,35 @@ def test_the_container_hogging_a_disk_is_named_not_its_neighbour(docker, store_d
                           "while true; do dd if=/dev/xvdp of=/dev/null bs=4096 count=20 iflag=direct; sleep 0.5; done",
                           extra=("--network", "none", "--device", f"{dev}:/dev/xvdp"))
             time.sleep(6)
+            code, _, stderr = rec.stop()
+            assert code == 0, stderr
+            # a loop device here answers in well under the default 20 ms: the victim's threshold is lowered, so
+            # this proves who is named (the hog, by its share), not how slow the device got
+            _, r = report(store_dsn, "--threshold", "findings.noisy_victim_p99_us=1")
+            noisy = [f for f in r["findings"] if f["rule"] == "disk_noisy_neighbour"]
+            assert [(f["subject"], f["evidence"]["victim"]) for f in noisy] == [
+                ("pyperf-disk-hog", "pyperf-disk-victim")]
+            assert noisy[0]["evidence"]["io_share_pct"] > 70 and noisy[0]["appliable"]
+            # apply halves the hog's I/O rate on that device in its cgroup; undo lifts it exactly
+            major_minor = Path(f"/sys/class/block/{noisy[0]['evidence']['device']}/dev").read_text().strip()
+            limit = max(10, int(noisy[0]["evidence"]["iops"] * 0.5))
+            assert iops_limits("pyperf-disk-hog", major_minor) == (0, 0)
+            config = tmp_path / "pyperf.toml"          # apply looks the finding up again, at this threshold
+            config.write_text("[thresholds.findings]\nnoisy_victim_p99_us = 1\n")
+            dry = run_pyperf("--config", str(config), "apply", noisy[0]["id"], "--dry-run", "--since", "2m",
+                             store=store_dsn,
+                             check=True).stdout
+            assert f"echo '{major_minor} {limit}' > /sys/fs/cgroup/" in dry and "(dry run" in dry, dry
+            applied = run_pyperf("--config", str(config), "apply", noisy[0]["id"], "--yes", "--since", "2m",
+                                 store=store_dsn)
+            assert applied.returncode == 0, applied.stderr
+            assert iops_limits("pyperf-disk-hog", major_minor) == (limit, limit)
+            change_id = applied.stdout.split("change ", 2)[-1].split()[0]
+            run_pyperf("undo", change_id, "--yes", store=store_dsn, check=True)
+            assert iops_limits("pyperf-disk-hog", major_minor) == (0, 0)
         finally:
             remove("pyperf-disk-hog", "pyperf-disk-victim")
-            code, _, stderr = rec.stop()
-    assert code == 0, stderr
-    # a loop device here answers in well under the default 20 ms: the victim's threshold is lowered, so this
-    # proves who is named (the hog, by its share), not how slow the device got
-    _, r = report(store_dsn, "--threshold", "findings.noisy_victim_p99_us=1")
-    noisy = [f for f in r["findings"] if f["rule"] == "disk_noisy_neighbour"]
-    assert [(f["subject"], f["evidence"]["victim"]) for f in noisy] == [("pyperf-disk-hog", "pyperf-disk-victim")]
-    assert noisy[0]["evidence"]["io_share_pct"] > 70
+            rec.stop()
     _, default = report(store_dsn)
     assert all(f["evidence"]["others_p99_us"] > 20_000 for f in default["findings"]
                if f["rule"] == "disk_noisy_neighbour")

@@ -1,7 +1,9 @@
 """Applying a recommendation, and undoing it: the findings whose fix is one
 setting of a container (its CPU quota, its memory limit) are changed through
 the container's runtime (`docker update`: the runtime keeps it across
-restarts, which a write to the cgroup file would not). Every change is planned
+restarts, which a write to the cgroup file would not); a noisy neighbour's
+I/O rate on one device, which `docker update` cannot set, through its cgroup
+files (pyperf/analysis/io_limits.py). Every change is planned
 first (the exact command, the values before and after, and why those), done
 only when asked, and recorded in the `changes` table (who, when, before,
 after); undo restores the recorded before values exactly.
@@ -19,6 +21,7 @@ import subprocess
 import time
 import uuid
 
+from pyperf.analysis import io_limits
 from pyperf.errors import PyperfError, UsageError
 
 FIELDS = {"changes": {
@@ -37,7 +40,10 @@ FIELDS = {"changes": {
 PLAN_KEYS = ("finding", "rule", "container_id", "container", "command", "before", "after", "why")
 CPU_RULES = ("container_cpu_throttled", "container_cpu_high")
 MEMORY_RULES = ("container_memory_high", "container_oom_killed")
-APPLIABLE = CPU_RULES + MEMORY_RULES
+IO_RULES = ("disk_noisy_neighbour",)
+APPLIABLE = CPU_RULES + MEMORY_RULES + IO_RULES
+IO_LIMIT_SHARE = 0.5           # the hog keeps half the I/O rate it had
+IO_LIMIT_FLOOR = 10            # I/Os per second: never starve it
 DOCKER_TIMEOUT_S = 30
 
 
@@ -89,6 +95,8 @@ def plan(finding: dict, container_id: str, name: str, host_cpus: int | None = No
     after, and why these values."""
     if finding["rule"] not in APPLIABLE:
         raise UsageError(f"finding {finding['id']} ({finding['rule']}) has no change pyperf can apply")
+    if finding["rule"] in IO_RULES:
+        return _io_plan(finding, container_id, name)
     before = limits(container_id)
     after = dict(before)
     if finding["rule"] in CPU_RULES:
@@ -121,9 +129,52 @@ def plan(finding: dict, container_id: str, name: str, host_cpus: int | None = No
             "command": ["docker", "update", *args, container_id], "before": before, "after": after, "why": why}
 
 
+def _pid(container_id: str) -> int:
+    pid = int(_docker("inspect", "-f", "{{.State.Pid}}", container_id).strip() or 0)
+    if pid <= 0:
+        raise ApplyError(f"container {container_id[:12]} is not running")
+    return pid
+
+
+def _io_files(container_id: str):
+    try:
+        return io_limits.files_of(_pid(container_id))
+    except (OSError, ValueError) as e:
+        raise ApplyError(f"cannot find the I/O limits of container {container_id[:12]}: {e}") from None
+
+
+def _io_command(files, major: int, minor: int, values: dict) -> list[str]:
+    """What is written, shown as the shell would (the agent writes the files itself)."""
+    out = []
+    for path, line in io_limits.lines(files, major, minor, values):
+        out += [";"] if out else []
+        out += ["echo", f"'{line}'", ">", str(path)]
+    return out
+
+
+def _io_plan(finding: dict, container_id: str, name: str) -> dict:
+    device = str(finding["evidence"].get("device") or "")
+    try:
+        major, minor = io_limits.device_numbers(device)
+    except (OSError, ValueError) as e:
+        raise ApplyError(f"device {device!r} of finding {finding['id']}: {e}") from None
+    files = _io_files(container_id)
+    current = io_limits.read(files, major, minor)
+    iops = float(finding["evidence"].get("iops") or 0)
+    limit = max(IO_LIMIT_FLOOR, int(iops * IO_LIMIT_SHARE))
+    before = {"major": major, "minor": minor, **current}
+    after = {"major": major, "minor": minor, "read_iops": limit, "write_iops": limit}
+    why = (f"its I/O rate on {device} ({iops:.0f}/s over the finding's range) halved to {limit}/s, read and write, so the others stop "
+           f"queuing behind it (until it restarts: docker run --device-read-iops keeps it): {finding['summary']}")
+    return {"finding": finding["id"], "rule": finding["rule"], "container_id": container_id, "container": name,
+            "command": _io_command(files, major, minor, after), "before": before, "after": after, "why": why}
+
+
 def undo_command(change: dict) -> list[str]:
     """The command that sets back `change`'s before values."""
     before = change["before"]
+    if change["rule"] in IO_RULES:
+        return _io_command(_io_files(change["container_id"]), before["major"], before["minor"], before)
     args = _cpu_args(before) if change["rule"] in CPU_RULES else _memory_args(before)
     return ["docker", "update", *args, change["container_id"]]
 
@@ -131,6 +182,8 @@ def undo_command(change: dict) -> list[str]:
 def undo_plan(change: dict) -> dict:
     """The change that restores `change`'s before values, if the container still
     has its after values (otherwise someone changed it since: refused)."""
+    if change["rule"] in IO_RULES:
+        return _io_undo_plan(change)
     current = limits(change["container_id"])
     expected, before = change["after"], change["before"]
     kind = "cpu" if change["rule"] in CPU_RULES else "memory"
@@ -143,7 +196,28 @@ def undo_plan(change: dict) -> dict:
             "why": f"restores what {change['change_id']} changed"}
 
 
+def _io_undo_plan(change: dict) -> dict:
+    before, after = change["before"], change["after"]
+    files = _io_files(change["container_id"])
+    current = {"major": before["major"], "minor": before["minor"],
+               **io_limits.read(files, before["major"], before["minor"])}
+    if current != after:
+        raise ApplyError(f"container {change['container']} was changed since {change['change_id']} "
+                         f"(now read_iops={current['read_iops']}, write_iops={current['write_iops']}): not undone")
+    return {**change, "command": _io_command(files, before["major"], before["minor"], before),
+            "before": current, "after": dict(before), "why": f"restores what {change['change_id']} changed"}
+
+
 def execute(p: dict) -> None:
+    if p["rule"] in IO_RULES:
+        # recomputed from the container, never taken from the plan's text
+        files = _io_files(p["container_id"])
+        after = p["after"]
+        try:
+            io_limits.write(io_limits.lines(files, after["major"], after["minor"], after))
+        except OSError as e:
+            raise ApplyError(f"cannot write the I/O limit of container {p['container']}: {e.strerror}") from None
+        return
     _docker(*p["command"][1:])
 
 

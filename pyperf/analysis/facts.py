@@ -149,6 +149,7 @@ def neighbours(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
         if row["p99_us"] is not None:
             c["p99_us"] = max(c["p99_us"] or 0.0, row["p99_us"])
     out = []
+    known = container_queries.identities(store, host_name, window) if per else {}
     for device, by_id in per.items():
         if len(by_id) < 2:
             continue
@@ -157,6 +158,7 @@ def neighbours(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
         others = [c for cid, c in by_id.items() if cid != hog_id]
         victim = max(others, key=lambda c: c["p99_us"] or 0.0)
         out.append({"subject": hog["name"], "id": hog_id, "device": device,
+                    "runtime": known.get(hog_id, {}).get("runtime", ""),
                     "view": f"/disk?{_range_args(tr)}",
                     "io_share_pct": round(100.0 * hog["ios"] / total, 1) if total else 0.0,
                     "ios": hog["ios"], "iops": round(hog["ios"] / max(tr.seconds, 1), 1),

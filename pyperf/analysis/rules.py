@@ -134,11 +134,11 @@ RULES: tuple[Rule, ...] = (
          "findings.noisy_victim_p99_us",
          "container {subject} did {io_share_pct:.0f} % of the I/O on {device} while {victim} saw "
          "{value_ms:.0f} ms p99 there",
-         "Limit {subject}'s I/O on {device} (docker update --device-read-iops/--device-write-bps, or io.max) or "
-         "move it to another device.",
+         "Limit {subject}'s I/O on {device} (`pyperf apply` halves its I/O rate there through its cgroup, until "
+         "it restarts; lasting: docker run --device-read-iops/--device-write-iops) or move it to another device.",
          "the other containers' p99 back toward the device's unloaded latency",
          "the hog issues {io_share_pct:.0f} % of the device's requests, which the others queue behind",
-         "low", ("io_share_pct", "iops", "victim", "others"), "µs", guard=(("io_share_pct", 70),)),
+         "low", ("device", "io_share_pct", "iops", "victim", "others"), "µs", guard=(("io_share_pct", 70),)),
     # -- network -------------------------------------------------------------
     Rule("host_network", "network", "utilisation", "host", "network_bytes_per_s", "host.network_bytes_per_s",
          "{subject} moved {value_mb:.0f} MB/s over its interfaces", "See who sends on the Network and Containers "
