@@ -80,9 +80,10 @@ def unit_capabilities() -> list[str]:
 
 
 def with_capabilities(caps: list[str]) -> list[str]:
-    """setpriv: root, with only these capabilities (as the unit's bounding set leaves it)."""
+    """setpriv: root with only these capabilities and no new privileges, as the unit leaves it (its
+    filesystem protections need systemd, which these machines do not boot)."""
     names = ",".join(f"+{c.removeprefix('CAP_').lower()}" for c in caps)
-    return ["setpriv", f"--bounding-set=-all,{names}", "--"]
+    return ["setpriv", "--no-new-privs", f"--bounding-set=-all,{names}", "--"]
 
 
 def test_the_unit_installs_and_passes_systemd_analyze_verify(tmp_path):
@@ -119,7 +120,8 @@ def test_every_probe_runs_with_the_units_capabilities_and_doctor_names_what_is_m
     require_root()
     caps = unit_capabilities()
     assert "CAP_SYS_ADMIN" not in caps and {"CAP_BPF", "CAP_PERFMON"} <= set(caps)
-    cmd = with_capabilities(caps) + [sys.executable, "-m", "pyperf", "--store", store_dsn]
+    pyperf = [sys.executable, "-m", "pyperf", "--store", store_dsn]
+    cmd = with_capabilities(caps) + pyperf
     recorded = subprocess.run(cmd + ["record", "--duration", "3s", "--json"], capture_output=True, text=True,
                               timeout=300)
     assert recorded.returncode == 0, recorded.stderr
@@ -130,7 +132,7 @@ def test_every_probe_runs_with_the_units_capabilities_and_doctor_names_what_is_m
                                        timeout=300).stdout)
     assert [c for c in doctor["checks"] if c["status"] != "ok"] == [] and doctor["usable_probes"] == 9
     # without CAP_BPF: every BPF probe says what it lacks; the /proc and cgroup sources still run
-    without = with_capabilities([c for c in caps if c != "CAP_BPF"]) + cmd[3:]
+    without = with_capabilities([c for c in caps if c != "CAP_BPF"]) + pyperf
     doctor = json.loads(subprocess.run(without + ["doctor", "--json"], capture_output=True, text=True,
                                        timeout=300).stdout)
     by_name = {c["name"]: c for c in doctor["checks"]}
