@@ -257,11 +257,13 @@ def read(path: Path | str) -> Loaded:
 
 
 def chosen_path(args) -> Path | None:
-    """--config, else PYPERF_CONFIG, else /etc/pyperf/pyperf.toml when it exists."""
+    """--config, else PYPERF_CONFIG, else /etc/pyperf/pyperf.toml when it exists and
+    this user may read it (it is root's, 0600: a local user's `pyperf sql` or
+    `pyperf report` goes through the running agent and needs none of it)."""
     given = getattr(args, "config", None) or os.environ.get("PYPERF_CONFIG")
     if given:
         return Path(given)
-    return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
+    return DEFAULT_PATH if DEFAULT_PATH.is_file() and os.access(DEFAULT_PATH, os.R_OK) else None
 
 
 def load(args) -> Loaded:

@@ -183,3 +183,18 @@ def test_a_store_password_never_reaches_the_output(tmp_path, free_port):
             out = run_pyperf(*args, "-v", "--log-format", fmt, "status", env=env)
             assert out.returncode == 3 and "connection refused" in out.stderr, out.stderr
             assert "secret-0451" not in out.stdout + out.stderr
+
+
+def test_the_default_file_is_read_when_present_and_readable(tmp_path, monkeypatch):
+    path = tmp_path / "pyperf.toml"
+    args = build_parser().parse_args(["status"])
+    monkeypatch.setattr(config, "DEFAULT_PATH", path)
+    monkeypatch.delenv("PYPERF_CONFIG", raising=False)
+    assert config.chosen_path(args) is None                       # none installed: defaults
+    path.write_text(GOOD)
+    assert config.chosen_path(args) == path
+    # root's 0600 file, seen by a local user running `pyperf sql`: not theirs to read, not an error
+    monkeypatch.setattr(config.os, "access", lambda p, mode: False)
+    assert config.chosen_path(args) is None
+    monkeypatch.setenv("PYPERF_CONFIG", str(tmp_path / "other.toml"))
+    assert config.chosen_path(args) == tmp_path / "other.toml"    # named: read, and an error if it cannot be
