@@ -70,3 +70,26 @@ def test_compile_errors_are_probe_errors():
         assert "BPF compile/load failed" in str(e)
     else:
         raise AssertionError("compiling without the BTF offsets must fail")
+
+
+def test_a_stop_before_the_first_interval_still_keeps_what_was_counted(tmp_path):
+    """SIGTERM while later probes are still attaching: the run ends at once, with
+    one drain of what the attached probes already counted."""
+    import threading
+
+    require_root()
+    writer = RecordingWriter()
+    collector = Collector([DiskProbe(ProbeOptions())], writer, 60.0)
+    collector.attach()
+    try:
+        target = tmp_path / "data"
+        target.write_bytes(b"\0" * (1 << 20))
+        direct_io(str(target), 100, 100)
+        stop = threading.Event()
+        stop.set()
+        collector.run(stop)
+    finally:
+        collector.detach()
+    assert collector.intervals == 1
+    ios = sum(sum(b["disk_io"]["ios"]) for b in writer.batches if "disk_io" in b)
+    assert ios >= 100

@@ -53,17 +53,19 @@ class Collector:
         return self.probes
 
     def run(self, stop: threading.Event, duration_s: float | None = None) -> None:
-        """Drain every interval until `stop` is set or `duration_s` has passed."""
+        """Drain every interval until `stop` is set or `duration_s` has passed, and
+        once more on the way out: always at least once, so a stop that came while
+        later probes were still attaching keeps what the attached ones counted."""
         start = time.monotonic()
         deadline = start + duration_s if duration_s else None
         tick = start
-        while not stop.is_set():
+        while True:
             tick += self.interval_s
             if deadline is not None:
                 tick = min(tick, deadline)
             stop.wait(max(0.0, tick - time.monotonic()))
             self.drain_once()
-            if deadline is not None and time.monotonic() >= deadline - 1e-3:
+            if stop.is_set() or (deadline is not None and time.monotonic() >= deadline - 1e-3):
                 break
             if time.monotonic() - tick > self.interval_s:
                 tick = time.monotonic()   # we fell behind: skip, never burst
