@@ -9,7 +9,7 @@ import os
 
 from pyperf import config
 from pyperf.errors import UsageError
-from pyperf.store.dsn import parse_dsn
+from pyperf.store.dsn import DEFAULT_DSN, parse_dsn
 
 
 def _shown(key: config.Key, value):
@@ -35,8 +35,11 @@ def effective(args) -> list[dict]:
     loaded = args.config_loaded
     sources = config.resolve(up_args, loaded)
     rows = []
+    shipped = {"store.dsn": DEFAULT_DSN, "log.format": "text"}     # defaults argparse leaves as None
     for key in config.KEYS:
         value = getattr(up_args, key.dest, None)
+        if value is None:
+            value = shipped.get(key.path)
         rows.append({"key": key.path, "value": _shown(key, value), "source": sources.get(key.path, "default"),
                      "reload": "SIGHUP" if key.live else "restart"})
     for path, value in config.thresholds_of(loaded).items():
@@ -60,7 +63,7 @@ def run(args) -> int:
                           "settings": rows}, default=str))
         return 0
     path = args.config_loaded.path
-    print(f"config file: {path if path else 'none (' + str(config.DEFAULT_PATH) + ' does not exist)'}"
+    print(f"config file: {path if path else f'none ({config.DEFAULT_PATH} is missing or not readable by this user)'}"
           + (" (PYPERF_CONFIG)" if os.environ.get("PYPERF_CONFIG") and not getattr(args, "config", None) else ""))
     width = max(len(r["key"]) for r in rows)
     for r in rows:
