@@ -108,7 +108,8 @@ class LiveWindow:
         n = len(rows["ts"])
         keep = np.ones(n, bool)
         for column, value in (where or {}).items():
-            keep &= np.array([v == value for v in rows[column]])
+            wanted = set(value) if isinstance(value, (list, tuple, set)) else {value}
+            keep &= np.array([v in wanted for v in rows[column]])
         index = np.flatnonzero(keep)
         if not len(index):
             return Series("raw", step, columns, [])

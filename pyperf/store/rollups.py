@@ -306,8 +306,13 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
         conditions.append("host = {host:String}")
         params["host"] = host or store.host_name
     for i, (column, value) in enumerate((where or {}).items()):
-        conditions.append(f"{column} = {{w{i}:String}}" if isinstance(value, str) else f"{column} = {{w{i}:Int64}}")
-        params[f"w{i}"] = value
+        if isinstance(value, (list, tuple, set)):        # one of these values
+            kind = "String" if all(isinstance(v, str) for v in value) else "Int64"
+            conditions.append(f"has({{w{i}:Array({kind})}}, {column})")
+            params[f"w{i}"] = list(value)
+        else:
+            conditions.append(f"{column} = {{w{i}:String}}" if isinstance(value, str) else f"{column} = {{w{i}:Int64}}")
+            params[f"w{i}"] = value
     source_table = table if raw else f"{table}_{level}"
     sql = (f"SELECT {', '.join(parts)} FROM {source_table} AS t WHERE {' AND '.join(conditions)} "
            f"GROUP BY {', '.join(('bucket',) + tuple(by))} ORDER BY {', '.join(('bucket',) + tuple(by))}")

@@ -11,9 +11,10 @@ from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 
-def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None, columns=None) -> rollups.Series:
+def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None, columns=None,
+            where=None) -> rollups.Series:
     return rollups.series(store, table, tr.start, tr.end, step_s=step_s, by=by, host=host, window=window,
-                          columns=columns)
+                          columns=columns, where=where)
 
 
 def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
@@ -41,8 +42,9 @@ def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20, o
     """Processes by time spent waiting for a CPU over the range (sched_process):
     the run-queue wait, its count, mean and p99, and CPU time, largest `order`
     (runq_ms or oncpu_ms) first."""
-    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm"), step_s=max(1, int(tr.seconds) + 3600),
-                columns=("runq_latency_sum_us", "runq_waits", "oncpu_us", "runq_latency_hist"))
+    whole = max(1, int(tr.seconds) + 3600)
+    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm"), step_s=whole,
+                columns=("runq_latency_sum_us", "runq_waits", "oncpu_us"))
     merged: dict[tuple, dict] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))
@@ -51,9 +53,17 @@ def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20, o
         m["runq_us"] += int(row["runq_latency_sum_us"])
         m["waits"] += int(row["runq_waits"])
         m["oncpu_us"] += int(row["oncpu_us"])
-        m["hist"] += as_hist(row["runq_latency_hist"])
     key = {"runq_ms": "runq_us", "oncpu_ms": "oncpu_us"}[order]
     ranked = sorted(merged.items(), key=lambda kv: kv[1][key], reverse=True)[:limit]
+    # the histograms (the costly merge) of the ranked processes only
+    if ranked:
+        h = _series(store, "sched_process", tr, host, window, by=("pid", "comm"), step_s=whole,
+                    where={"pid": sorted({pid for (pid, _), _ in ranked})}, columns=("runq_latency_hist",))
+        for r in h.rows:
+            row = dict(zip(h.columns, r))
+            m = merged.get((row["pid"], row["comm"]))
+            if m is not None:
+                m["hist"] += as_hist(row["runq_latency_hist"])
     return [{"pid": pid, "comm": comm, "runq_ms": round(m["runq_us"] / 1000, 1), "waits": m["waits"],
              "mean_us": round(m["runq_us"] / m["waits"], 1) if m["waits"] else None,
              "p99_us": round(quantile_us(m["hist"], 0.99), 1) if m["waits"] else None,
