@@ -199,15 +199,26 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
     run-queue p99 of its processes, response p99 of its servers, retransmitted
     segments in its network namespace and image-layer accesses per minute, sorted
     by one of TOP_SORTS (largest first)."""
-    listed = containers(store, tr, host, window)
     known = identities(store, host, window)
-    owner = {ns: cid for cid, c in known.items() for ns in c["mnt_ns"]}
+    listed = containers(store, tr, host, window, known=known)
     params = {"host": host or store.host_name, "start": tr.start, "end": tr.end}
     whole = max(1, int(tr.seconds) + 3600)
+    column = {"cpu": "cpu_pct_of_host", "memory": "memory_max_mib", "io": "io_mib", "runq_p99": "runq_p99_us",
+              "response_p99": "response_p99_us", "retransmits": "retransmits",
+              "layer_accesses": "layer_accesses_per_min"}[sort]
+
+    def ranked(cs: list[dict]) -> list[dict]:
+        return sorted(cs, key=lambda c: (c[column] is not None, c[column] or 0), reverse=True)[:limit]
+    if listed and column in listed[0]:
+        listed = ranked(listed)       # sorted on a figure known already: the costly p99s of those shown only
+    shown = {c["id"] for c in listed}
+    owner = {ns: cid for cid, c in known.items() if cid in shown for ns in c["mnt_ns"]}
 
     def hist_by_container(table: str, key: str, hist: str, owners: dict) -> dict[str, np.ndarray]:
+        if not owners:
+            return {}
         s = rollups.series(store, table, tr.start, tr.end, step_s=whole, by=(key,), host=host, window=window,
-                           columns=(hist,))
+                           columns=(hist,), where={key: sorted(owners)})
         out: dict[str, np.ndarray] = {}
         for r in s.rows:
             row = dict(zip(s.columns, r))
@@ -235,10 +246,7 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
         c["layer_accesses_per_min"] = round(accesses.get(c["id"], 0.0), 1)
         c["response_level"] = thresholds.level(c["response_p99_us"], thresholds.CONTAINER["response_time_us"])
         c["layer_level"] = thresholds.level(c["layer_accesses_per_min"], thresholds.CONTAINER["layer_accesses_per_min"])
-    key = {"cpu": "cpu_pct_of_host", "memory": "memory_max_mib", "io": "io_mib", "runq_p99": "runq_p99_us",
-           "response_p99": "response_p99_us", "retransmits": "retransmits",
-           "layer_accesses": "layer_accesses_per_min"}[sort]
-    return sorted(listed, key=lambda c: (c[key] is not None, c[key] or 0), reverse=True)[:limit]
+    return ranked(listed)
 
 
 
