@@ -19,13 +19,14 @@ MAX_SERVERS = 8             # lines per chart; the table lists more
 
 def servers(store, tr: TimeRange, host=None, window=None, limit: int = 20, pids: set[int] | None = None) -> list[dict]:
     """Server processes and ports over the range (of these processes, if given), busiest first."""
+    if pids is not None and not pids:
+        return []
     s = rollups.series(store, "response_time", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
-                       by=("pid", "comm", "port"), host=host, window=window, columns=("requests", "latency_hist"))
+                       by=("pid", "comm", "port"), host=host, window=window, columns=("requests", "latency_hist"),
+                       where={"pid": sorted(pids)} if pids is not None else None)
     merged: dict[tuple, dict] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))
-        if pids is not None and row["pid"] not in pids:
-            continue
         m = merged.setdefault((row["pid"], row["comm"], row["port"]),
                               {"requests": 0, "hist": np.zeros(HIST_SLOTS, np.int64)})
         m["requests"] += int(row["requests"])
@@ -51,10 +52,10 @@ def response_charts(store, tr: TimeRange, host=None, window=None, pids: set[int]
         column = {name: i for i, name in enumerate(s.columns)}
         names = [f"{r[column['comm']]}:{r[column['port']]}" for r in s.rows]
     else:
+        # the processes' own rows only, filtered in the engine (a host may run many servers)
         s = rollups.series(store, "response_time", tr.start, tr.end, by=("pid", "comm", "port"), host=host,
-                           window=window, columns=("requests", "latency_hist"))
+                           window=window, columns=("requests", "latency_hist"), where={"pid": sorted(pids) or [-1]})
         column = {name: i for i, name in enumerate(s.columns)}
-        s = rollups.Series(s.level, s.step_s, s.columns, [r for r in s.rows if r[column["pid"]] in pids])
         names = [f"{r[column['comm']]}[{r[column['pid']]}]:{r[column['port']]}" for r in s.rows]
     totals: Counter[str] = Counter()
     for name, r in zip(names, s.rows):
