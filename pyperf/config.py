@@ -14,7 +14,7 @@ import argparse
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -182,7 +182,7 @@ KEYS: tuple[Key, ...] = (
     Key("alerts.auto_apply", "--auto-apply", "auto_apply", _strings(_appliable), live="auto_apply"),
     Key("log.format", "--log-format", "log_format", _choice("text", "json")),
 )
-KEYS = tuple(k if k.env else Key(k.path, k.flag, k.dest, k.check, _env(k.path), k.live, k.secret) for k in KEYS)
+KEYS = tuple(k if k.env else replace(k, env=_env(k.path)) for k in KEYS)
 BY_PATH = {k.path: k for k in KEYS}
 SECTIONS = sorted({k.path.split(".")[0] for k in KEYS} | {"thresholds"})
 

@@ -1,5 +1,6 @@
 """Applying a fix without a person, for the rules the user turned that on for
-(`pyperf up --auto-apply RULE`, or the Settings page): when such a rule's alert
+(`pyperf up --auto-apply RULE` or the config file; root's choice, so the
+Settings page shows it but cannot switch it): when such a rule's alert
 fires, the agent plans the same change `pyperf apply` would (pyperf/analysis/
 actions.py), makes it, records it with who = "pyperf auto-apply", and logs it;
 `pyperf undo CHANGE` reverts it as any other change.
@@ -21,7 +22,7 @@ log = logging.getLogger("pyperf.auto_apply")
 
 WHO = "pyperf auto-apply"
 COOLDOWN_S = 15 * 60.0
-ENABLED: dict[str, bool] = {rule: False for rule in actions.APPLIABLE}   # per rule; the Settings page's switches
+ENABLED: dict[str, bool] = {rule: False for rule in actions.APPLIABLE}   # per rule, off unless turned on
 
 
 class AutoApply:

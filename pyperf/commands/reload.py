@@ -23,7 +23,7 @@ class Reloader:
         self.thresholds = config.thresholds_of(args.config_loaded)
         self._lock = threading.Lock()
 
-    def reload(self, environ=None) -> tuple[list[str], list[str]]:
+    def reload(self) -> tuple[list[str], list[str]]:
         """(applied, needs a restart): key paths."""
         from pyperf.cli import build_parser
 
@@ -32,7 +32,7 @@ class Reloader:
                 loaded = config.load(self.args)
                 fresh = build_parser().parse_args(["up"])
                 fresh.given = self.args.given
-                config.resolve(fresh, loaded, **({"environ": environ} if environ is not None else {}))
+                config.resolve(fresh, loaded)
             except config.ConfigError as e:
                 log.error("config not reloaded (nothing changed): %s", e)
                 return [], []

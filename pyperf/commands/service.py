@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from pyperf.errors import PyperfError, UsageError
+from pyperf.files import write_atomically
 from pyperf.resources import data_dir
 
 UNIT = "pyperf.service"
@@ -51,29 +52,17 @@ def _systemctl(*args: str) -> None:
         raise PyperfError(f"systemctl {' '.join(args)} failed: {' '.join(out.stderr.split())[:300]}")
 
 
-def _write(path: Path, text: str, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def install(args) -> int:
     unit = Path(args.unit_dir) / UNIT
     config = Path(args.config_dir) / "pyperf.toml"
     try:
-        _write(unit, render(executable(), config), 0o644)
+        write_atomically(unit, render(executable(), config), 0o644)
         print(f"wrote {unit}")
         if config.exists():
             print(f"kept {config}")
         else:
             # root-only: it may name a store password file or carry webhook tokens
-            _write(config, (data_dir("packaging") / "pyperf.toml").read_text(), 0o600)
+            write_atomically(config, (data_dir("packaging") / "pyperf.toml").read_text(), 0o600)
             print(f"wrote {config} (check it: pyperf config check {config})")
     except OSError as e:
         raise PyperfError(f"cannot write {e.filename}: {e.strerror}") from None

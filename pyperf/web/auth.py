@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from flask import Flask, jsonify, redirect, render_template, request
 
 from pyperf import logs
+from pyperf.files import write_atomically
 from pyperf.errors import PyperfError
 
 COOKIE = "pyperf_session"
@@ -78,16 +79,7 @@ class TokenFile:
         token = secrets.token_urlsafe(32)
         logs.secret(token)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".new")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.fchmod(fd, 0o600)
-                os.write(fd, (token + "\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
+            write_atomically(self.path, token + "\n", 0o600)
         except OSError as e:
             raise PyperfError(f"cannot write the web token file {self.path}: {e.strerror}") from None
         return token
