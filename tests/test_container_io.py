@@ -105,7 +105,10 @@ def test_retransmits_in_a_container_network_are_the_containers(docker, store_dsn
     assert retransmitted > 100
     out = run_pyperf("sql", "SELECT c.name, sum(e.segs) FROM tcp_event e "
                             "JOIN container_by_netns c USING (host, net_ns) "
-                            "WHERE e.kind = 'retransmit' GROUP BY c.name",
+                            # RetransSegs counts segments sent again, SYN-ACKs included (a 5 %
+                            # drop loses a handshake now and then); a failed resend is not counted
+                            "WHERE e.kind = 'synack_retransmit' OR (e.kind = 'retransmit' AND e.err = 0) "
+                            "GROUP BY c.name",
                      "--format", "csv", store=store_dsn, check=True)
     rows = _rows(out)
     assert [r[0] for r in rows] == ['pyperf-lossy'], out.stdout
