@@ -12,6 +12,34 @@ from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
 from docker_env import container_pid, remove, run_container
 
 from pyperf.containers.resolver import ContainerResolver
+from pyperf.containers.watcher import NamespaceWatcher
+
+
+class ProcessAlreadyGone(ContainerResolver):
+    """/proc never finds the process: what the exec watcher meets when a container
+    exits before its thread runs (seen under load: 1 of 200 short-lived containers)."""
+
+    def by_pid(self, pid):
+        return None
+
+
+def _resolved_after_exec(start, accept, timeout_s=20.0):
+    """Start the exec watcher with ProcessAlreadyGone, run `start()`, and wait until
+    the resolver knows a container that `accept` takes."""
+    resolver = ProcessAlreadyGone()
+    watcher = NamespaceWatcher(resolver)
+    watcher.start()
+    try:
+        start()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = [c for c in list(resolver._by_key.values()) if accept(c)]
+            if found:
+                return found[0]
+            time.sleep(0.05)
+        return None
+    finally:
+        watcher.stop()
 
 
 def test_docker_container_is_resolved_with_name_and_image(docker):
@@ -55,6 +83,38 @@ def test_hand_made_cgroup_v2_container_with_its_own_mount_namespace():
         group.rmdir()
     assert found.runtime == "cgroup"
     assert found.id == f"/pyperf-test-{os.getpid()}" and found.name == f"pyperf-test-{os.getpid()}"
+
+
+def test_a_container_gone_before_its_exec_is_read_is_named_from_the_kernels_cgroup_path(docker):
+    ids = []
+
+    def start():
+        ids.append(subprocess.run(["docker", "run", "-d", "--rm", "--name", "pyperf-blink", "pyperf-test-base:1",
+                                   "true"], check=True, capture_output=True, text=True).stdout.strip())
+    found = _resolved_after_exec(start, lambda c: c.runtime == "docker" and ids and c.id == ids[0])
+    subprocess.run(["docker", "rm", "-f", "pyperf-blink"], capture_output=True)
+    assert found is not None and found.cgroup_path.endswith(ids[0]), found
+
+
+def test_a_hand_made_v2_container_gone_before_its_exec_is_read_is_named_from_its_v2_path():
+    require_root()
+    unified = next((line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+                    if line.split()[2] == "cgroup2"), None)
+    if unified is None:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    group = Path(unified) / f"pyperf-blink-{os.getpid()}" / "inner"
+    group.mkdir(parents=True)
+    inode = os.stat(group).st_ino          # the cgroup v2 id
+    try:
+        found = _resolved_after_exec(
+            lambda: subprocess.run(["unshare", "--mount", "sh", "-c", f"echo $$ > {group}/cgroup.procs; exec true"],
+                                   check=True),
+            lambda c: c.runtime == "cgroup")
+    finally:
+        group.rmdir()
+        group.parent.rmdir()
+    assert found is not None and found.id == f"/pyperf-blink-{os.getpid()}/inner", found
+    assert found.cgroup_id == inode
 
 
 def test_probe_rows_group_by_container_in_sql(docker, store_dsn):

@@ -40,7 +40,7 @@ def run_workload_under_probe(tmp_path, hooks: str, slow_io_ms: float = 10.0, rin
             m["bytes"] += rows["bytes"][i]
             m["lat_us"] += rows["latency_sum_us"][i]
             m["hist"] += np.asarray(rows["latency_hist"][i])
-    return name, mine, before, after, batch, probe.totals()
+    return name, mine, before, after, batch, probe.all_totals()
 
 
 @pytest.mark.parametrize("hooks", ["io", "legacy"])
@@ -81,13 +81,16 @@ def test_slow_ios_become_events_with_process_and_size(tmp_path):
     total_ios = mine["read"]["ios"] + mine["write"]["ios"] + mine["flush"]["ios"]
     assert totals["lost"] == 0
     assert len(on_dev) == total_ios
+    # a completion interrupting our program on the same CPU (other I/O on the host)
+    # is skipped by the kernel and reported: the only shortfall allowed
+    missed = totals["missed_runs"]
     # a request the block layer dispatches later from kblockd carries that worker's pid:
     # a few of ours may, so the exact count is over the device, the attribution nearly all
     ours = [i for i in on_dev if events["pid"][i] == os.getpid()]
     assert len(ours) >= READS + WRITES - 5
     # fsync may add an empty (preflush) write: every request that carried data was one 4 KiB block
     data = [i for i in on_dev if events["bytes"][i] > 0]
-    assert len(data) == READS + WRITES
+    assert READS + WRITES - missed <= len(data) <= READS + WRITES, (len(data), missed)
     assert len([i for i in data if i in set(ours)]) >= READS + WRITES - 5
     assert {events["bytes"][i] for i in data} == {4096}
     assert all(events["comm"][i] for i in ours)

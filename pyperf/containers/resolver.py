@@ -121,6 +121,24 @@ class ContainerResolver:
             self._remember(key, container)
         return container
 
+    def by_exec(self, pid: int, mnt_ns: int, cgroup_id: int, cgroups) -> Container | None:
+        """The container of a program's first exec in (mnt_ns, cgroup_id): from /proc
+        while the process lives; once it is gone (a container that ran for
+        milliseconds, or a pid already reused), from the cgroup paths the kernel
+        handed over with the exec."""
+        found = self.by_pid(pid)
+        if found is not None and (found.mnt_ns, found.cgroup_id) == (mnt_ns, cgroup_id):
+            return found
+        key = (mnt_ns, cgroup_id)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        container = self._identify(cgroups, mnt_ns, cgroup_id, pid)
+        if container.runtime == HOST:
+            return None                  # nothing a path alone can tell apart from a container being set up
+        self._remember(key, container)
+        return container
+
     def by_key(self, mnt_ns: int, cgroup_id: int) -> Container | None:
         """The container of probe rows that carry both keys."""
         if not cgroup_id:
