@@ -4,6 +4,7 @@ picks the level by range; a store of the previous schema version is upgraded
 in place with every row kept and the rollups back-filled."""
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -347,3 +348,26 @@ def test_whole_hour_buckets_read_the_hours_rolled_up_and_the_minutes_around_them
             == np.array(disk["latency_hist"][first:]).sum(axis=0).tolist())
     with pytest.raises(ValueError, match="no counter, gauge or histogram bogus"):
         rollups.series(store, "disk_io", begin, end, columns=("bogus",))
+
+
+def test_time_projection_migration_is_current():
+    committed = (Path(__file__).parent.parent / "sql" / "0028_rollup_time_projection.sql").read_text()
+    assert rollups.time_projection_migration_sql() == committed, "run: python -m pyperf.store.rollups --time-projection"
+
+
+def test_a_range_that_is_not_whole_days_reads_only_its_own_granules(tmp_path):
+    """The minutes before a 24 h range's first whole hour come from the 1-minute
+    table through its time projection, not from every granule of the day."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open()
+    day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%d")
+    store.command("INSERT INTO sched_process_1m (ts, host, pid, comm, mnt_ns, cgroup_id, samples, interval_ms) "
+                  f"SELECT toDateTime('{day} 00:00:00', 'UTC') + toIntervalMinute(intDiv(number, 500)), 'h', "
+                  "number % 500, 'w', 1, 0, 60, 60000 FROM numbers(500 * 1440)")
+    store.command("ALTER TABLE sched_process_1m MATERIALIZE PROJECTION by_time SETTINGS mutations_sync = 1")
+    sql = (f"SELECT sum(samples) FROM sched_process_1m WHERE host = 'h' "
+           f"AND ts >= '{day} 05:00:00' AND ts < '{day} 05:30:00'")
+    plan = "\n".join(r[0] for r in store.query("EXPLAIN indexes = 1, projections = 1 " + sql).rows)
+    assert "by_time" in plan, plan
+    read, of = map(int, re.findall(r"Granules: (\d+)/(\d+)", plan)[-1])
+    assert of > 80 and read <= 5, plan                  # the hour it lies in: 30 000 of 720 000 rows
+    assert store.query(sql).rows == [(30 * 500 * 60,)]

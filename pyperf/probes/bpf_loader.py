@@ -4,7 +4,6 @@ ProbeError that says how to fix it."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import os
 import tempfile
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from pyperf.errors import ProbeError
 from pyperf.kernel import host
-from pyperf.kernel.resident import release_library_pages
+from pyperf.kernel.resident import release_library_pages, trim_heap
 from pyperf.resources import data_dir
 
 
@@ -92,8 +91,5 @@ def release_compiler_memory() -> int:
     keeps freed heap otherwise: ~70 MB) and its libraries' pages (~80 MB), which
     a later compile faults back in from the page cache. Returns the kB of library
     pages released."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass     # not glibc: nothing to trim this way
+    trim_heap()
     return release_library_pages(COMPILER_LIBRARIES)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyperf.errors import StoreError
+from pyperf.kernel.resident import trim_heap
 from pyperf.resources import data_dir
 from pyperf.store import migrations, schema_check
 from pyperf.store.dsn import StoreAddress
@@ -335,10 +336,12 @@ class Store:
             raise StoreError(f"statement failed: {_one_line(e)}") from None
 
     def release_memory(self) -> None:
-        """Embedded store: give the engine's freed memory back to the system. Its
-        allocator (jemalloc) keeps what a flush or a rollup used for reuse: ~70 MB
-        after the first rollup on an idle host, ~100 MB after a large GROUP BY;
-        the purge takes ~0.6 ms. A server's memory is the server's business."""
+        """After a flush: give freed memory back to the system. The C heap keeps
+        what the minute's columns used; the embedded engine's allocator (jemalloc)
+        keeps what a flush or a rollup used: ~70 MB after the first rollup on an
+        idle host, ~100 MB after a large GROUP BY; the purge takes ~0.6 ms. A
+        server's memory is the server's business."""
+        trim_heap()
         if not self.address.embedded:
             return
         try:

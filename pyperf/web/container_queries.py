@@ -55,12 +55,18 @@ def identities(store, host, window=None) -> dict[str, dict]:
     return known
 
 
+# what the containers table shows
+TABLE_COLUMNS = ("cpu_pct_of_host", "cpu_pct_of_limit", "memory_pct_of_limit", "memory_bytes", "major_faults",
+                 "throttled_periods", "throttled_us", "periods", "io_read_bytes", "io_write_bytes",
+                 "net_rx_bytes", "net_tx_bytes", "oom_kills")
+
+
 def containers(store, tr: TimeRange, host=None, window=None, known: dict | None = None) -> list[dict]:
     """Per container over the range: CPU (% of the host and of its limit), throttling,
     memory (and % of its limit), I/O and network bytes, OOM kills; the peaks
     compared with the requirements' container thresholds; busiest first."""
     s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
-                       by=("container_id", "name"), host=host, window=window)
+                       by=("container_id", "name"), host=host, window=window, columns=TABLE_COLUMNS)
     if known is None:
         known = identities(store, host, window) if s.rows else {}
     out: dict[str, dict] = {}

@@ -27,10 +27,11 @@ def _tile(title: str, chart: dict, threshold: float, unit: str) -> dict:
 
 
 def host_charts(store, tr: TimeRange, host=None, window=None) -> dict:
-    cpu = _series(store, "system_cpu", tr, host, window, where={"cpu": -1})
-    mem = _series(store, "system_host", tr, host, window)
-    disk = _series(store, "disk_io", tr, host, window)
-    net = _series(store, "system_net", tr, host, window, by=("interface",))
+    # only what the charts draw: system_host alone has ~50 aggregates
+    cpu = _series(store, "system_cpu", tr, host, window, where={"cpu": -1}, columns=("busy_pct",))
+    mem = _series(store, "system_host", tr, host, window, columns=("mem_used_pct",))
+    disk = _series(store, "disk_io", tr, host, window, columns=("ios",))
+    net = _series(store, "system_net", tr, host, window, by=("interface",), columns=("rx_bytes", "tx_bytes"))
     # the network is what leaves or enters through interfaces other than loopback
     by_bucket: dict = {}
     for r in net.rows:
