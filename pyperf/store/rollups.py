@@ -230,7 +230,11 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     histogram summed — the same whichever level is read. With a LiveWindow
     (pyperf.pipeline.live_window), the part of a raw range it holds is read from
     memory and only the part before it from the store. `columns` (counters, gauges,
-    histograms by name) limits the aggregates to those: histograms cost the most."""
+    histograms by name) limits the aggregates to those: histograms cost the most.
+
+    A range is read in pieces — whole hours from the 1-hour table, the minutes
+    around them from the 1-minute table, the minutes not rolled up yet from the
+    raw rows — and the pieces the store holds are summed in one query."""
     r = ROLLUPS.get(table) or RAW_ONLY[table]
     if columns is not None:
         unknown = set(columns) - set(r.sums + r.gauges + r.hists)
@@ -249,17 +253,33 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     resolution = {"raw": 1, "1m": 60, "1h": 3600}[level]
     step = max(resolution, step_s or max(1, int(span_s // 300)))
     step = -(-step // resolution) * resolution
+    pieces = _pieces(store, table, start, end, level, step, source, host)
+    level = "1h" if any(p[0] == "1h" for p in pieces) else level
     since = window.since(table) if window is not None and host in (None, store.host_name) else None
-    if level == "raw" and since is not None:
+    live = None
+    if since is not None and since < end.timestamp() and any(p[0] == "raw" for p in pieces):
         # `since` stays a float: a datetime rounds it to the microsecond, which can put
         # the window's first rows (stamped with that very value) outside the range
-        if since < end.timestamp():
-            live = window.series(r, max(start.timestamp(), since), end.timestamp(), step, by, where)
-            if start.timestamp() >= since:
-                return live
-            split = dt.datetime.fromtimestamp(since, dt.timezone.utc)
-            older = series(store, table, start, split, step, where, by, "raw", host, columns=columns)
-            return Series("raw", step, live.columns, merge_buckets(r, len(by), older.rows + live.rows))
+        kept = []
+        for piece_level, a, b in pieces:
+            if piece_level == "raw" and b.timestamp() > since:
+                if a.timestamp() < since:
+                    kept.append(("raw", a, dt.datetime.fromtimestamp(since, dt.timezone.utc)))
+                live = window.series(r, max(a.timestamp(), since), b.timestamp(), step, by, where)
+            else:
+                kept.append((piece_level, a, b))
+        pieces = kept
+    stored = _read_pieces(store, r, pieces, step, by, where, host) if pieces else None
+    if live is None:
+        return Series(level, step, stored.columns, stored.rows)
+    if stored is None:
+        return Series(level, step, live.columns, live.rows)
+    return Series(level, step, live.columns, merge_buckets(r, len(by), stored.rows + live.rows))
+
+
+def _pieces(store, table: str, start: dt.datetime, end: dt.datetime, level: str, step: int,
+            source: str | None, host: str | None) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """[(level, start, end)] that together cover [start, end), oldest first."""
     if level in ("1m", "1h") and source is None and host != "*" and step % 3600 == 0:
         # buckets of whole hours: the hours rolled up come from the 1-hour table (sixty
         # times fewer rows to merge), the minutes around them from the 1-minute path
@@ -271,37 +291,28 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
         if last > first:
             utc = dt.timezone.utc
             first, last = first.replace(tzinfo=utc), last.replace(tzinfo=utc)
-            parts = [series(store, table, first, last, step, where, by, "1h", host, columns=columns)]
-            for a, b in ((start, first), (last, end)):
-                if b > a:
-                    parts.append(series(store, table, a, b, step, where, by, "1m", host, window, columns))
-            return Series("1h", step, parts[0].columns,
-                          merge_buckets(r, len(by), sorted((row for p in parts for row in p.rows),
-                                                           key=lambda row: _epoch_of(row[0]))))
+            out = []
+            if first > start:
+                out += _pieces(store, table, start, first, "1m", step, "1m", host)
+            out.append(("1h", first, last))
+            if end > last:
+                out += _pieces(store, table, last, end, "1m", step, "1m", host)
+            return out
     if level == "1m" and host != "*":
         # the minutes not rolled up yet (the last few) come from the raw rows
         until = rolled_up_until(store, table, host or store.host_name) or start
         if until < end:
-            newer = series(store, table, max(start, until), end, step, where, by, "raw", host, window, columns)
             if until <= start:
-                return Series("1m", step, newer.columns, newer.rows)
-            older = series(store, table, start, until, step, where, by, "1m", host, columns=columns)
-            return Series("1m", step, older.columns, merge_buckets(r, len(by), older.rows + newer.rows))
-        # falls through when `end` is already rolled up (and for the recursion above)
-    params: dict[str, object] = {"start": start, "end": end}
-    raw = level == "raw"
-    parts = [f"toStartOfInterval(ts, INTERVAL {step} SECOND) AS bucket", *by,
-             "count() AS samples" if raw else "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]
-    parts += [f"sum({c}) AS {c}" for c in r.sums]
-    for g in r.gauges:
-        if raw:
-            parts += [f"min(toFloat64({g})) AS {g}_min", f"max(toFloat64({g})) AS {g}_max",
-                      f"avg(toFloat64({g})) AS {g}_avg"]
-        else:
-            parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max",
-                      f"sum({g}_sum) / sum(t.samples) AS {g}_avg"]
-    parts += [f"sumForEach({h}) AS {h}" if raw else f"sumForEachMerge({h}) AS {h}" for h in r.hists]
-    conditions = ["ts >= {start:DateTime64(3)}", "ts < {end:DateTime64(3)}"]
+                return [("raw", start, end)]
+            return [("1m", start, until), ("raw", until, end)]
+    return [(level, start, end)]
+
+
+def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where, host) -> Series:
+    """One query over the pieces: each summed into buckets at its own level, then the
+    buckets the pieces share (an hour cut at a piece's edge) summed again."""
+    params: dict[str, object] = {}
+    conditions = []
     if host != "*":
         conditions.append("host = {host:String}")
         params["host"] = host or store.host_name
@@ -313,11 +324,34 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
         else:
             conditions.append(f"{column} = {{w{i}:String}}" if isinstance(value, str) else f"{column} = {{w{i}:Int64}}")
             params[f"w{i}"] = value
-    source_table = table if raw else f"{table}_{level}"
-    sql = (f"SELECT {', '.join(parts)} FROM {source_table} AS t WHERE {' AND '.join(conditions)} "
-           f"GROUP BY {', '.join(('bucket',) + tuple(by))} ORDER BY {', '.join(('bucket',) + tuple(by))}")
+    group = ", ".join(("bucket",) + tuple(by))
+    selects = []
+    for i, (level, a, b) in enumerate(pieces):
+        params[f"s{i}"], params[f"e{i}"] = a, b
+        raw = level == "raw"
+        parts = [f"toStartOfInterval(ts, INTERVAL {step} SECOND) AS bucket", *by,
+                 "count() AS samples" if raw else "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]
+        parts += [f"sum({c}) AS {c}" for c in r.sums]
+        for g in r.gauges:
+            if raw:
+                parts += [f"min(toFloat64({g})) AS {g}_min", f"max(toFloat64({g})) AS {g}_max",
+                          f"sum(toFloat64({g})) AS {g}_sum"]
+            else:
+                parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max", f"sum({g}_sum) AS {g}_sum"]
+        parts += [f"sumForEach({h}) AS {h}" if raw else f"sumForEachMerge({h}) AS {h}" for h in r.hists]
+        where_sql = " AND ".join([f"ts >= {{s{i}:DateTime64(3)}}", f"ts < {{e{i}:DateTime64(3)}}", *conditions])
+        source_table = r.table if raw else f"{r.table}_{level}"
+        selects.append(f"SELECT {', '.join(parts)} FROM {source_table} AS t WHERE {where_sql} GROUP BY {group}")
+    outer = ["bucket", *by, "sum(p.samples) AS samples", "sum(p.interval_ms) AS interval_ms"]
+    outer += [f"sum(p.{c}) AS {c}" for c in r.sums]
+    for g in r.gauges:
+        outer += [f"min(p.{g}_min) AS {g}_min", f"max(p.{g}_max) AS {g}_max",
+                  f"sum(p.{g}_sum) / sum(p.samples) AS {g}_avg"]
+    outer += [f"sumForEach(p.{h}) AS {h}" for h in r.hists]
+    sql = (f"SELECT {', '.join(outer)} FROM ({' UNION ALL '.join(selects)}) AS p "
+           f"GROUP BY {group} ORDER BY {group}")
     result = store.query(sql, params)
-    return Series(level, step, result.column_names, result.rows)
+    return Series(pieces[0][0], step, result.column_names, result.rows)
 
 
 def totals(store, table: str, start: dt.datetime, end: dt.datetime, host: str | None = None, window=None,
