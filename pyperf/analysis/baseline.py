@@ -106,26 +106,34 @@ HISTORY_S = 7 * 86400
 
 
 class BandCache:
-    """Baselines of a few chart series, learned from their past week of 1-minute
-    points and learned again every REFIT_S: a live chart refreshed every second
-    looks its band up instead of reading a week each time."""
+    """Baselines learned from a past week of 1-minute points, learned again every
+    REFIT_S: a live chart refreshed every second, or the findings of a page
+    refreshed every few seconds, look their baselines up instead of reading a
+    week each time."""
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
-        self._fitted: dict[tuple, tuple[float, Baseline | None]] = {}
+        self._fitted: dict[tuple, tuple[float, object]] = {}
         self._lock = threading.Lock()
 
-    def baseline(self, key: tuple, learn) -> Baseline | None:
-        """`learn()` -> (epoch seconds, values) of the past, called when `key` is stale."""
+    def cached(self, key: tuple, compute):
+        """What `compute()` gave for `key` less than REFIT_S ago, else computed now
+        (stale entries are dropped then: keys that move with time do not pile up)."""
         now = self.clock()
         with self._lock:
             cached = self._fitted.get(key)
         if cached is not None and now - cached[0] < REFIT_S:
             return cached[1]
-        fitted = fit(*learn())
+        value = compute()
         with self._lock:
-            self._fitted[key] = (now, fitted)
-        return fitted
+            for stale in [k for k, (at, _) in self._fitted.items() if now - at >= REFIT_S]:
+                del self._fitted[stale]
+            self._fitted[key] = (now, value)
+        return value
+
+    def baseline(self, key: tuple, learn) -> Baseline | None:
+        """`learn()` -> (epoch seconds, values) of the past, called when `key` is stale."""
+        return self.cached(key, lambda: fit(*learn()))
 
     def add_band(self, chart: dict, key: tuple, learn) -> dict:
         """The chart with BAND_LOW/BAND_HIGH series at its times, when its past is long enough."""

@@ -45,7 +45,9 @@ def _range_args(tr: TimeRange) -> str:
 def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     """The host: utilisation, saturation and errors of CPU, memory, disk and
     network, and the performance score. Rates are per second the agent covered."""
-    mem = _one(store, "system_host", tr, host_name, window)
+    mem = _one(store, "system_host", tr, host_name, window,
+               columns=("mem_used_pct", "psi_memory_some_pct", "psi_cpu_some_pct", "psi_io_full_pct",
+                        "swap_in_pages", "major_faults"))
     if not mem:
         return []
     seconds = max(mem["interval_ms"] / 1000.0, 1.0)
@@ -289,6 +291,9 @@ BASELINED = (
 )
 
 
+PAST_FITS = baseline.BandCache()
+
+
 def series(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     """Each baselined series (the host's CPU, memory and IOPS, each container's
     CPU) over the range at 1-minute points, scored against what its past week
@@ -297,13 +302,17 @@ def series(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     past_start = tr.start - dt.timedelta(seconds=baseline.HISTORY_S)
     out = []
     for label, table, where, by, column, per_second in BASELINED:
-        past = rollups.minute_points(store, table, past_start, tr.start, column, where, by, per_second, host_name)
+        def learn(table=table, where=where, by=by, column=column, per_second=per_second):
+            past = rollups.minute_points(store, table, past_start, tr.start, column, where, by, per_second, host_name)
+            return {key: baseline.fit(*points) for key, points in past.items()}
+        # the week before the range, fitted again every REFIT_S (a moving range's start
+        # moves within its REFIT_S slot; a week's baseline does not change in minutes)
+        fits = PAST_FITS.cached((store.address.redacted(), host_name or store.host_name, label,
+                                 int(tr.start.timestamp() // baseline.REFIT_S)), learn)
         now = rollups.minute_points(store, table, tr.start, tr.end, column, where, by, per_second, host_name, window)
         for key, (ts, values) in now.items():
             ts, values = np.asarray(ts), np.asarray(values)
-            if key not in past:
-                continue
-            b = baseline.fit(*past[key])
+            b = fits.get(key)
             if b is None:
                 continue
             scores = baseline.scores(b, ts, values)

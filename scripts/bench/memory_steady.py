@@ -6,7 +6,9 @@ governor off so the rate stays what the workload makes it.
 
 Prints RSS every sample and, as ratios, RSS at the end against RSS after the
 warm-up (first 5 minutes) and the growth per hour fitted after the warm-up.
-Goal: flat (ratio ~1.0, growth ~0).
+Goal: flat (ratio ~1.0, growth ~0). Each sample also shows the agent's own CPU
+(user + system time of its threads, % of one CPU; BPF programs run in the
+workload's context and are not in it): with the workload, a busy host's cost.
 
     sudo .venv/bin/python scripts/bench/memory_steady.py [--minutes 30] [--sample-s 30]
 
@@ -78,19 +80,25 @@ def main() -> int:
                 server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
             dsn = server.dsn if server else f"chdb://{tmp}/store"
             pyperf = start_pyperf(dsn, args.probes, "--cpu-budget", "0", "--spool-dir", f"{tmp}/spool")
-            samples = []
+            samples, cpu_pcts = [], []
             try:
                 proc = psutil.Process(pyperf.pid)
                 start = time.monotonic()
+                last_cpu, last_t = sum(proc.cpu_times()[:2]), start
                 while time.monotonic() - start < args.minutes * 60:
                     time.sleep(args.sample_s)
                     t = time.monotonic() - start
                     rss = proc.memory_info().rss / 2**20
                     samples.append((t, rss))
                     split = status_kb(pyperf.pid)
+                    cpu, now = sum(proc.cpu_times()[:2]), time.monotonic()
+                    cpu_pct = 100 * (cpu - last_cpu) / (now - last_t)
+                    last_cpu, last_t = cpu, now
+                    if t >= WARMUP_S / 5:
+                        cpu_pcts.append(cpu_pct)
                     print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB (anonymous {split['RssAnon'] / 1024:.1f}, "
-                          f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f})",
-                          flush=True)
+                          f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f})"
+                          f"  CPU {cpu_pct:5.2f} % of one CPU", flush=True)
             finally:
                 stop(pyperf)
                 for p in load:
@@ -104,6 +112,9 @@ def main() -> int:
     print(f"\nRSS after warm-up {r[0]:.1f} MiB, at the end {r[-1]:.1f} MiB: "
           f"ratio end/warm-up {r[-1] / r[0]:.3f}; fitted growth {slope_per_h:+.1f} MiB/hour; "
           f"peak {max(rss for _, rss in samples):.1f} MiB over {samples[-1][0] / 60:.0f} min")
+    if cpu_pcts:
+        print(f"agent CPU after the first minute: mean {np.mean(cpu_pcts):.2f} %, "
+              f"max {max(cpu_pcts):.2f} % of one CPU")
     return 0
 
 
