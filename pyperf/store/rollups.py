@@ -387,17 +387,23 @@ def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, colum
     rate) or gauge (`<name>_avg`) at 1-minute points, keys summed over the rest."""
     s = series(store, table, start, end, step_s=60, where=where, by=by, host=host, window=window,
                columns=(column.removesuffix("_avg"),))
+    if not s.rows:
+        return {}
+    # by index, and each bucket's epoch once: 24 h of 50 containers is 72 000 rows
+    # but 1 440 buckets (a dict and a datetime conversion per row cost ~90 ms)
+    at, value, keys = s.columns.index("bucket"), s.columns.index(column), [s.columns.index(k) for k in by]
+    epochs: dict[dt.datetime, float] = {}
     out: dict[tuple, dict[float, float]] = {}
     for r in s.rows:
-        row = dict(zip(s.columns, r))
-        key = tuple(row[k] for k in by)
-        bucket = row["bucket"]
-        t = (bucket if bucket.tzinfo else bucket.replace(tzinfo=dt.timezone.utc)).timestamp()
-        points = out.setdefault(key, {})
+        bucket = r[at]
+        t = epochs.get(bucket)
+        if t is None:
+            t = epochs[bucket] = _epoch_of(bucket)
+        points = out.setdefault(tuple([r[i] for i in keys]), {})
         if per_second:
-            points[t] = points.get(t, 0.0) + float(row[column]) / 60.0
+            points[t] = points.get(t, 0.0) + float(r[value]) / 60.0
         else:
-            points[t] = float(row[column])
+            points[t] = float(r[value])
     return {k: (sorted(v), [v[t] for t in sorted(v)]) for k, v in out.items()}
 
 
