@@ -11,7 +11,7 @@ import pytest
 from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
 from docker_env import container_pid, remove, run_container
 
-from pyperf.containers.resolver import ContainerResolver
+from pyperf.containers.resolver import ContainerResolver, cgroup2_mount
 from pyperf.containers.watcher import NamespaceWatcher
 
 
@@ -42,6 +42,15 @@ def _resolved_after_exec(start, accept, timeout_s=20.0):
         watcher.stop()
 
 
+def _cgroup2_root() -> str:
+    """Where the cgroup v2 hierarchy is mounted (test containers are made there)."""
+    require_root()
+    unified = cgroup2_mount()
+    if unified is None:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    return unified
+
+
 def test_docker_container_is_resolved_with_name_and_image(docker):
     container_id = run_container("pyperf-resolve", "sleep", "60")
     try:
@@ -61,11 +70,7 @@ def test_host_processes_are_host():
 
 
 def test_hand_made_cgroup_v2_container_with_its_own_mount_namespace():
-    require_root()
-    unified = next((line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
-                    if line.split()[2] == "cgroup2"), None)
-    if unified is None:
-        pytest.skip("no cgroup v2 hierarchy mounted")
+    unified = _cgroup2_root()
     group = Path(unified) / f"pyperf-test-{os.getpid()}"
     group.mkdir()
     proc = subprocess.Popen(["unshare", "--mount", "sleep", "30"])   # unshare execs: same pid
@@ -97,11 +102,7 @@ def test_a_container_gone_before_its_exec_is_read_is_named_from_the_kernels_cgro
 
 
 def test_a_hand_made_v2_container_gone_before_its_exec_is_read_is_named_from_its_v2_path():
-    require_root()
-    unified = next((line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
-                    if line.split()[2] == "cgroup2"), None)
-    if unified is None:
-        pytest.skip("no cgroup v2 hierarchy mounted")
+    unified = _cgroup2_root()
     group = Path(unified) / f"pyperf-blink-{os.getpid()}" / "inner"
     group.mkdir(parents=True)
     inode = os.stat(group).st_ino          # the cgroup v2 id
