@@ -133,7 +133,8 @@ class ContainerResolver:
         cached = self._cached(key)
         if cached is not None:
             return cached
-        container = self._identify(cgroups, mnt_ns, cgroup_id, pid)
+        # a live process under another key has reused the pid: its layers and network are not this container's
+        container = self._identify(cgroups, mnt_ns, cgroup_id, pid if found is None else 0)
         if container.runtime == HOST:
             return None                  # nothing a path alone can tell apart from a container being set up
         self._remember(key, container)
