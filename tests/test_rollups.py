@@ -260,6 +260,38 @@ def test_the_live_window_answers_what_the_store_answers(store):
     assert window.rows("disk_io", 0) == {}
 
 
+def test_minute_points_join_store_and_window_at_a_minute_the_window_cuts(store):
+    """The baselines' 1-minute points (read as columns): a minute the window's
+    first row falls in is read half from the store, half from memory, and comes
+    out as the store alone gives it: counters summed, gauges weighted by rows."""
+    from pyperf.pipeline.live_window import LiveWindow
+
+    now = dt.datetime.now(UTC).replace(second=0, microsecond=0).timestamp()
+    start = now - 600
+    disk = _disk_rows(start, 600, seed=5)
+    disk["device"] = ["vda", "vdb", "vdc"] * 200
+    cpu = _cpu_rows(start, 600)
+    store.insert("disk_io", disk)
+    store.insert("system_cpu", cpu)
+    window = LiveWindow(tables=("disk_io", "system_cpu"), seconds=900)
+    for i in range(330, 600):            # the agent started 30 s into a minute
+        window.add({"disk_io": {k: [v[i]] for k, v in disk.items()},
+                    "system_cpu": {k: [v[i]] for k, v in cpu.items()}}, disk["ts"][i])
+    a, b = dt.datetime.fromtimestamp(start, UTC), dt.datetime.fromtimestamp(now, UTC)
+    for table, column, by, per_second in (("disk_io", "ios", ("device",), True), ("disk_io", "ios", (), True),
+                                          ("system_cpu", "busy_pct_avg", (), False)):
+        alone = rollups.minute_points(store, table, a, b, column, by=by, per_second=per_second)
+        both = rollups.minute_points(store, table, a, b, column, by=by, per_second=per_second, window=window)
+        assert sorted(alone) == sorted(both) and len(alone) == (3 if by else 1)
+        for key, (ts, values) in alone.items():
+            assert list(ts) == [start + 60 * m for m in range(10)]
+            assert np.allclose(both[key][0], ts) and np.allclose(both[key][1], values), (table, key)
+        rows = rollups.series(store, table, a, b, step_s=60, by=by, source="raw")
+        first = [r for r in rows.rows if all(r[1 + i] == k for i, k in enumerate(sorted(alone)[0]))]
+        want = [float(r[rows.columns.index(column)]) / (60 if per_second else 1) for r in first]
+        assert np.allclose(alone[sorted(alone)[0]][1], want)
+
+
 def test_the_window_covers_a_quiet_table_and_hands_expired_rows_to_the_store(store):
     """A probe drained without rows (no container, no server) makes the window
     answer for its tables from then on, without the store; once rows expire from

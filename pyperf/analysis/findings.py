@@ -9,7 +9,7 @@ import hashlib
 import logging
 import math
 
-from pyperf.analysis import actions, facts, thresholds
+from pyperf.analysis import actions, facts, pool, thresholds
 from pyperf.analysis.rules import RULES, SEVERITIES, Rule
 from pyperf.web.timerange import TimeRange
 
@@ -89,10 +89,11 @@ def evaluate(store, tr: TimeRange, host: str | None = None, window=None, rules=R
     shows them too."""
     host = host or store.host_name
     gathered = {} if gathered is None else gathered
+    wanted = {r.scope for r in rules} - set(gathered)
+    gathered.update(pool.run_all({s: (facts.GATHER[s], store, tr, host, window)
+                                  for s in facts.SCOPES if s in wanted}))
     out = []
     for rule in rules:
-        if rule.scope not in gathered:
-            gathered[rule.scope] = facts.GATHER[rule.scope](store, tr, host, window)
         threshold = (overrides or {}).get(rule.threshold, thresholds.value(rule.threshold))
         for subject in gathered[rule.scope]:
             value = measure(rule, subject)

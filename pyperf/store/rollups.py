@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+import numpy as np
+
 LEVELS = (("1m", "toStartOfMinute", 60, "toDate", 30), ("1h", "toStartOfHour", 3600, "toYYYYMM", 365))
 DEFAULT_RETENTION_DAYS = {"raw": 3, "1m": 30, "1h": 365}
 # the finest level whose resolution gives at least this many points, read when its data reaches back
@@ -222,7 +224,8 @@ def source_for(span_s: float, age_s: float, retention_days: dict[str, int] | Non
 
 def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int | None = None,
            where: dict[str, object] | None = None, by: tuple[str, ...] = (), source: str | None = None,
-           host: str | None = None, window=None, columns: tuple[str, ...] | None = None) -> Series:
+           host: str | None = None, window=None, columns: tuple[str, ...] | None = None,
+           ordered: bool = True) -> Series:
     """Buckets of `step_s` seconds over [start, end) of a rolled-up table, grouped
     by `by` (key columns), filtered by `where` (key = value), for one host (the
     store's own by default; "*" for all). Columns: bucket, *by, samples,
@@ -231,10 +234,32 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     (pyperf.pipeline.live_window), the part of a raw range it holds is read from
     memory and only the part before it from the store. `columns` (counters, gauges,
     histograms by name) limits the aggregates to those: histograms cost the most.
+    `ordered=False` leaves the rows in no order (a caller that groups them itself:
+    sorting 67 000 rows by bucket and string keys took 20 ms of a 49 ms query).
 
     A range is read in pieces — whole hours from the 1-hour table, the minutes
     around them from the 1-minute table, the minutes not rolled up yet from the
     raw rows — and the pieces the store holds are summed in one query."""
+    plan = _plan(store, table, start, end, step_s, where, by, source, host, window, columns)
+    r, level, step, live = plan.rollup, plan.level, plan.step, plan.live
+    stored = _read_pieces(store, r, plan.pieces, step, by, where, host, ordered) if plan.pieces else None
+    if live is None:
+        return Series(level, step, stored.columns, stored.rows)
+    if stored is None:
+        return Series(level, step, live.columns, live.rows)
+    return Series(level, step, live.columns, merge_buckets(r, len(by), stored.rows + live.rows))
+
+
+class _Plan(NamedTuple):
+    rollup: Rollup          # with only the asked-for columns
+    level: str
+    step: int
+    pieces: list            # [(level, start, end)] read from the store
+    live: Series | None     # the part the live window holds
+
+
+def _plan(store, table: str, start: dt.datetime, end: dt.datetime, step_s, where, by, source, host, window,
+          columns) -> _Plan:
     r = ROLLUPS.get(table) or RAW_ONLY[table]
     if columns is not None:
         unknown = set(columns) - set(r.sums + r.gauges + r.hists)
@@ -269,12 +294,7 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
             else:
                 kept.append((piece_level, a, b))
         pieces = kept
-    stored = _read_pieces(store, r, pieces, step, by, where, host) if pieces else None
-    if live is None:
-        return Series(level, step, stored.columns, stored.rows)
-    if stored is None:
-        return Series(level, step, live.columns, live.rows)
-    return Series(level, step, live.columns, merge_buckets(r, len(by), stored.rows + live.rows))
+    return _Plan(r, level, step, pieces, live)
 
 
 def _pieces(store, table: str, start: dt.datetime, end: dt.datetime, level: str, step: int,
@@ -308,9 +328,11 @@ def _pieces(store, table: str, start: dt.datetime, end: dt.datetime, level: str,
     return [(level, start, end)]
 
 
-def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where, host) -> Series:
+def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where, host,
+                 ordered: bool = True, columnar: bool = False) -> Series:
     """One query over the pieces: each summed into buckets at its own level, then the
-    buckets the pieces share (an hour cut at a piece's edge) summed again."""
+    buckets the pieces share (an hour cut at a piece's edge) summed again.
+    `columnar`: the Series' rows are its columns."""
     params: dict[str, object] = {}
     conditions = []
     if host != "*":
@@ -349,8 +371,8 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
                   f"sum(p.{g}_sum) / sum(p.samples) AS {g}_avg"]
     outer += [f"sumForEach(p.{h}) AS {h}" for h in r.hists]
     sql = (f"SELECT {', '.join(outer)} FROM ({' UNION ALL '.join(selects)}) AS p "
-           f"GROUP BY {group} ORDER BY {group}")
-    result = store.query(sql, params)
+           f"GROUP BY {group}" + (f" ORDER BY {group}" if ordered else ""))
+    result = store.query_columns(sql, params) if columnar else store.query(sql, params)
     return Series(pieces[0][0], step, result.column_names, result.rows)
 
 
@@ -382,29 +404,49 @@ def totals(store, table: str, start: dt.datetime, end: dt.datetime, host: str | 
 
 def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, column: str, where=None,
                   by: tuple[str, ...] = (), per_second: bool = False, host: str | None = None,
-                  window=None) -> dict[tuple, tuple[list[float], list[float]]]:
-    """Per key of `by`: (epoch seconds, values) of one counter (`per_second`: as a
-    rate) or gauge (`<name>_avg`) at 1-minute points, keys summed over the rest."""
-    s = series(store, table, start, end, step_s=60, where=where, by=by, host=host, window=window,
-               columns=(column.removesuffix("_avg"),))
-    if not s.rows:
+                  window=None) -> dict[tuple, tuple[np.ndarray, np.ndarray]]:
+    """Per key of `by`: (epoch seconds, values), oldest first, of one counter
+    (`per_second`: as a rate) or gauge (`<name>_avg`) at 1-minute points, keys
+    summed over the rest.
+
+    Worked on as columns: 24 h of 50 containers is 72 000 rows but 1 440 buckets
+    and 50 keys (as rows, through series(), it cost ~60 ms of Python)."""
+    plan = _plan(store, table, start, end, 60, where, by, None, host, window, (column.removesuffix("_avg"),))
+    parts = []
+    if plan.pieces:
+        stored = _read_pieces(store, plan.rollup, plan.pieces, plan.step, by, where, host, ordered=False,
+                              columnar=True)
+        if stored.rows:     # no rows: no columns either
+            parts.append(dict(zip(stored.columns, stored.rows)))
+    if plan.live is not None and plan.live.rows:
+        parts.append(dict(zip(plan.live.columns, zip(*plan.live.rows))))
+    if not parts:
         return {}
-    # by index, and each bucket's epoch once: 24 h of 50 containers is 72 000 rows
-    # but 1 440 buckets (a dict and a datetime conversion per row cost ~90 ms)
-    at, value, keys = s.columns.index("bucket"), s.columns.index(column), [s.columns.index(k) for k in by]
-    epochs: dict[dt.datetime, float] = {}
-    out: dict[tuple, dict[float, float]] = {}
-    for r in s.rows:
-        bucket = r[at]
-        t = epochs.get(bucket)
-        if t is None:
-            t = epochs[bucket] = _epoch_of(bucket)
-        points = out.setdefault(tuple([r[i] for i in keys]), {})
-        if per_second:
-            points[t] = points.get(t, 0.0) + float(r[value]) / 60.0
-        else:
-            points[t] = float(r[value])
-    return {k: (sorted(v), [v[t] for t in sorted(v)]) for k, v in out.items()}
+    bucket_col = [b for p in parts for b in p["bucket"]]
+    epoch_of = {b: _epoch_of(b) for b in set(bucket_col)}    # the store's are naive, the window's not
+    epochs, slot = np.unique(np.fromiter(map(epoch_of.__getitem__, bucket_col), np.float64, len(bucket_col)),
+                             return_inverse=True)
+    values = np.concatenate([np.asarray(p[column], np.float64) for p in parts])
+    keys: dict[tuple, int] = {}
+    if by:
+        labels = zip(*([v for p in parts for v in p[k]] for k in by))
+        code = np.fromiter((keys.setdefault(k, len(keys)) for k in labels), np.int64, len(slot))
+    else:
+        keys, code = {(): 0}, np.zeros(len(slot), np.int64)
+    # a bucket the live window's edge cuts in two is in both parts: counters add up,
+    # gauges' means are weighted by the rows behind them
+    pairs, at = np.unique(code * len(epochs) + slot, return_inverse=True)
+    if per_second:
+        merged = np.bincount(at, weights=values, minlength=len(pairs)) / 60.0
+    else:
+        samples = np.concatenate([np.asarray(p["samples"], np.float64) for p in parts])
+        with np.errstate(invalid="ignore"):
+            merged = (np.bincount(at, weights=values * samples, minlength=len(pairs))
+                      / np.bincount(at, weights=samples, minlength=len(pairs)))
+    owner = pairs // len(epochs)
+    edges = np.searchsorted(owner, np.arange(len(keys) + 1))
+    return {key: (epochs[pairs[edges[i]:edges[i + 1]] % len(epochs)], merged[edges[i]:edges[i + 1]])
+            for key, i in keys.items()}
 
 
 def hourly_select(r: Rollup) -> str:

@@ -12,7 +12,7 @@ import hmac
 
 from flask import current_app, jsonify, render_template, request
 
-from pyperf.analysis import actions, findings, report
+from pyperf.analysis import actions, findings, pool, report
 from pyperf.analysis import alerts as alerting
 from pyperf.web.pages import flush_pending
 from pyperf.web.timerange import parse_range
@@ -29,9 +29,10 @@ def tables(store, time_range, host, window) -> dict:
     a = _alerts()
     history = (a.history(time_range.start) if a is not None and host == store.host_name
                else alerting.history(store, time_range.start, host))
-    summary = report.flame_summary(store, time_range, host)
-    return {"findings": findings.evaluate(store, time_range, host, window), "history": history,
-            "flame_summary": summary,
+    summary = pool.submit(report.flame_summary, store, time_range, host)    # beside the findings' reads
+    found = findings.evaluate(store, time_range, host, window)
+    summary = summary.result()
+    return {"findings": found, "history": history, "flame_summary": summary,
             # flat, for the exports
             "bottlenecks": [{"kind": kind, **row} for kind, s in summary.items() for row in s["top"]]}
 
