@@ -16,6 +16,7 @@ from pyperf.analysis import thresholds
 from pyperf.pipeline.collector import MIN_INTERVAL_S
 from pyperf.pipeline.governor import MAX_INTERVAL_S
 from pyperf.store import rollups
+from pyperf.schema import EVENT, KEY, Column, Table
 
 log = logging.getLogger("pyperf.settings")
 
@@ -206,13 +207,18 @@ def _switch_probes(collector, wanted: set[str]) -> str:
     return said + (f"; could not attach {', '.join(failed)} (see the log)" if failed else "")
 
 
-FIELDS = {"settings": {
-    "_doc": "Settings changed on the Settings page: the newest row per host and key is in force, "
-            "and a later `pyperf up` on the same store starts from it (a flag on its command line wins).",
-    "ts": ("time", "when it was changed"), "host": ("", "the agent's host"),
-    "key": ("", "setting (pyperf/settings.py)"), "value": ("JSON", "its value, in the unit the page shows"),
-    "who": ("", "who changed it: the web client's address"),
-}}
+TABLES = (
+    Table("settings",
+          "Settings changed on the Settings page: the newest row per host and key is in force, and a later "
+          "`pyperf up` on the same store starts from it (a flag on its command line wins).",
+          order_by=("host", "key", "ts"), partition_by="", retention_days=None, dedup=False, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when it was changed"),
+        Column("host", "LowCardinality(String)", KEY, "", "the agent's host"),
+        Column("key", "LowCardinality(String)", KEY, "", "setting (pyperf/settings.py)"),
+        Column("value", "String", EVENT, "JSON", "its value, in the unit the page shows"),
+        Column("who", "String", EVENT, "", "who changed it: the web client's address"),
+      )),
+)
 
 STORED = """
 SELECT key, argMax(value, ts) FROM settings WHERE host = {host:String} GROUP BY key

@@ -5,7 +5,7 @@ was and was not tested against real servers is in docs/deploy.md.)"""
 import tempfile
 from pathlib import Path
 
-from pyperf.store import cluster_ddl
+from pyperf.schema import generate
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.migrations import split_statements
 from pyperf.store.store import Store
@@ -17,8 +17,8 @@ def test_cluster_schema_is_current_and_parses():
     with tempfile.TemporaryDirectory() as scratch:
         store = Store(parse_dsn(f"chdb://{scratch}/store")).open()
         try:
-            generated = cluster_ddl.cluster_sql(store)
-            assert generated == SCHEMA.read_text(), "run: python -m pyperf.store.cluster_ddl > sql/cluster/schema.sql"
+            generated = generate.cluster_sql(store)
+            assert generated == SCHEMA.read_text(), "run: python -m pyperf.schema.generate"
             statements = split_statements(generated)
             for statement in statements:
                 store.query("SELECT formatQuery({q:String})", {"q": statement})

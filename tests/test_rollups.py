@@ -5,14 +5,12 @@ in place with every row kept and the rollups back-filled."""
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pyperf.store import rollups
 from pyperf.store.dsn import parse_dsn
-from pyperf.store.schema_doc import live_schema
 from pyperf.store.store import Store
 
 UTC = dt.timezone.utc
@@ -111,7 +109,7 @@ def test_rollups_continue_where_they_stopped_once_each_and_only_for_this_host(tm
         # the first hour again (a crash before the next run saw its rows): the token drops it
         begin, end = start.replace(tzinfo=None), (start + dt.timedelta(hours=1)).replace(tzinfo=None)
         token = f"pyperf-1h-a-disk_io-{begin:%Y%m%d%H%M}-{end:%Y%m%d%H%M}"
-        store.command(f"INSERT INTO disk_io_1h {rollups.hourly_select(rollups.ROLLUPS['disk_io'])} "
+        store.command(f"INSERT INTO disk_io_1h {rollups.hourly_select(rollups.stored()['disk_io'])} "
                       "SETTINGS insert_deduplication_token = {token:String}",
                       {"host": "a", "start": begin, "end": end, "token": token})
         assert store.query("SELECT sum(samples) FROM disk_io_1h WHERE host = 'a' AND ts = {t:DateTime}",
@@ -140,11 +138,6 @@ def test_the_minutes_not_rolled_up_yet_are_read_from_the_raw_rows(store):
         assert list(series[4]["latency_hist"]) == np.array(disk["latency_hist"][2400:3000]).sum(axis=0).tolist()
 
 
-def test_views_migration_is_current():
-    committed = (Path(__file__).parent.parent / "sql" / "0023_rollups_by_agent.sql").read_text()
-    assert rollups.by_agent_migration_sql() == committed, "run: python -m pyperf.store.rollups --by-agent"
-
-
 def test_the_level_follows_the_range():
     assert rollups.source_for(span_s=600, age_s=600) == "raw"
     assert rollups.source_for(span_s=86400, age_s=86400) == "1m"
@@ -165,13 +158,6 @@ def test_helper_filters_by_key_and_host(store):
     assert rollups.series(store, "disk_io", start, end, host="another-host").rows == []
     with pytest.raises(ValueError):
         rollups.series(store, "disk_io", start, end, by=("no_such_key",))
-
-
-def test_generated_migration_is_current():
-    tables = live_schema(upto=19)
-    key_types = {r.table: {n: t for n, t, _ in tables[r.table]} for r in rollups.ROLLUPS.values()}
-    committed = (Path(__file__).parent.parent / "sql" / "0020_rollups.sql").read_text()
-    assert rollups.migration_sql(key_types) == committed, "run: python -m pyperf.store.rollups > sql/0020_rollups.sql"
 
 
 def test_store_of_the_previous_version_is_upgraded_in_place(tmp_path):
@@ -380,11 +366,6 @@ def test_whole_hour_buckets_read_the_hours_rolled_up_and_the_minutes_around_them
             == np.array(disk["latency_hist"][first:]).sum(axis=0).tolist())
     with pytest.raises(ValueError, match="no counter, gauge or histogram bogus"):
         rollups.series(store, "disk_io", begin, end, columns=("bogus",))
-
-
-def test_time_projection_migration_is_current():
-    committed = (Path(__file__).parent.parent / "sql" / "0028_rollup_time_projection.sql").read_text()
-    assert rollups.time_projection_migration_sql() == committed, "run: python -m pyperf.store.rollups --time-projection"
 
 
 def test_a_range_that_is_not_whole_days_reads_only_its_own_granules(tmp_path):

@@ -1,11 +1,10 @@
-"""The store against the real ClickHouse engine (chDB): migrations, inserts, the schema doc."""
+"""The store against the real ClickHouse engine (chDB): migrations, inserts, self-repair."""
 
 import time
 from pathlib import Path
 
 from pyperf.store import migrations
 from pyperf.store.dsn import parse_dsn
-from pyperf.store.schema_doc import documented_fields, live_schema, render
 from pyperf.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,24 +30,6 @@ def test_migrations_apply_once_and_rows_survive_reopening(tmp_path):
         assert rows == [("host-a", "vda", 2), ("host-a", "vda", 4)]
     finally:
         store.close()
-
-
-def test_schema_doc_is_current_and_every_column_is_described():
-    tables = live_schema()
-    fields = documented_fields()
-    for table, columns in tables.items():
-        assert table in fields, f"table {table} has no field descriptions"
-        for column, _type, _ in columns:
-            assert column in fields[table], f"{table}.{column} is not described"
-    generated = render(tables, fields)
-    assert (ROOT / "docs" / "schema.md").read_text() == generated, \
-        "docs/schema.md is stale: python -m pyperf.store.schema_doc > docs/schema.md"
-
-
-def test_expected_schema_is_current():
-    from pyperf.store import schema_check
-    assert schema_check.snapshot_path().read_text() == schema_check.render_snapshot(), \
-        "sql/expected_schema.json is stale: python -m pyperf.store.schema_check"
 
 
 def test_a_batch_for_a_dropped_table_repairs_the_store_and_goes_in(tmp_path):

@@ -23,19 +23,29 @@ import uuid
 
 from pyperf.analysis import io_limits
 from pyperf.errors import PyperfError, UsageError
+from pyperf.schema import EVENT, KEY, Column, Table
 
-FIELDS = {"changes": {
-    "_doc": "Changes made by `pyperf apply` and undone by `pyperf undo`: what was changed, the values "
-            "before and after, who and when.",
-    "ts": ("time", "when it was done"), "host": ("", "the agent's host"),
-    "change_id": ("", "the change's id (`pyperf undo ID`)"),
-    "action": ("", "apply or undo"), "undoes": ("", "for an undo: the change it reverted"),
-    "finding": ("", "the finding's id (`pyperf report`)"), "rule": ("", "the finding's rule"),
-    "container_id": ("", "the container changed"), "container": ("", "its name"),
-    "command": ("", "the command run"), "before": ("JSON", "the settings before"),
-    "after": ("JSON", "the settings after"), "why": ("", "how the new values were chosen"),
-    "who": ("", "the user who ran it (SUDO_USER when through sudo)"),
-}}
+TABLES = (
+    Table("changes",
+          "Changes made by `pyperf apply` and undone by `pyperf undo`: what was changed, the values before and "
+          "after, who and when.",
+          order_by=("host", "ts"), partition_by="", retention_days=None, dedup=False, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when it was done"),
+        Column("host", "LowCardinality(String)", KEY, "", "the agent's host"),
+        Column("change_id", "String", EVENT, "", "the change's id (`pyperf undo ID`)"),
+        Column("action", "LowCardinality(String)", EVENT, "", "apply or undo"),
+        Column("undoes", "String", EVENT, "", "for an undo: the change it reverted"),
+        Column("finding", "String", EVENT, "", "the finding's id (`pyperf report`)"),
+        Column("rule", "LowCardinality(String)", EVENT, "", "the finding's rule"),
+        Column("container_id", "String", EVENT, "", "the container changed"),
+        Column("container", "String", EVENT, "", "its name"),
+        Column("command", "String", EVENT, "", "the command run"),
+        Column("before", "String", EVENT, "JSON", "the settings before"),
+        Column("after", "String", EVENT, "JSON", "the settings after"),
+        Column("why", "String", EVENT, "", "how the new values were chosen"),
+        Column("who", "String", EVENT, "", "the user who ran it (SUDO_USER when through sudo)"),
+      )),
+)
 
 PLAN_KEYS = ("finding", "rule", "container_id", "container", "command", "before", "after", "why")
 CPU_RULES = ("container_cpu_throttled", "container_cpu_high")

@@ -29,36 +29,51 @@ from dataclasses import dataclass, field
 from pyperf.analysis import auto_apply, facts, findings, thresholds
 from pyperf.analysis.rules import RULES, Rule
 from pyperf.web.timerange import TimeRange
+from pyperf.schema import EVENT, KEY, Column, Table
 
 log = logging.getLogger("pyperf.alerts")
 
 ALERT_RULES = tuple(r for r in RULES if r.alert)
 NOT_ENDED = "0001-01-01T00:00:00Z"      # Alertmanager's endsAt of an alert still firing
 
-FIELDS = {"alerts": {
-    "_doc": "Alert state changes: one row each time an alert goes pending, fires or resolves. "
-            "The newest row per (host, fingerprint) is its state.",
-    "ts": ("time", "when the state changed"), "host": ("", "the agent's host"),
-    "fingerprint": ("", "stable id of (rule, host, subject)"), "rule": ("", "rule id (pyperf/analysis/rules.py)"),
-    "state": ("", "pending, firing or resolved"), "severity": ("", "warning or critical"),
-    "scope": ("", "host, container, server, ..."), "subject": ("", "what it is about"),
-    "container": ("", "the container it concerns; empty for the host"),
-    "value": ("", "the rule's number at the change (unit in evidence)"), "threshold": ("", "its threshold then"),
-    "summary": ("", "one line, as notified"), "evidence": ("JSON", "the numbers the rule quotes"),
-    "starts_at": ("time", "when the condition started holding"),
-    "ends_at": ("time", "when it resolved; NULL until then"),
-}}
+TABLES = (
+    Table("alerts",
+          "Alert state changes: one row each time an alert goes pending, fires or resolves. The newest row per "
+          "(host, fingerprint) is its state.",
+          order_by=("host", "ts"), partition_by="", retention_days=365, dedup=False, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when the state changed"),
+        Column("host", "LowCardinality(String)", KEY, "", "the agent's host"),
+        Column("fingerprint", "String", EVENT, "", "stable id of (rule, host, subject)"),
+        Column("rule", "LowCardinality(String)", EVENT, "", "rule id (pyperf/analysis/rules.py)"),
+        Column("state", "LowCardinality(String)", EVENT, "", "pending, firing or resolved"),
+        Column("severity", "LowCardinality(String)", EVENT, "", "warning or critical"),
+        Column("scope", "LowCardinality(String)", EVENT, "", "host, container, server, ..."),
+        Column("subject", "String", EVENT, "", "what it is about"),
+        Column("container", "String", EVENT, "", "the container it concerns; empty for the host"),
+        Column("value", "Float64", EVENT, "", "the rule's number at the change (unit in evidence)"),
+        Column("threshold", "Float64", EVENT, "", "its threshold then"),
+        Column("summary", "String", EVENT, "", "one line, as notified"),
+        Column("evidence", "String", EVENT, "JSON", "the numbers the rule quotes"),
+        Column("starts_at", "DateTime64(3, 'UTC')", EVENT, "time", "when the condition started holding"),
+        Column("ends_at", "Nullable(DateTime64(3, 'UTC'))", EVENT, "time", "when it resolved; NULL until then"),
+      )),
+    Table("silences",
+          "Alert silences: while one matches an alert (its rule, and its subject unless empty), the alert's "
+          "changes are recorded but not notified. A later row with the same id and `ended` = 1 ends it early.",
+          order_by=("host", "ts"), partition_by="", retention_days=None, dedup=False, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when it was made (or ended)"),
+        Column("host", "LowCardinality(String)", KEY, "", "the agent's host"),
+        Column("silence_id", "String", EVENT, "", "its id"),
+        Column("rule", "String", EVENT, "", "the rule it silences"),
+        Column("subject", "String", EVENT, "", "the subject it silences; empty: every subject of the rule"),
+        Column("ends_at", "DateTime64(3, 'UTC')", EVENT, "time", "when it ends by itself"),
+        Column("comment", "String", EVENT, "", "why, as typed"),
+        Column("who", "String", EVENT, "", "who made it: the web client's address"),
+        Column("ended", "UInt8", EVENT, "", "1: ended early"),
+      )),
+)
 
 
-SILENCE_FIELDS = {"silences": {
-    "_doc": "Alert silences: while one matches an alert (its rule, and its subject unless empty), the alert's "
-            "changes are recorded but not notified. A later row with the same id and `ended` = 1 ends it early.",
-    "ts": ("time", "when it was made (or ended)"), "host": ("", "the agent's host"),
-    "silence_id": ("", "its id"), "rule": ("", "the rule it silences"),
-    "subject": ("", "the subject it silences; empty: every subject of the rule"),
-    "ends_at": ("time", "when it ends by itself"), "comment": ("", "why, as typed"),
-    "who": ("", "who made it: the web client's address"), "ended": ("", "1: ended early"),
-}}
 MAX_SILENCE_S = 30 * 86400
 
 SILENCES = """

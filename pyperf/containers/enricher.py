@@ -12,38 +12,48 @@ from pyperf.containers.resolver import HOST, MAX_CACHED, ContainerResolver
 from pyperf.containers.watcher import NamespaceWatcher
 from pyperf.errors import PyperfError
 from pyperf.probes.base import Batch
+from pyperf.schema import EVENT, KEY, Column, Table
 
 log = logging.getLogger("pyperf.containers")
 
-FIELDS = {
-    "containers": {
-        "_doc": "One row per container key (and the host) each time pyperf first sees it in a run. "
-                "Tables with `mnt_ns` and `cgroup_id` group by container through the view `container_of` "
-                "(`JOIN container_of c USING (host, mnt_ns, cgroup_id)`), tables with only `mnt_ns` "
-                "through `container_by_ns` (the latest container with that namespace inode).",
-        "ts": ("time", "when pyperf first saw it in this run (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "mnt_ns": ("", "mount namespace inode: the key probe rows carry"),
-        "cgroup_id": ("", "cgroup v2 id the rows carried (0 for tables without one); tells apart "
-                          "containers that reused a mount namespace inode"),
-        "id": ("", "runtime container id; 'host'; or the cgroup path of a plain-cgroup container"),
-        "name": ("", "container name from the runtime (short id when unknown)"),
-        "image": ("", "image reference from the runtime, when known"),
-        "runtime": ("", "docker, podman, kubernetes, cri-o, containerd, lxc, cgroup or host"),
-        "pod_uid": ("", "Kubernetes pod uid, when the cgroup path names one"),
-        "cgroup_path": ("", "cgroup path it was identified by"),
-        "started": ("", "start time as the runtime reports it (Docker: State.StartedAt, or Created when "
-                        "resolved before Docker recorded the start)"),
-        "stopped": ("time", "when the containers source stopped seeing it (a later row with the same key); "
-                            "NULL while running"),
-        "layers": ("", "image layer ids, top first (Docker diff ids; docker-init for its init layer)"),
-        "pod_name": ("", "Kubernetes pod name (from kubelet's /var/log/containers links), when known"),
-        "namespace": ("", "Kubernetes namespace of the pod, when known"),
-        "net_ns": ("", "network namespace inode of the process it was resolved from; `tcp_event` rows "
-                       "group by container through the view `container_by_netns` (containers sharing "
-                       "the host's network show as the host there)"),
-    },
-}
+TABLES = (
+    Table("containers",
+          "One row per container key (and the host) each time pyperf first sees it in a run. Tables with "
+          "`mnt_ns` and `cgroup_id` group by container through the view `container_of` (`JOIN container_of c "
+          "USING (host, mnt_ns, cgroup_id)`), tables with only `mnt_ns` through `container_by_ns` (the latest "
+          "container with that namespace inode).",
+          order_by=("host", "mnt_ns", "id", "cgroup_id"), engine="ReplacingMergeTree", partition_by="", retention_days=None, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when pyperf first saw it in this run (UTC)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("mnt_ns", "UInt64", KEY, "", "mount namespace inode: the key probe rows carry"),
+        Column("cgroup_id", "UInt64", KEY, "",
+               "cgroup v2 id the rows carried (0 for tables without one); tells apart containers that reused a "
+               "mount namespace inode"),
+        Column("id", "String", KEY, "",
+               "runtime container id; 'host'; or the cgroup path of a plain-cgroup container"),
+        Column("name", "String", EVENT, "", "container name from the runtime (short id when unknown)"),
+        Column("image", "String", EVENT, "", "image reference from the runtime, when known"),
+        Column("runtime", "LowCardinality(String)", EVENT, "",
+               "docker, podman, kubernetes, cri-o, containerd, lxc, cgroup or host"),
+        Column("pod_uid", "String", EVENT, "", "Kubernetes pod uid, when the cgroup path names one"),
+        Column("cgroup_path", "String", EVENT, "", "cgroup path it was identified by"),
+        Column("started", "String", EVENT, "",
+               "start time as the runtime reports it (Docker: State.StartedAt, or Created when resolved before "
+               "Docker recorded the start)"),
+        Column("stopped", "Nullable(DateTime64(3, 'UTC'))", EVENT, "time",
+               "when the containers source stopped seeing it (a later row with the same key); NULL while "
+               "running"),
+        Column("layers", "Array(String)", EVENT, "",
+               "image layer ids, top first (Docker diff ids; docker-init for its init layer)"),
+        Column("net_ns", "UInt64", EVENT, "",
+               "network namespace inode of the process it was resolved from; `tcp_event` rows group by "
+               "container through the view `container_by_netns` (containers sharing the host's network show as "
+               "the host there)"),
+        Column("pod_name", "String", EVENT, "",
+               "Kubernetes pod name (from kubelet's /var/log/containers links), when known"),
+        Column("namespace", "String", EVENT, "", "Kubernetes namespace of the pod, when known"),
+      )),
+)
 
 
 class ContainerEnricher:

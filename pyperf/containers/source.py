@@ -16,43 +16,57 @@ from pyperf.containers.cgroup_stats import CgroupReader, CgroupSample
 from pyperf.containers.resolver import HOST, ContainerResolver
 from pyperf.probes.base import Batch, Probe
 from pyperf.system.procfs import ProcFS
+from pyperf.schema import COUNTER, GAUGE, KEY, STORED, Column, Table
 
 COUNTERS = ("cpu_usage_ns", "nr_periods", "nr_throttled", "throttled_ns", "major_faults", "oom_kills",
             "io_read_bytes", "io_write_bytes", "io_reads", "io_writes", "net_rx_bytes", "net_tx_bytes")
 
-FIELDS = {
-    "container_resources": {
-        "_doc": "Per interval and running container: resource usage from its cgroup (v1 or v2) and "
-                "network namespace. Counters are per interval, gauges at the end of it.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "container_id": ("", "runtime container id (or cgroup path of a plain-cgroup container)"),
-        "name": ("", "container name"),
-        "runtime": ("", "docker, podman, kubernetes, cri-o, containerd, lxc or cgroup"),
-        "mnt_ns": ("", "mount namespace inode (joins with probe rows)"),
-        "cpu_pct_of_host": ("%", "CPU time used / (interval × host CPUs)"),
-        "cpu_pct_of_limit": ("%", "CPU time used / (interval × its CPU limit); NaN without a limit"),
-        "cpu_limit_cores": ("CPUs", "CPU quota / period; NaN without a limit"),
-        "throttled_periods": ("count", "CFS periods in which it was throttled"),
-        "periods": ("count", "CFS periods that elapsed with it runnable"),
-        "throttled_us": ("µs", "time it was throttled"),
-        "memory_bytes": ("bytes", "memory charged to the cgroup (usage_in_bytes / memory.current)"),
-        "memory_limit_bytes": ("bytes", "memory limit; 0 without a limit"),
-        "memory_pct_of_limit": ("%", "memory / limit; NaN without a limit"),
-        "rss_bytes": ("bytes", "anonymous memory (rss / anon)"),
-        "cache_bytes": ("bytes", "page cache (cache / file)"),
-        "major_faults": ("count", "major page faults in the interval"),
-        "oom_kills": ("count", "OOM kills in the interval"),
-        "io_read_bytes": ("bytes", "block I/O read (blkio / io.stat)"),
-        "io_write_bytes": ("bytes", "block I/O written"),
-        "io_reads": ("count", "block read operations"),
-        "io_writes": ("count", "block write operations"),
-        "net_rx_bytes": ("bytes", "bytes received on its network namespace's interfaces (lo excluded)"),
-        "net_tx_bytes": ("bytes", "bytes sent"),
-        "pids": ("", "tasks in the cgroup at the end of the interval"),
-    },
-}
+TABLES = (
+    Table("container_resources",
+          "Per interval and running container: resource usage from its cgroup (v1 or v2) and network namespace. "
+          "Counters are per interval, gauges at the end of it.",
+          order_by=("host", "container_id", "ts"), rollup=STORED, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("container_id", "LowCardinality(String)", KEY, "",
+               "runtime container id (or cgroup path of a plain-cgroup container)"),
+        Column("name", "LowCardinality(String)", KEY, "", "container name"),
+        Column("runtime", "LowCardinality(String)", KEY, "",
+               "docker, podman, kubernetes, cri-o, containerd, lxc or cgroup", rollup=False),
+        Column("mnt_ns", "UInt64", KEY, "",
+               "mount namespace inode (joins with probe rows)", codec="T64, ZSTD(1)", rollup=False),
+        Column("cpu_pct_of_host", "Float32", GAUGE, "%",
+               "CPU time used / (interval × host CPUs)", codec="Gorilla(4), ZSTD(1)"),
+        Column("cpu_pct_of_limit", "Float32", GAUGE, "%",
+               "CPU time used / (interval × its CPU limit); NaN without a limit", codec="Gorilla(4), ZSTD(1)"),
+        Column("cpu_limit_cores", "Float32", GAUGE, "CPUs",
+               "CPU quota / period; NaN without a limit", codec="Gorilla(4), ZSTD(1)", rollup=False),
+        Column("throttled_periods", "UInt64", COUNTER, "count",
+               "CFS periods in which it was throttled", codec="T64, ZSTD(1)"),
+        Column("periods", "UInt64", COUNTER, "count",
+               "CFS periods that elapsed with it runnable", codec="T64, ZSTD(1)"),
+        Column("throttled_us", "UInt64", COUNTER, "µs", "time it was throttled", codec="T64, ZSTD(1)"),
+        Column("memory_bytes", "UInt64", GAUGE, "bytes",
+               "memory charged to the cgroup (usage_in_bytes / memory.current)", codec="T64, ZSTD(1)"),
+        Column("memory_limit_bytes", "UInt64", GAUGE, "bytes",
+               "memory limit; 0 without a limit", codec="T64, ZSTD(1)", rollup=False),
+        Column("memory_pct_of_limit", "Float32", GAUGE, "%",
+               "memory / limit; NaN without a limit", codec="Gorilla(4), ZSTD(1)"),
+        Column("rss_bytes", "UInt64", GAUGE, "bytes", "anonymous memory (rss / anon)", codec="T64, ZSTD(1)"),
+        Column("cache_bytes", "UInt64", GAUGE, "bytes", "page cache (cache / file)", codec="T64, ZSTD(1)"),
+        Column("major_faults", "UInt64", COUNTER, "count", "major page faults in the interval", codec="T64, ZSTD(1)"),
+        Column("oom_kills", "UInt64", COUNTER, "count", "OOM kills in the interval", codec="T64, ZSTD(1)"),
+        Column("io_read_bytes", "UInt64", COUNTER, "bytes", "block I/O read (blkio / io.stat)", codec="T64, ZSTD(1)"),
+        Column("io_write_bytes", "UInt64", COUNTER, "bytes", "block I/O written", codec="T64, ZSTD(1)"),
+        Column("io_reads", "UInt64", COUNTER, "count", "block read operations", codec="T64, ZSTD(1)"),
+        Column("io_writes", "UInt64", COUNTER, "count", "block write operations", codec="T64, ZSTD(1)"),
+        Column("net_rx_bytes", "UInt64", COUNTER, "bytes",
+               "bytes received on its network namespace's interfaces (lo excluded)", codec="T64, ZSTD(1)"),
+        Column("net_tx_bytes", "UInt64", COUNTER, "bytes", "bytes sent", codec="T64, ZSTD(1)"),
+        Column("pids", "UInt32", GAUGE, "", "tasks in the cgroup at the end of the interval", codec="T64, ZSTD(1)"),
+      )),
+)
 
 
 RESCAN_MAX_S = 30.0
@@ -67,8 +81,7 @@ class ContainersSource(Probe):
     optional = False
     description = "per-container CPU, throttling, memory, block I/O, network and pids from cgroups"
     degrades_without = host.PROCESS_CAPABILITIES
-    tables = ("container_resources",)
-    fields = FIELDS
+    schema = TABLES
 
     def __init__(self, options=None, proc_root: str = "/proc", clock=time.monotonic):
         super().__init__(options)

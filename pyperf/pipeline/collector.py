@@ -88,7 +88,7 @@ class Collector:
                     batch = self.governor.thin(batch)
                 if self.writer is not None:
                     self.writer.submit(batch)
-                self.window.add(batch, now, covers=probe.fields)
+                self.window.add(batch, now, covers=probe.tables)
                 self._enrich(batch, now)
             self.intervals += 1
             if self.governor is not None:

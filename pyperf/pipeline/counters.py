@@ -10,26 +10,30 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pyperf.probes.base import Batch
+from pyperf.schema import EVENT, KEY, Column, Table
 
-FIELDS = {
-    "agent_counters": {
-        "_doc": "The agent's own counters every flush interval, cumulative since it started: probe "
-                "totals (`lost`: events the kernel side could not hand over — full ring buffer or map), "
-                "rows per table by outcome, drain errors. Loss over a window: max(value) - min(value) "
-                "per (host, started, source, name, counter).",
-        "ts": ("time", "when counted (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "started": ("time", "when this agent run started (tells runs apart)"),
-        "source": ("", "probe name, `store` (rows by table) or `agent`"),
-        "name": ("", "table name for `store` counters, else empty"),
-        "counter": ("", "probe totals (lost, ios, samples, ...; missed_runs: kernel runs of the probe's "
-                        "programs skipped because one was already running on that CPU); store outcomes: inserted, spooled, replayed, "
-                        "spool_dropped, spool_pending, failed, dropped, sampled_out (thinned by the governor); "
-                        "agent: drain_errors, intervals, unattributed_container_keys, cost_pct, process_pct, "
-                        "bpf_pct, budget_pct (% of host CPUs), governor_level (steps in force)"),
-        "value": ("", "the counter's value (rows, events, count)"),
-    },
-}
+TABLES = (
+    Table("agent_counters",
+          "The agent's own counters every flush interval, cumulative since it started: probe totals (`lost`: "
+          "events the kernel side could not hand over — full ring buffer or map), rows per table by outcome, "
+          "drain errors. Loss over a window: max(value) - min(value) per (host, started, source, name, "
+          "counter).",
+          order_by=("host", "source", "name", "counter", "ts"), retention_days=30, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when counted (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("started", "DateTime64(3, 'UTC')", EVENT, "time", "when this agent run started (tells runs apart)"),
+        Column("source", "LowCardinality(String)", KEY, "", "probe name, `store` (rows by table) or `agent`"),
+        Column("name", "LowCardinality(String)", KEY, "", "table name for `store` counters, else empty"),
+        Column("counter", "LowCardinality(String)", KEY, "",
+               "probe totals (lost, ios, samples, ...; missed_runs: kernel runs of the probe's programs skipped "
+               "because one was already running on that CPU); store outcomes: inserted, spooled, replayed, "
+               "spool_dropped, spool_pending, failed, dropped, sampled_out (thinned by the governor); agent: "
+               "drain_errors, intervals, unattributed_container_keys, cost_pct, process_pct, bpf_pct, "
+               "budget_pct (% of host CPUs), governor_level (steps in force)"),
+        Column("value", "Float64", EVENT, "",
+               "the counter's value (rows, events, count)", codec="Gorilla(8), ZSTD(1)"),
+      )),
+)
 
 STORE_OUTCOMES = ("inserted", "spooled", "replayed", "spool_dropped", "failed", "dropped")
 

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import psutil
 
 from pyperf.kernel import bpf_stats
+from pyperf.schema import EVENT, KEY, Column, Table
 
 log = logging.getLogger("pyperf.governor")
 
@@ -56,20 +57,22 @@ EVENT_SAMPLE_EVERY = 4
 MAX_INTERVAL_S = 10.0
 MAX_FLUSH_INTERVAL_S = 120.0
 
-FIELDS = {
-    "governor_actions": {
-        "_doc": "What the overhead governor did and why: one row per step taken or undone.",
-        "ts": ("time", "when (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "action": ("", "shed or restore"),
-        "step": ("", "<probe>_<unit> (a sampling rate: profile_hz), event_sampling, interval or probe_off"),
-        "detail": ("", "what changed, e.g. 'profile 49 -> 19 Hz'"),
-        "cost_pct": ("% of host CPUs", "pyperf's measured cost, mean of the last three periods (process + BPF "
-                                       "programs)"),
-        "budget_pct": ("% of host CPUs", "the budget (--cpu-budget)"),
-        "level": ("", "steps in force after this one"),
-    },
-}
+TABLES = (
+    Table("governor_actions",
+          "What the overhead governor did and why: one row per step taken or undone.",
+          order_by=("host", "ts"), partition_by="toYYYYMM(ts)", retention_days=365, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when (UTC)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("action", "LowCardinality(String)", EVENT, "", "shed or restore"),
+        Column("step", "LowCardinality(String)", EVENT, "",
+               "<probe>_<unit> (a sampling rate: profile_hz), event_sampling, interval or probe_off"),
+        Column("detail", "String", EVENT, "", "what changed, e.g. 'profile 49 -> 19 Hz'"),
+        Column("cost_pct", "Float32", EVENT, "% of host CPUs",
+               "pyperf's measured cost, mean of the last three periods (process + BPF programs)"),
+        Column("budget_pct", "Float32", EVENT, "% of host CPUs", "the budget (--cpu-budget)"),
+        Column("level", "UInt8", EVENT, "", "steps in force after this one"),
+      )),
+)
 
 
 DECIDE_OVER_PERIODS = 3   # decisions use the mean cost of the last three periods

@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from pyperf.schema import Table
+
 Columns = dict[str, list]          # column name -> values, all the same length
 Batch = dict[str, Columns]         # table name -> columns
 
@@ -28,9 +30,10 @@ class ProbeOptions:
 class Probe(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
-    tables: ClassVar[tuple[str, ...]]
-    # {table: {"_doc": text, column: (unit, description)}}: docs/schema.md is generated from it
-    fields: ClassVar[dict[str, dict]]
+    # the tables it fills, each column declared once (pyperf.schema): the schema, the
+    # rollups and docs/schema.md are generated from it
+    schema: ClassVar[tuple[Table, ...]]
+    tables: ClassVar[tuple[str, ...]]           # their names, from schema
     # What the overhead governor may do to this probe (pyperf/pipeline/governor.py):
     optional: ClassVar[bool] = True                  # switched off when it costs the most
     event_tables: ClassVar[tuple[str, ...]] = ()     # one row per event: thinned to 1 in N
@@ -41,6 +44,11 @@ class Probe(ABC):
     # (other users' processes: names, symbols, namespaces)
     needs: ClassVar[tuple[str, ...]] = ()
     degrades_without: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "schema" in vars(cls):
+            cls.tables = tuple(t.name for t in cls.schema)
 
     def set_rate(self, rate: int) -> None:
         """Sample at `rate` (one of rate_steps, or the rate it had)."""

@@ -20,6 +20,7 @@ from pyperf.kernel import host
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.system.block_devices import BlockDeviceNames
+from pyperf.schema import COUNTER, EVENT, GAUGE, HISTOGRAM, KEY, RAW, STORED, Column, Table
 
 OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
 
@@ -38,61 +39,75 @@ BTF_OFFSETS = {
 
 
 # Units and meaning of every stored column; docs/schema.md is generated from these.
-FIELDS = {
-    "disk_io": {
-        "_doc": "Per interval, per block device and operation. Rows only for device/op pairs with I/O.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "device": ("", "block device name (vda, nvme0n1, loop3); major:minor when unnamed"),
-        "op": ("", "read, write, flush, discard or other (the kernel's op_stat_group)"),
-        "ios": ("count", "I/O requests completed in the interval"),
-        "bytes": ("bytes", "bytes completed in the interval (partial completions included)"),
-        "latency_sum_us": ("µs", "sum of request latencies, from request creation to completion "
-                                 "(as /proc/diskstats); divide by ios for the mean"),
-        "latency_hist": ("count per log2 µs slot", "slot i counts requests with latency in "
-                         "[2^i, 2^(i+1)) µs, slot 0 < 2 µs; 32 slots"),
-    },
-    "disk_queue": {
-        "_doc": "Per interval and block device: requests in flight (queue depth).",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "device": ("", "block device name"),
-        "queue_depth_avg": ("requests", "time-averaged requests in flight (sum of latencies / interval)"),
-        "queue_depth_max": ("requests", "most requests in flight at once during the interval"),
-    },
-    "disk_slow_io": {
-        "_doc": "One row per I/O slower than --slow-io-ms (default 10 ms).",
-        "ts": ("time", "completion time (UTC, µs precision)"),
-        "host": ("", "host name of the collecting agent"),
-        "device": ("", "block device name"),
-        "op": ("", "read, write, flush, discard or other"),
-        "bytes": ("bytes", "size of the request"),
-        "latency_us": ("µs", "request latency, creation to completion"),
-        "pid": ("", "process that submitted the request (0 if it started before pyperf attached)"),
-        "comm": ("", "command name of that process"),
-        "mnt_ns": ("", "submitter's mount namespace inode (container key; 0 when unknown)"),
-        "cgroup_id": ("", "submitter's cgroup v2 id (container key)"),
-    },
-    "disk_container_io": {
-        "_doc": "Per interval, per container, block device and operation: I/O submitted by processes "
-                "outside the host's mount namespace (group by container with `container_of`). "
-                "Writeback of a container's dirty pages is submitted by kernel threads and counts "
-                "as the host's.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "mnt_ns": ("", "submitter's mount namespace inode"),
-        "cgroup_id": ("", "submitter's cgroup v2 id"),
-        "device": ("", "block device name"),
-        "op": ("", "read, write, flush, discard or other"),
-        "ios": ("count", "I/O requests completed in the interval"),
-        "bytes": ("bytes", "bytes completed in the interval"),
-        "latency_sum_us": ("µs", "sum of request latencies, creation to completion"),
-        "latency_hist": ("count per log2 µs slot", "as in disk_io"),
-    },
-}
+TABLES = (
+    Table("disk_io",
+          "Per interval, per block device and operation. Rows only for device/op pairs with I/O.",
+          order_by=("host", "device", "op", "ts"), rollup=STORED, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("device", "LowCardinality(String)", KEY, "",
+               "block device name (vda, nvme0n1, loop3); major:minor when unnamed"),
+        Column("op", "LowCardinality(String)", KEY, "",
+               "read, write, flush, discard or other (the kernel's op_stat_group)"),
+        Column("ios", "UInt64", COUNTER, "count", "I/O requests completed in the interval", codec="T64, ZSTD(1)"),
+        Column("bytes", "UInt64", COUNTER, "bytes",
+               "bytes completed in the interval (partial completions included)", codec="T64, ZSTD(1)"),
+        Column("latency_sum_us", "UInt64", COUNTER, "µs",
+               "sum of request latencies, from request creation to completion (as /proc/diskstats); divide by "
+               "ios for the mean", codec="T64, ZSTD(1)"),
+        Column("latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "slot i counts requests with latency in [2^i, 2^(i+1)) µs, slot 0 < 2 µs; 32 slots", codec="ZSTD(3)"),
+      )),
+    Table("disk_queue",
+          "Per interval and block device: requests in flight (queue depth).",
+          order_by=("host", "device", "ts"), rollup=RAW, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("device", "LowCardinality(String)", KEY, "", "block device name"),
+        Column("queue_depth_avg", "Float32", GAUGE, "requests",
+               "time-averaged requests in flight (sum of latencies / interval)", codec="Gorilla(4), ZSTD(1)"),
+        Column("queue_depth_max", "UInt32", GAUGE, "requests",
+               "most requests in flight at once during the interval", codec="T64, ZSTD(1)"),
+      )),
+    Table("disk_slow_io",
+          "One row per I/O slower than --slow-io-ms (default 10 ms).",
+          order_by=("host", "ts"), retention_days=30, columns=(
+        Column("ts", "DateTime64(6, 'UTC')", KEY, "time",
+               "completion time (UTC, µs precision)", codec="Delta(8), ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("device", "LowCardinality(String)", EVENT, "", "block device name"),
+        Column("op", "LowCardinality(String)", EVENT, "", "read, write, flush, discard or other"),
+        Column("bytes", "UInt64", EVENT, "bytes", "size of the request", codec="T64, ZSTD(1)"),
+        Column("latency_us", "UInt64", EVENT, "µs", "request latency, creation to completion", codec="T64, ZSTD(1)"),
+        Column("pid", "UInt32", EVENT, "",
+               "process that submitted the request (0 if it started before pyperf attached)"),
+        Column("comm", "LowCardinality(String)", EVENT, "", "command name of that process"),
+        Column("mnt_ns", "UInt64", EVENT, "",
+               "submitter's mount namespace inode (container key; 0 when unknown)", codec="T64, ZSTD(1)"),
+        Column("cgroup_id", "UInt64", EVENT, "", "submitter's cgroup v2 id (container key)", codec="T64, ZSTD(1)"),
+      )),
+    Table("disk_container_io",
+          "Per interval, per container, block device and operation: I/O submitted by processes outside the "
+          "host's mount namespace (group by container with `container_of`). Writeback of a container's dirty "
+          "pages is submitted by kernel threads and counts as the host's.",
+          order_by=("host", "mnt_ns", "cgroup_id", "device", "op", "ts"), rollup=STORED, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("mnt_ns", "UInt64", KEY, "", "submitter's mount namespace inode", codec="T64, ZSTD(1)"),
+        Column("cgroup_id", "UInt64", KEY, "", "submitter's cgroup v2 id", codec="T64, ZSTD(1)"),
+        Column("device", "LowCardinality(String)", KEY, "", "block device name"),
+        Column("op", "LowCardinality(String)", KEY, "", "read, write, flush, discard or other"),
+        Column("ios", "UInt64", COUNTER, "count", "I/O requests completed in the interval", codec="T64, ZSTD(1)"),
+        Column("bytes", "UInt64", COUNTER, "bytes", "bytes completed in the interval", codec="T64, ZSTD(1)"),
+        Column("latency_sum_us", "UInt64", COUNTER, "µs",
+               "sum of request latencies, creation to completion", codec="T64, ZSTD(1)"),
+        Column("latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "as in disk_io", codec="ZSTD(3)"),
+      )),
+)
 
 
 class SlowIOEvent(ctypes.Structure):
@@ -117,8 +132,7 @@ class DiskProbe(BPFProbe):
     optional = False
     event_tables = ("disk_slow_io",)
     description = "block I/O latency, throughput and queue depth"
-    tables = tuple(FIELDS)
-    fields = FIELDS
+    schema = TABLES
     btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):

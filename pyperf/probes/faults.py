@@ -11,7 +11,8 @@ from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 import numpy as np
 
-from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable
+from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable
+from pyperf.schema import COUNTER, GAUGE, STORED, Column, Table
 
 BTF_OFFSETS = {
     "OFF_TASK_MIN_FLT": ("task_struct", "min_flt"),
@@ -35,19 +36,25 @@ class ProcessFaults(ctypes.Structure):
     ]
 
 
-FIELDS = {
-    "faults_process": {
-        "_doc": "Per interval and process with faults or page-cache activity.",
-        **PROCESS_FIELDS,
-        "minor_faults": ("count", "faults served without I/O (the kernel's min_flt)"),
-        "major_faults": ("count", "faults that waited for I/O (maj_flt)"),
-        "cache_lookups": ("pages", "page-cache pages looked up (read(), mmap faults, fault-around)"),
-        "cache_added": ("pages", "pages added to the page cache in this process's context (misses, "
-                                 "readahead and writes to new ranges)"),
-        "cache_hit_ratio": ("ratio", "1 - added / looked up, clamped to [0, 1]; NaN without lookups; "
-                                     "an estimate (see docs/monitoring.md)"),
-    },
-}
+TABLES = (
+    Table("faults_process",
+          "Per interval and process with faults or page-cache activity.",
+          order_by=("host", "pid", "ts"), rollup=STORED, columns=(
+        *PROCESS_COLUMNS,
+        Column("minor_faults", "UInt64", COUNTER, "count",
+               "faults served without I/O (the kernel's min_flt)", codec="T64, ZSTD(1)"),
+        Column("major_faults", "UInt64", COUNTER, "count",
+               "faults that waited for I/O (maj_flt)", codec="T64, ZSTD(1)"),
+        Column("cache_lookups", "UInt64", COUNTER, "pages",
+               "page-cache pages looked up (read(), mmap faults, fault-around)", codec="T64, ZSTD(1)"),
+        Column("cache_added", "UInt64", COUNTER, "pages",
+               "pages added to the page cache in this process's context (misses, readahead and writes to new "
+               "ranges)", codec="T64, ZSTD(1)"),
+        Column("cache_hit_ratio", "Float32", GAUGE, "ratio",
+               "1 - added / looked up, clamped to [0, 1]; NaN without lookups; an estimate (see "
+               "docs/monitoring.md)", codec="Gorilla(4), ZSTD(1)", rollup=False),
+      )),
+)
 
 
 def hit_ratios(lookups: np.ndarray, added: np.ndarray) -> np.ndarray:
@@ -64,8 +71,7 @@ def hit_ratio(lookups: int, added: int) -> float:
 class FaultsProbe(BPFProbe):
     name = "faults"
     description = "minor and major page faults and page-cache hit ratio per process"
-    tables = ("faults_process",)
-    fields = FIELDS
+    schema = TABLES
     btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):

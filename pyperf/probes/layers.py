@@ -19,49 +19,62 @@ from pyperf.layers.index import LayerIndex
 from pyperf.layers.overlay import container_layers
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+from pyperf.schema import EVENT, KEY, Column, Table
 
 log = logging.getLogger("pyperf.layers")
 
 NO_PAGE = (1 << 64) - 1
 
-FIELDS = {
-    "layer_file_access": {
-        "_doc": "Per interval, container mount namespace and file (device, inode): how it was read. "
-                "Join with layer_files on (host, mnt_ns, dev, inode) for layer and path.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "mnt_ns": ("", "mount namespace of the readers (the container key)"),
-        "dev": ("", "kernel dev_t of the layer's filesystem"),
-        "inode": ("", "inode of the file in its layer"),
-        "reads": ("count", "page-cache read calls (read(), sendfile, splice)"),
-        "first_page": ("page", "lowest page index read in the interval (2^64-1: none)"),
-        "last_page": ("page", "highest page index read in the interval"),
-        "mmap_pages": ("pages", "pages faulted in or mapped through mmap"),
-        "added_pages": ("pages", "pages that had to be brought into the page cache (not cached before)"),
-        "first_access": ("time", "first access in the interval (UTC, µs)"),
-        "last_access": ("time", "last access in the interval"),
-        "dirtied_folios": ("folios", "page-cache folios the container dirtied in this file (buffered writes and "
-                                     "copy-ups into the writable layer; a 4 KiB page each for small writes)"),
-    },
-    "layer_files": {
-        "_doc": "The files of each container's overlay layers, indexed when pyperf first sees the "
-                "container read a file: layer 0 is the writable layer, 1.. the lower layers, top first.",
-        "ts": ("time", "when indexed (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "mnt_ns": ("", "mount namespace of the container"),
-        "container_id": ("", "runtime container id"),
-        "container_name": ("", "container name"),
-        "image": ("", "image reference"),
-        "layer_index": ("", "0 = writable layer, 1 = top image layer, ... (Docker's init layer included)"),
-        "layer_id": ("", "Docker diff id (sha256:...), docker-init, upper, or the layer directory name"),
-        "layer_path": ("", "the layer's directory on the host"),
-        "path": ("", "path inside the container"),
-        "kind": ("", "file, whiteout (deletes the path below) or opaque (directory hides everything below)"),
-        "dev": ("", "kernel dev_t of the layer's filesystem"),
-        "inode": ("", "inode in the layer"),
-        "size": ("bytes", "file size"),
-    },
-}
+TABLES = (
+    Table("layer_file_access",
+          "Per interval, container mount namespace and file (device, inode): how it was read. Join with "
+          "layer_files on (host, mnt_ns, dev, inode) for layer and path.",
+          order_by=("host", "mnt_ns", "dev", "inode", "ts"), retention_days=30, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("mnt_ns", "UInt64", KEY, "", "mount namespace of the readers (the container key)"),
+        Column("dev", "UInt32", KEY, "", "kernel dev_t of the layer's filesystem"),
+        Column("inode", "UInt64", KEY, "", "inode of the file in its layer"),
+        Column("reads", "UInt64", EVENT, "count",
+               "page-cache read calls (read(), sendfile, splice)", codec="T64, ZSTD(1)"),
+        Column("first_page", "UInt64", EVENT, "page",
+               "lowest page index read in the interval (2^64-1: none)", codec="ZSTD(1)"),
+        Column("last_page", "UInt64", EVENT, "page", "highest page index read in the interval", codec="ZSTD(1)"),
+        Column("mmap_pages", "UInt64", EVENT, "pages",
+               "pages faulted in or mapped through mmap", codec="T64, ZSTD(1)"),
+        Column("added_pages", "UInt64", EVENT, "pages",
+               "pages that had to be brought into the page cache (not cached before)", codec="T64, ZSTD(1)"),
+        Column("first_access", "DateTime64(6, 'UTC')", EVENT, "time",
+               "first access in the interval (UTC, µs)", codec="Delta(8), ZSTD(1)"),
+        Column("last_access", "DateTime64(6, 'UTC')", EVENT, "time",
+               "last access in the interval", codec="Delta(8), ZSTD(1)"),
+        Column("dirtied_folios", "UInt64", EVENT, "folios",
+               "page-cache folios the container dirtied in this file (buffered writes and copy-ups into the "
+               "writable layer; a 4 KiB page each for small writes)", codec="T64, ZSTD(1)"),
+      )),
+    Table("layer_files",
+          "The files of each container's overlay layers, indexed when pyperf first sees the container read a "
+          "file: layer 0 is the writable layer, 1.. the lower layers, top first.",
+          order_by=("host", "mnt_ns", "layer_index", "path"), engine="ReplacingMergeTree", partition_by="", retention_days=30, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when indexed (UTC)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("mnt_ns", "UInt64", KEY, "", "mount namespace of the container"),
+        Column("container_id", "LowCardinality(String)", EVENT, "", "runtime container id"),
+        Column("container_name", "LowCardinality(String)", EVENT, "", "container name"),
+        Column("image", "LowCardinality(String)", EVENT, "", "image reference"),
+        Column("layer_index", "UInt16", KEY, "",
+               "0 = writable layer, 1 = top image layer, ... (Docker's init layer included)"),
+        Column("layer_id", "LowCardinality(String)", EVENT, "",
+               "Docker diff id (sha256:...), docker-init, upper, or the layer directory name"),
+        Column("layer_path", "LowCardinality(String)", EVENT, "", "the layer's directory on the host"),
+        Column("path", "String", KEY, "", "path inside the container", codec="ZSTD(3)"),
+        Column("kind", "LowCardinality(String)", EVENT, "",
+               "file, whiteout (deletes the path below) or opaque (directory hides everything below)"),
+        Column("dev", "UInt32", EVENT, "", "kernel dev_t of the layer's filesystem"),
+        Column("inode", "UInt64", EVENT, "", "inode in the layer"),
+        Column("size", "UInt64", EVENT, "bytes", "file size", codec="T64, ZSTD(1)"),
+      )),
+)
 
 
 class FileKey(ctypes.Structure):
@@ -83,8 +96,7 @@ class LayersProbe(BPFProbe):
     name = "layers"
     description = "file reads inside containers attributed to image layers"
     degrades_without = host.PROCESS_CAPABILITIES
-    tables = ("layer_file_access", "layer_files")
-    fields = FIELDS
+    schema = TABLES
     btf_offsets = {
         **MOUNT_NS_OFFSETS,
         "OFF_MAPPING_HOST": ("address_space", "host"),

@@ -20,20 +20,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyperf.probes.map_drain import MapDrainer
+from pyperf.schema import COUNTER, KEY, Column
 
 IDENTITY = ("comm", "mnt_ns", "cgroup_id")
 
 # The columns every per-process table starts with (docs/schema.md reads these).
-PROCESS_FIELDS = {
-    "ts": ("time", "end of the interval (UTC)"),
-    "host": ("", "host name of the collecting agent"),
-    "interval_ms": ("ms", "length of the interval"),
-    "pid": ("", "process id (thread group id)"),
-    "comm": ("", "command name, as the kernel had it a few seconds after the process was first seen "
-                 "(after the exec that usually follows a fork)"),
-    "mnt_ns": ("", "mount namespace inode: the container key (see docs/monitoring.md)"),
-    "cgroup_id": ("", "latest cgroup v2 id of the process (0 on cgroup v1 hosts)"),
-}
+PROCESS_COLUMNS = (
+    Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+    Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+    Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+    Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
+    Column("comm", "LowCardinality(String)", KEY, "",
+           "command name, as the kernel had it a few seconds after the process was first seen (after the exec "
+           "that usually follows a fork)"),
+    Column("mnt_ns", "UInt64", KEY, "",
+           "mount namespace inode: the container key (see docs/monitoring.md)", codec="T64, ZSTD(1)"),
+    Column("cgroup_id", "UInt64", KEY, "",
+           "latest cgroup v2 id of the process (0 on cgroup v1 hosts)", codec="T64, ZSTD(1)"),
+)
 
 
 def sum_percpu(values, ctype) -> dict:
@@ -137,7 +141,7 @@ class ProcessDeltas:
                              {k: v[keep] for k, v in self.diff.items()})
 
     def columns(self, now: float, interval_ms: int) -> dict[str, list]:
-        """The PROCESS_FIELDS columns of these rows (host is added by the collector)."""
+        """The PROCESS_COLUMNS columns of these rows (host is added by the collector)."""
         n = len(self)
         out = {"ts": [now] * n, "interval_ms": [interval_ms] * n, "pid": self.tgid.tolist(),
                "comm": [c.decode("utf-8", "replace") for c in self.identity["comm"].tolist()]}

@@ -14,27 +14,31 @@ from pyperf.errors import ProbeError
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.stacks import StackSymbolizer, fold
+from pyperf.schema import COUNTER, HISTOGRAM, KEY, Column, Table
 
 DEFAULT_HZ = 49          # off the 50/100 Hz beat of timers, as the bcc and perf tools do
 STACK_ENTRIES = 16384
 
-FIELDS = {
-    "profile_stack": {
-        "_doc": "Per interval, process and distinct stack: on-CPU samples (CPU_CLOCK at --profile-hz).",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "pid": ("", "process id (thread group id)"),
-        "comm": ("", "command name of the sampled thread"),
-        "mnt_ns": ("", "mount namespace inode: the container key"),
-        "stack": ("", "rows stored before schema 22 only: the frames as an array (now `folded`)"),
-        "folded": ("", "frames from the root (user, then kernel frames suffixed _[k]) to the leaf, joined "
-                       "with ';' (the flame graph format; split with splitByChar(';', folded)); [unknown] "
-                       "where a frame could not be symbolised"),
-        "samples": ("count", "samples of this stack in the interval"),
-        "hz": ("Hz", "sampling frequency per CPU, so samples / hz is CPU seconds"),
-    },
-}
+TABLES = (
+    Table("profile_stack",
+          "Per interval, process and distinct stack: on-CPU samples (CPU_CLOCK at --profile-hz).",
+          order_by=("host", "pid", "ts"), columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
+        Column("comm", "LowCardinality(String)", KEY, "", "command name of the sampled thread"),
+        Column("mnt_ns", "UInt64", COUNTER, "", "mount namespace inode: the container key", codec="T64, ZSTD(1)"),
+        Column("stack", "Array(LowCardinality(String))", HISTOGRAM, "",
+               "rows stored before schema 22 only: the frames as an array (now `folded`)", codec="ZSTD(3)"),
+        Column("folded", "LowCardinality(String)", KEY, "",
+               "frames from the root (user, then kernel frames suffixed _[k]) to the leaf, joined with ';' (the "
+               "flame graph format; split with splitByChar(';', folded)); [unknown] where a frame could not be "
+               "symbolised", codec="ZSTD(1)", default="DEFAULT arrayStringConcat(stack, ';')"),
+        Column("samples", "UInt32", COUNTER, "count", "samples of this stack in the interval", codec="T64, ZSTD(1)"),
+        Column("hz", "UInt16", COUNTER, "Hz", "sampling frequency per CPU, so samples / hz is CPU seconds"),
+      )),
+)
 
 
 class SampleKey(ctypes.Structure):
@@ -51,8 +55,7 @@ class ProfileProbe(BPFProbe):
     name = "profile"
     description = "on-CPU stack sampling (perf events, CPU_CLOCK)"
     degrades_without = host.PROCESS_CAPABILITIES
-    tables = ("profile_stack",)
-    fields = FIELDS
+    schema = TABLES
     btf_offsets = MOUNT_NS_OFFSETS
     rate_steps = (19, 9)
     rate_unit = "Hz"

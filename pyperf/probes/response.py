@@ -13,24 +13,30 @@ from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.process_table import forget_exited
+from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, STORED, Column, Table
 
-FIELDS = {
-    "response_time": {
-        "_doc": "Per interval, server process and local port: requests answered and their response time "
-                "(first request byte received to first response byte sent).",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "pid": ("", "server process id (thread group id)"),
-        "comm": ("", "its command name"),
-        "port": ("", "local TCP port of the server connections"),
-        "requests": ("count", "requests answered in the interval"),
-        "latency_sum_us": ("µs", "summed response time; divide by requests for the mean"),
-        "latency_hist": ("count per log2 µs slot", "response time histogram, slot i = [2^i, 2^(i+1)) µs"),
-        "p50_us": ("µs", "median response time (from the histogram)"),
-        "p99_us": ("µs", "99th percentile response time (from the histogram)"),
-    },
-}
+TABLES = (
+    Table("response_time",
+          "Per interval, server process and local port: requests answered and their response time (first "
+          "request byte received to first response byte sent).",
+          order_by=("host", "pid", "port", "ts"), rollup=STORED, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("pid", "UInt32", KEY, "", "server process id (thread group id)"),
+        Column("comm", "LowCardinality(String)", KEY, "", "its command name"),
+        Column("port", "UInt16", KEY, "", "local TCP port of the server connections"),
+        Column("requests", "UInt64", COUNTER, "count", "requests answered in the interval", codec="T64, ZSTD(1)"),
+        Column("latency_sum_us", "UInt64", COUNTER, "µs",
+               "summed response time; divide by requests for the mean", codec="T64, ZSTD(1)"),
+        Column("latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "response time histogram, slot i = [2^i, 2^(i+1)) µs", codec="ZSTD(3)"),
+        Column("p50_us", "Float32", GAUGE, "µs",
+               "median response time (from the histogram)", codec="Gorilla(4), ZSTD(1)", rollup=False),
+        Column("p99_us", "Float32", GAUGE, "µs",
+               "99th percentile response time (from the histogram)", codec="Gorilla(4), ZSTD(1)", rollup=False),
+      )),
+)
 
 
 class ResponseKey(ctypes.Structure):
@@ -50,8 +56,7 @@ class ResponseStats(ctypes.Structure):
 class ResponseProbe(BPFProbe):
     name = "response"
     description = "TCP server response time per process and port, any protocol"
-    tables = ("response_time",)
-    fields = FIELDS
+    schema = TABLES
 
     def __init__(self, options=None):
         super().__init__(options)

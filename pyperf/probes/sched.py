@@ -15,8 +15,9 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
-from pyperf.probes.process_table import PROCESS_FIELDS, ProcessTable, sum_percpu
+from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer, fold
+from pyperf.schema import COUNTER, HISTOGRAM, KEY, STORED, Column, Table
 
 BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
@@ -60,56 +61,71 @@ class CpuSched(ctypes.Structure):
     ]
 
 
-FIELDS = {
-    "sched_process": {
-        "_doc": "Per interval and process (thread group) that was switched out at least once.",
-        **PROCESS_FIELDS,
-        "voluntary_switches": ("count", "switches while blocking (the kernel's nvcsw)"),
-        "involuntary_switches": ("count", "switches while runnable: preemptions (nivcsw)"),
-        "oncpu_us": ("µs", "CPU time (se.sum_exec_runtime), counted at switch-out"),
-        "runq_latency_sum_us": ("µs", "time runnable but waiting for a CPU (sched_info.run_delay)"),
-        "runq_waits": ("count", "waits on a run queue (arrivals on a CPU)"),
-        "runq_latency_hist": ("count per log2 µs slot", "run-queue latency histogram, slot i = [2^i, 2^(i+1)) µs"),
-        "offcpu_sum_us": ("µs", "time blocked (sleeping, waiting for I/O or locks), run-queue wait excluded"),
-        "offcpu_count": ("count", "blocked periods that ended in the interval"),
-        "offcpu_hist": ("count per log2 µs slot", "off-CPU (blocked) time histogram"),
-    },
-    "offcpu_stack": {
-        "_doc": "With --offcpu-stacks: per interval, process and stack where it blocked, the time "
-                "blocked (periods of at least --offcpu-min-ms). Off-CPU flame graphs: "
-                "pyperf export --kind offcpu.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "pid": ("", "process id (thread group id)"),
-        "comm": ("", "command name"),
-        "mnt_ns": ("", "mount namespace inode: the container key"),
-        "stack": ("", "rows stored before schema 22 only: the frames as an array (now `folded`)"),
-        "folded": ("", "frames from the root to where it blocked (kernel frames suffixed _[k]), joined "
-                       "with ';'"),
-        "blocked_us": ("µs", "time blocked with this stack, run-queue wait excluded"),
-        "count": ("count", "blocked periods with this stack"),
-    },
-    "sched_cpu": {
-        "_doc": "Per interval and CPU.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "interval_ms": ("ms", "length of the interval"),
-        "cpu": ("", "CPU number"),
-        "context_switches": ("count", "context switches on this CPU (idle task included)"),
-        "runq_latency_sum_us": ("µs", "run-queue wait of the tasks that ran on this CPU"),
-        "runq_waits": ("count", "run-queue waits"),
-        "runq_latency_hist": ("count per log2 µs slot", "run-queue latency histogram"),
-    },
-}
+TABLES = (
+    Table("sched_process",
+          "Per interval and process (thread group) that was switched out at least once.",
+          order_by=("host", "pid", "ts"), rollup=STORED, columns=(
+        *PROCESS_COLUMNS,
+        Column("voluntary_switches", "UInt64", COUNTER, "count",
+               "switches while blocking (the kernel's nvcsw)", codec="T64, ZSTD(1)"),
+        Column("involuntary_switches", "UInt64", COUNTER, "count",
+               "switches while runnable: preemptions (nivcsw)", codec="T64, ZSTD(1)"),
+        Column("oncpu_us", "UInt64", COUNTER, "µs",
+               "CPU time (se.sum_exec_runtime), counted at switch-out", codec="T64, ZSTD(1)"),
+        Column("runq_latency_sum_us", "UInt64", COUNTER, "µs",
+               "time runnable but waiting for a CPU (sched_info.run_delay)", codec="T64, ZSTD(1)"),
+        Column("runq_waits", "UInt64", COUNTER, "count",
+               "waits on a run queue (arrivals on a CPU)", codec="T64, ZSTD(1)"),
+        Column("runq_latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "run-queue latency histogram, slot i = [2^i, 2^(i+1)) µs", codec="ZSTD(3)"),
+        Column("offcpu_sum_us", "UInt64", COUNTER, "µs",
+               "time blocked (sleeping, waiting for I/O or locks), run-queue wait excluded", codec="T64, ZSTD(1)"),
+        Column("offcpu_count", "UInt64", COUNTER, "count",
+               "blocked periods that ended in the interval", codec="T64, ZSTD(1)"),
+        Column("offcpu_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "off-CPU (blocked) time histogram", codec="ZSTD(3)"),
+      )),
+    Table("sched_cpu",
+          "Per interval and CPU.",
+          order_by=("host", "cpu", "ts"), rollup=STORED, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("cpu", "UInt16", KEY, "", "CPU number"),
+        Column("context_switches", "UInt64", COUNTER, "count",
+               "context switches on this CPU (idle task included)", codec="T64, ZSTD(1)"),
+        Column("runq_latency_sum_us", "UInt64", COUNTER, "µs",
+               "run-queue wait of the tasks that ran on this CPU", codec="T64, ZSTD(1)"),
+        Column("runq_waits", "UInt64", COUNTER, "count", "run-queue waits", codec="T64, ZSTD(1)"),
+        Column("runq_latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "run-queue latency histogram", codec="ZSTD(3)"),
+      )),
+    Table("offcpu_stack",
+          "With --offcpu-stacks: per interval, process and stack where it blocked, the time blocked (periods of "
+          "at least --offcpu-min-ms). Off-CPU flame graphs: pyperf export --kind offcpu.",
+          order_by=("host", "pid", "ts"), columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
+        Column("comm", "LowCardinality(String)", KEY, "", "command name"),
+        Column("mnt_ns", "UInt64", COUNTER, "", "mount namespace inode: the container key", codec="T64, ZSTD(1)"),
+        Column("stack", "Array(LowCardinality(String))", HISTOGRAM, "",
+               "rows stored before schema 22 only: the frames as an array (now `folded`)", codec="ZSTD(3)"),
+        Column("folded", "LowCardinality(String)", KEY, "",
+               "frames from the root to where it blocked (kernel frames suffixed _[k]), joined with ';'", codec="ZSTD(1)", default="DEFAULT arrayStringConcat(stack, ';')"),
+        Column("blocked_us", "UInt64", COUNTER, "µs",
+               "time blocked with this stack, run-queue wait excluded", codec="T64, ZSTD(1)"),
+        Column("count", "UInt32", COUNTER, "count", "blocked periods with this stack", codec="T64, ZSTD(1)"),
+      )),
+)
 
 
 class SchedProbe(BPFProbe):
     name = "sched"
     optional = False
     description = "context switches, on-CPU time, run-queue latency and off-CPU time"
-    tables = ("sched_process", "sched_cpu", "offcpu_stack")
-    fields = FIELDS
+    schema = TABLES
     btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):

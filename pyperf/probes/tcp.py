@@ -20,6 +20,7 @@ from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.process_table import ProcessTable, sum_percpu
 from pyperf.system.procfs import ProcFS, parse_snmp
+from pyperf.schema import COUNTER, EVENT, GAUGE, HISTOGRAM, KEY, STORED, Column, Table
 
 BTF_OFFSETS = {
     "OFF_SKB_CB": ("sk_buff", "cb"),
@@ -70,75 +71,101 @@ _COMMON = {
     "host": ("", "host name of the collecting agent"),
     "interval_ms": ("ms", "length of the interval"),
 }
-FIELDS = {
-    "tcp_host": {
-        "_doc": "Per interval, host-wide TCP (all network namespaces for the in-kernel counters; "
-                "RTT and OutSegs from the host's namespace).",
-        **_COMMON,
-        "retransmit_segments": ("segments", "segments retransmitted (as /proc/net/snmp RetransSegs), "
-                                            "SYN-ACK retransmits included"),
-        "retransmits": ("count", "retransmitted skbs"),
-        "retransmits_failed": ("count", "retransmit attempts that failed to send"),
-        "synack_retransmits": ("count", "SYN-ACK retransmits"),
-        "resets_sent": ("count", "RST segments sent"),
-        "resets_received": ("count", "RST segments received"),
-        "active_opens": ("count", "connections established by connect()"),
-        "passive_opens": ("count", "connections established by accepting"),
-        "failed_connects": ("count", "connect() attempts that ended before ESTABLISHED"),
-        "closes": ("count", "established connections that closed"),
-        "lifetime_sum_us": ("µs", "summed lifetime of the connections that closed"),
-        "lifetime_hist": ("count per log2 µs slot", "connection lifetime histogram"),
-        "out_segments": ("segments", "segments sent (/proc/net/snmp OutSegs, host namespace)"),
-        "loss_ratio": ("ratio", "retransmitted / sent segments in the host namespace (NaN when none sent)"),
-        "established": ("connections", "established connections (/proc/net/snmp CurrEstab, host namespace)"),
-        "rtt_p50_us": ("µs", "median smoothed RTT of established connections; sampled every 5th "
-                             "interval, NaN in between"),
-        "rtt_p99_us": ("µs", "99th percentile smoothed RTT (same sampling)"),
-        "rtt_hist": ("count per log2 µs slot", "smoothed RTT histogram (same sampling; empty in between)"),
-    },
-    "tcp_process": {
-        "_doc": "Per interval and process that opened connections with connect().",
-        **_COMMON,
-        "pid": ("", "process id (thread group id)"),
-        "comm": ("", "command name"),
-        "active_opens": ("count", "connections it established"),
-        "failed_connects": ("count", "connects that failed"),
-        "closes": ("count", "of its connections, those that closed"),
-        "retransmit_segments": ("segments", "segments retransmitted on its connections"),
-        "lifetime_sum_us": ("µs", "summed lifetime of its connections that closed"),
-        "lifetime_hist": ("count per log2 µs slot", "lifetime histogram"),
-    },
-    "tcp_connection_rtt": {
-        "_doc": "Every 5th interval, the established connections with the highest smoothed RTT "
-                "(at most 200), from socket diagnostics in the host's network namespace.",
-        "ts": ("time", "end of the interval (UTC)"),
-        "host": ("", "host name of the collecting agent"),
-        "saddr": ("", "local address (IPv4 as ::ffff:a.b.c.d)"),
-        "sport": ("", "local port"),
-        "daddr": ("", "remote address"),
-        "dport": ("", "remote port"),
-        "rtt_us": ("µs", "smoothed round-trip time (tcpi_rtt)"),
-        "rttvar_us": ("µs", "round-trip time variation (tcpi_rttvar)"),
-        "total_retrans": ("segments", "retransmits over the connection's life (tcpi_total_retrans)"),
-    },
-    "tcp_event": {
-        "_doc": "One row per retransmit, SYN-ACK retransmit or reset.",
-        "ts": ("time", "when it happened (UTC, µs)"),
-        "host": ("", "host name of the collecting agent"),
-        "kind": ("", "retransmit, synack_retransmit, reset_sent or reset_received"),
-        "pid": ("", "process that opened the connection (0 when unknown, e.g. accepted connections)"),
-        "comm": ("", "its command name"),
-        "saddr": ("", "local address (IPv4 as ::ffff:a.b.c.d)"),
-        "sport": ("", "local port"),
-        "daddr": ("", "remote address"),
-        "dport": ("", "remote port"),
-        "state": ("", "TCP state of the socket"),
-        "segs": ("segments", "segments retransmitted (retransmits only)"),
-        "err": ("", "retransmit result: 0 sent, else the negative errno"),
-        "net_ns": ("", "the socket's network namespace inode (container key: `LEFT JOIN container_by_netns "
-                       "USING (host, net_ns)`, no match: the host network; 0 when unknown)"),
-    },
-}
+TABLES = (
+    Table("tcp_host",
+          "Per interval, host-wide TCP (all network namespaces for the in-kernel counters; RTT and OutSegs from "
+          "the host's namespace).",
+          order_by=("host", "ts"), rollup=STORED, columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("retransmit_segments", "UInt64", COUNTER, "segments",
+               "segments retransmitted (as /proc/net/snmp RetransSegs), SYN-ACK retransmits included", codec="T64, ZSTD(1)"),
+        Column("retransmits", "UInt64", COUNTER, "count", "retransmitted skbs", codec="T64, ZSTD(1)"),
+        Column("retransmits_failed", "UInt64", COUNTER, "count",
+               "retransmit attempts that failed to send", codec="T64, ZSTD(1)"),
+        Column("synack_retransmits", "UInt64", COUNTER, "count", "SYN-ACK retransmits", codec="T64, ZSTD(1)"),
+        Column("resets_sent", "UInt64", COUNTER, "count", "RST segments sent", codec="T64, ZSTD(1)"),
+        Column("resets_received", "UInt64", COUNTER, "count", "RST segments received", codec="T64, ZSTD(1)"),
+        Column("active_opens", "UInt64", COUNTER, "count",
+               "connections established by connect()", codec="T64, ZSTD(1)"),
+        Column("passive_opens", "UInt64", COUNTER, "count",
+               "connections established by accepting", codec="T64, ZSTD(1)"),
+        Column("failed_connects", "UInt64", COUNTER, "count",
+               "connect() attempts that ended before ESTABLISHED", codec="T64, ZSTD(1)"),
+        Column("closes", "UInt64", COUNTER, "count", "established connections that closed", codec="T64, ZSTD(1)"),
+        Column("lifetime_sum_us", "UInt64", COUNTER, "µs",
+               "summed lifetime of the connections that closed", codec="T64, ZSTD(1)"),
+        Column("lifetime_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "connection lifetime histogram", codec="ZSTD(3)"),
+        Column("out_segments", "UInt64", COUNTER, "segments",
+               "segments sent (/proc/net/snmp OutSegs, host namespace)", codec="T64, ZSTD(1)"),
+        Column("loss_ratio", "Float32", GAUGE, "ratio",
+               "retransmitted / sent segments in the host namespace (NaN when none sent)", codec="Gorilla(4), ZSTD(1)", rollup=False),
+        Column("established", "UInt32", GAUGE, "connections",
+               "established connections (/proc/net/snmp CurrEstab, host namespace)", codec="T64, ZSTD(1)"),
+        Column("rtt_p50_us", "Float32", GAUGE, "µs",
+               "median smoothed RTT of established connections; sampled every 5th interval, NaN in between", codec="Gorilla(4), ZSTD(1)", rollup=False),
+        Column("rtt_p99_us", "Float32", GAUGE, "µs",
+               "99th percentile smoothed RTT (same sampling)", codec="Gorilla(4), ZSTD(1)", rollup=False),
+        Column("rtt_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "smoothed RTT histogram (same sampling; empty in between)", codec="ZSTD(3)"),
+      )),
+    Table("tcp_process",
+          "Per interval and process that opened connections with connect().",
+          order_by=("host", "pid", "ts"), columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
+        Column("comm", "LowCardinality(String)", KEY, "", "command name"),
+        Column("active_opens", "UInt64", COUNTER, "count", "connections it established", codec="T64, ZSTD(1)"),
+        Column("failed_connects", "UInt64", COUNTER, "count", "connects that failed", codec="T64, ZSTD(1)"),
+        Column("closes", "UInt64", COUNTER, "count", "of its connections, those that closed", codec="T64, ZSTD(1)"),
+        Column("retransmit_segments", "UInt64", COUNTER, "segments",
+               "segments retransmitted on its connections", codec="T64, ZSTD(1)"),
+        Column("lifetime_sum_us", "UInt64", COUNTER, "µs",
+               "summed lifetime of its connections that closed", codec="T64, ZSTD(1)"),
+        Column("lifetime_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
+               "lifetime histogram", codec="ZSTD(3)"),
+      )),
+    Table("tcp_connection_rtt",
+          "Every 5th interval, the established connections with the highest smoothed RTT (at most 200), from "
+          "socket diagnostics in the host's network namespace.",
+          order_by=("host", "ts"), columns=(
+        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("saddr", "IPv6", EVENT, "", "local address (IPv4 as ::ffff:a.b.c.d)"),
+        Column("sport", "UInt16", EVENT, "", "local port"),
+        Column("daddr", "IPv6", EVENT, "", "remote address"),
+        Column("dport", "UInt16", EVENT, "", "remote port"),
+        Column("rtt_us", "UInt32", EVENT, "µs", "smoothed round-trip time (tcpi_rtt)", codec="T64, ZSTD(1)"),
+        Column("rttvar_us", "UInt32", EVENT, "µs", "round-trip time variation (tcpi_rttvar)", codec="T64, ZSTD(1)"),
+        Column("total_retrans", "UInt32", EVENT, "segments",
+               "retransmits over the connection's life (tcpi_total_retrans)", codec="T64, ZSTD(1)"),
+      )),
+    Table("tcp_event",
+          "One row per retransmit, SYN-ACK retransmit or reset.",
+          order_by=("host", "ts"), retention_days=30, columns=(
+        Column("ts", "DateTime64(6, 'UTC')", KEY, "time", "when it happened (UTC, µs)", codec="Delta(8), ZSTD(1)"),
+        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        Column("kind", "LowCardinality(String)", EVENT, "",
+               "retransmit, synack_retransmit, reset_sent or reset_received"),
+        Column("pid", "UInt32", EVENT, "",
+               "process that opened the connection (0 when unknown, e.g. accepted connections)"),
+        Column("comm", "LowCardinality(String)", EVENT, "", "its command name"),
+        Column("saddr", "IPv6", EVENT, "", "local address (IPv4 as ::ffff:a.b.c.d)"),
+        Column("sport", "UInt16", EVENT, "", "local port"),
+        Column("daddr", "IPv6", EVENT, "", "remote address"),
+        Column("dport", "UInt16", EVENT, "", "remote port"),
+        Column("state", "LowCardinality(String)", EVENT, "", "TCP state of the socket"),
+        Column("segs", "UInt32", EVENT, "segments", "segments retransmitted (retransmits only)"),
+        Column("err", "Int32", EVENT, "", "retransmit result: 0 sent, else the negative errno"),
+        Column("net_ns", "UInt64", EVENT, "",
+               "the socket's network namespace inode (container key: `LEFT JOIN container_by_netns USING (host, "
+               "net_ns)`, no match: the host network; 0 when unknown)", codec="T64, ZSTD(1)"),
+      )),
+)
 
 
 def _address(family: int, raw) -> ipaddress.IPv6Address:
@@ -180,8 +207,7 @@ class TcpProbe(BPFProbe):
     name = "tcp"
     event_tables = ("tcp_event",)
     description = "TCP retransmits, resets, connections and lifetimes; RTT and loss"
-    tables = tuple(FIELDS)
-    fields = FIELDS
+    schema = TABLES
     btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):

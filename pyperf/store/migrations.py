@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyperf.resources import data_dir
+from pyperf.schema import EVENT, KEY, Column, Table
 
 MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
-LEDGER_FIELDS = {
-    "schema_migrations": {
-        "_doc": "Which schema migrations (sql/NNNN_name.sql) this store has had applied.",
-        "version": ("", "migration number, NNNN of the file name"),
-        "name": ("", "migration name from the file name"),
-        "checksum": ("", "first 16 hex digits of the file's SHA-256 when applied"),
-        "applied_at": ("time", "when it was applied (UTC)"),
-    }
-}
+TABLES = (
+    Table("schema_migrations",
+          "Which schema migrations (sql/NNNN_name.sql) this store has had applied.",
+          order_by=("version",), engine="ReplacingMergeTree", partition_by="", retention_days=None, dedup=False, columns=(
+        Column("version", "UInt32", KEY, "", "migration number, NNNN of the file name"),
+        Column("name", "String", EVENT, "", "migration name from the file name"),
+        Column("checksum", "String", EVENT, "", "first 16 hex digits of the file's SHA-256 when applied"),
+        Column("applied_at", "DateTime('UTC')", EVENT, "time", "when it was applied (UTC)", default="DEFAULT now()"),
+      )),
+)
 
 CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations

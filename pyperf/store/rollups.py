@@ -17,20 +17,23 @@ Each rolled-up table keeps, per bucket and key: `samples` (raw rows),
 states), so percentiles over any range come out of the summed histogram
 exactly as from the raw rows.
 
-This spec is the single source: `python -m pyperf.store.rollups` prints the
-migration that made the tables (sql/0020_rollups.sql) and `--by-agent` the one
-that dropped their views (sql/0023), and tests keep them equal.
+Which tables are rolled up and which columns are keys, counters, gauges and
+histograms comes from the column spec (pyperf.schema: rollup=STORED and each
+column's kind); the rollup tables' DDL for a new table or column is generated
+from it (pyperf.schema.generate), and a test keeps spec and schema equal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
+import functools
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
+
+from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, RAW, STORED, catalog, kinds_of
 
 LEVELS = (("1m", "toStartOfMinute", 60, "toDate", 30), ("1h", "toStartOfHour", 3600, "toYYYYMM", 365))
 DEFAULT_RETENTION_DAYS = {"raw": 3, "1m": 30, "1h": 365}
@@ -46,79 +49,24 @@ class Rollup:
     sums: tuple[str, ...] = ()
     gauges: tuple[str, ...] = ()
     hists: tuple[str, ...] = ()
-    doc: str = field(default="", compare=False)
 
 
-ROLLUPS = {r.table: r for r in (
-    Rollup("disk_io", ("device", "op"), ("ios", "bytes", "latency_sum_us"), (), ("latency_hist",)),
-    Rollup("disk_container_io", ("mnt_ns", "cgroup_id", "device", "op"), ("ios", "bytes", "latency_sum_us"), (),
-           ("latency_hist",)),
-    Rollup("sched_cpu", ("cpu",), ("context_switches", "runq_latency_sum_us", "runq_waits"), (),
-           ("runq_latency_hist",)),
-    Rollup("sched_process", ("pid", "comm", "mnt_ns", "cgroup_id"),
-           ("voluntary_switches", "involuntary_switches", "oncpu_us", "runq_latency_sum_us", "runq_waits",
-            "offcpu_sum_us", "offcpu_count"), (), ("runq_latency_hist", "offcpu_hist")),
-    Rollup("faults_process", ("pid", "comm", "mnt_ns", "cgroup_id"),
-           ("minor_faults", "major_faults", "cache_lookups", "cache_added")),
-    Rollup("system_cpu", ("cpu",), (), ("user_pct", "nice_pct", "system_pct", "idle_pct", "iowait_pct", "irq_pct",
-                                        "softirq_pct", "steal_pct", "busy_pct")),
-    Rollup("system_host", (), ("context_switches", "interrupts", "softirqs", "swap_in_pages", "swap_out_pages",
-                               "page_faults", "major_faults"),
-           ("procs_running", "procs_blocked", "mem_used_bytes", "mem_available_bytes", "mem_cached_bytes",
-            "mem_used_pct", "swap_used_bytes", "psi_cpu_some_pct", "psi_memory_some_pct", "psi_memory_full_pct",
-            "psi_io_some_pct", "psi_io_full_pct")),
-    Rollup("tcp_host", (), ("retransmit_segments", "retransmits", "retransmits_failed", "synack_retransmits",
-                            "resets_sent", "resets_received", "active_opens", "passive_opens", "failed_connects",
-                            "closes", "lifetime_sum_us", "out_segments"), ("established",),
-           ("lifetime_hist", "rtt_hist")),
-    Rollup("container_resources", ("container_id", "name"),
-           ("throttled_periods", "periods", "throttled_us", "major_faults", "oom_kills", "io_read_bytes",
-            "io_write_bytes", "io_reads", "io_writes", "net_rx_bytes", "net_tx_bytes"),
-           ("cpu_pct_of_host", "cpu_pct_of_limit", "memory_bytes", "memory_pct_of_limit", "rss_bytes",
-            "cache_bytes", "pids")),
-    Rollup("response_time", ("pid", "comm", "port"), ("requests", "latency_sum_us"), (), ("latency_hist",)),
-)}
+@functools.cache
+def stored() -> dict[str, Rollup]:
+    """The tables summed into <table>_1m and <table>_1h (rollup=STORED in their spec)."""
+    return {t.name: _from_spec(t) for t in catalog.tables() if t.rollup == STORED}
 
 
-# Tables read through series() at the raw level only (no rollup tables yet: their
-# ranges end with the raw retention).
-RAW_ONLY = {r.table: r for r in (
-    Rollup("system_net", ("interface",), ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors",
-                                          "tx_errors", "rx_dropped", "tx_dropped")),
-    Rollup("disk_queue", ("device",), (), ("queue_depth_avg", "queue_depth_max")),
-    Rollup("system_disk", ("device",), ("reads", "writes", "read_bytes", "write_bytes"),
-           ("util_pct", "queue_depth_avg", "in_flight")),
-)}
+@functools.cache
+def raw_only() -> dict[str, Rollup]:
+    """Tables read through series() at the raw level only (rollup=RAW: no rollup
+    tables yet, their ranges end with the raw retention)."""
+    return {t.name: _from_spec(t) for t in catalog.tables() if t.rollup == RAW}
 
 
-def migration_sql(key_types: dict[str, dict[str, str]]) -> str:
-    """The DDL of every rollup table and view; key_types: {table: {column: type}} of the raw tables."""
-    out = ["-- Rollups: 1-minute and 1-hour tables filled by materialized views from the raw",
-           "-- per-interval tables, with existing rows back-filled once.",
-           "-- Generated by `python -m pyperf.store.rollups` from pyperf/store/rollups.py; do not edit.", ""]
-    for r in ROLLUPS.values():
-        for level, bucket_fn, _, partition_fn, days in LEVELS:
-            target = f"{r.table}_{level}"
-            cols = ["    ts           DateTime('UTC')", "    host         LowCardinality(String)"]
-            cols += [f"    {k} {key_types[r.table][k]}" for k in r.keys]
-            cols += ["    samples      SimpleAggregateFunction(sum, UInt64)",
-                     "    interval_ms  SimpleAggregateFunction(sum, UInt64)"]
-            cols += [f"    {c} SimpleAggregateFunction(sum, UInt64)" for c in r.sums]
-            for g in r.gauges:
-                cols += [f"    {g}_min SimpleAggregateFunction(min, Float64)",
-                         f"    {g}_max SimpleAggregateFunction(max, Float64)",
-                         f"    {g}_sum SimpleAggregateFunction(sum, Float64)"]
-            cols += [f"    {h} AggregateFunction(sumForEach, Array(UInt32))" for h in r.hists]
-            order = ", ".join(("host",) + r.keys + ("ts",))
-            out.append(f"CREATE TABLE IF NOT EXISTS {target}\n(\n" + ",\n".join(cols) + "\n)\n"
-                       f"ENGINE = AggregatingMergeTree\nPARTITION BY {partition_fn}(ts)\nORDER BY ({order})\n"
-                       f"TTL ts + INTERVAL {days} DAY\n"
-                       f"SETTINGS non_replicated_deduplication_window = 1000;\n")
-            select = _select(r, bucket_fn)
-            out.append(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {target}_mv TO {target} AS\n{select};\n")
-            out.append(f"INSERT INTO {target}\n{select}\n"
-                       f"SETTINGS insert_deduplication_token = 'pyperf-backfill-0020-{target}';\n")
-    return "\n".join(out)
+def _from_spec(t) -> Rollup:
+    return Rollup(t.name, kinds_of(t.columns, KEY), kinds_of(t.columns, COUNTER), kinds_of(t.columns, GAUGE),
+                  kinds_of(t.columns, HISTOGRAM))
 
 
 RANGE_FILTER = "WHERE host = {host:String} AND ts >= {start:DateTime} AND ts < {end:DateTime}\n"
@@ -133,41 +81,6 @@ def _select(r: Rollup, bucket_fn: str, ranged: bool = False) -> str:
     parts += [f"sumForEachState({h}) AS {h}" for h in r.hists]
     group = ", ".join(("ts", "host") + r.keys)
     return f"SELECT {', '.join(parts)}\nFROM {r.table}\n{RANGE_FILTER if ranged else ''}GROUP BY {group}"
-
-
-def documented_fields(raw: dict[str, dict]) -> dict[str, dict]:
-    """docs/schema.md entries of the rollup tables, from their raw tables' entries."""
-    out = {}
-    for r in ROLLUPS.values():
-        source = raw.get(r.table, {})
-        for level, _, seconds, _, days in LEVELS:
-            doc = {
-                "_doc": f"`{r.table}` summed per {'minute' if seconds == 60 else 'hour'} ("
-                        + (f"from `{r.table}` by the agent every few minutes" if seconds == 60 else
-                           f"from `{r.table}_1m` by the agent once the hour is over") +
-                        f"; kept {days} days by default). Read with sum() / min() / max() "
-                        f"and sumForEachMerge() for histograms, GROUP BY the keys — or through "
-                        f"pyperf.store.rollups.series().",
-                "ts": ("time", f"start of the {'minute' if seconds == 60 else 'hour'} (UTC)"),
-                "host": ("", "host name of the collecting agent"),
-                "samples": ("rows", "raw rows summed into this bucket"),
-                "interval_ms": ("ms", "time the raw rows cover"),
-            }
-            for k in r.keys:
-                doc[k] = source.get(k, ("", k))
-            for c in r.sums:
-                unit, meaning = source.get(c, ("", c))
-                doc[c] = (unit, f"{meaning} (summed)")
-            for g in r.gauges:
-                unit, meaning = source.get(g, ("", g))
-                doc[f"{g}_min"] = (unit, f"lowest: {meaning}")
-                doc[f"{g}_max"] = (unit, f"highest: {meaning}")
-                doc[f"{g}_sum"] = (unit, "sum over the raw rows (divide by samples for the mean)")
-            for h in r.hists:
-                unit, meaning = source.get(h, ("", h))
-                doc[h] = (unit, f"{meaning}, summed slot by slot (sumForEach state)")
-            out[f"{r.table}_{level}"] = doc
-    return out
 
 
 # -- reading ---------------------------------------------------------------
@@ -260,14 +173,14 @@ class _Plan(NamedTuple):
 
 def _plan(store, table: str, start: dt.datetime, end: dt.datetime, step_s, where, by, source, host, window,
           columns) -> _Plan:
-    r = ROLLUPS.get(table) or RAW_ONLY[table]
+    r = stored().get(table) or raw_only()[table]
     if columns is not None:
         unknown = set(columns) - set(r.sums + r.gauges + r.hists)
         if unknown:
             raise ValueError(f"{table} has no counter, gauge or histogram {sorted(unknown)[0]}")
         r = replace(r, sums=tuple(c for c in r.sums if c in columns),
                     gauges=tuple(c for c in r.gauges if c in columns), hists=tuple(c for c in r.hists if c in columns))
-    if table in RAW_ONLY:
+    if table in raw_only():
         source = "raw"
     for column in (*by, *(where or {})):
         if column not in r.keys:
@@ -469,7 +382,7 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
     {table: {"1m": minutes, "1h": hours}} of what was rolled up."""
     before = _naive_utc(before)
     done: dict[str, dict[str, int]] = {}
-    for r in ROLLUPS.values():
+    for r in stored().values():
         minute_end = before.replace(second=0, microsecond=0)
         minutes = _roll_range(store, r, "1m", f"{r.table}_1m", r.table, minute_end, _select(r, "toStartOfMinute", True))
         hours = _roll_range(store, r, "1h", f"{r.table}_1h", f"{r.table}_1m",
@@ -534,16 +447,6 @@ def _naive_utc(t: dt.datetime) -> dt.datetime:
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
-def by_agent_migration_sql() -> str:
-    """sql/0023: the views go; roll_up() fills the rollup tables from now on."""
-    out = ["-- The rollup tables are no longer filled by materialized views: the agent sums the",
-           "-- raw rows into minutes and the minutes into hours (pyperf.store.rollups.roll_up).",
-           "-- Generated by `python -m pyperf.store.rollups --by-agent` from pyperf/store/rollups.py; do not edit.",
-           ""]
-    out += [f"DROP VIEW IF EXISTS {r.table}_{level}_mv;" for r in ROLLUPS.values() for level in ("1m", "1h")]
-    return "\n".join(out) + "\n"
-
-
 # A rollup table is sorted by its keys, then time: a range that is not whole days
 # (the minutes before a 24 h range's first whole hour) would read every granule of
 # its partition. A projection sorted by time first lets the engine read that
@@ -552,46 +455,11 @@ TIME_PROJECTION = "by_time"
 PROJECTION_BUCKET = {"1m": "toStartOfHour", "1h": "toStartOfDay"}
 
 
-def time_projection_migration_sql() -> str:
-    """sql/0028: a projection sorted by time on every rollup table."""
-    out = ["-- Every rollup table gets a projection sorted by time first, so a range that is",
-           "-- not whole partitions reads only its own granules; the engine picks it when it",
-           "-- reads less. Parts written before are rebuilt in the background (a mutation).",
-           "-- Generated by `python -m pyperf.store.rollups --time-projection` from pyperf/store/rollups.py; do not edit.",
-           ""]
-    for r in ROLLUPS.values():
-        for level, bucket in PROJECTION_BUCKET.items():
-            target = f"{r.table}_{level}"
-            out += [f"ALTER TABLE {target} MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';",
-                    f"ALTER TABLE {target} ADD PROJECTION IF NOT EXISTS {TIME_PROJECTION} "
-                    f"(SELECT * ORDER BY host, {bucket}(ts));",
-                    f"ALTER TABLE {target} MATERIALIZE PROJECTION {TIME_PROJECTION};"]
-    return "\n".join(out) + "\n"
-
-
 def apply_retention(store, days: dict[str, int]) -> None:
     """Set the TTL of every rolled-up raw table and its rollups (existing parts are
     not rewritten now; the new TTL applies as parts merge)."""
-    for r in ROLLUPS.values():
+    for r in stored().values():
         for level, table in (("raw", r.table), ("1m", f"{r.table}_1m"), ("1h", f"{r.table}_1h")):
             ts = "toDateTime(ts)" if level == "raw" else "ts"
             store.command(f"ALTER TABLE {table} MODIFY TTL {ts} + INTERVAL {int(days[level])} DAY "
                         "SETTINGS materialize_ttl_after_modify = 0")
-
-
-def main() -> int:
-    if sys.argv[1:] == ["--by-agent"]:
-        sys.stdout.write(by_agent_migration_sql())
-        return 0
-    if sys.argv[1:] == ["--time-projection"]:
-        sys.stdout.write(time_projection_migration_sql())
-        return 0
-    from pyperf.store.schema_doc import live_schema
-    tables = live_schema(upto=19)
-    key_types = {r.table: {name: col_type for name, col_type, _ in tables[r.table]} for r in ROLLUPS.values()}
-    sys.stdout.write(migration_sql(key_types))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

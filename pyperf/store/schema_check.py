@@ -4,8 +4,8 @@ be there. Applied migrations are recorded, so a table dropped later (by hand, by
 batch for it would be rejected.
 
 What the schema should be is `sql/expected_schema.json`, generated from the
-migrations (`python -m pyperf.store.schema_check`; a test keeps it fresh), so
-the check at start is one query. Repair replays every migration's schema
+migrations (`python -m pyperf.schema.generate`; a test keeps it fresh and equal
+to the column spec), so the check at start is one query. Repair replays every migration's schema
 statements (all idempotent: IF NOT EXISTS, DROP/CREATE VIEW), re-runs a
 migration's back-fill only into a table that was missing, adds columns that
 were dropped, and says what it did. Data that was in a dropped table is gone;
@@ -98,29 +98,3 @@ def check_and_heal(client) -> list[str]:
     if still_tables or still_columns:
         raise RuntimeError(f"schema repair left missing: {', '.join(still_tables + [f'{t}.{c[0]}' for t, c in still_columns])}")
     return repaired
-
-
-def render_snapshot() -> str:
-    """Apply every migration to a scratch embedded store and render its schema."""
-    import tempfile
-
-    from pyperf.store.dsn import resolve_address
-    from pyperf.store.store import Store
-
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store(resolve_address(f"chdb://{folder}/store")).open(heal=False)
-        try:
-            schema = describe(store.client)
-        finally:
-            store.close()
-    lines = []
-    for table in sorted(schema):
-        columns = ",\n".join(f"   {json.dumps(c, ensure_ascii=False)}" for c in schema[table]["columns"])
-        lines.append(f' {json.dumps(table)}: {{"engine": {json.dumps(schema[table]["engine"])}, "columns": [\n'
-                     f'{columns}\n ]}}')
-    return "{\n" + ",\n".join(lines) + "\n}\n"
-
-
-if __name__ == "__main__":
-    snapshot_path().write_text(render_snapshot())
-    print(f"wrote {snapshot_path()}")

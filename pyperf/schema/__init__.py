@@ -1,0 +1,80 @@
+"""The column spec: every stored table is declared once, as a Table of Columns
+(name, type, codec, kind, unit, meaning), next to the code that fills it. The
+rollup definitions (pyperf.store.rollups), docs/schema.md, the expected schema
+the agent heals to, the cluster DDL and the migration for a change are all
+generated from it (pyperf.schema.generate); tests/test_schema_spec.py keeps the
+spec and the schema the migrations build equal, both ways.
+
+A new column: add it to its Table, run `python -m pyperf.schema.generate
+migration NAME` (writes sql/NNNN_NAME.sql and every generated file), fill it
+in the code, test it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KEY, COUNTER, GAUGE, HISTOGRAM, EVENT = "key", "counter", "gauge", "histogram", "event"
+KINDS = (KEY, COUNTER, GAUGE, HISTOGRAM, EVENT)
+# rollup: the per-interval tables summed into <table>_1m and <table>_1h, and
+# RAW: series() reads them at the raw level only
+STORED, RAW = "stored", "raw"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    kind: str           # key: identifies a row; counter: summed; gauge: min/max/avg; histogram: summed
+                        # bucket by bucket; event: a value of one event or record
+    unit: str = ""
+    doc: str = ""
+    codec: str = ""     # what goes inside CODEC(...)
+    default: str = ""   # e.g. "DEFAULT now()"
+    rollup: bool = True     # in the rollups (a table with rollups: ratios and percentiles of an
+                            # interval are not, they do not add up)
+
+    def __post_init__(self):
+        assert self.kind in KINDS, (self.name, self.kind)
+
+    def ddl(self) -> str:
+        return " ".join(p for p in (f"`{self.name}`", self.type, self.default,
+                                    f"CODEC({self.codec})" if self.codec else "") if p)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    order_by: tuple[str, ...]
+    engine: str = "MergeTree"
+    partition_by: str = "toDate(ts)"
+    retention_days: int | None = 3
+    dedup: bool = True          # keeps the last 1000 insert tokens: a replayed batch adds nothing
+    rollup: str = ""            # STORED, RAW or ""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def create_sql(self) -> str:
+        """CREATE TABLE for a table new in a migration."""
+        cols = ",\n".join(f"    {c.ddl()}" for c in self.columns)
+        parts = [f"CREATE TABLE IF NOT EXISTS {self.name}\n(\n{cols}\n)", f"ENGINE = {self.engine}"]
+        if self.partition_by:
+            parts.append(f"PARTITION BY {self.partition_by}")
+        parts.append(f"ORDER BY ({', '.join(self.order_by)})")
+        if self.retention_days:
+            parts.append(f"TTL toDateTime(ts) + INTERVAL {self.retention_days} DAY")
+        if self.dedup:
+            parts.append("SETTINGS non_replicated_deduplication_window = 1000")
+        return "\n".join(parts)
+
+
+def kinds_of(columns: tuple[Column, ...], kind: str) -> tuple[str, ...]:
+    """The rolled-up columns of one kind, in table order (ts, host and interval_ms
+    are every rollup's own)."""
+    return tuple(c.name for c in columns
+                 if c.kind == kind and c.rollup and c.name not in ("ts", "host", "interval_ms"))
