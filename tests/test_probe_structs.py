@@ -8,7 +8,7 @@ import pytest
 from conftest import require_root
 
 from pyperf.containers.watcher import NewNamespace
-from pyperf.probes.disk import SlowIOEvent
+from pyperf.probes.disk import DiskContainerKey, DiskKey, SlowIOEvent
 from pyperf.probes.faults import ProcessFaults
 from pyperf.probes.layers import FileAccess, FileKey
 from pyperf.probes.profile import SampleKey
@@ -18,6 +18,8 @@ from pyperf.probes.tcp import TcpCounters, TcpEvent, TcpProcess
 
 CASES = [
     ("disk.h", "disk_slow_event", SlowIOEvent),
+    ("disk.h", "disk_key", DiskKey),
+    ("disk.h", "disk_container_key", DiskContainerKey),
     ("sched.h", "sched_process", ProcessSched),
     ("sched.h", "sched_cpu", CpuSched),
     ("sched.h", "offcpu_key", OffcpuKey),

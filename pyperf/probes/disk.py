@@ -19,6 +19,7 @@ from pyperf.errors import ProbeError
 from pyperf.kernel import host
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.system.block_devices import BlockDeviceNames
 from pyperf.schema import COUNTER, EVENT, GAUGE, HISTOGRAM, KEY, RAW, STORED, Column, Table
 
@@ -127,6 +128,22 @@ class SlowIOEvent(ctypes.Structure):
     ]
 
 
+class DiskKey(ctypes.Structure):
+    """struct disk_key in bpf/disk.h."""
+
+    _fields_ = [("dev", ctypes.c_uint32), ("op", ctypes.c_uint32)]
+
+
+class DiskContainerKey(ctypes.Structure):
+    """struct disk_container_key in bpf/disk.h."""
+
+    _fields_ = [("mnt_ns", ctypes.c_uint64), ("cgroup_id", ctypes.c_uint64), ("dev", ctypes.c_uint32),
+                ("op", ctypes.c_uint32)]
+
+
+DEVICE_KEY, CONTAINER_KEY = np.dtype(DiskKey), np.dtype(DiskContainerKey)
+
+
 class DiskProbe(BPFProbe):
     name = "disk"
     optional = False
@@ -138,9 +155,8 @@ class DiskProbe(BPFProbe):
     def __init__(self, options=None):
         super().__init__(options)
         self.devices = BlockDeviceNames()
-        self._prev_stats: dict[tuple[int, int], tuple[int, int, int]] = {}
-        self._prev_hist: dict[tuple[int, int], np.ndarray] = {}
-        self._prev_container: dict[tuple, tuple[int, int, int, np.ndarray]] = {}
+        self._per_device = KeyedCounters()
+        self._per_container = KeyedCounters()
         self._slow: list[SlowIOEvent] = []
         self._slow_lock = threading.Lock()
         self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0}
@@ -174,8 +190,8 @@ class DiskProbe(BPFProbe):
         self.load()
         self.bpf[b"disk_slow_events"].open_ring_buffer(self._on_slow_event)
         # Counters are cumulative in the kernel: the first drain's baseline is "now".
-        self._snapshot()
-        self._container_deltas()
+        self._deltas(b"disk_stats", self._per_device, DEVICE_KEY)
+        self._deltas(b"disk_container_stats", self._per_container, CONTAINER_KEY)
 
     def _on_slow_event(self, _ctx, data, _size) -> None:
         event = SlowIOEvent.from_buffer_copy(
@@ -185,37 +201,15 @@ class DiskProbe(BPFProbe):
             self._slow.append(event)
 
     # -- user side -------------------------------------------------------
-    def _snapshot(self):
-        stats, hist = {}, {}
-        for k, v in self.bpf[b"disk_stats"].items():
-            stats[(k.dev, k.op)] = (v.ios, v.bytes, v.latency_sum_ns)
-            hist[(k.dev, k.op)] = np.ctypeslib.as_array(v.hist).astype(np.int64)
-        deltas = []
-        for key, (ios, nbytes, lat) in stats.items():
-            p_ios, p_bytes, p_lat = self._prev_stats.get(key, (0, 0, 0))
-            h = hist.get(key, np.zeros(HIST_SLOTS, np.int64))
-            d_hist = h - self._prev_hist.get(key, np.zeros(HIST_SLOTS, np.int64))
-            if ios - p_ios or nbytes - p_bytes:
-                deltas.append((key, ios - p_ios, nbytes - p_bytes, lat - p_lat, d_hist))
-        self._prev_stats = stats
-        self._prev_hist = hist
-        return deltas
-
-    def _container_deltas(self):
-        """Per-container counters since the last drain. Keys the LRU map evicted
-        are forgotten here too, so a reused key starts from zero."""
-        current = {}
-        for k, v in self.bpf[b"disk_container_stats"].items():
-            current[(k.mnt_ns, k.cgroup_id, k.dev, k.op)] = (
-                v.ios, v.bytes, v.latency_sum_ns, np.ctypeslib.as_array(v.hist).astype(np.int64))
-        deltas = []
-        zero = (0, 0, 0, np.zeros(HIST_SLOTS, np.int64))
-        for key, (ios, nbytes, lat, h) in current.items():
-            p_ios, p_bytes, p_lat, p_h = self._prev_container.get(key, zero)
-            if ios - p_ios:
-                deltas.append((key, ios - p_ios, nbytes - p_bytes, lat - p_lat, h - p_h))
-        self._prev_container = current
-        return deltas
+    def _deltas(self, map_name: bytes, counters: KeyedCounters, key_dtype: np.dtype):
+        """[(key fields, ios, bytes, latency ns, histogram)] of the keys that completed
+        I/O since the last drain (the container map is an LRU: keys it evicted are
+        forgotten, so a reused key starts from zero)."""
+        keys, values = self.drainer(map_name).read_arrays(np.dtype(f"V{key_dtype.itemsize}"), np.dtype(np.uint64))
+        keys, _, diff = counters.advance(keys, values)
+        moved = (diff[:, :2] != 0).any(axis=1)          # ios or bytes
+        return [(key, int(d[0]), int(d[1]), int(d[2]), d[3:])
+                for key, d in zip(keys[moved].view(key_dtype).tolist(), diff[moved])]
 
     def _queue_max(self) -> dict[int, int]:
         table = self.bpf[b"disk_queue"]
@@ -231,7 +225,7 @@ class DiskProbe(BPFProbe):
             return {}
         self.bpf.ring_buffer_consume()
         interval_s = self.interval_s()
-        deltas = self._snapshot()
+        deltas = self._deltas(b"disk_stats", self._per_device, DEVICE_KEY)
         queue_max = self._queue_max()
         lost = self.bpf[b"disk_lost"][0].value
         self._totals["lost"] = lost
@@ -285,7 +279,8 @@ class DiskProbe(BPFProbe):
         self._totals["slow_ios"] += len(slow)
 
         per_container = defaultdict(list)
-        for (mnt_ns, cgroup_id, dev, op), ios, nbytes, lat_ns, d_hist in self._container_deltas():
+        for (mnt_ns, cgroup_id, dev, op), ios, nbytes, lat_ns, d_hist in self._deltas(b"disk_container_stats", self._per_container,
+                                                                                CONTAINER_KEY):
             per_container["ts"].append(now)
             per_container["interval_ms"].append(round(interval_s * 1000))
             per_container["mnt_ns"].append(mnt_ns)
@@ -337,11 +332,12 @@ class DiskProbe(BPFProbe):
         latency = HistogramMetricFamily("pyperf_disk_latency_seconds",
                                         "Block I/O latency, request creation to completion",
                                         labels=["device", "op"])
-        for (dev, op), (n_ios, n_bytes, lat_ns) in sorted(self._prev_stats.items()):
+        keys, values = self._per_device.keys, self._per_device.values
+        for (dev, op), (n_ios, n_bytes, lat_ns, *hist) in zip(keys.view(DEVICE_KEY).tolist() if keys is not None
+                                                               else [], values.tolist() if values is not None else []):
             labels = [self.devices.name(dev), OPS[op] if op < len(OPS) else "other"]
             ios.add_metric(labels, n_ios)
             nbytes.add_metric(labels, n_bytes)
-            hist = self._prev_hist.get((dev, op), np.zeros(HIST_SLOTS, np.int64))
             cumulative = np.cumsum(hist)
             buckets = [(f"{2.0 ** (i + 1) / 1e6:g}", int(cumulative[i])) for i in range(HIST_SLOTS - 1)]
             buckets.append(("+Inf", int(cumulative[-1])))

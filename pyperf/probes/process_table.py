@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.probes.map_drain import MapDrainer
 from pyperf.schema import COUNTER, KEY, Column
 
@@ -163,8 +164,7 @@ class ProcessTable:
         self._since_scan = 0
         self.layout = Layout.of(ctype)
         self._reader = reader or MapDrainer(table)
-        self._prev_keys = np.empty(0, np.uint32)     # sorted
-        self._prev = np.empty((0, self.layout.words), np.int64)
+        self._counters = KeyedCounters()
         # the kernel side keeps the name a process had when first seen: a container's
         # main process is still "runc:[2:INIT]" then; its name after the exec is read
         # once, at the next scan, from /proc
@@ -172,29 +172,23 @@ class ProcessTable:
         self._names: dict[int, bytes] = {}
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
-        """(tgids sorted, one combined row of words per tgid) of every entry."""
+        """(tgids, one combined row of words per tgid) of every entry."""
         keys, values = self._reader.read_arrays(np.dtype(np.uint32), np.dtype(np.uint64))
-        order = np.argsort(keys, kind="stable")
         copies = values.shape[1] // self.layout.words          # CPUs, or 1
-        return keys[order], self.layout.combine(values[order].reshape(len(keys), copies, self.layout.words))
+        return keys, self.layout.combine(values.reshape(len(keys), copies, self.layout.words))
 
     def baseline(self) -> None:
-        self._prev_keys, self._prev = self.read()
+        self._counters.advance(*self.read())
 
     def deltas(self) -> ProcessDeltas:
-        keys, current = self.read()
-        if not len(keys) and not len(self._prev_keys):       # a map nothing has written to yet
+        known = self._counters.keys is not None and len(self._counters.keys)
+        keys, current, diff, seen = self._counters.deltas(*self.read())
+        if not len(keys) and not known:       # a map nothing has written to yet
             return self._result(keys, current, current)
-        before = np.zeros_like(current)
-        if len(self._prev_keys):
-            pos = np.minimum(np.searchsorted(self._prev_keys, keys), len(self._prev_keys) - 1)
-            seen = self._prev_keys[pos] == keys
-            before[seen] = self._prev[pos[seen]]
-        diff = current - before
         moved = (diff[:, self.layout.counted] != 0).any(axis=1)
-        if len(self._prev_keys):
+        if known:
             self._new.append(keys[~seen])
-        self._prev_keys, self._prev = self._forget_exited(keys, current)
+        self._counters.remember(*self._forget_exited(keys, current))
         return self._result(keys[moved], current[moved], diff[moved])
 
     def _result(self, keys: np.ndarray, current: np.ndarray, diff: np.ndarray) -> ProcessDeltas:

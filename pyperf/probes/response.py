@@ -12,6 +12,7 @@ import numpy as np
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import BPFProbe
+from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.probes.process_table import forget_exited
 from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, STORED, Column, Table
 
@@ -53,6 +54,10 @@ class ResponseStats(ctypes.Structure):
                 ("comm", ctypes.c_char * 16)]
 
 
+RESPONSE_KEY = np.dtype(ResponseKey)
+COUNTER_WORDS = ResponseStats.comm.offset // 8        # the u64 words before the name
+
+
 class ResponseProbe(BPFProbe):
     name = "response"
     description = "TCP server response time per process and port, any protocol"
@@ -60,7 +65,7 @@ class ResponseProbe(BPFProbe):
 
     def __init__(self, options=None):
         super().__init__(options)
-        self._previous: dict[tuple[int, int], tuple[int, int, np.ndarray]] = {}
+        self._counters = KeyedCounters()
         self._totals = {"requests": 0, "lost": 0}
         self._live: dict = {}
 
@@ -69,47 +74,46 @@ class ResponseProbe(BPFProbe):
 
     def attach(self) -> None:
         self.load()
-        self._previous = self._read()[0]
+        self._counters.advance(*self._read()[:2])
 
     def _read(self):
-        """({(tgid, port): counters}, {(tgid, port): comm}, [(map key, tgid, (tgid, port))])."""
-        values, comms, entries = {}, {}, []
-        for k, v in self.bpf[b"response_stats"].items():
-            key = (k.tgid, k.port)
-            entries.append((k, k.tgid, key))
-            values[key] = (v.requests, v.latency_sum_ns,
-                           np.ctypeslib.as_array(v.hist).astype(np.int64))
-            comms[key] = v.comm.decode("utf-8", "replace")
-        return values, comms, entries
+        """(keys, counters: requests, latency sum, latency max, histogram; names) of every entry."""
+        keys, values = self.drainer(b"response_stats").read_arrays(np.dtype("V8"), np.dtype(np.uint64))
+        return keys, values[:, :COUNTER_WORDS], values[:, COUNTER_WORDS:]
 
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
         interval_ms = round(self.interval_s() * 1000)
-        current, comms, entries = self._read()
+        keys, counters, names = self._read()
+        order = np.argsort(keys, kind="stable")
+        keys, current, diff, _ = self._counters.deltas(keys, counters)
+        names = names[order]
         rows = defaultdict(list)
         live = {}
-        for key, (requests, latency_ns, hist) in current.items():
-            p_requests, p_latency, p_hist = self._previous.get(key, (0, 0, np.zeros(HIST_SLOTS, np.int64)))
-            n = requests - p_requests
-            if n <= 0:
-                continue
-            d_hist = hist - p_hist
+        served = keys.view(RESPONSE_KEY)
+        for i in np.flatnonzero(diff[:, 0] > 0).tolist():
+            n, d_hist = int(diff[i, 0]), diff[i, 3:]
+            pid, port = int(served["tgid"][i]), int(served["port"][i])
+            comm = names[i].tobytes().split(b"\0", 1)[0].decode("utf-8", "replace")
             rows["ts"].append(now)
             rows["interval_ms"].append(interval_ms)
-            rows["pid"].append(key[0])
-            rows["comm"].append(comms[key])
-            rows["port"].append(key[1])
+            rows["pid"].append(pid)
+            rows["comm"].append(comm)
+            rows["port"].append(port)
             rows["requests"].append(n)
-            rows["latency_sum_us"].append((latency_ns - p_latency) // 1000)
+            rows["latency_sum_us"].append(int(diff[i, 1]) // 1000)
             rows["latency_hist"].append(d_hist.tolist())
             rows["p50_us"].append(quantile_us(d_hist, 0.5))
             rows["p99_us"].append(quantile_us(d_hist, 0.99))
-            live[f"{comms[key]}:{key[1]}"] = {"requests": n, "p50_us": rows["p50_us"][-1],
-                                               "p99_us": rows["p99_us"][-1]}
+            live[f"{comm}:{port}"] = {"requests": n, "p50_us": rows["p50_us"][-1], "p99_us": rows["p99_us"][-1]}
             self._totals["requests"] += n
-        gone = forget_exited(self.bpf[b"response_stats"], entries)
-        self._previous = {k: v for k, v in current.items() if k not in gone}
+        table = self.bpf[b"response_stats"]
+        entries = [(table.Key.from_buffer_copy(k.tobytes()), int(tgid), i)
+                   for i, (k, tgid) in enumerate(zip(keys, served["tgid"].tolist()))]
+        gone = forget_exited(table, entries)
+        keep = np.array([i not in gone for i in range(len(keys))], bool)
+        self._counters.remember(keys[keep], current[keep])
         self._live = live
         self._totals["lost"] = self.bpf[b"response_lost"][0].value
         return {"response_time": dict(rows)} if rows else {}

@@ -6,9 +6,11 @@ governor off so the rate stays what the workload makes it.
 
 Prints RSS every sample and, as ratios, RSS at the end against RSS after the
 warm-up (first 5 minutes) and the growth per hour fitted after the warm-up.
-Goal: flat (ratio ~1.0, growth ~0). Each sample also shows the agent's own CPU
-(user + system time of its threads, % of one CPU; BPF programs run in the
-workload's context and are not in it): with the workload, a busy host's cost.
+Goal: flat (ratio ~1.0, growth ~0). Each sample also shows what the agent costs,
+% of one CPU: its own threads (user + system) and its BPF programs' run time
+(kernel.bpf_stats_enabled is on for the run; they run in the workload's
+context), and at the end the rows a second it stored: with the workload, a
+busy host's cost.
 
     sudo .venv/bin/python scripts/bench/memory_steady.py [--minutes 30] [--sample-s 30]
 
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from common import ROOT, start_pyperf, stop   # noqa: F401  (sys.path set up there)
+from common import ROOT, bpf_stats, start_pyperf, stop   # noqa: F401  (sys.path set up there)
 from conftest import ClickHouseTestServer, unused_port
 from workloads import loop_device
 
@@ -72,7 +74,7 @@ def main() -> int:
     ap.add_argument("--http", action="store_true",
                     help="store into the chDB-backed HTTP test server (its own process) instead of embedded chDB")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, bpf_stats.stats_enabled():
         with loop_device(Path(tmp)) as dev:
             load = [] if args.idle else workloads(dev)
             server = None
@@ -83,8 +85,9 @@ def main() -> int:
             samples, cpu_pcts = [], []
             try:
                 proc = psutil.Process(pyperf.pid)
-                start = time.monotonic()
+                start, started_at = time.monotonic(), time.time()
                 last_cpu, last_t = sum(proc.cpu_times()[:2]), start
+                last_bpf = bpf_stats.total(bpf_stats.programs_of(pyperf.pid))[1]
                 while time.monotonic() - start < args.minutes * 60:
                     time.sleep(args.sample_s)
                     t = time.monotonic() - start
@@ -92,20 +95,24 @@ def main() -> int:
                     samples.append((t, rss))
                     split = status_kb(pyperf.pid)
                     cpu, now = sum(proc.cpu_times()[:2]), time.monotonic()
+                    bpf_ns = bpf_stats.total(bpf_stats.programs_of(pyperf.pid))[1]
                     cpu_pct = 100 * (cpu - last_cpu) / (now - last_t)
-                    last_cpu, last_t = cpu, now
+                    bpf_pct = 100 * (bpf_ns - last_bpf) / 1e9 / (now - last_t)
+                    last_cpu, last_t, last_bpf = cpu, now, bpf_ns
                     if t >= WARMUP_S / 5:
-                        cpu_pcts.append(cpu_pct)
+                        cpu_pcts.append((cpu_pct, bpf_pct))
                     print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB (anonymous {split['RssAnon'] / 1024:.1f}, "
                           f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f})"
-                          f"  CPU {cpu_pct:5.2f} % of one CPU", flush=True)
+                          f"  CPU {cpu_pct:5.2f} + BPF {bpf_pct:5.2f} = {cpu_pct + bpf_pct:5.2f} % of one CPU",
+                          flush=True)
             finally:
                 stop(pyperf)
                 for p in load:
                     p.kill()
                     p.wait()
-                if server:
-                    server.stop()
+            stored = rows_stored(dsn, started_at)
+            if server:
+                server.stop()
     steady = [(t, r) for t, r in samples if t >= min(WARMUP_S, samples[-1][0] / 2)]
     t, r = np.array(steady).T
     slope_per_h = float(np.polyfit(t / 3600, r, 1)[0]) if len(t) > 1 else 0.0
@@ -113,9 +120,28 @@ def main() -> int:
           f"ratio end/warm-up {r[-1] / r[0]:.3f}; fitted growth {slope_per_h:+.1f} MiB/hour; "
           f"peak {max(rss for _, rss in samples):.1f} MiB over {samples[-1][0] / 60:.0f} min")
     if cpu_pcts:
-        print(f"agent CPU after the first minute: mean {np.mean(cpu_pcts):.2f} %, "
-              f"max {max(cpu_pcts):.2f} % of one CPU")
+        own, bpf = np.array(cpu_pcts).T
+        print(f"agent CPU after the first minute, % of one CPU: process mean {own.mean():.2f} (max {own.max():.2f}), "
+              f"BPF mean {bpf.mean():.2f}; in total mean {(own + bpf).mean():.2f}, max {(own + bpf).max():.2f}")
+    print(f"stored {stored / (samples[-1][0]):.0f} rows/s (raw tables)")
     return 0
+
+
+def rows_stored(dsn: str, since: float) -> int:
+    """Rows the run wrote into the raw tables (the rollups' own rows left out)."""
+    import datetime as dt
+
+    from pyperf.schema import catalog
+    from pyperf.store.dsn import parse_dsn
+    from pyperf.store.store import Store
+
+    store = Store(parse_dsn(dsn)).open(migrate=False)
+    try:
+        start = dt.datetime.fromtimestamp(since, dt.timezone.utc)
+        return sum(store.query(f"SELECT count() FROM `{t.name}` WHERE ts >= {{s:DateTime64(3)}}",
+                               {"s": start}).rows[0][0] for t in catalog.tables() if "ts" in t.names())
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":
