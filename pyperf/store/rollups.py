@@ -242,10 +242,11 @@ def _pieces(store, table: str, start: dt.datetime, end: dt.datetime, level: str,
 
 
 def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where, host,
-                 ordered: bool = True, columnar: bool = False) -> Series:
+                 ordered: bool = True, columnar: bool = False, extremes: bool = True) -> Series:
     """One query over the pieces: each summed into buckets at its own level, then the
     buckets the pieces share (an hour cut at a piece's edge) summed again.
-    `columnar`: the Series' rows are its columns."""
+    `columnar`: the Series' rows are its columns; `extremes=False`: gauges' means
+    only, without _min and _max."""
     params: dict[str, object] = {}
     conditions = []
     if host != "*":
@@ -268,11 +269,11 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
                  "count() AS samples" if raw else "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]
         parts += [f"sum({c}) AS {c}" for c in r.sums]
         for g in r.gauges:
-            if raw:
-                parts += [f"min(toFloat64({g})) AS {g}_min", f"max(toFloat64({g})) AS {g}_max",
-                          f"sum(toFloat64({g})) AS {g}_sum"]
-            else:
-                parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max", f"sum({g}_sum) AS {g}_sum"]
+            if extremes and raw:
+                parts += [f"min(toFloat64({g})) AS {g}_min", f"max(toFloat64({g})) AS {g}_max"]
+            elif extremes:
+                parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max"]
+            parts.append(f"sum(toFloat64({g})) AS {g}_sum" if raw else f"sum({g}_sum) AS {g}_sum")
         parts += [f"sumForEach({h}) AS {h}" if raw else f"sumForEachMerge({h}) AS {h}" for h in r.hists]
         where_sql = " AND ".join([f"ts >= {{s{i}:DateTime64(3)}}", f"ts < {{e{i}:DateTime64(3)}}", *conditions])
         source_table = r.table if raw else f"{r.table}_{level}"
@@ -280,8 +281,9 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
     outer = ["bucket", *by, "sum(p.samples) AS samples", "sum(p.interval_ms) AS interval_ms"]
     outer += [f"sum(p.{c}) AS {c}" for c in r.sums]
     for g in r.gauges:
-        outer += [f"min(p.{g}_min) AS {g}_min", f"max(p.{g}_max) AS {g}_max",
-                  f"sum(p.{g}_sum) / sum(p.samples) AS {g}_avg"]
+        if extremes:
+            outer += [f"min(p.{g}_min) AS {g}_min", f"max(p.{g}_max) AS {g}_max"]
+        outer.append(f"sum(p.{g}_sum) / sum(p.samples) AS {g}_avg")
     outer += [f"sumForEach(p.{h}) AS {h}" for h in r.hists]
     sql = (f"SELECT {', '.join(outer)} FROM ({' UNION ALL '.join(selects)}) AS p "
            f"GROUP BY {group}" + (f" ORDER BY {group}" if ordered else ""))
@@ -328,7 +330,7 @@ def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, colum
     parts = []
     if plan.pieces:
         stored = _read_pieces(store, plan.rollup, plan.pieces, plan.step, by, where, host, ordered=False,
-                              columnar=True)
+                              columnar=True, extremes=False)
         if stored.rows:     # no rows: no columns either
             parts.append(dict(zip(stored.columns, stored.rows)))
     if plan.live is not None and plan.live.rows:

@@ -3,6 +3,9 @@ containers, in the embedded store: p50 and p99 of 20 runs each. Over 24 h the
 query helper reads the 1-minute rollups; the same queries forced onto the raw
 rows are the baseline, and the ratios show what the rollups buy.
 
+Last, every page's live refresh (what the browser asks for each second) from the
+agent's in-memory window, filled with the data's last 5 minutes moved to now.
+
 Data (generated inside ClickHouse with INSERT ... SELECT FROM numbers(), so the
 materialized views fill the rollups as they would live): per second 50
 container_resources rows, 200 sched_process rows (4 processes per container),
@@ -164,6 +167,47 @@ def pages(store, runs: int) -> None:
             print(f"{url + ' ' + range_name:<50}{p50:>9.1f}{p99:>9.1f}{first:>9.1f}", flush=True)
 
 
+def live(store, runs: int) -> None:
+    """Every page's live refresh as the browser asks for it each second (the charts
+    for the seconds after the newest point it holds), served from the agent's
+    in-memory window holding the stored mix's last 5 minutes, moved to now."""
+    from pyperf.pipeline.collector import Collector
+    from pyperf.pipeline.live_window import DEFAULT_TABLES, LiveWindow
+    from pyperf.web.app import create_app
+    from pyperf.web.pages import PAGES
+
+    window = LiveWindow()
+    newest = store.query("SELECT max(ts) FROM system_cpu WHERE host = {host:String}", {"host": HOST}).rows[0][0]
+    shift = time.time() - 1 - newest.replace(tzinfo=dt.timezone.utc).timestamp()
+    per_second: dict[int, dict] = {}
+    for table in DEFAULT_TABLES:
+        got = store.query_columns(f"SELECT * EXCEPT host FROM {table} WHERE host = {{host:String}} "
+                                  f"AND ts > {{since:DateTime64(3)}} ORDER BY ts",
+                                  {"host": HOST, "since": newest - dt.timedelta(seconds=300)})
+        if not got.rows:
+            continue
+        columns = dict(zip(got.column_names, got.rows))
+        ts = np.array([t.replace(tzinfo=dt.timezone.utc).timestamp() + shift for t in columns["ts"]])
+        for second in np.unique(np.floor(ts)).tolist():
+            at = np.flatnonzero(np.floor(ts) == second)
+            batch = {name: [values[i] for i in at] for name, values in columns.items()}
+            batch["ts"] = ts[at].tolist()
+            per_second.setdefault(int(second), {})[table] = batch
+    for second in sorted(per_second):
+        window.add(per_second[second], second + 1.0, covers=DEFAULT_TABLES)
+    collector = Collector([], writer=None)
+    collector.window = window
+    client = create_app(store, collector, user_sql=None).test_client()
+    print(f"\n{'live refresh (server time, from memory)':<50}{'p50 ms':>9}{'p99 ms':>9}{'first':>9}")
+    for url in [f"{p.path}/data" for p in PAGES if p.has_data] + ["/containers/c7/data"]:
+        def get(url=url):
+            since = int(time.time()) - 2
+            response = client.get(f"{url}?range=live&only=charts&since={since}", headers={"HX-Request": "true"})
+            assert response.status_code in (200, 204), (url, response.status_code)
+        first, p50, p99 = timed(get, runs)
+        print(f"{url + ' live':<50}{p50:>9.1f}{p99:>9.1f}{first:>9.1f}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, default=24.0)
@@ -216,6 +260,7 @@ def main() -> int:
                 line += f"{b50:>9.1f}{p50 / b50:>7.2f}"
             print(line, flush=True)
         pages(store, args.runs)
+        live(store, args.runs)
         store.close()
     return 0
 
