@@ -590,6 +590,37 @@ def test_a_live_refresh_sends_only_the_newest_seconds(store):
     assert "only=charts" in page and "every 1s" in page and "only=tables" in page and "every 5s" in page
 
 
+def test_one_containers_live_refresh_sends_only_the_newest_seconds(store):
+    import json
+    import re
+    import time
+
+    from pyperf.web.app import create_app
+
+    now = int(time.time())
+    zero = {k: [0] for k in ("throttled_periods", "periods", "throttled_us", "memory_limit_bytes", "rss_bytes",
+                             "cache_bytes", "major_faults", "oom_kills", "io_read_bytes", "io_write_bytes", "io_reads",
+                             "io_writes", "net_rx_bytes", "net_tx_bytes", "pids")}
+    for ts in range(now - 6, now):
+        store.insert("container_resources", {
+            "ts": [ts], "interval_ms": [1000], "container_id": ["c1"], "name": ["web"], "runtime": ["docker"],
+            "mnt_ns": [1], "cpu_pct_of_host": [float(ts % 100)], "cpu_pct_of_limit": [1.0], "cpu_limit_cores": [1.0],
+            "memory_bytes": [1024**2], "memory_pct_of_limit": [1.0], **zero})
+    client = create_app(store, _NoCollector(), user_sql=None).test_client()
+
+    def blob(url):
+        body = client.get(url).get_data(as_text=True)
+        match = re.search(r'data-incremental="(\d)" data-start="([0-9.]+)">(.*?)</script>', body)
+        return match[1] == "1", json.loads(match[3])
+
+    incremental, charts = blob("/containers/c1/data?range=live&only=charts")
+    assert not incremental and len(charts["cpu"]["t"]) == 6
+    # the newest point the browser holds (it may have been partial) and what came after
+    incremental, charts = blob(f"/containers/c1/data?range=live&only=charts&since={now - 2}")
+    assert incremental and charts["cpu"]["t"] == [now - 3, now - 2, now - 1]
+    assert charts["cpu"]["series"]["% of host"] == [float(t % 100) for t in (now - 3, now - 2, now - 1)]
+
+
 HOSTILE = ('<img src=x onerror=alert(1)>', '"><script>alert(1)</script>')
 
 

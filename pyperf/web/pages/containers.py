@@ -11,6 +11,7 @@ from flask import abort, current_app, render_template, request
 
 from pyperf.errors import StoreError
 from pyperf.web import container_queries, export
+from pyperf.web.pages import since_range
 
 
 def tables(store, time_range, host, window) -> dict:
@@ -51,9 +52,11 @@ def routes(bp, store, collector, page_context) -> None:
             if only == "charts":
                 context = page_context()
                 window = collector.window if collector is not None else None
-                charts = container_queries.container_charts(store, container_id, context["range"], context["host"],
-                                                            window)
-                return render_template("partials/charts_only.html", charts=charts)
+                tr = context["range"]
+                newer = since_range(tr, request.args.get("since", type=float))   # only what the browser lacks
+                charts = container_queries.container_charts(store, container_id, newer or tr, context["host"], window)
+                return render_template("partials/charts_only.html", charts=charts, incremental=newer is not None,
+                                       range_start=tr.start.timestamp())
             context, shown = detail(container_id)
         except StoreError as e:
             current_app.logger.warning("container page: %s", e)
