@@ -23,7 +23,7 @@ from pyperf.web import response_queries
 from pyperf.web.timerange import TimeRange
 
 # costliest first (24 h, 50 containers: ~75, 75, 65, 25 ms, the rest under 15): the
-# order they are read in on pyperf.analysis.pool's two threads
+# order they are read in on pyperf.store.pool's two threads
 SCOPES = ("series", "container", "host", "server", "device", "process", "neighbour", "peer", "image",
           "container_layers", "stack")
 

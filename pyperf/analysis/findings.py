@@ -9,8 +9,9 @@ import hashlib
 import logging
 import math
 
-from pyperf.analysis import actions, facts, pool, thresholds
+from pyperf.analysis import actions, facts, thresholds
 from pyperf.analysis.rules import RULES, SEVERITIES, Rule
+from pyperf.store import pool
 from pyperf.web.timerange import TimeRange
 
 log = logging.getLogger("pyperf.findings")

@@ -10,7 +10,7 @@ import numpy as np
 
 from pyperf.analysis import thresholds
 from pyperf.analysis.histogram import as_hist, quantile_us
-from pyperf.store import rollups
+from pyperf.store import pool, rollups
 from pyperf.web import chart_data, network_queries, response_queries
 from pyperf.web.timerange import TimeRange
 
@@ -169,19 +169,24 @@ def container_detail(store, container_id: str, tr: TimeRange, host=None, window=
     namespaces = identities(store, host, window).get(container_id, {}).get("mnt_ns", [])
     params = {"host": host or store.host_name, "id": container_id, "mnt_ns": namespaces,
               "start": tr.start, "end": tr.end}
-    charts = container_charts(store, container_id, tr, host, window)
-    charts["runq"] = chart_data.heatmap(_merged(store, "sched_process", tr, namespaces, host, window,
-                                                "runq_latency_hist"), "runq_latency_hist")
-    charts["disk_latency"] = chart_data.heatmap(_merged(store, "disk_container_io", tr, namespaces, host, window,
-                                                        "latency_hist"), "latency_hist")
+    # the charts, heatmaps and processes on the read pool, the rest here meanwhile
+    reads = {name: pool.submit(fn, *args) for name, (fn, *args) in {
+        "charts": (container_charts, store, container_id, tr, host, window),
+        "runq": (_merged, store, "sched_process", tr, namespaces, host, window, "runq_latency_hist"),
+        "disk": (_merged, store, "disk_container_io", tr, namespaces, host, window, "latency_hist"),
+        "processes": (container_processes, store, container_id, tr, host, window)}.items()}
     mine = set(namespaces)
     pids = {pid for pid, ns in _pids_by_ns(store, tr, host, window) if ns in mine}
-    charts["response_p99"] = response_queries.response_charts(store, tr, host, window, pids=pids)["p99"]
+    servers = response_queries.servers(store, tr, host, window, pids=pids)
+    response_p99 = response_queries.response_charts(store, tr, host, window, pids=pids)["p99"]
     net_ns = store.query(NET_NS, params).rows[0][0]
-    return {"charts": charts,
-            "processes": container_processes(store, container_id, tr, host, window),
-            "servers": response_queries.servers(store, tr, host, window, pids=pids),
-            "peers": network_queries.peers(store, tr, host, net_ns=sorted(net_ns)) if net_ns else []}
+    peers = network_queries.peers(store, tr, host, net_ns=sorted(net_ns)) if net_ns else []
+    reads = {name: f.result() for name, f in reads.items()}
+    charts = reads["charts"]
+    charts["runq"] = chart_data.heatmap(reads["runq"], "runq_latency_hist")
+    charts["disk_latency"] = chart_data.heatmap(reads["disk"], "latency_hist")
+    charts["response_p99"] = response_p99
+    return {"charts": charts, "processes": reads["processes"], "servers": servers, "peers": peers}
 
 
 RETRANSMITS_BY_NETNS = """

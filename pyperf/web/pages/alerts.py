@@ -12,8 +12,9 @@ import hmac
 
 from flask import current_app, jsonify, render_template, request
 
-from pyperf.analysis import actions, findings, pool, report
+from pyperf.analysis import actions, findings, report
 from pyperf.analysis import alerts as alerting
+from pyperf.store import pool
 from pyperf.web.pages import flush_pending
 from pyperf.web.timerange import parse_range
 

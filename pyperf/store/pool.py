@@ -1,7 +1,8 @@
-"""Two threads for the reads of one findings evaluation or page: each query runs
+"""Two threads for the reads of one page or findings evaluation: each query runs
 on one thread of the embedded engine (pyperf.store.store), and the 24 h
-findings' ~37 queries took 270 ms one after the other (docs/performance.md).
-Two, not more: the agent shares the host it watches.
+findings' ~37 queries took 270 ms one after the other (docs/performance.md);
+a page's charts are read beside its tables. Two, not more: the agent shares
+the host it watches.
 
 Never submit from inside a submitted call: with two workers, a call waiting for
 calls it submitted can wait forever."""
