@@ -12,7 +12,7 @@ from pyperf.containers.resolver import HOST, MAX_CACHED, ContainerResolver
 from pyperf.containers.watcher import NamespaceWatcher
 from pyperf.errors import PyperfError
 from pyperf.probes.base import Batch
-from pyperf.schema import EVENT, KEY, Column, Table
+from pyperf.schema import AGENT_HOST, EVENT, KEY, Column, Table
 
 log = logging.getLogger("pyperf.containers")
 
@@ -24,7 +24,7 @@ TABLES = (
           "container with that namespace inode).",
           order_by=("host", "mnt_ns", "id", "cgroup_id"), engine="ReplacingMergeTree", partition_by="", retention_days=None, columns=(
         Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when pyperf first saw it in this run (UTC)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        AGENT_HOST,
         Column("mnt_ns", "UInt64", KEY, "", "mount namespace inode: the key probe rows carry"),
         Column("cgroup_id", "UInt64", KEY, "",
                "cgroup v2 id the rows carried (0 for tables without one); tells apart containers that reused a "

@@ -16,7 +16,7 @@ from pyperf.containers.cgroup_stats import CgroupReader, CgroupSample
 from pyperf.containers.resolver import HOST, ContainerResolver
 from pyperf.probes.base import Batch, Probe
 from pyperf.system.procfs import ProcFS
-from pyperf.schema import COUNTER, GAUGE, KEY, STORED, Column, Table
+from pyperf.schema import AGENT_HOST, COUNTER, GAUGE, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
 
 COUNTERS = ("cpu_usage_ns", "nr_periods", "nr_throttled", "throttled_ns", "major_faults", "oom_kills",
             "io_read_bytes", "io_write_bytes", "io_reads", "io_writes", "net_rx_bytes", "net_tx_bytes")
@@ -26,9 +26,9 @@ TABLES = (
           "Per interval and running container: resource usage from its cgroup (v1 or v2) and network namespace. "
           "Counters are per interval, gauges at the end of it.",
           order_by=("host", "container_id", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("container_id", "LowCardinality(String)", KEY, "",
                "runtime container id (or cgroup path of a plain-cgroup container)"),
         Column("name", "LowCardinality(String)", KEY, "", "container name"),

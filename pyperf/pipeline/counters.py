@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pyperf.probes.base import Batch
-from pyperf.schema import EVENT, KEY, Column, Table
+from pyperf.schema import AGENT_HOST, EVENT, KEY, Column, Table
 
 TABLES = (
     Table("agent_counters",
@@ -20,7 +20,7 @@ TABLES = (
           "counter).",
           order_by=("host", "source", "name", "counter", "ts"), retention_days=30, columns=(
         Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when counted (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        AGENT_HOST,
         Column("started", "DateTime64(3, 'UTC')", EVENT, "time", "when this agent run started (tells runs apart)"),
         Column("source", "LowCardinality(String)", KEY, "", "probe name, `store` (rows by table) or `agent`"),
         Column("name", "LowCardinality(String)", KEY, "", "table name for `store` counters, else empty"),

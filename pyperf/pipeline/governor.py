@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import psutil
 
 from pyperf.kernel import bpf_stats
-from pyperf.schema import EVENT, KEY, Column, Table
+from pyperf.schema import AGENT_HOST, EVENT, KEY, Column, Table
 
 log = logging.getLogger("pyperf.governor")
 
@@ -62,7 +62,7 @@ TABLES = (
           "What the overhead governor did and why: one row per step taken or undone.",
           order_by=("host", "ts"), partition_by="toYYYYMM(ts)", retention_days=365, columns=(
         Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when (UTC)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        AGENT_HOST,
         Column("action", "LowCardinality(String)", EVENT, "", "shed or restore"),
         Column("step", "LowCardinality(String)", EVENT, "",
                "<probe>_<unit> (a sampling rate: profile_hz), event_sampling, interval or probe_off"),

@@ -21,7 +21,8 @@ from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.system.block_devices import BlockDeviceNames
-from pyperf.schema import COUNTER, EVENT, GAUGE, HISTOGRAM, KEY, RAW, STORED, Column, Table
+from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, RAW, STORED,
+                           Column, Table)
 
 OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
 
@@ -44,9 +45,9 @@ TABLES = (
     Table("disk_io",
           "Per interval, per block device and operation. Rows only for device/op pairs with I/O.",
           order_by=("host", "device", "op", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("device", "LowCardinality(String)", KEY, "",
                "block device name (vda, nvme0n1, loop3); major:minor when unnamed"),
         Column("op", "LowCardinality(String)", KEY, "",
@@ -63,9 +64,9 @@ TABLES = (
     Table("disk_queue",
           "Per interval and block device: requests in flight (queue depth).",
           order_by=("host", "device", "ts"), rollup=RAW, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("device", "LowCardinality(String)", KEY, "", "block device name"),
         Column("queue_depth_avg", "Float32", GAUGE, "requests",
                "time-averaged requests in flight (sum of latencies / interval)", codec="Gorilla(4), ZSTD(1)"),
@@ -77,7 +78,7 @@ TABLES = (
           order_by=("host", "ts"), retention_days=30, columns=(
         Column("ts", "DateTime64(6, 'UTC')", KEY, "time",
                "completion time (UTC, µs precision)", codec="Delta(8), ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        AGENT_HOST,
         Column("device", "LowCardinality(String)", EVENT, "", "block device name"),
         Column("op", "LowCardinality(String)", EVENT, "", "read, write, flush, discard or other"),
         Column("bytes", "UInt64", EVENT, "bytes", "size of the request", codec="T64, ZSTD(1)"),
@@ -94,9 +95,9 @@ TABLES = (
           "host's mount namespace (group by container with `container_of`). Writeback of a container's dirty "
           "pages is submitted by kernel threads and counts as the host's.",
           order_by=("host", "mnt_ns", "cgroup_id", "device", "op", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("mnt_ns", "UInt64", KEY, "", "submitter's mount namespace inode", codec="T64, ZSTD(1)"),
         Column("cgroup_id", "UInt64", KEY, "", "submitter's cgroup v2 id", codec="T64, ZSTD(1)"),
         Column("device", "LowCardinality(String)", KEY, "", "block device name"),

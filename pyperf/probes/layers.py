@@ -19,7 +19,7 @@ from pyperf.layers.index import LayerIndex
 from pyperf.layers.overlay import container_layers
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
-from pyperf.schema import EVENT, KEY, Column, Table
+from pyperf.schema import AGENT_HOST, EVENT, INTERVAL_END, KEY, Column, Table
 
 log = logging.getLogger("pyperf.layers")
 
@@ -30,8 +30,8 @@ TABLES = (
           "Per interval, container mount namespace and file (device, inode): how it was read. Join with "
           "layer_files on (host, mnt_ns, dev, inode) for layer and path.",
           order_by=("host", "mnt_ns", "dev", "inode", "ts"), retention_days=30, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        INTERVAL_END,
+        AGENT_HOST,
         Column("mnt_ns", "UInt64", KEY, "", "mount namespace of the readers (the container key)"),
         Column("dev", "UInt32", KEY, "", "kernel dev_t of the layer's filesystem"),
         Column("inode", "UInt64", KEY, "", "inode of the file in its layer"),
@@ -57,7 +57,7 @@ TABLES = (
           "file: layer 0 is the writable layer, 1.. the lower layers, top first.",
           order_by=("host", "mnt_ns", "layer_index", "path"), engine="ReplacingMergeTree", partition_by="", retention_days=30, columns=(
         Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "when indexed (UTC)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        AGENT_HOST,
         Column("mnt_ns", "UInt64", KEY, "", "mount namespace of the container"),
         Column("container_id", "LowCardinality(String)", EVENT, "", "runtime container id"),
         Column("container_name", "LowCardinality(String)", EVENT, "", "container name"),

@@ -21,15 +21,15 @@ import numpy as np
 
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.probes.map_drain import MapDrainer
-from pyperf.schema import COUNTER, KEY, Column
+from pyperf.schema import AGENT_HOST, INTERVAL_END, INTERVAL_MS, KEY, Column
 
 IDENTITY = ("comm", "mnt_ns", "cgroup_id")
 
 # The columns every per-process table starts with (docs/schema.md reads these).
 PROCESS_COLUMNS = (
-    Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-    Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-    Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+    INTERVAL_END,
+    AGENT_HOST,
+    INTERVAL_MS,
     Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
     Column("comm", "LowCardinality(String)", KEY, "",
            "command name, as the kernel had it a few seconds after the process was first seen (after the exec "

@@ -14,7 +14,7 @@ from pyperf.errors import ProbeError
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.stacks import StackSymbolizer, fold
-from pyperf.schema import COUNTER, HISTOGRAM, KEY, Column, Table
+from pyperf.schema import AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, Column, Table
 
 DEFAULT_HZ = 49          # off the 50/100 Hz beat of timers, as the bcc and perf tools do
 STACK_ENTRIES = 16384
@@ -23,9 +23,9 @@ TABLES = (
     Table("profile_stack",
           "Per interval, process and distinct stack: on-CPU samples (CPU_CLOCK at --profile-hz).",
           order_by=("host", "pid", "ts"), columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
         Column("comm", "LowCardinality(String)", KEY, "", "command name of the sampled thread"),
         Column("mnt_ns", "UInt64", COUNTER, "", "mount namespace inode: the container key", codec="T64, ZSTD(1)"),

@@ -14,16 +14,16 @@ from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.probes.process_table import forget_exited
-from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, STORED, Column, Table
+from pyperf.schema import AGENT_HOST, COUNTER, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
 
 TABLES = (
     Table("response_time",
           "Per interval, server process and local port: requests answered and their response time (first "
           "request byte received to first response byte sent).",
           order_by=("host", "pid", "port", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("pid", "UInt32", KEY, "", "server process id (thread group id)"),
         Column("comm", "LowCardinality(String)", KEY, "", "its command name"),
         Column("port", "UInt16", KEY, "", "local TCP port of the server connections"),

@@ -17,7 +17,7 @@ from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer, fold
-from pyperf.schema import COUNTER, HISTOGRAM, KEY, STORED, Column, Table
+from pyperf.schema import AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
 
 BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
@@ -88,9 +88,9 @@ TABLES = (
     Table("sched_cpu",
           "Per interval and CPU.",
           order_by=("host", "cpu", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("cpu", "UInt16", KEY, "", "CPU number"),
         Column("context_switches", "UInt64", COUNTER, "count",
                "context switches on this CPU (idle task included)", codec="T64, ZSTD(1)"),
@@ -104,9 +104,9 @@ TABLES = (
           "With --offcpu-stacks: per interval, process and stack where it blocked, the time blocked (periods of "
           "at least --offcpu-min-ms). Off-CPU flame graphs: pyperf export --kind offcpu.",
           order_by=("host", "pid", "ts"), columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
         Column("comm", "LowCardinality(String)", KEY, "", "command name"),
         Column("mnt_ns", "UInt64", COUNTER, "", "mount namespace inode: the container key", codec="T64, ZSTD(1)"),

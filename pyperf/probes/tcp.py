@@ -20,7 +20,8 @@ from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.process_table import ProcessTable, sum_percpu
 from pyperf.system.procfs import ProcFS, parse_snmp
-from pyperf.schema import COUNTER, EVENT, GAUGE, HISTOGRAM, KEY, STORED, Column, Table
+from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED,
+                           Column, Table)
 
 BTF_OFFSETS = {
     "OFF_SKB_CB": ("sk_buff", "cb"),
@@ -76,9 +77,9 @@ TABLES = (
           "Per interval, host-wide TCP (all network namespaces for the in-kernel counters; RTT and OutSegs from "
           "the host's namespace).",
           order_by=("host", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("retransmit_segments", "UInt64", COUNTER, "segments",
                "segments retransmitted (as /proc/net/snmp RetransSegs), SYN-ACK retransmits included", codec="T64, ZSTD(1)"),
         Column("retransmits", "UInt64", COUNTER, "count", "retransmitted skbs", codec="T64, ZSTD(1)"),
@@ -114,9 +115,9 @@ TABLES = (
     Table("tcp_process",
           "Per interval and process that opened connections with connect().",
           order_by=("host", "pid", "ts"), columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("pid", "UInt32", KEY, "", "process id (thread group id)"),
         Column("comm", "LowCardinality(String)", KEY, "", "command name"),
         Column("active_opens", "UInt64", COUNTER, "count", "connections it established", codec="T64, ZSTD(1)"),
@@ -133,8 +134,8 @@ TABLES = (
           "Every 5th interval, the established connections with the highest smoothed RTT (at most 200), from "
           "socket diagnostics in the host's network namespace.",
           order_by=("host", "ts"), columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        INTERVAL_END,
+        AGENT_HOST,
         Column("saddr", "IPv6", EVENT, "", "local address (IPv4 as ::ffff:a.b.c.d)"),
         Column("sport", "UInt16", EVENT, "", "local port"),
         Column("daddr", "IPv6", EVENT, "", "remote address"),
@@ -148,7 +149,7 @@ TABLES = (
           "One row per retransmit, SYN-ACK retransmit or reset.",
           order_by=("host", "ts"), retention_days=30, columns=(
         Column("ts", "DateTime64(6, 'UTC')", KEY, "time", "when it happened (UTC, µs)", codec="Delta(8), ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
+        AGENT_HOST,
         Column("kind", "LowCardinality(String)", EVENT, "",
                "retransmit, synack_retransmit, reset_sent or reset_received"),
         Column("pid", "UInt32", EVENT, "",

@@ -73,6 +73,12 @@ class Table:
         return "\n".join(parts)
 
 
+# the columns every per-interval table starts with
+AGENT_HOST = Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent")
+INTERVAL_END = Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)")
+INTERVAL_MS = Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)")
+
+
 def kinds_of(columns: tuple[Column, ...], kind: str) -> tuple[str, ...]:
     """The rolled-up columns of one kind, in table order (ts, host and interval_ms
     are every rollup's own)."""

@@ -15,16 +15,16 @@ from collections import defaultdict
 
 from pyperf.probes.base import Batch, Probe
 from pyperf.system.procfs import CPU_STATES, ProcFS, parse_cpu_times, parse_stat_counters
-from pyperf.schema import COUNTER, GAUGE, KEY, RAW, STORED, Column, Table
+from pyperf.schema import AGENT_HOST, COUNTER, GAUGE, INTERVAL_END, INTERVAL_MS, KEY, RAW, STORED, Column, Table
 
 
 TABLES = (
     Table("system_cpu",
           "Per interval, per CPU (cpu = -1: all CPUs together): share of time in each state, in %.",
           order_by=("host", "cpu", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("cpu", "Int16", KEY, "", "CPU number; -1 for the whole host"),
         Column("user_pct", "Float32", GAUGE, "%", "time in user state", codec="Gorilla(4), ZSTD(1)"),
         Column("nice_pct", "Float32", GAUGE, "%", "time in nice state", codec="Gorilla(4), ZSTD(1)"),
@@ -39,9 +39,9 @@ TABLES = (
     Table("system_host",
           "Per interval, host-wide: load, scheduler, memory, swap, faults, pressure, TCP states.",
           order_by=("host", "ts"), rollup=STORED, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("load1", "Float32", GAUGE, "",
                "load average over 1 minute", codec="Gorilla(4), ZSTD(1)", rollup=False),
         Column("load5", "Float32", GAUGE, "",
@@ -89,9 +89,9 @@ TABLES = (
     Table("system_disk",
           "Per interval and block device with activity, from /proc/diskstats.",
           order_by=("host", "device", "ts"), rollup=RAW, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("device", "LowCardinality(String)", KEY, "", "block device or partition name"),
         Column("reads", "UInt64", COUNTER, "count", "reads completed", codec="T64, ZSTD(1)"),
         Column("writes", "UInt64", COUNTER, "count", "writes completed", codec="T64, ZSTD(1)"),
@@ -108,9 +108,9 @@ TABLES = (
           "Per interval and network interface of the host namespace (container veths included), from "
           "/proc/net/dev.",
           order_by=("host", "interface", "ts"), rollup=RAW, columns=(
-        Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval (UTC)", codec="DoubleDelta, ZSTD(1)"),
-        Column("host", "LowCardinality(String)", KEY, "", "host name of the collecting agent"),
-        Column("interval_ms", "UInt32", COUNTER, "ms", "length of the interval", codec="T64, ZSTD(1)"),
+        INTERVAL_END,
+        AGENT_HOST,
+        INTERVAL_MS,
         Column("interface", "LowCardinality(String)", KEY, "", "interface name"),
         Column("rx_bytes", "UInt64", COUNTER, "bytes", "bytes received", codec="T64, ZSTD(1)"),
         Column("tx_bytes", "UInt64", COUNTER, "bytes", "bytes sent", codec="T64, ZSTD(1)"),
