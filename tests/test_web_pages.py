@@ -100,6 +100,38 @@ class _NoCollector:
         return {"probes": {}, "writer": {}, "governor": None}
 
 
+def test_pages_over_a_range_the_store_and_the_live_window_share(store):
+    """An agent up longer than its window: an hour reads its older part from the
+    store and its recent minutes from memory, and every page renders both (their
+    times were naive and aware once, and a chart's rows could not be sorted)."""
+    import time
+
+    from pyperf.pipeline.live_window import LiveWindow
+    from pyperf.web.app import create_app
+    from pyperf.web.pages import PAGES
+
+    now = int(time.time())
+    recent = now - now % 12 - 60          # an hour's buckets are 12 s: each fill's 3 seconds in one
+    fill(store, recent - 1740)
+    fill(store, recent)
+    tables = ("sched_cpu", "system_cpu", "sched_process")
+    window = LiveWindow(tables=tables)
+    for table in tables:
+        got = store.query_columns(f"SELECT * EXCEPT host FROM {table} WHERE ts >= {{since:DateTime64(3)}}",
+                                  {"since": dt.datetime.fromtimestamp(recent, dt.timezone.utc)})
+        rows = dict(zip(got.column_names, got.rows))
+        rows["ts"] = [t.replace(tzinfo=dt.timezone.utc).timestamp() for t in rows["ts"]]
+        window.add({table: rows}, recent, covers=tables)
+    collector = _NoCollector()
+    collector.window = window
+    client = create_app(store, collector, user_sql=None).test_client()
+    for page in PAGES:
+        if page.has_data:
+            assert client.get(f"{page.path}/data?range=1h").status_code == 200, page
+    switches = cpu_queries.context_switches(store, parse_range({"range": "1h"}), window=window)
+    assert len(switches["t"]) == 2 and switches["t"] == sorted(switches["t"])    # both parts (12 s buckets), in order
+
+
 def test_routes_answer_bad_input_and_a_store_that_is_down(store, tmp_path):
     from pyperf.web.app import create_app
 

@@ -94,7 +94,8 @@ class Series(NamedTuple):
 def merge_buckets(r: Rollup, keys: int, rows: list[tuple]) -> list[tuple]:
     """Rows of series() columns, oldest first, with rows of the same bucket and keys
     (the bucket a range split between store and live window cuts in two) combined
-    as one bucket over both parts would be."""
+    as one bucket over both parts would be. Buckets come out aware (UTC), as the
+    window gives them: the store's are naive, and a list of both cannot be sorted."""
     out: list[list] = []
     index: dict[tuple, int] = {}
     width = 1 + keys
@@ -105,7 +106,7 @@ def merge_buckets(r: Rollup, keys: int, rows: list[tuple]) -> list[tuple]:
         key = (_epoch_of(row[0]), *row[1:width])
         if key not in index:
             index[key] = len(out)
-            out.append(list(row))
+            out.append([dt.datetime.fromtimestamp(key[0], dt.timezone.utc), *row[1:]])
             continue
         merged = out[index[key]]
         n_a, n_b = merged[width], row[width]
