@@ -24,24 +24,53 @@ DEFAULT_TABLES = ("disk_io", "disk_queue", "disk_slow_io", "sched_cpu", "system_
                   "system_net", "tcp_host", "container_resources", "containers", "response_time")
 
 
-def _group_hists(arrays: list, group: np.ndarray, groups: int) -> list[list[int]]:
-    """Per group, the element-wise sum of its histograms, whatever their lengths (an
-    interval that did not sample one stores []), as ClickHouse's sumForEach: to
-    the longest in the group."""
-    width = max((len(a) for a in arrays), default=0)
-    matrix = np.zeros((len(arrays), width), np.int64)
-    lengths = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
-    full = lengths == width
-    if full.all():
-        matrix[:] = np.asarray(arrays, np.int64).reshape(len(arrays), width)
-    else:
-        for i, a in enumerate(arrays):
-            matrix[i, : len(a)] = a
-    sums = np.zeros((groups, width), np.int64)
-    np.add.at(sums, group, matrix)
-    longest = np.zeros(groups, np.int64)
-    np.maximum.at(longest, group, lengths)
-    return [sums[g, : longest[g]].tolist() for g in range(groups)]
+def _as_column(values: list) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """One chunk's column as numpy: numbers as they are, text as objects, and a
+    histogram column as (a matrix padded with zeros, each row's own length)."""
+    if values and isinstance(values[0], (list, tuple, np.ndarray)):
+        lengths = np.fromiter((len(v) for v in values), np.int64, len(values))
+        width = int(lengths.max(initial=0))
+        if (lengths == width).all():
+            return np.asarray(values, np.int64).reshape(len(values), width), lengths
+        matrix = np.zeros((len(values), width), np.int64)
+        for i, v in enumerate(values):
+            matrix[i, : len(v)] = v
+        return matrix, lengths
+    column = np.asarray(values)
+    return column if column.dtype.kind in "biuf" else np.asarray(values, dtype=object)
+
+
+def _concat(parts: list) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    if not isinstance(parts[0], tuple):
+        return np.concatenate(parts)
+    width = max(m.shape[1] for m, _ in parts)
+    if any(m.shape[1] != width for m, _ in parts):
+        parts = [(np.pad(m, ((0, 0), (0, width - m.shape[1]))), lengths) for m, lengths in parts]
+    return (np.concatenate([m for m, _ in parts]),
+            np.concatenate([lengths for _, lengths in parts]))
+
+
+def _factorize(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values sorted, each row's index into them), as np.unique gives;
+    text through a dict (numpy sorts objects one comparison at a time)."""
+    if column.dtype != object:
+        distinct, code = np.unique(column, return_inverse=True)
+        return distinct, code.reshape(-1)
+    first: dict = {}
+    seen = np.fromiter((first.setdefault(v, len(first)) for v in column), np.int64, len(column))
+    order = sorted(first, key=first.__getitem__)
+    ranked = sorted(range(len(order)), key=order.__getitem__)      # seen number -> its place sorted
+    rank = np.empty(len(order), np.int64)
+    rank[ranked] = np.arange(len(order))
+    return np.asarray([order[i] for i in ranked], dtype=object), rank[seen]
+
+
+def _group_sums(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    return np.bincount(group, weights=values, minlength=groups)
+
+
+_ARRAYS = "\0arrays"      # a chunk's key for its columns as numpy (see LiveWindow.columns)
+_SPAN = "\0span"          # in those: the chunk's first and last time
 
 
 class LiveWindow:
@@ -89,62 +118,105 @@ class LiveWindow:
                 continue
             if start <= low and high < end:          # a drain's rows share one stamp: all or none
                 for name, values in chunk.items():
-                    out.setdefault(name, []).extend(values)
+                    if name != _ARRAYS:
+                        out.setdefault(name, []).extend(values)
                 continue
             keep = [i for i, t in enumerate(stamps) if start <= t < end]
             for name, values in chunk.items():
-                out.setdefault(name, []).extend(values[i] for i in keep)
+                if name != _ARRAYS:
+                    out.setdefault(name, []).extend(values[i] for i in keep)
         return out
+
+    def columns(self, table: str, start: float, end: float, names) -> dict:
+        """The named columns of the rows with start <= ts < end as numpy (see
+        _as_column), oldest first; {} without rows. Each drain's chunk is converted
+        once, on the first read that needs it: a 24 h page reads the window's minutes
+        of 50 containers every refresh."""
+        with self._lock:
+            chunks = list(self._chunks.get(table, ()))
+        names = ["ts", *dict.fromkeys(n for n in names if n != "ts")]
+        picked: dict[str, list] = {name: [] for name in names}
+        for chunk in chunks:
+            cache = chunk.get(_ARRAYS)
+            if cache is None:
+                cache = chunk[_ARRAYS] = {}          # chunks never change: safe to share
+            for name in names:
+                if name not in cache:
+                    cache[name] = _as_column(chunk[name])
+            low, high = cache.setdefault(_SPAN, (min(chunk["ts"]), max(chunk["ts"])))
+            if high < start or low >= end:
+                continue
+            if start <= low and high < end:         # a drain's rows share one stamp: all or none
+                for name in names:
+                    picked[name].append(cache[name])
+                continue
+            stamps = cache["ts"]
+            keep = (stamps >= start) & (stamps < end)
+            for name in names:
+                column = cache[name]
+                picked[name].append((column[0][keep], column[1][keep]) if isinstance(column, tuple) else column[keep])
+        if not picked["ts"]:
+            return {}
+        out = {name: _concat(parts) for name, parts in picked.items()}
+        return out if len(out["ts"]) else {}
 
     def series(self, rollup, start: float, end: float, step: int, by: tuple = (), where: dict | None = None):
         """rollups.series() at the raw level over [start, end), from memory."""
         from pyperf.store.rollups import Series
 
-        rows = self.rows(rollup.table, start, end)
         columns = ["bucket", *by, "samples", "interval_ms", *rollup.sums,
                    *(f"{g}_{k}" for g in rollup.gauges for k in ("min", "max", "avg")), *rollup.hists]
+        rows = self.columns(rollup.table, start, end, ["interval_ms", *by, *(where or {}), *rollup.sums,
+                                                       *rollup.gauges, *rollup.hists])
         if not rows:
             return Series("raw", step, columns, [])
-        n = len(rows["ts"])
-        keep = np.ones(n, bool)
+        keep = np.ones(len(rows["ts"]), bool)
         for column, value in (where or {}).items():
             wanted = set(value) if isinstance(value, (list, tuple, set)) else {value}
-            keep &= np.array([v in wanted for v in rows[column]])
-        index = np.flatnonzero(keep)
-        if not len(index):
+            values = rows[column]
+            if values.dtype == object:
+                keep &= np.fromiter((v in wanted for v in values), bool, len(values))
+            else:       # a number column matches numbers only, as the store's typed parameter would
+                keep &= np.isin(values, [v for v in wanted if isinstance(v, (int, float, np.number))])
+        if not keep.any():
             return Series("raw", step, columns, [])
-        buckets = (np.floor(np.asarray(rows["ts"], float)[index] / step) * step).astype(np.int64)
-        # one group number per row: by bucket, then by the key columns' values
-        keys = [buckets] + [np.asarray([rows[k][i] for i in index], dtype=object) for k in by]
-        if by:
-            labels = list(zip(*(k.tolist() for k in keys)))
-            distinct = sorted(set(labels))
-            number = {key: g for g, key in enumerate(distinct)}
-            group = np.fromiter((number[key] for key in labels), np.int64, len(labels))
-        else:
-            distinct_buckets, group = np.unique(buckets, return_inverse=True)
-            distinct = [(int(b),) for b in distinct_buckets]
-        groups = len(distinct)
-
-        def total(column, dtype=np.float64):
-            values = np.asarray(rows[column], dtype)[index]
-            out = np.zeros(groups, dtype)
-            np.add.at(out, group, values)
-            return out
+        if not keep.all():
+            rows = {name: (c[0][keep], c[1][keep]) if isinstance(c, tuple) else c[keep] for name, c in rows.items()}
+        buckets = (np.floor(rows["ts"].astype(np.float64) / step) * step).astype(np.int64)
+        # one group number per row, numbered in the order of (bucket, *key values)
+        codes, sizes, values = [], [], []
+        for key in (buckets, *(rows[k] for k in by)):
+            distinct, code = _factorize(key)
+            codes.append(code)
+            sizes.append(len(distinct))
+            values.append(distinct)
+        combined = np.ravel_multi_index(codes, sizes) if len(codes) > 1 else codes[0]
+        used, group = _factorize(combined)
+        groups = len(used)
+        at = np.unravel_index(used, sizes) if len(codes) > 1 else (used,)
 
         samples = np.bincount(group, minlength=groups)
-        parts = [samples, total("interval_ms", np.int64)]
-        parts += [total(c, np.int64) for c in rollup.sums]
+        parts = [samples, _group_sums(rows["interval_ms"], group, groups).astype(np.int64)]
+        parts += [_group_sums(rows[c], group, groups).astype(np.int64) for c in rollup.sums]
         for g in rollup.gauges:
-            values = np.asarray(rows[g], np.float64)[index]
+            gauge = rows[g].astype(np.float64)
             low, high = np.full(groups, np.inf), np.full(groups, -np.inf)
-            np.minimum.at(low, group, values)
-            np.maximum.at(high, group, values)
-            parts += [low, high, total(g) / samples]
-        hists = [_group_hists([rows[h][i] for i in index], group, groups) for h in rollup.hists]
-        stamps = {b: dt.datetime.fromtimestamp(b, dt.timezone.utc) for b in {key[0] for key in distinct}}
-        out_columns = [[stamps[key[0]] for key in distinct]]
-        out_columns += [[key[i] for key in distinct] for i in range(1, len(by) + 1)]
+            np.minimum.at(low, group, gauge)
+            np.maximum.at(high, group, gauge)
+            parts += [low, high, _group_sums(gauge, group, groups) / samples]
+        hists = []
+        for h in rollup.hists:
+            # as ClickHouse's sumForEach: element-wise, to the longest in the group
+            matrix, lengths = rows[h]
+            width = matrix.shape[1]
+            cells = (group[:, None] * width + np.arange(width)).ravel()
+            sums = np.bincount(cells, weights=matrix.ravel(), minlength=groups * width).astype(np.int64)
+            sums = sums.reshape(groups, width)
+            longest = np.zeros(groups, np.int64)
+            np.maximum.at(longest, group, lengths)
+            hists.append([sums[g, : longest[g]].tolist() for g in range(groups)])
+        stamps = {int(b): dt.datetime.fromtimestamp(int(b), dt.timezone.utc) for b in values[0]}
+        out_columns = [[stamps[int(b)] for b in values[0][at[0]]]]
+        out_columns += [values[i][at[i]].tolist() for i in range(1, len(by) + 1)]
         out_columns += [p.tolist() for p in parts] + hists
-        out = list(zip(*out_columns))
-        return Series("raw", step, columns, out)
+        return Series("raw", step, columns, list(zip(*out_columns)))
