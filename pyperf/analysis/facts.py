@@ -207,7 +207,7 @@ def servers(store, tr: TimeRange, host_name=None, window=None, cheap: bool = Fal
     if not cheap:
         known = container_queries.identities(store, host_name, window)
         owner = {ns: c["name"] or cid[:12] for cid, c in known.items() for ns in c["mnt_ns"]}
-        pid_container = {pid: owner[ns] for pid, ns in container_queries._pids_by_ns(store, tr, host_name, window)
+        pid_container = {pid: owner[ns] for pid, ns in container_queries.pids_by_ns(store, tr, host_name, window)
                          if ns in owner}
     out = []
     for s in response_queries.servers(store, tr, host_name, window, limit=10_000):

@@ -91,8 +91,9 @@ def evaluate(store, tr: TimeRange, host: str | None = None, window=None, rules=R
     host = host or store.host_name
     gathered = {} if gathered is None else gathered
     wanted = {r.scope for r in rules} - set(gathered)
-    gathered.update(pool.run_all({s: (facts.GATHER[s], store, tr, host, window)
-                                  for s in facts.SCOPES if s in wanted}))
+    with pool.sharing():      # the scopes read some things alike (container identities, ...)
+        gathered.update(pool.run_all({s: (facts.GATHER[s], store, tr, host, window)
+                                      for s in facts.SCOPES if s in wanted}))
     out = []
     for rule in rules:
         threshold = (overrides or {}).get(rule.threshold, thresholds.value(rule.threshold))

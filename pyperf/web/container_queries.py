@@ -37,6 +37,7 @@ def _max(current: float | None, value) -> float | None:
     return value if current is None else max(current, value)
 
 
+@pool.shared
 def identities(store, host, window=None) -> dict[str, dict]:
     """Container id -> name, image, runtime, pod and mount namespaces: stored, and
     what the agent saw since its last flush (the live window's containers rows)."""
@@ -176,7 +177,7 @@ def container_detail(store, container_id: str, tr: TimeRange, host=None, window=
         "disk": (_merged, store, "disk_container_io", tr, namespaces, host, window, "latency_hist"),
         "processes": (container_processes, store, container_id, tr, host, window)}.items()}
     mine = set(namespaces)
-    pids = {pid for pid, ns in _pids_by_ns(store, tr, host, window) if ns in mine}
+    pids = {pid for pid, ns in pids_by_ns(store, tr, host, window) if ns in mine}
     servers = response_queries.servers(store, tr, host, window, pids=pids)
     response_p99 = response_queries.response_charts(store, tr, host, window, pids=pids)["p99"]
     net_ns = store.query(NET_NS, params).rows[0][0]
@@ -239,7 +240,7 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
         return out
 
     runq = hist_by_container("sched_process", "mnt_ns", "runq_latency_hist", owner)
-    pid_owner = {pid: owner[ns] for pid, ns in _pids_by_ns(store, tr, host, window) if ns in owner}
+    pid_owner = {pid: owner[ns] for pid, ns in pids_by_ns(store, tr, host, window) if ns in owner}
     response = hist_by_container("response_time", "pid", "latency_hist", pid_owner)
 
     segs_by_ns = dict(store.query(RETRANSMITS_BY_NETNS, params).rows)
@@ -274,7 +275,8 @@ def layer_accesses_per_min(store, tr: TimeRange, host, owner: dict[int, str]) ->
     return accesses
 
 
-def _pids_by_ns(store, tr: TimeRange, host, window) -> list[tuple[int, int]]:
+@pool.shared
+def pids_by_ns(store, tr: TimeRange, host, window) -> list[tuple[int, int]]:
     """(pid, mount namespace) of every process seen over the range, from the rollup
     level the range reads. response_time rows carry a pid, not a namespace: a
     container's servers are the processes seen in its mount namespaces."""

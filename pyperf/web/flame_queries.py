@@ -5,6 +5,7 @@ and total weight."""
 
 from __future__ import annotations
 
+from pyperf.store import pool
 from pyperf.web.timerange import TimeRange
 
 KINDS = {  # kind: (table, weight column, unit)
@@ -25,6 +26,7 @@ LIMIT {limit}
 """
 
 
+@pool.shared
 def stacks(store, tr: TimeRange, host=None, kind: str = "cpu", pid: int = 0,
            mnt_ns: list[int] | None = None) -> list[tuple[str, int]]:
     """(folded stack, weight), heaviest first."""

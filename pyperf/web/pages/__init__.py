@@ -115,17 +115,18 @@ def blueprint(page: Page, store, collector, page_context) -> Blueprint:
         tr, host = context["range"], context["host"]
         newer = since_range(tr, request.args.get("since", type=float))
         try:
-            # the charts (pure reads) beside the tables (which may need the request)
-            charts = (pool.submit(page.charts, store, newer or tr, host, window)
-                      if page.charts is not None and only != "tables" else None)
-            # a page whose charts need its tables' figures (finish) gets them from the cache
-            shown = dict(tables(tr, host, window)) if only != "charts" or page.finish else {}
-            if only == "tables" and tr.live and request.args.get("version") == cache.get("version"):
-                return Response(status=204)      # the browser has these tables already
-            if charts is not None:
-                shown["charts"] = charts.result()
-            if page.finish is not None:
-                shown = page.finish(shown, newer is not None)
+            with pool.sharing():          # reads the charts and tables both ask for, made once
+                # the charts (pure reads) beside the tables (which may need the request)
+                charts = (pool.submit(page.charts, store, newer or tr, host, window)
+                          if page.charts is not None and only != "tables" else None)
+                # a page whose charts need its tables' figures (finish) gets them from the cache
+                shown = dict(tables(tr, host, window)) if only != "charts" or page.finish else {}
+                if only == "tables" and tr.live and request.args.get("version") == cache.get("version"):
+                    return Response(status=204)      # the browser has these tables already
+                if charts is not None:
+                    shown["charts"] = charts.result()
+                if page.finish is not None:
+                    shown = page.finish(shown, newer is not None)
         except StoreError as e:
             current_app.logger.warning("%s page: %s", page.name, e)
             return render_template("partials/store_down.html", error=str(e)), 503

@@ -30,9 +30,10 @@ def tables(store, time_range, host, window) -> dict:
     a = _alerts()
     history = (a.history(time_range.start) if a is not None and host == store.host_name
                else alerting.history(store, time_range.start, host))
-    summary = pool.submit(report.flame_summary, store, time_range, host)    # beside the findings' reads
-    found = findings.evaluate(store, time_range, host, window)
-    summary = summary.result()
+    with pool.sharing():     # the summary's off-CPU stacks are the stack scope's too
+        summary = pool.submit(report.flame_summary, store, time_range, host)    # beside the findings' reads
+        found = findings.evaluate(store, time_range, host, window)
+        summary = summary.result()
     return {"findings": found, "history": history, "flame_summary": summary,
             # flat, for the exports
             "bottlenecks": [{"kind": kind, **row} for kind, s in summary.items() for row in s["top"]]}
