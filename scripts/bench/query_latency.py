@@ -3,8 +3,11 @@ containers, in the embedded store: p50 and p99 of 20 runs each. Over 24 h the
 query helper reads the 1-minute rollups; the same queries forced onto the raw
 rows are the baseline, and the ratios show what the rollups buy.
 
-Last, every page's live refresh (what the browser asks for each second) from the
-agent's in-memory window, filled with the data's last 5 minutes moved to now.
+Every page's data partial twice: with the store answering everything (a host
+picked that is not this agent's), and as `pyperf up` serves its own host, the
+minutes not rolled up yet from the agent's in-memory window (filled with the
+data's last 5 minutes moved to now). Last, every page's live refresh (what the
+browser asks for each second) from that window.
 
 Data (generated inside ClickHouse with INSERT ... SELECT FROM numbers(), so the
 materialized views fill the rollups as they would live): per second 50
@@ -147,17 +150,20 @@ def timed(fn, runs: int) -> tuple[float, float, float]:
     return times[0], float(np.percentile(steady, 50)), float(np.percentile(steady, 99))
 
 
-def pages(store, runs: int) -> None:
+def pages(store, runs: int, collector=None) -> None:
     """Every page's data partial as the dashboard asks for it (server time, in
-    process), over the last 5 minutes and over 24 h, without the agent's live
-    window (the store answers everything: the slower case)."""
+    process), over the last 5 minutes and over 24 h. Without `collector` the store
+    answers everything (the slower case: a host picked that is not this agent's);
+    with one holding the live window, the minutes not rolled up yet come from
+    memory, as `pyperf up` serves its own host."""
     from pyperf.pipeline.collector import Collector
     from pyperf.web.app import create_app
     from pyperf.web.pages import PAGES
 
-    client = create_app(store, Collector([], writer=None), user_sql=None).test_client()
+    client = create_app(store, collector or Collector([], writer=None), user_sql=None).test_client()
     urls = [f"{p.path}/data" for p in PAGES if p.has_data] + ["/containers/c7/data"]
-    print(f"\n{'page partial (server time)':<50}{'p50 ms':>9}{'p99 ms':>9}{'first':>9}")
+    source = "the agent's window + store" if collector else "store only"
+    print(f"\n{'page partial (server time, ' + source + ')':<50}{'p50 ms':>9}{'p99 ms':>9}{'first':>9}")
     for range_name in ("5m", "24h"):
         for url in urls:
             def get(url=url):
@@ -167,14 +173,11 @@ def pages(store, runs: int) -> None:
             print(f"{url + ' ' + range_name:<50}{p50:>9.1f}{p99:>9.1f}{first:>9.1f}", flush=True)
 
 
-def live(store, runs: int) -> None:
-    """Every page's live refresh as the browser asks for it each second (the charts
-    for the seconds after the newest point it holds), served from the agent's
-    in-memory window holding the stored mix's last 5 minutes, moved to now."""
+def agent_collector(store):
+    """A collector whose live window holds the stored mix's last 5 minutes, moved
+    to now: what `pyperf up` reads its own host's recent minutes from."""
     from pyperf.pipeline.collector import Collector
     from pyperf.pipeline.live_window import DEFAULT_TABLES, LiveWindow
-    from pyperf.web.app import create_app
-    from pyperf.web.pages import PAGES
 
     window = LiveWindow()
     newest = store.query("SELECT max(ts) FROM system_cpu WHERE host = {host:String}", {"host": HOST}).rows[0][0]
@@ -197,6 +200,16 @@ def live(store, runs: int) -> None:
         window.add(per_second[second], second + 1.0, covers=DEFAULT_TABLES)
     collector = Collector([], writer=None)
     collector.window = window
+    return collector
+
+
+def live(store, runs: int, collector) -> None:
+    """Every page's live refresh as the browser asks for it each second (the charts
+    for the seconds after the newest point it holds), served from the agent's
+    in-memory window."""
+    from pyperf.web.app import create_app
+    from pyperf.web.pages import PAGES
+
     client = create_app(store, collector, user_sql=None).test_client()
     print(f"\n{'live refresh (server time, from memory)':<50}{'p50 ms':>9}{'p99 ms':>9}{'first':>9}"
           f"{'points':>8}")
@@ -274,7 +287,9 @@ def main() -> int:
                 line += f"{b50:>9.1f}{p50 / b50:>7.2f}"
             print(line, flush=True)
         pages(store, args.runs)
-        live(store, args.runs)
+        collector = agent_collector(store)
+        pages(store, args.runs, collector)
+        live(store, args.runs, collector)
         store.close()
     return 0
 
