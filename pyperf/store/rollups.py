@@ -29,6 +29,7 @@ import datetime as dt
 import functools
 import time
 from dataclasses import dataclass, replace
+from itertools import zip_longest
 from typing import NamedTuple
 
 import numpy as np
@@ -91,24 +92,29 @@ class Series(NamedTuple):
     columns: list[str]
     rows: list[tuple]
 
-def merge_buckets(r: Rollup, keys: int, rows: list[tuple]) -> list[tuple]:
-    """Rows of series() columns, oldest first, with rows of the same bucket and keys
-    (the bucket a range split between store and live window cuts in two) combined
-    as one bucket over both parts would be. Buckets come out aware (UTC), as the
-    window gives them: the store's are naive, and a list of both cannot be sorted."""
-    out: list[list] = []
-    index: dict[tuple, int] = {}
+def merge_buckets(r: Rollup, keys: int, stored: list[tuple], live: list[tuple]) -> list[tuple]:
+    """The store's rows of series() columns, then the live window's, with the rows
+    of a bucket and keys both hold (the bucket the window's start cuts in two)
+    combined as one bucket over both parts would be. The window's buckets come out
+    naive UTC, as the store's: a list of both kinds of time cannot be sorted. Only
+    the store's rows from the window's first bucket on are looked at: a 24 h range
+    holds thousands before it."""
     width = 1 + keys
+    live = [(_naive_utc(row[0]), *row[1:]) for row in live]
+    if not live or not stored:
+        return list(stored) + live
+    first = min(row[0] for row in live)
+    out = list(stored)
+    index = {tuple(row[:width]): i for i, row in enumerate(out) if row[0] >= first}
     sums = range(width, width + 2 + len(r.sums))                          # samples, interval_ms, sums
     gauges = width + 2 + len(r.sums)
     hists = gauges + 3 * len(r.gauges)
-    for row in rows:
-        key = (_epoch_of(row[0]), *row[1:width])
-        if key not in index:
-            index[key] = len(out)
-            out.append([dt.datetime.fromtimestamp(key[0], dt.timezone.utc), *row[1:]])
+    for row in live:
+        at = index.get(tuple(row[:width]))
+        if at is None:
+            out.append(row)
             continue
-        merged = out[index[key]]
+        merged = list(out[at])
         n_a, n_b = merged[width], row[width]
         for i in sums:
             merged[i] += row[i]
@@ -117,8 +123,9 @@ def merge_buckets(r: Rollup, keys: int, rows: list[tuple]) -> list[tuple]:
             merged[g + 1] = max(merged[g + 1], row[g + 1])
             merged[g + 2] = (merged[g + 2] * n_a + row[g + 2] * n_b) / (n_a + n_b)
         for h in range(hists, len(row)):
-            merged[h] = [a + b for a, b in zip(merged[h], row[h])]
-    return [tuple(row) for row in out]
+            merged[h] = [a + b for a, b in zip_longest(merged[h], row[h], fillvalue=0)]   # as sumForEach
+        out[at] = tuple(merged)
+    return out
 
 
 def _epoch_of(t: dt.datetime) -> float:
@@ -161,7 +168,7 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
         return Series(level, step, stored.columns, stored.rows)
     if stored is None:
         return Series(level, step, live.columns, live.rows)
-    return Series(level, step, live.columns, merge_buckets(r, len(by), stored.rows + live.rows))
+    return Series(level, step, live.columns, merge_buckets(r, len(by), stored.rows, live.rows))
 
 
 class _Plan(NamedTuple):
