@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 from pyperf.analysis import thresholds
-from pyperf.analysis.histogram import HIST_SLOTS, as_hist, quantile_us
+from pyperf.analysis.histogram import HIST_SLOTS, as_hist, as_hists, quantile_us, quantiles_us
 from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
@@ -61,14 +61,15 @@ def response_charts(store, tr: TimeRange, host=None, window=None, pids: set[int]
     for name, r in zip(names, s.rows):
         totals[name] += int(r[column["requests"]])
     shown = {name for name, _ in totals.most_common(MAX_SERVERS)}
-    keep = rollups.Series(s.level, s.step_s, [*s.columns, "server"],
-                          [(*r, name) for name, r in zip(names, s.rows) if name in shown])
-
-    def quantile(q):
-        return lambda row: round(quantile_us(as_hist(row["latency_hist"]), q), 1) if int(row["requests"]) else None
-
-    p99 = chart_data.lines_by_key(keep, "server", quantile(0.99))
+    rows = [(r, name) for name, r in zip(names, s.rows) if name in shown]
+    hists = as_hists(r[column["latency_hist"]] for r, _ in rows)
+    served = np.asarray([int(r[column["requests"]]) > 0 for r, _ in rows], bool)
+    # every bucket's p50 and p99 in one go: 24 h of 50 servers are 15 000 buckets
+    p50s, p99s = (np.where(served, np.round(quantiles_us(hists, q), 1), np.nan).tolist() for q in (0.5, 0.99))
+    keep = rollups.Series(s.level, s.step_s, [*s.columns, "server", "p50", "p99"],
+                          [(*r, name, p50, p99) for (r, name), p50, p99 in zip(rows, p50s, p99s)])
+    p99 = chart_data.lines_by_key(keep, "server", lambda row: row["p99"])
     limit = thresholds.CONTAINER["response_time_us"]
     p99["series"][f"threshold {limit / 1000:g} ms"] = [limit] * len(p99["t"])
     return {"requests": chart_data.lines_by_key(keep, "server", chart_data.per_second("requests", s.step_s)),
-            "p50": chart_data.lines_by_key(keep, "server", quantile(0.5)), "p99": p99}
+            "p50": chart_data.lines_by_key(keep, "server", lambda row: row["p50"]), "p99": p99}
