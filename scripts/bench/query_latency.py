@@ -287,9 +287,8 @@ def main() -> int:
                 line += f"{b50:>9.1f}{p50 / b50:>7.2f}"
             print(line, flush=True)
         pages(store, args.runs)
-        collector = agent_collector(store)
-        pages(store, args.runs, collector)
-        live(store, args.runs, collector)
+        pages(store, args.runs, agent_collector(store))
+        live(store, args.runs, agent_collector(store))     # its newest second just now, as a running agent's
         store.close()
     return 0
 

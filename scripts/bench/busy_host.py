@@ -1,0 +1,66 @@
+"""What a busy host costs the agent, probe by probe: memory_steady.py's churn
+load (a short-lived process every ~5 ms, O_DIRECT reads on a loop device, a
+loopback TCP connection every ~10 ms; pinned to CPU 1) with `pyperf record`
+(pinned to CPU 0) running one probe at a time, then every probe together, in
+one invocation. Per run: the agent's own CPU (user + system of its threads),
+its BPF programs' run time (kernel.bpf_stats_enabled on for the run; they run
+in the workload's context), program runs a second and ns per run, all as % of
+one CPU. Tells which probe the busy-host goal (issue 10: ≤ 2 % of one CPU in
+total) has to be won from.
+
+    sudo .venv/bin/python scripts/bench/busy_host.py [--seconds 60] [--warmup 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import Meter, ROOT, bpf_stats, start_pyperf, stop  # noqa: F401  (sys.path set up there)
+from memory_steady import PROBES, workloads
+from workloads import loop_device
+
+
+def measure(store: str, probes: str, spool: str, seconds: float, warmup: float) -> dict:
+    pyperf = start_pyperf(store, probes, "--cpu-budget", "0", "--spool-dir", spool)
+    try:
+        time.sleep(warmup)
+        meter = Meter(pyperf.pid)
+        time.sleep(seconds)
+        return meter.stop()
+    finally:
+        stop(pyperf)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--warmup", type=float, default=15.0)
+    ap.add_argument("--probes", default=PROBES, help="the probes measured one by one, then together")
+    args = ap.parse_args()
+    names = args.probes.split(",")
+    runs = [(name, name) for name in names] + [("all together", args.probes)]
+    print(f"{'probes':<16}{'process %':>10}{'BPF %':>8}{'total %':>9}{'BPF runs/s':>12}{'ns/run':>8}")
+    with tempfile.TemporaryDirectory() as tmp, bpf_stats.stats_enabled():
+        with loop_device(Path(tmp)) as dev:
+            load = workloads(dev)
+            try:
+                for i, (label, probes) in enumerate(runs):
+                    m = measure(f"chdb://{tmp}/store{i}", probes, f"{tmp}/spool{i}", args.seconds, args.warmup)
+                    process = 100 * m["cpu_share"]
+                    bpf = 100 * m["bpf_ns"] / 1e9 / m["wall_s"]
+                    per_run = m["bpf_ns"] / m["bpf_runs"] if m["bpf_runs"] else 0.0
+                    print(f"{label:<16}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
+                          f"{m['bpf_runs'] / m['wall_s']:>12.0f}{per_run:>8.0f}", flush=True)
+            finally:
+                for p in load:
+                    p.kill()
+                    p.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
