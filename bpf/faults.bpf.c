@@ -23,95 +23,48 @@
  * whole remaining range once per batch, so lookups are over-counted for big
  * reads; pages added by writes and readahead count as added. An estimate.
  *
+ * When the sched probe runs too, its sched_switch program settles the counters
+ * (-DSETTLED_BY_SCHED here, -DSETTLE_FAULTS there: one program per switch
+ * instead of two, measured in docs/performance.md) into maps it exports, and only
+ * the page-cache programs run here (bpf/faults_settle.part.c).
+ *
  * Required -D constants (from BTF): OFF_TASK_MIN_FLT, OFF_TASK_MAJ_FLT,
  * OFF_TASK_START_TIME, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM;
  * and ATTACH_MONO_NS (when the probe was compiled, CLOCK_MONOTONIC ns).
  */
-#include <uapi/linux/ptrace.h>
-#include "common.h"
-#include "faults.h"
+/* bpf/faults_settle.part.c comes before this text: the maps and settle_faults(). */
 
-struct fault_mark {
-    u64 min_flt;
-    u64 maj_flt;
-    u64 seen;
-};
-
+#ifndef SETTLED_BY_SCHED
 BPF_TASK_STORAGE(fault_marks, struct fault_mark);
-BPF_PERCPU_HASH(fault_processes, u32, struct process_faults, 16384);
-BPF_ARRAY(fault_lost, u64, 1);
 
-static __always_inline struct process_faults *process_for(u32 tgid)
-{
-    struct process_faults *p = fault_processes.lookup(&tgid);
-    if (p)
-        return p;
-    struct process_faults fresh = {};
-    fresh.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
-    fresh.cgroup_id = bpf_get_current_cgroup_id();
-    bpf_get_current_comm(&fresh.comm, sizeof(fresh.comm));
-    fault_processes.insert(&tgid, &fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
-    p = fault_processes.lookup(&tgid);
-    if (!p) {
-        int zero = 0;
-        u64 *lost = fault_lost.lookup(&zero);
-        if (lost)
-            __sync_fetch_and_add(lost, 1);
-    }
-    return p;
-}
-
-static __always_inline void settle_faults(void)
+static __always_inline void settle_current(void)
 {
     u64 pid_tgid = bpf_get_current_pid_tgid();
     if ((u32)pid_tgid == 0)
         return;
     struct task_struct *task = bpf_get_current_task_btf();
     struct fault_mark *mark = fault_marks.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!mark)
-        return;
-#if OFF_TASK_MAJ_FLT == OFF_TASK_MIN_FLT + 8
-    u64 counts[2] = {};   /* min_flt and maj_flt sit side by side: one read */
-    bpf_probe_read_kernel(counts, sizeof(counts), (char *)task + OFF_TASK_MIN_FLT);
-    u64 min_flt = counts[0], maj_flt = counts[1];
-#else
-    u64 min_flt = read_u64(task, OFF_TASK_MIN_FLT);
-    u64 maj_flt = read_u64(task, OFF_TASK_MAJ_FLT);
-#endif
-    if (!mark->seen && read_u64(task, OFF_TASK_START_TIME) > ATTACH_MONO_NS) {
-        mark->min_flt = 0;    /* born after we loaded: every fault it took is news */
-        mark->maj_flt = 0;
-        mark->seen = 1;
-    }
-    if (mark->seen && (min_flt != mark->min_flt || maj_flt != mark->maj_flt)) {
-        struct process_faults *p = process_for(pid_tgid >> 32);
-        if (p) {
-            p->cgroup_id = bpf_get_current_cgroup_id();
-            p->minor += min_flt - mark->min_flt;
-            p->major += maj_flt - mark->maj_flt;
-        }
-    }
-    mark->min_flt = min_flt;
-    mark->maj_flt = maj_flt;
-    mark->seen = 1;
+    if (mark)
+        settle_faults(task, pid_tgid >> 32, mark);
 }
 
 RAW_TRACEPOINT_PROBE(sched_switch)
 {
-    settle_faults();          /* current is the task being switched out */
+    settle_current();          /* current is the task being switched out */
     return 0;
 }
 
 RAW_TRACEPOINT_PROBE(sched_process_exit)
 {
-    settle_faults();
+    settle_current();
     return 0;
 }
+#endif
 
 static __always_inline void count_cache(u64 lookups, u64 added)
 {
     u64 pid_tgid = bpf_get_current_pid_tgid();
-    struct process_faults *p = process_for(pid_tgid >> 32);
+    struct process_faults *p = fault_process_for(pid_tgid >> 32);
     if (p) {
         p->cache_lookups += lookups;
         p->cache_added += added;

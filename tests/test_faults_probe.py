@@ -9,18 +9,30 @@ import pytest
 from conftest import require_root
 from workloads import Child, drop_caches, fault_counts
 
+from pyperf.pipeline.collector import Collector
 from pyperf.probes.faults import FaultsProbe
+from pyperf.probes.sched import SchedProbe
 
 PAGE = mmap.PAGESIZE
 
 
-@pytest.fixture
-def faults_probe():
+@pytest.fixture(params=["alone", "riding on sched"])
+def faults_probe(request):
+    """The probe with its own switch and exit programs, and with the sched probe's
+    settling its counters (as `pyperf up` runs them)."""
     require_root()
-    probe = FaultsProbe()
-    probe.attach()
+    if request.param == "alone":
+        probe = FaultsProbe()
+        probe.attach()
+        yield probe
+        probe.detach()
+        return
+    collector = Collector([SchedProbe(), FaultsProbe()], writer=None)
+    collector.attach()
+    sched, probe = collector.probes
+    assert probe.riding and sched.hosting == ("faults",)
     yield probe
-    probe.detach()
+    collector.detach()
 
 
 def measure(probe, work):
@@ -101,3 +113,36 @@ def test_page_cache_lookups_and_hits(faults_probe):
     assert warm["cache_lookups"] >= pages
     assert warm["cache_added"] <= pages * 0.01           # a warm read finds it all cached
     assert 1 - warm["cache_added"] / warm["cache_lookups"] > 0.99
+
+
+def test_the_counting_moves_with_the_sched_probe_switched_off_and_on():
+    """Faults settled in sched's program; sched switched off (Settings): the faults
+    probe takes its own programs again; sched back on: back into sched's. Exact
+    against the kernel's counts in each state, and one settling program per
+    switch while both run."""
+    require_root()
+    collector = Collector([SchedProbe(), FaultsProbe()], writer=None)
+    collector.attach()
+    sched, faults = collector.probes
+    pages = 5000
+
+    def touch():
+        region = mmap.mmap(-1, pages * PAGE)
+        for i in range(pages):
+            region[i * PAGE] = 1
+    try:
+        switch_programs = lambda p: sum(1 for name in p.bpf.funcs if b"sched_switch" in name)  # noqa: E731
+        assert faults.riding and switch_programs(sched) == 1 and switch_programs(faults) == 0
+        for state in ("sched off", "sched on again"):
+            if state == "sched off":
+                collector.switch_off(sched)
+                assert not faults.riding and switch_programs(faults) == 1
+            else:
+                collector.switch_on(sched)
+                assert faults.riding and switch_programs(faults) == 0 and sched.hosting == ("faults",)
+            assert faults in collector.probes
+            ours, (kernel_minor, _) = measure(faults, touch)
+            assert kernel_minor >= pages, state
+            assert ours["minor_faults"] == pytest.approx(kernel_minor, rel=0.01), state
+    finally:
+        collector.detach()

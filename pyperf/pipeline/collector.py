@@ -39,6 +39,12 @@ class Collector:
         self.switched_off: list[Probe] = []
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
         self.window = LiveWindow()     # the recent past, for live views (no store writes per refresh)
+        by_name = {p.name: p for p in probes}
+        for probe in probes:
+            host = by_name.get(probe.rides_on) if probe.rides_on else None
+            if host is not None and probe not in host.riders:
+                probe.host = host
+                host.riders.append(probe)
 
     def attach(self) -> list[Probe]:
         for probe in self.candidates:
@@ -126,6 +132,7 @@ class Collector:
         if probe in self.probes:
             self.probes.remove(probe)
         self.switched_off.append(probe)
+        self._move_riders(probe)
 
     def switch_on(self, probe: Probe) -> None:
         try:
@@ -136,6 +143,23 @@ class Collector:
         if probe in self.switched_off:
             self.switched_off.remove(probe)
         self.probes.append(probe)
+        self._move_riders(probe)
+
+    def _move_riders(self, host: Probe) -> None:
+        """A rider's kernel work follows its host: back into its own programs when
+        the host stops, into the host's when it runs again (the rider's counts
+        since its last drain are lost, as they are when it is switched off)."""
+        for rider in host.riders:
+            if rider not in self.probes:
+                continue
+            try:
+                rider.detach()
+                rider.attach()
+                log.info("probe %s attached again (%s)", rider.name, rider.chosen_path())
+            except ProbeError as e:
+                log.error("%s (off)", e)
+                self.probes.remove(rider)
+                self.attach_errors[rider.name] = str(e)
 
     def detach(self) -> None:
         for probe in self.probes:

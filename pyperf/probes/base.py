@@ -44,6 +44,12 @@ class Probe(ABC):
     # (other users' processes: names, symbols, namespaces)
     needs: ClassVar[tuple[str, ...]] = ()
     degrades_without: ClassVar[tuple[str, ...]] = ()
+    # A probe whose kernel work can run inside another probe's program when both
+    # run (faults settles its counters in sched's sched_switch program): that
+    # probe's name. The collector links them (host, riders) and moves the rider
+    # when its host is switched off or on.
+    rides_on: ClassVar[str | None] = None
+    rider_part: ClassVar[str | None] = None     # bpf/<part>.part.c its host's source is joined with
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -56,6 +62,12 @@ class Probe(ABC):
 
     def __init__(self, options: ProbeOptions | None = None):
         self.options = options or ProbeOptions()
+        self.host: Probe | None = None          # the probe this one rides on (rides_on), linked
+        self.riders: list[Probe] = []           # the probes that ride on this one
+
+    def rider_cflags(self) -> list[str]:
+        """What this probe, as a rider, adds to its host's compile."""
+        return []
 
     @abstractmethod
     def attach(self) -> None:

@@ -19,6 +19,15 @@ def bpf_path(name: str) -> Path:
     return data_dir("bpf") / f"{name}.bpf.c"
 
 
+def bpf_text(name: str, parts=()) -> str:
+    """What bcc compiles for bpf/<name>.bpf.c: the file after the parts it is built
+    with (bpf/<part>.part.c). Code shared between programs (a rider's in its host,
+    pyperf/probes/base.py) is joined as text, not #included: bcc rewrites map
+    operations only in the text it compiles."""
+    return "".join(f"{(data_dir('bpf') / f'{part}.part.c').read_text()}\n" for part in parts) + \
+        bpf_path(name).read_text()
+
+
 def full_cflags(cflags: list[str]) -> list[str]:
     # Warnings from the mismatched distribution headers are noise, not news.
     return [f"-I{data_dir('bpf')}", "-Wno-macro-redefined", "-Wno-unused-function", *cflags]
@@ -31,8 +40,8 @@ def require_bpf_privileges(name: str) -> None:
                          "this process lacks: run it as root, or add them to the service's CapabilityBoundingSet")
 
 
-def compile_bpf(name: str, cflags: list[str]):
-    """A loaded bcc.BPF object for bpf/<name>.bpf.c."""
+def compile_bpf(name: str, cflags: list[str], parts=()):
+    """A loaded bcc.BPF object for bpf/<name>.bpf.c (after `parts`, see bpf_text)."""
     require_bpf_privileges(name)
     try:
         from bcc import BPF
@@ -42,10 +51,10 @@ def compile_bpf(name: str, cflags: list[str]):
             "and exposes it to the virtualenv)"
         ) from None
     host.ensure_tracefs()
-    source = bpf_path(name)
+    text = bpf_text(name, parts)
     with captured_fd2() as diagnostics:
         try:
-            return BPF(src_file=str(source).encode(), cflags=full_cflags(cflags))
+            return BPF(text=text.encode(), cflags=full_cflags(cflags))
         except Exception as e:  # bcc raises plain Exception for compile/load errors
             failure = e
     detail = first_error(diagnostics.getvalue()) or str(failure).strip().splitlines()[-1]

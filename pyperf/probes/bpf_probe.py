@@ -3,6 +3,7 @@ and loading bpf/<name>.bpf.c, --dump-bpf, and cleaning up."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import ClassVar
 
@@ -10,7 +11,9 @@ from pyperf.errors import ProbeError
 from pyperf.kernel import host
 from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.probes.base import Probe
-from pyperf.probes.bpf_loader import bpf_path, compile_bpf, full_cflags, require_bpf_privileges
+from pyperf.probes.bpf_loader import bpf_text, compile_bpf, full_cflags, require_bpf_privileges
+
+log = logging.getLogger("pyperf.probes")
 
 # task -> nsproxy -> mnt_ns -> ns.inum: the mount namespace, pyperf's container key
 # (bpf/common.h mount_ns_of() reads it with these)
@@ -24,6 +27,8 @@ MOUNT_NS_OFFSETS = {
 class BPFProbe(Probe):
     # -D constant -> (struct, member path), read from the running kernel's BTF
     btf_offsets: ClassVar[dict[str, tuple[str, str]]] = {}
+    # bpf/<part>.part.c joined before bpf/<name>.bpf.c (bpf_loader.bpf_text)
+    parts: ClassVar[tuple[str, ...]] = ()
     needs = host.BPF_CAPABILITIES
 
     def __init__(self, options=None):
@@ -32,6 +37,7 @@ class BPFProbe(Probe):
         self._drainers: dict = {}
         self._last_drain = time.monotonic()
         self._missed_before = 0   # of programs loaded earlier (detached, or switched off and on)
+        self.hosting: tuple[str, ...] = ()     # the riders compiled into the programs loaded
 
     def extra_cflags(self) -> list[str]:
         """Probe-specific -D constants besides the BTF offsets."""
@@ -42,15 +48,37 @@ class BPFProbe(Probe):
             flags = offset_cflags(self.btf_offsets) if self.btf_offsets else []
         except BTFError as e:
             raise ProbeError(f"probe {self.name}: {e}") from None
-        return flags + self.extra_cflags()
+        return flags + self.extra_cflags() + self._riders_cflags()
+
+    def _riders_cflags(self) -> list[str]:
+        flags, hosting = [], []
+        for rider in self.riders:
+            try:
+                flags += rider.rider_cflags()
+                hosting.append(rider.name)
+            except ProbeError as e:        # the rider will run alone, or not at all
+                log.warning("%s: runs apart from probe %s", e, self.name)
+        self.hosting = tuple(hosting)
+        return flags
+
+    def hosts(self, rider) -> bool:
+        """Whether this probe's loaded programs do `rider`'s share of the work."""
+        return self.bpf is not None and rider.name in self.hosting
+
+    def bpf_parts(self) -> tuple[str, ...]:
+        """Its own parts, and those of the riders its programs host (after cflags())."""
+        hosted = tuple(r.rider_part for r in self.riders if r.name in self.hosting and r.rider_part)
+        return self.parts + tuple(p for p in hosted if p not in self.parts)
 
     def bpf_source(self) -> tuple[str, list[str]]:
-        return bpf_path(self.name).read_text(), full_cflags(self.cflags())
+        cflags = full_cflags(self.cflags())
+        return bpf_text(self.name, self.bpf_parts()), cflags
 
     def load(self) -> None:
         """Compile and load the program (its tracepoints attach with it)."""
         require_bpf_privileges(self.name)
-        self.bpf = compile_bpf(self.name, self.cflags())
+        cflags = self.cflags()
+        self.bpf = compile_bpf(self.name, cflags, self.bpf_parts())
         self._drainers = {}
         self._last_drain = time.monotonic()
 
@@ -70,6 +98,7 @@ class BPFProbe(Probe):
             self._missed_before = self.missed_runs()
             self.bpf.cleanup()
             self.bpf = None
+            self.hosting = ()
 
     def prog_fds(self) -> list[int]:
         if self.bpf is None:

@@ -5,21 +5,25 @@ its reasoning: bpf/faults.bpf.c."""
 from __future__ import annotations
 
 import ctypes
+import threading
 import time
 
-from pyperf.probes.base import Batch
-from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 import numpy as np
 
+from pyperf.errors import ProbeError
+from pyperf.kernel.btf import BTFError, offset_cflags
+from pyperf.probes.base import Batch
+from pyperf.probes.bpf_loader import compile_bpf
+from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable
 from pyperf.schema import COUNTER, GAUGE, STORED, Column, Table
 
-BTF_OFFSETS = {
+SETTLE_OFFSETS = {      # bpf/faults_settle.h's, in whichever program settles
     "OFF_TASK_MIN_FLT": ("task_struct", "min_flt"),
     "OFF_TASK_MAJ_FLT": ("task_struct", "maj_flt"),
     "OFF_TASK_START_TIME": ("task_struct", "start_time"),
-    **MOUNT_NS_OFFSETS,
 }
+BTF_OFFSETS = {**SETTLE_OFFSETS, **MOUNT_NS_OFFSETS}
 
 
 class ProcessFaults(ctypes.Structure):
@@ -57,6 +61,26 @@ TABLES = (
 )
 
 
+_shared_maps = None
+_shared_lock = threading.Lock()
+
+
+def shared_maps():
+    """Make the faults maps once in the agent's life (bpf/faults_maps.bpf.c): the
+    faults probe's programs and the sched probe's, when it settles the counters,
+    find them by name however often either is loaded again."""
+    global _shared_maps
+    with _shared_lock:
+        if _shared_maps is None:
+            _shared_maps = compile_bpf("faults_maps", [])
+        return _shared_maps
+
+
+def _attach_time() -> list[str]:
+    # tasks started after the settling program was compiled count from zero (bpf/faults_settle.h)
+    return [f"-DATTACH_MONO_NS={time.monotonic_ns()}ULL"]
+
+
 def hit_ratios(lookups: np.ndarray, added: np.ndarray) -> np.ndarray:
     """1 - added / looked up, clamped to [0, 1], per element; NaN without lookups."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -73,23 +97,37 @@ class FaultsProbe(BPFProbe):
     description = "minor and major page faults and page-cache hit ratio per process"
     schema = TABLES
     btf_offsets = BTF_OFFSETS
+    # with the sched probe, its switch program settles the fault counters: one
+    # program per context switch instead of two (docs/performance.md)
+    rides_on = "sched"
+    parts = ("faults_settle",)
+    rider_part = "faults_settle"
 
     def __init__(self, options=None):
         super().__init__(options)
         self.processes: ProcessTable | None = None
-        self._attach_mono_ns: int | None = None
+        self.riding = False
         self._totals = {"minor": 0, "major": 0, "cache_lookups": 0, "cache_added": 0, "lost": 0}
 
     def chosen_path(self) -> str:
-        return "raw tracepoints sched_switch, sched_process_exit (the kernel's min_flt/maj_flt); filemap tracepoints"
+        settled = ("the sched probe's sched_switch program and sched_process_exit" if self.riding
+                   else "raw tracepoints sched_switch, sched_process_exit")
+        return f"{settled} (the kernel's min_flt/maj_flt); filemap tracepoints"
 
     def extra_cflags(self) -> list[str]:
-        # tasks started after this are counted from zero (bpf/faults.bpf.c)
-        if self._attach_mono_ns is None:
-            self._attach_mono_ns = time.monotonic_ns()
-        return [f"-DATTACH_MONO_NS={self._attach_mono_ns}ULL"]
+        return ["-DSETTLED_BY_SCHED"] if self.riding else _attach_time()
+
+    def rider_cflags(self) -> list[str]:
+        try:
+            offsets = offset_cflags(SETTLE_OFFSETS)
+        except BTFError as e:
+            raise ProbeError(f"probe {self.name}: {e}") from None
+        shared_maps()          # before the host's compile, which finds them by name
+        return ["-DSETTLE_FAULTS", *offsets, *_attach_time()]
 
     def attach(self) -> None:
+        shared_maps()
+        self.riding = self.host is not None and self.host.hosts(self)
         self.load()
         self.processes = ProcessTable(self.bpf[b"fault_processes"], ProcessFaults)
         self.processes.baseline()
