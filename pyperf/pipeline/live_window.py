@@ -140,12 +140,12 @@ class LiveWindow:
             cache = chunk.get(_ARRAYS)
             if cache is None:
                 cache = chunk[_ARRAYS] = {}          # chunks never change: safe to share
-            for name in names:
-                if name not in cache:
-                    cache[name] = _as_column(chunk[name])
             low, high = cache.setdefault(_SPAN, (min(chunk["ts"]), max(chunk["ts"])))
             if high < start or low >= end:
                 continue
+            for name in names:
+                if name not in cache:
+                    cache[name] = _as_column(chunk[name])
             if start <= low and high < end:         # a drain's rows share one stamp: all or none
                 for name in names:
                     picked[name].append(cache[name])
