@@ -43,12 +43,15 @@ class BPFProbe(Probe):
         """Probe-specific -D constants besides the BTF offsets."""
         return []
 
-    def cflags(self) -> list[str]:
+    def offset_cflags(self, offsets: dict[str, tuple[str, str]]) -> list[str]:
+        """-D constants of struct member offsets from the running kernel's BTF."""
         try:
-            flags = offset_cflags(self.btf_offsets) if self.btf_offsets else []
+            return offset_cflags(offsets) if offsets else []
         except BTFError as e:
             raise ProbeError(f"probe {self.name}: {e}") from None
-        return flags + self.extra_cflags() + self._riders_cflags()
+
+    def cflags(self) -> list[str]:
+        return self.offset_cflags(self.btf_offsets) + self.extra_cflags() + self._riders_cflags()
 
     def _riders_cflags(self) -> list[str]:
         flags, hosting = [], []

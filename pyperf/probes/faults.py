@@ -10,8 +10,6 @@ import time
 
 import numpy as np
 
-from pyperf.errors import ProbeError
-from pyperf.kernel.btf import BTFError, offset_cflags
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_loader import compile_bpf
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
@@ -118,10 +116,7 @@ class FaultsProbe(BPFProbe):
         return ["-DSETTLED_BY_SCHED"] if self.riding else _attach_time()
 
     def rider_cflags(self) -> list[str]:
-        try:
-            offsets = offset_cflags(SETTLE_OFFSETS)
-        except BTFError as e:
-            raise ProbeError(f"probe {self.name}: {e}") from None
+        offsets = self.offset_cflags(SETTLE_OFFSETS)
         shared_maps()          # before the host's compile, which finds them by name
         return ["-DSETTLE_FAULTS", *offsets, *_attach_time()]
 
