@@ -24,6 +24,15 @@ def test_dump_bpf_prints_the_program_with_btf_offsets():
     assert "-DOFF_RQ_START_TIME_NS=" in out and "-DSLOW_NS=10000000ULL" in out
 
 
+def test_dump_bpf_shows_a_rider_in_its_hosts_program():
+    """With sched and faults, sched's program is printed with the faults part joined
+    before it and its flags, as the collector compiles it."""
+    out = run_pyperf("record", "--probes", "sched,faults", "--dump-bpf", check=True).stdout
+    sched = out.split("// ===== probe faults")[0]
+    assert "// ===== probe sched" in sched and "-DSETTLE_FAULTS" in sched and "-DOFF_TASK_MIN_FLT=" in sched
+    assert sched.index("static __always_inline void settle_faults(") < sched.index("RAW_TRACEPOINT_PROBE(sched_switch)")
+
+
 def test_doctor_reports_every_check_and_loads_the_probe(store_dsn):
     require_root()
     result = run_pyperf("doctor", "--json", store=store_dsn)

@@ -18,6 +18,7 @@ from pyperf.pipeline.governor import Governor
 from pyperf.pipeline.spool import Spool
 from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes import REGISTRY, Probe, ProbeOptions
+from pyperf.probes.base import link_riders
 from pyperf.probes.bpf_loader import release_compiler_memory
 from pyperf.kernel.resident import release_library_pages
 from pyperf.store.dsn import resolve_address
@@ -43,6 +44,7 @@ def select_probes(args) -> list[Probe]:
 
 
 def dump_bpf(probes: list[Probe]) -> int:
+    link_riders(probes)          # as the collector runs them: a rider's part in its host's source
     for probe in probes:
         source, cflags = probe.bpf_source()
         print(f"// ===== probe {probe.name}\n// cflags: {' '.join(cflags)}\n{source}")

@@ -11,7 +11,7 @@ import time
 from pyperf.errors import ProbeError
 from pyperf.pipeline.counters import counters_batch
 from pyperf.pipeline.live_window import LiveWindow
-from pyperf.probes.base import Probe
+from pyperf.probes.base import Probe, link_riders
 
 log = logging.getLogger("pyperf.collector")
 
@@ -39,12 +39,7 @@ class Collector:
         self.switched_off: list[Probe] = []
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
         self.window = LiveWindow()     # the recent past, for live views (no store writes per refresh)
-        by_name = {p.name: p for p in probes}
-        for probe in probes:
-            host = by_name.get(probe.rides_on) if probe.rides_on else None
-            if host is not None and probe not in host.riders:
-                probe.host = host
-                host.riders.append(probe)
+        link_riders(probes)
 
     def attach(self) -> list[Probe]:
         for probe in self.candidates:

@@ -69,6 +69,9 @@ class Probe(ABC):
         """What this probe, as a rider, adds to its host's compile."""
         return []
 
+    def before_host_loads(self) -> None:
+        """What this probe, as a rider, needs in the kernel before its host's programs load."""
+
     @abstractmethod
     def attach(self) -> None:
         """Compile and attach; raise ProbeError with a fix-it hint on failure."""
@@ -121,6 +124,17 @@ class Probe(ABC):
     def live(self) -> dict:
         """Latest per-interval view for /metrics and the live API."""
         return {}
+
+
+def link_riders(probes) -> None:
+    """Each probe that rides on another of `probes` (rides_on) linked to it: the
+    host compiles the rider's share of the work into its programs."""
+    by_name = {p.name: p for p in probes}
+    for probe in probes:
+        host = by_name.get(probe.rides_on) if probe.rides_on else None
+        if host is not None and probe not in host.riders:
+            probe.host = host
+            host.riders.append(probe)
 
 
 def monotonic_to_epoch_offset() -> float:

@@ -81,6 +81,9 @@ class BPFProbe(Probe):
         """Compile and load the program (its tracepoints attach with it)."""
         require_bpf_privileges(self.name)
         cflags = self.cflags()
+        for rider in self.riders:
+            if rider.name in self.hosting:
+                rider.before_host_loads()
         self.bpf = compile_bpf(self.name, cflags, self.bpf_parts())
         self._drainers = {}
         self._last_drain = time.monotonic()

@@ -116,9 +116,10 @@ class FaultsProbe(BPFProbe):
         return ["-DSETTLED_BY_SCHED"] if self.riding else _attach_time()
 
     def rider_cflags(self) -> list[str]:
-        offsets = self.offset_cflags(SETTLE_OFFSETS)
-        shared_maps()          # before the host's compile, which finds them by name
-        return ["-DSETTLE_FAULTS", *offsets, *_attach_time()]
+        return ["-DSETTLE_FAULTS", *self.offset_cflags(SETTLE_OFFSETS), *_attach_time()]
+
+    def before_host_loads(self) -> None:
+        shared_maps()          # the host's programs find them by name
 
     def attach(self) -> None:
         shared_maps()
