@@ -21,6 +21,21 @@ static __always_inline u64 read_u64(void *base, int off)
     return v;
 }
 
+/* Two u64 members of one struct, in one read when they sit side by side (the
+ * offsets are -D constants: the branch not taken is compiled out). */
+static __always_inline void read_u64_pair(void *base, int off_a, int off_b, u64 *a, u64 *b)
+{
+    if (off_b == off_a + 8) {
+        u64 both[2] = {};
+        bpf_probe_read_kernel(both, sizeof(both), (char *)base + off_a);
+        *a = both[0];
+        *b = both[1];
+    } else {
+        *a = read_u64(base, off_a);
+        *b = read_u64(base, off_b);
+    }
+}
+
 static __always_inline u32 read_u32(void *base, int off)
 {
     u32 v = 0;

@@ -49,14 +49,8 @@ static __always_inline struct process_faults *fault_process_for(u32 tgid)
 /* `task` is the current task (switching out, or exiting). */
 static __always_inline void settle_faults(struct task_struct *task, u32 tgid, struct fault_mark *mark)
 {
-#if OFF_TASK_MAJ_FLT == OFF_TASK_MIN_FLT + 8
-    u64 counts[2] = {};   /* min_flt and maj_flt sit side by side: one read */
-    bpf_probe_read_kernel(counts, sizeof(counts), (char *)task + OFF_TASK_MIN_FLT);
-    u64 min_flt = counts[0], maj_flt = counts[1];
-#else
-    u64 min_flt = read_u64(task, OFF_TASK_MIN_FLT);
-    u64 maj_flt = read_u64(task, OFF_TASK_MAJ_FLT);
-#endif
+    u64 min_flt, maj_flt;
+    read_u64_pair(task, OFF_TASK_MIN_FLT, OFF_TASK_MAJ_FLT, &min_flt, &maj_flt);
     if (!mark->seen && read_u64(task, OFF_TASK_START_TIME) > ATTACH_MONO_NS) {
         mark->min_flt = 0;    /* born after we loaded: every fault it took is news */
         mark->maj_flt = 0;

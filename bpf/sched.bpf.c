@@ -101,14 +101,8 @@ RAW_TRACEPOINT_PROBE(sched_switch)
     settle_faults(task, pid_tgid >> 32, &mark->faults);
 #endif
     u64 sum_exec = read_u64(task, OFF_TASK_SUM_EXEC);
-#if OFF_TASK_RUN_DELAY == OFF_TASK_PCOUNT + 8
-    u64 info[2] = {};   /* sched_info.pcount and .run_delay sit side by side: one read */
-    bpf_probe_read_kernel(info, sizeof(info), (char *)task + OFF_TASK_PCOUNT);
-    u64 pcount = info[0], run_delay = info[1];
-#else
-    u64 run_delay = read_u64(task, OFF_TASK_RUN_DELAY);
-    u64 pcount = read_u64(task, OFF_TASK_PCOUNT);
-#endif
+    u64 pcount, run_delay;     /* sched_info.pcount and .run_delay */
+    read_u64_pair(task, OFF_TASK_PCOUNT, OFF_TASK_RUN_DELAY, &pcount, &run_delay);
     u32 voluntary = !preempt && prev_state != 0;
 
     struct sched_process *p = process_for(pid_tgid >> 32, task);
