@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import require_root
 
-from pyperf.kernel.btf import BTF, BTFError, kernel_btf, offset_cflags
+from pyperf.kernel.btf import BTF, BTFError, kernel_btf, offset_cflags, release_kernel_btf
 
 
 def test_bpf_reads_own_pid_tgid_and_mount_namespace_through_btf_offsets():
@@ -88,3 +88,13 @@ def test_anonymous_unions_nested_structs_and_typedefs_from_a_handmade_blob():
     assert btf.offsetof("outer", "named.b") == 20
     assert btf.struct_size("outer") == 24
     assert not btf.has_member("outer", "named.c")
+
+
+def test_offsets_survive_the_release_of_the_parsed_btf():
+    fields = {"OFF_TASK_TGID": ("task_struct", "tgid"), "OFF_MNT_NS_INUM": ("mnt_namespace", "ns.inum")}
+    before = offset_cflags(fields)
+    parsed = kernel_btf()
+    release_kernel_btf()
+    assert offset_cflags(fields) == before          # remembered, no parse
+    assert kernel_btf() is not parsed               # anything else reads the file again
+    assert kernel_btf().offsetof("task_struct", "tgid") == parsed.offsetof("task_struct", "tgid")

@@ -11,7 +11,7 @@ import threading
 
 from pyperf.containers.cgroup_paths import CgroupLine
 from pyperf.containers.resolver import ContainerResolver
-from pyperf.kernel.btf import BTFError, kernel_btf, offset_cflags
+from pyperf.kernel.btf import BTFError, kernel_offset, offset_cflags
 from pyperf.probes.bpf_loader import compile_bpf
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS
 
@@ -64,13 +64,12 @@ def memory_subsys(cgroups_file: str = "/proc/cgroups") -> int:
     return names.index("memory") if "memory" in names else -1
 
 
-def cgroup_cflags(btf=None) -> list[str]:
-    btf = btf or kernel_btf()
-    flags = offset_cflags(CGROUP_OFFSETS, btf)
+def cgroup_cflags() -> list[str]:
+    flags = offset_cflags(CGROUP_OFFSETS)
     try:
-        parent = btf.offsetof("kernfs_node", "__parent")     # renamed in 6.15
+        parent = kernel_offset("kernfs_node", "__parent")     # renamed in 6.15
     except BTFError:
-        parent = btf.offsetof("kernfs_node", "parent")
+        parent = kernel_offset("kernfs_node", "parent")
     return [*flags, f"-DOFF_KN_PARENT={parent}", f"-DMEMORY_SUBSYS={memory_subsys()}"]
 
 

@@ -199,7 +199,20 @@ def kernel_btf() -> BTF:
     return BTF.from_file(VMLINUX_BTF)
 
 
+@lru_cache(maxsize=None)
+def kernel_offset(struct_name: str, member_path: str) -> int:
+    """`offsetof` in the running kernel, remembered: a probe switched back on
+    later compiles again without the kernel's BTF parsed again."""
+    return kernel_btf().offsetof(struct_name, member_path)
+
+
+def release_kernel_btf() -> None:
+    """Drop the parsed kernel BTF once start-up has read its offsets: its type
+    records are ~28 MB of Python objects the agent never reads again."""
+    kernel_btf.cache_clear()
+
+
 def offset_cflags(fields: dict[str, tuple[str, str]], btf: BTF | None = None) -> list[str]:
     """`-D NAME=offset` flags for {NAME: (struct, member_path)}."""
-    btf = btf or kernel_btf()
-    return [f"-D{macro}={btf.offsetof(s, m)}" for macro, (s, m) in sorted(fields.items())]
+    offsetof = btf.offsetof if btf is not None else kernel_offset
+    return [f"-D{macro}={offsetof(s, m)}" for macro, (s, m) in sorted(fields.items())]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pyperf.errors import ProbeError
 from pyperf.kernel import host
+from pyperf.kernel.btf import release_kernel_btf
 from pyperf.kernel.resident import release_library_pages, trim_heap
 from pyperf.resources import data_dir
 
@@ -98,7 +99,8 @@ def release_compiler_memory() -> int:
     """After every probe is loaded, give back what bcc's compiler (clang/LLVM) holds
     and will not use again until the next compile: the heap it left free (glibc
     keeps freed heap otherwise: ~70 MB) and its libraries' pages (~80 MB), which
-    a later compile faults back in from the page cache. Returns the kB of library
-    pages released."""
+    a later compile faults back in from the page cache; and the parsed kernel
+    BTF the compiles' offsets came from. Returns the kB of library pages released."""
+    release_kernel_btf()
     trim_heap()
     return release_library_pages(COMPILER_LIBRARIES)

@@ -14,7 +14,7 @@ import os
 import numpy as np
 from bcc.libbcc import lib
 
-CHUNK = 4096
+CHUNK = 1024
 
 
 class MapDrainer:
