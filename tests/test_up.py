@@ -59,8 +59,12 @@ def test_api_metrics_sql_and_clean_stop(running_up):
     assert max(v or 0 for v in series["devices"][device]["iops"]) > 0
 
     _, metrics = get(f"{base}/metrics")
-    assert f'pyperf_disk_ios_total{{device="{device}",op="read"}}' in metrics
-    assert "pyperf_disk_latency_seconds_bucket" in metrics
+    assert f'pyperf_disk_io_ios_total{{device="{device}",op="read"}}' in metrics
+    assert f'pyperf_disk_io_latency_seconds_bucket{{device="{device}",le="+Inf",op="read"}}' in metrics
+    # families generated from the column spec, one per exported table
+    assert float(re.search(r"^pyperf_system_host_mem_total_bytes (\S+)$", metrics, re.M)[1]) > 0
+    assert re.search(r'^pyperf_sched_cpu_context_switches_total\{cpu="0"\} [1-9]', metrics, re.M)
+    assert re.search(r'^pyperf_system_host_tcp_states\{state="ESTABLISHED"\} \d', metrics, re.M)
     assert 'pyperf_probe_up{probe="disk"} 1.0' in metrics
     assert re.search(r'^pyperf_probe_missed_runs_total\{probe="disk"\} \d', metrics, re.M)
 

@@ -25,7 +25,7 @@ TABLES = (
     Table("container_resources",
           "Per interval and running container: resource usage from its cgroup (v1 or v2) and network namespace. "
           "Counters are per interval, gauges at the end of it.",
-          order_by=("host", "container_id", "ts"), rollup=STORED, columns=(
+          order_by=("host", "container_id", "ts"), metrics=True, rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,

@@ -11,6 +11,7 @@ import time
 from pyperf.errors import ProbeError
 from pyperf.pipeline.counters import counters_batch
 from pyperf.pipeline.live_window import LiveWindow
+from pyperf.pipeline.prometheus_totals import MetricTotals
 from pyperf.probes.base import Probe, link_riders
 
 log = logging.getLogger("pyperf.collector")
@@ -39,6 +40,8 @@ class Collector:
         self.switched_off: list[Probe] = []
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
         self.window = LiveWindow()     # the recent past, for live views (no store writes per refresh)
+        from pyperf.schema import catalog       # the probes' modules fill the catalog: not at import
+        self.metrics = MetricTotals(catalog.tables())      # /metrics
         link_riders(probes)
 
     def attach(self) -> list[Probe]:
@@ -90,6 +93,7 @@ class Collector:
                 if self.writer is not None:
                     self.writer.submit(batch)
                 self.window.add(batch, now, covers=probe.tables)
+                self.metrics.add(batch)
                 self._enrich(batch, now)
             self.intervals += 1
             if self.governor is not None:

@@ -117,10 +117,6 @@ class Probe(ABC):
         """Which kernel hooks were chosen on this host, for `pyperf doctor`."""
         return ""
 
-    def metric_families(self) -> list:
-        """prometheus_client metric families for /metrics."""
-        return []
-
     def live(self) -> dict:
         """Latest per-interval view for /metrics and the live API."""
         return {}

@@ -44,7 +44,7 @@ BTF_OFFSETS = {
 TABLES = (
     Table("disk_io",
           "Per interval, per block device and operation. Rows only for device/op pairs with I/O.",
-          order_by=("host", "device", "op", "ts"), rollup=STORED, columns=(
+          order_by=("host", "device", "op", "ts"), metrics=True, rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,
@@ -63,7 +63,7 @@ TABLES = (
       )),
     Table("disk_queue",
           "Per interval and block device: requests in flight (queue depth).",
-          order_by=("host", "device", "ts"), rollup=RAW, columns=(
+          order_by=("host", "device", "ts"), metrics=True, rollup=RAW, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,
@@ -321,29 +321,6 @@ class DiskProbe(BPFProbe):
 
     def totals(self) -> dict[str, int]:
         return dict(self._totals)
-
-    def metric_families(self):
-        """Prometheus counters and histograms, cumulative since attach."""
-        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
-
-        ios = CounterMetricFamily("pyperf_disk_ios", "Block I/O requests completed",
-                                  labels=["device", "op"])
-        nbytes = CounterMetricFamily("pyperf_disk_bytes", "Block I/O bytes completed",
-                                     labels=["device", "op"])
-        latency = HistogramMetricFamily("pyperf_disk_latency_seconds",
-                                        "Block I/O latency, request creation to completion",
-                                        labels=["device", "op"])
-        keys, values = self._per_device.keys, self._per_device.values
-        for (dev, op), (n_ios, n_bytes, lat_ns, *hist) in zip(keys.view(DEVICE_KEY).tolist() if keys is not None
-                                                               else [], values.tolist() if values is not None else []):
-            labels = [self.devices.name(dev), OPS[op] if op < len(OPS) else "other"]
-            ios.add_metric(labels, n_ios)
-            nbytes.add_metric(labels, n_bytes)
-            cumulative = np.cumsum(hist)
-            buckets = [(f"{2.0 ** (i + 1) / 1e6:g}", int(cumulative[i])) for i in range(HIST_SLOTS - 1)]
-            buckets.append(("+Inf", int(cumulative[-1])))
-            latency.add_metric(labels, buckets, lat_ns / 1e9)
-        return [ios, nbytes, latency]
 
     def live(self) -> dict:
         return {"ts": self._live.get("ts"), "devices": self._live["devices"],

@@ -20,7 +20,7 @@ TABLES = (
     Table("response_time",
           "Per interval, server process and local port: requests answered and their response time (first "
           "request byte received to first response byte sent).",
-          order_by=("host", "pid", "port", "ts"), rollup=STORED, columns=(
+          order_by=("host", "pid", "port", "ts"), metrics=True, rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,

@@ -87,7 +87,7 @@ TABLES = (
       )),
     Table("sched_cpu",
           "Per interval and CPU.",
-          order_by=("host", "cpu", "ts"), rollup=STORED, columns=(
+          order_by=("host", "cpu", "ts"), metrics=True, rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,

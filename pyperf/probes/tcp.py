@@ -76,7 +76,7 @@ TABLES = (
     Table("tcp_host",
           "Per interval, host-wide TCP (all network namespaces for the in-kernel counters; RTT and OutSegs from "
           "the host's namespace).",
-          order_by=("host", "ts"), rollup=STORED, columns=(
+          order_by=("host", "ts"), metrics=True, rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,

@@ -52,6 +52,7 @@ class Table:
     retention_days: int | None = 3
     dedup: bool = True          # keeps the last 1000 insert tokens: a replayed batch adds nothing
     rollup: str = ""            # STORED, RAW or ""
+    metrics: bool = False       # on /metrics (pyperf.pipeline.prometheus_totals): keys that stay few
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

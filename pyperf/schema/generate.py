@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, STORED, Column, Table, catalog, kinds_of
+from pyperf.pipeline.prometheus_totals import families_of
 from pyperf.store import migrations, schema_check
 from pyperf.store.rollups import LEVELS, PROJECTION_BUCKET, TIME_PROJECTION
 
@@ -153,11 +154,22 @@ def _rollup_docs(t: Table) -> dict[str, dict]:
     return out
 
 
+def _metrics_doc(t: Table) -> str:
+    labels, families = families_of(t)
+    suffix = {"counter": "_total", "histogram": " (histogram)"}
+    names = ", ".join(f"`{f.name}{suffix.get(f.kind, '')}`" for f in families)
+    keys = ", ".join(labels) or "none"
+    return (f"On `/metrics` (labels: {keys}; counters cumulative since the agent started, gauges the "
+            f"latest interval): {names}.")
+
+
 def documented() -> dict[str, dict]:
     """{table: {"_doc": text, column: (unit, meaning)}} of every table and view."""
     out = dict(VIEW_DOCS)
     for t in catalog.tables():
         out[t.name] = {"_doc": t.doc, **{c.name: (c.unit, c.doc) for c in t.columns}}
+        if t.metrics:
+            out[t.name]["_metrics"] = _metrics_doc(t)
         if t.rollup == STORED:
             out.update(_rollup_docs(t))
     return out
@@ -168,6 +180,8 @@ def render_docs(tables: dict[str, list[tuple[str, str, str]]], fields: dict[str,
     for table in sorted(tables):
         doc = fields.get(table, {})
         out.append(f"\n## `{table}`\n\n{doc.get('_doc', '')}\n")
+        if doc.get("_metrics"):
+            out.append(f"{doc['_metrics']}\n")
         out.append("| column | type | unit | meaning |\n|---|---|---|---|")
         for column, col_type, _comment in tables[table]:
             unit, meaning = doc.get(column, ("", ""))

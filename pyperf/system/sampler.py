@@ -21,7 +21,7 @@ from pyperf.schema import AGENT_HOST, COUNTER, GAUGE, INTERVAL_END, INTERVAL_MS,
 TABLES = (
     Table("system_cpu",
           "Per interval, per CPU (cpu = -1: all CPUs together): share of time in each state, in %.",
-          order_by=("host", "cpu", "ts"), rollup=STORED, columns=(
+          order_by=("host", "cpu", "ts"), metrics=True, rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,
@@ -38,7 +38,7 @@ TABLES = (
       )),
     Table("system_host",
           "Per interval, host-wide: load, scheduler, memory, swap, faults, pressure, TCP states.",
-          order_by=("host", "ts"), rollup=STORED, columns=(
+          order_by=("host", "ts"), metrics=True, rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,
@@ -88,7 +88,7 @@ TABLES = (
       )),
     Table("system_disk",
           "Per interval and block device with activity, from /proc/diskstats.",
-          order_by=("host", "device", "ts"), rollup=RAW, columns=(
+          order_by=("host", "device", "ts"), metrics=True, rollup=RAW, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,
@@ -107,7 +107,7 @@ TABLES = (
     Table("system_net",
           "Per interval and network interface of the host namespace (container veths included), from "
           "/proc/net/dev.",
-          order_by=("host", "interface", "ts"), rollup=RAW, columns=(
+          order_by=("host", "interface", "ts"), metrics=True, rollup=RAW, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,

@@ -70,8 +70,7 @@ class PyperfMetrics:
             yield cost
             yield GaugeMetricFamily("pyperf_governor_level", "Cost-shedding steps in force",
                                     value=len(governor.steps))
-        for probe in self.collector.probes:
-            yield from probe.metric_families()
+        yield from self.collector.metrics.families()
 
     def _alert_families(self):
         # Prometheus' own ALERTS series, by the same labels: one per pending or firing alert
