@@ -64,3 +64,21 @@ def test_process_churn_is_counted_exactly(churn_binary):
     finally:
         tcp.detach()
         response.detach()
+
+
+def test_batch_delete_removes_the_keys_and_skips_those_already_gone():
+    require_root()
+    from bcc import BPF
+
+    from pyperf.probes.map_drain import delete_keys
+    bpf = BPF(text="BPF_HASH(m, u32, u64, 64);")
+    try:
+        m = bpf[b"m"]
+        for k in range(10):
+            m[m.Key(k)] = m.Leaf(k)
+        # 42, 43 and 44 were never there (an entry its process's exit already removed)
+        assert delete_keys(m, [m.Key(k) for k in (1, 3, 42, 5, 43, 44, 7)]) == 4
+        assert sorted(k.value for k in m.keys()) == [0, 2, 4, 6, 8, 9]
+        assert delete_keys(m, []) == 0
+    finally:
+        bpf.cleanup()

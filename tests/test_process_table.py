@@ -32,9 +32,10 @@ class FakeMap:
         self.entries: dict[int, list[Value]] = {}
         self.deleted: list[int] = []
 
-    def __delitem__(self, key):
-        self.deleted.append(key.value)
-        del self.entries[key.value]
+    def delete(self, keys):
+        for key in keys:
+            self.deleted.append(key.value)
+            del self.entries[key.value]
 
     def read_arrays(self, key_dtype, value_dtype):
         keys = np.array(list(self.entries), key_dtype)

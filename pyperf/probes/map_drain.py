@@ -55,6 +55,9 @@ class MapDrainer:
                             leaf_type.from_buffer_copy(self.values, i * leaf_size)))
         return out
 
+    def delete(self, keys: list) -> int:
+        return delete_keys(self.table, keys)
+
     def read_arrays(self, key_dtype: np.dtype, value_dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         """Every entry, left in the map, as (keys, values): one row of values per
         key, as many `value_dtype` items as the map's value holds (a per-CPU
@@ -70,3 +73,27 @@ class MapDrainer:
         if not keys:
             return np.empty(0, key_dtype), np.empty((0, per_entry), value_dtype)
         return np.concatenate(keys), np.concatenate(values).reshape(-1, per_entry)
+
+
+def delete_keys(table, keys: list) -> int:
+    """Remove `keys` (table.Key values) from a BPF hash map in BPF_MAP_DELETE_BATCH
+    calls instead of a syscall per key; keys already gone are skipped (the call
+    stops at the first missing key and says how many it removed before it).
+    Returns how many were removed."""
+    if not keys:
+        return 0
+    buffer = (table.Key * len(keys))(*keys)
+    size = ct.sizeof(table.Key)
+    removed = done = 0
+    while done < len(keys):
+        count = ct.c_uint32(len(keys) - done)
+        res = lib.bpf_delete_batch(table.map_fd, ct.byref(buffer, done * size), ct.byref(count))
+        err = ct.get_errno()
+        removed += count.value
+        done += count.value
+        if res == 0:
+            break
+        if err != errno.ENOENT:
+            raise OSError(err, f"BPF_MAP_DELETE_BATCH: {os.strerror(err)}")
+        done += 1
+    return removed

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyperf.probes.keyed_counters import KeyedCounters
-from pyperf.probes.map_drain import MapDrainer
+from pyperf.probes.map_drain import MapDrainer, delete_keys
 from pyperf.schema import AGENT_HOST, INTERVAL_END, INTERVAL_MS, KEY, Column
 
 IDENTITY = ("comm", "mnt_ns", "cgroup_id")
@@ -110,16 +110,9 @@ def forget_exited(table, entries, proc_root: str = "/proc") -> set:
     entry: its counters just go on, so differences stay right.) Call it after
     reading the map: a process started after /proc is listed would look dead."""
     alive = live_tgids(proc_root)
-    removed = set()
-    for key, tgid, label in entries:
-        if tgid in alive:
-            continue
-        try:
-            del table[key]
-        except KeyError:
-            pass
-        removed.add(label)
-    return removed
+    dead = [(key, label) for key, tgid, label in entries if tgid not in alive]
+    delete_keys(table, [key for key, _ in dead])
+    return {label for _, label in dead}
 
 
 def live_tgids(proc_root: str = "/proc") -> set[int]:
@@ -210,11 +203,8 @@ class ProcessTable:
         self._since_scan = 0
         alive = live_tgids(self.proc_root)
         gone = np.array([tgid not in alive for tgid in keys.tolist()], bool)
+        self._reader.delete([self.table.Key(tgid) for tgid in keys[gone].tolist()])
         for tgid in keys[gone].tolist():
-            try:
-                del self.table[self.table.Key(tgid)]
-            except KeyError:
-                pass
             self._names.pop(tgid, None)
         self._rename_new(alive)
         return keys[~gone], current[~gone]
