@@ -37,3 +37,20 @@ def test_compiler_pages_are_released_and_compiling_again_works():
         sched.detach()
         if faults is not None:
             faults.detach()
+
+
+def test_a_probe_switched_on_later_gives_the_compilers_pages_back_too():
+    require_root()
+    from pyperf.pipeline.collector import Collector
+
+    collector = Collector([SchedProbe()], writer=None)
+    collector.attach()
+    try:
+        release_compiler_memory()
+        sched = collector.probes[0]
+        collector.switch_off(sched)
+        collector.switch_on(sched)           # Settings or the governor: a compile while running
+        assert sched in collector.probes
+        assert compiler_rss_kb() < 10_000
+    finally:
+        collector.detach()

@@ -13,6 +13,7 @@ from pyperf.pipeline.counters import counters_batch
 from pyperf.pipeline.live_window import LiveWindow
 from pyperf.pipeline.prometheus_totals import MetricTotals
 from pyperf.probes.base import Probe, link_riders
+from pyperf.probes.bpf_loader import release_compiler_memory
 
 log = logging.getLogger("pyperf.collector")
 
@@ -143,6 +144,7 @@ class Collector:
             self.switched_off.remove(probe)
         self.probes.append(probe)
         self._move_riders(probe)
+        release_compiler_memory()      # as after start-up: what the compiles took, back
 
     def _move_riders(self, host: Probe) -> None:
         """A rider's kernel work follows its host: back into its own programs when
