@@ -387,3 +387,26 @@ def test_a_range_that_is_not_whole_days_reads_only_its_own_granules(tmp_path):
     read, of = map(int, re.findall(r"Granules: (\d+)/(\d+)", plan)[-1])
     assert of > 80 and read <= 5, plan                  # the hour it lies in: 30 000 of 720 000 rows
     assert store.query(sql).rows == [(30 * 500 * 60,)]
+
+
+def test_many_rows_are_rolled_up_a_few_whole_minutes_at_a_time_with_the_same_sums(store, monkeypatch):
+    start = _hour_start()
+    disk = _disk_rows(start.timestamp(), 600)                 # 10 minutes, 60 rows each
+    store.insert("disk_io", disk)
+    monkeypatch.setattr(rollups, "MAX_ROWS_PER_ROLLUP", 150)  # 600 rows: 4 parts of 3, 3, 3 and 1 minutes
+    inserts = []
+    command = store.command
+
+    def counted(sql, parameters=None):
+        if sql.startswith("INSERT INTO disk_io_1m"):
+            inserts.append((parameters["start"], parameters["end"]))
+        return command(sql, parameters)
+    monkeypatch.setattr(store, "command", counted)
+    end = start + dt.timedelta(minutes=10)
+    assert rollups.roll_up(store, end)["disk_io"]["1m"] == 10
+    assert [(b - a) / dt.timedelta(minutes=1) for a, b in inserts] == [3, 3, 3, 1]
+    assert all(b == a2 for (_, b), (a2, _) in zip(inserts, inserts[1:]))      # whole minutes, end to end
+    raw = rollups.series(store, "disk_io", start, end, step_s=600, source="raw")
+    rolled = rollups.series(store, "disk_io", start, end, step_s=600, source="1m")
+    assert [list(r) for r in rolled.rows] == [list(r) for r in raw.rows]
+    assert rolled.rows[0][rolled.columns.index("ios")] == sum(disk["ios"])

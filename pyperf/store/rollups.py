@@ -405,8 +405,18 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
     return done
 
 
+# Rows one minute-level INSERT ... SELECT sums at most: the engine's memory for it
+# grows with the keys it holds (~2 kB a row for a per-process row's two histogram
+# states): 5 minutes of a host starting 400 processes a second (135 000 rows)
+# took +250 MB, one minute of it +60 MB (docs/performance.md).
+MAX_ROWS_PER_ROLLUP = 30_000
+
+
 def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.datetime, select: str) -> int:
-    """Insert `select` over [the bucket after `target`'s last, end); returns buckets covered."""
+    """Insert `select` over [the bucket after `target`'s last, end); returns buckets
+    covered. Minutes with more than MAX_ROWS_PER_ROLLUP raw rows between them are
+    summed a few whole minutes at a time: each part leaves the target's last bucket
+    where the next one starts, so a crash between two parts loses nothing."""
     step = dt.timedelta(minutes=1) if level == "1m" else dt.timedelta(hours=1)
     last = _last_bucket(store, target, store.host_name, fresh=True)     # a stale one would roll a range twice
     if last is not None:
@@ -419,10 +429,22 @@ def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.
         start = first.replace(second=0, microsecond=0) if level == "1m" else first.replace(minute=0, second=0)
     if start >= end:
         return 0
-    token = f"pyperf-{level}-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}"
-    store.command(f"INSERT INTO {target} {select} SETTINGS insert_deduplication_token = {{token:String}}",
-                  {"host": store.host_name, "start": start, "end": end, "token": token})
-    return int((end - start) / step)
+    buckets = int((end - start) / step)
+    parts = 1
+    if level == "1m" and buckets > 1:
+        rows = store.query(f"SELECT count() FROM {source} WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} "
+                           f"AND ts < {{end:DateTime64(3)}}", {"host": store.host_name, "start": start, "end": end}).rows[0][0]
+        parts = min(buckets, -(-int(rows) // MAX_ROWS_PER_ROLLUP))
+    per_part = -(-buckets // max(parts, 1))
+    while start < end:
+        stop = min(end, start + per_part * step)
+        token = f"pyperf-{level}-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-{stop:%Y%m%d%H%M}"
+        store.command(f"INSERT INTO {target} {select} SETTINGS insert_deduplication_token = {{token:String}}",
+                      {"host": store.host_name, "start": start, "end": stop, "token": token})
+        start = stop
+        if parts > 1:
+            store.release_memory()      # what one part's sums held, before the next
+    return buckets
 
 
 BOUNDS_MAX_AGE_S = 10.0
