@@ -1,0 +1,108 @@
+"""Peak memory of the agent's rollups on a host that starts many processes: a
+fresh embedded store gets `--minutes` of sched_process rows (50 steady processes
+and `--new-per-s` new ones a second, each with its two histograms), then the
+minute rollup runs as the agent runs it (at most rollups.MAX_ROWS_PER_ROLLUP rows
+an INSERT ... SELECT) and, as the baseline in the same invocation, as one
+INSERT; last, with `--hour`, the hourly rollup of a whole such hour. Prints the
+rise of the process's anonymous memory (sampled every 10 ms) over what it was
+after the allocator was purged.
+
+    sudo .venv/bin/python scripts/bench/rollup_memory.py [--minutes 5] [--new-per-s 450] [--hour]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import threading
+import time
+
+from common import ROOT  # noqa: F401  (sys.path set up there)
+from pyperf.store import rollups
+from pyperf.store.dsn import parse_dsn
+from pyperf.store.store import Store
+
+UTC = dt.timezone.utc
+
+
+def anon_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fill(store, start: int, seconds: int, new_per_s: int) -> int:
+    per_s = 50 + new_per_s
+    store.command(
+        "INSERT INTO sched_process (ts, host, interval_ms, pid, comm, mnt_ns, voluntary_switches, oncpu_us, "
+        "runq_latency_sum_us, runq_waits, runq_latency_hist, offcpu_hist) "
+        f"SELECT toDateTime64({start}, 3, 'UTC') + toIntervalSecond(intDiv(number, {per_s})), 'bench', 1000, "
+        f"if(number % {per_s} < 50, number % 50, 100000 + number), 'proc', 4026531840, 3, 100, 50, 2, "
+        "arrayMap(i -> toUInt32(rand(i) % 3), range(27)), arrayMap(i -> toUInt32(rand(i + 99) % 3), range(27)) "
+        f"FROM numbers({seconds * per_s})")
+    return seconds * per_s
+
+
+def peak_rise(store, before: dt.datetime) -> tuple[float, float]:
+    """(MiB the anonymous memory rose at most, seconds) for one roll_up()."""
+    store.release_memory()
+    base, peak, stop = anon_mib(), [0.0], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], anon_mib())
+            time.sleep(0.01)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    rollups.roll_up(store, before)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    return peak[0] - base, elapsed
+
+
+def minutes_case(minutes: int, new_per_s: int, max_rows: int) -> tuple[float, float, int]:
+    rollups.MAX_ROWS_PER_ROLLUP = max_rows
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(parse_dsn(f"chdb://{tmp}/store"), host_name="bench").open()
+        start = (int(time.time()) // 60 - minutes - 2) * 60
+        rows = fill(store, start, minutes * 60, new_per_s)
+        rise, elapsed = peak_rise(store, dt.datetime.fromtimestamp(start + minutes * 60, UTC))
+        store.close()
+    return rise, elapsed, rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=int, default=5, help="minutes of rows one minute rollup sums (the agent's cadence)")
+    ap.add_argument("--new-per-s", type=int, default=450, help="new processes a second")
+    ap.add_argument("--hour", action="store_true", help="also the hourly rollup of a whole hour")
+    args = ap.parse_args()
+    chunked = rollups.MAX_ROWS_PER_ROLLUP
+    print(f"minute rollup of {args.minutes} min, 50 steady + {args.new_per_s} new processes a second:")
+    one, t_one, rows = minutes_case(args.minutes, args.new_per_s, sys.maxsize)
+    parts, t_parts, _ = minutes_case(args.minutes, args.new_per_s, chunked)
+    print(f"  {rows} raw rows in one INSERT ... SELECT: +{one:.0f} MiB anonymous at the peak, {t_one:.1f} s")
+    print(f"  at most {chunked} rows an INSERT (the agent): +{parts:.0f} MiB, {t_parts:.1f} s; "
+          f"ratio {parts / one:.2f}")
+    if args.hour:
+        rollups.MAX_ROWS_PER_ROLLUP = chunked
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(parse_dsn(f"chdb://{tmp}/store"), host_name="bench").open()
+            hour = (int(time.time()) // 3600 - 2) * 3600
+            rows = fill(store, hour, 3600, args.new_per_s)
+            rollups.roll_up(store, dt.datetime.fromtimestamp(hour + 3570, UTC))        # the minutes only
+            rise, elapsed = peak_rise(store, dt.datetime.fromtimestamp(hour + 3630, UTC))
+            keys = store.query("SELECT count() FROM sched_process_1h").rows[0][0]
+            store.close()
+        print(f"hourly rollup of one hour ({rows} raw rows, {keys} process keys): +{rise:.0f} MiB, {elapsed:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
