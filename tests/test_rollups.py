@@ -410,3 +410,42 @@ def test_many_rows_are_rolled_up_a_few_whole_minutes_at_a_time_with_the_same_sum
     rolled = rollups.series(store, "disk_io", start, end, step_s=600, source="1m")
     assert [list(r) for r in rolled.rows] == [list(r) for r in raw.rows]
     assert rolled.rows[0][rolled.columns.index("ios")] == sum(disk["ios"])
+
+
+def _many_devices(start: float, seconds: int, devices: int = 40) -> dict[str, list]:
+    rows = [_disk_rows(start, seconds, seed=d) for d in range(devices)]
+    out = {k: [v for r in rows for v in r[k]] for k in rows[0]}
+    out["device"] = [f"d{d}" for d in range(devices) for _ in range(seconds)]
+    return out
+
+
+def test_a_large_hour_is_summed_a_share_of_its_keys_at_a_time_and_a_crash_between_shares_loses_nothing(
+        store, monkeypatch):
+    start = _hour_start()
+    disk = _many_devices(start.timestamp(), 3600)       # one hour: 40 devices x 60 minutes = 2 400 minute rows
+    store.insert("disk_io", disk)
+    monkeypatch.setattr(rollups, "MAX_ROWS_PER_ROLLUP", 1000)
+    monkeypatch.setattr(rollups, "_complete_hours", {})
+    end = start + dt.timedelta(hours=1)
+    rollups.roll_up(store, end - dt.timedelta(seconds=30))           # the minutes only, 3 at a time
+    shares = []
+    command = store.command
+
+    def crashing(sql, parameters=None):
+        if sql.startswith("INSERT INTO disk_io_1h"):
+            shares.append(parameters["token"])
+            if len(shares) == 2:
+                raise RuntimeError("agent killed between two shares")
+        return command(sql, parameters)
+    monkeypatch.setattr(store, "command", crashing)
+    with pytest.raises(RuntimeError):
+        rollups.roll_up(store, end + dt.timedelta(seconds=30))
+    assert shares[0].endswith("-0of3")
+    monkeypatch.setattr(rollups, "_complete_hours", {})              # a new agent process
+    monkeypatch.setattr(store, "command", command)
+    assert rollups.roll_up(store, end + dt.timedelta(seconds=30))["disk_io"]["1h"] == 1     # the hour again
+    assert rollups.roll_up(store, end + dt.timedelta(seconds=30)) == {}                   # and then done
+    raw = rollups.series(store, "disk_io", start, end, step_s=3600, by=("device",), source="raw")
+    hourly = rollups.series(store, "disk_io", start, end, step_s=3600, by=("device",), source="1h")
+    assert len(hourly.rows) == 40
+    assert [list(r) for r in hourly.rows] == [list(r) for r in raw.rows]      # every device once: nothing lost or doubled

@@ -372,15 +372,17 @@ def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, colum
             for key, i in keys.items()}
 
 
-def hourly_select(r: Rollup) -> str:
-    """The 1-hour buckets of a 1-minute table's rows (states merged into states)."""
+def hourly_select(r: Rollup, part: str = "") -> str:
+    """The 1-hour buckets of a 1-minute table's rows (states merged into states);
+    `part`: a further condition (one share of the keys)."""
     parts = ["toStartOfHour(ts) AS ts", "host", *r.keys, "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]
     parts += [f"sum({c}) AS {c}" for c in r.sums]
     for g in r.gauges:
         parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max", f"sum({g}_sum) AS {g}_sum"]
     parts += [f"sumForEachMergeState({h}) AS {h}" for h in r.hists]
     group = ", ".join(("ts", "host") + r.keys)
-    return f"SELECT {', '.join(parts)}\nFROM {r.table}_1m\n{RANGE_FILTER}GROUP BY {group}"
+    where = RANGE_FILTER.replace("\n", f" AND {part}\n") if part else RANGE_FILTER
+    return f"SELECT {', '.join(parts)}\nFROM {r.table}_1m\n{where}GROUP BY {group}"
 
 
 def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
@@ -394,9 +396,8 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
     done: dict[str, dict[str, int]] = {}
     for r in stored().values():
         minute_end = before.replace(second=0, microsecond=0)
-        minutes = _roll_range(store, r, "1m", f"{r.table}_1m", r.table, minute_end, _select(r, "toStartOfMinute", True))
-        hours = _roll_range(store, r, "1h", f"{r.table}_1h", f"{r.table}_1m",
-                            minute_end.replace(minute=0), hourly_select(r))
+        minutes = _roll_minutes(store, r, minute_end)
+        hours = _roll_hours(store, r, minute_end.replace(minute=0))
         if minutes or hours:
             done[r.table] = {"1m": minutes, "1h": hours}
     # a bound read before the inserts is behind, never ahead (safe), but now stale
@@ -412,39 +413,108 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
 MAX_ROWS_PER_ROLLUP = 30_000
 
 
-def _roll_range(store, r: Rollup, level: str, target: str, source: str, end: dt.datetime, select: str) -> int:
-    """Insert `select` over [the bucket after `target`'s last, end); returns buckets
-    covered. Minutes with more than MAX_ROWS_PER_ROLLUP raw rows between them are
-    summed a few whole minutes at a time: each part leaves the target's last bucket
-    where the next one starts, so a crash between two parts loses nothing."""
-    step = dt.timedelta(minutes=1) if level == "1m" else dt.timedelta(hours=1)
+MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
+
+
+def _first_bucket(store, source: str, step: dt.timedelta) -> dt.datetime | None:
+    first = _naive_utc(store.query(f"SELECT min(ts) FROM {source} WHERE host = {{host:String}}",
+                                   {"host": store.host_name}).rows[0][0])
+    if first.year <= 1970:      # min() of no rows
+        return None
+    return first.replace(second=0, microsecond=0) if step == MINUTE else first.replace(minute=0, second=0, microsecond=0)
+
+
+def _count(store, table: str, start: dt.datetime, end: dt.datetime, condition: str = "") -> int:
+    return int(store.query(f"SELECT count() FROM {table} WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} "
+                           f"AND ts < {{end:DateTime64(3)}}{' AND ' + condition if condition else ''}",
+                           {"host": store.host_name, "start": start, "end": end}).rows[0][0])
+
+
+def _insert(store, target: str, select: str, token: str, start: dt.datetime, end: dt.datetime) -> None:
+    store.command(f"INSERT INTO {target} {select} SETTINGS insert_deduplication_token = {{token:String}}",
+                  {"host": store.host_name, "start": start, "end": end, "token": token})
+
+
+def _roll_minutes(store, r: Rollup, end: dt.datetime) -> int:
+    """Sum the raw rows into 1-minute rows for the minutes from the one after the
+    1-minute table's last to `end`; returns minutes covered. Minutes with more than MAX_ROWS_PER_ROLLUP raw rows
+    between them are summed a few whole minutes at a time: each part leaves the
+    target's last bucket where the next one starts, so a crash between two parts
+    loses nothing."""
+    target, select = f"{r.table}_1m", _select(r, "toStartOfMinute", True)
     last = _last_bucket(store, target, store.host_name, fresh=True)     # a stale one would roll a range twice
-    if last is not None:
-        start = last + step
-    else:
-        first = _naive_utc(store.query(f"SELECT min(ts) FROM {source} WHERE host = {{host:String}}",
-                                       {"host": store.host_name}).rows[0][0])
-        if first.year <= 1970:      # min() of no rows
-            return 0
-        start = first.replace(second=0, microsecond=0) if level == "1m" else first.replace(minute=0, second=0)
-    if start >= end:
+    start = last + MINUTE if last is not None else _first_bucket(store, r.table, MINUTE)
+    if start is None or start >= end:
         return 0
-    buckets = int((end - start) / step)
-    parts = 1
-    if level == "1m" and buckets > 1:
-        rows = store.query(f"SELECT count() FROM {source} WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} "
-                           f"AND ts < {{end:DateTime64(3)}}", {"host": store.host_name, "start": start, "end": end}).rows[0][0]
-        parts = min(buckets, -(-int(rows) // MAX_ROWS_PER_ROLLUP))
+    buckets = int((end - start) / MINUTE)
+    parts = min(buckets, -(-_count(store, r.table, start, end) // MAX_ROWS_PER_ROLLUP)) if buckets > 1 else 1
     per_part = -(-buckets // max(parts, 1))
     while start < end:
-        stop = min(end, start + per_part * step)
-        token = f"pyperf-{level}-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-{stop:%Y%m%d%H%M}"
-        store.command(f"INSERT INTO {target} {select} SETTINGS insert_deduplication_token = {{token:String}}",
-                      {"host": store.host_name, "start": start, "end": stop, "token": token})
+        stop = min(end, start + per_part * MINUTE)
+        _insert(store, target, select, f"pyperf-1m-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-{stop:%Y%m%d%H%M}",
+                start, stop)
         start = stop
         if parts > 1:
             store.release_memory()      # what one part's sums held, before the next
     return buckets
+
+
+def _key_share(r: Rollup, i: int, parts: int) -> str:
+    return f"cityHash64({', '.join(r.keys)}) % {parts} = {i}"
+
+
+def _hour_parts(store, r: Rollup, hour: dt.datetime) -> int:
+    """In how many shares of its keys an hour is summed: one per MAX_ROWS_PER_ROLLUP
+    minute rows (an hour is one bucket, so it is split by key, not by time)."""
+    if not r.keys:
+        return 1
+    return max(1, -(-_count(store, f"{r.table}_1m", hour, hour + HOUR) // MAX_ROWS_PER_ROLLUP))
+
+
+_complete_hours: dict[tuple, dt.datetime] = {}     # per store, table, host: an hour known to have every share
+
+
+def _hour_complete(store, r: Rollup, hour: dt.datetime) -> bool:
+    """Whether every share of a split hour is in: the shares go in in order, so the
+    last one present means all are (a crash between two leaves it missing)."""
+    key = (store.address.redacted(), r.table, store.host_name)
+    if _complete_hours.get(key) == hour:
+        return True
+    parts = _hour_parts(store, r, hour)
+    done = parts == 1 or _count(store, f"{r.table}_1h", hour, hour + HOUR, _key_share(r, parts - 1, parts)) > 0
+    if done:
+        _complete_hours[key] = hour
+    return done
+
+
+def _roll_hours(store, r: Rollup, end: dt.datetime) -> int:
+    """Sum the 1-minute rows into 1-hour rows for every hour before `end` after the
+    last one in the 1-hour table (that one again if a crash left a share of it
+    out: the shares already in are dropped by their deduplication tokens). An hour
+    of more than MAX_ROWS_PER_ROLLUP minute rows is summed a share of its keys at
+    a time. Returns hours covered."""
+    target = f"{r.table}_1h"
+    last = _last_bucket(store, target, store.host_name, fresh=True)
+    if last is not None:
+        start = last if not _hour_complete(store, r, last) else last + HOUR
+    else:
+        start = _first_bucket(store, f"{r.table}_1m", HOUR)
+    if start is None or start >= end:
+        return 0
+    hours = int((end - start) / HOUR)
+    if not r.keys or _count(store, f"{r.table}_1m", start, end) <= MAX_ROWS_PER_ROLLUP:
+        _insert(store, target, hourly_select(r), f"pyperf-1h-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-"
+                f"{end:%Y%m%d%H%M}", start, end)
+        return hours
+    for hour in (start + i * HOUR for i in range(hours)):
+        parts = _hour_parts(store, r, hour)
+        for i in range(parts):
+            _insert(store, target, hourly_select(r, _key_share(r, i, parts) if parts > 1 else ""),
+                    f"pyperf-1h-{store.host_name}-{r.table}-{hour:%Y%m%d%H}-{i}of{parts}", hour, hour + HOUR)
+            if parts > 1:
+                store.release_memory()
+        _complete_hours[(store.address.redacted(), r.table, store.host_name)] = hour
+    return hours
 
 
 BOUNDS_MAX_AGE_S = 10.0
