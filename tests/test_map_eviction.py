@@ -71,7 +71,7 @@ def test_batch_delete_removes_the_keys_and_skips_those_already_gone():
     from bcc import BPF
 
     from pyperf.probes.map_drain import delete_keys
-    bpf = BPF(text="BPF_HASH(m, u32, u64, 64);")
+    bpf = BPF(text=b"BPF_HASH(m, u32, u64, 64);")
     try:
         m = bpf[b"m"]
         for k in range(10):
