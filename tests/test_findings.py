@@ -370,7 +370,7 @@ def test_the_overview_draws_the_usual_range_behind_cpu_and_memory(store):
             page.goto(f"http://127.0.0.1:{server.server_port}/overview?range=1h")
             page.wait_for_function("window.pyperfCharts && window.pyperfCharts.cpu", timeout=20000)
             labels = page.evaluate("window.pyperfCharts.cpu.series.map(s => s.label)")
-            assert sorted(labels[1:]) == ["busy %", "usual (high)", "usual (low)"]
+            assert sorted(labels[1:]) == ["busy", "usual (high)", "usual (low)"]
             assert page.evaluate("window.pyperfCharts.cpu.bands.length") == 1
             assert page.evaluate("window.pyperfCharts.memory.bands.length") == 1
             assert errors == []

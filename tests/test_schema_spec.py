@@ -12,7 +12,8 @@ import shutil
 
 import pytest
 
-from pyperf.schema import COUNTER, GAUGE, KEY, STORED, Column, Table, catalog, generate
+from pyperf.schema import (AS_STORED, COUNTER, GAUGE, HISTOGRAM, KEY, PER_SECOND, QUANTILE, STORED, Column, Table,
+                           catalog, generate, shown_unit)
 from pyperf.store import migrations, rollups, schema_check
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
@@ -138,3 +139,25 @@ def test_dropping_or_retyping_a_column_needs_a_migration_by_hand(monkeypatch):
         generate.migration_sql(generate.expected_tables(), have)
     with pytest.raises(generate.SpecError, match="lower-case"):
         generate.write_migration("Bad Name")
+
+
+def test_a_charts_unit_follows_from_the_column_and_how_it_is_shown():
+    """Charts take their units from the spec: a counter of bytes per second is
+    B/s, a count per second /s, a histogram's quantile its slots' unit; showing
+    a column in a way it has no unit for is a programming error, not a label."""
+    def column(kind, unit):
+        return Column("x", "UInt64", kind, unit)
+    assert shown_unit(column(COUNTER, "bytes"), PER_SECOND) == "B/s"
+    assert shown_unit(column(COUNTER, "count"), PER_SECOND) == "/s"
+    assert shown_unit(column(COUNTER, "pages"), PER_SECOND) == "pages/s"
+    assert shown_unit(column(GAUGE, "bytes"), AS_STORED) == "B"
+    assert shown_unit(column(GAUGE, "%"), AS_STORED) == "%"
+    assert shown_unit(column(HISTOGRAM, "count per log2 µs slot"), QUANTILE) == "µs"
+    for kind, unit, how in ((GAUGE, "bytes", PER_SECOND), (COUNTER, "bytes", AS_STORED), (GAUGE, "µs", QUANTILE),
+                            (HISTOGRAM, "", QUANTILE)):
+        with pytest.raises(ValueError):
+            shown_unit(column(kind, unit), how)
+    for table in catalog.tables():           # every histogram stored can be shown as a quantile
+        for c in table.columns:
+            if c.kind == HISTOGRAM and c.unit:
+                assert shown_unit(c, QUANTILE) == "µs", (table.name, c.name)

@@ -149,6 +149,10 @@ def test_pages_draw_and_keep_the_range_in_the_url(running_up):
         page.wait_for_url("**/memory?*range=1h*")
         page.wait_for_function("document.querySelector('#chart-memory').dataset.lastTs", timeout=30000)
         assert page.locator(".charts canvas").count() == 4
+        # the units come from the column spec (memory in bytes, faults a count per second)
+        shown = page.evaluate("[window.pyperfCharts.memory.series[1].value(null, 3 * 1024 ** 3),"
+                              " window.pyperfCharts.faults.series[1].value(null, 250)]")
+        assert shown == ["3.0 GB", "250/s"]
         page.click("nav.pages a:text-is('Network')")
         page.wait_for_url("**/network?*range=1h*")
         page.wait_for_function("document.querySelector('#chart-retransmits').dataset.lastTs", timeout=30000)

@@ -128,6 +128,9 @@ def test_pages_over_a_range_the_store_and_the_live_window_share(store):
     for page in PAGES:
         if page.has_data:
             assert client.get(f"{page.path}/data?range=1h").status_code == 200, page
+            if page.charts:
+                for name, chart in page.charts(store, parse_range({"range": "1h"}), None, window).items():
+                    assert isinstance(chart.get("unit"), str), (page.name, name)    # every chart says its unit
     switches = cpu_queries.context_switches(store, parse_range({"range": "1h"}), window=window)
     assert len(switches["t"]) == 2 and switches["t"] == sorted(switches["t"])    # both parts (12 s buckets), in order
 
@@ -177,8 +180,10 @@ def test_memory_page_queries(store):
             "cache_added": [5, 0], "cache_hit_ratio": [0.9, float("nan")]})
     tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
     charts = memory_queries.memory_charts(store, tr)
-    assert charts["memory"]["series"]["used"] == [3.0, 4.0]
+    assert charts["memory"]["series"]["used"] == [3.0 * gib, 4.0 * gib]
     assert charts["swap"]["series"]["in"] == [0.0, 10.0]
+    # units from the column spec: bytes, pages per second, % of time, a count per second
+    assert [charts[c]["unit"] for c in ("memory", "swap", "pressure", "faults")] == ["B", "pages/s", "%", "/s"]
     assert charts["pressure"]["series"] == {"some": [1.5, 1.5], "full": [0.5, 0.5]}
     assert charts["faults"]["series"] == {"all": [2000.0, 2000.0], "major": [4.0, 4.0]}
     faulting = memory_queries.top_faulting(store, tr)
@@ -334,7 +339,7 @@ def test_charts_and_tables_export_as_csv_json_and_parquet(store):
     answer = client.get(f"/cpu/export?{args}&part=switches&format=csv")
     assert answer.status_code == 200 and "attachment" in answer.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
-    assert [r["0"] for r in rows] == ["100.0", "200.0", "300.0"] and rows[0]["time"].startswith("2026-12-02T13:58")
+    assert [r["0 [/s]"] for r in rows] == ["100.0", "200.0", "300.0"] and rows[0]["time"].startswith("2026-12-02T13:58")
 
     heat = json.loads(client.get(f"/cpu/export?{args}&part=runq&format=json").data)
     assert [(r["slot_upper_us"], r["count"]) for r in heat if r["time"] == rows[0]["time"]] == [
@@ -411,8 +416,9 @@ def test_containers_list_and_one_container(store):
     assert (c["name"], c["image"], c["cpu_pct_of_host"], c["cpu_pct_of_limit_max"]) == ("<b>web</b>", "nginx:1.27", 10.0, 80.0)
     assert (c["cpu_level"], c["memory_level"], c["throttled_pct"]) == ("over", "ok", 50.0)   # 80 > 70 %; 50 < 60
     charts = container_charts(store, cid, tr)
-    assert charts["cpu"]["series"]["% of limit"] == [60.0, 80.0]
-    assert charts["network"]["series"]["rx MiB/s"] == [2.0, 2.0]
+    assert charts["cpu"]["series"]["of its limit"] == [60.0, 80.0] and charts["cpu"]["unit"] == "%"
+    assert charts["network"]["series"]["received"] == [2.0 * 1024**2] * 2 and charts["network"]["unit"] == "B/s"
+    assert charts["memory"]["series"]["used"] == [100.0 * 1024**2] * 2 and charts["memory"]["unit"] == "B"
     assert [p["comm"] for p in container_processes(store, cid, tr)] == ["postgres", "nginx", "cron"]
     # its run-queue latency (the processes' histograms), and the response time of its own servers only
     store.insert("response_time", {"ts": [start, start], "interval_ms": [1000] * 2, "pid": [22, 999],
@@ -457,7 +463,7 @@ def test_containers_list_and_one_container(store):
 
     blob = re.search(r'class="chart-data"[^>]*>(.*?)</script>', client.get(
         "/containers/free/data?range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z").get_data(as_text=True))
-    assert strict(blob[1])["cpu"]["series"]["% of limit"] == [None]
+    assert strict(blob[1])["cpu"]["series"]["of its limit"] == [None]
     assert client.get("/containers/no-such-container").status_code == 404
     assert client.get("/containers/x'%20OR%201=1%20--").status_code == 404
 
@@ -650,7 +656,7 @@ def test_one_containers_live_refresh_sends_only_the_newest_seconds(store):
     # the newest point the browser holds (it may have been partial) and what came after
     incremental, charts = blob(f"/containers/c1/data?range=live&only=charts&since={now - 2}")
     assert incremental and charts["cpu"]["t"] == [now - 3, now - 2, now - 1]
-    assert charts["cpu"]["series"]["% of host"] == [float(t % 100) for t in (now - 3, now - 2, now - 1)]
+    assert charts["cpu"]["series"]["of host"] == [float(t % 100) for t in (now - 3, now - 2, now - 1)]
 
 
 HOSTILE = ('<img src=x onerror=alert(1)>', '"><script>alert(1)</script>')

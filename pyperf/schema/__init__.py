@@ -3,7 +3,9 @@
 rollup definitions (pyperf.store.rollups), docs/schema.md, the expected schema
 the agent heals to, the cluster DDL and the migration for a change are all
 generated from it (pyperf.schema.generate); tests/test_schema_spec.py keeps the
-spec and the schema the migrations build equal, both ways.
+spec and the schema the migrations build equal, both ways. /metrics families
+(pyperf.pipeline.prometheus_totals) and the dashboard's chart units
+(shown_unit, through pyperf.web.chart_data) are derived from it at run time.
 
 A new column: add it to its Table, run `python -m pyperf.schema.generate
 migration NAME` (writes sql/NNNN_NAME.sql and every generated file), fill it
@@ -85,3 +87,25 @@ def kinds_of(columns: tuple[Column, ...], kind: str) -> tuple[str, ...]:
     are every rollup's own)."""
     return tuple(c.name for c in columns
                  if c.kind == kind and c.rollup and c.name not in ("ts", "host", "interval_ms"))
+
+
+# How a chart shows a stored column, and so its unit (shown_unit): a gauge as
+# stored (its average over a bucket), a counter per second, a histogram's quantile.
+AS_STORED, PER_SECOND, QUANTILE = "as stored", "per second", "quantile"
+_SHORT_UNITS = {"bytes": "B", "count": ""}
+
+
+def shown_unit(column: Column, how: str) -> str:
+    """The unit of a chart drawn from `column` shown `how`: bytes per second are
+    "B/s", a count per second "/s", a quantile of a log2 µs histogram "µs"."""
+    if how == QUANTILE:
+        if column.kind != HISTOGRAM or not column.unit.startswith("count per log2 "):
+            raise ValueError(f"{column.name}: a quantile needs a log2 histogram, not a {column.kind}")
+        return column.unit.removeprefix("count per log2 ").removesuffix(" slot")
+    if how == PER_SECOND:
+        if column.kind != COUNTER:
+            raise ValueError(f"{column.name}: only a counter has a rate, not a {column.kind}")
+        return f"{_SHORT_UNITS.get(column.unit, column.unit)}/s"
+    if how == AS_STORED and column.kind in (GAUGE, EVENT):
+        return _SHORT_UNITS.get(column.unit, column.unit)
+    raise ValueError(f"{column.name}: a {column.kind} is not shown {how}")

@@ -118,15 +118,16 @@ def containers(store, tr: TimeRange, host=None, window=None, known: dict | None 
 def container_charts(store, container_id: str, tr: TimeRange, host=None, window=None) -> dict:
     s = rollups.series(store, "container_resources", tr.start, tr.end, where={"container_id": container_id},
                        host=host, window=window)
-    per_s = lambda column: (lambda r: round(float(r[column]) / s.step_s / MIB, 3))    # noqa: E731
-    avg = lambda column: (lambda r: round(float(r[column]), 2))                       # noqa: E731
+    per_s = lambda column: chart_data.rate("container_resources", column, s.step_s)    # noqa: E731
+    avg = lambda column: chart_data.average("container_resources", column, 2)          # noqa: E731
     return {
-        "cpu": chart_data.lines(s, {"% of host": avg("cpu_pct_of_host_avg"), "% of limit": avg("cpu_pct_of_limit_avg")}),
-        "throttling": chart_data.lines(s, {"throttled periods/s": chart_data.per_second("throttled_periods", s.step_s)}),
-        "memory": chart_data.lines(s, {"MiB": lambda r: round(float(r["memory_bytes_avg"]) / MIB, 1),
-                                       "% of limit": avg("memory_pct_of_limit_avg")}),
-        "io": chart_data.lines(s, {"read MiB/s": per_s("io_read_bytes"), "write MiB/s": per_s("io_write_bytes")}),
-        "network": chart_data.lines(s, {"rx MiB/s": per_s("net_rx_bytes"), "tx MiB/s": per_s("net_tx_bytes")}),
+        "cpu": chart_data.lines(s, {"of host": avg("cpu_pct_of_host"), "of its limit": avg("cpu_pct_of_limit")}),
+        "throttling": chart_data.lines(s, {"throttled periods": per_s("throttled_periods")}),
+        "memory": chart_data.lines(s, {"used": avg("memory_bytes"), "RSS": avg("rss_bytes"),
+                                       "page cache": avg("cache_bytes")}),
+        "memory_pct": chart_data.lines(s, {"of its limit": avg("memory_pct_of_limit")}),
+        "io": chart_data.lines(s, {"read": per_s("io_read_bytes"), "written": per_s("io_write_bytes")}),
+        "network": chart_data.lines(s, {"received": per_s("net_rx_bytes"), "sent": per_s("net_tx_bytes")}),
     }
 
 
@@ -184,8 +185,8 @@ def container_detail(store, container_id: str, tr: TimeRange, host=None, window=
     peers = network_queries.peers(store, tr, host, net_ns=sorted(net_ns)) if net_ns else []
     reads = {name: f.result() for name, f in reads.items()}
     charts = reads["charts"]
-    charts["runq"] = chart_data.heatmap(reads["runq"], "runq_latency_hist")
-    charts["disk_latency"] = chart_data.heatmap(reads["disk"], "latency_hist")
+    charts["runq"] = chart_data.heatmap(reads["runq"], "sched_process", "runq_latency_hist")
+    charts["disk_latency"] = chart_data.heatmap(reads["disk"], "disk_container_io", "latency_hist")
     charts["response_p99"] = response_p99
     return {"charts": charts, "processes": reads["processes"], "servers": servers, "peers": peers}
 

@@ -21,7 +21,7 @@ def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
     """Per CPU, % busy (mean over each bucket), from /proc/stat (system_cpu; cpu -1,
     the whole host, is "all")."""
     s = _series(store, "system_cpu", tr, host, window, by=("cpu",))
-    out = chart_data.lines_by_key(s, "cpu", lambda r: round(float(r["busy_pct_avg"]), 1))
+    out = chart_data.lines_by_key(s, "cpu", chart_data.average("system_cpu", "busy_pct"))
     if "-1" in out["series"]:
         out["series"]["all"] = out["series"].pop("-1")
     return out
@@ -30,12 +30,12 @@ def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
 def context_switches(store, tr: TimeRange, host=None, window=None) -> dict:
     """Per CPU, context switches per second (sched_cpu)."""
     s = _series(store, "sched_cpu", tr, host, window, by=("cpu",))
-    return chart_data.lines_by_key(s, "cpu", chart_data.per_second("context_switches", s.step_s))
+    return chart_data.lines_by_key(s, "cpu", chart_data.rate("sched_cpu", "context_switches", s.step_s))
 
 
 def runq_heatmap(store, tr: TimeRange, host=None, window=None) -> dict:
     """Run-queue latency of all CPUs as a heatmap over time, with p50/p99."""
-    return chart_data.heatmap(_series(store, "sched_cpu", tr, host, window), "runq_latency_hist")
+    return chart_data.heatmap(_series(store, "sched_cpu", tr, host, window), "sched_cpu", "runq_latency_hist")
 
 
 def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20, order: str = "runq_ms") -> list[dict]:

@@ -18,15 +18,16 @@ MIB = 1024**2
 
 def charts(store, tr: TimeRange, host=None, window=None) -> dict:
     s = rollups.series(store, "disk_io", tr.start, tr.end, by=("device",), host=host, window=window)
-    quantile = lambda q: (lambda r: round(quantile_us(as_hist(r["latency_hist"]), q), 1)    # noqa: E731
-                          if sum(r["latency_hist"]) else None)
+    quantile = lambda q: chart_data.quantile(                                            # noqa: E731
+        "disk_io", "latency_hist",
+        lambda r: round(quantile_us(as_hist(r["latency_hist"]), q), 1) if sum(r["latency_hist"]) else None)
     return {
-        "iops": chart_data.lines_by_key(s, "device", chart_data.per_second("ios", s.step_s)),
-        "bytes_per_s": chart_data.lines_by_key(s, "device", chart_data.per_second("bytes", s.step_s)),
+        "iops": chart_data.lines_by_key(s, "device", chart_data.rate("disk_io", "ios", s.step_s)),
+        "bytes_per_s": chart_data.lines_by_key(s, "device", chart_data.rate("disk_io", "bytes", s.step_s)),
         "p50_us": chart_data.lines_by_key(s, "device", quantile(0.5)),
         "p99_us": chart_data.lines_by_key(s, "device", quantile(0.99)),
         "latency": chart_data.heatmap(rollups.series(store, "disk_io", tr.start, tr.end, host=host, window=window),
-                                      "latency_hist"),
+                                      "disk_io", "latency_hist"),
     }
 
 

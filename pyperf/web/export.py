@@ -26,7 +26,10 @@ def records(shown: dict, part: str) -> list[dict]:
                     for slot, (upper, row) in enumerate(zip(chart["slots_us"], chart["counts"]))
                     for i, t in enumerate(chart["t"]) if row[i]]
         names = list(chart["series"])
-        return [{"time": _iso(t), **{n: chart["series"][n][i] for n in names}} for i, t in enumerate(chart["t"])]
+        unit = chart.get("unit", "")
+        headers = [f"{n} [{unit}]" if unit else n for n in names]      # the file says what the numbers are
+        return [{"time": _iso(t), **{h: chart["series"][n][i] for n, h in zip(names, headers)}}
+                for i, t in enumerate(chart["t"])]
     table = shown.get(part)
     if isinstance(table, list) and part != "charts":
         return [dict(row) for row in table]

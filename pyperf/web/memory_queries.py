@@ -8,20 +8,15 @@ from pyperf.store import rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
-GIB = 1024**3
-
-
 def memory_charts(store, tr: TimeRange, host=None, window=None) -> dict:
     s = rollups.series(store, "system_host", tr.start, tr.end, host=host, window=window)
-    per_s = lambda column: chart_data.per_second(column, s.step_s)          # noqa: E731
-    gib = lambda column: (lambda r: round(float(r[column]) / GIB, 3))     # noqa: E731
-    pct = lambda column: (lambda r: round(float(r[column]), 2))           # noqa: E731
+    per_s = lambda column: chart_data.rate("system_host", column, s.step_s)          # noqa: E731
+    avg = lambda column: chart_data.average("system_host", column, 2)                # noqa: E731
     return {
-        "memory": chart_data.lines(s, {"used": gib("mem_used_bytes_avg"), "cached": gib("mem_cached_bytes_avg"),
-                                       "available": gib("mem_available_bytes_avg"),
-                                       "swap used": gib("swap_used_bytes_avg")}),
+        "memory": chart_data.lines(s, {"used": avg("mem_used_bytes"), "cached": avg("mem_cached_bytes"),
+                                       "available": avg("mem_available_bytes"), "swap used": avg("swap_used_bytes")}),
         "swap": chart_data.lines(s, {"in": per_s("swap_in_pages"), "out": per_s("swap_out_pages")}),
-        "pressure": chart_data.lines(s, {"some": pct("psi_memory_some_pct_avg"), "full": pct("psi_memory_full_pct_avg")}),
+        "pressure": chart_data.lines(s, {"some": avg("psi_memory_some_pct"), "full": avg("psi_memory_full_pct")}),
         "faults": chart_data.lines(s, {"all": per_s("page_faults"), "major": per_s("major_faults")}),
     }
 

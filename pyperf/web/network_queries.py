@@ -33,7 +33,7 @@ LIMIT {limit:UInt32}
 
 def tcp_charts(store, tr: TimeRange, host=None, window=None) -> dict:
     s = rollups.series(store, "tcp_host", tr.start, tr.end, host=host, window=window)
-    per_s = lambda column: chart_data.per_second(column, s.step_s)        # noqa: E731
+    per_s = lambda column: chart_data.rate("tcp_host", column, s.step_s)        # noqa: E731
     return {
         "retransmits": chart_data.lines(s, {"segments retransmitted": per_s("retransmit_segments"),
                                             "SYN-ACK retransmits": per_s("synack_retransmits")}),
@@ -41,8 +41,8 @@ def tcp_charts(store, tr: TimeRange, host=None, window=None) -> dict:
         "connections": chart_data.lines(s, {"opened (active)": per_s("active_opens"),
                                             "accepted (passive)": per_s("passive_opens"),
                                             "failed": per_s("failed_connects")}),
-        "established": chart_data.lines(s, {"established": lambda r: round(float(r["established_avg"]), 1)}),
-        "rtt": chart_data.heatmap(s, "rtt_hist"),
+        "established": chart_data.lines(s, {"established": chart_data.average("tcp_host", "established")}),
+        "rtt": chart_data.heatmap(s, "tcp_host", "rtt_hist"),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pyperf import schema
 from pyperf.analysis import baseline, indicators, thresholds
 from pyperf.store import rollups
 from pyperf.web import chart_data
@@ -40,12 +41,15 @@ def host_charts(store, tr: TimeRange, host=None, window=None) -> dict:
             by_bucket[row["bucket"]] = by_bucket.get(row["bucket"], 0) + int(row["rx_bytes"]) + int(row["tx_bytes"])
     net_total = rollups.Series(net.level, net.step_s, ["bucket", "bytes"], sorted(by_bucket.items()))
     charts = {
-        "cpu": _with_band(store, host, tr, chart_data.lines(cpu, {"busy %": lambda r: round(float(r["busy_pct_avg"]), 1)}),
+        "cpu": _with_band(store, host, tr, chart_data.lines(cpu, {"busy": chart_data.average("system_cpu", "busy_pct")}),
                           "system_cpu", "busy_pct", {"cpu": -1}),
-        "memory": _with_band(store, host, tr, chart_data.lines(mem, {"used %": lambda r: round(float(r["mem_used_pct_avg"]), 1)}),
+        "memory": _with_band(store, host, tr,
+                             chart_data.lines(mem, {"used": chart_data.average("system_host", "mem_used_pct")}),
                              "system_host", "mem_used_pct", None),
-        "iops": chart_data.lines(disk, {"IOPS": chart_data.per_second("ios", disk.step_s)}),
-        "network": chart_data.lines(net_total, {"bytes/s": chart_data.per_second("bytes", net.step_s)}),
+        "iops": chart_data.lines(disk, {"IOPS": chart_data.rate("disk_io", "ios", disk.step_s)}),
+        # received and sent bytes summed: a rate of bytes
+        "network": chart_data.lines(net_total, {"in + out": chart_data.Plot(
+            "system_net", "rx_bytes", schema.PER_SECOND, lambda r: round(float(r["bytes"]) / net.step_s, 2))}),
     }
     util = _series(store, "system_disk", tr, host, window, by=("device",), columns=("util_pct",))
     busiest: dict = {}
@@ -82,7 +86,8 @@ def score_chart(charts: dict, disk_util: dict[float, float]) -> dict:
     values = [indicators.performance_score(c, memory.get(t), disk_util.get(t), network.get(t),
                                            thresholds.HOST["network_bytes_per_s"])
               for t, c in zip(cpu["t"], next(iter(cpu["series"].values()), []))]
-    return {**{k: v for k, v in cpu.items() if k != "series"}, "series": {"score %": values}}
+    # the score is a percentage by definition (pyperf.analysis.indicators), of no one column
+    return {**{k: v for k, v in cpu.items() if k != "series"}, "series": {"score": values}, "unit": "%"}
 
 
 def tiles(charts: dict) -> list[dict]:

@@ -68,8 +68,9 @@ def response_charts(store, tr: TimeRange, host=None, window=None, pids: set[int]
     p50s, p99s = (np.where(served, np.round(quantiles_us(hists, q), 1), np.nan).tolist() for q in (0.5, 0.99))
     keep = rollups.Series(s.level, s.step_s, [*s.columns, "server", "p50", "p99"],
                           [(*r, name, p50, p99) for (r, name), p50, p99 in zip(rows, p50s, p99s)])
-    p99 = chart_data.lines_by_key(keep, "server", lambda row: row["p99"])
+    quantile = lambda q: chart_data.quantile("response_time", "latency_hist", lambda row: row[q])    # noqa: E731
+    p99 = chart_data.lines_by_key(keep, "server", quantile("p99"))
     limit = thresholds.CONTAINER["response_time_us"]
     p99["series"][f"threshold {limit / 1000:g} ms"] = [limit] * len(p99["t"])
-    return {"requests": chart_data.lines_by_key(keep, "server", chart_data.per_second("requests", s.step_s)),
-            "p50": chart_data.lines_by_key(keep, "server", lambda row: row["p50"]), "p99": p99}
+    return {"requests": chart_data.lines_by_key(keep, "server", chart_data.rate("response_time", "requests", s.step_s)),
+            "p50": chart_data.lines_by_key(keep, "server", quantile("p50")), "p99": p99}

@@ -1,8 +1,9 @@
 // Every chart on every page: a <div class="chart" data-chart="NAME"
-// data-kind="line|heatmap" data-unit="..."> is drawn from the JSON blob
+// data-kind="line|heatmap"> is drawn from the JSON blob
 // (<script type="application/json" class="chart-data">) that the page's htmx
 // partial carries, so charts and tables always show the same query.
-//   line:    {t: [epoch s], series: {name: [value or null per t]}}
+//   line:    {t: [epoch s], series: {name: [value or null per t]}, unit}
+//            (unit from the column spec: "B", "B/s", "/s", "µs", "%", "segments/s"...)
 //   heatmap: {t, step_s, slots_us: [upper bound per row], counts: [[per t] per row],
 //             p50_us, p99_us} (log2 µs rows, e.g. run-queue latency)
 (function () {
@@ -24,9 +25,12 @@
   function fmt(unit) {
     return (u, v) => {
       if (v == null) return "";
+      if (unit === "B") return humanBytes(v);
       if (unit === "B/s") return humanBytes(v) + "/s";
       if (unit === "µs") return humanMicros(v);
-      return v.toFixed(v < 10 ? 1 : 0) + (unit ? " " + unit : "");
+      const number = v.toFixed(v < 10 ? 1 : 0);
+      if (unit === "/s" || unit === "%") return number + unit;
+      return number + (unit ? " " + unit : "");
     };
   }
 
@@ -48,7 +52,7 @@
   const BAND_LOW = "usual (low)", BAND_HIGH = "usual (high)";
 
   function line(el, d) {
-    const unit = el.dataset.unit || "";
+    const unit = d.unit || "";
     const names = Object.keys(d.series);
     const data = [d.t].concat(names.map(n => d.series[n]));
     const lo = names.indexOf(BAND_LOW) + 1, hi = names.indexOf(BAND_HIGH) + 1;
