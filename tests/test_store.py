@@ -98,3 +98,26 @@ def test_the_embedded_engine_gives_freed_memory_back(tmp_path):
         assert store.query("SELECT count() FROM scratch").rows == [(2000000,)]
     finally:
         store.close()
+
+
+def test_the_embedded_store_does_not_load_arrow_until_a_parquet_export(tmp_path):
+    """chDB would import pyarrow (~40 MB resident) for APIs pyperf never calls;
+    the store works without it loaded, and a Parquet export still loads it."""
+    import subprocess
+    import sys
+
+    program = f"""
+import sys, time
+from pyperf.store.dsn import parse_dsn
+from pyperf.store.store import Store
+store = Store(parse_dsn("chdb://{tmp_path}/store"), host_name="h").open()
+store.insert("system_cpu", {{"ts": [time.time()], "interval_ms": [1000], "cpu": [0], "busy_pct": [12.5]}})
+assert store.query("SELECT busy_pct FROM system_cpu").rows == [(12.5,)]
+assert "pyarrow" not in sys.modules
+from pyperf.web import export
+assert export.render([{{"busy_pct": 12.5}}], "parquet")[:4] == b"PAR1"
+assert "pyarrow" in sys.modules
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -129,6 +130,23 @@ def _no_dataframes() -> None:
             setattr(options, name, None)
 
 
+def _chdb_without_arrow() -> None:
+    """chDB imports pyarrow as it is imported, for its Arrow APIs, which pyperf
+    does not call (the client reads and writes Native): ~40 MB resident (Arrow's
+    libraries and modules) in every agent. chDB is imported with pyarrow hidden
+    and falls back as it does without it; pyarrow itself stays importable, and
+    a Parquet export loads it when one is asked for."""
+    if "chdb" in sys.modules or "pyarrow" in sys.modules:
+        return
+    sys.modules["pyarrow"] = None       # makes `import pyarrow` raise ImportError
+    try:
+        import chdb  # noqa: F401
+        import chdb.state.sqlitelike  # noqa: F401
+    finally:
+        if "pyarrow" in sys.modules and sys.modules["pyarrow"] is None:
+            del sys.modules["pyarrow"]
+
+
 class Store:
     def __init__(self, address: StoreAddress, host_name: str | None = None):
         self.address = address
@@ -191,6 +209,7 @@ class Store:
         a = self.address
         try:
             if a.embedded:
+                _chdb_without_arrow()
                 kwargs = {"database": database} if database else {}
                 client = clickhouse_connect.get_client(dsn=f"chdb://{a.path}", chdb_options=EMBEDDED_OPTIONS,
                                                        **kwargs)
