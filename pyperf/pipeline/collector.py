@@ -42,7 +42,8 @@ class Collector:
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
         self.window = LiveWindow()     # the recent past, for live views (no store writes per refresh)
         from pyperf.schema import catalog       # the probes' modules fill the catalog: not at import
-        self.metrics = MetricTotals(catalog.tables())      # /metrics
+        self.metrics = MetricTotals(catalog.tables())      # /metrics, folded from the window's copies
+        assert set(self.metrics.specs) <= set(self.window.tables), "an exported table the window does not keep"
         link_riders(probes)
 
     def attach(self) -> list[Probe]:
@@ -93,8 +94,7 @@ class Collector:
                     batch = self.governor.thin(batch)
                 if self.writer is not None:
                     self.writer.submit(batch)
-                self.window.add(batch, now, covers=probe.tables)
-                self.metrics.add(batch)
+                self.metrics.add(self.window.add(batch, now, covers=probe.tables))
                 self._enrich(batch, now)
             self.intervals += 1
             if self.governor is not None:

@@ -80,16 +80,23 @@ class LiveWindow:
         self._since: dict[str, float] = {}           # per table: the window holds every row from then on
         self._lock = threading.Lock()
 
-    def add(self, batch: dict, now: float, covers=()) -> None:
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(self._chunks)
+
+    def add(self, batch: dict, now: float, covers=()) -> dict[str, dict]:
         """Keep the rows of our tables from one drain; forget what is older than the
         window. `covers`: the tables of the probe drained, which the window holds
         from this drain on even without a row yet (a host without containers or
-        servers then reads nothing from the store for them)."""
+        servers then reads nothing from the store for them). Returns the copies
+        kept ({table: columns}), which nothing changes: /metrics folds the same."""
+        kept = {}
         with self._lock:
             for table, chunks in self._chunks.items():
                 columns = batch.get(table)
                 if columns and columns.get("ts"):
-                    chunks.append({name: list(values) for name, values in columns.items()})
+                    kept[table] = {name: list(values) for name, values in columns.items()}
+                    chunks.append(kept[table])
                     # event rows carry their own time, before the drain's: the window
                     # holds every row from the first one it got
                     self._since.setdefault(table, min(columns["ts"]))
@@ -101,6 +108,7 @@ class LiveWindow:
                 if table in self._since:
                     # what was dropped is before the horizon, whether or not rows remain
                     self._since[table] = max(self._since[table], horizon)
+        return kept
 
     def since(self, table: str) -> float | None:
         """From when on the window holds every row of `table` (None: nothing yet)."""

@@ -98,12 +98,14 @@ class MetricTotals:
         self._lock = threading.Lock()
 
     def add(self, batch: dict) -> None:
-        """Keep one drain's rows of the exported tables until the next read."""
+        """Keep one drain's rows of the exported tables until the next read. They
+        are kept, not copied: the caller hands over rows nobody changes (the
+        collector, the live window's copies)."""
         for table, wanted in self._columns.items():
             columns = batch.get(table)
             if columns and columns.get("ts"):
                 with self._lock:
-                    self._pending.append((table, {c: list(columns[c]) for c in wanted if c in columns}))
+                    self._pending.append((table, {c: columns[c] for c in wanted if c in columns}))
         if len(self._pending) > MAX_PENDING:
             self._fold()
 
