@@ -4,6 +4,7 @@ clickhouse-connect. Every failure becomes a one-line StoreError."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import os
 import re
@@ -140,8 +141,7 @@ def _chdb_without_arrow() -> None:
         return
     sys.modules["pyarrow"] = None       # makes `import pyarrow` raise ImportError
     try:
-        import chdb  # noqa: F401
-        import chdb.state.sqlitelike  # noqa: F401
+        importlib.import_module("chdb.state.sqlitelike")     # the module that asks for pyarrow
     finally:
         if "pyarrow" in sys.modules and sys.modules["pyarrow"] is None:
             del sys.modules["pyarrow"]
