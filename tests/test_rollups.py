@@ -279,6 +279,48 @@ def test_minute_points_join_store_and_window_at_a_minute_the_window_cuts(store):
         assert np.allclose(alone[sorted(alone)[0]][1], want)
 
 
+def test_minute_points_read_again_ask_the_store_only_for_the_newer_minutes(store, monkeypatch):
+    """Rolled-up minutes never change, so minute_points() remembers those it read
+    (a 24 h findings page asks for its baselines on every refresh): read again
+    later, over a range that moved on, it asks the store only for the minutes
+    rolled up since, and gives what a fresh read gives."""
+    now = dt.datetime.now(UTC).replace(second=0, microsecond=0).timestamp()
+    start = now - 3600
+    disk = _disk_rows(start, 3000, seed=7)
+    disk["device"] = ["vda", "vdb", "vdc"] * 1000
+    cpu = _cpu_rows(start, 3000)
+    store.insert("disk_io", {k: v[:2400] for k, v in disk.items()})
+    store.insert("system_cpu", {k: v[:2400] for k, v in cpu.items()})
+    rollups.roll_up(store, dt.datetime.fromtimestamp(start + 2400, UTC))
+    at = lambda t: dt.datetime.fromtimestamp(t, UTC)        # noqa: E731
+    cases = (("disk_io", "ios", ("device",), True), ("system_cpu", "busy_pct_avg", (), False))
+    first = now - 7 * 3600        # over 6 h: the range reads the rollups (the last hour has rows)
+    for table, column, by, per_second in cases:
+        rollups.minute_points(store, table, at(first + 30), at(now), column, by=by, per_second=per_second)
+
+    store.insert("disk_io", {k: v[2400:] for k, v in disk.items()})      # ten more minutes, rolled up
+    store.insert("system_cpu", {k: v[2400:] for k, v in cpu.items()})
+    rollups.roll_up(store, dt.datetime.fromtimestamp(start + 3000, UTC))
+    asked = []
+    read = rollups._read_pieces
+    monkeypatch.setattr(rollups, "_read_pieces", lambda st, r, pieces, *a, **k: asked.append(pieces) or read(
+        st, r, pieces, *a, **k))
+    again = {}
+    for table, column, by, per_second in cases:
+        asked.clear()
+        again[table] = rollups.minute_points(store, table, at(first + 90), at(now), column, by=by,
+                                             per_second=per_second)
+        assert [(level, a.timestamp()) for level, a, _ in asked[0]][:1] == [("1m", start + 2400)], table
+    monkeypatch.setattr(rollups, "ROLLED_MINUTES", rollups._RolledMinutes())     # nothing remembered
+    for table, column, by, per_second in cases:
+        fresh = rollups.minute_points(store, table, at(first + 90), at(now), column, by=by, per_second=per_second)
+        remembered = again[table]
+        assert sorted(remembered) == sorted(fresh) and len(fresh) == (3 if by else 1)
+        for key, (ts, values) in fresh.items():
+            assert list(ts) == [start + 60 * m for m in range(50)], (table, key)
+            assert np.array_equal(remembered[key][0], ts) and np.allclose(remembered[key][1], values), (table, key)
+
+
 def test_the_window_covers_a_quiet_table_and_hands_expired_rows_to_the_store(store):
     """A probe drained without rows (no container, no server) makes the window
     answer for its tables from then on, without the store; once rows expire from

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import time
 from dataclasses import dataclass, replace
 from itertools import zip_longest
@@ -325,6 +326,69 @@ def totals(store, table: str, start: dt.datetime, end: dt.datetime, host: str | 
     return out
 
 
+class _RolledMinutes:
+    """The 1-minute rows minute_points() read, per series: a minute once rolled up
+    never changes (each is summed once, pyperf.store.rollups.roll_up), so a range
+    read again (a 24 h findings page, its baselines every refresh) asks the store
+    only for the minutes after those it holds. Kept per store, host, table,
+    column, filter and keys, the series read last first, at most MAX_ROWS rows
+    (~30 MB; a series of more, as a week of 50 containers, is not kept)."""
+    MAX_ROWS = 1_000_000
+
+    def __init__(self):
+        self._kept: dict[tuple, tuple[float, float, dict]] = {}     # key: (start, end, part) of the rows held
+        self._lock = threading.Lock()
+
+    def split(self, key: tuple, pieces: list) -> tuple[dict | None, list]:
+        """(the part held for the first 1-minute piece's start, the pieces left to read)."""
+        if not pieces or pieces[0][0] != "1m":
+            return None, pieces
+        _, a, b = pieces[0]
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None or not (kept[0] <= a.timestamp() < kept[1] <= b.timestamp()):
+            return None, pieces
+        held = _rows_of(kept[2], kept[2]["epoch"] >= a.timestamp())
+        rest = [("1m", dt.datetime.fromtimestamp(kept[1], dt.timezone.utc), b)] if kept[1] < b.timestamp() else []
+        return held, rest + pieces[1:]
+
+    def keep(self, key: tuple, start: float, end: float, part: dict) -> None:
+        rows = len(part["epoch"])
+        with self._lock:
+            self._kept.pop(key, None)
+            if rows > self.MAX_ROWS // 4:
+                return
+            self._kept[key] = (start, end, part)
+            while sum(len(p["epoch"]) for _, _, p in self._kept.values()) > self.MAX_ROWS:
+                del self._kept[next(iter(self._kept))]
+
+
+ROLLED_MINUTES = _RolledMinutes()
+
+
+def _rows_of(part: dict, keep) -> dict:
+    return {name: values[keep] for name, values in part.items()}
+
+
+def _concat_parts(parts: list[dict]) -> dict:
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _as_part(columns: dict, by: tuple[str, ...], column: str) -> dict:
+    """A piece's columns as numpy: bucket starts as epoch seconds (the store's are
+    naive, the window's not), the keys (as objects), the value and the samples."""
+    buckets = columns["bucket"]
+    epoch_of = {b: _epoch_of(b) for b in set(buckets)}
+    part = {"epoch": np.fromiter(map(epoch_of.__getitem__, buckets), np.float64, len(buckets)),
+            "value": np.asarray(columns[column], np.float64),
+            "samples": np.asarray(columns["samples"], np.float64)}
+    for i, k in enumerate(by):
+        values = np.empty(len(buckets), dtype=object)
+        values[:] = list(columns[k])
+        part[f"key{i}"] = values
+    return part
+
+
 def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, column: str, where=None,
                   by: tuple[str, ...] = (), per_second: bool = False, host: str | None = None,
                   window=None) -> dict[tuple, tuple[np.ndarray, np.ndarray]]:
@@ -333,26 +397,37 @@ def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, colum
     summed over the rest.
 
     Worked on as columns: 24 h of 50 containers is 72 000 rows but 1 440 buckets
-    and 50 keys (as rows, through series(), it cost ~60 ms of Python)."""
+    and 50 keys (as rows, through series(), it cost ~60 ms of Python). The rolled
+    minutes read are remembered (ROLLED_MINUTES): a range read again asks the
+    store for the newer minutes only."""
     plan = _plan(store, table, start, end, 60, where, by, None, host, window, (column.removesuffix("_avg"),))
-    parts = []
-    if plan.pieces:
-        stored = _read_pieces(store, plan.rollup, plan.pieces, plan.step, by, where, host, ordered=False,
+    series_key = (store.address.redacted(), host or store.host_name, table, column, by,
+                  tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, set)) else v)
+                               for k, v in (where or {}).items())))
+    held, pieces = ROLLED_MINUTES.split(series_key, plan.pieces) if host != "*" else (None, plan.pieces)
+    parts = [held] if held is not None else []
+    stored_from = len(parts)
+    if pieces:
+        stored = _read_pieces(store, plan.rollup, pieces, plan.step, by, where, host, ordered=False,
                               columnar=True, extremes=False)
         if stored.rows:     # no rows: no columns either
-            parts.append(dict(zip(stored.columns, stored.rows)))
+            parts.append(_as_part(dict(zip(stored.columns, stored.rows)), by, column))
+    if plan.pieces and plan.pieces[0][0] == "1m" and host != "*":
+        # what the store gave for the 1-minute piece, before the raw minutes after it
+        a, b = plan.pieces[0][1].timestamp(), plan.pieces[0][2].timestamp()
+        minutes = [p if i < stored_from else _rows_of(p, p["epoch"] < b) for i, p in enumerate(parts)]
+        if minutes:
+            ROLLED_MINUTES.keep(series_key, a, b, _concat_parts(minutes))
     if plan.live is not None and plan.live.rows:
-        parts.append(dict(zip(plan.live.columns, zip(*plan.live.rows))))
+        parts.append(_as_part(dict(zip(plan.live.columns, zip(*plan.live.rows))), by, column))
     if not parts:
         return {}
-    bucket_col = [b for p in parts for b in p["bucket"]]
-    epoch_of = {b: _epoch_of(b) for b in set(bucket_col)}    # the store's are naive, the window's not
-    epochs, slot = np.unique(np.fromiter(map(epoch_of.__getitem__, bucket_col), np.float64, len(bucket_col)),
-                             return_inverse=True)
-    values = np.concatenate([np.asarray(p[column], np.float64) for p in parts])
+    whole = _concat_parts(parts)
+    epochs, slot = np.unique(whole["epoch"], return_inverse=True)
+    values = whole["value"]
     keys: dict[tuple, int] = {}
     if by:
-        labels = zip(*([v for p in parts for v in p[k]] for k in by))
+        labels = zip(*(whole[f"key{i}"].tolist() for i in range(len(by))))
         code = np.fromiter((keys.setdefault(k, len(keys)) for k in labels), np.int64, len(slot))
     else:
         keys, code = {(): 0}, np.zeros(len(slot), np.int64)
@@ -362,7 +437,7 @@ def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, colum
     if per_second:
         merged = np.bincount(at, weights=values, minlength=len(pairs)) / 60.0
     else:
-        samples = np.concatenate([np.asarray(p["samples"], np.float64) for p in parts])
+        samples = whole["samples"]
         with np.errstate(invalid="ignore"):
             merged = (np.bincount(at, weights=values * samples, minlength=len(pairs))
                       / np.bincount(at, weights=samples, minlength=len(pairs)))
@@ -463,12 +538,18 @@ def _key_share(r: Rollup, i: int, parts: int) -> str:
     return f"cityHash64({', '.join(r.keys)}) % {parts} = {i}"
 
 
-def _hour_parts(store, r: Rollup, hour: dt.datetime) -> int:
+def _minute_rows_per_hour(store, r: Rollup, start: dt.datetime, end: dt.datetime) -> dict[dt.datetime, int]:
+    """{hour (naive UTC): its rows in the 1-minute table} for the hours in [start, end) that have any."""
+    rows = store.query(f"SELECT toStartOfHour(ts) AS hour, count() FROM {r.table}_1m WHERE host = {{host:String}} "
+                       f"AND ts >= {{start:DateTime64(3)}} AND ts < {{end:DateTime64(3)}} GROUP BY hour",
+                       {"host": store.host_name, "start": start, "end": end}).rows
+    return {_naive_utc(hour): int(n) for hour, n in rows}
+
+
+def _shares(r: Rollup, minute_rows: int) -> int:
     """In how many shares of its keys an hour is summed: one per MAX_ROWS_PER_ROLLUP
     minute rows (an hour is one bucket, so it is split by key, not by time)."""
-    if not r.keys:
-        return 1
-    return max(1, -(-_count(store, f"{r.table}_1m", hour, hour + HOUR) // MAX_ROWS_PER_ROLLUP))
+    return max(1, -(-minute_rows // MAX_ROWS_PER_ROLLUP)) if r.keys else 1
 
 
 _complete_hours: dict[tuple, dt.datetime] = {}     # per store, table, host: an hour known to have every share
@@ -480,7 +561,7 @@ def _hour_complete(store, r: Rollup, hour: dt.datetime) -> bool:
     key = (store.address.redacted(), r.table, store.host_name)
     if _complete_hours.get(key) == hour:
         return True
-    parts = _hour_parts(store, r, hour)
+    parts = _shares(r, _minute_rows_per_hour(store, r, hour, hour + HOUR).get(hour, 0))
     done = parts == 1 or _count(store, f"{r.table}_1h", hour, hour + HOUR, _key_share(r, parts - 1, parts)) > 0
     if done:
         _complete_hours[key] = hour
@@ -502,12 +583,13 @@ def _roll_hours(store, r: Rollup, end: dt.datetime) -> int:
     if start is None or start >= end:
         return 0
     hours = int((end - start) / HOUR)
-    if not r.keys or _count(store, f"{r.table}_1m", start, end) <= MAX_ROWS_PER_ROLLUP:
+    per_hour = _minute_rows_per_hour(store, r, start, end)
+    if not r.keys or sum(per_hour.values()) <= MAX_ROWS_PER_ROLLUP:
         _insert(store, target, hourly_select(r), f"pyperf-1h-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-"
                 f"{end:%Y%m%d%H%M}", start, end)
         return hours
-    for hour in (start + i * HOUR for i in range(hours)):
-        parts = _hour_parts(store, r, hour)
+    for hour, rows in sorted(per_hour.items()):
+        parts = _shares(r, rows)
         for i in range(parts):
             _insert(store, target, hourly_select(r, _key_share(r, i, parts) if parts > 1 else ""),
                     f"pyperf-1h-{store.host_name}-{r.table}-{hour:%Y%m%d%H}-{i}of{parts}", hour, hour + HOUR)
