@@ -353,11 +353,10 @@ class _RolledMinutes:
         return held, rest + pieces[1:]
 
     def keep(self, key: tuple, start: float, end: float, part: dict) -> None:
-        rows = len(part["epoch"])
+        if len(part["epoch"]) > self.MAX_ROWS // 4:
+            return          # (what is held for the key stays right: minutes do not change)
         with self._lock:
             self._kept.pop(key, None)
-            if rows > self.MAX_ROWS // 4:
-                return
             self._kept[key] = (start, end, part)
             while sum(len(p["epoch"]) for _, _, p in self._kept.values()) > self.MAX_ROWS:
                 del self._kept[next(iter(self._kept))]
