@@ -27,7 +27,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import CLK_TCK, ROOT, bpf_stats, stop
+from common import CLK_TCK, ROOT, bpf_stats, stop, vm_speed_ms
 
 CHDB_THREADS = ("BgSchPool", "PoolDelayExec", "MemoryWorker", "BgStrmSchPool", "BgMBSchPool", "BgDistSchPool",
                 "BgBufSchPool", "MergeMutate", "Fetch", "Move", "Common", "QueryPipelineEx", "ThreadPool",
@@ -124,6 +124,7 @@ def main() -> int:
     ap.add_argument("--page", default="/overview/data?range=live",
                     help="the partial B polls (the Overview: the busiest page)")
     args = ap.parse_args()
+    speed = vm_speed_ms()
     previous = Path("/proc/sys/kernel/bpf_stats_enabled").read_text().strip()
     Path("/proc/sys/kernel/bpf_stats_enabled").write_text("1")
     try:
@@ -137,6 +138,7 @@ def main() -> int:
         Path("/proc/sys/kernel/bpf_stats_enabled").write_text(previous)
     print(f"pyperf up, every default probe, 1 s interval, 49 Hz profile, idle host, "
           f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up")
+    print("VM speed before and after: a fixed loop in %.0f-%.0f ms, then %.0f-%.0f ms" % (*speed, *vm_speed_ms()))
     a = show("  nobody looking", idle)
     if args.idle_only:
         return 0

@@ -77,3 +77,16 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def vm_speed_ms() -> tuple[float, float]:
+    """(best, worst) of five runs of a fixed pure-Python loop, in ms: how fast this
+    VM runs right now. Its speed varies by the hour (the same loop 157 to 272 ms
+    within a minute, 2026-12-03); a bench prints this beside its figures so runs
+    of different hours can be told apart."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        times.append((time.perf_counter() - started) * 1000)
+    return min(times), max(times)

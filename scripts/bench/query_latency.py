@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import ROOT  # noqa: F401  (sys.path set up there)
+from common import ROOT, vm_speed_ms  # noqa: F401  (sys.path set up there)
 from pyperf.store import rollups
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
@@ -241,6 +241,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR once and reuse it (to profile a change)")
     args = ap.parse_args()
+    print("VM speed before: a fixed loop in %.0f-%.0f ms" % vm_speed_ms(), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         fresh = not (folder / "store").exists()
@@ -290,6 +291,7 @@ def main() -> int:
         pages(store, args.runs, agent_collector(store))
         live(store, args.runs, agent_collector(store))     # its newest second just now, as a running agent's
         store.close()
+    print("\nVM speed after: a fixed loop in %.0f-%.0f ms" % vm_speed_ms())
     return 0
 
 
