@@ -331,8 +331,9 @@ class _RolledMinutes:
     never changes (each is summed once, pyperf.store.rollups.roll_up), so a range
     read again (a 24 h findings page, its baselines every refresh) asks the store
     only for the minutes after those it holds. Kept per store, host, table,
-    column, filter and keys, the series read last first, at most MAX_ROWS rows
-    (~30 MB; a series of more, as a week of 50 containers, is not kept)."""
+    column, filter and keys; at most MAX_ROWS rows (~30 MB), the series kept
+    longest ago dropped first; a series of more than a quarter of that (a week
+    of 50 containers) is not kept."""
     MAX_ROWS = 1_000_000
 
     def __init__(self):

@@ -5,6 +5,7 @@ spec (pyperf.schema.shown_unit), not from the page."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -29,7 +30,13 @@ class Plot:
 
     @property
     def unit(self) -> str:
-        return schema.shown_unit(catalog.table(self.table).column(self.column), self.how)
+        return _shown_unit(self.table, self.column, self.how)
+
+
+@functools.cache
+def _shown_unit(table: str, column: str, how: str) -> str:
+    """(every live refresh asks again: the spec does not change while running)"""
+    return schema.shown_unit(catalog.table(table).column(column), how)
 
 
 def rate(table: str, column: str, step_s: int) -> Plot:
