@@ -26,6 +26,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
+from pyperf import threads
 from pyperf.analysis import auto_apply, facts, findings, thresholds
 from pyperf.analysis.rules import RULES, Rule
 from pyperf.web.timerange import TimeRange
@@ -326,7 +327,7 @@ class Alerts:
         if not self.webhooks:
             return
         if self._sender is None:
-            self._sender = threading.Thread(target=self._send_loop, name="pyperf-alerts", daemon=True)
+            self._sender = threads.Named(target=self._send_loop, name="pyperf-alerts", daemon=True)
             self._sender.start()
         self._outbox.put(body)
 

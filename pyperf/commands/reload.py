@@ -11,7 +11,7 @@ import signal
 import threading
 from contextlib import contextmanager
 
-from pyperf import config, settings
+from pyperf import config, settings, threads
 from pyperf.analysis import auto_apply
 
 log = logging.getLogger("pyperf.reload")
@@ -81,7 +81,7 @@ class Reloader:
 def on_sighup(reloader: Reloader):
     """SIGHUP reloads, in a thread of its own: the signal lands in the main
     thread, which may hold the collector's lock that switching probes takes."""
-    previous = signal.signal(signal.SIGHUP, lambda *_: threading.Thread(
+    previous = signal.signal(signal.SIGHUP, lambda *_: threads.Named(
         target=reloader.reload, name="pyperf-reload", daemon=True).start())
     try:
         yield

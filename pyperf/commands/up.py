@@ -6,12 +6,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-import threading
 from urllib.parse import urlsplit
 
 from pyperf.commands.session import (collecting, dump_bpf, open_store, require_root,
                                      select_probes, stop_on_signals)
-from pyperf import settings
+from pyperf import settings, threads
 from pyperf.errors import PyperfError, StoreError, UsageError
 from pyperf.store import rollups
 from pyperf.store.dsn import resolve_address
@@ -147,9 +146,9 @@ def run(args) -> int:
             app = create_app(store, collector, user_sql, agent, alerting, admin_token(args))
             protect(app, host, port, token_file, args.web_host)
             server = bind_server(host, port, app)
-            web = threading.Thread(target=server.serve_forever, name="pyperf-web", daemon=True)
+            web = threads.Named(target=server.serve_forever, name="pyperf-web", daemon=True)
             web.start()
-            evaluator = threading.Thread(target=alerting.run, args=(stop, args.alert_every), name="pyperf-alerts-eval",
+            evaluator = threads.Named(target=alerting.run, args=(stop, args.alert_every), name="pyperf-alerts-eval",
                                          daemon=True)
             evaluator.start()
             log.info("pyperf up: %d probe(s), store %s, web UI on http://%s:%d/%s",

@@ -9,6 +9,7 @@ import ctypes
 import logging
 import threading
 
+from pyperf import threads
 from pyperf.containers.cgroup_paths import CgroupLine
 from pyperf.containers.resolver import ContainerResolver
 from pyperf.kernel.btf import BTFError, kernel_offset, offset_cflags
@@ -79,7 +80,7 @@ class NamespaceWatcher:
         self.bpf = None
         self.announced = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pyperf-containers", daemon=True)
+        self._thread = threads.Named(target=self._run, name="pyperf-containers", daemon=True)
 
     def start(self) -> None:
         """Raises ProbeError when the program cannot load (the caller carries on without)."""

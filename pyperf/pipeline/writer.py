@@ -36,6 +36,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+from pyperf import threads
 from pyperf.errors import StoreError
 from pyperf.pipeline.spool import Spool
 from pyperf.probes.base import Batch
@@ -72,7 +73,7 @@ class BatchWriter:
         self._buffer_lock = threading.Lock()      # guards _buffer
         self._flush_lock = threading.Lock()       # one flush at a time, in order
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pyperf-writer", daemon=True)
+        self._thread = threads.Named(target=self._run, name="pyperf-writer", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

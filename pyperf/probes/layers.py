@@ -13,6 +13,7 @@ import threading
 import time
 from collections import defaultdict
 
+from pyperf import threads
 from pyperf.containers.resolver import HOST, ContainerResolver
 from pyperf.kernel import host
 from pyperf.layers.index import LayerIndex
@@ -140,7 +141,7 @@ class LayersProbe(BPFProbe):
         self.resolver = ContainerResolver()
         for ns in self.host_namespaces():
             self._ignore(ns)
-        self._indexer = threading.Thread(target=self._index_jobs, name="pyperf-layer-index", daemon=True)
+        self._indexer = threads.Named(target=self._index_jobs, name="pyperf-layer-index", daemon=True)
         self._indexer.start()
 
     def detach(self) -> None:

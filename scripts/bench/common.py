@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,8 +36,15 @@ def start_pyperf(store: str, probes: str, *extra: str) -> subprocess.Popen:
             if f"probe {name} attached" in line:
                 waiting.discard(name)
         if not waiting:
+            # keep reading: a full pipe would stop the agent at its next log line
+            threading.Thread(target=_forward, args=(proc.stderr,), daemon=True).start()
             return proc
     raise SystemExit(f"pyperf did not start: exit {proc.wait()}")
+
+
+def _forward(lines) -> None:
+    for line in lines:
+        print(f"  agent {time.strftime('%H:%M:%S')}: {line.rstrip()}", file=sys.stderr, flush=True)
 
 
 def start_tool(cmd: list[str], timeout_s: float = 60.0) -> subprocess.Popen:

@@ -16,6 +16,12 @@ busy host's cost.
 
 `--idle` runs no workload (resident memory of an agent on a quiet host); every
 sample shows RSS split into anonymous and file-backed pages (RssAnon, RssFile).
+
+RSS is also read every 10 ms between samples: each sample line shows the
+highest value since the one before, and every rise of more than
+PEAK_RISE_MIB over the sample before is printed with the agent's threads that
+used most CPU in the second before its top (a rollup runs in a Python thread,
+a background merge in the engine's own pool threads).
 """
 
 from __future__ import annotations
@@ -24,18 +30,73 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import psutil
 
-from common import ROOT, bpf_stats, start_pyperf, stop   # noqa: F401  (sys.path set up there)
+from common import CLK_TCK, ROOT, bpf_stats, start_pyperf, stop   # noqa: F401  (sys.path set up there)
 from conftest import ClickHouseTestServer, unused_port
 from workloads import loop_device
 
 PROBES = "disk,sched,faults,tcp,profile,response,layers,containers,system"
 WARMUP_S = 300
+PEAK_RISE_MIB = 60
+
+
+class PeakWatch(threading.Thread):
+    """RSS every 10 ms; threads' CPU every 0.25 s, to name what ran at a peak."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.stop = pid, threading.Event()
+        self.lock = threading.Lock()
+        self.high, self.high_at, self.high_threads = 0.0, 0.0, []
+        self._cpu: list[tuple[float, dict[str, float]]] = []
+
+    def take(self) -> tuple[float, float, list]:
+        """Highest RSS since the last take, when, and the threads busiest then."""
+        with self.lock:
+            out = (self.high, self.high_at, self.high_threads)
+            self.high, self.high_threads = 0.0, []
+            return out
+
+    def run(self) -> None:
+        page = 4096 / 2**20
+        next_cpu = 0.0
+        with open(f"/proc/{self.pid}/statm") as statm:
+            while not self.stop.wait(0.01):
+                try:
+                    statm.seek(0)
+                    rss = int(statm.read().split()[1]) * page
+                except (OSError, ValueError):
+                    return
+                now = time.monotonic()
+                if now >= next_cpu:
+                    next_cpu = now + 0.25
+                    self._cpu = [c for c in self._cpu if c[0] > now - 1.5] + [(now, threads_cpu(self.pid))]
+                with self.lock:
+                    if rss > self.high:
+                        self.high, self.high_at = rss, now
+                        old, new = self._cpu[0][1], self._cpu[-1][1]
+                        used = {name: new[name] - old.get(name, 0.0) for name in new}
+                        self.high_threads = sorted(((v, k) for k, v in used.items() if v > 0.01), reverse=True)[:4]
+
+
+def threads_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds per thread name (threads of one name summed)."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
 
 
 def workloads(dev: str) -> list[subprocess.Popen]:
@@ -83,8 +144,11 @@ def main() -> int:
             dsn = server.dsn if server else f"chdb://{tmp}/store"
             pyperf = start_pyperf(dsn, args.probes, "--cpu-budget", "0", "--spool-dir", f"{tmp}/spool")
             samples, cpu_pcts = [], []
+            watch = PeakWatch(pyperf.pid)
+            watch.start()
             try:
                 proc = psutil.Process(pyperf.pid)
+                last_rss = proc.memory_info().rss / 2**20
                 start, started_at = time.monotonic(), time.time()
                 last_cpu, last_t = sum(proc.cpu_times()[:2]), start
                 last_bpf = bpf_stats.total(bpf_stats.programs_of(pyperf.pid))[1]
@@ -93,6 +157,11 @@ def main() -> int:
                     t = time.monotonic() - start
                     rss = proc.memory_info().rss / 2**20
                     samples.append((t, rss))
+                    high, high_at, busy = watch.take()
+                    if high - max(rss, last_rss) > PEAK_RISE_MIB:
+                        print(f"  peak {high:7.1f} MiB at {(high_at - start) / 60:6.2f} min; busiest threads "
+                              f"in the second before: " + ", ".join(f"{n} {s:.2f} s" for s, n in busy), flush=True)
+                    last_rss = rss
                     split = status_kb(pyperf.pid)
                     cpu, now = sum(proc.cpu_times()[:2]), time.monotonic()
                     bpf_ns = bpf_stats.total(bpf_stats.programs_of(pyperf.pid))[1]
@@ -101,11 +170,12 @@ def main() -> int:
                     last_cpu, last_t, last_bpf = cpu, now, bpf_ns
                     if t >= WARMUP_S / 5:
                         cpu_pcts.append((cpu_pct, bpf_pct))
-                    print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB (anonymous {split['RssAnon'] / 1024:.1f}, "
+                    print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB (highest since the last {high:7.1f}; anonymous {split['RssAnon'] / 1024:.1f}, "
                           f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f})"
                           f"  CPU {cpu_pct:5.2f} + BPF {bpf_pct:5.2f} = {cpu_pct + bpf_pct:5.2f} % of one CPU",
                           flush=True)
             finally:
+                watch.stop.set()
                 stop(pyperf)
                 for p in load:
                     p.kill()
