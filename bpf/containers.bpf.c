@@ -39,7 +39,7 @@ static __always_inline void cgroup_path(void *cgrp, char *out)
 RAW_TRACEPOINT_PROBE(sched_process_exec)
 {
     struct container_key key = {};
-    key.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
+    key.mnt_ns = mount_ns_of(bpf_get_current_task_btf());
     key.cgroup_id = bpf_get_current_cgroup_id();
     u8 one = 1;
     if (!key.mnt_ns || seen_namespaces.insert(&key, &one) != 0)
@@ -60,7 +60,7 @@ RAW_TRACEPOINT_PROBE(sched_process_exec)
         e->v2_path[i * CGROUP_NAME_LEN] = 0;
         e->memory_path[i * CGROUP_NAME_LEN] = 0;
     }
-    void *css_set = (void *)read_u64((void *)bpf_get_current_task(), OFF_TASK_CGROUPS);
+    void *css_set = BTF_MEMBER(bpf_get_current_task_btf(), void *, OFF_TASK_CGROUPS);
     if (css_set) {
         cgroup_path((void *)read_u64(css_set, OFF_CSS_SET_DFL_CGRP), e->v2_path);
 #if MEMORY_SUBSYS >= 0

@@ -90,7 +90,7 @@ static __always_inline void on_start(void *rq)
     info.dev = rq_dev(rq);
     info.op = rq_op(rq);
     info.pid = bpf_get_current_pid_tgid() >> 32;
-    info.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
+    info.mnt_ns = mount_ns_of(bpf_get_current_task_btf());
     info.cgroup_id = bpf_get_current_cgroup_id();
     bpf_get_current_comm(&info.comm, sizeof(info.comm));
     u64 key = (u64)rq;

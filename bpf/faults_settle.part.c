@@ -31,7 +31,7 @@ static __always_inline struct process_faults *fault_process_for(u32 tgid)
     if (p)
         return p;
     struct process_faults fresh = {};
-    fresh.mnt_ns = mount_ns_of((void *)bpf_get_current_task());   /* the current task's: only for a new entry */
+    fresh.mnt_ns = mount_ns_of(bpf_get_current_task_btf());   /* the current task's: only for a new entry */
     fresh.cgroup_id = bpf_get_current_cgroup_id();
     bpf_get_current_comm(&fresh.comm, sizeof(fresh.comm));
     fault_processes.insert(&tgid, &fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
@@ -49,9 +49,9 @@ static __always_inline struct process_faults *fault_process_for(u32 tgid)
 /* `task` is the current task (switching out, or exiting). */
 static __always_inline void settle_faults(struct task_struct *task, u32 tgid, struct fault_mark *mark)
 {
-    u64 min_flt, maj_flt;
-    read_u64_pair(task, OFF_TASK_MIN_FLT, OFF_TASK_MAJ_FLT, &min_flt, &maj_flt);
-    if (!mark->seen && read_u64(task, OFF_TASK_START_TIME) > ATTACH_MONO_NS) {
+    u64 min_flt = BTF_MEMBER(task, u64, OFF_TASK_MIN_FLT);
+    u64 maj_flt = BTF_MEMBER(task, u64, OFF_TASK_MAJ_FLT);
+    if (!mark->seen && BTF_MEMBER(task, u64, OFF_TASK_START_TIME) > ATTACH_MONO_NS) {
         mark->min_flt = 0;    /* born after we loaded: every fault it took is news */
         mark->maj_flt = 0;
         mark->seen = 1;

@@ -24,7 +24,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
     key.tgid = pid_tgid >> 32;
     key.user_stack_id = profile_stacks.get_stackid(&ctx->regs, BPF_F_USER_STACK);
     key.kernel_stack_id = profile_stacks.get_stackid(&ctx->regs, 0);
-    key.mnt_ns = mount_ns_of((void *)bpf_get_current_task());
+    key.mnt_ns = mount_ns_of(bpf_get_current_task_btf());
     bpf_get_current_comm(&key.comm, sizeof(key.comm));
     u64 zero = 0, *count = profile_counts.lookup_or_try_init(&key, &zero);
     if (count) {

@@ -100,9 +100,9 @@ RAW_TRACEPOINT_PROBE(sched_switch)
 #ifdef SETTLE_FAULTS
     settle_faults(task, pid_tgid >> 32, &mark->faults);
 #endif
-    u64 sum_exec = read_u64(task, OFF_TASK_SUM_EXEC);
-    u64 pcount, run_delay;     /* sched_info.pcount and .run_delay */
-    read_u64_pair(task, OFF_TASK_PCOUNT, OFF_TASK_RUN_DELAY, &pcount, &run_delay);
+    u64 sum_exec = BTF_MEMBER(task, u64, OFF_TASK_SUM_EXEC);
+    u64 pcount = BTF_MEMBER(task, u64, OFF_TASK_PCOUNT);        /* sched_info.pcount */
+    u64 run_delay = BTF_MEMBER(task, u64, OFF_TASK_RUN_DELAY);  /* sched_info.run_delay */
     u32 voluntary = !preempt && prev_state != 0;
 
     struct sched_process *p = process_for(pid_tgid >> 32, task);
