@@ -10,6 +10,11 @@ one CPU. Tells which probe the busy-host goal (issue 10: ≤ 2 % of one CPU in
 total) has to be won from.
 
     sudo .venv/bin/python scripts/bench/busy_host.py [--seconds 60] [--warmup 15]
+
+`--baseline-tree DIR` (e.g. a `git worktree` of an earlier commit) runs every
+measurement with that checkout's pyperf too, alternating, `--rounds` times, and
+prints this tree's figures as ratios to the baseline's; `--together-only`
+measures only the probes together.
 """
 
 from __future__ import annotations
@@ -25,14 +30,14 @@ from memory_steady import PROBES, workloads
 from workloads import loop_device
 
 
-def measure(tmp: str, runs: list[str], seconds: float, warmup: float) -> dict:
+def measure(tmp: str, runs: list[str], seconds: float, warmup: float, tree: Path = ROOT) -> dict:
     """One agent per entry of `runs` (its probes), side by side; their costs summed."""
     agents = []
     try:
         for probes in runs:
             n = len(list(Path(tmp).glob("store*")))
             agents.append(start_pyperf(f"chdb://{tmp}/store{n}", probes, "--cpu-budget", "0",
-                                       "--spool-dir", f"{tmp}/spool{n}"))
+                                       "--spool-dir", f"{tmp}/spool{n}", tree=tree))
         time.sleep(warmup)
         meters = [Meter(a.pid) for a in agents]
         time.sleep(seconds)
@@ -49,10 +54,16 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--warmup", type=float, default=15.0)
     ap.add_argument("--probes", default=PROBES, help="the probes measured one by one, then together")
+    ap.add_argument("--baseline-tree", type=Path, help="a checkout to compare with, in the same invocation")
+    ap.add_argument("--rounds", type=int, default=1, help="with --baseline-tree: alternating rounds")
+    ap.add_argument("--together-only", action="store_true")
     args = ap.parse_args()
     names = args.probes.split(",")
-    runs = [(name, [name]) for name in names] + [("all together", [args.probes])]
-    if {"sched", "faults"} <= set(names):
+    runs = [(name, [name]) for name in names] if not args.together_only else []
+    runs.append(("all together", [args.probes]))
+    if args.baseline_tree:
+        return compare(args, runs)
+    if {"sched", "faults"} <= set(names) and not args.together_only:
         # the faults probe settles its counters in sched's switch program when both run
         # in one agent; in two agents each has its own: the same counting, two programs
         runs.append(("sched+faults", ["sched,faults"]))
@@ -73,6 +84,37 @@ def main() -> int:
                 for p in load:
                     p.kill()
                     p.wait()
+    return 0
+
+
+def compare(args, runs) -> int:
+    print(f"this tree against {args.baseline_tree}, {args.rounds} alternating round(s); % of one CPU\n")
+    print(f"{'probes':<16}{'tree':<10}{'process %':>10}{'BPF %':>8}{'total %':>9}{'ns/run':>8}")
+    totals: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp, bpf_stats.stats_enabled():
+        with loop_device(Path(tmp)) as dev:
+            load = workloads(dev)
+            try:
+                for _ in range(args.rounds):
+                    for label, agents in runs:
+                        for tree_name, tree in (("baseline", args.baseline_tree), ("this", ROOT)):
+                            m = measure(tmp, agents, args.seconds, args.warmup, tree)
+                            process = 100 * m["cpu_share"]
+                            bpf = 100 * m["bpf_ns"] / 1e9 / m["wall_s"]
+                            per_run = m["bpf_ns"] / m["bpf_runs"] if m["bpf_runs"] else 0.0
+                            totals.setdefault((label, tree_name), []).append((process, bpf))
+                            print(f"{label:<16}{tree_name:<10}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
+                                  f"{per_run:>8.0f}", flush=True)
+            finally:
+                for p in load:
+                    p.kill()
+                    p.wait()
+    print()
+    for label, _ in runs:
+        base = [sum(x) / len(x) for x in zip(*totals[(label, "baseline")])]
+        this = [sum(x) / len(x) for x in zip(*totals[(label, "this")])]
+        print(f"{label}: this / baseline — process {this[0] / base[0]:.2f}, BPF {this[1] / base[1]:.2f}, "
+              f"total {sum(this) / sum(base):.2f} ({sum(base):.2f} -> {sum(this):.2f} % of one CPU)")
     return 0
 
 

@@ -24,12 +24,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime
 
 
-def start_pyperf(store: str, probes: str, *extra: str) -> subprocess.Popen:
-    """`pyperf record` with the given probes, pinned to CPU 0, once every probe attached."""
+def start_pyperf(store: str, probes: str, *extra: str, tree: Path = ROOT) -> subprocess.Popen:
+    """`pyperf record` with the given probes, pinned to CPU 0, once every probe attached;
+    `tree`: the checkout whose pyperf runs (a baseline's, to compare in one invocation)."""
     proc = subprocess.Popen(
         ["taskset", "-c", "0", sys.executable, "-m", "pyperf", "--store", store, "record",
          "--probes", probes, "--duration", "1h", *extra],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tree)
     waiting = set(probes.split(","))
     for line in proc.stderr:
         for name in list(waiting):

@@ -143,7 +143,7 @@ def main() -> int:
                 server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
             dsn = server.dsn if server else f"chdb://{tmp}/store"
             pyperf = start_pyperf(dsn, args.probes, "--cpu-budget", "0", "--spool-dir", f"{tmp}/spool")
-            samples, cpu_pcts = [], []
+            samples, cpu_pcts, highest = [], [], 0.0
             watch = PeakWatch(pyperf.pid)
             watch.start()
             try:
@@ -158,6 +158,7 @@ def main() -> int:
                     rss = proc.memory_info().rss / 2**20
                     samples.append((t, rss))
                     high, high_at, busy = watch.take()
+                    highest = max(highest, high)
                     if high - max(rss, last_rss) > PEAK_RISE_MIB:
                         print(f"  peak {high:7.1f} MiB at {(high_at - start) / 60:6.2f} min; busiest threads "
                               f"in the second before: " + ", ".join(f"{n} {s:.2f} s" for s, n in busy), flush=True)
@@ -188,7 +189,7 @@ def main() -> int:
     slope_per_h = float(np.polyfit(t / 3600, r, 1)[0]) if len(t) > 1 else 0.0
     print(f"\nRSS after warm-up {r[0]:.1f} MiB, at the end {r[-1]:.1f} MiB: "
           f"ratio end/warm-up {r[-1] / r[0]:.3f}; fitted growth {slope_per_h:+.1f} MiB/hour; "
-          f"peak {max(rss for _, rss in samples):.1f} MiB over {samples[-1][0] / 60:.0f} min")
+          f"highest {highest:.1f} MiB (read every 10 ms) over {samples[-1][0] / 60:.0f} min")
     if cpu_pcts:
         own, bpf = np.array(cpu_pcts).T
         print(f"agent CPU after the first minute, % of one CPU: process mean {own.mean():.2f} (max {own.max():.2f}), "
