@@ -174,17 +174,17 @@ def test_store_upkeep_waits_for_the_spool_and_a_store_that_answers(tmp_path, fre
                          maintenance_every_s=0)
     writer.submit({"system_host": {"ts": [1.0], "interval_ms": [1000]}})
     writer.flush()
-    writer._maintain()
+    assert writer._maintain() is False
     assert spool.pending() and calls == []            # the store is down, rows wait in the spool
     writer.store_down_since = None
-    writer._maintain()
+    assert writer._maintain() is False
     assert calls == []                                # the store answers, but the spool is not empty
     for path in spool.pending():
         spool.remove(path)
-    writer._maintain()
+    assert writer._maintain() is True                 # (and the engine's code pages are given back after it)
     assert calls == [1]
     writer.maintenance_every_s = 3600
-    writer._maintain()
+    assert writer._maintain() is False
     assert calls == [1]                               # not again before its time
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from pyperf.store import migrations
 from pyperf.store.dsn import parse_dsn
-from pyperf.store.store import Store
+from pyperf.kernel.resident import clean_mappings
+from pyperf.store.store import CHDB_LIBRARIES, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,6 +96,9 @@ def test_the_embedded_engine_gives_freed_memory_back(tmp_path):
         before = _anonymous_mb()
         store.release_memory()
         assert _anonymous_mb() < before - 20
+        code = sum(rss for _, _, rss in clean_mappings(CHDB_LIBRARIES))
+        store.release_memory(code_pages=True)      # the engine's code that ran: back to the page cache
+        assert sum(rss for _, _, rss in clean_mappings(CHDB_LIBRARIES)) < code / 2
         assert store.query("SELECT count() FROM scratch").rows == [(2000000,)]
     finally:
         store.close()
@@ -109,7 +113,8 @@ def test_the_embedded_store_does_not_load_arrow_until_a_parquet_export(tmp_path)
     program = f"""
 import sys, time
 from pyperf.store.dsn import parse_dsn
-from pyperf.store.store import Store
+from pyperf.kernel.resident import clean_mappings
+from pyperf.store.store import CHDB_LIBRARIES, Store
 store = Store(parse_dsn("chdb://{tmp_path}/store"), host_name="h").open()
 store.insert("system_cpu", {{"ts": [time.time()], "interval_ms": [1000], "cpu": [0], "busy_pct": [12.5]}})
 assert store.query("SELECT busy_pct FROM system_cpu").rows == [(12.5,)]

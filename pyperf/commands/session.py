@@ -24,11 +24,9 @@ from pyperf.kernel.resident import release_library_pages
 from pyperf.store.dsn import resolve_address
 from pyperf.store.lock import StoreLock
 from pyperf.store import rollups
-from pyperf.store.store import Store
+from pyperf.store.store import CHDB_LIBRARIES, Store
 
 log = logging.getLogger("pyperf.session")
-
-CHDB_LIBRARIES = ("_chdb.abi3", "libchdb")
 
 
 def select_probes(args) -> list[Probe]:

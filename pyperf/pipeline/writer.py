@@ -199,20 +199,20 @@ class BatchWriter:
             if time.monotonic() >= next_flush:
                 next_flush = time.monotonic() + self.flush_interval_s
                 self.flush()
-                self._maintain()
-                self._release_memory()
+                self._release_memory(code_pages=self._maintain())
             else:
                 with self._flush_lock:
                     self._replay()
             retry = min(retry * 2, self.flush_interval_s) if self.store_down_since is not None else RETRY_MIN_S
 
-    def _maintain(self, due: bool = False) -> None:
+    def _maintain(self, due: bool = False) -> bool:
         """Upkeep once every maintenance_every_s (and at close), only while the store
-        answers and nothing waits in the spool (rows of a finished hour may be in it)."""
+        answers and nothing waits in the spool (rows of a finished hour may be in it);
+        True when it ran."""
         if self.maintenance is None or (not due and time.monotonic() - self._maintained_at < self.maintenance_every_s):
-            return
+            return False
         if self.store_down_since is not None or (self.spool is not None and self.spool.pending()):
-            return
+            return False
         self._maintained_at = time.monotonic()
         started = time.thread_time()
         try:
@@ -221,12 +221,13 @@ class BatchWriter:
             log.error("store upkeep failed: %s (retried in %.0f s)", e, self.maintenance_every_s)
         finally:
             self.flush_cpu_s += time.thread_time() - started
+        return True
 
-    def _release_memory(self) -> None:
+    def _release_memory(self, code_pages: bool = False) -> None:
         release = getattr(self.store, "release_memory", None)
         if release is not None and self.store_down_since is None:
             started = time.thread_time()
-            release()
+            release(code_pages=code_pages)
             self.flush_cpu_s += time.thread_time() - started
 
     def stats(self) -> dict:

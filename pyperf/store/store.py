@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyperf.errors import StoreError
-from pyperf.kernel.resident import trim_heap
+from pyperf.kernel.resident import release_library_pages, trim_heap
 from pyperf.resources import data_dir
 from pyperf.store import migrations, schema_check
 from pyperf.store.dsn import StoreAddress
@@ -114,6 +114,8 @@ def _missing_schema(e: Exception) -> bool:
 
 # the embedded engine's server settings: its idle background work (sql/embedded_engine.xml)
 EMBEDDED_OPTIONS = {"config-file": str(data_dir("sql") / "embedded_engine.xml")}
+# the embedded engine's code: pages only a start-up or a rollup ran are given back (kernel/resident.py)
+CHDB_LIBRARIES = ("_chdb.abi3", "libchdb")
 
 
 def _utc(seconds: float) -> dt.datetime:
@@ -368,12 +370,14 @@ class Store:
         except Exception as e:
             raise StoreError(f"statement failed: {_one_line(e)}") from None
 
-    def release_memory(self) -> None:
+    def release_memory(self, code_pages: bool = False) -> None:
         """After a flush: give freed memory back to the system. The C heap keeps
         what the minute's columns used; the embedded engine's allocator (jemalloc)
         keeps what a flush or a rollup used: ~70 MB after the first rollup on an
-        idle host, ~100 MB after a large GROUP BY; the purge takes ~0.6 ms. A
-        server's memory is the server's business."""
+        idle host, ~100 MB after a large GROUP BY; the purge takes ~0.6 ms.
+        `code_pages` (after the rollups, every few minutes): also the engine's
+        code pages, ~40 MB that only a rollup runs, faulted back in from the page
+        cache when one runs again. A server's memory is the server's business."""
         trim_heap()
         if not self.address.embedded:
             return
@@ -381,6 +385,8 @@ class Store:
             self.command("SYSTEM JEMALLOC PURGE")
         except StoreError as e:
             log.debug("no allocator purge: %s", e)
+        if code_pages:
+            release_library_pages(CHDB_LIBRARIES)
 
     def tables(self) -> dict[str, list[tuple[str, str, str]]]:
         """{table: [(column, type, comment)]} of our database (materialized views left out:
