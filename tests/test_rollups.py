@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from pyperf.store import rollups
+from pyperf.store import migrations, rollups
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
 
@@ -415,20 +415,61 @@ def test_whole_hour_buckets_read_the_hours_rolled_up_and_the_minutes_around_them
 
 def test_a_range_that_is_not_whole_days_reads_only_its_own_granules(tmp_path):
     """The minutes before a 24 h range's first whole hour come from the 1-minute
-    table through its time projection, not from every granule of the day."""
+    table's granules of that hour (its sort key starts with the hour, and readers
+    say which hours: rollups.bucket_filter), not from every granule of the day."""
     store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open()
-    day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%d")
-    store.command("INSERT INTO sched_process_1m (ts, host, pid, comm, mnt_ns, cgroup_id, samples, interval_ms) "
-                  f"SELECT toDateTime('{day} 00:00:00', 'UTC') + toIntervalMinute(intDiv(number, 500)), 'h', "
-                  "number % 500, 'w', 1, 0, 60, 60000 FROM numbers(500 * 1440)")
-    store.command("ALTER TABLE sched_process_1m MATERIALIZE PROJECTION by_time SETTINGS mutations_sync = 1")
-    sql = (f"SELECT sum(samples) FROM sched_process_1m WHERE host = 'h' "
-           f"AND ts >= '{day} 05:00:00' AND ts < '{day} 05:30:00'")
-    plan = "\n".join(r[0] for r in store.query("EXPLAIN indexes = 1, projections = 1 " + sql).rows)
-    assert "by_time" in plan, plan
-    read, of = map(int, re.findall(r"Granules: (\d+)/(\d+)", plan)[-1])
-    assert of > 80 and read <= 5, plan                  # the hour it lies in: 30 000 of 720 000 rows
-    assert store.query(sql).rows == [(30 * 500 * 60,)]
+    try:
+        day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%d")
+        store.command("INSERT INTO sched_process_1m (ts, host, pid, comm, mnt_ns, cgroup_id, samples, interval_ms) "
+                      f"SELECT toDateTime('{day} 00:00:00', 'UTC') + toIntervalMinute(intDiv(number, 500)), 'h', "
+                      "number % 500, 'w', 1, 0, 60, 60000 FROM numbers(500 * 1440)")
+        start, end = f"toDateTime('{day} 05:00:00', 'UTC')", f"toDateTime('{day} 05:30:00', 'UTC')"
+        sql = (f"SELECT sum(samples) FROM sched_process_1m WHERE host = 'h' AND ts >= {start} AND ts < {end} "
+               f"AND {rollups.bucket_filter('1m', start, end)}")
+        plan = "\n".join(r[0] for r in store.query("EXPLAIN indexes = 1 " + sql).rows)
+        read, of = map(int, re.findall(r"Granules: (\d+)/(\d+)", plan)[-1])
+        assert of > 80 and read <= 5, plan                  # the hour it lies in: 30 000 of 720 000 rows
+        assert store.query(sql).rows == [(30 * 500 * 60,)]
+    finally:
+        store.close()
+
+
+def test_schema_28_rollup_tables_are_rebuilt_time_first_and_a_stopped_rebuild_resumes(tmp_path):
+    """sql/0029 copies every rollup table into one sorted by its time bucket first
+    (no projection to rebuild at each merge), exchanges the two and drops the
+    old; stopped after an exchange, the next start finishes it and copies nothing
+    twice."""
+    dsn = parse_dsn(f"chdb://{tmp_path}/store")
+    old = Store(dsn).open(upto=28)
+    start = _hour_start()
+    old.insert("disk_io", _disk_rows(start.timestamp(), 7200))
+    rollups.roll_up(old, start + dt.timedelta(hours=3))
+    before = old.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows
+    hours = old.query("SELECT count(), sum(ios) FROM disk_io_1h").rows
+    assert before[0][0] == 120 and hours[0][0] == 2
+    migration = next(m for m in migrations.available() if m.version == 29)
+    statements = migration.statements()
+    exchange = next(i for i, s in enumerate(statements) if "EXCHANGE TABLES disk_io_1m AND" in s)
+    for statement in statements[:exchange + 1]:       # stopped after the first exchange, before its drop
+        migrations.execute(old.client, statement)
+    old.close()
+
+    new = Store(dsn).open()
+    try:
+        tables = new.query("SELECT name, sorting_key, create_table_query FROM system.tables "
+                           "WHERE database = currentDatabase() AND (name LIKE '%\\_1m%' OR name LIKE '%\\_1h%')").rows
+        assert tables and all(not name.endswith("__0029") for name, _, _ in tables)
+        for name, key, create in tables:
+            level = "toStartOfHour(ts)" if name.endswith("_1m") else "toStartOfDay(ts)"
+            assert key.startswith(f"host, {level}, ") and key.endswith(", ts"), (name, key)
+            assert "PROJECTION" not in create, name
+        assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
+        assert new.query("SELECT count(), sum(ios) FROM disk_io_1h").rows == hours
+        ran = [migrations.execute(new.client, s) for s in statements]     # once more: nothing left to do
+        assert ran == [s.startswith("DROP TABLE IF EXISTS") for s in statements]
+        assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
+    finally:
+        new.close()
 
 
 def test_many_rows_are_rolled_up_a_few_whole_minutes_at_a_time_with_the_same_sums(store, monkeypatch):

@@ -21,7 +21,7 @@ from pathlib import Path
 from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, STORED, Column, Table, catalog, kinds_of
 from pyperf.pipeline.prometheus_totals import families_of
 from pyperf.store import migrations, schema_check
-from pyperf.store.rollups import LEVELS, PROJECTION_BUCKET, TIME_PROJECTION
+from pyperf.store.rollups import LEVELS, TIME_BUCKET
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -310,15 +310,36 @@ def migration_sql(want: dict[str, dict], have: dict[str, dict]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def _create_rollup(t: Table, level: str) -> str:
+def _create_rollup(t: Table, level: str, name: str = "") -> str:
     _, _, _, partition_fn, days = next(x for x in LEVELS if x[0] == level)
     cols = ",\n".join(f"    `{n}` {ty}" for n, ty in rollup_columns(t))
-    order = ", ".join(("host", *kinds_of(t.columns, KEY), "ts"))
-    return (f"CREATE TABLE IF NOT EXISTS {t.name}_{level}\n(\n{cols},\n"
-            f"    PROJECTION {TIME_PROJECTION} (SELECT * ORDER BY host, {PROJECTION_BUCKET[level]}(ts))\n)\n"
+    order = ", ".join(("host", f"{TIME_BUCKET[level]}(ts)", *kinds_of(t.columns, KEY), "ts"))
+    return (f"CREATE TABLE IF NOT EXISTS {name or f'{t.name}_{level}'}\n(\n{cols}\n)\n"
             f"ENGINE = AggregatingMergeTree\nPARTITION BY {partition_fn}(ts)\nORDER BY ({order})\n"
             f"TTL ts + INTERVAL {days} DAY\n"
-            f"SETTINGS non_replicated_deduplication_window = 1000, deduplicate_merge_projection_mode = 'rebuild';")
+            f"SETTINGS non_replicated_deduplication_window = 1000;")
+
+
+def time_ordered_rollups_sql() -> str:
+    """sql/0029 (written once, then frozen like every migration): each rollup table
+    rebuilt sorted by its time bucket first, without schema 28's projection. Every
+    step runs only while the table still has the old sort key (`-- when:`), so a
+    migration stopped half-way is applied again from where it was."""
+    out = []
+    for t in catalog.tables():
+        if t.rollup != STORED:
+            continue
+        for level, *_ in LEVELS:
+            table, new = f"{t.name}_{level}", f"{t.name}_{level}__0029"
+            old_layout = (f"-- when: SELECT count() FROM system.tables WHERE database = currentDatabase() "
+                          f"AND name = '{table}' AND position(sorting_key, 'toStart') = 0\n")
+            cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
+            out += [old_layout + _create_rollup(t, level, new),
+                    old_layout + f"INSERT INTO {new} ({cols})\nSELECT {cols} FROM {table}\n"
+                    f"SETTINGS insert_deduplication_token = 'pyperf-0029-{table}';",
+                    old_layout + f"EXCHANGE TABLES {table} AND {new};",
+                    f"DROP TABLE IF EXISTS {new};"]
+    return "\n".join(out) + "\n"
 
 
 def write_migration(name: str, folder: Path | None = None) -> Path | None:

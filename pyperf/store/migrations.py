@@ -2,7 +2,9 @@
 
 Applied versions are recorded in `schema_migrations`; every statement is
 written to be idempotent (IF NOT EXISTS), so a migration interrupted half-way
-is simply applied again.
+is simply applied again. A statement that cannot be (EXCHANGE TABLES) is
+preceded by a `-- when: SELECT ...` line and runs only while that query's first
+value is not 0.
 """
 
 from __future__ import annotations
@@ -54,10 +56,25 @@ class Migration:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
 
 
+GUARD = "-- when: "
+
+
 def split_statements(sql: str) -> list[str]:
-    """Statements separated by ';' at the end of a line; '--' comment lines dropped."""
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    """Statements separated by ';' at the end of a line; '--' comment lines dropped
+    except a `-- when:` guard, which stays the first line of its statement."""
+    lines = [line for line in sql.splitlines() if line.startswith(GUARD) or not line.strip().startswith("--")]
     return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]
+
+
+def execute(client, statement: str) -> bool:
+    """Run one statement of a migration, unless its guard says no; True when it ran."""
+    if statement.startswith(GUARD):
+        guard, _, statement = statement.partition("\n")
+        rows = client.query(guard[len(GUARD):]).result_rows
+        if not rows or not rows[0][0]:
+            return False
+    client.command(statement)
+    return True
 
 
 def available(folder: Path | None = None) -> list[Migration]:
@@ -82,7 +99,7 @@ def apply_pending(client, folder: Path | None = None, upto: int | None = None) -
         if migration.version in done or (upto is not None and migration.version > upto):
             continue
         for statement in migration.statements():
-            client.command(statement)
+            execute(client, statement)
         client.insert(
             "schema_migrations",
             [[migration.version, migration.name, migration.checksum()]],

@@ -80,7 +80,7 @@ def check_and_heal(client) -> list[str]:
             target = BACKFILL.match(statement)
             if target and target.group(1) not in tables:
                 continue    # back-fill only what was recreated empty
-            client.command(statement)
+            migrations.execute(client, statement)
     for table in tables:
         engine = want[table]["engine"]
         if engine in ("View", "MaterializedView"):

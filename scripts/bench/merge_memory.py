@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,12 +27,13 @@ from pathlib import Path
 
 from common import ROOT
 
-# extra server settings (top level), <merge_tree> settings, and whether the
-# rollup tables keep their time projection, by name
+# server settings (top level) and <merge_tree> settings set or replaced, and
+# whether the rollup tables get back schema 28's time projection, by name
 VARIANTS = {
-    "project (baseline)": ({}, {}, True),
-    "background_pool_size 2": ({"background_pool_size": 2}, {}, True),
-    "rollups without projection": ({}, {}, False),
+    "project (baseline)": ({}, {}, False),
+    "engine's merge pool (16)": ({"background_pool_size": 16, "background_merges_mutations_concurrency_ratio": 2},
+                                 {}, False),
+    "schema 28's projection": ({}, {}, True),
 }
 
 
@@ -45,6 +47,8 @@ def anon_mib() -> float:
 
 def config_with(base: Path, top: dict, merge_tree: dict, out: Path) -> Path:
     text = base.read_text()
+    for k in (*top, *merge_tree):
+        text = re.sub(rf"\s*<{k}>[^<]*</{k}>", "", text)
     extra = "".join(f"    <{k}>{v}</{k}>\n" for k, v in top.items())
     tree = "".join(f"        <{k}>{v}</{k}>\n" for k, v in merge_tree.items())
     text = text.replace("    <merge_tree>\n", extra + "    <merge_tree>\n" + tree, 1)
@@ -56,7 +60,6 @@ def child(config: str, flushes: int, pause_s: float, projection: bool) -> dict:
     import numpy as np
 
     from store_bytes import RATES, Generator
-    from pyperf.schema.generate import TIME_PROJECTION
     from pyperf.store import rollups, store as store_module
     from pyperf.store.dsn import parse_dsn
 
@@ -65,10 +68,12 @@ def child(config: str, flushes: int, pause_s: float, projection: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = store_module.Store(parse_dsn(f"chdb://{tmp}/store"), host_name="bench").open()
         schema = store.tables()
-        if not projection:
+        if projection:
             for table in rollups.stored():
                 for level in ("1m", "1h"):
-                    store.command(f"ALTER TABLE {table}_{level} DROP PROJECTION IF EXISTS {TIME_PROJECTION}")
+                    store.command(f"ALTER TABLE {table}_{level} MODIFY SETTING deduplicate_merge_projection_mode = "
+                                  f"'rebuild'")
+                    store.command(f"ALTER TABLE {table}_{level} ADD PROJECTION by_time (SELECT * ORDER BY host, ts)")
         t0 = (time.time() // 3600 - 1) * 3600 - flushes * 60
         work = [[(t, gen.batch(t, [(c, ty) for c, ty, _ in schema[t]], t0 + i * 60, 60)) for t in RATES]
                 for i in range(flushes)]
@@ -107,10 +112,10 @@ def main() -> int:
     ap.add_argument("--pause-s", type=float, default=3.0)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--child", help=argparse.SUPPRESS)
-    ap.add_argument("--no-projection", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--projection", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.flushes, args.pause_s, not args.no_projection)))
+        print(json.dumps(child(args.child, args.flushes, args.pause_s, args.projection)))
         return 0
     base = ROOT / "sql" / "embedded_engine.xml"
     print(f"{args.flushes} one-minute flushes of the busy-host mix, {args.pause_s:g} s apart; "
@@ -122,7 +127,7 @@ def main() -> int:
                 config = config_with(base, top, tree, Path(tmp) / f"{len(top)}-{len(tree)}-{round_}.xml")
                 out = subprocess.run([sys.executable, __file__, "--child", str(config), "--flushes",
                                       str(args.flushes), "--pause-s", str(args.pause_s)]
-                                     + ([] if projection else ["--no-projection"]),
+                                     + (["--projection"] if projection else []),
                                      capture_output=True, text=True, check=True)
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 print(f"{name:<26}{r['peak']:>9.0f}{r['median']:>9.0f}{r['parts']:>7} of {r['inserted']:<4}"

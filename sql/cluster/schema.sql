@@ -152,20 +152,13 @@ CREATE TABLE IF NOT EXISTS container_resources_1h_local ON CLUSTER '{cluster}'
     `cache_bytes_sum` SimpleAggregateFunction(sum, Float64),
     `pids_min` SimpleAggregateFunction(min, Float64),
     `pids_max` SimpleAggregateFunction(max, Float64),
-    `pids_sum` SimpleAggregateFunction(sum, Float64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `pids_sum` SimpleAggregateFunction(sum, Float64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/container_resources_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, container_id, name, ts)
+ORDER BY (host, toStartOfDay(ts), container_id, name, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS container_resources_1h ON CLUSTER '{cluster}' AS container_resources_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), container_resources_1h_local, cityHash64(host));
@@ -209,20 +202,13 @@ CREATE TABLE IF NOT EXISTS container_resources_1m_local ON CLUSTER '{cluster}'
     `cache_bytes_sum` SimpleAggregateFunction(sum, Float64),
     `pids_min` SimpleAggregateFunction(min, Float64),
     `pids_max` SimpleAggregateFunction(max, Float64),
-    `pids_sum` SimpleAggregateFunction(sum, Float64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `pids_sum` SimpleAggregateFunction(sum, Float64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/container_resources_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, container_id, name, ts)
+ORDER BY (host, toStartOfHour(ts), container_id, name, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS container_resources_1m ON CLUSTER '{cluster}' AS container_resources_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), container_resources_1m_local, cityHash64(host));
@@ -290,20 +276,13 @@ CREATE TABLE IF NOT EXISTS disk_container_io_1h_local ON CLUSTER '{cluster}'
     `ios` SimpleAggregateFunction(sum, UInt64),
     `bytes` SimpleAggregateFunction(sum, UInt64),
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
-    `latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_container_io_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, mnt_ns, cgroup_id, device, op, ts)
+ORDER BY (host, toStartOfDay(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_container_io_1h ON CLUSTER '{cluster}' AS disk_container_io_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_container_io_1h_local, cityHash64(host));
@@ -321,20 +300,13 @@ CREATE TABLE IF NOT EXISTS disk_container_io_1m_local ON CLUSTER '{cluster}'
     `ios` SimpleAggregateFunction(sum, UInt64),
     `bytes` SimpleAggregateFunction(sum, UInt64),
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
-    `latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_container_io_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, mnt_ns, cgroup_id, device, op, ts)
+ORDER BY (host, toStartOfHour(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_container_io_1m ON CLUSTER '{cluster}' AS disk_container_io_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_container_io_1m_local, cityHash64(host));
@@ -371,20 +343,13 @@ CREATE TABLE IF NOT EXISTS disk_io_1h_local ON CLUSTER '{cluster}'
     `ios` SimpleAggregateFunction(sum, UInt64),
     `bytes` SimpleAggregateFunction(sum, UInt64),
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
-    `latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, device, op, ts)
+ORDER BY (host, toStartOfDay(ts), device, op, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_io_1h ON CLUSTER '{cluster}' AS disk_io_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_io_1h_local, cityHash64(host));
@@ -400,20 +365,13 @@ CREATE TABLE IF NOT EXISTS disk_io_1m_local ON CLUSTER '{cluster}'
     `ios` SimpleAggregateFunction(sum, UInt64),
     `bytes` SimpleAggregateFunction(sum, UInt64),
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
-    `latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, device, op, ts)
+ORDER BY (host, toStartOfHour(ts), device, op, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_io_1m ON CLUSTER '{cluster}' AS disk_io_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_io_1m_local, cityHash64(host));
@@ -495,20 +453,13 @@ CREATE TABLE IF NOT EXISTS faults_process_1h_local ON CLUSTER '{cluster}'
     `minor_faults` SimpleAggregateFunction(sum, UInt64),
     `major_faults` SimpleAggregateFunction(sum, UInt64),
     `cache_lookups` SimpleAggregateFunction(sum, UInt64),
-    `cache_added` SimpleAggregateFunction(sum, UInt64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `cache_added` SimpleAggregateFunction(sum, UInt64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/faults_process_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, pid, comm, mnt_ns, cgroup_id, ts)
+ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS faults_process_1h ON CLUSTER '{cluster}' AS faults_process_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), faults_process_1h_local, cityHash64(host));
@@ -526,20 +477,13 @@ CREATE TABLE IF NOT EXISTS faults_process_1m_local ON CLUSTER '{cluster}'
     `minor_faults` SimpleAggregateFunction(sum, UInt64),
     `major_faults` SimpleAggregateFunction(sum, UInt64),
     `cache_lookups` SimpleAggregateFunction(sum, UInt64),
-    `cache_added` SimpleAggregateFunction(sum, UInt64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `cache_added` SimpleAggregateFunction(sum, UInt64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/faults_process_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, pid, comm, mnt_ns, cgroup_id, ts)
+ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS faults_process_1m ON CLUSTER '{cluster}' AS faults_process_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), faults_process_1m_local, cityHash64(host));
@@ -692,20 +636,13 @@ CREATE TABLE IF NOT EXISTS response_time_1h_local ON CLUSTER '{cluster}'
     `interval_ms` SimpleAggregateFunction(sum, UInt64),
     `requests` SimpleAggregateFunction(sum, UInt64),
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
-    `latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/response_time_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, pid, comm, port, ts)
+ORDER BY (host, toStartOfDay(ts), pid, comm, port, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS response_time_1h ON CLUSTER '{cluster}' AS response_time_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), response_time_1h_local, cityHash64(host));
@@ -721,20 +658,13 @@ CREATE TABLE IF NOT EXISTS response_time_1m_local ON CLUSTER '{cluster}'
     `interval_ms` SimpleAggregateFunction(sum, UInt64),
     `requests` SimpleAggregateFunction(sum, UInt64),
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
-    `latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/response_time_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, pid, comm, port, ts)
+ORDER BY (host, toStartOfHour(ts), pid, comm, port, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS response_time_1m ON CLUSTER '{cluster}' AS response_time_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), response_time_1m_local, cityHash64(host));
@@ -769,20 +699,13 @@ CREATE TABLE IF NOT EXISTS sched_cpu_1h_local ON CLUSTER '{cluster}'
     `context_switches` SimpleAggregateFunction(sum, UInt64),
     `runq_latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `runq_waits` SimpleAggregateFunction(sum, UInt64),
-    `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, cpu, ts)
+ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_cpu_1h ON CLUSTER '{cluster}' AS sched_cpu_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_cpu_1h_local, cityHash64(host));
@@ -797,20 +720,13 @@ CREATE TABLE IF NOT EXISTS sched_cpu_1m_local ON CLUSTER '{cluster}'
     `context_switches` SimpleAggregateFunction(sum, UInt64),
     `runq_latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `runq_waits` SimpleAggregateFunction(sum, UInt64),
-    `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, cpu, ts)
+ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_cpu_1m ON CLUSTER '{cluster}' AS sched_cpu_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_cpu_1m_local, cityHash64(host));
@@ -861,20 +777,13 @@ CREATE TABLE IF NOT EXISTS sched_process_1h_local ON CLUSTER '{cluster}'
     `offcpu_sum_us` SimpleAggregateFunction(sum, UInt64),
     `offcpu_count` SimpleAggregateFunction(sum, UInt64),
     `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    `offcpu_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `offcpu_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_process_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, pid, comm, mnt_ns, cgroup_id, ts)
+ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_process_1h ON CLUSTER '{cluster}' AS sched_process_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_process_1h_local, cityHash64(host));
@@ -897,20 +806,13 @@ CREATE TABLE IF NOT EXISTS sched_process_1m_local ON CLUSTER '{cluster}'
     `offcpu_sum_us` SimpleAggregateFunction(sum, UInt64),
     `offcpu_count` SimpleAggregateFunction(sum, UInt64),
     `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    `offcpu_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `offcpu_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_process_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, pid, comm, mnt_ns, cgroup_id, ts)
+ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_process_1m ON CLUSTER '{cluster}' AS sched_process_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_process_1m_local, cityHash64(host));
@@ -1021,20 +923,13 @@ CREATE TABLE IF NOT EXISTS system_cpu_1h_local ON CLUSTER '{cluster}'
     `steal_pct_sum` SimpleAggregateFunction(sum, Float64),
     `busy_pct_min` SimpleAggregateFunction(min, Float64),
     `busy_pct_max` SimpleAggregateFunction(max, Float64),
-    `busy_pct_sum` SimpleAggregateFunction(sum, Float64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `busy_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, cpu, ts)
+ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_cpu_1h ON CLUSTER '{cluster}' AS system_cpu_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_cpu_1h_local, cityHash64(host));
@@ -1072,20 +967,13 @@ CREATE TABLE IF NOT EXISTS system_cpu_1m_local ON CLUSTER '{cluster}'
     `steal_pct_sum` SimpleAggregateFunction(sum, Float64),
     `busy_pct_min` SimpleAggregateFunction(min, Float64),
     `busy_pct_max` SimpleAggregateFunction(max, Float64),
-    `busy_pct_sum` SimpleAggregateFunction(sum, Float64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `busy_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, cpu, ts)
+ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_cpu_1m ON CLUSTER '{cluster}' AS system_cpu_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_cpu_1m_local, cityHash64(host));
@@ -1201,20 +1089,13 @@ CREATE TABLE IF NOT EXISTS system_host_1h_local ON CLUSTER '{cluster}'
     `psi_io_some_pct_sum` SimpleAggregateFunction(sum, Float64),
     `psi_io_full_pct_min` SimpleAggregateFunction(min, Float64),
     `psi_io_full_pct_max` SimpleAggregateFunction(max, Float64),
-    `psi_io_full_pct_sum` SimpleAggregateFunction(sum, Float64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `psi_io_full_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_host_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, ts)
+ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_host_1h ON CLUSTER '{cluster}' AS system_host_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_host_1h_local, cityHash64(host));
@@ -1267,20 +1148,13 @@ CREATE TABLE IF NOT EXISTS system_host_1m_local ON CLUSTER '{cluster}'
     `psi_io_some_pct_sum` SimpleAggregateFunction(sum, Float64),
     `psi_io_full_pct_min` SimpleAggregateFunction(min, Float64),
     `psi_io_full_pct_max` SimpleAggregateFunction(max, Float64),
-    `psi_io_full_pct_sum` SimpleAggregateFunction(sum, Float64),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `psi_io_full_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_host_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, ts)
+ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_host_1m ON CLUSTER '{cluster}' AS system_host_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_host_1m_local, cityHash64(host));
@@ -1410,20 +1284,13 @@ CREATE TABLE IF NOT EXISTS tcp_host_1h_local ON CLUSTER '{cluster}'
     `established_max` SimpleAggregateFunction(max, Float64),
     `established_sum` SimpleAggregateFunction(sum, Float64),
     `lifetime_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    `rtt_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfDay(ts)
-    )
+    `rtt_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
-ORDER BY (host, ts)
+ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_host_1h ON CLUSTER '{cluster}' AS tcp_host_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_host_1h_local, cityHash64(host));
@@ -1450,20 +1317,13 @@ CREATE TABLE IF NOT EXISTS tcp_host_1m_local ON CLUSTER '{cluster}'
     `established_max` SimpleAggregateFunction(max, Float64),
     `established_sum` SimpleAggregateFunction(sum, Float64),
     `lifetime_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    `rtt_hist` AggregateFunction(sumForEach, Array(UInt32)),
-    PROJECTION by_time
-    (
-        SELECT *
-        ORDER BY
-            host,
-            toStartOfHour(ts)
-    )
+    `rtt_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1m_local', '{replica}')
 PARTITION BY toDate(ts)
-ORDER BY (host, ts)
+ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192, deduplicate_merge_projection_mode = 'rebuild';
+SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_host_1m ON CLUSTER '{cluster}' AS tcp_host_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_host_1m_local, cityHash64(host));
@@ -1607,3 +1467,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (25, 'alerts', 'e
 INSERT INTO schema_migrations (version, name, checksum) VALUES (26, 'changes', 'baeb590f502303dc');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (27, 'silences', '959ef67bc87074b7');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (28, 'rollup_time_projection', '5298f6a7db0ac25f');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '324fabe4d2a807ca');
