@@ -133,7 +133,9 @@ def _rollup_docs(t: Table) -> dict[str, dict]:
                        f"from `{t.name}_1m` by the agent once the hour is over") +
                     f"; kept {days} days by default). Read with sum() / min() / max() "
                     f"and sumForEachMerge() for histograms, GROUP BY the keys — or through "
-                    f"pyperf.store.rollups.series().",
+                    f"pyperf.store.rollups.series(). Sorted by host, {TIME_BUCKET[level]}(ts), the keys: "
+                    f"a range of ts reads only its own granules when it bounds {TIME_BUCKET[level]}(ts) "
+                    f"too (pyperf.store.rollups.bucket_filter).",
             "ts": ("time", f"start of the {unit_of} (UTC)"),
             "host": ("", "host name of the collecting agent"),
             "samples": ("rows", "raw rows summed into this bucket"),
