@@ -5,9 +5,12 @@
 -- Rows of one key and minute still collapse into one; a range that is not whole
 -- days still reads only its own granules. Each table is copied into a new one,
 -- the two exchanged, the old one dropped; the steps run only while the table has
--- the old sort key, so a migration stopped half-way resumes.
+-- the old sort key, so a migration stopped half-way resumes. On the embedded
+-- store only: agents sharing a server would race through the exchange (a
+-- server's rollup tables keep the projection; they read the same).
 -- Written by pyperf.schema.generate.time_ordered_rollups_sql(); frozen since.
 
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS disk_io_1m__0029
 (
@@ -27,13 +30,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), device, op, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO disk_io_1m__0029 (`ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
 SELECT `ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_io_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-disk_io_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES disk_io_1m AND disk_io_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS disk_io_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS disk_io_1h__0029
 (
@@ -53,13 +60,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), device, op, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO disk_io_1h__0029 (`ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
 SELECT `ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_io_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-disk_io_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES disk_io_1h AND disk_io_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS disk_io_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS disk_container_io_1m__0029
 (
@@ -81,13 +92,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO disk_container_io_1m__0029 (`ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
 SELECT `ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_container_io_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-disk_container_io_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES disk_container_io_1m AND disk_container_io_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS disk_container_io_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS disk_container_io_1h__0029
 (
@@ -109,13 +124,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO disk_container_io_1h__0029 (`ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
 SELECT `ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_container_io_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-disk_container_io_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES disk_container_io_1h AND disk_container_io_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS disk_container_io_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS sched_process_1m__0029
 (
@@ -142,13 +161,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO sched_process_1m__0029 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist`)
 SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist` FROM sched_process_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-sched_process_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES sched_process_1m AND sched_process_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS sched_process_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS sched_process_1h__0029
 (
@@ -175,13 +198,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO sched_process_1h__0029 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist`)
 SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist` FROM sched_process_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-sched_process_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES sched_process_1h AND sched_process_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS sched_process_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS sched_cpu_1m__0029
 (
@@ -200,13 +227,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO sched_cpu_1m__0029 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist`)
 SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist` FROM sched_cpu_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-sched_cpu_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES sched_cpu_1m AND sched_cpu_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS sched_cpu_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS sched_cpu_1h__0029
 (
@@ -225,13 +256,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO sched_cpu_1h__0029 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist`)
 SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist` FROM sched_cpu_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-sched_cpu_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES sched_cpu_1h AND sched_cpu_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS sched_cpu_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS faults_process_1m__0029
 (
@@ -253,13 +288,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO faults_process_1m__0029 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added`)
 SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added` FROM faults_process_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-faults_process_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES faults_process_1m AND faults_process_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS faults_process_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS faults_process_1h__0029
 (
@@ -281,13 +320,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO faults_process_1h__0029 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added`)
 SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added` FROM faults_process_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-faults_process_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES faults_process_1h AND faults_process_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS faults_process_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS tcp_host_1m__0029
 (
@@ -318,13 +361,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO tcp_host_1m__0029 (`ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist`)
 SELECT `ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist` FROM tcp_host_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-tcp_host_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES tcp_host_1m AND tcp_host_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS tcp_host_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS tcp_host_1h__0029
 (
@@ -355,13 +402,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO tcp_host_1h__0029 (`ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist`)
 SELECT `ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist` FROM tcp_host_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-tcp_host_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES tcp_host_1h AND tcp_host_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS tcp_host_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS response_time_1m__0029
 (
@@ -381,13 +432,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, port, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO response_time_1m__0029 (`ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist`)
 SELECT `ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist` FROM response_time_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-response_time_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES response_time_1m AND response_time_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS response_time_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS response_time_1h__0029
 (
@@ -407,13 +462,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, port, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO response_time_1h__0029 (`ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist`)
 SELECT `ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist` FROM response_time_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-response_time_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES response_time_1h AND response_time_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS response_time_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS container_resources_1m__0029
 (
@@ -461,13 +520,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), container_id, name, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO container_resources_1m__0029 (`ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum`)
 SELECT `ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum` FROM container_resources_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-container_resources_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES container_resources_1m AND container_resources_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS container_resources_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS container_resources_1h__0029
 (
@@ -515,13 +578,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), container_id, name, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO container_resources_1h__0029 (`ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum`)
 SELECT `ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum` FROM container_resources_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-container_resources_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES container_resources_1h AND container_resources_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS container_resources_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS system_cpu_1m__0029
 (
@@ -563,13 +630,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO system_cpu_1m__0029 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum`)
 SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum` FROM system_cpu_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-system_cpu_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES system_cpu_1m AND system_cpu_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS system_cpu_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS system_cpu_1h__0029
 (
@@ -611,13 +682,17 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO system_cpu_1h__0029 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum`)
 SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum` FROM system_cpu_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-system_cpu_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES system_cpu_1h AND system_cpu_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS system_cpu_1h__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1m' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS system_host_1m__0029
 (
@@ -674,13 +749,17 @@ PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1m' AND position(sorting_key, 'toStart') = 0
 INSERT INTO system_host_1m__0029 (`ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum`)
 SELECT `ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum` FROM system_host_1m
 SETTINGS insert_deduplication_token = 'pyperf-0029-system_host_1m';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1m' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES system_host_1m AND system_host_1m__0029;
+-- embedded store only
 DROP TABLE IF EXISTS system_host_1m__0029;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1h' AND position(sorting_key, 'toStart') = 0
 CREATE TABLE IF NOT EXISTS system_host_1h__0029
 (
@@ -737,10 +816,13 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1h' AND position(sorting_key, 'toStart') = 0
 INSERT INTO system_host_1h__0029 (`ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum`)
 SELECT `ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum` FROM system_host_1h
 SETTINGS insert_deduplication_token = 'pyperf-0029-system_host_1h';
+-- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1h' AND position(sorting_key, 'toStart') = 0
 EXCHANGE TABLES system_host_1h AND system_host_1h__0029;
+-- embedded store only
 DROP TABLE IF EXISTS system_host_1h__0029;

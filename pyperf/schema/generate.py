@@ -326,21 +326,24 @@ def time_ordered_rollups_sql() -> str:
     """sql/0029 (written once, then frozen like every migration): each rollup table
     rebuilt sorted by its time bucket first, without schema 28's projection. Every
     step runs only while the table still has the old sort key (`-- when:`), so a
-    migration stopped half-way is applied again from where it was."""
+    migration stopped half-way is applied again from where it was; on the embedded
+    store only (agents sharing a server would race through the exchange: a
+    server's rollup tables keep schema 28's layout, which reads the same)."""
     out = []
     for t in catalog.tables():
         if t.rollup != STORED:
             continue
         for level, *_ in LEVELS:
             table, new = f"{t.name}_{level}", f"{t.name}_{level}__0029"
-            old_layout = (f"-- when: SELECT count() FROM system.tables WHERE database = currentDatabase() "
-                          f"AND name = '{table}' AND position(sorting_key, 'toStart') = 0\n")
+            old_layout = (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT count() FROM system.tables "
+                          f"WHERE database = currentDatabase() AND name = '{table}' "
+                          f"AND position(sorting_key, 'toStart') = 0\n")
             cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
             out += [old_layout + _create_rollup(t, level, new),
                     old_layout + f"INSERT INTO {new} ({cols})\nSELECT {cols} FROM {table}\n"
                     f"SETTINGS insert_deduplication_token = 'pyperf-0029-{table}';",
                     old_layout + f"EXCHANGE TABLES {table} AND {new};",
-                    f"DROP TABLE IF EXISTS {new};"]
+                    f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
     return "\n".join(out) + "\n"
 
 

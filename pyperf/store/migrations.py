@@ -4,7 +4,10 @@ Applied versions are recorded in `schema_migrations`; every statement is
 written to be idempotent (IF NOT EXISTS), so a migration interrupted half-way
 is simply applied again. A statement that cannot be (EXCHANGE TABLES) is
 preceded by a `-- when: SELECT ...` line and runs only while that query's first
-value is not 0.
+value is not 0. Such a guard does not make it safe for several agents
+migrating one server at once, so a statement whose first line is
+`-- embedded store only` runs only on the embedded store (one process at a
+time holds it: pyperf/store/lock.py).
 """
 
 from __future__ import annotations
@@ -57,17 +60,25 @@ class Migration:
 
 
 GUARD = "-- when: "
+EMBEDDED_ONLY = "-- embedded store only"
 
 
 def split_statements(sql: str) -> list[str]:
     """Statements separated by ';' at the end of a line; '--' comment lines dropped
-    except a `-- when:` guard, which stays the first line of its statement."""
-    lines = [line for line in sql.splitlines() if line.startswith(GUARD) or not line.strip().startswith("--")]
+    except `-- embedded store only` and a `-- when:` guard, which stay the first
+    lines of their statement."""
+    lines = [line for line in sql.splitlines()
+             if line.startswith((GUARD, EMBEDDED_ONLY)) or not line.strip().startswith("--")]
     return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]
 
 
-def execute(client, statement: str) -> bool:
-    """Run one statement of a migration, unless its guard says no; True when it ran."""
+def execute(client, statement: str, embedded: bool) -> bool:
+    """Run one statement of a migration, unless it is for the embedded store only
+    and this is a server, or its guard says no; True when it ran."""
+    if statement.startswith(EMBEDDED_ONLY):
+        if not embedded:
+            return False
+        statement = statement.partition("\n")[2]
     if statement.startswith(GUARD):
         guard, _, statement = statement.partition("\n")
         rows = client.query(guard[len(GUARD):]).result_rows
@@ -90,7 +101,8 @@ def available(folder: Path | None = None) -> list[Migration]:
     return found
 
 
-def apply_pending(client, folder: Path | None = None, upto: int | None = None) -> list[Migration]:
+def apply_pending(client, folder: Path | None = None, upto: int | None = None,
+                  embedded: bool = True) -> list[Migration]:
     """Apply the migrations not yet recorded, in order (up to version `upto`)."""
     client.command(CREATE_LEDGER)
     done = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
@@ -99,7 +111,7 @@ def apply_pending(client, folder: Path | None = None, upto: int | None = None) -
         if migration.version in done or (upto is not None and migration.version > upto):
             continue
         for statement in migration.statements():
-            execute(client, statement)
+            execute(client, statement, embedded)
         client.insert(
             "schema_migrations",
             [[migration.version, migration.name, migration.checksum()]],

@@ -65,7 +65,7 @@ def differences(want: dict[str, dict], have: dict[str, dict]) -> tuple[list[str]
     return tables, columns
 
 
-def check_and_heal(client) -> list[str]:
+def check_and_heal(client, embedded: bool = True) -> list[str]:
     """Repair what is missing; returns one line per repair (empty when the schema was whole)."""
     have = describe(client)
     if any(spec["engine"] == "Distributed" for spec in have.values()):
@@ -80,7 +80,7 @@ def check_and_heal(client) -> list[str]:
             target = BACKFILL.match(statement)
             if target and target.group(1) not in tables:
                 continue    # back-fill only what was recreated empty
-            migrations.execute(client, statement)
+            migrations.execute(client, statement, embedded)
     for table in tables:
         engine = want[table]["engine"]
         if engine in ("View", "MaterializedView"):

@@ -182,7 +182,7 @@ class Store:
             bootstrap.close()
         if migrate:
             try:
-                migrations.apply_pending(self.client, upto=upto)
+                migrations.apply_pending(self.client, upto=upto, embedded=self.address.embedded)
             except StoreError:
                 raise
             except Exception as e:
@@ -250,7 +250,7 @@ class Store:
     def heal(self) -> list[str]:
         """Recreate tables, views and columns that went missing (schema_check)."""
         try:
-            repaired = schema_check.check_and_heal(self.client)
+            repaired = schema_check.check_and_heal(self.client, self.address.embedded)
         except Exception as e:
             raise StoreError(f"store {self.address.redacted()}: schema repair failed: {_one_line(e)}",
                              transient=is_transient(e)) from None

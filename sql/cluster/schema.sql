@@ -1467,4 +1467,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (25, 'alerts', 'e
 INSERT INTO schema_migrations (version, name, checksum) VALUES (26, 'changes', 'baeb590f502303dc');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (27, 'silences', '959ef67bc87074b7');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (28, 'rollup_time_projection', '5298f6a7db0ac25f');
-INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '324fabe4d2a807ca');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '09fd1bc28abb9d40');
