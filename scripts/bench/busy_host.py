@@ -49,6 +49,12 @@ def measure(tmp: str, runs: list[str], seconds: float, warmup: float, tree: Path
             "bpf_runs": sum(g["bpf_runs"] for g in got), "bpf_ns": sum(g["bpf_ns"] for g in got)}
 
 
+def shares(m: dict) -> tuple[float, float, float]:
+    """% of one CPU in the agent's threads, % in its BPF programs, ns a program run."""
+    return (100 * m["cpu_share"], 100 * m["bpf_ns"] / 1e9 / m["wall_s"],
+            m["bpf_ns"] / m["bpf_runs"] if m["bpf_runs"] else 0.0)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60.0)
@@ -75,9 +81,7 @@ def main() -> int:
             try:
                 for label, agents in runs:
                     m = measure(tmp, agents, args.seconds, args.warmup)
-                    process = 100 * m["cpu_share"]
-                    bpf = 100 * m["bpf_ns"] / 1e9 / m["wall_s"]
-                    per_run = m["bpf_ns"] / m["bpf_runs"] if m["bpf_runs"] else 0.0
+                    process, bpf, per_run = shares(m)
                     print(f"{label:<16}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
                           f"{m['bpf_runs'] / m['wall_s']:>12.0f}{per_run:>8.0f}", flush=True)
             finally:
@@ -98,10 +102,7 @@ def compare(args, runs) -> int:
                 for _ in range(args.rounds):
                     for label, agents in runs:
                         for tree_name, tree in (("baseline", args.baseline_tree), ("this", ROOT)):
-                            m = measure(tmp, agents, args.seconds, args.warmup, tree)
-                            process = 100 * m["cpu_share"]
-                            bpf = 100 * m["bpf_ns"] / 1e9 / m["wall_s"]
-                            per_run = m["bpf_ns"] / m["bpf_runs"] if m["bpf_runs"] else 0.0
+                            process, bpf, per_run = shares(measure(tmp, agents, args.seconds, args.warmup, tree))
                             totals.setdefault((label, tree_name), []).append((process, bpf))
                             print(f"{label:<16}{tree_name:<10}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
                                   f"{per_run:>8.0f}", flush=True)

@@ -19,6 +19,15 @@ from pyperf.kernel import bpf_stats  # noqa: E402
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def anon_mib() -> float:
+    """This process's anonymous resident memory, MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime

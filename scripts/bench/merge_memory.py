@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT
+from common import ROOT, anon_mib
 
 # server settings (top level) and <merge_tree> settings set or replaced, and
 # whether the rollup tables get back schema 28's time projection, by name
@@ -35,14 +35,6 @@ VARIANTS = {
                                  {}, False),
     "schema 28's projection": ({}, {}, True),
 }
-
-
-def anon_mib() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssAnon"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def config_with(base: Path, top: dict, merge_tree: dict, out: Path) -> Path:

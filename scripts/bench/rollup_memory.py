@@ -19,20 +19,12 @@ import tempfile
 import threading
 import time
 
-from common import ROOT  # noqa: F401  (sys.path set up there)
+from common import ROOT, anon_mib  # noqa: F401  (sys.path set up there)
 from pyperf.store import rollups
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
 
 UTC = dt.timezone.utc
-
-
-def anon_mib() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssAnon"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def fill(store, start: int, seconds: int, new_per_s: int) -> int:
