@@ -20,9 +20,21 @@ log = logging.getLogger("pyperf.collector")
 MIN_INTERVAL_S = 0.1
 
 
+class MonotonicTimer:
+    """The collector's clock and sleep; tests give it a fake one with the same two methods."""
+
+    @staticmethod
+    def now() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def wait(stop: threading.Event, seconds: float) -> None:
+        stop.wait(seconds)
+
+
 class Collector:
     def __init__(self, probes: list[Probe], writer, interval_s: float = 1.0, enricher=None,
-                 counters_every_s: float = 15.0):
+                 counters_every_s: float = 15.0, timer=MonotonicTimer):
         if interval_s < MIN_INTERVAL_S:
             raise ValueError(f"interval below {MIN_INTERVAL_S}s")
         self.candidates = probes
@@ -30,6 +42,7 @@ class Collector:
         self.writer = writer
         self.enricher = enricher
         self.interval_s = interval_s
+        self.timer = timer
         self.attach_errors: dict[str, str] = {}
         self.drain_errors: dict[str, int] = {}
         self.intervals = 0
@@ -62,19 +75,20 @@ class Collector:
         """Drain every interval until `stop` is set or `duration_s` has passed, and
         once more on the way out: always at least once, so a stop that came while
         later probes were still attaching keeps what the attached ones counted."""
-        start = time.monotonic()
+        now = self.timer.now
+        start = now()
         deadline = start + duration_s if duration_s else None
         tick = start
         while True:
             tick += self.interval_s
             if deadline is not None:
                 tick = min(tick, deadline)
-            stop.wait(max(0.0, tick - time.monotonic()))
+            self.timer.wait(stop, max(0.0, tick - now()))
             self.drain_once()
-            if stop.is_set() or (deadline is not None and time.monotonic() >= deadline - 1e-3):
+            if stop.is_set() or (deadline is not None and now() >= deadline - 1e-3):
                 break
-            if time.monotonic() - tick > self.interval_s:
-                tick = time.monotonic()   # we fell behind: skip, never burst
+            if now() - tick > self.interval_s:
+                tick = now()   # we fell behind: skip, never burst
 
     def drain_once(self) -> None:
         now = time.time()

@@ -1,0 +1,90 @@
+"""When the collector drains, on a fake clock: one drain per interval on a
+fixed grid, a slow drain skips the intervals it overran instead of draining
+in a burst after it, a duration ends on its deadline. The real kernel's
+side of it (rows at --interval 100ms) is tests/test_record_e2e.py."""
+
+import threading
+
+import pytest
+
+from pyperf.pipeline.collector import Collector
+from pyperf.probes.base import Probe
+
+
+class FakeTimer:
+    def __init__(self):
+        self.t = 1000.0
+
+    def now(self) -> float:
+        return self.t
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        self.t += seconds
+
+
+class TimedProbe(Probe):
+    """Notes when it is drained; the n-th drain costs costs[n] seconds of the fake clock."""
+
+    name = "timed"
+    description = "drains on a fake clock"
+    tables = ()
+    fields = {}
+
+    def __init__(self, timer: FakeTimer, costs: dict[int, float] | None = None, stop_after: int = 0,
+                 stop: threading.Event | None = None):
+        super().__init__()
+        self.timer, self.costs, self.stop_after, self.stop = timer, costs or {}, stop_after, stop
+        self.drained_at: list[float] = []
+
+    def attach(self):
+        pass
+
+    def drain(self, now):
+        self.drained_at.append(round(self.timer.t - 1000.0, 6))
+        self.timer.t += self.costs.get(len(self.drained_at), 0.0)
+        if self.stop_after and len(self.drained_at) == self.stop_after:
+            self.stop.set()
+        return {}
+
+    def detach(self):
+        pass
+
+    def totals(self):
+        return {}
+
+    def bpf_source(self):
+        return "", []
+
+
+def run(probe: TimedProbe, timer: FakeTimer, interval_s: float, duration_s=None, stop=None) -> list[float]:
+    collector = Collector([probe], None, interval_s, timer=timer)
+    collector.attach()
+    collector.run(stop or threading.Event(), duration_s)
+    assert collector.intervals == len(probe.drained_at)
+    return probe.drained_at
+
+
+def test_a_100ms_interval_drains_thirty_times_in_three_seconds_on_a_fixed_grid():
+    timer = FakeTimer()
+    drained = run(TimedProbe(timer, {n: 0.03 for n in range(1, 40)}), timer, 0.1, duration_s=3.0)
+    assert drained == pytest.approx([round(0.1 * n, 6) for n in range(1, 31)])
+
+
+def test_a_drain_that_overruns_skips_the_intervals_it_missed_and_never_bursts():
+    timer = FakeTimer()
+    drained = run(TimedProbe(timer, {3: 0.25}), timer, 0.1, duration_s=1.0)
+    # the third drain (at 0.3) ends at 0.55: the next is one interval after that, not at 0.4 and 0.5 at once
+    assert drained == pytest.approx([0.1, 0.2, 0.3, 0.65, 0.75, 0.85, 0.95, 1.0])
+    assert min(b - a for a, b in zip(drained, drained[1:])) >= 0.05 - 1e-9
+
+
+def test_a_drain_late_by_less_than_an_interval_keeps_the_grid():
+    timer = FakeTimer()
+    drained = run(TimedProbe(timer, {2: 0.08}), timer, 0.1, duration_s=0.5)
+    assert drained == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
+
+
+def test_a_stop_ends_the_run_after_the_drain_in_progress():
+    timer, stop = FakeTimer(), threading.Event()
+    drained = run(TimedProbe(timer, stop_after=4, stop=stop), timer, 1.0, stop=stop)
+    assert drained == pytest.approx([1.0, 2.0, 3.0, 4.0])
