@@ -534,3 +534,71 @@ def test_a_large_hour_is_summed_a_share_of_its_keys_at_a_time_and_a_crash_betwee
     hourly = rollups.series(store, "disk_io", start, end, step_s=3600, by=("device",), source="1h")
     assert len(hourly.rows) == 40
     assert [list(r) for r in hourly.rows] == [list(r) for r in raw.rows]      # every device once: nothing lost or doubled
+
+
+def _utc_rows(rows):
+    return [(r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], *r[1:]) for r in rows]
+
+
+@pytest.mark.parametrize("step_s, by", [(300, ("device",)), (None, ())], ids=["5-minute buckets", "one bucket"])
+def test_a_range_read_again_asks_the_store_only_for_its_edges_and_gives_a_fresh_reads_rows(store, monkeypatch,
+                                                                                          step_s, by):
+    """Rolled-up buckets never change: the part of a range in whole rolled-up buckets
+    (of the step, or whole hours for one long bucket) is kept, and a page refreshed a
+    little later asks the store only for the minutes before it and the raw tail; the
+    rows are a fresh read's, also once more minutes are rolled up."""
+    monkeypatch.setattr(rollups, "ROLLED_PIECES", rollups.RolledPieces())
+    hours = 8
+    start = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours)
+    disk = _disk_rows(start.timestamp(), hours * 3600, seed=3)
+    disk["device"] = ["vda", "vdb", "vdc"] * (hours * 1200)
+    store.insert("disk_io", disk)
+    rollups.roll_up(store, start + dt.timedelta(hours=hours - 1, minutes=20))
+    step = step_s or hours * 3600 + 3600            # as totals() asks: the range as one bucket
+
+    def read(shift_s: float):
+        begin = start + dt.timedelta(minutes=7, seconds=shift_s)
+        end = start + dt.timedelta(hours=hours, seconds=shift_s)
+        return rollups.series(store, "disk_io", begin, end, step_s=step, by=by, columns=("ios", "latency_hist"))
+
+    def fresh(shift_s: float):          # one query over every piece, as without anything kept
+        with monkeypatch.context() as m:
+            m.setattr(rollups, "_rolled_split", lambda pieces, step: None)
+            return read(shift_s)
+
+    def same(a, b) -> bool:
+        buckets = [row[0] for row in a.rows]
+        return buckets == sorted(buckets) and sorted(_utc_rows(a.rows)) == sorted(_utc_rows(b.rows)) != []
+
+    asked = []
+    read_pieces = rollups._read_pieces
+    monkeypatch.setattr(rollups, "_read_pieces", lambda st, r, pieces, *a, **k: asked.append(pieces) or read_pieces(
+        st, r, pieces, *a, **k))
+    first = read(0)
+    assert len(asked) == 2 and rollups.ROLLED_PIECES.cells > 0
+    rolled = asked[0]
+    assert rolled[0][1].timestamp() % min(step, 3600) == 0 and all(level != "raw" for level, _, _ in rolled)
+    asked.clear()
+    again = read(60)                                 # a refresh a minute later: the same rolled-up part
+    assert len(asked) == 1 and all(b <= rolled[0][1] or a >= rolled[-1][2] for _, a, b in asked[0]), asked
+    assert same(again, fresh(60)) and same(first, fresh(0)) and again.columns == first.columns
+    assert sum(row[again.columns.index("ios")] for row in again.rows) == sum(disk["ios"][8 * 60:])
+
+    rollups.roll_up(store, start + dt.timedelta(hours=hours - 1, minutes=40))      # 20 more minutes rolled up
+    asked.clear()
+    later = read(120)
+    assert len(asked) == 2                          # the rolled-up part ends later: read once more
+    assert same(later, fresh(120))
+    assert sum(row[later.columns.index("ios")] for row in later.rows) == sum(disk["ios"][9 * 60:])
+    rollups.apply_retention(store, rollups.DEFAULT_RETENTION_DAYS)    # rolled-up rows may go: nothing kept
+    assert rollups.ROLLED_PIECES.cells == 0
+
+
+def test_every_hosts_rows_are_not_kept(store, monkeypatch):
+    """host="*" reads minutes not rolled up yet from the rollups' own level: nothing is kept."""
+    monkeypatch.setattr(rollups, "ROLLED_PIECES", rollups.RolledPieces())
+    start = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=8)
+    store.insert("disk_io", _disk_rows(start.timestamp(), 8 * 3600))
+    rollups.roll_up(store, start + dt.timedelta(hours=7))
+    s = rollups.series(store, "disk_io", start, start + dt.timedelta(hours=8), step_s=300, host="*")
+    assert s.rows and rollups.ROLLED_PIECES.cells == 0
