@@ -122,6 +122,52 @@ def test_proc_is_walked_only_when_processes_were_created(docker):
         remove("pyperf-walk")
 
 
+def test_with_the_namespace_watcher_host_processes_cause_no_walk_a_new_container_does(docker):
+    """The namespace watcher (real BPF) counts namespaces announced at exec: processes
+    the host starts in a namespace seen before move the kernel's last pid, not that
+    count, and make no walk; a container started does, and its rows follow."""
+    import subprocess
+
+    from pyperf.containers.resolver import ContainerResolver
+    from pyperf.containers.watcher import NamespaceWatcher
+
+    now = [1000.0]
+    watcher = NamespaceWatcher(ContainerResolver())
+    watcher.start()
+    source = ContainersSource(clock=lambda: now[0])
+    source.namespaces_announced = lambda: watcher.announced
+    try:
+        source.attach()
+        subprocess.run(["true"], check=True)         # this cgroup and namespace announced once
+        deadline, seen = time.monotonic() + 10, -1
+        while time.monotonic() < deadline and (watcher.announced == 0 or watcher.announced != seen):
+            seen = watcher.announced                  # until the announcements settle
+            time.sleep(0.3)
+
+        def drain(advance_s: float = 1.0) -> list[str]:
+            now[0] += advance_s
+            return source.drain(time.time())["container_resources"].get("name", [])
+
+        drain(), drain()
+        scans, announced = source.scans, watcher.announced
+        for _ in range(50):                           # the kernel's last pid moves 50 times
+            subprocess.run(["true"], check=True)
+        drain()
+        assert watcher.announced == announced and source.scans == scans
+        run_container("pyperf-ns-walk", "sleep", "600")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and watcher.announced == announced:
+            time.sleep(0.05)
+        assert watcher.announced > announced, "the container's first exec was not announced"
+        assert "pyperf-ns-walk" in drain() and source.scans == scans + 1
+        drain()
+        assert source.scans == scans + 2                                  # and once more
+    finally:
+        watcher.stop()
+        source.detach()
+        remove("pyperf-ns-walk")
+
+
 def test_a_container_started_after_attach_gets_rows(docker):
     source = ContainersSource()
     source.attach()

@@ -110,6 +110,11 @@ def collecting(store, probes: list[Probe], args):
                                       sample_s=min(2.0, args.governor_period / 2))
     try:
         enricher.start_watcher()
+        if enricher.watcher is not None:        # a host starting processes need not make it walk /proc
+            watcher = enricher.watcher
+            for probe in probes:
+                if hasattr(probe, "namespaces_announced"):      # the containers source
+                    probe.namespaces_announced = lambda: watcher.announced
         collector.attach()
         # what only start-up ran: the compiler, chDB's initialisation (pyperf/kernel/resident.py)
         released = release_compiler_memory() + release_library_pages(CHDB_LIBRARIES)

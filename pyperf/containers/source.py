@@ -97,8 +97,11 @@ class ContainersSource(Probe):
         self._seen: set[str] = set()
         self._members: dict[str, tuple] = {}
         self._scanned_at = -RESCAN_MAX_S
-        self._scanned_last_pid = ""
+        self._scanned_marker = ""
         self._rescan_once_more = False
+        # set when the namespace watcher runs (pyperf.commands.session): its count of namespaces
+        # announced, which host processes starting do not move, where the kernel's last pid does
+        self.namespaces_announced = None
 
     def attach(self) -> None:
         self.resolver = ContainerResolver(self.proc_root)
@@ -138,18 +141,26 @@ class ContainersSource(Probe):
     def _last_pid(self) -> str:
         return self.proc.read_optional("loadavg").rsplit(" ", 1)[-1]
 
+    def _creation_marker(self) -> str:
+        """Moves when a container may have started: a namespace announced by the watcher,
+        or without it any process created (the kernel's last pid)."""
+        if self.namespaces_announced is not None:
+            return f"namespaces {self.namespaces_announced()}"
+        return f"pid {self._last_pid()}"
+
     def _members_now(self) -> dict[str, tuple]:
         """The walk of /proc is most of this source's cost, so it runs only when a
-        process was created since the last one (the kernel's last pid moved; a new
-        container starts with one), and at least every RESCAN_MAX_S; a member whose
+        container may have started since the last one (_creation_marker: a new
+        container starts with a process in a new namespace), and at least every
+        RESCAN_MAX_S; a member whose
         process is gone or changed namespace forces one. A walk that new processes
         caused is repeated at the next drain: a container's first process may still
         have been in its runtime's cgroup. Every walk a process creation calls for
         is made at once: the enricher takes a container missing from this source's
         rows for one that stopped."""
         mono = self.clock()
-        last_pid = self._last_pid()
-        created = last_pid != self._scanned_last_pid
+        marker = self._creation_marker()
+        created = marker != self._scanned_marker
         due = created or self._rescan_once_more or mono - self._scanned_at >= RESCAN_MAX_S
         if not due:
             for container, pid in self._members.values():
@@ -162,7 +173,7 @@ class ContainersSource(Probe):
                     break
         if due:
             self._members = self._scan()
-            self._scanned_at, self._scanned_last_pid, self._rescan_once_more = mono, last_pid, created
+            self._scanned_at, self._scanned_marker, self._rescan_once_more = mono, marker, created
         return self._members
 
     def _sample_all(self) -> dict[str, tuple]:
