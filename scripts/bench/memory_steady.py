@@ -169,7 +169,8 @@ def main() -> int:
                     cpu_pct = 100 * (cpu - last_cpu) / (now - last_t)
                     bpf_pct = 100 * (bpf_ns - last_bpf) / 1e9 / (now - last_t)
                     last_cpu, last_t, last_bpf = cpu, now, bpf_ns
-                    if t >= WARMUP_S / 5:
+                    # a program gone from the agent's set (a probe detaching) takes its run time with it
+                    if t >= WARMUP_S / 5 and bpf_pct >= 0:
                         cpu_pcts.append((cpu_pct, bpf_pct))
                     print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB (highest since the last {high:7.1f}; anonymous {split['RssAnon'] / 1024:.1f}, "
                           f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f})"
