@@ -7,10 +7,7 @@ Every page's data partial twice: with the store answering everything (a host
 picked that is not this agent's), and as `pyperf up` serves its own host, the
 minutes not rolled up yet from the agent's in-memory window (filled with the
 data's last 5 minutes moved to now). Last, every page's live refresh (what the
-browser asks for each second) from that window. Each partial is timed as
-viewed again (its range's whole rolled-up buckets kept in memory from the
-view before: rollups.ROLLED_PIECES) and as a new view (that memory emptied
-before each run).
+browser asks for each second) from that window.
 
 Data (generated inside ClickHouse with INSERT ... SELECT FROM numbers(), so the
 materialized views fill the rollups as they would live): per second 50
@@ -166,23 +163,14 @@ def pages(store, runs: int, collector=None) -> None:
     client = create_app(store, collector or Collector([], writer=None), user_sql=None).test_client()
     urls = [f"{p.path}/data" for p in PAGES if p.has_data] + ["/containers/c7/data"]
     source = "the agent's window + store" if collector else "store only"
-    # a page viewed again reads its whole rolled-up buckets from memory (rollups.ROLLED_PIECES);
-    # "new view" is what a range costs whose rolled-up part was not read before
-    print(f"\n{'page partial (server time, ' + source + ')':<50}{'p50 ms':>9}{'p99 ms':>9}{'first':>9}"
-          f"{'new view p50':>14}{'p99':>7}")
+    print(f"\n{'page partial (server time, ' + source + ')':<50}{'p50 ms':>9}{'p99 ms':>9}{'first':>9}")
     for range_name in ("5m", "24h"):
         for url in urls:
             def get(url=url):
                 response = client.get(f"{url}?range={range_name}", headers={"HX-Request": "true"})
                 assert response.status_code == 200, (url, response.status_code)
-
-            def get_new(url=url):
-                rollups.ROLLED_PIECES.forget()
-                get(url)
             first, p50, p99 = timed(get, runs)
-            _, new50, new99 = timed(get_new, max(3, runs // 2))
-            print(f"{url + ' ' + range_name:<50}{p50:>9.1f}{p99:>9.1f}{first:>9.1f}{new50:>14.1f}{new99:>7.1f}",
-                  flush=True)
+            print(f"{url + ' ' + range_name:<50}{p50:>9.1f}{p99:>9.1f}{first:>9.1f}", flush=True)
 
 
 def agent_collector(store):
@@ -293,8 +281,7 @@ def main() -> int:
         ]
         print(f"\n{'query':<50}{'p50 ms':>9}{'p99 ms':>9}{'raw p50':>9}{'ratio':>7}")
         for name, fn, baseline in cases:
-            # what the rollups buy, each time read anew (not from what the run before kept)
-            _, p50, p99 = timed(lambda fn=fn: (rollups.ROLLED_PIECES.forget(), fn()), args.runs)
+            _, p50, p99 = timed(fn, args.runs)
             line = f"{name:<50}{p50:>9.1f}{p99:>9.1f}"
             if baseline is not None:
                 _, b50, _ = timed(baseline, max(3, args.runs // 4))
