@@ -36,7 +36,6 @@ from typing import NamedTuple
 import numpy as np
 
 from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, RAW, STORED, catalog, kinds_of
-from pyperf.store.rolled_pieces import RolledPieces
 
 LEVELS = (("1m", "toStartOfMinute", 60, "toDate", 30), ("1h", "toStartOfHour", 3600, "toYYYYMM", 365))
 DEFAULT_RETENTION_DAYS = {"raw": 3, "1m": 30, "1h": 365}
@@ -116,15 +115,15 @@ def merge_buckets(r: Rollup, keys: int, stored: list[tuple], live: list[tuple]) 
     of a bucket and keys both hold (the bucket the window's start cuts in two)
     combined as one bucket over both parts would be. The window's buckets come out
     naive UTC, as the store's: a list of both kinds of time cannot be sorted. Only
-    the store's rows in buckets the window's rows have are indexed: a 24 h range
-    holds thousands of others."""
+    the store's rows from the window's first bucket on are looked at: a 24 h range
+    holds thousands before it."""
     width = 1 + keys
     live = [(_naive_utc(row[0]), *row[1:]) for row in live]
     if not live or not stored:
         return list(stored) + live
-    buckets = {row[0] for row in live}
+    first = min(row[0] for row in live)
     out = list(stored)
-    index = {tuple(row[:width]): i for i, row in enumerate(out) if row[0] in buckets}
+    index = {tuple(row[:width]): i for i, row in enumerate(out) if row[0] >= first}
     sums = range(width, width + 2 + len(r.sums))                          # samples, interval_ms, sums
     gauges = width + 2 + len(r.sums)
     hists = gauges + 3 * len(r.gauges)
@@ -182,64 +181,12 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     raw rows — and the pieces the store holds are summed in one query."""
     plan = _plan(store, table, start, end, step_s, where, by, source, host, window, columns)
     r, level, step, live = plan.rollup, plan.level, plan.step, plan.live
-    stored = _read_stored(store, plan, by, where, host, ordered, source) if plan.pieces else None
+    stored = _read_pieces(store, r, plan.pieces, step, by, where, host, ordered) if plan.pieces else None
     if live is None:
         return Series(level, step, stored.columns, stored.rows)
     if stored is None:
         return Series(level, step, live.columns, live.rows)
     return Series(level, step, live.columns, merge_buckets(r, len(by), stored.rows, live.rows))
-
-
-ROLLED_PIECES = RolledPieces()
-
-
-def _read_stored(store, plan: _Plan, by: tuple[str, ...], where, host, ordered: bool, source) -> Series:
-    """_read_pieces over the plan's pieces; the part in whole rolled-up buckets comes
-    from ROLLED_PIECES when it was read with the same bounds before (a forced 1-hour
-    source reads hours not rolled up yet, and every host's rows are not all rolled
-    up: neither is kept)."""
-    r, step = plan.rollup, plan.step
-    split = _rolled_split(plan.pieces, step) if host != "*" and source != "1h" else None
-    if split is None:
-        return _read_pieces(store, r, plan.pieces, step, by, where, host, ordered)
-    rolled, fresh = split
-    key = (store.address.redacted(), host or store.host_name, r, tuple(rolled), step, by,
-           tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, set)) else v) for k, v in (where or {}).items())))
-    kept = ROLLED_PIECES.get(key)
-    if kept is None:
-        s = _read_pieces(store, r, rolled, step, by, where, host, ordered)
-        ROLLED_PIECES.keep(key, s.columns, s.rows)
-        kept = (s.columns, s.rows)
-    columns, rows = kept
-    if not fresh:
-        return Series(plan.pieces[0][0], step, columns, list(rows))
-    edges = _read_pieces(store, r, fresh, step, by, where, host, ordered)
-    first = _naive_utc(rolled[0][1])
-    if step <= 3600:        # the edges' buckets before the rolled part's first are whole and its own
-        head = [row for row in edges.rows if row[0] < first]
-        merged = head + merge_buckets(r, len(by), rows, [row for row in edges.rows if row[0] >= first])
-    else:
-        merged = merge_buckets(r, len(by), rows, edges.rows)
-        if ordered:
-            merged.sort(key=lambda row: row[:1 + len(by)])
-    return Series(plan.pieces[0][0], step, columns, merged)
-
-
-def _rolled_split(pieces: list, step: int) -> tuple[list, list] | None:
-    """(the rolled-up pieces clipped to whole buckets — of `step`, or of an hour
-    for longer steps —, the pieces around them), or None when no whole bucket
-    is rolled up."""
-    align = step if step <= 3600 else 3600
-    rolled_end = max((b for level, _, b in pieces if level != "raw"), default=None)
-    if rolled_end is None:
-        return None
-    first = -(-int(pieces[0][1].timestamp()) // align) * align
-    if first + align > rolled_end.timestamp():
-        return None
-    cut = dt.datetime.fromtimestamp(first, dt.timezone.utc)
-    rolled = [(level, max(a, cut), b) for level, a, b in pieces if level != "raw" and b > cut]
-    fresh = [(level, a, min(b, cut)) for level, a, b in pieces if level != "raw" and a < cut]
-    return rolled, fresh + [p for p in pieces if p[0] == "raw"]
 
 
 class _Plan(NamedTuple):
@@ -710,7 +657,6 @@ def _naive_utc(t: dt.datetime) -> dt.datetime:
 def apply_retention(store, days: dict[str, int]) -> None:
     """Set the TTL of every rolled-up raw table and its rollups (existing parts are
     not rewritten now; the new TTL applies as parts merge)."""
-    ROLLED_PIECES.forget(store.address.redacted())
     for r in stored().values():
         for level, table in (("raw", r.table), ("1m", f"{r.table}_1m"), ("1h", f"{r.table}_1h")):
             ts = "toDateTime(ts)" if level == "raw" else "ts"
