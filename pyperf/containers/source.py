@@ -152,12 +152,11 @@ class ContainersSource(Probe):
         """The walk of /proc is most of this source's cost, so it runs only when a
         container may have started since the last one (_creation_marker: a new
         container starts with a process in a new namespace), and at least every
-        RESCAN_MAX_S; a member whose
-        process is gone or changed namespace forces one. A walk that new processes
-        caused is repeated at the next drain: a container's first process may still
-        have been in its runtime's cgroup. Every walk a process creation calls for
-        is made at once: the enricher takes a container missing from this source's
-        rows for one that stopped."""
+        RESCAN_MAX_S; a member whose process is gone or changed namespace forces
+        one. A walk the marker caused is repeated at the next drain: a container's
+        first process may still have been in its runtime's cgroup. Every walk the
+        marker calls for is made at once: the enricher takes a container missing
+        from this source's rows for one that stopped."""
         mono = self.clock()
         marker = self._creation_marker()
         created = marker != self._scanned_marker
