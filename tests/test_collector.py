@@ -2,22 +2,21 @@
 
 
 from conftest import require_root
+from fake_probes import KernelFreeProbe
 
 from pyperf.errors import ProbeError
 from pyperf.pipeline.collector import Collector
-from pyperf.probes.base import Probe, ProbeOptions
+from pyperf.probes.base import ProbeOptions
 from pyperf.probes.bpf_loader import compile_bpf
 from pyperf.probes.disk import DiskProbe
 from workloads import direct_io
 
 
-class BrokenProbe(Probe):
+class BrokenProbe(KernelFreeProbe):
     """Real bcc compilation that fails: the disk program without its BTF offsets."""
 
     name = "broken"
     description = "always fails to compile"
-    tables = ()
-    fields = {}
 
     def attach(self):
         bpf = compile_bpf("disk", ["-DOFF_RQ_Q=0"])  # the other offsets are missing
@@ -25,15 +24,6 @@ class BrokenProbe(Probe):
 
     def drain(self, now):
         raise AssertionError("never attached")
-
-    def detach(self):
-        pass
-
-    def totals(self):
-        return {}
-
-    def bpf_source(self):
-        return "", []
 
 
 class RecordingWriter:

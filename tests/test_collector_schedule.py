@@ -6,9 +6,9 @@ side of it (rows at --interval 100ms) is tests/test_record_e2e.py."""
 import threading
 
 import pytest
+from fake_probes import KernelFreeProbe
 
 from pyperf.pipeline.collector import Collector
-from pyperf.probes.base import Probe
 
 
 class FakeTimer:
@@ -22,13 +22,10 @@ class FakeTimer:
         self.t += seconds
 
 
-class TimedProbe(Probe):
+class TimedProbe(KernelFreeProbe):
     """Notes when it is drained; the n-th drain costs costs[n] seconds of the fake clock."""
 
     name = "timed"
-    description = "drains on a fake clock"
-    tables = ()
-    fields = {}
 
     def __init__(self, timer: FakeTimer, costs: dict[int, float] | None = None, stop_after: int = 0,
                  stop: threading.Event | None = None):
@@ -36,24 +33,12 @@ class TimedProbe(Probe):
         self.timer, self.costs, self.stop_after, self.stop = timer, costs or {}, stop_after, stop
         self.drained_at: list[float] = []
 
-    def attach(self):
-        pass
-
     def drain(self, now):
         self.drained_at.append(round(self.timer.t - 1000.0, 6))
         self.timer.t += self.costs.get(len(self.drained_at), 0.0)
         if self.stop_after and len(self.drained_at) == self.stop_after:
             self.stop.set()
         return {}
-
-    def detach(self):
-        pass
-
-    def totals(self):
-        return {}
-
-    def bpf_source(self):
-        return "", []
 
 
 def run(probe: TimedProbe, timer: FakeTimer, interval_s: float, duration_s=None, stop=None) -> list[float]:

@@ -332,7 +332,8 @@ def busy_in_kernel_terms(before: dict, after: dict) -> dict[str, list[str]]:
     seconds = after["at"] - before["at"]
     busy: dict[str, list[str]] = {"disk": [], "cpu": [], "memory": []}
     for dev, (ios, ms) in after["disks"].items():
-        d_ios, d_ms = ios - before["disks"].get(dev, (ios, ms))[0], ms - before["disks"].get(dev, (ios, ms))[1]
+        was_ios, was_ms = before["disks"].get(dev, (ios, ms))
+        d_ios, d_ms = ios - was_ios, ms - was_ms
         if d_ios and (d_ms / d_ios >= 10 or d_ios / seconds >= 100):
             busy["disk"].append(f"{dev}: {d_ios / seconds:.0f} I/O/s, {d_ms / d_ios:.1f} ms each")
     for resource, share in (("cpu", 0.02), ("memory", 0.01)):
