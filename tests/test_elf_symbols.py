@@ -121,3 +121,35 @@ def test_nothing_is_kept_for_processes_gone_before_their_maps_were_read():
     assert symbolizer._user_symbol(0x401000, proc.pid) is None
     symbolizer.forget_exited()
     assert not symbolizer._reread_at and not symbolizer._backoff and not symbolizer._maps
+
+
+def test_a_file_is_not_written_off_because_its_process_exited_first(binary):
+    """A process that exits between the read of its maps and the read of a file it
+    maps (a short-lived process, a drain that runs late) leaves that file unnamed
+    for this process only: the next process that maps it is named from it."""
+    require_root()
+    main_at = next(iter(nm_functions(binary)["main"]))
+    symbolizer = StackSymbolizer(None, b"unused")
+
+    def main_address(pid: int) -> int:
+        maps = ProcessMaps(pid)
+        symbolizer._maps[pid] = maps           # as a drain leaves them
+        for start, _end, offset, _key in maps.mappings:
+            for file_offset, vaddr, size in load_segments(binary):
+                if file_offset == offset and vaddr <= main_at < vaddr + size:
+                    return start + main_at - vaddr
+        raise AssertionError("main is not in an executable mapping")
+
+    gone = subprocess.Popen([binary])
+    time.sleep(0.3)
+    address = main_address(gone.pid)
+    gone.kill()
+    gone.wait()
+    assert symbolizer._user_symbol(address, gone.pid) is None     # bcc's turn, as for any unread file
+    alive = subprocess.Popen([binary])
+    try:
+        time.sleep(0.3)
+        assert symbolizer._user_symbol(main_address(alive.pid), alive.pid) == "main"
+    finally:
+        alive.kill()
+        alive.wait()

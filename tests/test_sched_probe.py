@@ -4,6 +4,7 @@
 import os
 import signal
 import time
+from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -131,23 +132,30 @@ def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
     subprocess.run(["gcc", "-O0", "-g", "-fno-omit-frame-pointer", "-o", str(binary),
                     str(Path(__file__).parent / "programs" / "block.c")], check=True)
     probe = SchedProbe(ProbeOptions(extra={"sched.offcpu_stacks": "1", "sched.offcpu_min_ms": "1"}))
+    rows = defaultdict(list)
+
+    def blocked_here() -> list[int]:
+        # libc's nanosleep has no frame pointer, so a frame-pointer walk from inside it
+        # skips its caller (pyperf_block_here): the stack reads main -> clock_nanosleep.
+        return [i for i, pid in enumerate(rows["pid"]) if pid == blocker.pid
+                and "main" in rows["folded"][i].split(";")
+                and any("clock_nanosleep" in f and not f.endswith("_[k]") for f in rows["folded"][i].split(";"))]
+
     probe.attach()
     try:
-        blocker = subprocess.Popen([str(binary), "60", "20"])     # 60 sleeps of 20 ms
-        time.sleep(0.6)
-        first = probe.drain(time.time())                         # symbolise while it lives
-        time.sleep(0.4)
-        second = probe.drain(time.time())
+        # 20 ms sleeps until killed: every drain symbolises while it lives, however late
+        blocker = subprocess.Popen([str(binary), "1000", "20"])
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and sum(rows["count"][i] for i in blocked_here()) < 40:
+            time.sleep(0.4)
+            for k, values in probe.drain(time.time())["offcpu_stack"].items():
+                rows[k] += values
+        blocker.kill()
         blocker.wait()
     finally:
         probe.detach()
-    rows = {k: first["offcpu_stack"][k] + second["offcpu_stack"][k] for k in first["offcpu_stack"]}
-    mine = [i for i, pid in enumerate(rows["pid"]) if pid == blocker.pid]
-    # libc's nanosleep has no frame pointer, so a frame-pointer walk from inside it
-    # skips its caller (pyperf_block_here): the stack reads main -> clock_nanosleep.
-    here = [i for i in mine if "main" in rows["folded"][i].split(";")
-            and any("clock_nanosleep" in f and not f.endswith("_[k]") for f in rows["folded"][i].split(";"))]
-    assert here, [rows["folded"][i].split(";") for i in mine]
+    here = blocked_here()
+    assert here, [rows["folded"][i].split(";") for i, pid in enumerate(rows["pid"]) if pid == blocker.pid]
     blocked_ms = sum(rows["blocked_us"][i] for i in here) / 1000
     count = sum(rows["count"][i] for i in here)
     assert count >= 40

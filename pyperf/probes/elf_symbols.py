@@ -80,8 +80,9 @@ def _debug_files(elf: ELFFile, path: str) -> list[str]:
 
 
 class ElfSymbols:
-    def __init__(self, path: str | io.BytesIO, debug_files: bool = True):
-        """`path`: a file, or an image already in memory (the vDSO)."""
+    def __init__(self, path: str | io.IOBase, debug_files: bool = True):
+        """`path`: a file's path, or an open file or an image already in memory
+        (the vDSO), closed here."""
         try:
             with (open(path, "rb") if isinstance(path, str) else path) as f:
                 elf = ELFFile(f)
@@ -94,7 +95,7 @@ class ElfSymbols:
                 if mini is not None:
                     symbols = {**_function_symbols(ELFFile(io.BytesIO(lzma.decompress(mini.data())))), **symbols}
                 if debug_files:
-                    symbols = {**symbols, **self._from_debug_file(elf, path)}
+                    symbols = {**symbols, **self._from_debug_file(elf, f.name)}
         except (OSError, ELFError, lzma.LZMAError, ValueError) as e:
             raise UnsupportedBinary(f"{path}: {e}") from e
         # kept as arrays and one blob of names: a host maps hundreds of files, and

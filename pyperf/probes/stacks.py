@@ -143,10 +143,16 @@ class StackSymbolizer:
             return self._binaries[key]
         try:
             if key == VDSO:
-                binary = ElfSymbols(io.BytesIO(own_vdso()), debug_files=False)
+                image = io.BytesIO(own_vdso())
             else:
-                binary = ElfSymbols(f"/proc/{pid}/map_files/{start:x}-{end:x}")
-        except (UnsupportedBinary, OSError):
+                image = open(f"/proc/{pid}/map_files/{start:x}-{end:x}", "rb")
+        except OSError:
+            # the process exited since its maps were read: the file may be fine,
+            # and the next process that maps it names it
+            return None
+        try:
+            binary = ElfSymbols(image, debug_files=key != VDSO)
+        except UnsupportedBinary:
             binary = None
         self._binaries[key] = binary
         self._symbol_count += len(binary) if binary is not None else 0
