@@ -103,7 +103,7 @@ def _urls(v: Any) -> list[str]:
 
 
 def _probe_names() -> tuple[str, ...]:
-    from pyperf.probes import REGISTRY
+    from pyperf.probes.registry import REGISTRY
     return tuple(sorted(REGISTRY))
 
 

@@ -45,7 +45,7 @@ def test_doctor_reports_every_check_and_loads_the_probe(store_dsn):
         assert checks[name]["status"] == "ok", checks[name]
     assert "block_io_done" in checks["probe disk"]["detail"]
     assert checks["probe system"]["status"] == "ok", checks["probe system"]
-    from pyperf.probes import REGISTRY
+    from pyperf.probes.registry import REGISTRY
     assert report["usable_probes"] == len(REGISTRY)
     human = run_pyperf("doctor", store=store_dsn)
     assert human.returncode == 0 and "[ok  ] probe disk" in human.stdout

@@ -14,7 +14,8 @@ from pyperf import __version__
 from pyperf.errors import PyperfError
 from pyperf.kernel import host
 from pyperf.kernel.btf import VMLINUX_BTF, BTFError, kernel_btf
-from pyperf.probes import REGISTRY, ProbeOptions
+from pyperf.probes.base import ProbeOptions
+from pyperf.probes.registry import REGISTRY
 from pyperf.store.dsn import resolve_address
 from pyperf.store import migrations
 from pyperf.store.lock import holder

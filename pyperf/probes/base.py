@@ -1,5 +1,5 @@
 """The probe interface every probe module implements (the list of probes is
-pyperf/probes/__init__.py).
+pyperf/probes/registry.py).
 
 A probe owns one BPF program (bpf/<name>.bpf.c). `attach()` compiles and
 attaches it, `drain()` is called once per interval and returns rows per table

@@ -15,7 +15,7 @@ def tables() -> tuple[Table, ...]:
     from pyperf.analysis import actions, alerts
     from pyperf.containers import enricher
     from pyperf.pipeline import counters, governor
-    from pyperf.probes import PROBES
+    from pyperf.probes.registry import PROBES
     from pyperf.store import migrations
 
     out = [*migrations.TABLES, *enricher.TABLES, *counters.TABLES, *governor.TABLES, *settings.TABLES,

@@ -21,7 +21,8 @@ import time
 
 import common  # noqa: F401  (puts the project on sys.path)
 
-from pyperf.probes import REGISTRY, ProbeOptions
+from pyperf.probes.base import ProbeOptions
+from pyperf.probes.registry import REGISTRY
 
 
 WAKER = "import time\nwhile True: time.sleep(1)"
