@@ -145,13 +145,15 @@ def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
     try:
         # 20 ms sleeps until killed: every drain symbolises while it lives, however late
         blocker = subprocess.Popen([str(binary), "1000", "20"])
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and sum(rows["count"][i] for i in blocked_here()) < 40:
-            time.sleep(0.4)
-            for k, values in probe.drain(time.time())["offcpu_stack"].items():
-                rows[k] += values
-        blocker.kill()
-        blocker.wait()
+        try:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and sum(rows["count"][i] for i in blocked_here()) < 40:
+                time.sleep(0.4)
+                for k, values in probe.drain(time.time()).get("offcpu_stack", {}).items():
+                    rows[k] += values
+        finally:
+            blocker.kill()
+            blocker.wait()
     finally:
         probe.detach()
     here = blocked_here()

@@ -17,9 +17,8 @@ from pyperf.pipeline.collector import Collector
 from pyperf.pipeline.governor import Governor
 from pyperf.pipeline.spool import Spool
 from pyperf.pipeline.writer import BatchWriter, default_spool_folder
-from pyperf.probes.base import Probe, ProbeOptions
+from pyperf.probes.base import Probe, ProbeOptions, link_riders
 from pyperf.probes.registry import REGISTRY
-from pyperf.probes.base import link_riders
 from pyperf.probes.bpf_loader import release_compiler_memory
 from pyperf.kernel.resident import release_library_pages
 from pyperf.store.dsn import resolve_address

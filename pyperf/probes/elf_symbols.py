@@ -87,7 +87,7 @@ class ElfSymbols:
             with (open(path, "rb") if isinstance(path, str) else path) as f:
                 elf = ELFFile(f)
                 if elf.elfclass != 64 or not elf.little_endian:
-                    raise UnsupportedBinary(f"{path}: not a 64-bit little-endian ELF file")
+                    raise UnsupportedBinary(f"{getattr(path, 'name', path)}: not a 64-bit little-endian ELF file")
                 self.segments = sorted((seg["p_offset"], seg["p_vaddr"], seg["p_filesz"])
                                        for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD")
                 symbols = _function_symbols(elf)
@@ -97,7 +97,7 @@ class ElfSymbols:
                 if debug_files:
                     symbols = {**symbols, **self._from_debug_file(elf, f.name)}
         except (OSError, ELFError, lzma.LZMAError, ValueError) as e:
-            raise UnsupportedBinary(f"{path}: {e}") from e
+            raise UnsupportedBinary(f"{getattr(path, 'name', path)}: {e}") from e
         # kept as arrays and one blob of names: a host maps hundreds of files, and
         # Python lists of ints and bytes would cost ~5x the memory
         ordered = sorted(symbols.items())
