@@ -5,8 +5,9 @@ rows are the baseline, and the ratios show what the rollups buy.
 
 Every page's data partial twice: with the store answering everything (a host
 picked that is not this agent's), and as `pyperf up` serves its own host, the
-minutes not rolled up yet from the agent's in-memory window (filled with the
-data's last 5 minutes moved to now). Last, every page's live refresh (what the
+minutes not rolled up yet from the agent's in-memory window (filled, as a
+running agent's, with as many of the data's last minutes as it holds: 15,
+moved to now). Last, every page's live refresh (what the
 browser asks for each second) from that window.
 
 Data (generated inside ClickHouse with INSERT ... SELECT FROM numbers(), so the
@@ -174,8 +175,11 @@ def pages(store, runs: int, collector=None) -> None:
 
 
 def agent_collector(store):
-    """A collector whose live window holds the stored mix's last 5 minutes, moved
-    to now: what `pyperf up` reads its own host's recent minutes from."""
+    """A collector whose live window holds as much of the stored mix's newest rows as
+    the agent's does (LiveWindow's default: 15 minutes), moved to now: what `pyperf
+    up` reads its own host's recent minutes from. (Until 2026-12-03 it held 5, so
+    the minutes between the rollups and the window were read from the raw rows,
+    which a running agent reads from memory.)"""
     from pyperf.pipeline.collector import Collector
     from pyperf.pipeline.live_window import DEFAULT_TABLES, LiveWindow
 
@@ -186,7 +190,7 @@ def agent_collector(store):
     for table in DEFAULT_TABLES:
         got = store.query_columns(f"SELECT * EXCEPT host FROM {table} WHERE host = {{host:String}} "
                                   f"AND ts > {{since:DateTime64(3)}} ORDER BY ts",
-                                  {"host": HOST, "since": newest - dt.timedelta(seconds=300)})
+                                  {"host": HOST, "since": newest - dt.timedelta(seconds=window.seconds)})
         if not got.rows:
             continue
         columns = dict(zip(got.column_names, got.rows))
