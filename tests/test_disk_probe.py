@@ -40,12 +40,13 @@ def run_workload_under_probe(tmp_path, hooks: str, slow_io_ms: float = 10.0, rin
             m["bytes"] += rows["bytes"][i]
             m["lat_us"] += rows["latency_sum_us"][i]
             m["hist"] += np.asarray(rows["latency_hist"][i])
-    return name, mine, before, after, batch, probe.all_totals()
+    # with the probe's own count of what it did not see, per device
+    return name, mine, before, after, batch, {**probe.all_totals(), "unseen_by_device": probe.live()["unseen_ios"]}
 
 
 @pytest.mark.parametrize("hooks", ["io", "legacy"])
 def test_io_counts_and_bytes_match_diskstats(tmp_path, hooks):
-    name, mine, before, after, _, _ = run_workload_under_probe(tmp_path, hooks)
+    name, mine, before, after, _, totals = run_workload_under_probe(tmp_path, hooks)
     d_reads, d_writes = after.reads - before.reads, after.writes - before.writes
     assert d_reads >= READS and d_writes >= WRITES
     # never more than the kernel counted; short by the completions this kernel runs no
@@ -54,6 +55,10 @@ def test_io_counts_and_bytes_match_diskstats(tmp_path, hooks):
                          (mine["read"]["bytes"], (after.read_sectors - before.read_sectors) * 512),
                          (mine["write"]["bytes"], (after.write_sectors - before.write_sectors) * 512)):
         assert 0.98 * kernel <= ours <= kernel, (ours, kernel)
+    # and the probe says how many it did not see, exactly
+    unseen = d_reads + d_writes - mine["read"]["ios"] - mine["write"]["ios"] - mine["other"]["ios"]
+    assert totals["unseen_by_device"].get(name, 0) == unseen
+    assert totals["unseen_ios"] >= unseen
     # the histogram holds every completed request
     for op in ("read", "write"):
         assert mine[op]["hist"].sum() == mine[op]["ios"]

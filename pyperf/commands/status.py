@@ -62,6 +62,9 @@ def losses(host: dict) -> list[str]:
     for probe, totals in host["probes"].items():
         if totals.get("lost"):
             found.append(f"probe {probe} lost {totals['lost']} events in the kernel (ring buffer or map full)")
+        if totals.get("unseen_ios"):
+            found.append(f"probe {probe} did not see {totals['unseen_ios']} I/O completions the kernel counted "
+                         "(its programs were not run for them)")
     for table, outcomes in host["store"].items():
         for outcome, what in (("spool_dropped", "dropped by the full spool"), ("failed", "rejected by the store"),
                               ("dropped", "dropped from a full memory buffer"),

@@ -21,6 +21,7 @@ from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.system.block_devices import BlockDeviceNames
+from pyperf.system.procfs import ProcFS
 from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, RAW, STORED,
                            Column, Table)
 
@@ -160,8 +161,13 @@ class DiskProbe(BPFProbe):
         self._per_container = KeyedCounters()
         self._slow: list[SlowIOEvent] = []
         self._slow_lock = threading.Lock()
-        self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0}
+        self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0, "unseen_ios": 0}
         self._live: dict = {"devices": {}, "slow": deque(maxlen=50)}
+        # what the kernel accounted against what the programs saw, per device since attach
+        self._proc = ProcFS()
+        self._kernel_base: dict[str, int] = {}
+        self._seen: dict[str, int] = defaultdict(int)
+        self._unseen: dict[str, int] = {}
 
     # -- kernel side -----------------------------------------------------
     def hooks(self) -> str:
@@ -193,6 +199,30 @@ class DiskProbe(BPFProbe):
         # Counters are cumulative in the kernel: the first drain's baseline is "now".
         self._deltas(b"disk_stats", self._per_device, DEVICE_KEY)
         self._deltas(b"disk_container_stats", self._per_container, CONTAINER_KEY)
+        # read after the map's baseline: a completion in between counts for the
+        # programs only, so `unseen_ios` can be short, never over
+        self._kernel_base = self._kernel_completions()
+
+    def detach(self) -> None:
+        super().detach()
+        self._proc.close()
+
+    def _kernel_completions(self) -> dict[str, int]:
+        """Reads and writes completed per device, as /proc/diskstats counts them
+        (discards and flushes apart, as the programs' "flush" and "discard")."""
+        try:
+            return {name: c.reads + c.writes for name, c in self._proc.diskstats().items()}
+        except OSError:
+            return {}
+
+    def _count_unseen(self, kernel: dict[str, int]) -> None:
+        """Completions the kernel accounted on a device whose requests the programs
+        see, but never ran them for (docs/monitoring.md, loss accounting). Only
+        devices both know: bio-based ones (device mapper, an NVMe multipath head)
+        have no requests, and the programs never see them."""
+        self._unseen = {device: max(0, kernel[device] - self._kernel_base.get(device, 0) - seen)
+                        for device, seen in self._seen.items() if device in kernel}
+        self._totals["unseen_ios"] = sum(self._unseen.values())
 
     def _on_slow_event(self, _ctx, data, _size) -> None:
         event = SlowIOEvent.from_buffer_copy(
@@ -226,6 +256,8 @@ class DiskProbe(BPFProbe):
             return {}
         self.bpf.ring_buffer_consume()
         interval_s = self.interval_s()
+        # the kernel's counts first: every completion in them ran its tracepoint before
+        kernel = self._kernel_completions()
         deltas = self._deltas(b"disk_stats", self._per_device, DEVICE_KEY)
         queue_max = self._queue_max()
         lost = self.bpf[b"disk_lost"][0].value
@@ -236,10 +268,11 @@ class DiskProbe(BPFProbe):
         live_devices = {}
         for (dev, op), ios, nbytes, lat_ns, d_hist in deltas:
             device = self.devices.name(dev)
+            op_name = OPS[op] if op < len(OPS) else "other"
             io["ts"].append(now)
             io["interval_ms"].append(round(interval_s * 1000))
             io["device"].append(device)
-            io["op"].append(OPS[op] if op < len(OPS) else "other")
+            io["op"].append(op_name)
             io["ios"].append(ios)
             io["bytes"].append(nbytes)
             io["latency_sum_us"].append(lat_ns // 1000)
@@ -247,6 +280,8 @@ class DiskProbe(BPFProbe):
             latency_by_dev[dev] += lat_ns
             self._totals["ios"] += ios
             self._totals["bytes"] += nbytes
+            if op_name not in ("flush", "discard"):        # diskstats' reads and writes
+                self._seen[device] += ios
             entry = live_devices.setdefault(device, {"iops": 0.0, "bytes_per_s": 0.0,
                                                      "hist": np.zeros(HIST_SLOTS, np.int64)})
             entry["iops"] += ios / interval_s
@@ -293,6 +328,7 @@ class DiskProbe(BPFProbe):
             per_container["latency_sum_us"].append(lat_ns // 1000)
             per_container["latency_hist"].append(d_hist.tolist())
 
+        self._count_unseen(kernel)
         self._update_live(now, live_devices, events)
         batch: Batch = {}
         if per_container:
@@ -324,4 +360,4 @@ class DiskProbe(BPFProbe):
 
     def live(self) -> dict:
         return {"ts": self._live.get("ts"), "devices": self._live["devices"],
-                "slow": list(self._live["slow"]), "totals": self.totals()}
+                "slow": list(self._live["slow"]), "totals": self.totals(), "unseen_ios": dict(self._unseen)}

@@ -61,6 +61,13 @@ class PyperfMetrics:
             if probe["attached"] and "missed_runs" in probe["totals"]:
                 missed.add_metric([name], probe["totals"]["missed_runs"])
         yield missed
+        unseen = CounterMetricFamily("pyperf_probe_unseen_ios", "I/O completions /proc/diskstats counted on a "
+                                     "device the disk probe sees that its programs were not run for",
+                                     labels=["probe"])
+        for name, probe in status["probes"].items():
+            if probe["attached"] and "unseen_ios" in probe["totals"]:
+                unseen.add_metric([name], probe["totals"]["unseen_ios"])
+        yield unseen
         governor = self.collector.governor
         if governor is not None:
             cost = GaugeMetricFamily("pyperf_self_cpu_percent", "pyperf's own cost, % of the host's CPUs, "
