@@ -16,7 +16,7 @@ def test_unseen_completions_are_counted_per_device_the_programs_see(tmp_path):
     stats = tmp_path / "diskstats"
 
     stats.write_text(diskstats_line(7, 0, "loop0", 100, 50) + diskstats_line(253, 0, "dm-0", 10, 10))
-    probe._kernel_base = probe._kernel_completions()
+    probe._start_comparing()                                # as attach() does
     # 40 reads and 20 writes later the programs saw 57 of the 60; device mapper's
     # I/O (bio-based: no request the programs could see) is not counted as unseen
     stats.write_text(diskstats_line(7, 0, "loop0", 140, 70) + diskstats_line(253, 0, "dm-0", 500, 10)
@@ -29,7 +29,16 @@ def test_unseen_completions_are_counted_per_device_the_programs_see(tmp_path):
     # a device whose counters went back (detached and attached again) reports none, not a negative count
     stats.write_text(diskstats_line(7, 0, "loop0", 1, 0))
     probe._count_unseen(probe._kernel_completions())
-    assert probe._unseen["loop0"] == 0
+    assert probe._unseen["loop0"] == 0 and probe.totals()["unseen_ios"] == 0
+
+    # the probe switched off and on: compared from the new attachment, the total keeps what was counted
+    stats.write_text(diskstats_line(7, 0, "loop0", 140, 70))
+    probe._count_unseen(probe._kernel_completions())
+    probe._start_comparing()
+    stats.write_text(diskstats_line(7, 0, "loop0", 150, 70))
+    probe._seen.update({"loop0": 8})
+    probe._count_unseen(probe._kernel_completions())
+    assert probe._unseen == {"loop0": 2} and probe.totals()["unseen_ios"] == 3 + 2
     probe._proc.close()
 
 

@@ -168,6 +168,7 @@ class DiskProbe(BPFProbe):
         self._kernel_base: dict[str, int] = {}
         self._seen: dict[str, int] = defaultdict(int)
         self._unseen: dict[str, int] = {}
+        self._unseen_before = 0        # of earlier attachments (switched off and on): the total only grows
 
     # -- kernel side -----------------------------------------------------
     def hooks(self) -> str:
@@ -199,8 +200,15 @@ class DiskProbe(BPFProbe):
         # Counters are cumulative in the kernel: the first drain's baseline is "now".
         self._deltas(b"disk_stats", self._per_device, DEVICE_KEY)
         self._deltas(b"disk_container_stats", self._per_container, CONTAINER_KEY)
-        # read after the map's baseline: a completion in between counts for the
-        # programs only, so `unseen_ios` can be short, never over
+        self._start_comparing()
+
+    def _start_comparing(self) -> None:
+        """The kernel's counts from now on, against the programs' from the map's
+        baseline just taken. Read after it: a completion in between counts for the
+        programs only, so `unseen_ios` can be short, never over."""
+        self._unseen_before += sum(self._unseen.values())
+        self._seen.clear()
+        self._unseen = {}
         self._kernel_base = self._kernel_completions()
 
     def detach(self) -> None:
@@ -222,7 +230,7 @@ class DiskProbe(BPFProbe):
         have no requests, and the programs never see them."""
         self._unseen = {device: max(0, kernel[device] - self._kernel_base.get(device, 0) - seen)
                         for device, seen in self._seen.items() if device in kernel}
-        self._totals["unseen_ios"] = sum(self._unseen.values())
+        self._totals["unseen_ios"] = self._unseen_before + sum(self._unseen.values())
 
     def _on_slow_event(self, _ctx, data, _size) -> None:
         event = SlowIOEvent.from_buffer_copy(
