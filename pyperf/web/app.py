@@ -21,6 +21,17 @@ from pyperf.web.pages import PAGES
 from pyperf.web.timerange import RANGES, TimeRange, parse_range
 
 
+# (probe total, family, help, on every attached probe: else only where the probe counts it)
+PROBE_LOSS_FAMILIES = (
+    ("lost", "pyperf_probe_lost_events", "Events a probe's kernel side could not hand over (full ring buffer "
+     "or map)", True),
+    ("missed_runs", "pyperf_probe_missed_runs", "Kernel runs of a probe's programs skipped because one was "
+     "already running on that CPU (events never seen)", False),
+    ("unseen_ios", "pyperf_probe_unseen_ios", "I/O completions /proc/diskstats counted on a device the disk "
+     "probe sees that its programs were not run for", False),
+)
+
+
 class PyperfMetrics:
     """prometheus_client collector over the running probes and the writer."""
 
@@ -48,26 +59,12 @@ class PyperfMetrics:
         for table, n in stats.get("spool_pending_rows", {}).items():
             pending.add_metric([table], n)
         yield pending
-        lost = CounterMetricFamily("pyperf_probe_lost_events", "Events a probe's kernel side could not hand "
-                                   "over (full ring buffer or map)", labels=["probe"])
-        for name, probe in status["probes"].items():
-            if probe["attached"]:
-                lost.add_metric([name], probe["totals"].get("lost", 0))
-        yield lost
-        missed = CounterMetricFamily("pyperf_probe_missed_runs", "Kernel runs of a probe's programs skipped "
-                                     "because one was already running on that CPU (events never seen)",
-                                     labels=["probe"])
-        for name, probe in status["probes"].items():
-            if probe["attached"] and "missed_runs" in probe["totals"]:
-                missed.add_metric([name], probe["totals"]["missed_runs"])
-        yield missed
-        unseen = CounterMetricFamily("pyperf_probe_unseen_ios", "I/O completions /proc/diskstats counted on a "
-                                     "device the disk probe sees that its programs were not run for",
-                                     labels=["probe"])
-        for name, probe in status["probes"].items():
-            if probe["attached"] and "unseen_ios" in probe["totals"]:
-                unseen.add_metric([name], probe["totals"]["unseen_ios"])
-        yield unseen
+        for key, family, about, every in PROBE_LOSS_FAMILIES:
+            metric = CounterMetricFamily(family, about, labels=["probe"])
+            for name, probe in status["probes"].items():
+                if probe["attached"] and (every or key in probe["totals"]):
+                    metric.add_metric([name], probe["totals"].get(key, 0))
+            yield metric
         governor = self.collector.governor
         if governor is not None:
             cost = GaugeMetricFamily("pyperf_self_cpu_percent", "pyperf's own cost, % of the host's CPUs, "
