@@ -14,11 +14,15 @@ from pyperf.store import pool, rollups
 from pyperf.web import chart_data, network_queries, response_queries
 from pyperf.web.timerange import TimeRange
 
+# One aggregate, not container_of's eleven plus six over them: the engine's cost
+# is per aggregate it plans (docs/performance.md, eleventh round). Per mount
+# namespace (and cgroup), the container it belongs to now, as container_of says.
 IDENTITY = """
-SELECT id, any(name), any(image), any(runtime), any(pod_name), any(namespace), groupUniqArray(mnt_ns)
-FROM container_of
+SELECT mnt_ns, argMax((id, name, image, runtime, pod_name, namespace), ts), max(ts) AS seen
+FROM containers
 WHERE host = {host:String}
-GROUP BY id
+GROUP BY mnt_ns, cgroup_id
+ORDER BY seen
 """
 
 NET_NS = """
@@ -41,9 +45,13 @@ def _max(current: float | None, value) -> float | None:
 def identities(store, host, window=None) -> dict[str, dict]:
     """Container id -> name, image, runtime, pod and mount namespaces: stored, and
     what the agent saw since its last flush (the live window's containers rows)."""
-    rows = store.query(IDENTITY, {"host": host or store.host_name}).rows
-    known = {r[0]: {"name": r[1], "image": r[2], "runtime": r[3], "pod": r[4], "namespace": r[5],
-                    "mnt_ns": sorted(r[6])} for r in rows}
+    known: dict[str, dict] = {}
+    for mnt_ns, (cid, name, image, runtime, pod, namespace), _ in store.query(
+            IDENTITY, {"host": host or store.host_name}).rows:
+        c = known.setdefault(cid, {"mnt_ns": []})
+        # the newest row's names: ordered by when each namespace was last seen
+        c.update(name=name, image=image, runtime=runtime, pod=pod, namespace=namespace)
+        c["mnt_ns"] = sorted({*c["mnt_ns"], mnt_ns})
     if window is not None and host in (None, store.host_name) and window.since("containers") is not None:
         recent = window.rows("containers", 0)
         for i, cid in enumerate(recent.get("id", [])):
