@@ -11,7 +11,7 @@ import numpy as np
 from pyperf.analysis import thresholds
 from pyperf.analysis.histogram import as_hist, quantile_us
 from pyperf.store import pool, rollups
-from pyperf.web import chart_data, network_queries, response_queries
+from pyperf.web import chart_data, cpu_queries, network_queries, response_queries
 from pyperf.web.timerange import TimeRange
 
 # One aggregate, not container_of's eleven plus six over them: the engine's cost
@@ -235,22 +235,21 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
     shown = {c["id"] for c in listed}
     owner = {ns: cid for cid, c in known.items() if cid in shown for ns in c["mnt_ns"]}
 
-    def hist_by_container(table: str, key: str, hist: str, owners: dict) -> dict[str, np.ndarray]:
-        if not owners:
-            return {}
-        s = rollups.series(store, table, tr.start, tr.end, step_s=whole, by=(key,), host=host, window=window,
-                           columns=(hist,), where={key: sorted(owners)})
-        out: dict[str, np.ndarray] = {}
+    runq: dict[str, np.ndarray] = {}
+    pid_owner: dict[int, str] = {}
+    for p in cpu_queries.process_totals(store, tr, host, window) if owner else ():
+        cid = owner.get(p["mnt_ns"])
+        if cid is not None:
+            runq[cid] = runq.get(cid, 0) + p["hist"]
+            pid_owner[p["pid"]] = cid
+    response: dict[str, np.ndarray] = {}
+    if pid_owner:
+        s = rollups.series(store, "response_time", tr.start, tr.end, step_s=whole, by=("pid",), host=host,
+                           window=window, columns=("latency_hist",), where={"pid": sorted(pid_owner)})
         for r in s.rows:
             row = dict(zip(s.columns, r))
-            cid = owners.get(row[key])
-            if cid is not None:
-                out[cid] = out.get(cid, 0) + as_hist(row[hist])
-        return out
-
-    runq = hist_by_container("sched_process", "mnt_ns", "runq_latency_hist", owner)
-    pid_owner = {pid: owner[ns] for pid, ns in pids_by_ns(store, tr, host, window) if ns in owner}
-    response = hist_by_container("response_time", "pid", "latency_hist", pid_owner)
+            cid = pid_owner[row["pid"]]
+            response[cid] = response.get(cid, 0) + as_hist(row["latency_hist"])
 
     segs_by_ns = dict(store.query(RETRANSMITS_BY_NETNS, params).rows)
     retransmits = {cid: sum(int(segs_by_ns.get(ns, 0)) for ns in namespaces)

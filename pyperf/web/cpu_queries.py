@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, as_hist, quantile_us
-from pyperf.store import rollups
+from pyperf.store import pool, rollups
 from pyperf.web import chart_data
 from pyperf.web.timerange import TimeRange
 
 
 def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None, columns=None,
-            where=None) -> rollups.Series:
+            where=None, ordered=True) -> rollups.Series:
     return rollups.series(store, table, tr.start, tr.end, step_s=step_s, by=by, host=host, window=window,
-                          columns=columns, where=where)
+                          columns=columns, where=where, ordered=ordered)
 
 
 def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
@@ -38,32 +38,41 @@ def runq_heatmap(store, tr: TimeRange, host=None, window=None) -> dict:
     return chart_data.heatmap(_series(store, "sched_cpu", tr, host, window), "sched_cpu", "runq_latency_hist")
 
 
+@pool.shared
+def process_totals(store, tr: TimeRange, host=None, window=None) -> list[dict]:
+    """Per process (pid, comm, mount namespace) over the whole range: run-queue
+    wait, its count, CPU time and run-queue histogram (sched_process). One read
+    for the Overview's process table, its containers' run-queue p99 and which
+    processes are theirs: four reads of the same rows cost ~170 ms of the
+    engine's time on 24 h x 200 processes, this one ~85 (docs/performance.md)."""
+    whole = max(1, int(tr.seconds) + 3600)
+    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm", "mnt_ns"), step_s=whole,
+                columns=("runq_latency_sum_us", "runq_waits", "oncpu_us", "runq_latency_hist"), ordered=False)
+    merged: dict[tuple, dict] = {}
+    for r in s.rows:        # a range over two buckets of the whole step: rows summed
+        row = dict(zip(s.columns, r))
+        m = merged.setdefault((row["pid"], row["comm"], row["mnt_ns"]), {
+            "pid": row["pid"], "comm": row["comm"], "mnt_ns": row["mnt_ns"], "runq_us": 0, "waits": 0,
+            "oncpu_us": 0, "hist": np.zeros(HIST_SLOTS, np.int64)})
+        m["runq_us"] += int(row["runq_latency_sum_us"])
+        m["waits"] += int(row["runq_waits"])
+        m["oncpu_us"] += int(row["oncpu_us"])
+        m["hist"] += as_hist(row["runq_latency_hist"])
+    return list(merged.values())
+
+
 def top_waiters(store, tr: TimeRange, host=None, window=None, limit: int = 20, order: str = "runq_ms") -> list[dict]:
     """Processes by time spent waiting for a CPU over the range (sched_process):
     the run-queue wait, its count, mean and p99, and CPU time, largest `order`
     (runq_ms or oncpu_ms) first."""
-    whole = max(1, int(tr.seconds) + 3600)
-    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm"), step_s=whole,
-                columns=("runq_latency_sum_us", "runq_waits", "oncpu_us"))
     merged: dict[tuple, dict] = {}
-    for r in s.rows:
-        row = dict(zip(s.columns, r))
-        m = merged.setdefault((row["pid"], row["comm"]), {"runq_us": 0, "waits": 0, "oncpu_us": 0,
-                                                          "hist": np.zeros(HIST_SLOTS, np.int64)})
-        m["runq_us"] += int(row["runq_latency_sum_us"])
-        m["waits"] += int(row["runq_waits"])
-        m["oncpu_us"] += int(row["oncpu_us"])
+    for p in process_totals(store, tr, host, window):
+        m = merged.setdefault((p["pid"], p["comm"]), {"runq_us": 0, "waits": 0, "oncpu_us": 0,
+                                                      "hist": np.zeros(HIST_SLOTS, np.int64)})
+        for k in ("runq_us", "waits", "oncpu_us", "hist"):
+            m[k] = m[k] + p[k]
     key = {"runq_ms": "runq_us", "oncpu_ms": "oncpu_us"}[order]
     ranked = sorted(merged.items(), key=lambda kv: kv[1][key], reverse=True)[:limit]
-    # the histograms (the costly merge) of the ranked processes only
-    if ranked:
-        h = _series(store, "sched_process", tr, host, window, by=("pid", "comm"), step_s=whole,
-                    where={"pid": sorted({pid for (pid, _), _ in ranked})}, columns=("runq_latency_hist",))
-        for r in h.rows:
-            row = dict(zip(h.columns, r))
-            m = merged.get((row["pid"], row["comm"]))
-            if m is not None:
-                m["hist"] += as_hist(row["runq_latency_hist"])
     return [{"pid": pid, "comm": comm, "runq_ms": round(m["runq_us"] / 1000, 1), "waits": m["waits"],
              "mean_us": round(m["runq_us"] / m["waits"], 1) if m["waits"] else None,
              "p99_us": round(quantile_us(m["hist"], 0.99), 1) if m["waits"] else None,
