@@ -831,6 +831,9 @@ def test_disk_page_devices_containers_and_slow_ios_of_one_container(store):
     assert [e["comm"] for e in disk_queries.slow_ios(store, tr, namespaces=[22])] == ["web-proc"]
     charts = disk_queries.charts(store, tr)
     assert charts["iops"]["series"]["vda"] == [100.0, 100.0] and sum(map(sum, charts["latency"]["counts"])) == 200
+    # each second's p50 and p99 (computed for all buckets at once) are the range's: the same histogram
+    assert charts["p50_us"]["series"]["vda"] == [vda["p50_us"]] * 2
+    assert charts["p99_us"]["series"]["vda"] == [vda["p99_us"]] * 2
 
     client = create_app(store, _NoCollector(), user_sql=None).test_client()
     args = "range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z"

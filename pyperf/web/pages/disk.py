@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import request
 
+from pyperf.store import pool
 from pyperf.web import container_queries, disk_queries
 
 
@@ -19,7 +20,7 @@ def tables(store, time_range, host, window) -> dict:
     if chosen:
         found = container_queries.container(store, chosen, host, window)
         namespaces = found["mnt_ns"] if found else [0]           # an unknown container has none
-    return {"devices": disk_queries.devices(store, time_range, host, window),
-            "containers": disk_queries.by_container(store, time_range, host, window),
-            "slow": disk_queries.slow_ios(store, time_range, host, window, namespaces),
-            "container": chosen}
+    shown = pool.run_all({"devices": (disk_queries.devices, store, time_range, host, window),
+                          "containers": (disk_queries.by_container, store, time_range, host, window),
+                          "slow": (disk_queries.slow_ios, store, time_range, host, window, namespaces)})
+    return {**shown, "container": chosen}
