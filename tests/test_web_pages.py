@@ -274,6 +274,29 @@ def test_response_page_queries(store):
     assert charts["p99"]["series"]["threshold 100 ms"] == [100_000, 100_000]
 
 
+def test_response_chart_draws_the_busiest_servers_only(store):
+    """More servers than a chart draws: the busiest MAX_SERVERS (command:port) by
+    requests over the range, none else, not even another port of a command drawn
+    (the store is asked for the drawn commands and ports, a superset)."""
+    from pyperf.web import response_queries
+
+    ts = NOW.timestamp() - 60
+    hist = [0] * 9 + [1] + [0] * 22
+    servers = [(100 + i, f"app{i}", 9000 + i, 1000 - 10 * i) for i in range(response_queries.MAX_SERVERS)]
+    servers += [(300, "app0", 9001, 5), (301, "quiet", 9999, 1)]     # app0 on app1's port; the least busy
+    store.insert("response_time", {"ts": [ts] * len(servers), "interval_ms": [1000] * len(servers),
+                                   "pid": [p for p, *_ in servers], "comm": [c for _, c, *_ in servers],
+                                   "port": [port for _, _, port, _ in servers],
+                                   "requests": [n for *_, n in servers], "latency_sum_us": [0] * len(servers),
+                                   "latency_hist": [[n * v for v in hist] for *_, n in servers],
+                                   "p50_us": [0.0] * len(servers), "p99_us": [0.0] * len(servers)})
+    tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
+    charts = response_queries.response_charts(store, tr)
+    assert sorted(charts["requests"]["series"]) == sorted(f"app{i}:{9000 + i}" for i in range(len(servers) - 2))
+    assert charts["requests"]["series"]["app0:9000"] == [1000.0]
+    assert len(response_queries.servers(store, tr, limit=100)) == len(servers)
+
+
 def test_overview_tiles_follow_the_requirements_thresholds(store):
     from pyperf.web.pages import PAGES
 

@@ -28,10 +28,9 @@ def charts(store, tr: TimeRange, host=None, window=None) -> dict:
                        [(*r, p50, p99) for r, p50, p99 in zip(s.rows, p50s, p99s)])
     quantile = lambda q: chart_data.quantile("disk_io", "latency_hist", lambda row: row[q])    # noqa: E731
     return {
-        "iops": chart_data.lines_by_key(s, "device", chart_data.rate("disk_io", "ios", s.step_s)),
-        "bytes_per_s": chart_data.lines_by_key(s, "device", chart_data.rate("disk_io", "bytes", s.step_s)),
-        "p50_us": chart_data.lines_by_key(s, "device", quantile("p50")),
-        "p99_us": chart_data.lines_by_key(s, "device", quantile("p99")),
+        **chart_data.charts_by_key(s, "device", {"iops": chart_data.rate("disk_io", "ios", s.step_s),
+                                                 "bytes_per_s": chart_data.rate("disk_io", "bytes", s.step_s),
+                                                 "p50_us": quantile("p50"), "p99_us": quantile("p99")}),
         "latency": chart_data.heatmap(rollups.series(store, "disk_io", tr.start, tr.end, host=host, window=window,
                                                      columns=("latency_hist",)),
                                       "disk_io", "latency_hist"),
