@@ -12,9 +12,9 @@ from pyperf.web.timerange import TimeRange
 
 
 def _series(store, table: str, tr: TimeRange, host, window, by=(), step_s=None, columns=None,
-            where=None, ordered=True) -> rollups.Series:
+            where=None) -> rollups.Series:
     return rollups.series(store, table, tr.start, tr.end, step_s=step_s, by=by, host=host, window=window,
-                          columns=columns, where=where, ordered=ordered)
+                          columns=columns, where=where)
 
 
 def cpu_busy(store, tr: TimeRange, host=None, window=None) -> dict:
@@ -47,7 +47,7 @@ def process_totals(store, tr: TimeRange, host=None, window=None) -> list[dict]:
     engine's time on 24 h x 200 processes, this one ~85 (docs/performance.md)."""
     whole = max(1, int(tr.seconds) + 3600)
     s = _series(store, "sched_process", tr, host, window, by=("pid", "comm", "mnt_ns"), step_s=whole,
-                columns=("runq_latency_sum_us", "runq_waits", "oncpu_us", "runq_latency_hist"), ordered=False)
+                columns=("runq_latency_sum_us", "runq_waits", "oncpu_us", "runq_latency_hist"))
     merged: dict[tuple, dict] = {}
     for r in s.rows:        # a range over two buckets of the whole step: rows summed
         row = dict(zip(s.columns, r))
