@@ -62,7 +62,7 @@ def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     # the host's row (cpu -1), its buckets weighted by the rows behind them
     whole = [(float(r[busy]), int(r[samples])) for r in cpus.rows if r[at_cpu] == -1]
     host_busy = sum(b * n for b, n in whole) / sum(n for _, n in whole) if sum(n for _, n in whole) else None
-    disk = _one(store, "disk_io", tr, host_name, window, columns=("ios",))
+    disk_ios = sum(d["ios"] for d in disk_queries.devices(store, tr, host_name, window))    # (read for them too)
     tcp = _one(store, "tcp_host", tr, host_name, window,
                columns=("retransmit_segments", "out_segments", "resets_sent", "failed_connects", "active_opens"))
     net = rollups.series(store, "system_net", tr.start, tr.end, step_s=_whole(tr), by=("interface",),
@@ -85,7 +85,7 @@ def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
         "io_pressure_full_pct": _round(mem.get("psi_io_full_pct_avg")),
         "swap_in_pages_per_s": round(mem.get("swap_in_pages", 0) / seconds, 2),
         "major_faults_per_s": round(mem.get("major_faults", 0) / seconds, 2),
-        "disk_iops": round(disk.get("ios", 0) / seconds, 1),
+        "disk_iops": round(disk_ios / seconds, 1),
         "disk_busiest_util_pct": _round(busiest_util),
         "network_bytes_per_s": round(net_bytes / seconds),
         "network_drops_per_s": round(net_dropped / seconds, 2),

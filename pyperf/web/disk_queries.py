@@ -9,7 +9,7 @@ import datetime as dt
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, as_hist, as_hists, quantile_us, quantiles_us
-from pyperf.store import rollups
+from pyperf.store import pool, rollups
 from pyperf.web import chart_data, container_queries
 from pyperf.web.timerange import TimeRange
 
@@ -42,10 +42,12 @@ def _whole(tr: TimeRange) -> int:
     return max(1, int(tr.seconds) + 3600)
 
 
+@pool.shared
 def devices(store, tr: TimeRange, host=None, window=None) -> list[dict]:
-    """Per device over the range: I/Os, mean IOPS, bytes, p50/p99 latency, queue depth."""
+    """Per device over the range: I/Os, mean IOPS, bytes, p50/p99 latency, queue
+    depth (the findings' host I/O rate is their sum)."""
     s = rollups.series(store, "disk_io", tr.start, tr.end, step_s=_whole(tr), by=("device",), host=host,
-                       window=window)
+                       window=window, columns=("ios", "bytes", "latency_hist"))
     q = rollups.series(store, "disk_queue", tr.start, tr.end, step_s=_whole(tr), by=("device",), host=host,
                        window=window)
     queue = {row["device"]: row for row in (dict(zip(q.columns, r)) for r in q.rows)}
