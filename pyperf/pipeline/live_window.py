@@ -74,6 +74,7 @@ _SPAN = "\0span"          # in those: the chunk's first and last time
 # columns of rows summed (LiveWindow._minute) and of rows about to be: the rows
 # behind each, and each gauge's min, max and sum
 _SAMPLES, _MIN, _MAX, _SUM = "\0samples", "\0min", "\0max", "\0sum"
+_BUCKET = "\0bucket"      # a read's bucket of each row
 
 
 def _arrays(chunk: dict) -> dict:
@@ -276,37 +277,17 @@ class LiveWindow:
             return Series("raw", step, columns, [])
         if not keep.all():
             rows = {name: (c[0][keep], c[1][keep]) if isinstance(c, tuple) else c[keep] for name, c in rows.items()}
-        buckets = (np.floor(rows["ts"].astype(np.float64) / step) * step).astype(np.int64)
-        # one group number per row, numbered in the order of (bucket, *key values)
-        codes, sizes, values = [], [], []
-        for key in (buckets, *(rows[k] for k in by)):
-            distinct, code = _factorize(key)
-            codes.append(code)
-            sizes.append(len(distinct))
-            values.append(distinct)
-        combined = np.ravel_multi_index(codes, sizes) if len(codes) > 1 else codes[0]
-        used, group = _factorize(combined)
-        groups = len(used)
-        at = np.unravel_index(used, sizes) if len(codes) > 1 else (used,)
-
-        samples = _group_sums(rows[_SAMPLES], group, groups).astype(np.int64)
-        out = [samples, _group_sums(rows["interval_ms"], group, groups).astype(np.int64)]
-        out += [_group_sums(rows[c], group, groups).astype(np.int64) for c in rollup.sums]
+        rows[_BUCKET] = (np.floor(rows["ts"].astype(np.float64) / step) * step).astype(np.int64)
+        summed = _sum_by(rows, rollup, (_BUCKET, *by))         # in the order of (bucket, *key values)
+        samples = summed[_SAMPLES]
+        stamps = {int(b): dt.datetime.fromtimestamp(int(b), dt.timezone.utc) for b in np.unique(summed[_BUCKET])}
+        out_columns = [[stamps[int(b)] for b in summed[_BUCKET]], *(summed[k].tolist() for k in by),
+                       samples.tolist(), *(summed[c].tolist() for c in ("interval_ms", *rollup.sums))]
         for g in rollup.gauges:
-            low, high = np.full(groups, np.inf), np.full(groups, -np.inf)
-            np.minimum.at(low, group, rows[g + _MIN])
-            np.maximum.at(high, group, rows[g + _MAX])
-            out += [low, high, _group_sums(rows[g + _SUM], group, groups) / samples]
-        hists = []
+            out_columns += [summed[g + _MIN].tolist(), summed[g + _MAX].tolist(), (summed[g + _SUM] / samples).tolist()]
         for h in rollup.hists:
-            # as ClickHouse's sumForEach: element-wise, to the longest in the group
-            matrix, lengths = rows[h]
-            sums, longest = _hist_sums(matrix, lengths, group, groups)
-            hists.append([sums[g, : longest[g]].tolist() for g in range(groups)])
-        stamps = {int(b): dt.datetime.fromtimestamp(int(b), dt.timezone.utc) for b in values[0]}
-        out_columns = [[stamps[int(b)] for b in values[0][at[0]]]]
-        out_columns += [values[i][at[i]].tolist() for i in range(1, len(by) + 1)]
-        out_columns += [p.tolist() for p in out] + hists
+            sums, longest = summed[h]
+            out_columns.append([sums[i, : longest[i]].tolist() for i in range(len(samples))])
         return Series("raw", step, columns, list(zip(*out_columns)))
 
     def _whole_minutes(self, table: str, start: float, end: float) -> tuple[list[dict], list[tuple[float, float]]]:
