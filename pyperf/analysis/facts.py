@@ -28,10 +28,6 @@ SCOPES = ("series", "container", "host", "server", "device", "process", "neighbo
           "container_layers", "stack")
 
 
-def _whole(tr: TimeRange) -> int:
-    return max(1, int(tr.seconds) + 3600)
-
-
 def _one(store, table: str, tr: TimeRange, host, window, **kw) -> dict:
     return rollups.totals(store, table, tr.start, tr.end, host, window, **kw)
 
@@ -54,7 +50,7 @@ def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
         return []
     seconds = max(mem["interval_ms"] / 1000.0, 1.0)
     sched = _one(store, "sched_cpu", tr, host_name, window, columns=("runq_latency_hist", "runq_latency_sum_us"))
-    cpus = rollups.series(store, "system_cpu", tr.start, tr.end, step_s=_whole(tr), by=("cpu",), host=host_name,
+    cpus = rollups.series(store, "system_cpu", tr.start, tr.end, step_s=tr.whole_step, by=("cpu",), host=host_name,
                           window=window, columns=("busy_pct",))
     at_cpu, busy, samples, interval = (cpus.columns.index(c) for c in ("cpu", "busy_pct_avg", "samples", "interval_ms"))
     # CPU time the tasks got, summed over the CPUs (each CPU row: busy % of its intervals)
@@ -65,12 +61,12 @@ def host(store, tr: TimeRange, host_name=None, window=None) -> list[dict]:
     disk_ios = sum(d["ios"] for d in disk_queries.devices(store, tr, host_name, window))    # (read for them too)
     tcp = _one(store, "tcp_host", tr, host_name, window,
                columns=("retransmit_segments", "out_segments", "resets_sent", "failed_connects", "active_opens"))
-    net = rollups.series(store, "system_net", tr.start, tr.end, step_s=_whole(tr), by=("interface",),
+    net = rollups.series(store, "system_net", tr.start, tr.end, step_s=tr.whole_step, by=("interface",),
                          host=host_name, window=window, columns=("rx_bytes", "tx_bytes", "rx_dropped", "tx_dropped"))
     nics = [dict(zip(net.columns, r)) for r in net.rows]
     net_bytes = sum(int(n["rx_bytes"]) + int(n["tx_bytes"]) for n in nics if n["interface"] != "lo")
     net_dropped = sum(int(n["rx_dropped"]) + int(n["tx_dropped"]) for n in nics)
-    util = rollups.series(store, "system_disk", tr.start, tr.end, step_s=_whole(tr), by=("device",),
+    util = rollups.series(store, "system_disk", tr.start, tr.end, step_s=tr.whole_step, by=("device",),
                           host=host_name, window=window, columns=("util_pct",))
     busiest_util = max((float(r[util.columns.index("util_pct_avg")]) for r in util.rows), default=None)
     out_segments = tcp.get("out_segments", 0)

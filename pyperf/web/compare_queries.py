@@ -55,7 +55,7 @@ def summary(store, tr: TimeRange, host=None, window=None) -> dict[str, tuple[flo
 
 
 def container_cpu(store, tr: TimeRange, host=None, window=None) -> dict[str, float]:
-    s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+    s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=tr.whole_step,
                        by=("container_id", "name"), host=host, window=window)
     out: dict[str, list] = {}
     for r in s.rows:

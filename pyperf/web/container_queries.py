@@ -74,7 +74,7 @@ def containers(store, tr: TimeRange, host=None, window=None, known: dict | None 
     """Per container over the range: CPU (% of the host and of its limit), throttling,
     memory (and % of its limit), I/O and network bytes, OOM kills; the peaks
     compared with the requirements' container thresholds; busiest first."""
-    s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+    s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=tr.whole_step,
                        by=("container_id", "name"), host=host, window=window, columns=TABLE_COLUMNS)
     if known is None:
         known = identities(store, host, window) if s.rows else {}
@@ -150,7 +150,7 @@ def container_processes(store, container_id: str, tr: TimeRange, host=None, wind
     namespaces = identities(store, host, window).get(container_id, {}).get("mnt_ns", [])
     merged: dict[tuple, dict] = {}
     for mnt_ns in namespaces:
-        s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+        s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=tr.whole_step,
                            by=("pid", "comm"), where={"mnt_ns": mnt_ns}, host=host, window=window,
                            columns=("oncpu_us", "runq_latency_sum_us"))
         for r in s.rows:
@@ -228,7 +228,6 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
     known = identities(store, host, window)
     listed = containers(store, tr, host, window, known=known)
     params = {"host": host or store.host_name, "start": tr.start, "end": tr.end}
-    whole = max(1, int(tr.seconds) + 3600)
     column = {"cpu": "cpu_pct_of_host", "memory": "memory_max_mib", "io": "io_mib", "runq_p99": "runq_p99_us",
               "response_p99": "response_p99_us", "retransmits": "retransmits",
               "layer_accesses": "layer_accesses_per_min"}[sort]
@@ -249,7 +248,7 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
             pid_owner[p["pid"]] = cid
     response: dict[str, np.ndarray] = {}
     if pid_owner:
-        s = rollups.series(store, "response_time", tr.start, tr.end, step_s=whole, by=("pid",), host=host,
+        s = rollups.series(store, "response_time", tr.start, tr.end, step_s=tr.whole_step, by=("pid",), host=host,
                            window=window, columns=("latency_hist",), where={"pid": sorted(pid_owner)})
         for r in s.rows:
             row = dict(zip(s.columns, r))
@@ -293,6 +292,6 @@ def pids_by_ns(store, tr: TimeRange, host, window) -> list[tuple[int, int]]:
     """(pid, mount namespace) of every process seen over the range, from the rollup
     level the range reads. response_time rows carry a pid, not a namespace: a
     container's servers are the processes seen in its mount namespaces."""
-    s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+    s = rollups.series(store, "sched_process", tr.start, tr.end, step_s=tr.whole_step,
                        by=("pid", "mnt_ns"), host=host, window=window, columns=())
     return [(r[1], r[2]) for r in s.rows]

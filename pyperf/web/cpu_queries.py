@@ -45,8 +45,7 @@ def process_totals(store, tr: TimeRange, host=None, window=None) -> list[dict]:
     for the Overview's process table, its containers' run-queue p99 and which
     processes are theirs: four reads of the same rows cost ~170 ms of the
     engine's time on 24 h x 200 processes, this one ~85 (docs/performance.md)."""
-    whole = max(1, int(tr.seconds) + 3600)
-    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm", "mnt_ns"), step_s=whole,
+    s = _series(store, "sched_process", tr, host, window, by=("pid", "comm", "mnt_ns"), step_s=tr.whole_step,
                 columns=("runq_latency_sum_us", "runq_waits", "oncpu_us", "runq_latency_hist"))
     merged: dict[tuple, dict] = {}
     for r in s.rows:        # a range over two buckets of the whole step: rows summed

@@ -37,18 +37,13 @@ def charts(store, tr: TimeRange, host=None, window=None) -> dict:
     }
 
 
-def _whole(tr: TimeRange) -> int:
-    """A step covering the whole range: one bucket per key."""
-    return max(1, int(tr.seconds) + 3600)
-
-
 @pool.shared
 def devices(store, tr: TimeRange, host=None, window=None) -> list[dict]:
     """Per device over the range: I/Os, mean IOPS, bytes, p50/p99 latency, queue
     depth (the findings' host I/O rate is their sum)."""
-    s = rollups.series(store, "disk_io", tr.start, tr.end, step_s=_whole(tr), by=("device",), host=host,
+    s = rollups.series(store, "disk_io", tr.start, tr.end, step_s=tr.whole_step, by=("device",), host=host,
                        window=window, columns=("ios", "bytes", "latency_hist"))
-    q = rollups.series(store, "disk_queue", tr.start, tr.end, step_s=_whole(tr), by=("device",), host=host,
+    q = rollups.series(store, "disk_queue", tr.start, tr.end, step_s=tr.whole_step, by=("device",), host=host,
                        window=window)
     queue = {row["device"]: row for row in (dict(zip(q.columns, r)) for r in q.rows)}
     out: dict[str, dict] = {}
@@ -75,7 +70,7 @@ def devices(store, tr: TimeRange, host=None, window=None) -> list[dict]:
 def by_container(store, tr: TimeRange, host=None, window=None) -> list[dict]:
     """I/O each container submitted over the range, per device and operation,
     with its latency (disk_container_io; the host's own I/O is not in it)."""
-    s = rollups.series(store, "disk_container_io", tr.start, tr.end, step_s=_whole(tr),
+    s = rollups.series(store, "disk_container_io", tr.start, tr.end, step_s=tr.whole_step,
                        by=("mnt_ns", "device", "op"), host=host, window=window)
     owner = {}
     for cid, c in container_queries.identities(store, host, window).items():

@@ -23,7 +23,7 @@ def memory_charts(store, tr: TimeRange, host=None, window=None) -> dict:
 
 def top_faulting(store, tr: TimeRange, host=None, window=None, limit: int = 20) -> list[dict]:
     """Processes by faults over the range, major faults first (they waited for I/O)."""
-    s = rollups.series(store, "faults_process", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+    s = rollups.series(store, "faults_process", tr.start, tr.end, step_s=tr.whole_step,
                        by=("pid", "comm"), host=host, window=window)
     merged: dict[tuple, list[int]] = {}
     for r in s.rows:

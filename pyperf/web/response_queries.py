@@ -22,7 +22,7 @@ def server_totals(store, tr: TimeRange, host=None, window=None,
                   pids: tuple[int, ...] | None = None) -> dict[tuple, dict]:
     """(pid, comm, port) -> requests and latency histogram over the whole range (of
     these processes, if given): the servers table, and which servers the charts draw."""
-    s = rollups.series(store, "response_time", tr.start, tr.end, step_s=max(1, int(tr.seconds) + 3600),
+    s = rollups.series(store, "response_time", tr.start, tr.end, step_s=tr.whole_step,
                        by=("pid", "comm", "port"), host=host, window=window, columns=("requests", "latency_hist"),
                        where={"pid": list(pids)} if pids is not None else None, ordered=False)
     merged: dict[tuple, dict] = {}

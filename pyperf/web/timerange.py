@@ -25,6 +25,13 @@ class TimeRange:
     def seconds(self) -> float:
         return (self.end - self.start).total_seconds()
 
+    @property
+    def whole_step(self) -> int:
+        """A bucket length that holds the whole range: the range read as one bucket
+        per key (two at most, where a bucket's edge falls inside; callers sum them).
+        An hour more, so the rollups' hour level can be read for it."""
+        return max(1, int(self.seconds) + 3600)
+
     def query_args(self) -> dict[str, str]:
         """What to put in a URL to come back to this range."""
         if self.name != "custom":
