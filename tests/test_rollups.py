@@ -73,7 +73,7 @@ def test_every_level_gives_the_raw_sums_extremes_and_histograms(store):
     cpu = {}
     for level in ("raw", "1m", "1h"):
         _, _, columns, rows = rollups.series(store, "system_cpu", start, end, step_s=HOURS * 3600, source=level,
-                                          by=("cpu",))
+                                          by=("cpu",), extremes=True)
         cpu[level] = dict(zip(columns, rows[0]))
     for level in ("1m", "1h"):
         assert cpu[level]["busy_pct_min"] == pytest.approx(cpu["raw"]["busy_pct_min"], abs=1e-4)
@@ -218,9 +218,12 @@ def test_the_live_window_answers_what_the_store_answers(store):
                "system_cpu": {k: [v[i]] for k, v in cpu.items()}}
         window.add(one, recent["ts"][i])
     a, b = dt.datetime.fromtimestamp(start + 300, UTC), dt.datetime.fromtimestamp(now, UTC)
-    for table, by, step in (("disk_io", ("device",), 7), ("disk_io", (), 60), ("system_cpu", ("cpu",), 10)):
-        from_store = rollups.series(store, table, a, b, step_s=step, by=by, source="raw")
-        from_window = rollups.series(store, table, a, b, step_s=step, by=by, source="raw", window=window)
+    for table, by, step, extremes in (("disk_io", ("device",), 7, False), ("disk_io", (), 60, False),
+                                      ("system_cpu", ("cpu",), 10, True), ("system_cpu", ("cpu",), 10, ("idle_pct",))):
+        read = dict(step_s=step, by=by, source="raw", extremes=extremes)
+        from_store = rollups.series(store, table, a, b, **read)
+        from_window = rollups.series(store, table, a, b, window=window, **read)
+        assert ("busy_pct_min" in from_store.columns) == (extremes is True)
         assert from_window.columns == from_store.columns
         assert len(from_window.rows) == len(from_store.rows) > 0
         for w, s in zip(from_window.rows, from_store.rows):
@@ -258,6 +261,7 @@ def test_minute_points_join_store_and_window_at_a_minute_the_window_cuts(store):
     disk = _disk_rows(start, 600, seed=5)
     disk["device"] = ["vda", "vdb", "vdc"] * 200
     cpu = _cpu_rows(start, 600)
+    cpu["busy_pct"][300], cpu["busy_pct"][345] = -1.0, 101.0     # the cut minute's extremes: one in each part
     store.insert("disk_io", disk)
     store.insert("system_cpu", cpu)
     window = LiveWindow(tables=("disk_io", "system_cpu"), seconds=900)
@@ -277,6 +281,16 @@ def test_minute_points_join_store_and_window_at_a_minute_the_window_cuts(store):
         first = [r for r in rows.rows if all(r[1 + i] == k for i, k in enumerate(sorted(alone)[0]))]
         want = [float(r[rows.columns.index(column)]) / (60 if per_second else 1) for r in first]
         assert np.allclose(alone[sorted(alone)[0]][1], want)
+    # series() over the same cut minute: its rows from both parts made one, each gauge's
+    # extremes too when asked for (some gauges' or all)
+    for extremes in (False, ("busy_pct", "steal_pct"), True):
+        alone = rollups.series(store, "system_cpu", a, b, step_s=60, source="raw", extremes=extremes)
+        both = rollups.series(store, "system_cpu", a, b, step_s=60, source="raw", extremes=extremes, window=window)
+        assert both.columns == alone.columns and len(both.rows) == len(alone.rows) == 10
+        assert ("busy_pct_max" in alone.columns, "user_pct_max" in alone.columns) == (extremes is not False,
+                                                                                       extremes is True)
+        for w, s in zip(both.rows, alone.rows):
+            assert w[0] == s[0] and w[1:] == pytest.approx(s[1:]), (extremes, w, s)
 
 
 def test_minute_points_read_again_ask_the_store_only_for_the_newer_minutes(store, monkeypatch):

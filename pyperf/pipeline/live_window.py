@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
@@ -70,9 +71,8 @@ def _group_sums(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarra
 
 
 _ARRAYS = "\0arrays"      # a chunk's key for its columns as numpy (see LiveWindow.columns)
-_SPAN = "\0span"          # in those: the chunk's first and last time
 # columns of rows summed (LiveWindow._minute) and of rows about to be: the rows
-# behind each, and each gauge's min, max and sum
+# behind each, each gauge's sum (and min and max, for the gauges read with them)
 _SAMPLES, _MIN, _MAX, _SUM = "\0samples", "\0min", "\0max", "\0sum"
 _BUCKET = "\0bucket"      # a read's bucket of each row
 
@@ -84,8 +84,15 @@ def _arrays(chunk: dict) -> dict:
     return cache
 
 
-def _span(chunk: dict) -> tuple[float, float]:
-    return _arrays(chunk).setdefault(_SPAN, (min(chunk["ts"]), max(chunk["ts"])))
+class _Held(NamedTuple):
+    """A table's drains as reads see them, oldest first: each one's rows, first and
+    last time, and number (never reused). Made once per drain, on the first read
+    after it: a 24 h page's reads each looked at the window's 900 drains of a table
+    one by one (docs/performance.md)."""
+    chunks: list
+    lows: np.ndarray
+    highs: np.ndarray
+    serials: np.ndarray
 
 
 def _as_summed(rows: dict, rollup, keys) -> dict:
@@ -95,7 +102,9 @@ def _as_summed(rows: dict, rollup, keys) -> dict:
     out.update({c: rows[c] for c in rollup.sums})
     for g in rollup.gauges:
         value = rows[g].astype(np.float64)
-        out.update({g + _MIN: value, g + _MAX: value, g + _SUM: value})
+        out[g + _SUM] = value
+        if g in rollup.extremes:
+            out.update({g + _MIN: value, g + _MAX: value})
     out.update({h: rows[h] for h in rollup.hists})
     return out
 
@@ -131,10 +140,12 @@ def _sum_by(rows: dict, rollup, keys) -> dict:
     for c in ("interval_ms", *rollup.sums):
         out[c] = _group_sums(rows[c], group, groups).astype(np.int64)
     for g in rollup.gauges:
-        low, high = np.full(groups, np.inf), np.full(groups, -np.inf)
-        np.minimum.at(low, group, rows[g + _MIN])
-        np.maximum.at(high, group, rows[g + _MAX])
-        out.update({g + _MIN: low, g + _MAX: high, g + _SUM: _group_sums(rows[g + _SUM], group, groups)})
+        out[g + _SUM] = _group_sums(rows[g + _SUM], group, groups)
+        if g in rollup.extremes:
+            low, high = np.full(groups, np.inf), np.full(groups, -np.inf)
+            np.minimum.at(low, group, rows[g + _MIN])
+            np.maximum.at(high, group, rows[g + _MAX])
+            out.update({g + _MIN: low, g + _MAX: high})
     for h in rollup.hists:
         out[h] = _hist_sums(*rows[h], group, groups)
     return out
@@ -143,14 +154,17 @@ def _sum_by(rows: dict, rollup, keys) -> dict:
 def _project(block: dict, by, where, rollup) -> dict:
     """The columns of a minute's sum (which holds all) that one read adds up."""
     names = ["ts", _SAMPLES, "interval_ms", *dict.fromkeys((*by, *(where or {}))), *rollup.sums,
-             *(g + k for g in rollup.gauges for k in (_MIN, _MAX, _SUM)), *rollup.hists]
+             *(g + _SUM for g in rollup.gauges), *(g + k for g in rollup.extremes for k in (_MIN, _MAX)),
+             *rollup.hists]
     return {name: block[name] for name in names}
 
 
 class LiveWindow:
     def __init__(self, tables=DEFAULT_TABLES, seconds: float = 900.0):
         self.seconds = seconds
-        self._chunks: dict[str, deque] = {t: deque() for t in tables}
+        self._chunks: dict[str, deque] = {t: deque() for t in tables}    # (serial, first, last time, rows)
+        self._held: dict[str, _Held] = {}            # per table, until its next change
+        self._serial = 0
         self._since: dict[str, float] = {}           # per table: the window holds every row from then on
         self._newest = 0.0                           # the latest drain's time
         self._minutes: dict[str, dict] = {}          # per table: {minute: (its drains, their rows summed)}
@@ -172,15 +186,18 @@ class LiveWindow:
                 columns = batch.get(table)
                 if columns and columns.get("ts"):
                     kept[table] = {name: list(values) for name, values in columns.items()}
-                    chunks.append(kept[table])
+                    self._serial += 1
+                    chunks.append((self._serial, min(columns["ts"]), max(columns["ts"]), kept[table]))
+                    self._held.pop(table, None)
                     # event rows carry their own time, before the drain's: the window
                     # holds every row from the first one it got
-                    self._since.setdefault(table, min(columns["ts"]))
+                    self._since.setdefault(table, chunks[-1][1])
                 elif table in covers:
                     self._since.setdefault(table, now)
                 horizon = now - self.seconds
-                while chunks and max(chunks[0]["ts"]) < horizon:
+                while chunks and chunks[0][2] < horizon:
                     chunks.popleft()
+                    self._held.pop(table, None)
                 if table in self._since:
                     # what was dropped is before the horizon, whether or not rows remain
                     self._since[table] = max(self._since[table], horizon)
@@ -194,16 +211,28 @@ class LiveWindow:
         """From when on the window holds every row of `table` (None: nothing yet)."""
         return self._since.get(table)
 
+    def _held_of(self, table: str) -> _Held:
+        with self._lock:
+            held = self._held.get(table)
+            if held is None:
+                entries = self._chunks.get(table, ())
+                n = len(entries)
+                held = self._held[table] = _Held(
+                    [e[3] for e in entries], np.fromiter((e[1] for e in entries), np.float64, n),
+                    np.fromiter((e[2] for e in entries), np.float64, n), np.fromiter((e[0] for e in entries), np.int64, n))
+            return held
+
+    def _overlapping(self, held: _Held, start: float, end: float) -> np.ndarray:
+        """The indexes of the drains with rows in [start, end)."""
+        return np.flatnonzero((held.highs >= start) & (held.lows < end))
+
     def rows(self, table: str, start: float, end: float = float("inf")) -> dict[str, list]:
         """Columns of the rows with start <= ts < end, oldest first."""
-        with self._lock:
-            chunks = list(self._chunks.get(table, ()))
+        held = self._held_of(table)
         out: dict[str, list] = {}
-        for chunk in chunks:
+        for i in self._overlapping(held, start, end):
+            chunk, low, high = held.chunks[i], held.lows[i], held.highs[i]
             stamps = chunk["ts"]
-            low, high = min(stamps), max(stamps)
-            if high < start or low >= end:
-                continue
             if start <= low and high < end:          # a drain's rows share one stamp: all or none
                 for name, values in chunk.items():
                     if name != _ARRAYS:
@@ -220,15 +249,12 @@ class LiveWindow:
         _as_column), oldest first; {} without rows. Each drain's chunk is converted
         once, on the first read that needs it: a 24 h page reads the window's minutes
         of 50 containers every refresh."""
-        with self._lock:
-            chunks = list(self._chunks.get(table, ()))
+        held = self._held_of(table)
         names = ["ts", *dict.fromkeys(n for n in names if n != "ts")]
         picked: dict[str, list] = {name: [] for name in names}
-        for chunk in chunks:
+        for i in self._overlapping(held, start, end):
+            chunk, low, high = held.chunks[i], held.lows[i], held.highs[i]
             cache = _arrays(chunk)
-            low, high = _span(chunk)
-            if high < start or low >= end:
-                continue
             for name in names:
                 if name not in cache:
                     cache[name] = _as_column(chunk[name])
@@ -251,10 +277,9 @@ class LiveWindow:
         buckets of whole minutes, the minutes the window holds whole are read
         summed (see _minute): a 24 h page read the window's 45 000 rows of 50
         servers one by one at every view (docs/performance.md)."""
-        from pyperf.store.rollups import Series
+        from pyperf.store.rollups import Series, gauge_columns
 
-        columns = ["bucket", *by, "samples", "interval_ms", *rollup.sums,
-                   *(f"{g}_{k}" for g in rollup.gauges for k in ("min", "max", "avg")), *rollup.hists]
+        columns = ["bucket", *by, "samples", "interval_ms", *rollup.sums, *gauge_columns(rollup), *rollup.hists]
         summed, rest = self._whole_minutes(rollup.table, start, end) if step % 60 == 0 else ([], [(start, end)])
         parts = [_project(block, by, where, rollup) for block in summed]
         for a, b in rest:
@@ -284,7 +309,9 @@ class LiveWindow:
         out_columns = [[stamps[int(b)] for b in summed[_BUCKET]], *(summed[k].tolist() for k in by),
                        samples.tolist(), *(summed[c].tolist() for c in ("interval_ms", *rollup.sums))]
         for g in rollup.gauges:
-            out_columns += [summed[g + _MIN].tolist(), summed[g + _MAX].tolist(), (summed[g + _SUM] / samples).tolist()]
+            if g in rollup.extremes:
+                out_columns += [summed[g + _MIN].tolist(), summed[g + _MAX].tolist()]
+            out_columns.append((summed[g + _SUM] / samples).tolist())
         for h in rollup.hists:
             sums, longest = summed[h]
             out_columns.append([sums[i, : longest[i]].tolist() for i in range(len(samples))])
@@ -300,30 +327,28 @@ class LiveWindow:
 
         full = stored().get(table) or raw_only().get(table)
         since = self._since.get(table)
+        held = self._held_of(table)
         with self._lock:
-            chunks = list(self._chunks.get(table, ()))
             newest = self._newest
-        if full is None or since is None or not chunks:
+        if full is None or since is None or not held.chunks:
             return [], [(start, end)]
         first = max(np.ceil(start / 60) * 60, np.ceil(since / 60) * 60)
         last = min(np.floor(end / 60) * 60, np.floor(newest / 60) * 60)     # a later drain came: whole
         if last <= first:
             return [], [(start, end)]
-        members: dict[float, list] = {}
+        inside = self._overlapping(held, first, last)
+        m_low, m_high = np.floor(held.lows[inside] / 60) * 60, np.floor(held.highs[inside] / 60) * 60
         crossing = set()
-        for chunk in chunks:
-            low, high = _span(chunk)
-            if high < first or low >= last:
-                continue
-            m_low, m_high = np.floor(low / 60) * 60, np.floor(high / 60) * 60
-            if m_low != m_high:         # (event rows may span more than two)
-                crossing.update(float(m) for m in np.arange(m_low, m_high + 60, 60.0))
-            else:
-                members.setdefault(m_low, []).append(chunk)
+        for a, b in zip(m_low[m_low != m_high], m_high[m_low != m_high]):    # (event rows may span more than two)
+            crossing.update(float(m) for m in np.arange(a, b + 60, 60.0))
+        one = m_low == m_high
+        order = np.argsort(m_low[one], kind="stable")        # each minute's drains, oldest first
+        minutes, firsts = np.unique(m_low[one][order], return_index=True)
+        members = dict(zip(minutes.tolist(), np.split(inside[one][order], firsts[1:])))
         summed, rest, cursor = [], [], start
         for minute in np.arange(first, last, 60.0):
             minute = float(minute)
-            block = self._minute(table, full, minute, members[minute]) \
+            block = self._minute(table, full, minute, held, members[minute]) \
                 if minute in members and minute not in crossing else None
             if block is None:
                 continue            # read row by row with the range around it
@@ -335,14 +360,17 @@ class LiveWindow:
             rest.append((cursor, end))
         return summed, rest
 
-    def _minute(self, table: str, full, minute: float, chunks: list) -> dict | None:
-        """One minute's rows summed by every key of the table (all its counters, gauges
-        and histograms): kept with the drains it came from, made again if they differ;
-        None if a drain lacks a column (read row by row then)."""
+    def _minute(self, table: str, full, minute: float, held: _Held, members: np.ndarray) -> dict | None:
+        """One minute's rows (of the drains `members` indexes) summed by every key of
+        the table (all its counters, gauges and histograms): kept with the numbers of
+        the drains it came from, made again if they differ; None if a drain lacks a
+        column (read row by row then)."""
+        serials = held.serials[members]
         with self._lock:
             kept = self._minutes.setdefault(table, {}).get(minute)
-        if kept is not None and len(kept[0]) == len(chunks) and all(a is b for a, b in zip(kept[0], chunks)):
+        if kept is not None and np.array_equal(kept[0], serials):
             return kept[1]
+        chunks = [held.chunks[i] for i in members]
         names = ["interval_ms", *full.keys, *full.sums, *full.gauges, *full.hists]
         if any(name not in chunk for chunk in chunks for name in names):
             return None
@@ -357,5 +385,5 @@ class LiveWindow:
         block = _sum_by(_as_summed(rows, full, full.keys), full, full.keys)
         block["ts"] = np.full(len(block[_SAMPLES]), minute)
         with self._lock:
-            self._minutes.setdefault(table, {})[minute] = (chunks, block)
+            self._minutes.setdefault(table, {})[minute] = (serials, block)
         return block

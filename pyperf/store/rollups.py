@@ -68,6 +68,9 @@ class Rollup:
     sums: tuple[str, ...] = ()
     gauges: tuple[str, ...] = ()
     hists: tuple[str, ...] = ()
+    # the gauges whose _min and _max a read asks for (each aggregate costs the engine
+    # planning time); the tables always store all three
+    extremes: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -84,8 +87,14 @@ def raw_only() -> dict[str, Rollup]:
 
 
 def _from_spec(t) -> Rollup:
-    return Rollup(t.name, kinds_of(t.columns, KEY), kinds_of(t.columns, COUNTER), kinds_of(t.columns, GAUGE),
-                  kinds_of(t.columns, HISTOGRAM))
+    gauges = kinds_of(t.columns, GAUGE)
+    return Rollup(t.name, kinds_of(t.columns, KEY), kinds_of(t.columns, COUNTER), gauges,
+                  kinds_of(t.columns, HISTOGRAM), gauges)
+
+
+def gauge_columns(r: Rollup) -> list[str]:
+    """A read's columns for its gauges, in the order series() gives them."""
+    return [f"{g}_{k}" for g in r.gauges for k in (("min", "max", "avg") if g in r.extremes else ("avg",))]
 
 
 RANGE_FILTER = "WHERE host = {host:String} AND ts >= {start:DateTime} AND ts < {end:DateTime}\n"
@@ -125,8 +134,11 @@ def merge_buckets(r: Rollup, keys: int, stored: list[tuple], live: list[tuple]) 
     out = list(stored)
     index = {tuple(row[:width]): i for i, row in enumerate(out) if row[0] >= first}
     sums = range(width, width + 2 + len(r.sums))                          # samples, interval_ms, sums
-    gauges = width + 2 + len(r.sums)
-    hists = gauges + 3 * len(r.gauges)
+    layout = []                 # per gauge: its first column, and whether that is _min (then _max, _avg)
+    hists = width + 2 + len(r.sums)         # (once past the gauges)
+    for g in r.gauges:
+        layout.append((hists, g in r.extremes))
+        hists += 3 if g in r.extremes else 1
     for row in live:
         at = index.get(tuple(row[:width]))
         if at is None:
@@ -136,10 +148,12 @@ def merge_buckets(r: Rollup, keys: int, stored: list[tuple], live: list[tuple]) 
         n_a, n_b = merged[width], row[width]
         for i in sums:
             merged[i] += row[i]
-        for g in range(gauges, hists, 3):
-            merged[g] = min(merged[g], row[g])
-            merged[g + 1] = max(merged[g + 1], row[g + 1])
-            merged[g + 2] = (merged[g + 2] * n_a + row[g + 2] * n_b) / (n_a + n_b)
+        for g, extremes in layout:
+            if extremes:
+                merged[g] = min(merged[g], row[g])
+                merged[g + 1] = max(merged[g + 1], row[g + 1])
+                g += 2
+            merged[g] = (merged[g] * n_a + row[g] * n_b) / (n_a + n_b)
         for h in range(hists, len(row)):
             merged[h] = [a + b for a, b in zip_longest(merged[h], row[h], fillvalue=0)]   # as sumForEach
         out[at] = tuple(merged)
@@ -164,12 +178,13 @@ def source_for(span_s: float, age_s: float, retention_days: dict[str, int] | Non
 def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int | None = None,
            where: dict[str, object] | None = None, by: tuple[str, ...] = (), source: str | None = None,
            host: str | None = None, window=None, columns: tuple[str, ...] | None = None,
-           ordered: bool = True) -> Series:
+           ordered: bool = True, extremes: tuple[str, ...] | bool = False) -> Series:
     """Buckets of `step_s` seconds over [start, end) of a rolled-up table, grouped
     by `by` (key columns), filtered by `where` (key = value), for one host (the
     store's own by default; "*" for all). Columns: bucket, *by, samples,
-    interval_ms, each counter summed, each gauge as _min/_max/_avg, each
-    histogram summed — the same whichever level is read. With a LiveWindow
+    interval_ms, each counter summed, each gauge as _avg (and _min, _max for the
+    gauges in `extremes`, or all with True), each histogram summed — the same
+    whichever level is read. With a LiveWindow
     (pyperf.pipeline.live_window), the part of a raw range it holds is read from
     memory and only the part before it from the store. `columns` (counters, gauges,
     histograms by name) limits the aggregates to those: histograms cost the most.
@@ -179,7 +194,7 @@ def series(store, table: str, start: dt.datetime, end: dt.datetime, step_s: int 
     A range is read in pieces — whole hours from the 1-hour table, the minutes
     around them from the 1-minute table, the minutes not rolled up yet from the
     raw rows — and the pieces the store holds are summed in one query."""
-    plan = _plan(store, table, start, end, step_s, where, by, source, host, window, columns)
+    plan = _plan(store, table, start, end, step_s, where, by, source, host, window, columns, extremes)
     r, level, step, live = plan.rollup, plan.level, plan.step, plan.live
     stored = _read_pieces(store, r, plan.pieces, step, by, where, host, ordered) if plan.pieces else None
     if live is None:
@@ -198,7 +213,7 @@ class _Plan(NamedTuple):
 
 
 def _plan(store, table: str, start: dt.datetime, end: dt.datetime, step_s, where, by, source, host, window,
-          columns) -> _Plan:
+          columns, extremes: tuple[str, ...] | bool = False) -> _Plan:
     r = stored().get(table) or raw_only()[table]
     if columns is not None:
         unknown = set(columns) - set(r.sums + r.gauges + r.hists)
@@ -206,6 +221,13 @@ def _plan(store, table: str, start: dt.datetime, end: dt.datetime, step_s, where
             raise ValueError(f"{table} has no counter, gauge or histogram {sorted(unknown)[0]}")
         r = replace(r, sums=tuple(c for c in r.sums if c in columns),
                     gauges=tuple(c for c in r.gauges if c in columns), hists=tuple(c for c in r.hists if c in columns))
+    if extremes is not True:
+        unknown = set(extremes or ()) - set(r.gauges)
+        if unknown:
+            raise ValueError(f"{table} reads no gauge {sorted(unknown)[0]}")
+        r = replace(r, extremes=tuple(g for g in r.gauges if g in (extremes or ())))
+    else:
+        r = replace(r, extremes=r.gauges)
     if table in raw_only():
         source = "raw"
     for column in (*by, *(where or {})):
@@ -268,11 +290,10 @@ def _pieces(store, table: str, start: dt.datetime, end: dt.datetime, level: str,
 
 
 def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where, host,
-                 ordered: bool = True, columnar: bool = False, extremes: bool = True) -> Series:
+                 ordered: bool = True, columnar: bool = False) -> Series:
     """One query over the pieces: each summed into buckets at its own level, then the
     buckets the pieces share (an hour cut at a piece's edge) summed again.
-    `columnar`: the Series' rows are its columns; `extremes=False`: gauges' means
-    only, without _min and _max."""
+    `columnar`: the Series' rows are its columns."""
     params: dict[str, object] = {}
     conditions = []
     if host != "*":
@@ -295,9 +316,9 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
                  "count() AS samples" if raw else "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]
         parts += [f"sum({c}) AS {c}" for c in r.sums]
         for g in r.gauges:
-            if extremes and raw:
+            if g in r.extremes and raw:
                 parts += [f"min(toFloat64({g})) AS {g}_min", f"max(toFloat64({g})) AS {g}_max"]
-            elif extremes:
+            elif g in r.extremes:
                 parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max"]
             parts.append(f"sum(toFloat64({g})) AS {g}_sum" if raw else f"sum({g}_sum) AS {g}_sum")
         parts += [f"sumForEach({h}) AS {h}" if raw else f"sumForEachMerge({h}) AS {h}" for h in r.hists]
@@ -308,7 +329,7 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
     outer = ["bucket", *by, "sum(p.samples) AS samples", "sum(p.interval_ms) AS interval_ms"]
     outer += [f"sum(p.{c}) AS {c}" for c in r.sums]
     for g in r.gauges:
-        if extremes:
+        if g in r.extremes:
             outer += [f"min(p.{g}_min) AS {g}_min", f"max(p.{g}_max) AS {g}_max"]
         outer.append(f"sum(p.{g}_sum) / sum(p.samples) AS {g}_avg")
     outer += [f"sumForEach(p.{h}) AS {h}" for h in r.hists]
@@ -427,7 +448,7 @@ def minute_points(store, table: str, start: dt.datetime, end: dt.datetime, colum
     stored_from = len(parts)
     if pieces:
         stored = _read_pieces(store, plan.rollup, pieces, plan.step, by, where, host, ordered=False,
-                              columnar=True, extremes=False)
+                              columnar=True)
         if stored.rows:     # no rows: no columns either
             parts.append(_as_part(dict(zip(stored.columns, stored.rows)), by, column))
     if plan.pieces and plan.pieces[0][0] == "1m" and host != "*":

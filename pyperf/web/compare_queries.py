@@ -56,7 +56,7 @@ def summary(store, tr: TimeRange, host=None, window=None) -> dict[str, tuple[flo
 
 def container_cpu(store, tr: TimeRange, host=None, window=None) -> dict[str, float]:
     s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=tr.whole_step,
-                       by=("container_id", "name"), host=host, window=window)
+                       by=("container_id", "name"), host=host, window=window, columns=("cpu_pct_of_host",))
     out: dict[str, list] = {}
     for r in s.rows:
         row = dict(zip(s.columns, r))

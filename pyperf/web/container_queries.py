@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyperf.analysis import thresholds
-from pyperf.analysis.histogram import as_hist, quantile_us
+from pyperf.analysis.histogram import quantile_us
 from pyperf.store import pool, rollups
 from pyperf.web import chart_data, cpu_queries, network_queries, response_queries
 from pyperf.web.timerange import TimeRange
@@ -75,7 +75,8 @@ def containers(store, tr: TimeRange, host=None, window=None, known: dict | None 
     memory (and % of its limit), I/O and network bytes, OOM kills; the peaks
     compared with the requirements' container thresholds; busiest first."""
     s = rollups.series(store, "container_resources", tr.start, tr.end, step_s=tr.whole_step,
-                       by=("container_id", "name"), host=host, window=window, columns=TABLE_COLUMNS)
+                       by=("container_id", "name"), host=host, window=window, columns=TABLE_COLUMNS,
+                       extremes=("cpu_pct_of_limit", "memory_bytes", "memory_pct_of_limit"))
     if known is None:
         known = identities(store, host, window) if s.rows else {}
     out: dict[str, dict] = {}
@@ -247,13 +248,11 @@ def top_containers(store, tr: TimeRange, host=None, window=None, sort: str = "cp
             runq[cid] = runq.get(cid, 0) + p["hist"]
             pid_owner[p["pid"]] = cid
     response: dict[str, np.ndarray] = {}
-    if pid_owner:
-        s = rollups.series(store, "response_time", tr.start, tr.end, step_s=tr.whole_step, by=("pid",), host=host,
-                           window=window, columns=("latency_hist",), where={"pid": sorted(pid_owner)})
-        for r in s.rows:
-            row = dict(zip(s.columns, r))
-            cid = pid_owner[row["pid"]]
-            response[cid] = response.get(cid, 0) + as_hist(row["latency_hist"])
+    # every server's totals, which the findings' servers read too (one read for both)
+    for (pid, _, _), server in (response_queries.server_totals(store, tr, host, window) if pid_owner else {}).items():
+        cid = pid_owner.get(pid)
+        if cid is not None:
+            response[cid] = response.get(cid, 0) + server["hist"]
 
     segs_by_ns = dict(store.query(RETRANSMITS_BY_NETNS, params).rows)
     retransmits = {cid: sum(int(segs_by_ns.get(ns, 0)) for ns in namespaces)

@@ -44,7 +44,7 @@ def devices(store, tr: TimeRange, host=None, window=None) -> list[dict]:
     s = rollups.series(store, "disk_io", tr.start, tr.end, step_s=tr.whole_step, by=("device",), host=host,
                        window=window, columns=("ios", "bytes", "latency_hist"))
     q = rollups.series(store, "disk_queue", tr.start, tr.end, step_s=tr.whole_step, by=("device",), host=host,
-                       window=window)
+                       window=window, columns=("queue_depth_avg", "queue_depth_max"), extremes=("queue_depth_max",))
     queue = {row["device"]: row for row in (dict(zip(q.columns, r)) for r in q.rows)}
     out: dict[str, dict] = {}
     for r in s.rows:
