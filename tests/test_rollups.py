@@ -303,14 +303,17 @@ def test_minute_points_read_again_ask_the_store_only_for_the_newer_minutes(store
     disk = _disk_rows(start, 3000, seed=7)
     disk["device"] = ["vda", "vdb", "vdc"] * 1000
     cpu = _cpu_rows(start, 3000)
+    first = now - 7 * 3600        # over 6 h: the range reads the rollups (the last hour has rows)
+    # a device seen once, in a minute the first read holds and the later ones start after
+    store.insert("disk_io", {k: v[:1] for k, v in _disk_rows(first + 65, 1, seed=8).items()} | {"device": ["gone"]})
     store.insert("disk_io", {k: v[:2400] for k, v in disk.items()})
     store.insert("system_cpu", {k: v[:2400] for k, v in cpu.items()})
     rollups.roll_up(store, dt.datetime.fromtimestamp(start + 2400, UTC))
     at = lambda t: dt.datetime.fromtimestamp(t, UTC)        # noqa: E731
     cases = (("disk_io", "ios", ("device",), True), ("system_cpu", "busy_pct_avg", (), False))
-    first = now - 7 * 3600        # over 6 h: the range reads the rollups (the last hour has rows)
     for table, column, by, per_second in cases:
-        rollups.minute_points(store, table, at(first + 30), at(now), column, by=by, per_second=per_second)
+        held = rollups.minute_points(store, table, at(first + 30), at(now), column, by=by, per_second=per_second)
+        assert len(held) == (4 if by else 1)
 
     store.insert("disk_io", {k: v[2400:] for k, v in disk.items()})      # ten more minutes, rolled up
     store.insert("system_cpu", {k: v[2400:] for k, v in cpu.items()})
