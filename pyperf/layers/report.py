@@ -6,6 +6,7 @@ layer_file_access, so the same numbers are one query away for users."""
 from __future__ import annotations
 
 from pyperf.analysis import thresholds
+from pyperf.store import pool
 
 PAGE = 4096
 STARTUP_S = 10.0          # accesses this soon after a container's first one make its startup profile
@@ -51,11 +52,13 @@ def read_and_mmap_bytes(size: int, reads: int, first_page: int, last_page: int,
     return min(size, span), mapped
 
 
+@pool.shared          # (the findings' image and container-layer scopes read both alike)
 def containers(store, host: str | None = None) -> list[dict]:
     rows = store.query(CONTAINERS, {"host": host or store.host_name}).rows
     return [{"mnt_ns": r[0], "id": r[1], "name": r[2], "image": r[3], "first_seen": r[4].isoformat()} for r in rows]
 
 
+@pool.shared
 def report(store, mnt_ns: int, host: str | None = None) -> dict:
     """Plain data (numbers, strings, lists, dicts: times as ISO 8601) so the same
     report is printed here or sent from a running agent as JSON."""
