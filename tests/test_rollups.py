@@ -428,6 +428,8 @@ def test_whole_hour_buckets_read_the_hours_rolled_up_and_the_minutes_around_them
             == np.array(disk["latency_hist"][first:]).sum(axis=0).tolist())
     with pytest.raises(ValueError, match="no counter, gauge or histogram bogus"):
         rollups.series(store, "disk_io", begin, end, columns=("bogus",))
+    with pytest.raises(ValueError, match="reads no gauge ios"):         # a counter has no extremes
+        rollups.series(store, "disk_io", begin, end, extremes=("ios",))
 
 
 def test_a_range_that_is_not_whole_days_reads_only_its_own_granules(tmp_path):

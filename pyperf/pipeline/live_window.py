@@ -95,6 +95,11 @@ class _Held(NamedTuple):
     serials: np.ndarray
 
 
+def _overlapping(held: _Held, start: float, end: float) -> np.ndarray:
+    """The indexes of the drains with rows in [start, end)."""
+    return np.flatnonzero((held.highs >= start) & (held.lows < end))
+
+
 def _as_summed(rows: dict, rollup, keys) -> dict:
     """Rows as the summed rows of one row each: what series() adds up."""
     out = {"ts": rows["ts"], _SAMPLES: np.ones(len(rows["ts"]), np.int64), "interval_ms": rows["interval_ms"]}
@@ -167,7 +172,7 @@ class LiveWindow:
         self._serial = 0
         self._since: dict[str, float] = {}           # per table: the window holds every row from then on
         self._newest = 0.0                           # the latest drain's time
-        self._minutes: dict[str, dict] = {}          # per table: {minute: (its drains, their rows summed)}
+        self._minutes: dict[str, dict] = {}          # per table: {minute: (its drains' serials, their rows summed)}
         self._lock = threading.Lock()
 
     @property
@@ -222,15 +227,11 @@ class LiveWindow:
                     np.fromiter((e[2] for e in entries), np.float64, n), np.fromiter((e[0] for e in entries), np.int64, n))
             return held
 
-    def _overlapping(self, held: _Held, start: float, end: float) -> np.ndarray:
-        """The indexes of the drains with rows in [start, end)."""
-        return np.flatnonzero((held.highs >= start) & (held.lows < end))
-
     def rows(self, table: str, start: float, end: float = float("inf")) -> dict[str, list]:
         """Columns of the rows with start <= ts < end, oldest first."""
         held = self._held_of(table)
         out: dict[str, list] = {}
-        for i in self._overlapping(held, start, end):
+        for i in _overlapping(held, start, end):
             chunk, low, high = held.chunks[i], held.lows[i], held.highs[i]
             stamps = chunk["ts"]
             if start <= low and high < end:          # a drain's rows share one stamp: all or none
@@ -252,7 +253,7 @@ class LiveWindow:
         held = self._held_of(table)
         names = ["ts", *dict.fromkeys(n for n in names if n != "ts")]
         picked: dict[str, list] = {name: [] for name in names}
-        for i in self._overlapping(held, start, end):
+        for i in _overlapping(held, start, end):
             chunk, low, high = held.chunks[i], held.lows[i], held.highs[i]
             cache = _arrays(chunk)
             for name in names:
@@ -336,7 +337,7 @@ class LiveWindow:
         last = min(np.floor(end / 60) * 60, np.floor(newest / 60) * 60)     # a later drain came: whole
         if last <= first:
             return [], [(start, end)]
-        inside = self._overlapping(held, first, last)
+        inside = _overlapping(held, first, last)
         m_low, m_high = np.floor(held.lows[inside] / 60) * 60, np.floor(held.highs[inside] / 60) * 60
         crossing = set()
         for a, b in zip(m_low[m_low != m_high], m_high[m_low != m_high]):    # (event rows may span more than two)

@@ -68,8 +68,9 @@ class Rollup:
     sums: tuple[str, ...] = ()
     gauges: tuple[str, ...] = ()
     hists: tuple[str, ...] = ()
-    # the gauges whose _min and _max a read asks for (each aggregate costs the engine
-    # planning time); the tables always store all three
+    # the gauges whose _min and _max are read: a table's own Rollup has all (the
+    # tables store all three), a read's plan only those it asks for (each aggregate
+    # costs the engine planning time)
     extremes: tuple[str, ...] = ()
 
 
@@ -221,13 +222,10 @@ def _plan(store, table: str, start: dt.datetime, end: dt.datetime, step_s, where
             raise ValueError(f"{table} has no counter, gauge or histogram {sorted(unknown)[0]}")
         r = replace(r, sums=tuple(c for c in r.sums if c in columns),
                     gauges=tuple(c for c in r.gauges if c in columns), hists=tuple(c for c in r.hists if c in columns))
-    if extremes is not True:
-        unknown = set(extremes or ()) - set(r.gauges)
-        if unknown:
-            raise ValueError(f"{table} reads no gauge {sorted(unknown)[0]}")
-        r = replace(r, extremes=tuple(g for g in r.gauges if g in (extremes or ())))
-    else:
-        r = replace(r, extremes=r.gauges)
+    wanted = r.gauges if extremes is True else tuple(extremes or ())
+    if set(wanted) - set(r.gauges):
+        raise ValueError(f"{table} reads no gauge {sorted(set(wanted) - set(r.gauges))[0]}")
+    r = replace(r, extremes=tuple(g for g in r.gauges if g in wanted))
     if table in raw_only():
         source = "raw"
     for column in (*by, *(where or {})):
