@@ -337,12 +337,19 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
     return Series(pieces[0][0], step, result.column_names, result.rows)
 
 
+def whole_step(start: dt.datetime, end: dt.datetime) -> int:
+    """A bucket length that holds [start, end): the range read as one bucket per key
+    (two at most, where a bucket's edge falls inside; callers sum them). An hour
+    more, so the rollups' hour level can be read for it."""
+    return max(1, int((end - start).total_seconds()) + 3600)
+
+
 def totals(store, table: str, start: dt.datetime, end: dt.datetime, host: str | None = None, window=None,
            **kw) -> dict:
     """[start, end) of a table as one bucket: counters summed, gauges' means
     weighted by the rows behind them, histograms summed (numpy); {} without rows."""
     from pyperf.analysis.histogram import as_hist
-    s = series(store, table, start, end, step_s=max(1, int((end - start).total_seconds()) + 3600), host=host,
+    s = series(store, table, start, end, step_s=whole_step(start, end), host=host,
                window=window, **kw)
     rows = [dict(zip(s.columns, r)) for r in s.rows]
     if not rows:

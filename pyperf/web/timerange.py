@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pyperf.store import rollups
+
 RANGES = {"live": 300, "5m": 300, "1h": 3600, "24h": 86400, "7d": 7 * 86400}
 MAX_CUSTOM_S = 400 * 86400
 
@@ -27,10 +29,8 @@ class TimeRange:
 
     @property
     def whole_step(self) -> int:
-        """A bucket length that holds the whole range: the range read as one bucket
-        per key (two at most, where a bucket's edge falls inside; callers sum them).
-        An hour more, so the rollups' hour level can be read for it."""
-        return max(1, int(self.seconds) + 3600)
+        """The range as one bucket per key (pyperf.store.rollups.whole_step)."""
+        return rollups.whole_step(self.start, self.end)
 
     def query_args(self) -> dict[str, str]:
         """What to put in a URL to come back to this range."""
