@@ -42,6 +42,10 @@ DEFAULT_RETENTION_DAYS = {"raw": 3, "1m": 30, "1h": 365}
 # the finest level whose resolution gives at least this many points, read when its data reaches back
 MAX_RAW_SPAN_S = 6 * 3600
 MAX_1M_SPAN_S = 14 * 86400
+# a range's whole hours are read from the 1-hour table when its minutes would be more
+# rows than this: every table a query reads costs the engine ~5 ms of planning, and
+# 10 000 minute rows of a host's own table (a week of one key) are summed in less
+MINUTES_READ_WHOLE = 10_000
 
 
 # A rollup table sorted by its keys, then time, would read every granule of its
@@ -259,14 +263,17 @@ def _plan(store, table: str, start: dt.datetime, end: dt.datetime, step_s, where
 def _pieces(store, table: str, start: dt.datetime, end: dt.datetime, level: str, step: int,
             source: str | None, host: str | None) -> list[tuple[str, dt.datetime, dt.datetime]]:
     """[(level, start, end)] that together cover [start, end), oldest first."""
+    hours_end = None
     if level in ("1m", "1h") and source is None and host != "*" and step % 3600 == 0:
+        hours_end, per_hour = _bounds_of(store, f"{table}_1h", host or store.host_name)
+        if level == "1m" and per_hour * 60 * (end - start).total_seconds() / 3600 <= MINUTES_READ_WHOLE:
+            hours_end = None        # few keys (a host's own table): the minutes are cheaper than a second read
+    if hours_end is not None:
         # buckets of whole hours: the hours rolled up come from the 1-hour table (sixty
         # times fewer rows to merge), the minutes around them from the 1-minute path
-        hours_end = _last_bucket(store, f"{table}_1h", host or store.host_name)
         first = _naive_utc(start).replace(minute=0, second=0, microsecond=0)
         first = first + dt.timedelta(hours=1) if first < _naive_utc(start) else first
-        last = min(_naive_utc(end).replace(minute=0, second=0, microsecond=0),
-                   hours_end + dt.timedelta(hours=1) if hours_end is not None else first)
+        last = min(_naive_utc(end).replace(minute=0, second=0, microsecond=0), hours_end + dt.timedelta(hours=1))
         if last > first:
             utc = dt.timezone.utc
             first, last = first.replace(tzinfo=utc), last.replace(tzinfo=utc)
@@ -307,8 +314,13 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
             params[f"w{i}"] = value
     group = ", ".join(("bucket",) + tuple(by))
     selects = []
+    levels: dict[str, list[str]] = {}       # a level's pieces (the minutes before and after the hours) in one read
     for i, (level, a, b) in enumerate(pieces):
         params[f"s{i}"], params[f"e{i}"] = a, b
+        levels.setdefault(level, []).append(" AND ".join(
+            [f"ts >= {{s{i}:DateTime64(3)}}", f"ts < {{e{i}:DateTime64(3)}}"]
+            + ([] if level == "raw" else [bucket_filter(level, f"{{s{i}:DateTime64(3)}}", f"{{e{i}:DateTime64(3)}}")])))
+    for level, ranges in levels.items():
         raw = level == "raw"
         parts = [f"toStartOfInterval(ts, INTERVAL {step} SECOND) AS bucket", *by,
                  "count() AS samples" if raw else "sum(samples) AS samples", "sum(interval_ms) AS interval_ms"]
@@ -320,8 +332,8 @@ def _read_pieces(store, r: Rollup, pieces, step: int, by: tuple[str, ...], where
                 parts += [f"min({g}_min) AS {g}_min", f"max({g}_max) AS {g}_max"]
             parts.append(f"sum(toFloat64({g})) AS {g}_sum" if raw else f"sum({g}_sum) AS {g}_sum")
         parts += [f"sumForEach({h}) AS {h}" if raw else f"sumForEachMerge({h}) AS {h}" for h in r.hists]
-        where_sql = " AND ".join([f"ts >= {{s{i}:DateTime64(3)}}", f"ts < {{e{i}:DateTime64(3)}}", *conditions]
-                                 + ([] if raw else [bucket_filter(level, f"{{s{i}:DateTime64(3)}}", f"{{e{i}:DateTime64(3)}}")]))
+        where_sql = " AND ".join([ranges[0] if len(ranges) == 1 else "(" + " OR ".join(f"({one})" for one in ranges) + ")",
+                                  *conditions])
         source_table = r.table if raw else f"{r.table}_{level}"
         selects.append(f"SELECT {', '.join(parts)} FROM {source_table} AS t WHERE {where_sql} GROUP BY {group}")
     outer = ["bucket", *by, "sum(p.samples) AS samples", "sum(p.interval_ms) AS interval_ms"]
@@ -658,25 +670,32 @@ def _roll_hours(store, r: Rollup, end: dt.datetime) -> int:
 
 
 BOUNDS_MAX_AGE_S = 10.0
-_bounds: dict[tuple, tuple[float, dt.datetime | None]] = {}
+_bounds: dict[tuple, tuple[float, dt.datetime | None, float]] = {}
 
 
-def _last_bucket(store, target: str, host: str, fresh: bool = False) -> dt.datetime | None:
-    """The newest bucket of `host` in a rollup table (naive UTC; None: none yet).
-    Every dashboard query over minutes or hours asks, and the answer moves only
-    when roll_up() runs (which forgets it here) or, for another host's agent,
-    every few minutes: readers get it up to BOUNDS_MAX_AGE_S old (behind, never
-    ahead: they read more raw rows, never fewer); roll_up() asks `fresh`."""
+def _bounds_of(store, target: str, host: str, fresh: bool = False) -> tuple[dt.datetime | None, float]:
+    """The newest bucket of `host` in a rollup table (naive UTC; None: none yet) and
+    its rows per bucket (the keys a bucket holds, on average). Every dashboard
+    query over minutes or hours asks, and the answer moves only when roll_up()
+    runs (which forgets it here) or, for another host's agent, every few minutes:
+    readers get it up to BOUNDS_MAX_AGE_S old (behind, never ahead: they read more
+    raw rows, never fewer); roll_up() asks `fresh`."""
     key = (store.address.redacted(), target, host)
     now = time.monotonic()
     cached = _bounds.get(key)
     if not fresh and cached is not None and now - cached[0] < BOUNDS_MAX_AGE_S:
-        return cached[1]
-    last, kept = store.query(f"SELECT max(ts), count() FROM {target} WHERE host = {{host:String}}",
-                             {"host": host}).rows[0]
-    value = _naive_utc(last) if kept else None
-    _bounds[key] = (now, value)
+        return cached[1], cached[2]
+    first, last, kept = store.query(f"SELECT min(ts), max(ts), count() FROM {target} WHERE host = {{host:String}}",
+                                    {"host": host}).rows[0]
+    step = 3600 if target.endswith("_1h") else 60
+    buckets = (_naive_utc(last) - _naive_utc(first)).total_seconds() // step + 1 if kept else 1
+    value = (_naive_utc(last) if kept else None, kept / buckets)
+    _bounds[key] = (now, *value)
     return value
+
+
+def _last_bucket(store, target: str, host: str, fresh: bool = False) -> dt.datetime | None:
+    return _bounds_of(store, target, host, fresh)[0]
 
 
 def rolled_up_until(store, table: str, host: str) -> dt.datetime | None:
