@@ -101,6 +101,26 @@ def test_a_filling_map_is_scanned_at_once(tmp_path):
     assert fake.deleted == [2]
 
 
+def test_a_host_starting_many_processes_is_scanned_at_every_drain(tmp_path):
+    """Where processes start faster than SCAN_GROWN a drain, the exited ones are
+    deleted at the next drain, not after SCAN_EVERY: every drain reads every entry,
+    and under churn most of them would be the dead. A quiet map waits."""
+    fake = FakeMap()
+    fake.entries = {1: [value(1), value(0)]}
+    processes = table(tmp_path, fake, alive=(1,))
+    processes.baseline()
+    processes.deltas()
+    assert fake.deleted == []                               # nothing grew: no scan yet
+    short_lived = range(1000, 1000 + ProcessTable.SCAN_GROWN)
+    fake.entries.update({pid: [value(1), value(0)] for pid in short_lived})
+    moved = processes.deltas()
+    assert sorted(moved.tgid.tolist()) == list(short_lived)    # their counts, once
+    assert sorted(fake.deleted) == list(short_lived) and list(fake.entries) == [1]
+    fake.entries[2000] = [value(1), value(0)]                 # one more: below the growth that scans
+    processes.deltas()
+    assert 2000 in fake.entries
+
+
 def test_layout_refuses_a_struct_it_cannot_read_as_words():
     class Odd(ctypes.Structure):
         _fields_ = [("count", ctypes.c_uint64), ("flag", ctypes.c_uint32)]

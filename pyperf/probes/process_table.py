@@ -146,15 +146,19 @@ class ProcessDeltas:
 
 
 class ProcessTable:
-    # Dead processes' entries stop moving, so they cost nothing but room: look for
-    # them every few drains, or at once when the map fills (a fork-heavy host).
+    # Dead processes' entries stop moving, but every drain reads them: look for them
+    # every few drains, at once when the map fills, and at every drain on a host
+    # that starts processes faster than SCAN_GROWN a drain (a short-lived process
+    # would otherwise be read SCAN_EVERY times after it exited).
     SCAN_EVERY = 5
     SCAN_FILL = 0.25
+    SCAN_GROWN = 64
 
     def __init__(self, table, ctype, proc_root: str = "/proc", reader=None):
         self.table = table
         self.proc_root = proc_root
         self._since_scan = 0
+        self._kept = 0                  # entries left after the last scan
         self.layout = Layout.of(ctype)
         self._reader = reader or MapDrainer(table)
         self._counters = KeyedCounters()
@@ -198,15 +202,18 @@ class ProcessTable:
 
     def _forget_exited(self, keys: np.ndarray, current: np.ndarray):
         self._since_scan += 1
-        if self._since_scan < self.SCAN_EVERY and len(keys) < self.SCAN_FILL * self.table.max_entries:
+        if (self._since_scan < self.SCAN_EVERY and len(keys) < self.SCAN_FILL * self.table.max_entries
+                and len(keys) - self._kept < self.SCAN_GROWN):
             return keys, current
         self._since_scan = 0
         alive = live_tgids(self.proc_root)
-        gone = np.array([tgid not in alive for tgid in keys.tolist()], bool)
-        self._reader.delete([self.table.Key(tgid) for tgid in keys[gone].tolist()])
-        for tgid in keys[gone].tolist():
+        gone = ~np.isin(keys, np.fromiter(alive, np.int64, len(alive)))
+        dead = keys[gone].tolist()
+        self._reader.delete([self.table.Key(tgid) for tgid in dead])
+        for tgid in dead:
             self._names.pop(tgid, None)
         self._rename_new(alive)
+        self._kept = len(keys) - len(dead)
         return keys[~gone], current[~gone]
 
     def _rename_new(self, alive: set[int]) -> None:

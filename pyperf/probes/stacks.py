@@ -19,6 +19,7 @@ import re
 from collections import OrderedDict
 
 from pyperf.probes.elf_symbols import ElfSymbols, UnsupportedBinary
+from pyperf.probes.process_table import live_tgids
 
 KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
 MAX_CACHED_SYMBOLS = 200_000   # (pid, address) -> name entries over all processes
@@ -197,16 +198,18 @@ class StackSymbolizer:
         from bcc import BPF
         from bcc.libbcc import lib
 
-        for pid in [p for p in self._symbols if p >= 0 and not os.path.exists(f"/proc/{p}")]:
+        # one listing of /proc, not a stat per pid: under churn these hold thousands
+        alive = live_tgids()
+        for pid in [p for p in self._symbols if p >= 0 and p not in alive]:
             self._cached -= len(self._symbols.pop(pid))
         # every pid seen, also those gone before their maps could be read
-        for pid in [p for p in self._reread_at if not os.path.exists(f"/proc/{p}")]:
+        for pid in [p for p in self._reread_at if p not in alive]:
             self._maps.pop(pid, None)
             del self._reread_at[pid]
             self._backoff.pop(pid, None)
         self._drain += 1
         caches = getattr(BPF, "_sym_caches", {})
-        for pid in [p for p in caches if p >= 0 and not os.path.exists(f"/proc/{p}")]:
+        for pid in [p for p in caches if p >= 0 and p not in alive]:
             cache = caches.pop(pid, None)
             if cache is not None and getattr(cache, "cache", None):
                 lib.bcc_free_symcache(cache.cache, pid)
