@@ -71,6 +71,18 @@ def own_vdso() -> bytes:
     raise OSError("no [vdso] mapping")
 
 
+class _Gone:
+    """The mappings of a process that has exited: none."""
+
+    mappings: list = []
+
+    def find(self, address: int):
+        return None
+
+
+GONE = _Gone()
+
+
 class StackSymbolizer:
     def __init__(self, bpf, stack_map: bytes):
         self.bpf = bpf
@@ -109,8 +121,9 @@ class StackSymbolizer:
     def _user_symbol(self, address: int, pid: int) -> str | None:
         """The name from the mapped file's own symbols; "[unknown]" for an address in a
         file without a symbol there or in no mapping at all (a frame the stack walker
-        guessed in code built without frame pointers, or an image the process has
-        since replaced by exec); None where bcc should try (JIT code, perf maps, files
+        guessed in code built without frame pointers, an image the process has
+        since replaced by exec, a process gone before its maps were read); None
+        where bcc should try (JIT code, perf maps, files
         this reader does not take)."""
         mapping = self._mapping(address, pid)
         if mapping is None:
@@ -133,6 +146,12 @@ class StackSymbolizer:
             self._reread_at[pid] = self._drain + backoff
             try:
                 self._maps[pid] = maps = ProcessMaps(pid)
+            except (FileNotFoundError, ProcessLookupError):
+                # exited before its samples were read (a busy host's short-lived
+                # processes): bcc could not name them either, after building a
+                # symbol cache for the pid to find that out
+                self._maps[pid] = GONE
+                return None
             except OSError:
                 return None
             mapping = maps.find(address)
