@@ -123,8 +123,7 @@ class StackSymbolizer:
         file without a symbol there or in no mapping at all (a frame the stack walker
         guessed in code built without frame pointers, an image the process has
         since replaced by exec, a process gone before its maps were read); None
-        where bcc should try (JIT code, perf maps, files
-        this reader does not take)."""
+        where bcc should try (JIT code, perf maps, files this reader does not take)."""
         mapping = self._mapping(address, pid)
         if mapping is None:
             return "[unknown]" if pid in self._maps else None
