@@ -72,9 +72,7 @@ def own_vdso() -> bytes:
 
 
 class _Gone:
-    """The mappings of a process that has exited: none."""
-
-    mappings: list = []
+    """In place of the maps of a process that has exited: no address is in them."""
 
     def find(self, address: int):
         return None
