@@ -7,15 +7,22 @@
  * (sched_info.run_delay, sched_info.pcount: what /proc/<pid>/schedstat shows);
  * each task's task-local storage remembers the values at its previous
  * switch-out, so the differences give this cycle's CPU time and run-queue
- * wait, and the wall time between the two switch-outs minus both gives the
- * time it was blocked. No wake-up hooks and no pid-keyed timestamp maps
- * (runqlat's approach) are needed.
+ * wait. The time it was blocked is that of its wake-up (when it arrived on a
+ * CPU, sched_info.last_arrival, less this cycle's run-queue wait) less that of
+ * its previous switch-out (its arrival then plus the CPU time it ran: the CPU
+ * time a task gains between a switch-out and its next arrival is none). No
+ * wake-up hooks, no pid-keyed timestamp maps (runqlat's approach) and no clock
+ * read (~110 ns on this VM, on every switch): these are the scheduler's own
+ * clock readings, rq_clock, which the kernel's run_delay also subtracts across
+ * CPUs. CPU time runs on the task clock (without IRQ and steal time): an
+ * interrupt-heavy or stolen stint makes the next blocked period look longer
+ * by that much, as timing it between two switch-outs with ktime did.
  *
  * Voluntary means what the kernel's nvcsw means: not preempted and prev_state
  * != TASK_RUNNING, both taken from the tracepoint's arguments.
  *
- * Required -D constants (from BTF): OFF_TASK_SUM_EXEC, OFF_TASK_RUN_DELAY,
- * OFF_TASK_PCOUNT, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
+ * Required -D constants (from BTF): OFF_TASK_SUM_EXEC, OFF_TASK_PREV_SUM_EXEC,
+ * OFF_TASK_RUN_DELAY, OFF_TASK_PCOUNT, OFF_TASK_LAST_ARRIVAL, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
  * Optional: OFFCPU_STACKS with OFFCPU_MIN_NS and STACK_ENTRIES; SETTLE_FAULTS with
  * bpf/faults_settle.part.c's constants (the faults probe riding on this program).
  */
@@ -30,7 +37,7 @@ struct task_mark {
 #ifdef SETTLE_FAULTS
     struct fault_mark faults;
 #endif
-    u64 ts_ns;
+    u64 out_ns;        /* when it switched out (rq_clock): its arrival plus its stint's CPU time */
     u64 sum_exec;
     u64 run_delay;
     u64 pcount;
@@ -92,7 +99,6 @@ RAW_TRACEPOINT_PROBE(sched_switch)
     u64 pid_tgid = bpf_get_current_pid_tgid();
     if ((u32)pid_tgid == 0)
         return 0;   /* the idle task */
-    u64 now = bpf_ktime_get_ns();   /* after the idle check: ~110 ns on this VM, and every other switch is idle's */
     struct task_struct *task = bpf_get_current_task_btf();
     struct task_mark *mark = sched_marks.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!mark)
@@ -103,7 +109,17 @@ RAW_TRACEPOINT_PROBE(sched_switch)
     u64 sum_exec = BTF_MEMBER(task, u64, OFF_TASK_SUM_EXEC);
     u64 pcount = BTF_MEMBER(task, u64, OFF_TASK_PCOUNT);        /* sched_info.pcount */
     u64 run_delay = BTF_MEMBER(task, u64, OFF_TASK_RUN_DELAY);  /* sched_info.run_delay */
+    u64 arrival = BTF_MEMBER(task, u64, OFF_TASK_LAST_ARRIVAL); /* this stint's, until after the tracepoint */
     u32 voluntary = !preempt && prev_state != 0;
+    /* This stint's CPU time: since the previous switch-out or, first seen, since the
+     * fair class picked the task (se.prev_sum_exec_runtime; stale for a real-time
+     * task, whose first blocked period then comes out short, clamped at zero). */
+    u64 picked = BTF_MEMBER(task, u64, OFF_TASK_PREV_SUM_EXEC);
+    u64 remembered = mark->sum_exec;
+    /* values, not one load through either pointer: the verifier refuses an
+     * instruction that loads through a task pointer and a map value's */
+    asm volatile("" : "+r"(picked), "+r"(remembered));
+    u64 stint = sum_exec - (mark->seen ? remembered : picked);
 
     struct sched_process *p = process_for(pid_tgid >> 32, task);
     if (p) {
@@ -113,9 +129,8 @@ RAW_TRACEPOINT_PROBE(sched_switch)
         else
             p->involuntary++;
         if (mark->seen) {
-            u64 oncpu = sum_exec - mark->sum_exec;
             u64 runq = run_delay - mark->run_delay;
-            p->oncpu_ns += oncpu;
+            p->oncpu_ns += stint;
             if (pcount != mark->pcount) {
                 u32 slot = log2_slot_us(runq);
                 p->runq_ns += runq;
@@ -128,8 +143,8 @@ RAW_TRACEPOINT_PROBE(sched_switch)
                 }
             }
             if (mark->voluntary) {
-                u64 elapsed = now - mark->ts_ns;
-                u64 blocked = elapsed > oncpu + runq ? elapsed - oncpu - runq : 0;
+                u64 woke = arrival - runq;
+                u64 blocked = woke > mark->out_ns ? woke - mark->out_ns : 0;
                 p->offcpu_ns += blocked;
                 p->offcpu_count++;
                 p->offcpu_hist[log2_slot_us(blocked)]++;
@@ -151,7 +166,7 @@ RAW_TRACEPOINT_PROBE(sched_switch)
             }
         }
     }
-    mark->ts_ns = now;
+    mark->out_ns = arrival + stint;
     mark->sum_exec = sum_exec;
     mark->run_delay = run_delay;
     mark->pcount = pcount;

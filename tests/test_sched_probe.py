@@ -113,6 +113,29 @@ def test_idle_sleeper_sees_near_zero_runqueue_latency(sched_probe):
     assert 1000 <= quantile_us(offcpu, 0.5) <= 8000         # the 2 ms sleeps
 
 
+def test_offcpu_time_is_the_time_spent_asleep(sched_probe):
+    """Blocked time comes from the scheduler's own clock readings (the wake-up's
+    arrival on a CPU, the switch-out's arrival plus CPU time): its sum lies
+    between what the sleeps asked for and the child's whole life."""
+    sleeps, sleep_s = 100, 0.005
+    born = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        for _ in range(sleeps):
+            time.sleep(sleep_s)
+        os._exit(0)
+    try:
+        os.waitpid(pid, 0)
+        life_us = (time.monotonic() - born) * 1e6
+    finally:
+        batch = sched_probe.drain(time.time())
+    rows = rows_for(batch, pid)
+    offcpu_us, periods = sum(rows["offcpu_sum_us"]), sum(rows["offcpu_count"])
+    assert periods >= sleeps                       # each sleep, ended by its wake-up
+    assert sleeps * sleep_s * 1e6 * 0.98 <= offcpu_us <= life_us
+    assert offcpu_us + sum(rows["oncpu_us"]) + sum(rows["runq_latency_sum_us"]) <= life_us
+
+
 def test_per_cpu_rows_count_every_switch(sched_probe):
     time.sleep(0.5)
     batch = sched_probe.drain(time.time())

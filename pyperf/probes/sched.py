@@ -21,8 +21,10 @@ from pyperf.schema import AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL
 
 BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
+    "OFF_TASK_PREV_SUM_EXEC": ("task_struct", "se.prev_sum_exec_runtime"),
     "OFF_TASK_RUN_DELAY": ("task_struct", "sched_info.run_delay"),
     "OFF_TASK_PCOUNT": ("task_struct", "sched_info.pcount"),
+    "OFF_TASK_LAST_ARRIVAL": ("task_struct", "sched_info.last_arrival"),
     **MOUNT_NS_OFFSETS,
 }
 
