@@ -22,7 +22,8 @@
  * != TASK_RUNNING, both taken from the tracepoint's arguments.
  *
  * Required -D constants (from BTF): OFF_TASK_SUM_EXEC, OFF_TASK_PREV_SUM_EXEC,
- * OFF_TASK_RUN_DELAY, OFF_TASK_PCOUNT, OFF_TASK_LAST_ARRIVAL, OFF_TASK_NSPROXY, OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
+ * OFF_TASK_RUN_DELAY, OFF_TASK_PCOUNT, OFF_TASK_LAST_ARRIVAL, OFF_TASK_NSPROXY,
+ * OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
  * Optional: OFFCPU_STACKS with OFFCPU_MIN_NS and STACK_ENTRIES; SETTLE_FAULTS with
  * bpf/faults_settle.part.c's constants (the faults probe riding on this program).
  */
