@@ -4,9 +4,9 @@
  * attributed to the exact layer, the top-most copy of an overwritten file
  * included. Processes in the host's mount namespace (HOST_MNT_NS) are skipped.
  *
- * A task's mount namespace is cached in task-local storage (one lookup instead
- * of three pointer reads per page-cache access); a task that setns()'s into
- * another mount namespace keeps its first one here.
+ * A task's mount namespace is read at each access: three loads through the
+ * task's BTF-typed pointer (common.h mount_ns_of), cheaper than a task-storage
+ * lookup since they no longer go through bpf_probe_read_kernel.
  *
  * Writes: writeback_dirty_folio (raw: folio, mapping) fires in the writer's
  * context when a clean page-cache folio turns dirty; the mapping's inode is the
@@ -20,33 +20,16 @@
 #include "common.h"
 #include "layers.h"
 
-struct ns_cache {
-    u64 mnt_ns;
-};
-
-BPF_TASK_STORAGE(layer_tasks, struct ns_cache);
 /* Mount namespaces that are not containers (the host's, services'), filled by
  * user space as it resolves them; accesses from them are not recorded. */
 BPF_HASH(layer_ignored_ns, u64, u8, 4096);
 BPF_HASH(layer_files, struct file_key, struct file_access, 262144);
 BPF_ARRAY(layer_lost, u64, 1);
 
-static __always_inline u64 current_mnt_ns(void)
-{
-    struct task_struct *task = bpf_get_current_task_btf();
-    struct ns_cache *c = layer_tasks.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (c && c->mnt_ns)
-        return c->mnt_ns;
-    u64 mnt_ns = mount_ns_of(task);
-    if (c)
-        c->mnt_ns = mnt_ns;
-    return mnt_ns;
-}
-
 /* The current task's container mount namespace, 0 for the host and ignored ones. */
 static __always_inline u64 container_ns(void)
 {
-    u64 mnt_ns = current_mnt_ns();
+    u64 mnt_ns = mount_ns_of(bpf_get_current_task_btf());
     if (mnt_ns == HOST_MNT_NS || mnt_ns == 0 || layer_ignored_ns.lookup(&mnt_ns))
         return 0;
     return mnt_ns;

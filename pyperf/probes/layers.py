@@ -134,7 +134,7 @@ class LayersProbe(BPFProbe):
 
     def chosen_path(self) -> str:
         return ("filemap tracepoints (get_pages, fault, map_pages, add_to_page_cache) and raw "
-                "writeback_dirty_folio, with task storage")
+                "writeback_dirty_folio")
 
     def attach(self) -> None:
         self.load()

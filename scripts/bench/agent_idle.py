@@ -16,9 +16,7 @@ took with the default budget (run C, nobody looking: it should take none).
 from __future__ import annotations
 
 import argparse
-import collections
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,27 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import CLK_TCK, ROOT, bpf_stats, stop, vm_speed_ms
-
-CHDB_THREADS = ("BgSchPool", "PoolDelayExec", "MemoryWorker", "BgStrmSchPool", "BgMBSchPool", "BgDistSchPool",
-                "BgBufSchPool", "MergeMutate", "Fetch", "Move", "Common", "QueryPipelineEx", "ThreadPool",
-                "TCPHandler", "ClickHouseLoc", "QueryPullPipeEx", "AsyncMetrics", "SystemLogFlush", "ConfigReloader",
-                "TraceCollector", "MergeTreeIndex", "IOThreadPool", "ActiveParts", "Outdated")
-
-
-def thread_cpu(pid: int) -> collections.Counter:
-    out: collections.Counter = collections.Counter()
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            comm = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        group = "chdb" if comm.startswith(CHDB_THREADS) else "python" if comm.startswith(("python", "pyperf")) \
-            else comm
-        out[group] += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return out
-
+from common import ROOT, bpf_stats, stop, thread_cpu, vm_speed_ms
 
 def start_up(store: str, port: int, budget: str, extra: tuple[str, ...] = ()) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "pyperf", "--store", store, "up", "--listen",

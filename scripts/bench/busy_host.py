@@ -5,8 +5,9 @@ loopback TCP connection every ~10 ms; pinned to CPU 1) with `pyperf record`
 one invocation; last, sched and faults in one agent (faults riding on sched's
 switch program) against the two in two agents (each its own). Per run: the agent's own CPU (user + system of its threads),
 its BPF programs' run time (kernel.bpf_stats_enabled on for the run; they run
-in the workload's context), program runs a second and ns per run, all as % of
-one CPU. Tells which probe the busy-host goal (issue 10: ≤ 2 % of one CPU in
+in the workload's context), program runs a second and ns per run, and the
+agent's own CPU split into Python's threads and the engine's, all as % of one
+CPU. Tells which probe the busy-host goal (issue 10: ≤ 2 % of one CPU in
 total) has to be won from.
 
     sudo .venv/bin/python scripts/bench/busy_host.py [--seconds 60] [--warmup 15]
@@ -45,14 +46,19 @@ def measure(tmp: str, runs: list[str], seconds: float, warmup: float, tree: Path
     finally:
         for agent in agents:
             stop(agent)
-    return {"wall_s": got[0]["wall_s"], "cpu_share": sum(g["cpu_share"] for g in got),
-            "bpf_runs": sum(g["bpf_runs"] for g in got), "bpf_ns": sum(g["bpf_ns"] for g in got)}
+    return {"wall_s": got[0]["wall_s"], **{k: sum(g[k] for g in got) for k in
+                                           ("cpu_share", "python_share", "chdb_share", "bpf_runs", "bpf_ns")}}
 
 
 def shares(m: dict) -> tuple[float, float, float]:
     """% of one CPU in the agent's threads, % in its BPF programs, ns a program run."""
     return (100 * m["cpu_share"], 100 * m["bpf_ns"] / 1e9 / m["wall_s"],
             m["bpf_ns"] / m["bpf_runs"] if m["bpf_runs"] else 0.0)
+
+
+def split(m: dict) -> str:
+    """The agent's threads: Python's and pyperf's, the engine's (% of one CPU)."""
+    return f"{100 * m['python_share']:>9.2f}{100 * m['chdb_share']:>7.2f}"
 
 
 def main() -> int:
@@ -74,7 +80,8 @@ def main() -> int:
         # in one agent; in two agents each has its own: the same counting, two programs
         runs.append(("sched+faults", ["sched,faults"]))
         runs.append(("sched|faults", ["sched", "faults"]))
-    print(f"{'probes':<16}{'process %':>10}{'BPF %':>8}{'total %':>9}{'BPF runs/s':>12}{'ns/run':>8}")
+    print(f"{'probes':<16}{'process %':>10}{'BPF %':>8}{'total %':>9}{'BPF runs/s':>12}{'ns/run':>8}"
+          f"{'python %':>9}{'chdb %':>7}")
     with tempfile.TemporaryDirectory() as tmp, bpf_stats.stats_enabled():
         with loop_device(Path(tmp)) as dev:
             load = workloads(dev)
@@ -83,7 +90,7 @@ def main() -> int:
                     m = measure(tmp, agents, args.seconds, args.warmup)
                     process, bpf, per_run = shares(m)
                     print(f"{label:<16}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
-                          f"{m['bpf_runs'] / m['wall_s']:>12.0f}{per_run:>8.0f}", flush=True)
+                          f"{m['bpf_runs'] / m['wall_s']:>12.0f}{per_run:>8.0f}{split(m)}", flush=True)
             finally:
                 for p in load:
                     p.kill()
@@ -93,7 +100,8 @@ def main() -> int:
 
 def compare(args, runs) -> int:
     print(f"this tree against {args.baseline_tree}, {args.rounds} alternating round(s); % of one CPU\n")
-    print(f"{'probes':<16}{'tree':<10}{'process %':>10}{'BPF %':>8}{'total %':>9}{'ns/run':>8}")
+    print(f"{'probes':<16}{'tree':<10}{'process %':>10}{'BPF %':>8}{'total %':>9}{'ns/run':>8}"
+          f"{'python %':>9}{'chdb %':>7}")
     totals: dict[tuple[str, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp, bpf_stats.stats_enabled():
         with loop_device(Path(tmp)) as dev:
@@ -102,10 +110,11 @@ def compare(args, runs) -> int:
                 for _ in range(args.rounds):
                     for label, agents in runs:
                         for tree_name, tree in (("baseline", args.baseline_tree), ("this", ROOT)):
-                            process, bpf, per_run = shares(measure(tmp, agents, args.seconds, args.warmup, tree))
+                            m = measure(tmp, agents, args.seconds, args.warmup, tree)
+                            process, bpf, per_run = shares(m)
                             totals.setdefault((label, tree_name), []).append((process, bpf))
                             print(f"{label:<16}{tree_name:<10}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
-                                  f"{per_run:>8.0f}", flush=True)
+                                  f"{per_run:>8.0f}{split(m)}", flush=True)
             finally:
                 for p in load:
                     p.kill()

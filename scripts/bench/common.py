@@ -3,6 +3,7 @@ CPU 0, its CPU time, and the kernel-side run time of its BPF programs."""
 
 from __future__ import annotations
 
+import collections
 import os
 import subprocess
 import sys
@@ -31,6 +32,29 @@ def anon_mib() -> float:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime
+
+
+CHDB_THREADS = ("BgSchPool", "PoolDelayExec", "MemoryWorker", "BgStrmSchPool", "BgMBSchPool", "BgDistSchPool",
+                "BgBufSchPool", "MergeMutate", "Fetch", "Move", "Common", "QueryPipelineEx", "ThreadPool",
+                "TCPHandler", "ClickHouseLoc", "QueryPullPipeEx", "AsyncMetrics", "SystemLogFlush", "ConfigReloader",
+                "TraceCollector", "MergeTreeIndex", "IOThreadPool", "ActiveParts", "Outdated", "QueryCompPipeEx")
+
+
+def thread_cpu(pid: int) -> collections.Counter:
+    """CPU seconds of a process's live threads by group: the engine's (chdb), Python's
+    and pyperf's own (python), any other by its name. Threads that exited are not
+    counted: a group is a share, the process total (cpu_seconds) the sum."""
+    out: collections.Counter = collections.Counter()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            comm = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = "chdb" if comm.startswith(CHDB_THREADS) else "python" if comm.startswith(("python", "pyperf")) \
+            else comm
+        out[group] += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
 
 
 def start_pyperf(store: str, probes: str, *extra: str, tree: Path = ROOT) -> subprocess.Popen:
@@ -78,14 +102,18 @@ class Meter:
     def __init__(self, pid: int):
         self.pid = pid
         self.cpu0 = cpu_seconds(pid)
+        self.threads0 = thread_cpu(pid)
         self.runs0, self.bpf_ns0 = bpf_stats.total(bpf_stats.programs_of(pid))
         self.wall0 = time.perf_counter()
 
     def stop(self) -> dict:
         wall = time.perf_counter() - self.wall0
         runs, bpf_ns = bpf_stats.total(bpf_stats.programs_of(self.pid))
+        threads = thread_cpu(self.pid)
         return {"wall_s": wall, "cpu_share": (cpu_seconds(self.pid) - self.cpu0) / wall,
-                "bpf_runs": runs - self.runs0, "bpf_ns": bpf_ns - self.bpf_ns0}
+                "bpf_runs": runs - self.runs0, "bpf_ns": bpf_ns - self.bpf_ns0,
+                "python_share": (threads["python"] - self.threads0["python"]) / wall,
+                "chdb_share": (threads["chdb"] - self.threads0["chdb"]) / wall}
 
 
 def stop(proc: subprocess.Popen) -> None:
