@@ -110,7 +110,7 @@ RAW_TRACEPOINT_PROBE(sched_switch)
     u64 sum_exec = BTF_MEMBER(task, u64, OFF_TASK_SUM_EXEC);
     u64 pcount = BTF_MEMBER(task, u64, OFF_TASK_PCOUNT);        /* sched_info.pcount */
     u64 run_delay = BTF_MEMBER(task, u64, OFF_TASK_RUN_DELAY);  /* sched_info.run_delay */
-    u64 arrival = BTF_MEMBER(task, u64, OFF_TASK_LAST_ARRIVAL); /* this stint's, until after the tracepoint */
+    u64 arrival = BTF_MEMBER(task, u64, OFF_TASK_LAST_ARRIVAL); /* this stint's start: set only on arrival */
     u32 voluntary = !preempt && prev_state != 0;
     /* This stint's CPU time: since the previous switch-out or, first seen, since the
      * fair class picked the task (se.prev_sum_exec_runtime; stale for a real-time
