@@ -104,6 +104,20 @@ def test_the_embedded_engine_gives_freed_memory_back(tmp_path):
         store.close()
 
 
+def test_an_opened_embedded_store_holds_none_of_its_start_up_code(tmp_path):
+    """The engine's initialisation and the schema check touch ~250 MB of its
+    library's code that runs once; the store gives those pages back as it opens,
+    before an agent's compiles map the compiler's (together they made the start-up
+    peak, 540 MiB), and works on, faulting back what it runs."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store")).open()
+    try:
+        resident_mb = sum(rss for _, _, rss in clean_mappings(CHDB_LIBRARIES)) / 1024
+        assert resident_mb < 60
+        assert store.query("SELECT count() FROM system.tables WHERE database = currentDatabase()").rows[0][0] > 10
+    finally:
+        store.close()
+
+
 def test_the_embedded_store_does_not_load_arrow_until_a_parquet_export(tmp_path):
     """chDB would import pyarrow (~40 MB resident) for APIs pyperf never calls;
     the store works without it loaded, and a Parquet export still loads it."""

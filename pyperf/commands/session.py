@@ -116,7 +116,8 @@ def collecting(store, probes: list[Probe], args):
                 if hasattr(probe, "namespaces_announced"):      # the containers source
                     probe.namespaces_announced = lambda: watcher.announced
         collector.attach()
-        # what only start-up ran: the compiler, chDB's initialisation (pyperf/kernel/resident.py)
+        # what only start-up ran: the compiler; chDB's pages the attach touched (pyperf/kernel/resident.py;
+        # the store gave back its initialisation's when it opened)
         released = release_compiler_memory() + release_library_pages(CHDB_LIBRARIES)
         log.info("start-up pages released: %d kB", released)
         if not collector.probes:

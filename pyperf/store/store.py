@@ -190,6 +190,10 @@ class Store:
                                  transient=is_transient(e)) from None
             if heal and upto is None:
                 self.heal()
+        if self.address.embedded:
+            # the engine's initialisation and the schema check ran code that will not run again:
+            # its pages, given back before anything else maps its own (an agent's compiles next)
+            release_library_pages(CHDB_LIBRARIES)
         self.ready = True
         return self
 
