@@ -227,5 +227,8 @@ def test_a_flush_gives_its_memory_back_before_the_rollups_start(store_dsn):
     writer.submit({"system_host": {"ts": [now + 1], "interval_ms": [1000]}})
     writer._scheduled_flush()                 # upkeep not due: the flush's memory back, nothing else
     assert events[4:] == ["insert", ("release", False)]
-    assert store.query("SELECT count() FROM system_host").rows[0][0] == 2
+    writer.submit({"system_host": {"ts": [now + 2], "interval_ms": [1000]}})
+    writer.close()                            # the last flush: upkeep is due, after the memory is back
+    assert events[6:] == ["insert", ("release", False), "rollups", ("release", True)]
+    assert store.query("SELECT count() FROM system_host").rows[0][0] == 3
     store.close()

@@ -183,8 +183,7 @@ class BatchWriter:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self.flush()
-        self._maintain(due=True)
+        self._scheduled_flush(upkeep_due=True)
 
     def _run(self) -> None:
         with self._flush_lock:
@@ -204,14 +203,14 @@ class BatchWriter:
                     self._replay()
             retry = min(retry * 2, self.flush_interval_s) if self.store_down_since is not None else RETRY_MIN_S
 
-    def _scheduled_flush(self) -> None:
-        """The minute's flush, then upkeep when due. What the flush's insert left
-        with the allocators is given back before a rollup starts, not after it:
-        the two peaks stacked made the agent's highest memory (~60 MiB of a
-        minute's columns under a rollup's; docs/performance.md)."""
+    def _scheduled_flush(self, upkeep_due: bool = False) -> None:
+        """The minute's flush (or the last one), then upkeep when due. What the
+        flush's insert left with the allocators is given back before a rollup
+        starts, not after it: the two peaks stacked made the agent's highest
+        memory (~60 MiB of a minute's columns under a rollup's; docs/performance.md)."""
         self.flush()
         self._release_memory()
-        if self._maintain():
+        if self._maintain(due=upkeep_due):
             self._release_memory(code_pages=True)
 
     def _maintain(self, due: bool = False) -> bool:
