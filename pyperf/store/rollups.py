@@ -552,9 +552,11 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
 # Rows one minute-level INSERT ... SELECT sums at most: the engine's memory for it
 # grows with the keys it holds (~2 kB a row for a per-process row's two histogram
 # states): 5 minutes of a host starting 400 processes a second (135 000 rows)
-# took +250 MB, one minute of it +60 MB; at 15 000 rather than 30 000 rows, 5 minutes
-# of 200 new processes a second +26 MiB rather than +40-59 (docs/performance.md).
-MAX_ROWS_PER_ROLLUP = 15_000
+# took +250 MB, one minute of it +60 MB. Not fewer: 15 000 lowered a rollup's own
+# peak (+26 MiB against +40-59) but made twice the parts, and the merge of the
+# 1-minute tables' many parts at the next rollup became the agent's highest memory
+# (460-480 MiB against 377; docs/performance.md).
+MAX_ROWS_PER_ROLLUP = 30_000
 
 
 MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
