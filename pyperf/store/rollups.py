@@ -553,9 +553,9 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
 # grows with the keys it holds (~2 kB a row for a per-process row's two histogram
 # states): 5 minutes of a host starting 400 processes a second (135 000 rows)
 # took +250 MB, one minute of it +60 MB. Not fewer: 15 000 lowered a rollup's own
-# peak (+26 MiB against +40-59) but made twice the parts, and the merge of the
-# 1-minute tables' many parts at the next rollup became the agent's highest memory
-# (460-480 MiB against 377; docs/performance.md).
+# peak (+26 MiB against +40-59) but not the agent's highest memory, which is a
+# background merge of the 1-minute tables' parts beside a rollup (460-480 MiB
+# against 377-440 at 30 000, which makes half the parts; docs/performance.md).
 MAX_ROWS_PER_ROLLUP = 30_000
 
 

@@ -14,6 +14,7 @@ busy host's cost.
 
     sudo .venv/bin/python scripts/bench/memory_steady.py [--minutes 30] [--sample-s 30]
 
+`--load mix`: 300 steady processes instead of the churn (see workloads()).
 `--idle` runs no workload (resident memory of an agent on a quiet host); every
 sample shows RSS split into anonymous and file-backed pages (RssAnon, RssFile).
 
@@ -27,6 +28,8 @@ a background merge in the engine's own pool threads).
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -99,7 +102,38 @@ def threads_cpu(pid: int) -> dict[str, float]:
     return out
 
 
-def workloads(dev: str) -> list[subprocess.Popen]:
+# store_bytes.py's busy host as near as a 2-vCPU VM makes it: 300 processes that each
+# run every second (a row per process a second in the per-process tables) and touch
+# fresh memory (page faults) and read files now and then (the page cache), no exec
+# churn; the disk and TCP loads as in workloads()
+WORKERS = 300
+WORKER = f"""
+import os, random, time
+for _ in range({WORKERS}):
+    if os.fork() == 0:
+        random.seed(os.getpid())
+        lib = os.path.dirname(os.__file__)
+        files = [os.path.join(lib, n) for n in sorted(os.listdir(lib)) if n.endswith(".py")][:40]
+        n = 0
+        while True:
+            time.sleep(random.uniform(0.8, 1.2))
+            buf = bytearray(256 << 10)           # above malloc's mmap threshold: fresh pages each time
+            buf[::4096] = b"x" * len(buf[::4096])
+            sum(range(2000))
+            n += 1
+            if n % 5 == 0:
+                try:
+                    with open(random.choice(files), "rb") as f:
+                        f.read(16384)
+                except OSError:
+                    pass
+os.wait()
+"""
+
+
+def workloads(dev: str, load: str = "churn") -> list[subprocess.Popen]:
+    """`churn`: a short-lived process every ~5 ms; `mix`: WORKERS steady processes
+    instead (WORKER); both with O_DIRECT reads of `dev` and loopback TCP."""
     churn = "while :; do /bin/true; sleep 0.005; done"
     disk = f"while :; do dd if={dev} of=/dev/null bs=4k count=256 iflag=direct 2>/dev/null; sleep 0.05; done"
     tcp = ("import socket,threading,time\n"
@@ -111,9 +145,20 @@ def workloads(dev: str) -> list[subprocess.Popen]:
            "while True:\n"
            "    c=socket.create_connection(('127.0.0.1',port)); c.sendall(b'hi'); c.recv(8); c.close()\n"
            "    time.sleep(0.01)\n")
-    return [subprocess.Popen(["taskset", "-c", "1", "sh", "-c", churn]),
-            subprocess.Popen(["taskset", "-c", "1", "sh", "-c", disk]),
-            subprocess.Popen(["taskset", "-c", "1", sys.executable, "-c", tcp])]
+    first = ["sh", "-c", churn] if load == "churn" else [sys.executable, "-c", WORKER]
+    return [subprocess.Popen(["taskset", "-c", "1", *first], start_new_session=True),
+            subprocess.Popen(["taskset", "-c", "1", "sh", "-c", disk], start_new_session=True),
+            subprocess.Popen(["taskset", "-c", "1", sys.executable, "-c", tcp], start_new_session=True)]
+
+
+def stop_load(load: list[subprocess.Popen]) -> None:
+    """Each load with what it started (its own process group: the shells' children, the workers)."""
+    for p in load:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
 
 
 def status_kb(pid: int) -> dict[str, int]:
@@ -132,12 +177,13 @@ def main() -> int:
     ap.add_argument("--sample-s", type=float, default=30.0)
     ap.add_argument("--probes", default=PROBES)
     ap.add_argument("--idle", action="store_true", help="no workload")
+    ap.add_argument("--load", choices=("churn", "mix"), default="churn", help="see workloads()")
     ap.add_argument("--http", action="store_true",
                     help="store into the chDB-backed HTTP test server (its own process) instead of embedded chDB")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bpf_stats.stats_enabled():
         with loop_device(Path(tmp)) as dev:
-            load = [] if args.idle else workloads(dev)
+            load = [] if args.idle else workloads(dev, args.load)
             server = None
             if args.http:
                 server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
@@ -179,9 +225,7 @@ def main() -> int:
             finally:
                 watch.stop.set()
                 stop(pyperf)
-                for p in load:
-                    p.kill()
-                    p.wait()
+                stop_load(load)
             stored = rows_stored(dsn, started_at)
             if server:
                 server.stop()
@@ -214,6 +258,16 @@ def rows_stored(dsn: str, since: float) -> int:
                                {"s": start}).rows[0][0] for t in catalog.tables() if "ts" in t.names())
     finally:
         store.close()
+
+
+def rows_stored_elsewhere(dsn: str, since: float) -> int:
+    """rows_stored() in a child process: an embedded store's engine stays in the
+    process that opened it, and a bench measures several."""
+    out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                          "from memory_steady import rows_stored; print(rows_stored(sys.argv[2], float(sys.argv[3])))",
+                          str(Path(__file__).parent), dsn, repr(since)],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1])
 
 
 if __name__ == "__main__":
