@@ -108,7 +108,7 @@ def threads_cpu(pid: int) -> dict[str, float]:
 # churn; the disk and TCP loads as in workloads()
 WORKERS = 300
 WORKER = f"""
-import os, random, time
+import mmap, os, random, time
 for _ in range({WORKERS}):
     if os.fork() == 0:
         random.seed(os.getpid())
@@ -117,8 +117,9 @@ for _ in range({WORKERS}):
         n = 0
         while True:
             time.sleep(random.uniform(0.8, 1.2))
-            buf = bytearray(256 << 10)           # above malloc's mmap threshold: fresh pages each time
-            buf[::4096] = b"x" * len(buf[::4096])
+            with mmap.mmap(-1, 256 << 10) as buf:        # fresh pages each time: 64 page faults
+                for page in range(0, 256 << 10, 4096):
+                    buf[page] = 1
             sum(range(2000))
             n += 1
             if n % 5 == 0:
