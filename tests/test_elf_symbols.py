@@ -12,6 +12,7 @@ import pytest
 from conftest import require_root
 
 from pyperf.probes.elf_symbols import ElfSymbols, demangle
+from pyperf.probes.process_table import ExitScan
 from pyperf.probes.stacks import VDSO, ProcessMaps, StackSymbolizer
 
 SYMBOLS_CPP = Path(__file__).parent / "programs" / "symbols.cpp"
@@ -116,7 +117,7 @@ def test_nothing_is_kept_for_processes_gone_before_their_maps_were_read(monkeypa
     """A process that exits before its first drain (a busy host starts hundreds a
     second) is named "[unknown]" without asking bcc (which would build a symbol
     cache for the pid only to find nothing), and leaves no state behind once
-    forget_exited() runs."""
+    forget_exited() looks (every ExitScan.EVERY drains on a host this quiet)."""
     import bcc
 
     asked = []
@@ -125,8 +126,28 @@ def test_nothing_is_kept_for_processes_gone_before_their_maps_were_read(monkeypa
     proc.wait()                                   # gone: its /proc entry too
     symbolizer = StackSymbolizer(None, b"unused")
     assert symbolizer._symbol(0x401000, proc.pid) == "[unknown]" and asked == []
+    for _ in range(ExitScan.EVERY - 1):
+        symbolizer.forget_exited()
+    assert proc.pid in symbolizer._reread_at          # not looked yet: /proc is listed every few drains
     symbolizer.forget_exited()
     assert not symbolizer._reread_at and not symbolizer._backoff and not symbolizer._maps
+
+
+def test_a_host_starting_processes_fast_is_scanned_every_drain(monkeypatch):
+    """Where more than ExitScan.GROWN new processes are seen in a drain, the dead
+    are forgotten at that drain, not carried for ExitScan.EVERY."""
+    import bcc
+
+    monkeypatch.setattr(bcc.BPF, "sym", staticmethod(lambda *a, **k: None))
+    symbolizer = StackSymbolizer(None, b"unused")
+    never = range(1 << 22, (1 << 22) + ExitScan.GROWN)      # above any pid_max: no such process
+    for pid in never:
+        symbolizer._symbol(0x401000, pid)
+    symbolizer.forget_exited()
+    assert not symbolizer._reread_at and not symbolizer._maps
+    symbolizer._symbol(0x401000, never[0])
+    symbolizer.forget_exited()                                # one new: not looked at before its time
+    assert list(symbolizer._reread_at) == [never[0]]
 
 
 def test_a_file_is_not_written_off_because_its_process_exited_first(binary):

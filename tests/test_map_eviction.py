@@ -51,7 +51,7 @@ def test_process_churn_is_counted_exactly(churn_binary):
         time.sleep(0.2)          # the last connections' close events
         drain()
         # entries of exited processes go at the next scan for them: within
-        # ProcessTable.SCAN_EVERY drains (the response probe's at every drain)
+        # ProcessTable.SCAN_EVERY drains (ExitScan.EVERY, both probes)
         for _ in range(ProcessTable.SCAN_EVERY):
             drain()
         assert churn.returncode == 0, churn.stdout.read()

@@ -145,20 +145,42 @@ class ProcessDeltas:
         return out
 
 
+class ExitScan:
+    """When a drain lists /proc for exited processes (~0.5 ms with a few hundred
+    processes, most of it in the kernel): every EVERY drains; at once when GROWN
+    more processes are held than after the last look, so a host that starts them
+    faster than that a drain is scanned every drain and the dead are not carried;
+    and when the caller says it is full."""
+    EVERY = 5
+    GROWN = 64
+
+    def __init__(self):
+        self._since = 0
+        self._kept = 0
+
+    def due(self, held: int, full: bool = False) -> bool:
+        self._since += 1
+        if self._since < self.EVERY and held - self._kept < self.GROWN and not full:
+            return False
+        self._since = 0
+        return True
+
+    def kept(self, held: int) -> None:
+        """What the scan left: the baseline GROWN counts from."""
+        self._kept = held
+
+
 class ProcessTable:
-    # Dead processes' entries stop moving, but every drain reads them: look for them
-    # every few drains, at once when the map fills, and at every drain on a host
-    # that starts processes faster than SCAN_GROWN a drain (a short-lived process
-    # would otherwise be read SCAN_EVERY times after it exited).
-    SCAN_EVERY = 5
+    # Dead processes' entries stop moving, but every drain reads them (a short-lived
+    # process would be read SCAN_EVERY times after it exited): ExitScan, and at once
+    # when the map is SCAN_FILL full.
+    SCAN_EVERY, SCAN_GROWN = ExitScan.EVERY, ExitScan.GROWN
     SCAN_FILL = 0.25
-    SCAN_GROWN = 64
 
     def __init__(self, table, ctype, proc_root: str = "/proc", reader=None):
         self.table = table
         self.proc_root = proc_root
-        self._since_scan = 0
-        self._kept = 0                  # entries left after the last scan
+        self._scan = ExitScan()
         self.layout = Layout.of(ctype)
         self._reader = reader or MapDrainer(table)
         self._counters = KeyedCounters()
@@ -201,11 +223,8 @@ class ProcessTable:
         return ProcessDeltas(keys, identity, {k: v for k, v in changes.items() if k not in IDENTITY})
 
     def _forget_exited(self, keys: np.ndarray, current: np.ndarray):
-        self._since_scan += 1
-        if (self._since_scan < self.SCAN_EVERY and len(keys) < self.SCAN_FILL * self.table.max_entries
-                and len(keys) - self._kept < self.SCAN_GROWN):
+        if not self._scan.due(len(keys), full=len(keys) >= self.SCAN_FILL * self.table.max_entries):
             return keys, current
-        self._since_scan = 0
         alive = live_tgids(self.proc_root)
         gone = ~np.isin(keys, np.fromiter(alive, np.int64, len(alive)))
         dead = keys[gone].tolist()
@@ -213,7 +232,7 @@ class ProcessTable:
         for tgid in dead:
             self._names.pop(tgid, None)
         self._rename_new(alive)
-        self._kept = len(keys) - len(dead)
+        self._scan.kept(len(keys) - len(dead))
         return keys[~gone], current[~gone]
 
     def _rename_new(self, alive: set[int]) -> None:

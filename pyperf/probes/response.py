@@ -13,7 +13,7 @@ from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
-from pyperf.probes.process_table import forget_exited
+from pyperf.probes.process_table import ExitScan, forget_exited
 from pyperf.schema import AGENT_HOST, COUNTER, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
 
 TABLES = (
@@ -68,6 +68,7 @@ class ResponseProbe(BPFProbe):
         self._counters = KeyedCounters()
         self._totals = {"requests": 0, "lost": 0}
         self._live: dict = {}
+        self._scan = ExitScan()
 
     def chosen_path(self) -> str:
         return "tracepoints sock:inet_sock_set_state, sock_recv_length, sock_send_length"
@@ -111,7 +112,10 @@ class ResponseProbe(BPFProbe):
         table = self.bpf[b"response_stats"]
         entries = [(table.Key.from_buffer_copy(k.tobytes()), int(tgid), i)
                    for i, (k, tgid) in enumerate(zip(keys, served["tgid"].tolist()))]
-        gone = forget_exited(table, entries)
+        gone = set()
+        if self._scan.due(len(entries)):
+            gone = forget_exited(table, entries)
+            self._scan.kept(len(entries) - len(gone))
         keep = np.array([i not in gone for i in range(len(keys))], bool)
         self._counters.remember(keys[keep], current[keep])
         self._live = live

@@ -19,7 +19,7 @@ import re
 from collections import OrderedDict
 
 from pyperf.probes.elf_symbols import ElfSymbols, UnsupportedBinary
-from pyperf.probes.process_table import live_tgids
+from pyperf.probes.process_table import ExitScan, live_tgids
 
 KERNEL_SUFFIX = "_[k]"   # the flame graph convention for kernel frames
 MAX_CACHED_SYMBOLS = 200_000   # (pid, address) -> name entries over all processes
@@ -89,6 +89,7 @@ class StackSymbolizer:
         self._cached = 0
         self._maps: dict[int, ProcessMaps] = {}
         self._drain = 0                         # forget_exited() calls: one per drain
+        self._scan = ExitScan()
         self._reread_at: dict[int, int] = {}    # pid -> first drain its maps may be read again
         self._backoff: dict[int, int] = {}
         self._binaries: OrderedDict[tuple[str, int], ElfSymbols | None] = OrderedDict()
@@ -210,10 +211,14 @@ class StackSymbolizer:
     def forget_exited(self) -> None:
         """Drop the symbols of processes that have exited: ours, and bcc's per-process
         symbol tables, whose native memory bcc's Python side never frees (its
-        SymbolCache has no destructor), so they are freed here."""
+        SymbolCache has no destructor), so they are freed here. Called every drain;
+        looks every few (ExitScan: every drain on a host starting processes fast)."""
         from bcc import BPF
         from bcc.libbcc import lib
 
+        self._drain += 1
+        if not self._scan.due(len(self._reread_at)):
+            return
         # one listing of /proc, not a stat per pid: under churn these hold thousands
         alive = live_tgids()
         for pid in [p for p in self._symbols if p >= 0 and p not in alive]:
@@ -223,7 +228,7 @@ class StackSymbolizer:
             self._maps.pop(pid, None)
             del self._reread_at[pid]
             self._backoff.pop(pid, None)
-        self._drain += 1
+        self._scan.kept(len(self._reread_at))
         caches = getattr(BPF, "_sym_caches", {})
         for pid in [p for p in caches if p >= 0 and p not in alive]:
             cache = caches.pop(pid, None)
