@@ -232,3 +232,20 @@ def test_a_flush_gives_its_memory_back_before_the_rollups_start(store_dsn):
     assert events[6:] == ["insert", ("release", False), "rollups", ("release", True)]
     assert store.query("SELECT count() FROM system_host").rows[0][0] == 3
     store.close()
+
+
+def test_a_fault_in_the_upkeep_does_not_stop_the_writer(store_dsn, caplog):
+    """The rollups run in the writer's thread; an error there that is not the
+    store's (a bug) is logged and the flushes go on."""
+    store = Store(parse_dsn(store_dsn), host_name="t").open()
+
+    def broken_upkeep():
+        raise RuntimeError("rollup bug")
+    writer = BatchWriter(store, flush_interval_s=3600, maintenance=broken_upkeep, maintenance_every_s=0)
+    now = time.time()
+    for second in range(2):
+        writer.submit({"system_host": {"ts": [now + second], "interval_ms": [1000]}})
+        writer._scheduled_flush()
+    assert "store upkeep failed (a bug" in caplog.text and "rollup bug" in caplog.text
+    assert store.query("SELECT count() FROM system_host").rows[0][0] == 2
+    store.close()

@@ -227,6 +227,10 @@ class BatchWriter:
             self.maintenance()
         except StoreError as e:
             log.error("store upkeep failed: %s (retried in %.0f s)", e, self.maintenance_every_s)
+        except Exception:
+            # a fault in the upkeep must not end this thread: nothing would be stored after it
+            log.exception("store upkeep failed (a bug; retried in %.0f s, rows are stored meanwhile)",
+                          self.maintenance_every_s)
         finally:
             self.flush_cpu_s += time.thread_time() - started
         return True
