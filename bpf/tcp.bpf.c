@@ -7,7 +7,7 @@
  * offset (sk_buff.cb + tcp_skb_cb.tcp_gso_segs) comes from BTF, plus one per
  * SYN-ACK retransmit.
  *
- * Connections: sock:inet_sock_set_state. An active open starts at SYN_SENT,
+ * Connections: inet_sock_set_state. An active open starts at SYN_SENT,
  * in the context of the process calling connect(), so the socket is
  * remembered with that process; a passive open is seen at SYN_RECV ->
  * ESTABLISHED, in softirq context, so it is counted host-wide only.
@@ -16,20 +16,23 @@
  * __sk_common.skc_net -> ns.inum): the container key for connections in a
  * container's own network, accepted ones included.
  *
- * Required -D constants: OFF_SKB_CB, OFF_TCP_CB_GSO_SEGS, OFF_SK_NET, OFF_NET_NS_INUM.
+ * Every program is on a raw tracepoint (why: above the first of them), so
+ * addresses and ports are read from the socket or the packet with offsets
+ * from BTF, as the formatted tracepoints would have read them.
+ *
+ * Required -D constants: OFF_SKB_CB, OFF_TCP_CB_GSO_SEGS, OFF_SKB_HEAD,
+ * OFF_SKB_DATA, OFF_SKB_NETWORK_HEADER, OFF_SK_NET, OFF_NET_NS_INUM,
+ * OFF_SK_PROTOCOL, OFF_INET_SPORT and OFF_SKC_* (pyperf/probes/tcp.py BTF_OFFSETS).
  */
 #include <uapi/linux/ptrace.h>
 #include "tcp.h"
 
-/* bcc builds tcp_send_reset's argument struct from tracefs, which names this
- * enum; the headers bcc compiles against (and net/rstreason.h, which we do not
- * include) may not declare it. Its values are not used. */
-enum sk_rst_reason { PYPERF_SK_RST_REASON_UNUSED = 0 };
-
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
+#define TCP_NEW_SYN_RECV 12
 #define PF_INET 2
 #define PF_INET6 10
 
@@ -101,60 +104,113 @@ static __always_inline struct tcp_event *new_event(u16 kind, u64 sk)
     return e;
 }
 
-/* Tracepoints with sport, dport, family, saddr, daddr, saddr_v6, daddr_v6 fields. */
-#define COPY_ADDRESSES(e, args)                                               \
-    do {                                                                       \
-        e->family = args->family;                                              \
-        e->sport = args->sport;                                                \
-        e->dport = args->dport;                                                \
-        if (args->family == PF_INET6) {                                        \
-            __builtin_memcpy(e->saddr, args->saddr_v6, 16);                    \
-            __builtin_memcpy(e->daddr, args->daddr_v6, 16);                    \
-        } else {                                                               \
-            __builtin_memcpy(e->saddr, args->saddr, 4);                        \
-            __builtin_memcpy(e->daddr, args->daddr, 4);                        \
-        }                                                                      \
-    } while (0)
-
-TRACEPOINT_PROBE(tcp, tcp_retransmit_skb)
+/* The connection's family, ports, addresses and state, from its struct
+ * sock_common (a struct sock or a struct request_sock starts with one), as
+ * the tcp tracepoints do: a full socket's local port is inet_sport (its
+ * skc_num is 0 once a closed socket left the port table), a request's is
+ * skc_num. */
+static __always_inline void copy_sock_addresses(struct tcp_event *e, void *sk, int request)
 {
+    u16 family = 0, sport = 0, dport = 0;
+    u8 state = 0;
+    bpf_probe_read_kernel(&family, sizeof(family), (char *)sk + OFF_SKC_FAMILY);
+    if (request) {
+        bpf_probe_read_kernel(&sport, sizeof(sport), (char *)sk + OFF_SKC_NUM);
+    } else {
+        bpf_probe_read_kernel(&sport, sizeof(sport), (char *)sk + OFF_INET_SPORT);
+        sport = bpf_ntohs(sport);
+    }
+    bpf_probe_read_kernel(&dport, sizeof(dport), (char *)sk + OFF_SKC_DPORT);
+    bpf_probe_read_kernel(&state, sizeof(state), (char *)sk + OFF_SKC_STATE);
+    e->family = family;
+    e->sport = sport;
+    e->dport = bpf_ntohs(dport);
+    e->state = state;
+    if (family == PF_INET6) {
+        bpf_probe_read_kernel(e->saddr, 16, (char *)sk + OFF_SKC_V6_RCV_SADDR);
+        bpf_probe_read_kernel(e->daddr, 16, (char *)sk + OFF_SKC_V6_DADDR);
+    } else {
+        bpf_probe_read_kernel(e->saddr, 4, (char *)sk + OFF_SKC_RCV_SADDR);
+        bpf_probe_read_kernel(e->daddr, 4, (char *)sk + OFF_SKC_DADDR);
+    }
+}
+
+/* A reset sent for a packet that has no full socket (a SYN to a closed port,
+ * a TIME-WAIT socket): the 4-tuple is the packet's own, reversed, as the
+ * tcp_send_reset tracepoint reports it. skb->data is the TCP header there. */
+static __always_inline void copy_skb_addresses_reversed(struct tcp_event *e, void *skb)
+{
+    void *head = (void *)read_u64(skb, OFF_SKB_HEAD);
+    void *th = (void *)read_u64(skb, OFF_SKB_DATA);
+    u16 network_header = 0, ports[2] = {};
+    u8 version = 0;
+    bpf_probe_read_kernel(&network_header, sizeof(network_header), (char *)skb + OFF_SKB_NETWORK_HEADER);
+    void *ip = (char *)head + network_header;
+    bpf_probe_read_kernel(&version, 1, ip);
+    bpf_probe_read_kernel(ports, sizeof(ports), th);   /* source, dest */
+    e->sport = bpf_ntohs(ports[1]);
+    e->dport = bpf_ntohs(ports[0]);
+    if ((version >> 4) == 6) {
+        e->family = PF_INET6;
+        bpf_probe_read_kernel(e->saddr, 16, (char *)ip + 24);
+        bpf_probe_read_kernel(e->daddr, 16, (char *)ip + 8);
+    } else {
+        e->family = PF_INET;
+        bpf_probe_read_kernel(e->saddr, 4, (char *)ip + 16);
+        bpf_probe_read_kernel(e->daddr, 4, (char *)ip + 12);
+    }
+}
+
+/* Raw tracepoints, not the formatted ones: the kernel skips a formatted
+ * tracepoint's program whenever it fires on a CPU where any tracing program
+ * is already running (one per-CPU guard for all of them), which is how the
+ * retransmit timers and the handshakes run in softirq: on top of the faults
+ * or layers programs in process context. A raw tracepoint's program is
+ * skipped only when it interrupts itself. The arguments are TP_PROTO's. */
+
+/* tcp_retransmit_skb(const struct sock *sk, const struct sk_buff *skb, int err) */
+RAW_TRACEPOINT_PROBE(tcp_retransmit_skb)
+{
+    void *sk = (void *)ctx->args[0];
+    void *skb = (void *)ctx->args[1];
+    int err = (int)ctx->args[2];
     u16 segs = 1;
-    void *skb = (void *)args->skbaddr;
     bpf_probe_read_kernel(&segs, sizeof(segs), (char *)skb + OFF_SKB_CB + OFF_TCP_CB_GSO_SEGS);
     if (segs == 0)
         segs = 1;
     struct tcp_counters *t = totals();
     if (t) {
         t->retransmits++;
-        if (args->err == 0)
+        if (err == 0)
             t->retransmit_segments += segs;
         else
             t->retransmits_failed++;
     }
-    u64 sk = (u64)args->skaddr;
-    struct conn *c = tcp_conns.lookup(&sk);
+    u64 key = (u64)sk;
+    struct conn *c = tcp_conns.lookup(&key);
     struct tcp_process *p = process_for(c);
-    if (p && args->err == 0)
+    if (p && err == 0)
         __sync_fetch_and_add(&p->retransmit_segments, segs);
-    struct tcp_event *e = new_event(TCP_EVENT_RETRANSMIT, sk);
+    struct tcp_event *e = new_event(TCP_EVENT_RETRANSMIT, key);
     if (e) {
-        COPY_ADDRESSES(e, args);
+        copy_sock_addresses(e, sk, 0);
         e->segs = segs;
-        e->state = args->state;
-        e->err = args->err;
+        e->err = err;
         tcp_events.ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     }
     return 0;
 }
 
-TRACEPOINT_PROBE(tcp, tcp_retransmit_synack)
+/* tcp_retransmit_synack(const struct sock *sk, const struct request_sock *req):
+ * the addresses are the request's, sk is the listener. */
+RAW_TRACEPOINT_PROBE(tcp_retransmit_synack)
 {
     struct tcp_counters *t = totals();
     if (t)
         t->synack_retransmits++;
-    struct tcp_event *e = new_event(TCP_EVENT_SYNACK_RETRANSMIT, (u64)args->skaddr);
+    struct tcp_event *e = new_event(TCP_EVENT_SYNACK_RETRANSMIT, (u64)ctx->args[0]);
     if (e) {
-        COPY_ADDRESSES(e, args);
+        copy_sock_addresses(e, (void *)ctx->args[1], 1);
         e->segs = 1;
         e->state = TCP_SYN_RECV;
         tcp_events.ringbuf_submit(e, BPF_RB_NO_WAKEUP);
@@ -162,51 +218,54 @@ TRACEPOINT_PROBE(tcp, tcp_retransmit_synack)
     return 0;
 }
 
-TRACEPOINT_PROBE(tcp, tcp_receive_reset)
+/* tcp_receive_reset(struct sock *sk) */
+RAW_TRACEPOINT_PROBE(tcp_receive_reset)
 {
     struct tcp_counters *t = totals();
     if (t)
         t->resets_received++;
-    struct tcp_event *e = new_event(TCP_EVENT_RESET_RECEIVED, (u64)args->skaddr);
+    struct tcp_event *e = new_event(TCP_EVENT_RESET_RECEIVED, (u64)ctx->args[0]);
     if (e) {
-        COPY_ADDRESSES(e, args);
+        copy_sock_addresses(e, (void *)ctx->args[0], 0);
+        e->state = 0;
         tcp_events.ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     }
     return 0;
 }
 
-/* tcp_send_reset carries the addresses as struct sockaddr_in / sockaddr_in6. */
-TRACEPOINT_PROBE(tcp, tcp_send_reset)
+/* tcp_send_reset(const struct sock *sk, const struct sk_buff *skb, enum sk_rst_reason):
+ * sk may be NULL or a mini socket (TIME-WAIT, NEW-SYN-RECV). */
+RAW_TRACEPOINT_PROBE(tcp_send_reset)
 {
+    void *sk = (void *)ctx->args[0];
+    void *skb = (void *)ctx->args[1];
     struct tcp_counters *t = totals();
     if (t)
         t->resets_sent++;
-    struct tcp_event *e = new_event(TCP_EVENT_RESET_SENT, (u64)args->skaddr);
-    if (e) {
-        u8 *s = args->saddr, *d = args->daddr;
-        u16 family = *(u16 *)s;
-        e->family = family;
-        e->sport = (s[2] << 8) | s[3];
-        e->dport = (d[2] << 8) | d[3];
-        e->state = args->state;
-        if (family == PF_INET6) {
-            __builtin_memcpy(e->saddr, s + 8, 16);
-            __builtin_memcpy(e->daddr, d + 8, 16);
-        } else {
-            __builtin_memcpy(e->saddr, s + 4, 4);
-            __builtin_memcpy(e->daddr, d + 4, 4);
-        }
-        tcp_events.ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-    }
+    struct tcp_event *e = new_event(TCP_EVENT_RESET_SENT, (u64)sk);
+    if (!e)
+        return 0;
+    u8 state = 0;
+    if (sk)
+        bpf_probe_read_kernel(&state, sizeof(state), (char *)sk + OFF_SKC_STATE);
+    if (sk && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV)   /* sk_fullsock() */
+        copy_sock_addresses(e, sk, 0);
+    else if (skb)
+        copy_skb_addresses_reversed(e, skb);
+    e->state = state;
+    tcp_events.ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     return 0;
 }
 
-TRACEPOINT_PROBE(sock, inet_sock_set_state)
+/* inet_sock_set_state(const struct sock *sk, const int oldstate, const int newstate) */
+RAW_TRACEPOINT_PROBE(inet_sock_set_state)
 {
-    if (args->protocol != 6)   /* IPPROTO_TCP */
+    u64 sk = (u64)ctx->args[0];
+    u16 protocol = 0;
+    bpf_probe_read_kernel(&protocol, sizeof(protocol), (char *)sk + OFF_SK_PROTOCOL);
+    if (protocol != 6)   /* IPPROTO_TCP */
         return 0;
-    u64 sk = (u64)args->skaddr;
-    int old = args->oldstate, new = args->newstate;
+    int old = (int)ctx->args[1], new = (int)ctx->args[2];
     u64 now = bpf_ktime_get_ns();
 
     if (new == TCP_SYN_SENT) {

@@ -112,9 +112,11 @@ class BPFProbe(Probe):
         return [fn.fd for fn in getattr(self.bpf, "funcs", {}).values()]
 
     def missed_runs(self) -> int:
-        """Program runs the kernel skipped (one of our programs interrupted, on
-        its CPU, by an event for the same program): events this probe never saw,
-        so a count it reports may be short by up to this many."""
+        """Program runs the kernel skipped: a raw tracepoint's program when it
+        interrupted itself on its CPU; a formatted tracepoint's or perf event's
+        whenever any such program was already running there (why tcp and
+        response are on raw tracepoints). Events this probe never saw, so a
+        count it reports may be short by up to this many."""
         from pyperf.kernel import bpf_stats
 
         live = sum(s.recursion_misses for s in bpf_stats.of_fds(self.prog_fds()).values())

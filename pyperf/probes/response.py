@@ -62,6 +62,7 @@ class ResponseProbe(BPFProbe):
     name = "response"
     description = "TCP server response time per process and port, any protocol"
     schema = TABLES
+    btf_offsets = {"OFF_SK_PROTOCOL": ("sock", "sk_protocol"), "OFF_SKC_NUM": ("sock_common", "skc_num")}
 
     def __init__(self, options=None):
         super().__init__(options)
@@ -71,7 +72,7 @@ class ResponseProbe(BPFProbe):
         self._scan = ExitScan()
 
     def chosen_path(self) -> str:
-        return "tracepoints sock:inet_sock_set_state, sock_recv_length, sock_send_length"
+        return "raw tracepoints inet_sock_set_state, sock_recv_length, sock_send_length"
 
     def attach(self) -> None:
         self.load()

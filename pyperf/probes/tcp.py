@@ -26,8 +26,21 @@ from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, HISTOGRAM, INTERVA
 BTF_OFFSETS = {
     "OFF_SKB_CB": ("sk_buff", "cb"),
     "OFF_TCP_CB_GSO_SEGS": ("tcp_skb_cb", "tcp_gso_segs"),
+    "OFF_SKB_HEAD": ("sk_buff", "head"),
+    "OFF_SKB_DATA": ("sk_buff", "data"),
+    "OFF_SKB_NETWORK_HEADER": ("sk_buff", "network_header"),
     "OFF_SK_NET": ("sock", "__sk_common.skc_net"),
     "OFF_NET_NS_INUM": ("net", "ns.inum"),
+    "OFF_SK_PROTOCOL": ("sock", "sk_protocol"),
+    "OFF_INET_SPORT": ("inet_sock", "inet_sport"),
+    "OFF_SKC_FAMILY": ("sock_common", "skc_family"),
+    "OFF_SKC_STATE": ("sock_common", "skc_state"),
+    "OFF_SKC_NUM": ("sock_common", "skc_num"),
+    "OFF_SKC_DPORT": ("sock_common", "skc_dport"),
+    "OFF_SKC_RCV_SADDR": ("sock_common", "skc_rcv_saddr"),
+    "OFF_SKC_DADDR": ("sock_common", "skc_daddr"),
+    "OFF_SKC_V6_RCV_SADDR": ("sock_common", "skc_v6_rcv_saddr"),
+    "OFF_SKC_V6_DADDR": ("sock_common", "skc_v6_daddr"),
 }
 EVENT_KINDS = ("retransmit", "synack_retransmit", "reset_sent", "reset_received")
 TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
@@ -225,7 +238,7 @@ class TcpProbe(BPFProbe):
                         "connections_opened": 0, "lost": 0}
 
     def chosen_path(self) -> str:
-        return "tracepoints tcp_retransmit_skb/synack, tcp_send/receive_reset, inet_sock_set_state; sock_diag"
+        return "raw tracepoints tcp_retransmit_skb/synack, tcp_send/receive_reset, inet_sock_set_state; sock_diag"
 
     def attach(self) -> None:
         self.load()
