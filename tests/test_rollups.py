@@ -462,42 +462,79 @@ def test_a_range_that_is_not_whole_days_reads_only_its_own_granules(tmp_path):
         store.close()
 
 
-def test_schema_28_rollup_tables_are_rebuilt_time_first_and_a_stopped_rebuild_resumes(tmp_path):
-    """sql/0029 copies every rollup table into one sorted by its time bucket first
-    (no projection to rebuild at each merge), exchanges the two and drops the
-    old; stopped after an exchange, the next start finishes it and copies nothing
-    twice."""
+def _rebuild_stopped_after_first_exchange(tmp_path, version: int):
+    """A store at schema version - 1 with rolled-up rows; migration `version` run up
+    to its first exchange (before the drop), then the store opened again (which
+    finishes it). (store, its 1m sums before, its 1h sums before, the statements)."""
     dsn = parse_dsn(f"chdb://{tmp_path}/store")
-    old = Store(dsn).open(upto=28)
+    old = Store(dsn).open(upto=version - 1)
     start = _hour_start()
     old.insert("disk_io", _disk_rows(start.timestamp(), 7200))
     rollups.roll_up(old, start + dt.timedelta(hours=3))
     before = old.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows
     hours = old.query("SELECT count(), sum(ios) FROM disk_io_1h").rows
     assert before[0][0] == 120 and hours[0][0] == 2
-    migration = next(m for m in migrations.available() if m.version == 29)
+    migration = next(m for m in migrations.available() if m.version == version)
     statements = migration.statements()
     exchange = next(i for i, s in enumerate(statements) if "EXCHANGE TABLES disk_io_1m AND" in s)
-    for statement in statements[:exchange + 1]:       # stopped after the first exchange, before its drop
+    for statement in statements[:exchange + 1]:
         migrations.execute(old.client, statement, embedded=True)
     old.close()
+    return Store(dsn).open(), before, hours, statements
 
-    new = Store(dsn).open()
+
+def _rollup_tables(store) -> list[tuple]:
+    return store.query("SELECT name, sorting_key, create_table_query, engine FROM system.tables "
+                       "WHERE database = currentDatabase() AND (name LIKE '%\\_1m%' OR name LIKE '%\\_1h%')").rows
+
+
+def _resumed_and_idempotent(new, before, hours, statements, version: int) -> None:
+    assert not any(name.endswith(f"__{version:04d}") for name, *_ in _rollup_tables(new))
+    assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
+    assert new.query("SELECT count(), sum(ios) FROM disk_io_1h").rows == hours
+    ran = [migrations.execute(new.client, s, embedded=True) for s in statements]   # again: nothing to do
+    assert ran == ["DROP TABLE IF EXISTS" in s for s in statements]
+    # agents sharing a server would race through the exchange: there it does nothing
+    assert not any(migrations.execute(new.client, s, embedded=False) for s in statements)
+    assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
+
+
+def test_schema_28_rollup_tables_are_rebuilt_time_first_and_a_stopped_rebuild_resumes(tmp_path):
+    """sql/0029 copies every rollup table into one sorted by its time bucket first
+    (no projection to rebuild at each merge), exchanges the two and drops the
+    old; stopped after an exchange, the next start finishes it and copies nothing
+    twice."""
+    new, before, hours, statements = _rebuild_stopped_after_first_exchange(tmp_path, 29)
     try:
-        tables = new.query("SELECT name, sorting_key, create_table_query FROM system.tables "
-                           "WHERE database = currentDatabase() AND (name LIKE '%\\_1m%' OR name LIKE '%\\_1h%')").rows
-        assert tables and all(not name.endswith("__0029") for name, _, _ in tables)
-        for name, key, create in tables:
+        tables = _rollup_tables(new)
+        assert tables
+        for name, key, create, _ in tables:
             level = "toStartOfHour(ts)" if name.endswith("_1m") else "toStartOfDay(ts)"
             assert key.startswith(f"host, {level}, ") and key.endswith(", ts"), (name, key)
             assert "PROJECTION" not in create, name
-        assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
-        assert new.query("SELECT count(), sum(ios) FROM disk_io_1h").rows == hours
-        ran = [migrations.execute(new.client, s, embedded=True) for s in statements]   # again: nothing to do
-        assert ran == ["DROP TABLE IF EXISTS" in s for s in statements]
-        # agents sharing a server would race through the exchange: there it does nothing
-        assert not any(migrations.execute(new.client, s, embedded=False) for s in statements)
-        assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
+        _resumed_and_idempotent(new, before, hours, statements, 29)
+    finally:
+        new.close()
+
+
+def test_schema_29_rollup_tables_become_plain_merge_trees_and_a_stopped_rebuild_resumes(tmp_path):
+    """sql/0030: every rollup table a plain MergeTree (its merges hold a third of
+    an AggregatingMergeTree's memory), with the same rows and sums; rolled up
+    again after it, a bucket's sums are those of its raw rows."""
+    new, before, hours, statements = _rebuild_stopped_after_first_exchange(tmp_path, 30)
+    try:
+        tables = _rollup_tables(new)
+        assert len(tables) == 2 * len(rollups.stored())
+        assert {engine for *_, engine in tables} == {"MergeTree"}
+        _resumed_and_idempotent(new, before, hours, statements, 30)
+        start = _hour_start() + dt.timedelta(hours=3)
+        new.insert("disk_io", _disk_rows(start.timestamp(), 120))
+        rollups.roll_up(new, start + dt.timedelta(hours=2))
+        raw = new.query("SELECT sum(ios), sumForEach(latency_hist) FROM disk_io WHERE ts >= {s:DateTime}",
+                        {"s": start}).rows
+        rolled = new.query("SELECT sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m "
+                           "WHERE ts >= {s:DateTime}", {"s": start}).rows
+        assert rolled == raw and raw[0][0] > 0
     finally:
         new.close()
 

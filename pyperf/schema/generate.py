@@ -69,7 +69,7 @@ def expected_tables() -> dict[str, dict]:
         out[t.name] = {"engine": t.engine, "columns": columns}
         if t.rollup == STORED:
             for level, *_ in LEVELS:
-                out[f"{t.name}_{level}"] = {"engine": "AggregatingMergeTree",
+                out[f"{t.name}_{level}"] = {"engine": "MergeTree",
                                             "columns": [[n, ty, "", "", ""] for n, ty in rollup_columns(t)]}
     return out
 
@@ -312,12 +312,16 @@ def migration_sql(want: dict[str, dict], have: dict[str, dict]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def _create_rollup(t: Table, level: str, name: str = "") -> str:
+def _create_rollup(t: Table, level: str, name: str = "", engine: str = "MergeTree") -> str:
+    """A rollup table. A plain MergeTree since schema 30: every key and bucket is
+    inserted once (under a deduplication token) and every reader sums, so nothing
+    needs rows collapsed, and an AggregatingMergeTree's merges held ~3x the
+    memory (sql/0030)."""
     _, _, _, partition_fn, days = next(x for x in LEVELS if x[0] == level)
     cols = ",\n".join(f"    `{n}` {ty}" for n, ty in rollup_columns(t))
     order = ", ".join(("host", f"{TIME_BUCKET[level]}(ts)", *kinds_of(t.columns, KEY), "ts"))
     return (f"CREATE TABLE IF NOT EXISTS {name or f'{t.name}_{level}'}\n(\n{cols}\n)\n"
-            f"ENGINE = AggregatingMergeTree\nPARTITION BY {partition_fn}(ts)\nORDER BY ({order})\n"
+            f"ENGINE = {engine}\nPARTITION BY {partition_fn}(ts)\nORDER BY ({order})\n"
             f"TTL ts + INTERVAL {days} DAY\n"
             f"SETTINGS non_replicated_deduplication_window = 1000;")
 
@@ -339,10 +343,33 @@ def time_ordered_rollups_sql() -> str:
                           f"WHERE database = currentDatabase() AND name = '{table}' "
                           f"AND position(sorting_key, 'toStart') = 0\n")
             cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
-            out += [old_layout + _create_rollup(t, level, new),
+            out += [old_layout + _create_rollup(t, level, new, "AggregatingMergeTree"),
                     old_layout + f"INSERT INTO {new} ({cols})\nSELECT {cols} FROM {table}\n"
                     f"SETTINGS insert_deduplication_token = 'pyperf-0029-{table}';",
                     old_layout + f"EXCHANGE TABLES {table} AND {new};",
+                    f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
+    return "\n".join(out) + "\n"
+
+
+def plain_rollups_sql() -> str:
+    """sql/0030 (written once, then frozen): each rollup table copied into a plain
+    MergeTree, exchanged, the old one dropped; guarded and embedded-only as
+    sql/0029 is (a server's rollup tables stay AggregatingMergeTree: they read
+    the same)."""
+    out = []
+    for t in catalog.tables():
+        if t.rollup != STORED:
+            continue
+        for level, *_ in LEVELS:
+            table, new = f"{t.name}_{level}", f"{t.name}_{level}__0030"
+            aggregating = (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT count() FROM system.tables "
+                           f"WHERE database = currentDatabase() AND name = '{table}' "
+                           f"AND engine = 'AggregatingMergeTree'\n")
+            cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
+            out += [aggregating + _create_rollup(t, level, new),
+                    aggregating + f"INSERT INTO {new} ({cols})\nSELECT {cols} FROM {table}\n"
+                    f"SETTINGS insert_deduplication_token = 'pyperf-0030-{table}';",
+                    aggregating + f"EXCHANGE TABLES {table} AND {new};",
                     f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
     return "\n".join(out) + "\n"
 

@@ -154,7 +154,7 @@ CREATE TABLE IF NOT EXISTS container_resources_1h_local ON CLUSTER '{cluster}'
     `pids_max` SimpleAggregateFunction(max, Float64),
     `pids_sum` SimpleAggregateFunction(sum, Float64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/container_resources_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/container_resources_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), container_id, name, ts)
 TTL ts + toIntervalDay(365)
@@ -204,7 +204,7 @@ CREATE TABLE IF NOT EXISTS container_resources_1m_local ON CLUSTER '{cluster}'
     `pids_max` SimpleAggregateFunction(max, Float64),
     `pids_sum` SimpleAggregateFunction(sum, Float64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/container_resources_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/container_resources_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), container_id, name, ts)
 TTL ts + toIntervalDay(30)
@@ -278,7 +278,7 @@ CREATE TABLE IF NOT EXISTS disk_container_io_1h_local ON CLUSTER '{cluster}'
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_container_io_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_container_io_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + toIntervalDay(365)
@@ -302,7 +302,7 @@ CREATE TABLE IF NOT EXISTS disk_container_io_1m_local ON CLUSTER '{cluster}'
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_container_io_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_container_io_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + toIntervalDay(30)
@@ -345,7 +345,7 @@ CREATE TABLE IF NOT EXISTS disk_io_1h_local ON CLUSTER '{cluster}'
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), device, op, ts)
 TTL ts + toIntervalDay(365)
@@ -367,7 +367,7 @@ CREATE TABLE IF NOT EXISTS disk_io_1m_local ON CLUSTER '{cluster}'
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), device, op, ts)
 TTL ts + toIntervalDay(30)
@@ -455,7 +455,7 @@ CREATE TABLE IF NOT EXISTS faults_process_1h_local ON CLUSTER '{cluster}'
     `cache_lookups` SimpleAggregateFunction(sum, UInt64),
     `cache_added` SimpleAggregateFunction(sum, UInt64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/faults_process_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/faults_process_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(365)
@@ -479,7 +479,7 @@ CREATE TABLE IF NOT EXISTS faults_process_1m_local ON CLUSTER '{cluster}'
     `cache_lookups` SimpleAggregateFunction(sum, UInt64),
     `cache_added` SimpleAggregateFunction(sum, UInt64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/faults_process_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/faults_process_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(30)
@@ -638,7 +638,7 @@ CREATE TABLE IF NOT EXISTS response_time_1h_local ON CLUSTER '{cluster}'
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/response_time_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/response_time_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, port, ts)
 TTL ts + toIntervalDay(365)
@@ -660,7 +660,7 @@ CREATE TABLE IF NOT EXISTS response_time_1m_local ON CLUSTER '{cluster}'
     `latency_sum_us` SimpleAggregateFunction(sum, UInt64),
     `latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/response_time_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/response_time_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, port, ts)
 TTL ts + toIntervalDay(30)
@@ -701,7 +701,7 @@ CREATE TABLE IF NOT EXISTS sched_cpu_1h_local ON CLUSTER '{cluster}'
     `runq_waits` SimpleAggregateFunction(sum, UInt64),
     `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + toIntervalDay(365)
@@ -722,7 +722,7 @@ CREATE TABLE IF NOT EXISTS sched_cpu_1m_local ON CLUSTER '{cluster}'
     `runq_waits` SimpleAggregateFunction(sum, UInt64),
     `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + toIntervalDay(30)
@@ -779,7 +779,7 @@ CREATE TABLE IF NOT EXISTS sched_process_1h_local ON CLUSTER '{cluster}'
     `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
     `offcpu_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_process_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_process_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(365)
@@ -808,7 +808,7 @@ CREATE TABLE IF NOT EXISTS sched_process_1m_local ON CLUSTER '{cluster}'
     `runq_latency_hist` AggregateFunction(sumForEach, Array(UInt32)),
     `offcpu_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/sched_process_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_process_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(30)
@@ -925,7 +925,7 @@ CREATE TABLE IF NOT EXISTS system_cpu_1h_local ON CLUSTER '{cluster}'
     `busy_pct_max` SimpleAggregateFunction(max, Float64),
     `busy_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + toIntervalDay(365)
@@ -969,7 +969,7 @@ CREATE TABLE IF NOT EXISTS system_cpu_1m_local ON CLUSTER '{cluster}'
     `busy_pct_max` SimpleAggregateFunction(max, Float64),
     `busy_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + toIntervalDay(30)
@@ -1091,7 +1091,7 @@ CREATE TABLE IF NOT EXISTS system_host_1h_local ON CLUSTER '{cluster}'
     `psi_io_full_pct_max` SimpleAggregateFunction(max, Float64),
     `psi_io_full_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_host_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_host_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + toIntervalDay(365)
@@ -1150,7 +1150,7 @@ CREATE TABLE IF NOT EXISTS system_host_1m_local ON CLUSTER '{cluster}'
     `psi_io_full_pct_max` SimpleAggregateFunction(max, Float64),
     `psi_io_full_pct_sum` SimpleAggregateFunction(sum, Float64)
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/system_host_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_host_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + toIntervalDay(30)
@@ -1286,7 +1286,7 @@ CREATE TABLE IF NOT EXISTS tcp_host_1h_local ON CLUSTER '{cluster}'
     `lifetime_hist` AggregateFunction(sumForEach, Array(UInt32)),
     `rtt_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1h_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1h_local', '{replica}')
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + toIntervalDay(365)
@@ -1319,7 +1319,7 @@ CREATE TABLE IF NOT EXISTS tcp_host_1m_local ON CLUSTER '{cluster}'
     `lifetime_hist` AggregateFunction(sumForEach, Array(UInt32)),
     `rtt_hist` AggregateFunction(sumForEach, Array(UInt32))
 )
-ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1m_local', '{replica}')
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1m_local', '{replica}')
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + toIntervalDay(30)
@@ -1468,3 +1468,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (26, 'changes', '
 INSERT INTO schema_migrations (version, name, checksum) VALUES (27, 'silences', '959ef67bc87074b7');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (28, 'rollup_time_projection', '5298f6a7db0ac25f');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '09fd1bc28abb9d40');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (30, 'rollup_plain_merge_tree', '81ce1ae52bd1a44c');
