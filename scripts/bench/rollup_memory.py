@@ -3,11 +3,15 @@ fresh embedded store gets `--minutes` of sched_process rows (50 steady processes
 and `--new-per-s` new ones a second, each with its two histograms), then the
 minute rollup runs as the agent runs it (at most rollups.MAX_ROWS_PER_ROLLUP rows
 an INSERT ... SELECT) and, as the baseline in the same invocation, as one
-INSERT; last, with `--hour`, the hourly rollup of a whole such hour. Prints the
-rise of the process's anonymous memory (sampled every 10 ms) over what it was
-after the allocator was purged.
+INSERT; with `--hour`, the hourly rollup of a whole such hour; with `--merge`, a
+merge of `--minutes` one-minute parts of sched_process_1m into one (OPTIMIZE
+FINAL) in a plain MergeTree (the rollup tables since schema 30) against the
+same parts in an AggregatingMergeTree (before), alternating, `--rounds` times.
+Prints the rise of the process's anonymous memory (sampled every 10 ms) over
+what it was after the allocator was purged.
 
     sudo .venv/bin/python scripts/bench/rollup_memory.py [--minutes 5] [--new-per-s 450] [--hour]
+    sudo .venv/bin/python scripts/bench/rollup_memory.py --merge --minutes 30 --new-per-s 250
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ def fill(store, start: int, seconds: int, new_per_s: int) -> int:
 
 def peak_rise(store, before: dt.datetime) -> tuple[float, float]:
     """(MiB the anonymous memory rose at most, seconds) for one roll_up()."""
+    return peak_rise_of(store, lambda: rollups.roll_up(store, before))
+
+
+def peak_rise_of(store, work) -> tuple[float, float]:
+    """(MiB the anonymous memory rose at most, seconds) while work() runs."""
     store.release_memory()
     base, peak, stop = anon_mib(), [0.0], threading.Event()
 
@@ -51,7 +60,7 @@ def peak_rise(store, before: dt.datetime) -> tuple[float, float]:
     sampler = threading.Thread(target=sample)
     sampler.start()
     started = time.perf_counter()
-    rollups.roll_up(store, before)
+    work()
     elapsed = time.perf_counter() - started
     stop.set()
     sampler.join()
@@ -69,12 +78,53 @@ def minutes_case(minutes: int, new_per_s: int, max_rows: int) -> tuple[float, fl
     return rise, elapsed, rows
 
 
+def merge_case(minutes: int, new_per_s: int, rounds: int) -> None:
+    from pyperf.schema import catalog
+    from pyperf.schema.generate import _create_rollup
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(parse_dsn(f"chdb://{tmp}/store"), host_name="bench").open()
+        start = (int(time.time()) // 60 - minutes - 2) * 60
+        fill(store, start, minutes * 60, new_per_s)
+        rollups.roll_up(store, dt.datetime.fromtimestamp(start + minutes * 60, UTC))
+        rows = store.query("SELECT count() FROM sched_process_1m").rows[0][0]
+        spec = catalog.table("sched_process")
+        results: dict[str, list[float]] = {"AggregatingMergeTree": [], "MergeTree": []}
+        for r in range(rounds):
+            for engine in (("AggregatingMergeTree", "MergeTree") if r % 2 == 0 else ("MergeTree", "AggregatingMergeTree")):
+                table = f"merge_{engine.lower()}"
+                store.command(f"DROP TABLE IF EXISTS {table}")
+                store.command(_create_rollup(spec, "1m", table, engine).rstrip(";"))
+                store.command(f"SYSTEM STOP MERGES {table}")
+                for m in range(minutes):      # one part a minute, as rolled up
+                    t = start + 60 * m
+                    store.command(f"INSERT INTO {table} SELECT * FROM sched_process_1m "
+                                  f"WHERE ts = toDateTime({t}, 'UTC')")
+                store.command(f"SYSTEM START MERGES {table}")
+                rise, elapsed = peak_rise_of(store, lambda: store.command(f"OPTIMIZE TABLE {table} FINAL"))
+                results[engine].append(rise)
+                print(f"  round {r + 1}, {engine}: {minutes} parts, {rows} rows merged: +{rise:.0f} MiB, {elapsed:.2f} s")
+                store.command(f"DROP TABLE {table}")
+        store.close()
+    agg, plain = (min(results[e]) for e in ("AggregatingMergeTree", "MergeTree"))
+    print(f"merge of {rows} rows: AggregatingMergeTree +{agg:.0f} MiB, plain MergeTree +{plain:.0f} MiB "
+          f"(lowest of {rounds}); ratio {plain / agg:.2f}; {agg * 2**20 / rows:.0f} against "
+          f"{plain * 2**20 / rows:.0f} bytes a merged row")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=int, default=5, help="minutes of rows one minute rollup sums (the agent's cadence)")
     ap.add_argument("--new-per-s", type=int, default=450, help="new processes a second")
     ap.add_argument("--hour", action="store_true", help="also the hourly rollup of a whole hour")
+    ap.add_argument("--merge", action="store_true", help="only the merge of one-minute parts, both engines")
+    ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
+    if args.merge:
+        print(f"merging {args.minutes} one-minute parts of sched_process_1m, 50 steady + {args.new_per_s} "
+              f"new processes a second:")
+        merge_case(args.minutes, args.new_per_s, args.rounds)
+        return 0
     chunked = rollups.MAX_ROWS_PER_ROLLUP
     print(f"minute rollup of {args.minutes} min, 50 steady + {args.new_per_s} new processes a second:")
     one, t_one, rows = minutes_case(args.minutes, args.new_per_s, sys.maxsize)
