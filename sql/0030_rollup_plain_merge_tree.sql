@@ -2,11 +2,12 @@
 -- every key and bucket is inserted once (under its deduplication token) and
 -- every reader sums, so no merge needs to collapse rows, and an
 -- AggregatingMergeTree's merges held ~650 B of memory per merged row against
--- ~220 (the agent's highest memory readings under process churn were such
--- merges; docs/performance.md). Column types are kept, so reads are unchanged.
--- Each table is copied into a new one, the two exchanged, the old one dropped;
--- the steps run only while the table is still an AggregatingMergeTree, so a
--- migration stopped half-way resumes. On the embedded store only, as 0029.
+-- ~370 (the agent's highest memory readings under process churn were such
+-- merges; docs/performance.md). Column types and keys are kept, so reads are
+-- unchanged. Each table's parts are attached to a new table (hard links: no
+-- copy however much it holds), the two exchanged, the old one dropped; each step
+-- runs only while its guard says it has not yet, so a migration stopped
+-- half-way resumes. On the embedded store only, as 0029.
 -- Written by pyperf.schema.generate.plain_rollups_sql(); frozen since.
 
 -- embedded store only
@@ -30,10 +31,8 @@ ORDER BY (host, toStartOfHour(ts), device, op, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO disk_io_1m__0030 (`ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
-SELECT `ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_io_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-disk_io_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'disk_io_1m__0030' AND active) = 0
+ALTER TABLE disk_io_1m__0030 ATTACH PARTITION ALL FROM disk_io_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES disk_io_1m AND disk_io_1m__0030;
@@ -60,10 +59,8 @@ ORDER BY (host, toStartOfDay(ts), device, op, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO disk_io_1h__0030 (`ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
-SELECT `ts`, `host`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_io_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-disk_io_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'disk_io_1h__0030' AND active) = 0
+ALTER TABLE disk_io_1h__0030 ATTACH PARTITION ALL FROM disk_io_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_io_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES disk_io_1h AND disk_io_1h__0030;
@@ -92,10 +89,8 @@ ORDER BY (host, toStartOfHour(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO disk_container_io_1m__0030 (`ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
-SELECT `ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_container_io_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-disk_container_io_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'disk_container_io_1m__0030' AND active) = 0
+ALTER TABLE disk_container_io_1m__0030 ATTACH PARTITION ALL FROM disk_container_io_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES disk_container_io_1m AND disk_container_io_1m__0030;
@@ -124,10 +119,8 @@ ORDER BY (host, toStartOfDay(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO disk_container_io_1h__0030 (`ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist`)
-SELECT `ts`, `host`, `mnt_ns`, `cgroup_id`, `device`, `op`, `samples`, `interval_ms`, `ios`, `bytes`, `latency_sum_us`, `latency_hist` FROM disk_container_io_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-disk_container_io_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'disk_container_io_1h__0030' AND active) = 0
+ALTER TABLE disk_container_io_1h__0030 ATTACH PARTITION ALL FROM disk_container_io_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'disk_container_io_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES disk_container_io_1h AND disk_container_io_1h__0030;
@@ -161,10 +154,8 @@ ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO sched_process_1m__0030 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist`)
-SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist` FROM sched_process_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-sched_process_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'sched_process_1m__0030' AND active) = 0
+ALTER TABLE sched_process_1m__0030 ATTACH PARTITION ALL FROM sched_process_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES sched_process_1m AND sched_process_1m__0030;
@@ -198,10 +189,8 @@ ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO sched_process_1h__0030 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist`)
-SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `voluntary_switches`, `involuntary_switches`, `oncpu_us`, `runq_latency_sum_us`, `runq_waits`, `offcpu_sum_us`, `offcpu_count`, `runq_latency_hist`, `offcpu_hist` FROM sched_process_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-sched_process_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'sched_process_1h__0030' AND active) = 0
+ALTER TABLE sched_process_1h__0030 ATTACH PARTITION ALL FROM sched_process_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_process_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES sched_process_1h AND sched_process_1h__0030;
@@ -227,10 +216,8 @@ ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO sched_cpu_1m__0030 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist`)
-SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist` FROM sched_cpu_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-sched_cpu_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'sched_cpu_1m__0030' AND active) = 0
+ALTER TABLE sched_cpu_1m__0030 ATTACH PARTITION ALL FROM sched_cpu_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES sched_cpu_1m AND sched_cpu_1m__0030;
@@ -256,10 +243,8 @@ ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO sched_cpu_1h__0030 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist`)
-SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `context_switches`, `runq_latency_sum_us`, `runq_waits`, `runq_latency_hist` FROM sched_cpu_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-sched_cpu_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'sched_cpu_1h__0030' AND active) = 0
+ALTER TABLE sched_cpu_1h__0030 ATTACH PARTITION ALL FROM sched_cpu_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'sched_cpu_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES sched_cpu_1h AND sched_cpu_1h__0030;
@@ -288,10 +273,8 @@ ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO faults_process_1m__0030 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added`)
-SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added` FROM faults_process_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-faults_process_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'faults_process_1m__0030' AND active) = 0
+ALTER TABLE faults_process_1m__0030 ATTACH PARTITION ALL FROM faults_process_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES faults_process_1m AND faults_process_1m__0030;
@@ -320,10 +303,8 @@ ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO faults_process_1h__0030 (`ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added`)
-SELECT `ts`, `host`, `pid`, `comm`, `mnt_ns`, `cgroup_id`, `samples`, `interval_ms`, `minor_faults`, `major_faults`, `cache_lookups`, `cache_added` FROM faults_process_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-faults_process_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'faults_process_1h__0030' AND active) = 0
+ALTER TABLE faults_process_1h__0030 ATTACH PARTITION ALL FROM faults_process_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'faults_process_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES faults_process_1h AND faults_process_1h__0030;
@@ -361,10 +342,8 @@ ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO tcp_host_1m__0030 (`ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist`)
-SELECT `ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist` FROM tcp_host_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-tcp_host_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'tcp_host_1m__0030' AND active) = 0
+ALTER TABLE tcp_host_1m__0030 ATTACH PARTITION ALL FROM tcp_host_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES tcp_host_1m AND tcp_host_1m__0030;
@@ -402,10 +381,8 @@ ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO tcp_host_1h__0030 (`ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist`)
-SELECT `ts`, `host`, `samples`, `interval_ms`, `retransmit_segments`, `retransmits`, `retransmits_failed`, `synack_retransmits`, `resets_sent`, `resets_received`, `active_opens`, `passive_opens`, `failed_connects`, `closes`, `lifetime_sum_us`, `out_segments`, `established_min`, `established_max`, `established_sum`, `lifetime_hist`, `rtt_hist` FROM tcp_host_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-tcp_host_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'tcp_host_1h__0030' AND active) = 0
+ALTER TABLE tcp_host_1h__0030 ATTACH PARTITION ALL FROM tcp_host_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'tcp_host_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES tcp_host_1h AND tcp_host_1h__0030;
@@ -432,10 +409,8 @@ ORDER BY (host, toStartOfHour(ts), pid, comm, port, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO response_time_1m__0030 (`ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist`)
-SELECT `ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist` FROM response_time_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-response_time_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'response_time_1m__0030' AND active) = 0
+ALTER TABLE response_time_1m__0030 ATTACH PARTITION ALL FROM response_time_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES response_time_1m AND response_time_1m__0030;
@@ -462,10 +437,8 @@ ORDER BY (host, toStartOfDay(ts), pid, comm, port, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO response_time_1h__0030 (`ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist`)
-SELECT `ts`, `host`, `pid`, `comm`, `port`, `samples`, `interval_ms`, `requests`, `latency_sum_us`, `latency_hist` FROM response_time_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-response_time_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'response_time_1h__0030' AND active) = 0
+ALTER TABLE response_time_1h__0030 ATTACH PARTITION ALL FROM response_time_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'response_time_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES response_time_1h AND response_time_1h__0030;
@@ -520,10 +493,8 @@ ORDER BY (host, toStartOfHour(ts), container_id, name, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO container_resources_1m__0030 (`ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum`)
-SELECT `ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum` FROM container_resources_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-container_resources_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'container_resources_1m__0030' AND active) = 0
+ALTER TABLE container_resources_1m__0030 ATTACH PARTITION ALL FROM container_resources_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES container_resources_1m AND container_resources_1m__0030;
@@ -578,10 +549,8 @@ ORDER BY (host, toStartOfDay(ts), container_id, name, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO container_resources_1h__0030 (`ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum`)
-SELECT `ts`, `host`, `container_id`, `name`, `samples`, `interval_ms`, `throttled_periods`, `periods`, `throttled_us`, `major_faults`, `oom_kills`, `io_read_bytes`, `io_write_bytes`, `io_reads`, `io_writes`, `net_rx_bytes`, `net_tx_bytes`, `cpu_pct_of_host_min`, `cpu_pct_of_host_max`, `cpu_pct_of_host_sum`, `cpu_pct_of_limit_min`, `cpu_pct_of_limit_max`, `cpu_pct_of_limit_sum`, `memory_bytes_min`, `memory_bytes_max`, `memory_bytes_sum`, `memory_pct_of_limit_min`, `memory_pct_of_limit_max`, `memory_pct_of_limit_sum`, `rss_bytes_min`, `rss_bytes_max`, `rss_bytes_sum`, `cache_bytes_min`, `cache_bytes_max`, `cache_bytes_sum`, `pids_min`, `pids_max`, `pids_sum` FROM container_resources_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-container_resources_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'container_resources_1h__0030' AND active) = 0
+ALTER TABLE container_resources_1h__0030 ATTACH PARTITION ALL FROM container_resources_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'container_resources_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES container_resources_1h AND container_resources_1h__0030;
@@ -630,10 +599,8 @@ ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO system_cpu_1m__0030 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum`)
-SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum` FROM system_cpu_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-system_cpu_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'system_cpu_1m__0030' AND active) = 0
+ALTER TABLE system_cpu_1m__0030 ATTACH PARTITION ALL FROM system_cpu_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES system_cpu_1m AND system_cpu_1m__0030;
@@ -682,10 +649,8 @@ ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO system_cpu_1h__0030 (`ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum`)
-SELECT `ts`, `host`, `cpu`, `samples`, `interval_ms`, `user_pct_min`, `user_pct_max`, `user_pct_sum`, `nice_pct_min`, `nice_pct_max`, `nice_pct_sum`, `system_pct_min`, `system_pct_max`, `system_pct_sum`, `idle_pct_min`, `idle_pct_max`, `idle_pct_sum`, `iowait_pct_min`, `iowait_pct_max`, `iowait_pct_sum`, `irq_pct_min`, `irq_pct_max`, `irq_pct_sum`, `softirq_pct_min`, `softirq_pct_max`, `softirq_pct_sum`, `steal_pct_min`, `steal_pct_max`, `steal_pct_sum`, `busy_pct_min`, `busy_pct_max`, `busy_pct_sum` FROM system_cpu_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-system_cpu_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'system_cpu_1h__0030' AND active) = 0
+ALTER TABLE system_cpu_1h__0030 ATTACH PARTITION ALL FROM system_cpu_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_cpu_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES system_cpu_1h AND system_cpu_1h__0030;
@@ -749,10 +714,8 @@ ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1m' AND engine = 'AggregatingMergeTree'
-INSERT INTO system_host_1m__0030 (`ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum`)
-SELECT `ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum` FROM system_host_1m
-SETTINGS insert_deduplication_token = 'pyperf-0030-system_host_1m';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1m' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'system_host_1m__0030' AND active) = 0
+ALTER TABLE system_host_1m__0030 ATTACH PARTITION ALL FROM system_host_1m;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1m' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES system_host_1m AND system_host_1m__0030;
@@ -816,10 +779,8 @@ ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 -- embedded store only
--- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1h' AND engine = 'AggregatingMergeTree'
-INSERT INTO system_host_1h__0030 (`ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum`)
-SELECT `ts`, `host`, `samples`, `interval_ms`, `context_switches`, `interrupts`, `softirqs`, `swap_in_pages`, `swap_out_pages`, `page_faults`, `major_faults`, `procs_running_min`, `procs_running_max`, `procs_running_sum`, `procs_blocked_min`, `procs_blocked_max`, `procs_blocked_sum`, `mem_used_bytes_min`, `mem_used_bytes_max`, `mem_used_bytes_sum`, `mem_available_bytes_min`, `mem_available_bytes_max`, `mem_available_bytes_sum`, `mem_cached_bytes_min`, `mem_cached_bytes_max`, `mem_cached_bytes_sum`, `mem_used_pct_min`, `mem_used_pct_max`, `mem_used_pct_sum`, `swap_used_bytes_min`, `swap_used_bytes_max`, `swap_used_bytes_sum`, `psi_cpu_some_pct_min`, `psi_cpu_some_pct_max`, `psi_cpu_some_pct_sum`, `psi_memory_some_pct_min`, `psi_memory_some_pct_max`, `psi_memory_some_pct_sum`, `psi_memory_full_pct_min`, `psi_memory_full_pct_max`, `psi_memory_full_pct_sum`, `psi_io_some_pct_min`, `psi_io_some_pct_max`, `psi_io_some_pct_sum`, `psi_io_full_pct_min`, `psi_io_full_pct_max`, `psi_io_full_pct_sum` FROM system_host_1h
-SETTINGS insert_deduplication_token = 'pyperf-0030-system_host_1h';
+-- when: SELECT (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1h' AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'system_host_1h__0030' AND active) = 0
+ALTER TABLE system_host_1h__0030 ATTACH PARTITION ALL FROM system_host_1h;
 -- embedded store only
 -- when: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'system_host_1h' AND engine = 'AggregatingMergeTree'
 EXCHANGE TABLES system_host_1h AND system_host_1h__0030;

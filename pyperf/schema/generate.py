@@ -352,10 +352,12 @@ def time_ordered_rollups_sql() -> str:
 
 
 def plain_rollups_sql() -> str:
-    """sql/0030 (written once, then frozen): each rollup table copied into a plain
-    MergeTree, exchanged, the old one dropped; guarded and embedded-only as
-    sql/0029 is (a server's rollup tables stay AggregatingMergeTree: they read
-    the same)."""
+    """sql/0030 (written once, then frozen): each rollup table's parts attached to a
+    plain MergeTree of the same columns and keys (hard links: no copy, whatever
+    the table holds), the two exchanged, the old one dropped; guarded and
+    embedded-only as sql/0029 is (a server's rollup tables stay
+    AggregatingMergeTree: they read the same). The attach runs only while the new
+    table has no parts, so a stopped migration does not attach twice."""
     out = []
     for t in catalog.tables():
         if t.rollup != STORED:
@@ -365,10 +367,12 @@ def plain_rollups_sql() -> str:
             aggregating = (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT count() FROM system.tables "
                            f"WHERE database = currentDatabase() AND name = '{table}' "
                            f"AND engine = 'AggregatingMergeTree'\n")
-            cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
+            empty = (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT (SELECT count() FROM system.tables "
+                     f"WHERE database = currentDatabase() AND name = '{table}' "
+                     f"AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts "
+                     f"WHERE database = currentDatabase() AND table = '{new}' AND active) = 0\n")
             out += [aggregating + _create_rollup(t, level, new),
-                    aggregating + f"INSERT INTO {new} ({cols})\nSELECT {cols} FROM {table}\n"
-                    f"SETTINGS insert_deduplication_token = 'pyperf-0030-{table}';",
+                    empty + f"ALTER TABLE {new} ATTACH PARTITION ALL FROM {table};",
                     aggregating + f"EXCHANGE TABLES {table} AND {new};",
                     f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
     return "\n".join(out) + "\n"

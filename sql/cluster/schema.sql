@@ -1468,4 +1468,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (26, 'changes', '
 INSERT INTO schema_migrations (version, name, checksum) VALUES (27, 'silences', '959ef67bc87074b7');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (28, 'rollup_time_projection', '5298f6a7db0ac25f');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '09fd1bc28abb9d40');
-INSERT INTO schema_migrations (version, name, checksum) VALUES (30, 'rollup_plain_merge_tree', '81ce1ae52bd1a44c');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (30, 'rollup_plain_merge_tree', 'b83f881c798fab3d');
