@@ -34,6 +34,17 @@ static __always_inline u32 read_u32(void *base, int off)
  * ns on these VMs. Pointers from tracepoint arguments are untyped: read_u64(). */
 #define BTF_MEMBER(ptr, type, off) (*(type *)((char *)(ptr) + (off)))
 
+#ifdef OFF_SK_PROTOCOL
+/* Whether a struct sock from a tracepoint argument is a TCP socket (sk_protocol,
+ * offset from BTF). */
+static __always_inline int sk_is_tcp(void *sk)
+{
+    u16 protocol = 0;
+    bpf_probe_read_kernel(&protocol, sizeof(protocol), (char *)sk + OFF_SK_PROTOCOL);
+    return protocol == 6;   /* IPPROTO_TCP */
+}
+#endif
+
 #ifdef OFF_TASK_NSPROXY
 /* The mount-namespace inode of a task from bpf_get_current_task_btf()
  * (task -> nsproxy -> mnt_ns -> ns.inum), with offsets from BTF: pyperf's

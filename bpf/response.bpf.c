@@ -37,19 +37,12 @@ BPF_HASH(response_stats, struct response_key, struct response_stats, 16384);
 BPF_ARRAY(response_lost, u64, 1);   /* responses whose (process, port) did not fit the map */
 BPF_ARRAY(response_zero, struct response_stats, 1);   /* never written: the initial value */
 
-static __always_inline int is_tcp(void *sk)
-{
-    u16 protocol = 0;
-    bpf_probe_read_kernel(&protocol, sizeof(protocol), (char *)sk + OFF_SK_PROTOCOL);
-    return protocol == 6;   /* IPPROTO_TCP */
-}
-
 /* inet_sock_set_state(const struct sock *sk, const int oldstate, const int newstate) */
 RAW_TRACEPOINT_PROBE(inet_sock_set_state)
 {
     u64 sk = ctx->args[0];
     int old = (int)ctx->args[1], new = (int)ctx->args[2];
-    if (!is_tcp((void *)sk))
+    if (!sk_is_tcp((void *)sk))
         return 0;
     if (old == TCP_SYN_RECV && new == TCP_ESTABLISHED) {
         struct server_conn c = {};

@@ -162,11 +162,12 @@ static __always_inline void copy_skb_addresses_reversed(struct tcp_event *e, voi
 }
 
 /* Raw tracepoints, not the formatted ones: the kernel skips a formatted
- * tracepoint's program whenever it fires on a CPU where any tracing program
- * is already running (one per-CPU guard for all of them), which is how the
- * retransmit timers and the handshakes run in softirq: on top of the faults
- * or layers programs in process context. A raw tracepoint's program is
- * skipped only when it interrupts itself. The arguments are TP_PROTO's. */
+ * tracepoint's program whenever it fires on a CPU where another formatted
+ * tracepoint's or kprobe's program is running (one per-CPU guard for them
+ * all). Retransmit timers and handshakes run in softirq, often on top of such
+ * a program in process context (our faults and layers probes', or anyone's).
+ * A raw tracepoint's program is skipped only when it interrupts itself. The
+ * arguments are TP_PROTO's. */
 
 /* tcp_retransmit_skb(const struct sock *sk, const struct sk_buff *skb, int err) */
 RAW_TRACEPOINT_PROBE(tcp_retransmit_skb)
@@ -261,9 +262,7 @@ RAW_TRACEPOINT_PROBE(tcp_send_reset)
 RAW_TRACEPOINT_PROBE(inet_sock_set_state)
 {
     u64 sk = (u64)ctx->args[0];
-    u16 protocol = 0;
-    bpf_probe_read_kernel(&protocol, sizeof(protocol), (char *)sk + OFF_SK_PROTOCOL);
-    if (protocol != 6)   /* IPPROTO_TCP */
+    if (!sk_is_tcp((void *)sk))
         return 0;
     int old = (int)ctx->args[1], new = (int)ctx->args[2];
     u64 now = bpf_ktime_get_ns();

@@ -315,8 +315,8 @@ def migration_sql(want: dict[str, dict], have: dict[str, dict]) -> str:
 def _create_rollup(t: Table, level: str, name: str = "", engine: str = "MergeTree") -> str:
     """A rollup table. A plain MergeTree since schema 30: every key and bucket is
     inserted once (under a deduplication token) and every reader sums, so nothing
-    needs rows collapsed, and an AggregatingMergeTree's merges held ~3x the
-    memory (sql/0030)."""
+    needs rows collapsed, and an AggregatingMergeTree's merges held about twice
+    the memory (sql/0030)."""
     _, _, _, partition_fn, days = next(x for x in LEVELS if x[0] == level)
     cols = ",\n".join(f"    `{n}` {ty}" for n, ty in rollup_columns(t))
     order = ", ".join(("host", f"{TIME_BUCKET[level]}(ts)", *kinds_of(t.columns, KEY), "ts"))
