@@ -326,56 +326,51 @@ def _create_rollup(t: Table, level: str, name: str = "", engine: str = "MergeTre
             f"SETTINGS non_replicated_deduplication_window = 1000;")
 
 
-def time_ordered_rollups_sql() -> str:
-    """sql/0029 (written once, then frozen like every migration): each rollup table
-    rebuilt sorted by its time bucket first, without schema 28's projection. Every
-    step runs only while the table still has the old sort key (`-- when:`), so a
-    migration stopped half-way is applied again from where it was; on the embedded
-    store only (agents sharing a server would race through the exchange: a
-    server's rollup tables keep schema 28's layout, which reads the same)."""
+def _rebuild_rollups(version: int, not_yet: str, engine: str, fill) -> str:
+    """Statements that rebuild every rollup table as <table>__NNNN: create it, fill it
+    (`fill(t, table, new, guard)`: one statement), exchange the two, drop the old.
+    Each step is guarded by `not_yet` (a condition on the table's system.tables row
+    that holds until it is rebuilt), so a migration stopped half-way resumes; on the
+    embedded store only (agents sharing a server would race through the exchange)."""
     out = []
     for t in catalog.tables():
         if t.rollup != STORED:
             continue
         for level, *_ in LEVELS:
-            table, new = f"{t.name}_{level}", f"{t.name}_{level}__0029"
-            old_layout = (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT count() FROM system.tables "
-                          f"WHERE database = currentDatabase() AND name = '{table}' "
-                          f"AND position(sorting_key, 'toStart') = 0\n")
-            cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
-            out += [old_layout + _create_rollup(t, level, new, "AggregatingMergeTree"),
-                    old_layout + f"INSERT INTO {new} ({cols})\nSELECT {cols} FROM {table}\n"
-                    f"SETTINGS insert_deduplication_token = 'pyperf-0029-{table}';",
-                    old_layout + f"EXCHANGE TABLES {table} AND {new};",
+            table, new = f"{t.name}_{level}", f"{t.name}_{level}__{version:04d}"
+            guard = (f"SELECT count() FROM system.tables WHERE database = currentDatabase() "
+                     f"AND name = '{table}' AND {not_yet}")
+            when = f"{migrations.EMBEDDED_ONLY}\n-- when: {guard}\n"
+            out += [when + _create_rollup(t, level, new, engine),
+                    fill(t, table, new, guard),
+                    when + f"EXCHANGE TABLES {table} AND {new};",
                     f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
     return "\n".join(out) + "\n"
+
+
+def time_ordered_rollups_sql() -> str:
+    """sql/0029 (written once, then frozen like every migration): each rollup table
+    rebuilt sorted by its time bucket first, without schema 28's projection, its
+    rows copied (a server's rollup tables keep schema 28's layout, which reads the
+    same)."""
+    def copy(t, table, new, guard):
+        cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
+        return (f"{migrations.EMBEDDED_ONLY}\n-- when: {guard}\nINSERT INTO {new} ({cols})\n"
+                f"SELECT {cols} FROM {table}\nSETTINGS insert_deduplication_token = 'pyperf-0029-{table}';")
+    return _rebuild_rollups(29, "position(sorting_key, 'toStart') = 0", "AggregatingMergeTree", copy)
 
 
 def plain_rollups_sql() -> str:
     """sql/0030 (written once, then frozen): each rollup table's parts attached to a
     plain MergeTree of the same columns and keys (hard links: no copy, whatever
-    the table holds), the two exchanged, the old one dropped; guarded and
-    embedded-only as sql/0029 is (a server's rollup tables stay
-    AggregatingMergeTree: they read the same). The attach runs only while the new
-    table has no parts, so a stopped migration does not attach twice."""
-    out = []
-    for t in catalog.tables():
-        if t.rollup != STORED:
-            continue
-        for level, *_ in LEVELS:
-            table, new = f"{t.name}_{level}", f"{t.name}_{level}__0030"
-            aggregating = (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT count() FROM system.tables "
-                           f"WHERE database = currentDatabase() AND name = '{table}' "
-                           f"AND engine = 'AggregatingMergeTree'\n")
-            empty = (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT (SELECT count() FROM system.tables "
-                     f"WHERE database = currentDatabase() AND name = '{table}' "
-                     f"AND engine = 'AggregatingMergeTree') > 0 AND (SELECT count() FROM system.parts "
-                     f"WHERE database = currentDatabase() AND table = '{new}' AND active) = 0\n")
-            out += [aggregating + _create_rollup(t, level, new),
-                    empty + f"ALTER TABLE {new} ATTACH PARTITION ALL FROM {table};",
-                    aggregating + f"EXCHANGE TABLES {table} AND {new};",
-                    f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
-    return "\n".join(out) + "\n"
+    the table holds); a server's rollup tables stay AggregatingMergeTree (they read
+    the same). The attach runs only while the new table has no parts, so a
+    stopped migration does not attach twice."""
+    def attach(t, table, new, guard):
+        return (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT ({guard}) > 0 AND (SELECT count() FROM system.parts "
+                f"WHERE database = currentDatabase() AND table = '{new}' AND active) = 0\n"
+                f"ALTER TABLE {new} ATTACH PARTITION ALL FROM {table};")
+    return _rebuild_rollups(30, "engine = 'AggregatingMergeTree'", "MergeTree", attach)
 
 
 def write_migration(name: str, folder: Path | None = None) -> Path | None:
