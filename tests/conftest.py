@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pyperf.errors import StoreError
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -164,6 +166,20 @@ class PyperfProcess:
 @pytest.fixture
 def store_dsn(tmp_path) -> str:
     return f"chdb://{tmp_path}/store"
+
+
+def merges_run(store) -> bool:
+    """Whether the embedded engine merges now: a merge of a scratch table's two
+    parts either runs or is cancelled by a hold (Store.merges_held)."""
+    store.command("CREATE TABLE IF NOT EXISTS merge_probe (k UInt8) ENGINE = MergeTree ORDER BY k")
+    store.command("INSERT INTO merge_probe VALUES (1)")
+    store.command("INSERT INTO merge_probe VALUES (2)")
+    try:
+        store.command("OPTIMIZE TABLE merge_probe FINAL")
+        return True
+    except StoreError as e:
+        assert "Cancelled merging parts" in str(e)
+        return False
 
 
 def unused_port() -> int:

@@ -8,7 +8,8 @@ import shutil
 import signal
 import time
 
-from conftest import PyperfProcess, require_root, run_pyperf
+import pytest
+from conftest import PyperfProcess, merges_run, require_root, run_pyperf
 
 from pyperf.errors import StoreError
 from pyperf.pipeline.spool import Spool, load_chunk, pending_chunks
@@ -209,28 +210,56 @@ def test_a_spool_folder_has_one_owner_and_looking_changes_nothing(tmp_path):
     assert not half_written.exists() and pending_chunks(folder) == [chunk]
 
 
-def test_a_flush_gives_its_memory_back_before_the_rollups_start(store_dsn):
+def test_a_flush_gives_its_memory_back_before_the_rollups_start_and_merges_wait_for_both(store_dsn):
     """The minute's flush leaves its columns with the allocators; a rollup run on
-    top of them made the agent's highest memory, so they go back first."""
+    top of them made the agent's highest memory, so they go back first. A merge
+    running beside the flush's inserts stacked the same way: none runs until
+    the flush, the rollups and both memory releases are over."""
     store = Store(parse_dsn(store_dsn), host_name="t").open()
     events = []
     insert, release = store.insert, store.release_memory
-    store.insert = lambda *args, **kwargs: events.append("insert") or insert(*args, **kwargs)
-    store.release_memory = lambda code_pages=False: events.append(("release", code_pages)) or release(code_pages)
-    writer = BatchWriter(store, flush_interval_s=3600, maintenance=lambda: events.append("rollups"),
+
+    def seen(event):
+        events.append((event, "merging" if merges_run(store) else "held"))
+    store.insert = lambda *args, **kwargs: seen("insert") or insert(*args, **kwargs)
+    store.release_memory = lambda code_pages=False: seen(("release", code_pages)) or release(code_pages)
+    writer = BatchWriter(store, flush_interval_s=3600, maintenance=lambda: seen("rollups"),
                          maintenance_every_s=0)
+    assert merges_run(store)                  # (a hold covers the tables there when it starts, as the agent's are)
     now = time.time()
     writer.submit({"system_host": {"ts": [now], "interval_ms": [1000]}})
     writer._scheduled_flush()
-    assert events == ["insert", ("release", False), "rollups", ("release", True)]
+    seen("after")
+    assert events == [("insert", "held"), (("release", False), "held"), ("rollups", "held"),
+                      (("release", True), "held"), ("after", "merging")]
     writer.maintenance_every_s = 3600
     writer.submit({"system_host": {"ts": [now + 1], "interval_ms": [1000]}})
     writer._scheduled_flush()                 # upkeep not due: the flush's memory back, nothing else
-    assert events[4:] == ["insert", ("release", False)]
+    assert events[5:] == [("insert", "held"), (("release", False), "held")]
     writer.submit({"system_host": {"ts": [now + 2], "interval_ms": [1000]}})
     writer.close()                            # the last flush: upkeep is due, after the memory is back
-    assert events[6:] == ["insert", ("release", False), "rollups", ("release", True)]
+    assert [e for e, _ in events[7:]] == ["insert", ("release", False), "rollups", ("release", True)]
+    seen("after close")
+    assert events[-1] == ("after close", "merging")
     assert store.query("SELECT count() FROM system_host").rows[0][0] == 3
+    store.close()
+
+
+def test_a_flush_that_fails_still_lets_merges_resume(store_dsn):
+    """A hold ends however the block ends: a store that stopped merging for good
+    would pile up parts until every insert is refused."""
+    store = Store(parse_dsn(store_dsn), host_name="t").open()
+    writer = BatchWriter(store, flush_interval_s=3600)
+    assert merges_run(store)
+
+    def broken_insert(*args, **kwargs):
+        assert not merges_run(store)
+        raise RuntimeError("insert bug")
+    store.insert = broken_insert
+    writer.submit({"system_host": {"ts": [time.time()], "interval_ms": [1000]}})
+    with pytest.raises(RuntimeError, match="insert bug"):
+        writer.flush()
+    assert merges_run(store)
     store.close()
 
 

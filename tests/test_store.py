@@ -1,7 +1,11 @@
 """The store against the real ClickHouse engine (chDB): migrations, inserts, self-repair."""
 
+import threading
 import time
 from pathlib import Path
+
+import pytest
+from conftest import merges_run
 
 from pyperf.store import migrations
 from pyperf.store.dsn import parse_dsn
@@ -140,3 +144,28 @@ print("ok")
 """
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_merge_holds_nest_across_threads_and_end_with_the_last(tmp_path):
+    """The engine's merge switch does not count: a second hold ending first must
+    not resume merges under the first (a web page's flush during the rollups)."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="t").open()
+    assert merges_run(store)
+    outer = store.merges_held()
+    outer.__enter__()
+    inner_done = threading.Event()
+
+    def reader_flush():
+        with store.merges_held():
+            pass
+        inner_done.set()
+    threading.Thread(target=reader_flush).start()
+    assert inner_done.wait(30)
+    assert not merges_run(store)
+    outer.__exit__(None, None, None)
+    assert merges_run(store)
+    with pytest.raises(ValueError):
+        with store.merges_held():
+            raise ValueError("a failing flush")
+    assert merges_run(store)
+    store.close()

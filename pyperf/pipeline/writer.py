@@ -28,6 +28,7 @@ spool, failed (rejected), or dropped from memory (buffer full)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -100,14 +101,22 @@ class BatchWriter:
 
     def flush(self) -> None:
         """Write everything buffered now (called by readers that need fresh rows),
-        after whatever waits in the spool."""
+        after whatever waits in the spool, then give the memory it took back. No
+        merge runs meanwhile (Store.merges_held): the two at once were the agent's
+        highest memory; the flush's parts merge after the release."""
         with self._flush_lock:
             started = time.thread_time()
             try:
-                self._flush_locked()
+                with self._merges_held():
+                    self._flush_locked()
+                    self._release_memory()
             finally:
                 # the embedded engine builds parts in the calling thread: this is the store's CPU
                 self.flush_cpu_s += time.thread_time() - started
+
+    def _merges_held(self):
+        hold = getattr(self.store, "merges_held", None)
+        return hold() if hold is not None and self.store_down_since is None else contextlib.nullcontext()
 
     def _flush_locked(self) -> None:
         with self._buffer_lock:
@@ -207,11 +216,14 @@ class BatchWriter:
         """The minute's flush (or the last one), then upkeep when due. What the
         flush's insert left with the allocators is given back before a rollup
         starts, not after it: the two peaks stacked made the agent's highest
-        memory (~60 MiB of a minute's columns under a rollup's; docs/performance.md)."""
-        self.flush()
-        self._release_memory()
-        if self._maintain(due=upkeep_due):
-            self._release_memory(code_pages=True)
+        memory (~60 MiB of a minute's columns under a rollup's; docs/performance.md).
+        Merges wait until both are over and their memory is given back."""
+        with self._merges_held():
+            self.flush()
+            if self._maintain(due=upkeep_due):
+                started = time.thread_time()
+                self._release_memory(code_pages=True)
+                self.flush_cpu_s += time.thread_time() - started
 
     def _maintain(self, due: bool = False) -> bool:
         """Upkeep once every maintenance_every_s (and at close), only while the store
@@ -238,9 +250,7 @@ class BatchWriter:
     def _release_memory(self, code_pages: bool = False) -> None:
         release = getattr(self.store, "release_memory", None)
         if release is not None and self.store_down_since is None:
-            started = time.thread_time()
             release(code_pages=code_pages)
-            self.flush_cpu_s += time.thread_time() - started
 
     def stats(self) -> dict:
         spool = {}

@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,6 +158,8 @@ class Store:
         self._local = threading.local()
         self._clients: list = []
         self._lock = threading.Lock()
+        self._merge_holds = 0             # merges_held blocks running now
+        self._merge_holds_lock = threading.Lock()
         self.ready = False            # database created and migrated
         self._heal_tried: dict[str, float] = {}
         self._types: dict[str, dict[str, str]] | None = None    # {table: {column: type}}, for inserts
@@ -391,6 +394,37 @@ class Store:
             log.debug("no allocator purge: %s", e)
         if code_pages:
             release_library_pages(CHDB_LIBRARIES)
+
+    @contextmanager
+    def merges_held(self):
+        """No background merge in the embedded engine while the block runs: the ones
+        running are cancelled (within ~50 ms; the engine redoes them later) and none
+        starts. A flush's inserts and a merge of the parts the flush before made
+        came at the same moment, each +40-60 MiB for a few tenths of a second: the
+        agent's memory peaks over the level (docs/performance.md). Merges resume
+        when the last hold ends (holds nest, from any thread: the engine's switch does
+        not count), even when the block fails; a resume that failed is retried by
+        the next hold. A server's merges are the server's business."""
+        if not self.address.embedded:
+            yield
+            return
+        with self._merge_holds_lock:
+            self._merge_holds += 1
+            if self._merge_holds == 1:
+                try:
+                    self.command("SYSTEM STOP MERGES")
+                except StoreError as e:
+                    log.debug("merges not held: %s", e)
+        try:
+            yield
+        finally:
+            with self._merge_holds_lock:
+                self._merge_holds -= 1
+                if self._merge_holds == 0:
+                    try:
+                        self.command("SYSTEM START MERGES")
+                    except StoreError as e:
+                        log.warning("merges not resumed (retried after the next flush): %s", e)
 
     def tables(self) -> dict[str, list[tuple[str, str, str]]]:
         """{table: [(column, type, comment)]} of our database (materialized views left out:
