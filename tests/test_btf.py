@@ -98,3 +98,62 @@ def test_offsets_survive_the_release_of_the_parsed_btf():
     assert offset_cflags(fields) == before          # remembered, no parse
     assert kernel_btf() is not parsed               # anything else reads the file again
     assert kernel_btf().offsetof("task_struct", "tgid") == parsed.offsetof("task_struct", "tgid")
+
+
+def _raw_tracepoints_in_bpf() -> dict[str, int]:
+    """{raw tracepoint: arguments its programs read, up to the last} over bpf/."""
+    import re
+
+    read: dict[str, int] = {}
+    for source in sorted((Path(__file__).resolve().parent.parent / "bpf").glob("*.c")):
+        text = source.read_text()
+        starts = [(m.start(), m.group(1)) for m in re.finditer(r"RAW_TRACEPOINT_PROBE\((\w+)\)", text)]
+        for i, (start, name) in enumerate(starts):
+            body = text[start:starts[i + 1][0] if i + 1 < len(starts) else len(text)]
+            used = [int(n) + 1 for n in re.findall(r"ctx->args\[(\d+)\]", body)]
+            read[name] = max(read.get(name, 0), max(used, default=0))
+    return read
+
+
+def test_every_raw_tracepoint_in_bpf_is_listed_with_the_arguments_it_reads():
+    from pyperf.kernel.tracepoints import RAW_TRACEPOINT_ARGS
+
+    in_bpf = _raw_tracepoints_in_bpf()
+    assert "sched_switch" in in_bpf and in_bpf["block_rq_complete"] == 3     # the parse finds them
+    assert in_bpf == {name: len(args) for name, args in RAW_TRACEPOINT_ARGS.items()}
+
+
+def test_the_running_kernel_passes_the_arguments_bpf_reads():
+    require_root()          # (the kernel tier: where the probes load)
+    from pyperf.kernel.btf import kernel_tracepoint_args
+    from pyperf.kernel.tracepoints import RAW_TRACEPOINT_ARGS, mismatches
+
+    assert kernel_tracepoint_args("sched_switch") == (
+        "bool", "struct task_struct *", "struct task_struct *", "unsigned int")
+    assert kernel_tracepoint_args("no_such_tracepoint") is None
+    assert mismatches(RAW_TRACEPOINT_ARGS) == []
+
+
+def test_a_program_whose_tracepoint_arguments_moved_is_refused_and_detached(monkeypatch):
+    """As a kernel that moved an argument would look: the list says the program
+    reads another type there. The load fails with one line naming both
+    prototypes, and nothing stays attached."""
+    require_root()
+    from pyperf.containers.watcher import cgroup_cflags
+    from pyperf.errors import ProbeError
+    from pyperf.kernel import tracepoints
+    from pyperf.probes.bpf_loader import compile_bpf
+    from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS
+
+    cflags = offset_cflags(MOUNT_NS_OFFSETS) + cgroup_cflags()
+    compile_bpf("containers", cflags).cleanup()          # as listed: loads
+    fds = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setitem(tracepoints.RAW_TRACEPOINT_ARGS, "sched_process_exec", ("int",))
+    with pytest.raises(ProbeError, match=r"^probe containers: this kernel's tracepoint sched_process_exec takes "
+                                         r"\(struct task_struct \*, pid_t, struct linux_binprm \*\), the program "
+                                         r"reads \(int\)"):
+        compile_bpf("containers", cflags)
+    assert len(os.listdir("/proc/self/fd")) == fds
+    monkeypatch.delitem(tracepoints.RAW_TRACEPOINT_ARGS, "sched_process_exec")
+    with pytest.raises(ProbeError, match="raw tracepoint sched_process_exec is not in pyperf/kernel/tracepoints.py"):
+        compile_bpf("containers", cflags)

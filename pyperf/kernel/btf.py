@@ -69,6 +69,7 @@ class BTF:
         # members are decoded only for the structs a probe asks about.
         self._records: list[tuple[int, int, int, int, int, int] | None] = [None]  # id 0 is void
         self._structs: dict[str, int] = {}
+        self._trace_typedefs: dict[str, int] | None = None    # tracepoint -> btf_trace_<name> id, when asked
         self._blob = blob
         self._parse(blob)
 
@@ -178,6 +179,43 @@ class BTF:
             raise BTFError(f"{struct_name}.{member_path} is a bitfield, not byte addressable")
         return bit_offset // 8
 
+    def tracepoint_args(self, tracepoint: str) -> tuple[str, ...] | None:
+        """The C types of a tracepoint's arguments, as its raw tracepoint program gets
+        them in ctx->args (the prototype of its btf_trace_<name> typedef, after the
+        leading `void *`); None when this BTF has no such tracepoint."""
+        if self._trace_typedefs is None:
+            self._trace_typedefs = {}
+            for type_id, rec in enumerate(self._records):
+                if rec is not None and rec[0] == KIND_TYPEDEF and rec[1]:
+                    name = self._name_at(rec[1])
+                    if name.startswith("btf_trace_"):
+                        self._trace_typedefs[name[len("btf_trace_"):]] = type_id
+        type_id = self._trace_typedefs.get(tracepoint)
+        if type_id is None:
+            return None
+        proto_id = self.type(self.type(type_id).size_or_type).size_or_type     # typedef -> pointer -> prototype
+        kind, _name, _ret, pos, vlen, _flag = self._records[proto_id]
+        if kind != KIND_FUNC_PROTO:
+            raise BTFError(f"btf_trace_{tracepoint} is not a pointer to a function in {self.source}")
+        params = [struct.unpack_from("<II", self._blob, pos + 8 * i)[1] for i in range(vlen)]
+        return tuple(self.c_type(t) for t in params[1:])
+
+    def c_type(self, type_id: int) -> str:
+        """How C spells a type: "struct sock *", "unsigned int", "bool" (typedefs by name)."""
+        if type_id == 0:
+            return "void"
+        t = self.type(type_id)
+        if t.kind == KIND_PTR:
+            return self.c_type(t.size_or_type) + " *"
+        if t.kind in (KIND_CONST, KIND_VOLATILE, KIND_RESTRICT, KIND_TYPE_TAG):
+            return self.c_type(t.size_or_type)      # qualifiers change no argument's meaning
+        if t.kind in (KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_ENUM64, KIND_FWD):
+            tag = {KIND_UNION: "union", KIND_ENUM: "enum", KIND_ENUM64: "enum"}.get(t.kind, "struct")
+            if t.kind == KIND_FWD and self._records[type_id][5]:
+                tag = "union"
+            return f"{tag} {t.name}"
+        return t.name or f"<kind {t.kind}>"
+
     def _find_member(self, container: BTFType, name: str) -> tuple[int, int] | None:
         if container.kind not in (KIND_STRUCT, KIND_UNION):
             return None
@@ -204,6 +242,12 @@ def kernel_offset(struct_name: str, member_path: str) -> int:
     """`offsetof` in the running kernel, remembered: a probe switched back on
     later compiles again without the kernel's BTF parsed again."""
     return kernel_btf().offsetof(struct_name, member_path)
+
+
+@lru_cache(maxsize=None)
+def kernel_tracepoint_args(tracepoint: str) -> tuple[str, ...] | None:
+    """`tracepoint_args` in the running kernel, remembered like kernel_offset."""
+    return kernel_btf().tracepoint_args(tracepoint)
 
 
 def release_kernel_btf() -> None:

@@ -13,6 +13,7 @@ from pyperf.errors import ProbeError
 from pyperf.kernel import host
 from pyperf.kernel.btf import release_kernel_btf
 from pyperf.kernel.resident import release_library_pages, trim_heap
+from pyperf.kernel.tracepoints import mismatches
 from pyperf.resources import data_dir
 
 
@@ -55,12 +56,24 @@ def compile_bpf(name: str, cflags: list[str], parts=()):
     text = bpf_text(name, parts)
     with captured_fd2() as diagnostics:
         try:
-            return BPF(text=text.encode(), cflags=full_cflags(cflags))
+            bpf = BPF(text=text.encode(), cflags=full_cflags(cflags))
         except Exception as e:  # bcc raises plain Exception for compile/load errors
             failure = e
+        else:
+            return _arguments_checked(name, bpf)
     detail = first_error(diagnostics.getvalue()) or str(failure).strip().splitlines()[-1]
     hint = "" if host.headers_dir() else "; no kernel headers found: run scripts/install.sh"
     raise ProbeError(f"probe {name}: BPF compile/load failed: {detail}{hint}") from None
+
+
+def _arguments_checked(name: str, bpf):
+    """`bpf`, once its raw tracepoints' arguments in this kernel are those its
+    programs read (kernel/tracepoints.py); else detached, and why."""
+    problems = mismatches(tp.decode() for tp in bpf.raw_tracepoint_fds)
+    if problems:
+        bpf.cleanup()
+        raise ProbeError(f"probe {name}: {problems[0]}")
+    return bpf
 
 
 def first_error(diagnostics: str) -> str:
