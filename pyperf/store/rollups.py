@@ -552,11 +552,12 @@ def roll_up(store, before: dt.datetime) -> dict[str, dict[str, int]]:
 # Rows one minute-level INSERT ... SELECT sums at most: the engine's memory for it
 # grows with the keys it holds (~2 kB a row for a per-process row's two histogram
 # states): 5 minutes of a host starting 400 processes a second (135 000 rows)
-# took +250 MB, one minute of it +60 MB. Not fewer: 15 000 lowered a rollup's own
-# peak (+26 MiB against +40-59) but not the agent's highest memory, which is a
-# background merge of the 1-minute tables' parts beside a rollup (460-480 MiB
-# against 377-440 at 30 000, which makes half the parts; docs/performance.md).
-MAX_ROWS_PER_ROLLUP = 30_000
+# took +250 MB, one minute of it +60 MB. 15 000 lowers a rollup's own peak (+26 MiB
+# against +40-59). It did not lower the agent's highest memory while a background
+# merge could run beside a rollup; since the writer holds merges back meanwhile
+# (Store.merges_held) it does: the agent's rollup minutes under churn went from
+# 407.7 to at most 375.7 MiB (docs/performance.md).
+MAX_ROWS_PER_ROLLUP = 15_000
 
 
 MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
