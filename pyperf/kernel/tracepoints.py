@@ -37,7 +37,7 @@ RAW_TRACEPOINT_ARGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def mismatches(attached: Iterable[str], kernel_args=kernel_tracepoint_args) -> list[str]:
+def mismatches(attached: Iterable[str]) -> list[str]:
     """What is wrong with the raw tracepoints a program attached to, one line each:
     one bpf/ reads that this list does not know, or one whose arguments in the
     running kernel are not those the program reads. A tracepoint the kernel's
@@ -50,7 +50,7 @@ def mismatches(attached: Iterable[str], kernel_args=kernel_tracepoint_args) -> l
                             "(its argument types are checked from there)")
             continue
         try:
-            actual = kernel_args(tracepoint)
+            actual = kernel_tracepoint_args(tracepoint)
         except BTFError as e:
             problems.append(f"cannot check raw tracepoint {tracepoint}: {e}")
             continue
