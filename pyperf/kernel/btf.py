@@ -207,7 +207,7 @@ class BTF:
         t = self.type(type_id)
         if t.kind == KIND_PTR:
             return self.c_type(t.size_or_type) + " *"
-        if t.kind in (KIND_CONST, KIND_VOLATILE, KIND_RESTRICT, KIND_TYPE_TAG):
+        if t.kind in _MODIFIERS - {KIND_TYPEDEF}:
             return self.c_type(t.size_or_type)      # qualifiers change no argument's meaning
         if t.kind in (KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_ENUM64, KIND_FWD):
             tag = {KIND_UNION: "union", KIND_ENUM: "enum", KIND_ENUM64: "enum"}.get(t.kind, "struct")

@@ -3,8 +3,8 @@ checked against the running kernel's BTF when the programs load.
 
 A raw tracepoint hands its program the tracepoint's C arguments as they are,
 with no format file and no promise that they stay: kernels add and move them
-(sched_switch gained prev_state in 5.18, tcp_send_reset a reason in 6.10). A program reading an argument that moved
-reads another one, silently. So every raw tracepoint in bpf/ is listed here
+(sched_switch gained prev_state in 5.18, tcp_send_reset a reason in 6.10). A
+program reading an argument that moved reads another one, silently. So every raw tracepoint in bpf/ is listed here
 with the types of the arguments its programs read, up to the last one read
 (arguments the kernel adds after those change nothing), and a kernel whose
 prototype differs refuses the probe with a line that says where.
