@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pytest
 
+from pyperf.analysis.histogram import HIST_SLOTS
+from pyperf.schema import GRANULE_BYTES
 from pyperf.store import migrations, rollups
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
@@ -456,7 +458,8 @@ def test_a_range_that_is_not_whole_days_reads_only_its_own_granules(tmp_path):
                f"AND {rollups.bucket_filter('1m', start, end)}")
         plan = "\n".join(r[0] for r in store.query("EXPLAIN indexes = 1 " + sql).rows)
         read, of = map(int, re.findall(r"Granules: (\d+)/(\d+)", plan)[-1])
-        assert of > 80 and read <= 5, plan                  # the hour it lies in: 30 000 of 720 000 rows
+        assert of > 80 and read <= of / 24 + 2, plan        # the hour it lies in (30 000 of 720 000 rows)
+                                                            # and a granule at each edge
         assert store.query(sql).rows == [(30 * 500 * 60,)]
     finally:
         store.close()
@@ -540,6 +543,59 @@ def test_schema_29_rollup_tables_become_plain_merge_trees_and_a_stopped_rebuild_
         rolled = new.query("SELECT sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m "
                            "WHERE ts >= {s:DateTime}", {"s": start}).rows
         assert rolled == raw and raw[0][0] > 0
+    finally:
+        new.close()
+
+
+def _wide_rows(start: float, rows: int) -> dict[str, list]:
+    """sched_process rows as wide as a busy host's (two 27-slot histograms)."""
+    rng = np.random.default_rng(5)
+    return {"ts": [start + i / 100 for i in range(rows)], "interval_ms": [1000] * rows,
+            "pid": list(range(rows)), "comm": ["w"] * rows, "oncpu_us": rng.integers(0, 10**6, rows).tolist(),
+            "runq_latency_hist": rng.integers(0, 10**6, (rows, HIST_SLOTS)).tolist(),
+            "offcpu_hist": rng.integers(0, 10**6, (rows, HIST_SLOTS)).tolist()}
+
+
+def _granules(store, table: str) -> tuple[int, int, int]:
+    """(rows, granules, uncompressed bytes) of the table's one active part."""
+    [(rows, marks, uncompressed)] = store.query(
+        "SELECT rows, marks, data_uncompressed_bytes FROM system.parts WHERE database = currentDatabase() "
+        "AND table = {t:String} AND active", {"t": table}).rows
+    return rows, marks - 1, uncompressed      # the last mark ends the part
+
+
+@pytest.mark.parametrize("stop_at", ["ATTACH PARTITION ALL FROM disk_io_1m", "EXCHANGE TABLES disk_io_1m AND"])
+def test_schema_30_tables_get_granules_of_at_most_512_kib_and_a_stopped_rebuild_resumes(tmp_path, stop_at):
+    """sql/0031: every table but the ledger rebuilt with granules of at most
+    GRANULE_BYTES (a merge holds one granule of each part it reads), its rows,
+    TTL and settings kept, its parts attached once however the migration was
+    stopped; a merge of wide rows then writes granules of about that size,
+    where the schema before wrote 8 192 rows of them."""
+    start = _hour_start().timestamp()
+    schema_30 = Store(parse_dsn(f"chdb://{tmp_path}/schema_30")).open(upto=30)
+    try:
+        schema_30.insert("sched_process", _wide_rows(start, 30_000))
+        assert _granules(schema_30, "sched_process")[1] == 4     # the engine's default: 8 192 rows a granule
+    finally:
+        schema_30.close()
+    new, before, hours, statements = _rebuild_stopped_after_first_exchange(tmp_path, 31, stop_at)
+    try:
+        _resumed_and_idempotent(new, before, hours, statements, 31)
+        tables = new.query("SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() "
+                           "AND engine LIKE '%MergeTree'").rows
+        assert len(tables) > 40
+        assert {name for name, create in tables
+                if f"index_granularity_bytes = {GRANULE_BYTES}" not in create} == {"schema_migrations"}
+        assert not any(name.endswith("__0031") for name, _ in tables)
+        assert new.query("SELECT count() FROM disk_io").rows == [(7200,)]
+        ddl = dict(tables)["sched_process"]
+        assert "TTL toDateTime(ts) + toIntervalDay(3)" in ddl and "non_replicated_deduplication_window = 1000" in ddl
+        for k in range(3):
+            new.insert("sched_process", _wide_rows(start + 100 * k, 10_000))
+        new.command("OPTIMIZE TABLE sched_process FINAL")
+        rows, granules, uncompressed = _granules(new, "sched_process")
+        # the engine sizes a granule from its own estimate of a row's bytes: within a quarter
+        assert rows == 30_000 and uncompressed / granules <= 1.25 * GRANULE_BYTES and rows / granules < 4096
     finally:
         new.close()
 

@@ -17,6 +17,15 @@ from dataclasses import dataclass
 
 KEY, COUNTER, GAUGE, HISTOGRAM, EVENT = "key", "counter", "gauge", "histogram", "event"
 KINDS = (KEY, COUNTER, GAUGE, HISTOGRAM, EVENT)
+
+# Uncompressed bytes of a granule (the rows a read or a merge decodes at a time
+# from each part) at most, 10 MiB by default: a merge holds one granule of every
+# part it reads, and the granules of a per-process table's 400-byte rows are the
+# 8 192-row limit, 3.2 MiB each. Ten parts of sched_process merged: +43 MiB
+# with the default, +20 with 512 KiB (narrow tables keep 8 192-row granules;
+# sql/0031, docs/performance.md).
+GRANULE_BYTES = 512 * 1024
+
 # rollup: the per-interval tables summed into <table>_1m and <table>_1h, and
 # RAW: series() reads them at the raw level only
 STORED, RAW = "stored", "raw"
@@ -71,8 +80,10 @@ class Table:
         parts.append(f"ORDER BY ({', '.join(self.order_by)})")
         if self.retention_days:
             parts.append(f"TTL toDateTime(ts) + INTERVAL {self.retention_days} DAY")
+        settings = [f"index_granularity_bytes = {GRANULE_BYTES}"]
         if self.dedup:
-            parts.append("SETTINGS non_replicated_deduplication_window = 1000")
+            settings.append("non_replicated_deduplication_window = 1000")
+        parts.append(f"SETTINGS {', '.join(settings)}")
         return "\n".join(parts)
 
 

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pyperf.schema import COUNTER, GAUGE, HISTOGRAM, KEY, STORED, Column, Table, catalog, kinds_of
+from pyperf.schema import COUNTER, GAUGE, GRANULE_BYTES, HISTOGRAM, KEY, STORED, Column, Table, catalog, kinds_of
 from pyperf.pipeline.prometheus_totals import families_of
 from pyperf.store import migrations, schema_check
 from pyperf.store.rollups import LEVELS, TIME_BUCKET
@@ -323,54 +323,78 @@ def _create_rollup(t: Table, level: str, name: str = "", engine: str = "MergeTre
     return (f"CREATE TABLE IF NOT EXISTS {name or f'{t.name}_{level}'}\n(\n{cols}\n)\n"
             f"ENGINE = {engine}\nPARTITION BY {partition_fn}(ts)\nORDER BY ({order})\n"
             f"TTL ts + INTERVAL {days} DAY\n"
-            f"SETTINGS non_replicated_deduplication_window = 1000;")
+            f"SETTINGS index_granularity_bytes = {GRANULE_BYTES}, non_replicated_deduplication_window = 1000;")
 
 
-def _rebuild_rollups(version: int, not_yet: str, engine: str, fill) -> str:
-    """Statements that rebuild every rollup table as <table>__NNNN: create it, fill it
-    (`fill(t, table, new, guard)`: one statement), exchange the two, drop the old.
-    Each step is guarded by `not_yet` (a condition on the table's system.tables row
-    that holds until it is rebuilt), so a migration stopped half-way resumes; on the
+def _rebuild(version: int, tables: list[str], not_yet: str, create, fill) -> str:
+    """Statements that rebuild each table as <table>__NNNN: create it (`create(table,
+    new)`), fill it (`fill(table, new, guard)`), exchange the two, drop the old. Each
+    step is guarded by `not_yet` (a condition on the table's system.tables row that
+    holds until it is rebuilt), so a migration stopped half-way resumes; on the
     embedded store only (agents sharing a server would race through the exchange)."""
     out = []
-    for t in catalog.tables():
-        if t.rollup != STORED:
-            continue
-        for level, *_ in LEVELS:
-            table, new = f"{t.name}_{level}", f"{t.name}_{level}__{version:04d}"
-            guard = (f"SELECT count() FROM system.tables WHERE database = currentDatabase() "
-                     f"AND name = '{table}' AND {not_yet}")
-            when = f"{migrations.EMBEDDED_ONLY}\n-- when: {guard}\n"
-            out += [when + _create_rollup(t, level, new, engine),
-                    fill(t, table, new, guard),
-                    when + f"EXCHANGE TABLES {table} AND {new};",
-                    f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
+    for table in tables:
+        new = f"{table}__{version:04d}"
+        guard = (f"SELECT count() FROM system.tables WHERE database = currentDatabase() "
+                 f"AND name = '{table}' AND {not_yet}")
+        when = f"{migrations.EMBEDDED_ONLY}\n-- when: {guard}\n"
+        out += [when + create(table, new),
+                fill(table, new, guard),
+                when + f"EXCHANGE TABLES {table} AND {new};",
+                f"{migrations.EMBEDDED_ONLY}\nDROP TABLE IF EXISTS {new};"]
     return "\n".join(out) + "\n"
+
+
+def _attach_all(table: str, new: str, guard: str) -> str:
+    """Every part of `table` attached to `new` (hard links: no copy, whatever the
+    table holds), only while `new` has none, so a stopped migration does not
+    attach twice."""
+    return (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT ({guard}) > 0 AND (SELECT count() FROM system.parts "
+            f"WHERE database = currentDatabase() AND table = '{new}' AND active) = 0\n"
+            f"ALTER TABLE {new} ATTACH PARTITION ALL FROM {table};")
+
+
+def _rollup_tables() -> list[tuple[Table, str, str]]:
+    return [(t, level, f"{t.name}_{level}") for t in catalog.tables() if t.rollup == STORED for level, *_ in LEVELS]
 
 
 def time_ordered_rollups_sql() -> str:
     """sql/0029 (written once, then frozen like every migration): each rollup table
     rebuilt sorted by its time bucket first, without schema 28's projection, its
     rows copied (a server's rollup tables keep schema 28's layout, which reads the
-    same)."""
-    def copy(t, table, new, guard):
-        cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(t))
+    same). Schema 31's granule setting came later."""
+    spec = {table: (t, level) for t, level, table in _rollup_tables()}
+
+    def copy(table, new, guard):
+        cols = ", ".join(f"`{n}`" for n, _ in rollup_columns(spec[table][0]))
         return (f"{migrations.EMBEDDED_ONLY}\n-- when: {guard}\nINSERT INTO {new} ({cols})\n"
                 f"SELECT {cols} FROM {table}\nSETTINGS insert_deduplication_token = 'pyperf-0029-{table}';")
-    return _rebuild_rollups(29, "position(sorting_key, 'toStart') = 0", "AggregatingMergeTree", copy)
+    return _rebuild(29, list(spec), "position(sorting_key, 'toStart') = 0",
+                    lambda table, new: _create_rollup(*spec[table], new, "AggregatingMergeTree"), copy)
 
 
 def plain_rollups_sql() -> str:
     """sql/0030 (written once, then frozen): each rollup table's parts attached to a
-    plain MergeTree of the same columns and keys (hard links: no copy, whatever
-    the table holds); a server's rollup tables stay AggregatingMergeTree (they read
-    the same). The attach runs only while the new table has no parts, so a
-    stopped migration does not attach twice."""
-    def attach(t, table, new, guard):
-        return (f"{migrations.EMBEDDED_ONLY}\n-- when: SELECT ({guard}) > 0 AND (SELECT count() FROM system.parts "
-                f"WHERE database = currentDatabase() AND table = '{new}' AND active) = 0\n"
-                f"ALTER TABLE {new} ATTACH PARTITION ALL FROM {table};")
-    return _rebuild_rollups(30, "engine = 'AggregatingMergeTree'", "MergeTree", attach)
+    plain MergeTree of the same columns and keys; a server's rollup tables stay
+    AggregatingMergeTree (they read the same). Schema 31's granule setting came later."""
+    spec = {table: (t, level) for t, level, table in _rollup_tables()}
+    return _rebuild(30, list(spec), "engine = 'AggregatingMergeTree'",
+                    lambda table, new: _create_rollup(*spec[table], new), _attach_all)
+
+
+def small_granules_sql(store) -> str:
+    """sql/0031 (written once, then frozen): every table of `store` (the schema
+    before it) but the migration ledger rebuilt with granules of at most
+    GRANULE_BYTES, its own columns, keys, TTL and settings kept (CREATE ... AS), its
+    parts attached. Existing parts keep their granules until merged. Tables on a
+    server the agents migrated keep theirs (its memory is not the agent's);
+    sql/cluster/schema.sql, made from the embedded schema, has the setting."""
+    tables = [name for name, engine, _ in _statements(store)
+              if engine.endswith("MergeTree") and name != "schema_migrations"]
+    return _rebuild(31, tables, "position(create_table_query, 'index_granularity_bytes') = 0",
+                    lambda table, new: f"CREATE TABLE IF NOT EXISTS {new} AS {table}\n"
+                                       f"SETTINGS index_granularity_bytes = {GRANULE_BYTES};",
+                    _attach_all)
 
 
 def write_migration(name: str, folder: Path | None = None) -> Path | None:

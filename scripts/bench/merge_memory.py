@@ -27,13 +27,15 @@ from pathlib import Path
 
 from common import ROOT, anon_mib
 
-# server settings (top level) and <merge_tree> settings set or replaced, and
-# whether the rollup tables get back schema 28's time projection, by name
+# server settings (top level) and <merge_tree> settings set or replaced,
+# whether the rollup tables get back schema 28's time projection, and the
+# tables' granule bytes (None: the schema's), by name
 VARIANTS = {
-    "project (baseline)": ({}, {}, False),
+    "project (baseline)": ({}, {}, False, None),
     "engine's merge pool (16)": ({"background_pool_size": 16, "background_merges_mutations_concurrency_ratio": 2},
-                                 {}, False),
-    "schema 28's projection": ({}, {}, True),
+                                 {}, False, None),
+    "schema 28's projection": ({}, {}, True, None),
+    "engine's granules (10 MiB)": ({}, {}, False, 10 * 1024 * 1024),
 }
 
 
@@ -48,7 +50,7 @@ def config_with(base: Path, top: dict, merge_tree: dict, out: Path) -> Path:
     return out
 
 
-def child(config: str, flushes: int, pause_s: float, projection: bool) -> dict:
+def child(config: str, flushes: int, pause_s: float, projection: bool, granule_bytes: int | None) -> dict:
     import numpy as np
 
     from store_bytes import RATES, Generator
@@ -60,6 +62,12 @@ def child(config: str, flushes: int, pause_s: float, projection: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = store_module.Store(parse_dsn(f"chdb://{tmp}/store"), host_name="bench").open()
         schema = store.tables()
+        merge_trees = [r[0] for r in store.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                                 "AND engine LIKE '%MergeTree'").rows]
+        for table in merge_trees if granule_bytes else ():
+            store.command(f"CREATE TABLE {table}__bench AS {table} SETTINGS index_granularity_bytes = {granule_bytes}")
+            store.command(f"EXCHANGE TABLES {table} AND {table}__bench")
+            store.command(f"DROP TABLE {table}__bench")
         if projection:
             for table in rollups.stored():
                 for level in ("1m", "1h"):
@@ -105,9 +113,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--projection", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--granule-bytes", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.flushes, args.pause_s, args.projection)))
+        print(json.dumps(child(args.child, args.flushes, args.pause_s, args.projection, args.granule_bytes)))
         return 0
     base = ROOT / "sql" / "embedded_engine.xml"
     print(f"{args.flushes} one-minute flushes of the busy-host mix, {args.pause_s:g} s apart; "
@@ -115,11 +124,12 @@ def main() -> int:
     print(f"{'configuration':<26}{'highest':>9}{'median':>9}{'parts left':>12}{'CPU s':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.repeat):
-            for name, (top, tree, projection) in VARIANTS.items():
+            for name, (top, tree, projection, granule_bytes) in VARIANTS.items():
                 config = config_with(base, top, tree, Path(tmp) / f"{len(top)}-{len(tree)}-{round_}.xml")
                 out = subprocess.run([sys.executable, __file__, "--child", str(config), "--flushes",
                                       str(args.flushes), "--pause-s", str(args.pause_s)]
-                                     + (["--projection"] if projection else []),
+                                     + (["--projection"] if projection else [])
+                                     + (["--granule-bytes", str(granule_bytes)] if granule_bytes else []),
                                      capture_output=True, text=True, check=True)
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 print(f"{name:<26}{r['peak']:>9.0f}{r['median']:>9.0f}{r['parts']:>7} of {r['inserted']:<4}"

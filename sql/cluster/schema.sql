@@ -19,7 +19,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/agent_counte
 PARTITION BY toDate(ts)
 ORDER BY (host, source, name, counter, ts)
 TTL toDateTime(ts) + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS agent_counters ON CLUSTER '{cluster}' AS agent_counters_local
 ENGINE = Distributed('{cluster}', currentDatabase(), agent_counters_local, cityHash64(host));
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS alerts_local ON CLUSTER '{cluster}'
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/alerts_local', '{replica}')
 ORDER BY (host, ts)
 TTL toDateTime(ts) + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS alerts ON CLUSTER '{cluster}' AS alerts_local
 ENGINE = Distributed('{cluster}', currentDatabase(), alerts_local, cityHash64(host));
@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS changes_local ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/changes_local', '{replica}')
 ORDER BY (host, ts)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS changes ON CLUSTER '{cluster}' AS changes_local
 ENGINE = Distributed('{cluster}', currentDatabase(), changes_local, cityHash64(host));
@@ -108,7 +108,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/container_re
 PARTITION BY toDate(ts)
 ORDER BY (host, container_id, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS container_resources ON CLUSTER '{cluster}' AS container_resources_local
 ENGINE = Distributed('{cluster}', currentDatabase(), container_resources_local, cityHash64(host));
@@ -158,7 +158,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/container_re
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), container_id, name, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS container_resources_1h ON CLUSTER '{cluster}' AS container_resources_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), container_resources_1h_local, cityHash64(host));
@@ -208,7 +208,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/container_re
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), container_id, name, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS container_resources_1m ON CLUSTER '{cluster}' AS container_resources_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), container_resources_1m_local, cityHash64(host));
@@ -235,7 +235,7 @@ CREATE TABLE IF NOT EXISTS containers_local ON CLUSTER '{cluster}'
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/containers_local', '{replica}', ts)
 PRIMARY KEY (host, mnt_ns, id)
 ORDER BY (host, mnt_ns, id, cgroup_id)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS containers ON CLUSTER '{cluster}' AS containers_local
 ENGINE = Distributed('{cluster}', currentDatabase(), containers_local, cityHash64(host));
@@ -258,7 +258,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_contain
 PARTITION BY toDate(ts)
 ORDER BY (host, mnt_ns, cgroup_id, device, op, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_container_io ON CLUSTER '{cluster}' AS disk_container_io_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_container_io_local, cityHash64(host));
@@ -282,7 +282,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_contain
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_container_io_1h ON CLUSTER '{cluster}' AS disk_container_io_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_container_io_1h_local, cityHash64(host));
@@ -306,7 +306,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_contain
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), mnt_ns, cgroup_id, device, op, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_container_io_1m ON CLUSTER '{cluster}' AS disk_container_io_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_container_io_1m_local, cityHash64(host));
@@ -327,7 +327,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_loca
 PARTITION BY toDate(ts)
 ORDER BY (host, device, op, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_io ON CLUSTER '{cluster}' AS disk_io_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_io_local, cityHash64(host));
@@ -349,7 +349,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1h_l
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), device, op, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_io_1h ON CLUSTER '{cluster}' AS disk_io_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_io_1h_local, cityHash64(host));
@@ -371,7 +371,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_1m_l
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), device, op, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_io_1m ON CLUSTER '{cluster}' AS disk_io_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_io_1m_local, cityHash64(host));
@@ -389,7 +389,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_queue_l
 PARTITION BY toDate(ts)
 ORDER BY (host, device, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_queue ON CLUSTER '{cluster}' AS disk_queue_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_queue_local, cityHash64(host));
@@ -411,7 +411,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_slow_io
 PARTITION BY toDate(ts)
 ORDER BY (host, ts)
 TTL toDateTime(ts) + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS disk_slow_io ON CLUSTER '{cluster}' AS disk_slow_io_local
 ENGINE = Distributed('{cluster}', currentDatabase(), disk_slow_io_local, cityHash64(host));
@@ -435,7 +435,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/faults_proce
 PARTITION BY toDate(ts)
 ORDER BY (host, pid, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS faults_process ON CLUSTER '{cluster}' AS faults_process_local
 ENGINE = Distributed('{cluster}', currentDatabase(), faults_process_local, cityHash64(host));
@@ -459,7 +459,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/faults_proce
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS faults_process_1h ON CLUSTER '{cluster}' AS faults_process_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), faults_process_1h_local, cityHash64(host));
@@ -483,7 +483,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/faults_proce
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS faults_process_1m ON CLUSTER '{cluster}' AS faults_process_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), faults_process_1m_local, cityHash64(host));
@@ -503,7 +503,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/governor_act
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, ts)
 TTL toDateTime(ts) + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS governor_actions ON CLUSTER '{cluster}' AS governor_actions_local
 ENGINE = Distributed('{cluster}', currentDatabase(), governor_actions_local, cityHash64(host));
@@ -528,7 +528,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/layer_file_a
 PARTITION BY toDate(ts)
 ORDER BY (host, mnt_ns, dev, inode, ts)
 TTL toDateTime(ts) + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS layer_file_access ON CLUSTER '{cluster}' AS layer_file_access_local
 ENGINE = Distributed('{cluster}', currentDatabase(), layer_file_access_local, cityHash64(host));
@@ -553,7 +553,7 @@ CREATE TABLE IF NOT EXISTS layer_files_local ON CLUSTER '{cluster}'
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/layer_files_local', '{replica}', ts)
 ORDER BY (host, mnt_ns, layer_index, path)
 TTL toDateTime(ts) + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS layer_files ON CLUSTER '{cluster}' AS layer_files_local
 ENGINE = Distributed('{cluster}', currentDatabase(), layer_files_local, cityHash64(host));
@@ -575,7 +575,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/offcpu_stack
 PARTITION BY toDate(ts)
 ORDER BY (host, pid, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS offcpu_stack ON CLUSTER '{cluster}' AS offcpu_stack_local
 ENGINE = Distributed('{cluster}', currentDatabase(), offcpu_stack_local, cityHash64(host));
@@ -597,7 +597,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/profile_stac
 PARTITION BY toDate(ts)
 ORDER BY (host, pid, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS profile_stack ON CLUSTER '{cluster}' AS profile_stack_local
 ENGINE = Distributed('{cluster}', currentDatabase(), profile_stack_local, cityHash64(host));
@@ -620,7 +620,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/response_tim
 PARTITION BY toDate(ts)
 ORDER BY (host, pid, port, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS response_time ON CLUSTER '{cluster}' AS response_time_local
 ENGINE = Distributed('{cluster}', currentDatabase(), response_time_local, cityHash64(host));
@@ -642,7 +642,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/response_tim
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, port, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS response_time_1h ON CLUSTER '{cluster}' AS response_time_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), response_time_1h_local, cityHash64(host));
@@ -664,7 +664,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/response_tim
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, port, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS response_time_1m ON CLUSTER '{cluster}' AS response_time_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), response_time_1m_local, cityHash64(host));
@@ -684,7 +684,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_lo
 PARTITION BY toDate(ts)
 ORDER BY (host, cpu, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_cpu ON CLUSTER '{cluster}' AS sched_cpu_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_cpu_local, cityHash64(host));
@@ -705,7 +705,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1h
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_cpu_1h ON CLUSTER '{cluster}' AS sched_cpu_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_cpu_1h_local, cityHash64(host));
@@ -726,7 +726,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_1m
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_cpu_1m ON CLUSTER '{cluster}' AS sched_cpu_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_cpu_1m_local, cityHash64(host));
@@ -754,7 +754,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_proces
 PARTITION BY toDate(ts)
 ORDER BY (host, pid, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_process ON CLUSTER '{cluster}' AS sched_process_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_process_local, cityHash64(host));
@@ -783,7 +783,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_proces
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_process_1h ON CLUSTER '{cluster}' AS sched_process_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_process_1h_local, cityHash64(host));
@@ -812,7 +812,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_proces
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), pid, comm, mnt_ns, cgroup_id, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS sched_process_1m ON CLUSTER '{cluster}' AS sched_process_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), sched_process_1m_local, cityHash64(host));
@@ -841,7 +841,7 @@ CREATE TABLE IF NOT EXISTS settings_local ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/settings_local', '{replica}')
 ORDER BY (host, key, ts)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS settings ON CLUSTER '{cluster}' AS settings_local
 ENGINE = Distributed('{cluster}', currentDatabase(), settings_local, cityHash64(host));
@@ -860,7 +860,7 @@ CREATE TABLE IF NOT EXISTS silences_local ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/silences_local', '{replica}')
 ORDER BY (host, ts)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS silences ON CLUSTER '{cluster}' AS silences_local
 ENGINE = Distributed('{cluster}', currentDatabase(), silences_local, cityHash64(host));
@@ -885,7 +885,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_l
 PARTITION BY toDate(ts)
 ORDER BY (host, cpu, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_cpu ON CLUSTER '{cluster}' AS system_cpu_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_cpu_local, cityHash64(host));
@@ -929,7 +929,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), cpu, ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_cpu_1h ON CLUSTER '{cluster}' AS system_cpu_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_cpu_1h_local, cityHash64(host));
@@ -973,7 +973,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_cpu_1
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), cpu, ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_cpu_1m ON CLUSTER '{cluster}' AS system_cpu_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_cpu_1m_local, cityHash64(host));
@@ -996,7 +996,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_disk_
 PARTITION BY toDate(ts)
 ORDER BY (host, device, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_disk ON CLUSTER '{cluster}' AS system_disk_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_disk_local, cityHash64(host));
@@ -1036,7 +1036,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_host_
 PARTITION BY toDate(ts)
 ORDER BY (host, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_host ON CLUSTER '{cluster}' AS system_host_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_host_local, cityHash64(host));
@@ -1095,7 +1095,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_host_
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_host_1h ON CLUSTER '{cluster}' AS system_host_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_host_1h_local, cityHash64(host));
@@ -1154,7 +1154,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_host_
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_host_1m ON CLUSTER '{cluster}' AS system_host_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_host_1m_local, cityHash64(host));
@@ -1178,7 +1178,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/system_net_l
 PARTITION BY toDate(ts)
 ORDER BY (host, interface, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS system_net ON CLUSTER '{cluster}' AS system_net_local
 ENGINE = Distributed('{cluster}', currentDatabase(), system_net_local, cityHash64(host));
@@ -1199,7 +1199,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_connecti
 PARTITION BY toDate(ts)
 ORDER BY (host, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_connection_rtt ON CLUSTER '{cluster}' AS tcp_connection_rtt_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_connection_rtt_local, cityHash64(host));
@@ -1224,7 +1224,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_event_lo
 PARTITION BY toDate(ts)
 ORDER BY (host, ts)
 TTL toDateTime(ts) + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_event ON CLUSTER '{cluster}' AS tcp_event_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_event_local, cityHash64(host));
@@ -1257,7 +1257,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_loc
 PARTITION BY toDate(ts)
 ORDER BY (host, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_host ON CLUSTER '{cluster}' AS tcp_host_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_host_local, cityHash64(host));
@@ -1290,7 +1290,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1h_
 PARTITION BY toYYYYMM(ts)
 ORDER BY (host, toStartOfDay(ts), ts)
 TTL ts + toIntervalDay(365)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_host_1h ON CLUSTER '{cluster}' AS tcp_host_1h_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_host_1h_local, cityHash64(host));
@@ -1323,7 +1323,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_1m_
 PARTITION BY toDate(ts)
 ORDER BY (host, toStartOfHour(ts), ts)
 TTL ts + toIntervalDay(30)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_host_1m ON CLUSTER '{cluster}' AS tcp_host_1m_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_host_1m_local, cityHash64(host));
@@ -1346,7 +1346,7 @@ ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_process_
 PARTITION BY toDate(ts)
 ORDER BY (host, pid, ts)
 TTL toDateTime(ts) + toIntervalDay(3)
-SETTINGS index_granularity = 8192;
+SETTINGS index_granularity_bytes = 524288, index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS tcp_process ON CLUSTER '{cluster}' AS tcp_process_local
 ENGINE = Distributed('{cluster}', currentDatabase(), tcp_process_local, cityHash64(host));
@@ -1469,3 +1469,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (27, 'silences', 
 INSERT INTO schema_migrations (version, name, checksum) VALUES (28, 'rollup_time_projection', '5298f6a7db0ac25f');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '09fd1bc28abb9d40');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (30, 'rollup_plain_merge_tree', 'b83f881c798fab3d');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (31, 'small_granules', '67f91f497e26e1c1');
