@@ -13,6 +13,7 @@ from conftest import PyperfProcess, merges_run, require_root, run_pyperf
 
 from pyperf.errors import StoreError
 from pyperf.pipeline.spool import Spool, load_chunk, pending_chunks
+from pyperf.pipeline import writer as writer_module
 from pyperf.pipeline.writer import BatchWriter
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
@@ -208,6 +209,26 @@ def test_a_spool_folder_has_one_owner_and_looking_changes_nothing(tmp_path):
     # the next owner clears what a crashed writer left half-written, and keeps the chunks
     Spool(folder, max_bytes=1 << 20).close()
     assert not half_written.exists() and pending_chunks(folder) == [chunk]
+
+
+def test_a_large_insert_gives_its_memory_back_before_the_next_table_goes_in(store_dsn, monkeypatch):
+    """What a flush's large inserts left with the allocators added up until the
+    release after the last one; a small insert's is left for that release (each
+    release is an engine statement)."""
+    monkeypatch.setattr(writer_module, "RELEASE_AFTER_ROWS", 2)
+    store = Store(parse_dsn(store_dsn), host_name="t").open()
+    events = []
+    insert, release = store.insert, store.release_memory
+    store.insert = lambda table, *args, **kwargs: events.append(table) or insert(table, *args, **kwargs)
+    store.release_memory = lambda code_pages=False: events.append("release") or release(code_pages)
+    writer = BatchWriter(store, flush_interval_s=3600)
+    now = time.time()
+    writer.submit({"system_host": {"ts": [now, now + 1], "interval_ms": [1000, 1000]},
+                   "system_cpu": {"ts": [now], "interval_ms": [1000], "cpu": [0]}})
+    writer.flush()
+    assert events == ["system_host", "release", "system_cpu", "release"]
+    assert writer.inserted == {"system_host": 2, "system_cpu": 1}
+    store.close()
 
 
 def test_a_flush_gives_its_memory_back_before_the_rollups_start_and_merges_wait_for_both(store_dsn):
