@@ -381,7 +381,8 @@ class Store:
         """After a flush: give freed memory back to the system. The C heap keeps
         what the minute's columns used; the embedded engine's allocator (jemalloc)
         keeps what a flush or a rollup used: ~70 MB after the first rollup on an
-        idle host, ~100 MB after a large GROUP BY; the purge takes ~0.6 ms.
+        idle host, ~100 MB after a large GROUP BY; the purge is an engine
+        statement, ~5 ms (most of it any statement's cost in chDB: SELECT 1 too).
         `code_pages` (after the rollups, every few minutes): also the engine's
         code pages, ~40 MB that only a rollup runs, faulted back in from the page
         cache when one runs again. A server's memory is the server's business."""
