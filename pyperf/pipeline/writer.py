@@ -103,8 +103,9 @@ class BatchWriter:
     def flush(self) -> None:
         """Write everything buffered now (called by readers that need fresh rows),
         after whatever waits in the spool, then give the memory it took back (a
-        large insert's at once: _stored). No merge runs meanwhile (Store.merges_held): the two at once were the agent's
-        highest memory; the flush's parts merge after the release."""
+        large insert's at once: _stored). No merge runs meanwhile
+        (Store.merges_held): the two at once were the agent's highest memory; the
+        flush's parts merge after the release."""
         with self._flush_lock:
             started = time.thread_time()
             try:
