@@ -80,11 +80,16 @@ class Table:
         parts.append(f"ORDER BY ({', '.join(self.order_by)})")
         if self.retention_days:
             parts.append(f"TTL toDateTime(ts) + INTERVAL {self.retention_days} DAY")
-        settings = [f"index_granularity_bytes = {GRANULE_BYTES}"]
-        if self.dedup:
-            settings.append("non_replicated_deduplication_window = 1000")
-        parts.append(f"SETTINGS {', '.join(settings)}")
+        parts.append(settings_clause(self.dedup))
         return "\n".join(parts)
+
+
+def settings_clause(dedup: bool = True) -> str:
+    """The SETTINGS of a table the spec creates (a raw table, or a rollup: dedup)."""
+    settings = [f"index_granularity_bytes = {GRANULE_BYTES}"]
+    if dedup:
+        settings.append("non_replicated_deduplication_window = 1000")
+    return f"SETTINGS {', '.join(settings)}"
 
 
 # the columns every per-interval table starts with

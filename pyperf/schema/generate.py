@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pyperf.schema import COUNTER, GAUGE, GRANULE_BYTES, HISTOGRAM, KEY, STORED, Column, Table, catalog, kinds_of
+from pyperf.schema import (COUNTER, GAUGE, GRANULE_BYTES, HISTOGRAM, KEY, STORED, Column, Table, catalog, kinds_of,
+                           settings_clause)
 from pyperf.pipeline.prometheus_totals import families_of
 from pyperf.store import migrations, schema_check
 from pyperf.store.rollups import LEVELS, TIME_BUCKET
@@ -323,7 +324,7 @@ def _create_rollup(t: Table, level: str, name: str = "", engine: str = "MergeTre
     return (f"CREATE TABLE IF NOT EXISTS {name or f'{t.name}_{level}'}\n(\n{cols}\n)\n"
             f"ENGINE = {engine}\nPARTITION BY {partition_fn}(ts)\nORDER BY ({order})\n"
             f"TTL ts + INTERVAL {days} DAY\n"
-            f"SETTINGS index_granularity_bytes = {GRANULE_BYTES}, non_replicated_deduplication_window = 1000;")
+            f"{settings_clause()};")
 
 
 def _rebuild(version: int, tables: list[str], not_yet: str, create, fill) -> str:
