@@ -211,23 +211,69 @@ def test_a_spool_folder_has_one_owner_and_looking_changes_nothing(tmp_path):
     assert not half_written.exists() and pending_chunks(folder) == [chunk]
 
 
-def test_a_large_insert_gives_its_memory_back_before_the_next_table_goes_in(store_dsn, monkeypatch):
-    """What a flush's large inserts left with the allocators added up until the
-    release after the last one; a small insert's is left for that release (each
-    release is an engine statement)."""
-    monkeypatch.setattr(writer_module, "RELEASE_AFTER_ROWS", 2)
+def test_a_large_batch_goes_in_by_slices_each_slices_memory_given_back_before_the_next(store_dsn, monkeypatch):
+    """An insert's engine memory grows with its rows: a large batch goes in
+    INSERT_ROWS at a time, what each full slice left with the allocators given
+    back before the next one; a small insert's is left for the release after
+    the flush (each release is an engine statement)."""
+    monkeypatch.setattr(writer_module, "INSERT_ROWS", 2)
     store = Store(parse_dsn(store_dsn), host_name="t").open()
     events = []
     insert, release = store.insert, store.release_memory
-    store.insert = lambda table, *args, **kwargs: events.append(table) or insert(table, *args, **kwargs)
+    store.insert = lambda table, columns, token: events.append((table, len(columns["ts"]))) or insert(
+        table, columns, token)
     store.release_memory = lambda code_pages=False: events.append("release") or release(code_pages)
     writer = BatchWriter(store, flush_interval_s=3600)
     now = time.time()
-    writer.submit({"system_host": {"ts": [now, now + 1], "interval_ms": [1000, 1000]},
+    writer.submit({"system_host": {"ts": [now, now + 1, now + 2], "interval_ms": [1000] * 3},
                    "system_cpu": {"ts": [now], "interval_ms": [1000], "cpu": [0]}})
     writer.flush()
-    assert events == ["system_host", "release", "system_cpu", "release"]
-    assert writer.inserted == {"system_host": 2, "system_cpu": 1}
+    assert events == [("system_host", 2), "release", ("system_host", 1), ("system_cpu", 1), "release"]
+    assert writer.inserted == {"system_host": 3, "system_cpu": 1}
+    assert store.query("SELECT count(), uniqExact(ts) FROM system_host").rows == [(3, 3)]
+    store.close()
+
+
+def test_a_store_failing_between_slices_gets_the_batch_exactly_once_on_replay(store_dsn, tmp_path, monkeypatch):
+    """The slices are cut the same way on replay and each carries its own
+    token: the slice stored before the failure is dropped by the store, the
+    rest goes in once."""
+    monkeypatch.setattr(writer_module, "INSERT_ROWS", 2)
+    store = Store(parse_dsn(store_dsn), host_name="t").open()
+    insert, calls = store.insert, []
+
+    def fails_on_the_second_slice(table, columns, token):
+        calls.append(token)
+        if len(calls) == 2:
+            raise StoreError("store went away", transient=True)
+        return insert(table, columns, token)
+    store.insert = fails_on_the_second_slice
+    writer = BatchWriter(store, flush_interval_s=3600, spool=Spool(tmp_path / "spool", max_bytes=1 << 20))
+    now = time.time()
+    writer.submit({"system_host": {"ts": [now + i for i in range(5)], "interval_ms": [1000] * 5}})
+    writer.flush()
+    assert store.query("SELECT count() FROM system_host").rows == [(2,)]
+    assert writer.spooled == {"system_host": 5} and writer.inserted == {}
+    writer.flush()                             # the store answers: the spooled batch replayed
+    token = calls[0]
+    assert calls == [token, f"{token}.1", token, f"{token}.1", f"{token}.2"]
+    assert store.query("SELECT count(), uniqExact(ts) FROM system_host").rows == [(5, 5)]
+    assert writer.inserted == writer.replayed == {"system_host": 5}
+    writer.close()
+    store.close()
+
+
+def test_a_slice_the_store_rejects_counts_what_went_in_before_it(store_dsn, monkeypatch):
+    monkeypatch.setattr(writer_module, "INSERT_ROWS", 2)
+    store = Store(parse_dsn(store_dsn), host_name="t").open()
+    writer = BatchWriter(store, flush_interval_s=3600)
+    now = time.time()
+    # the third row's value does not fit the column: its slice is refused
+    writer.submit({"system_cpu": {"ts": [now, now + 1, now + 2], "interval_ms": [1000] * 3,
+                                  "cpu": [0, 1, "not a cpu"]}})
+    writer.flush()
+    assert writer.inserted == {"system_cpu": 2} and writer.failed == {"system_cpu": 1}
+    assert store.query("SELECT count() FROM system_cpu").rows == [(2,)]
     store.close()
 
 

@@ -1,6 +1,6 @@
 """Buffers per-interval rows and writes them to the store in columnar batches,
-one insert per table per flush, from its own thread, so a slow store never
-stalls the probes.
+one insert per table per flush (a large one in slices: INSERT_ROWS), from its
+own thread, so a slow store never stalls the probes.
 
 Why flush less often than we collect: every insert into ClickHouse makes a new
 part, and in embedded chDB one insert costs ~10 ms of CPU however few its rows
@@ -44,7 +44,11 @@ from pyperf.probes.base import Batch
 
 log = logging.getLogger("pyperf.writer")
 
-RELEASE_AFTER_ROWS = 5_000   # a minute of ~80 processes' rows: per-process tables on a busy host
+# a table's batch goes in at most this many rows at a time, the memory of each full
+# slice given back before the next: a minute of a per-process table under process
+# churn is ~15 000 rows, and an insert's engine memory grows with its rows (a
+# 19 000-row sched_process insert +26 MiB, 4 750 rows +4 to +8; docs/performance.md)
+INSERT_ROWS = 5_000
 RETRY_MIN_S = 1.0      # first retry of a failing store; doubles up to the flush interval
 
 
@@ -138,7 +142,7 @@ class BatchWriter:
                     self._to_spool(table, columns, token)
                     backlog = True
                 else:
-                    self.failed[table] += _rows(columns)
+                    self._rejected(table, columns, e)
         if pending:
             self.flushes += 1
 
@@ -159,7 +163,7 @@ class BatchWriter:
                 self._store_failed(e)
                 if e.transient:
                     return True
-                self.failed[table] += _rows(columns)
+                self._rejected(table, columns, e)
                 self.spool.remove(path)
                 continue
             self.inserted[table] += n
@@ -169,15 +173,32 @@ class BatchWriter:
         return False
 
     def _stored(self, table: str, columns: dict[str, list], token: str) -> int:
-        """Insert one table's batch; after one of RELEASE_AFTER_ROWS rows or more,
-        give back the memory it took at once: given back only after all of a
-        flush's inserts, what the large ones left with the allocators added up (a
-        minute's flush under process churn: ~+50 MiB over the level against ~+30).
-        Not after every insert: each release is an engine statement, ~5 ms."""
-        n = self.store.insert(table, columns, token)
-        if n >= RELEASE_AFTER_ROWS:
-            self._release_memory()
-        return n
+        """Insert one table's batch, INSERT_ROWS at a time; after each full slice,
+        give back the memory it took before the next goes in (given back only
+        after all of a flush's inserts, what the large ones left with the
+        allocators added up). Not after every insert: each release is an engine
+        statement, ~5 ms. Slice i > 0 carries the token `<token>.<i>`: the slices
+        are cut the same way on replay, so a slice stored before a failure is
+        dropped by the store then. A StoreError says in `rows_stored` how many
+        rows went in before it."""
+        n = _rows(columns)
+        stored = 0
+        try:
+            for i, start in enumerate(range(0, n, INSERT_ROWS)):
+                part = columns if n <= INSERT_ROWS else {
+                    name: values[start:start + INSERT_ROWS] for name, values in columns.items()}
+                stored += self.store.insert(table, part, token if i == 0 else f"{token}.{i}")
+                if _rows(part) >= INSERT_ROWS:
+                    self._release_memory()
+        except StoreError as e:
+            e.rows_stored = stored
+            raise
+        return stored
+
+    def _rejected(self, table: str, columns: dict[str, list], e: StoreError) -> None:
+        stored = getattr(e, "rows_stored", 0)
+        self.inserted[table] += stored
+        self.failed[table] += _rows(columns) - stored
 
     def _to_spool(self, table: str, columns: dict[str, list], token: str) -> None:
         try:
