@@ -660,3 +660,14 @@ def test_a_large_hour_is_summed_a_share_of_its_keys_at_a_time_and_a_crash_betwee
     hourly = rollups.series(store, "disk_io", start, end, step_s=3600, by=("device",), source="1h")
     assert len(hourly.rows) == 40
     assert [list(r) for r in hourly.rows] == [list(r) for r in raw.rows]      # every device once: nothing lost or doubled
+    # a share is a range of the first key, which the 1-minute table is sorted by within
+    # the hour: its read is cut by the primary key (a share of the keys' hash read the whole hour)
+    shares = rollups._shares_of(store, rollups.stored()["disk_io"], start.replace(tzinfo=None), 2400)
+    assert len(shares) == 3
+    condition, bounds = shares.condition(1)
+    plan = "\n".join(row[0] for row in store.query(
+        "EXPLAIN indexes = 1 " + rollups.hourly_select(rollups.stored()["disk_io"], condition),
+        {"host": store.host_name, "start": start, "end": end, **bounds}).rows)
+    primary = plan[plan.index("PrimaryKey"):]
+    keys = primary[primary.index("Keys:"):primary.index("Condition:")].split()
+    assert keys == ["Keys:", "host", "toStartOfHour(ts)", "device"], plan

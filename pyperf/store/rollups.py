@@ -577,9 +577,10 @@ def _count(store, table: str, start: dt.datetime, end: dt.datetime, condition: s
                            {"host": store.host_name, "start": start, "end": end}).rows[0][0])
 
 
-def _insert(store, target: str, select: str, token: str, start: dt.datetime, end: dt.datetime) -> None:
+def _insert(store, target: str, select: str, token: str, start: dt.datetime, end: dt.datetime,
+            bounds: dict | None = None) -> None:
     store.command(f"INSERT INTO {target} {select} SETTINGS insert_deduplication_token = {{token:String}}",
-                  {"host": store.host_name, "start": start, "end": end, "token": token})
+                  {"host": store.host_name, "start": start, "end": end, "token": token, **(bounds or {})})
 
 
 def _roll_minutes(store, r: Rollup, end: dt.datetime) -> int:
@@ -606,8 +607,47 @@ def _roll_minutes(store, r: Rollup, end: dt.datetime) -> int:
     return buckets
 
 
-def _key_share(r: Rollup, i: int, parts: int) -> str:
-    return f"cityHash64({', '.join(r.keys)}) % {parts} = {i}"
+class _Shares(NamedTuple):
+    """An hour's minute rows cut by ranges of the table's first key: the 1-minute
+    table is sorted by (host, hour, first key, ...), so a share reads only its own
+    granules of the hour (a share by the keys' hash read the whole hour each time:
+    a churn hour's 60 shares took ~25 s of CPU, docs/performance.md). Every row of
+    a key has its first key's value, so a key is never cut in two."""
+    key: str
+    type: str
+    bounds: list         # the values that start the shares after the first, ascending
+
+    def __len__(self) -> int:
+        return len(self.bounds) + 1
+
+    def condition(self, i: int) -> tuple[str, dict]:
+        """Share i's condition and its parameters."""
+        low = f"{self.key} >= {{share_low:{self.type}}}" if i > 0 else ""
+        high = f"{self.key} < {{share_high:{self.type}}}" if i < len(self.bounds) else ""
+        values = {"share_low": self.bounds[i - 1]} if i > 0 else {}
+        if i < len(self.bounds):
+            values["share_high"] = self.bounds[i]
+        return " AND ".join(c for c in (low, high) if c), values
+
+
+def _shares_of(store, r: Rollup, hour: dt.datetime, minute_rows: int) -> _Shares | None:
+    """How an hour of `minute_rows` rows is summed: None for one INSERT, else its
+    shares of about MAX_ROWS_PER_ROLLUP rows each (the same for the same rows: a
+    crash between two shares finds them again)."""
+    if not r.keys or minute_rows <= MAX_ROWS_PER_ROLLUP:
+        return None
+    key, per = r.keys[0], MAX_ROWS_PER_ROLLUP
+    rows = store.query(
+        f"SELECT DISTINCT {key}, toTypeName({key}) FROM (SELECT {key}, row_number() OVER (ORDER BY {key}) AS n "
+        f"FROM {r.table}_1m WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} AND ts < "
+        f"{{end:DateTime64(3)}} AND {bucket_filter('1m', '{start:DateTime64(3)}', '{end:DateTime64(3)}')}) "
+        f"WHERE n % {per} = 1 AND n > 1 ORDER BY {key}",
+        {"host": store.host_name, "start": hour, "end": hour + HOUR}).rows
+    if not rows:
+        return None       # one key's rows: no range cuts them
+    type_name = rows[0][1].removeprefix("LowCardinality(").removesuffix(")") \
+        if rows[0][1].startswith("LowCardinality(") else rows[0][1]
+    return _Shares(key, type_name, [row[0] for row in rows])
 
 
 def _minute_rows_per_hour(store, r: Rollup, start: dt.datetime, end: dt.datetime) -> dict[dt.datetime, int]:
@@ -619,12 +659,6 @@ def _minute_rows_per_hour(store, r: Rollup, start: dt.datetime, end: dt.datetime
     return {_naive_utc(hour): int(n) for hour, n in rows}
 
 
-def _shares(r: Rollup, minute_rows: int) -> int:
-    """In how many shares of its keys an hour is summed: one per MAX_ROWS_PER_ROLLUP
-    minute rows (an hour is one bucket, so it is split by key, not by time)."""
-    return max(1, -(-minute_rows // MAX_ROWS_PER_ROLLUP)) if r.keys else 1
-
-
 _complete_hours: dict[tuple, dt.datetime] = {}     # per store, table, host: an hour known to have every share
 
 
@@ -634,9 +668,16 @@ def _hour_complete(store, r: Rollup, hour: dt.datetime) -> bool:
     key = (store.address.redacted(), r.table, store.host_name)
     if _complete_hours.get(key) == hour:
         return True
-    parts = _shares(r, _minute_rows_per_hour(store, r, hour, hour + HOUR).get(hour, 0))
-    done = parts == 1 or _count(store, f"{r.table}_1h", hour, hour + HOUR, _key_share(r, parts - 1, parts) + " AND "
-                                + bucket_filter("1h", "{start:DateTime64(3)}", "{end:DateTime64(3)}")) > 0
+    shares = _shares_of(store, r, hour, _minute_rows_per_hour(store, r, hour, hour + HOUR).get(hour, 0))
+    if shares is None:
+        done = True
+    else:
+        last, values = shares.condition(len(shares) - 1)
+        done = int(store.query(
+            f"SELECT count() FROM {r.table}_1h WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} AND "
+            f"ts < {{end:DateTime64(3)}} AND {last} AND "
+            f"{bucket_filter('1h', '{start:DateTime64(3)}', '{end:DateTime64(3)}')}",
+            {"host": store.host_name, "start": hour, "end": hour + HOUR, **values}).rows[0][0]) > 0
     if done:
         _complete_hours[key] = hour
     return done
@@ -646,8 +687,8 @@ def _roll_hours(store, r: Rollup, end: dt.datetime) -> int:
     """Sum the 1-minute rows into 1-hour rows for every hour before `end` after the
     last one in the 1-hour table (that one again if a crash left a share of it
     out: the shares already in are dropped by their deduplication tokens). An hour
-    of more than MAX_ROWS_PER_ROLLUP minute rows is summed a share of its keys at
-    a time. Returns hours covered."""
+    of more than MAX_ROWS_PER_ROLLUP minute rows is summed a range of its first
+    key at a time (_Shares). Returns hours covered."""
     target = f"{r.table}_1h"
     last = _last_bucket(store, target, store.host_name, fresh=True)
     if last is not None:
@@ -663,10 +704,12 @@ def _roll_hours(store, r: Rollup, end: dt.datetime) -> int:
                 f"{end:%Y%m%d%H%M}", start, end)
         return hours
     for hour, rows in sorted(per_hour.items()):
-        parts = _shares(r, rows)
+        shares = _shares_of(store, r, hour, rows)
+        parts = len(shares) if shares else 1
         for i in range(parts):
-            _insert(store, target, hourly_select(r, _key_share(r, i, parts) if parts > 1 else ""),
-                    f"pyperf-1h-{store.host_name}-{r.table}-{hour:%Y%m%d%H}-{i}of{parts}", hour, hour + HOUR)
+            condition, bounds = shares.condition(i) if shares else ("", {})
+            _insert(store, target, hourly_select(r, condition),
+                    f"pyperf-1h-{store.host_name}-{r.table}-{hour:%Y%m%d%H}-{i}of{parts}", hour, hour + HOUR, bounds)
             if parts > 1:
                 store.release_memory()
         _complete_hours[(store.address.redacted(), r.table, store.host_name)] = hour
