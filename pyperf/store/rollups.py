@@ -571,10 +571,11 @@ def _first_bucket(store, source: str, step: dt.timedelta) -> dt.datetime | None:
     return first.replace(second=0, microsecond=0) if step == MINUTE else first.replace(minute=0, second=0, microsecond=0)
 
 
-def _count(store, table: str, start: dt.datetime, end: dt.datetime, condition: str = "") -> int:
+def _count(store, table: str, start: dt.datetime, end: dt.datetime, condition: str = "",
+           parameters: dict | None = None) -> int:
     return int(store.query(f"SELECT count() FROM {table} WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} "
                            f"AND ts < {{end:DateTime64(3)}}{' AND ' + condition if condition else ''}",
-                           {"host": store.host_name, "start": start, "end": end}).rows[0][0])
+                           {"host": store.host_name, "start": start, "end": end, **(parameters or {})}).rows[0][0])
 
 
 def _insert(store, target: str, select: str, token: str, start: dt.datetime, end: dt.datetime,
@@ -615,7 +616,7 @@ class _Shares(NamedTuple):
     a key has its first key's value, so a key is never cut in two."""
     key: str
     type: str
-    bounds: list         # the values that start the shares after the first, ascending
+    bounds: list         # the values that start the shares after the first, ascending (none: one INSERT)
 
     def __len__(self) -> int:
         return len(self.bounds) + 1
@@ -630,12 +631,12 @@ class _Shares(NamedTuple):
         return " AND ".join(c for c in (low, high) if c), values
 
 
-def _shares_of(store, r: Rollup, hour: dt.datetime, minute_rows: int) -> _Shares | None:
-    """How an hour of `minute_rows` rows is summed: None for one INSERT, else its
-    shares of about MAX_ROWS_PER_ROLLUP rows each (the same for the same rows: a
-    crash between two shares finds them again)."""
+def _shares_of(store, r: Rollup, hour: dt.datetime, minute_rows: int) -> _Shares:
+    """How an hour of `minute_rows` rows is summed: in one INSERT, or in shares of
+    about MAX_ROWS_PER_ROLLUP rows each (the same for the same rows: a crash
+    between two shares finds them again)."""
     if not r.keys or minute_rows <= MAX_ROWS_PER_ROLLUP:
-        return None
+        return _Shares("", "", [])
     key, per = r.keys[0], MAX_ROWS_PER_ROLLUP
     rows = store.query(
         f"SELECT DISTINCT {key}, toTypeName({key}) FROM (SELECT {key}, row_number() OVER (ORDER BY {key}) AS n "
@@ -644,9 +645,10 @@ def _shares_of(store, r: Rollup, hour: dt.datetime, minute_rows: int) -> _Shares
         f"WHERE n % {per} = 1 AND n > 1 ORDER BY {key}",
         {"host": store.host_name, "start": hour, "end": hour + HOUR}).rows
     if not rows:
-        return None       # one key's rows: no range cuts them
-    type_name = rows[0][1].removeprefix("LowCardinality(").removesuffix(")") \
-        if rows[0][1].startswith("LowCardinality(") else rows[0][1]
+        return _Shares("", "", [])       # one key's rows: no range cuts them
+    type_name = rows[0][1]
+    if type_name.startswith("LowCardinality("):          # a parameter's type is the value's own
+        type_name = type_name[len("LowCardinality("):-1]
     return _Shares(key, type_name, [row[0] for row in rows])
 
 
@@ -669,15 +671,9 @@ def _hour_complete(store, r: Rollup, hour: dt.datetime) -> bool:
     if _complete_hours.get(key) == hour:
         return True
     shares = _shares_of(store, r, hour, _minute_rows_per_hour(store, r, hour, hour + HOUR).get(hour, 0))
-    if shares is None:
-        done = True
-    else:
-        last, values = shares.condition(len(shares) - 1)
-        done = int(store.query(
-            f"SELECT count() FROM {r.table}_1h WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} AND "
-            f"ts < {{end:DateTime64(3)}} AND {last} AND "
-            f"{bucket_filter('1h', '{start:DateTime64(3)}', '{end:DateTime64(3)}')}",
-            {"host": store.host_name, "start": hour, "end": hour + HOUR, **values}).rows[0][0]) > 0
+    last, values = shares.condition(len(shares) - 1)
+    done = len(shares) == 1 or _count(store, f"{r.table}_1h", hour, hour + HOUR, last + " AND " + bucket_filter(
+        "1h", "{start:DateTime64(3)}", "{end:DateTime64(3)}"), values) > 0
     if done:
         _complete_hours[key] = hour
     return done
@@ -705,9 +701,9 @@ def _roll_hours(store, r: Rollup, end: dt.datetime) -> int:
         return hours
     for hour, rows in sorted(per_hour.items()):
         shares = _shares_of(store, r, hour, rows)
-        parts = len(shares) if shares else 1
+        parts = len(shares)
         for i in range(parts):
-            condition, bounds = shares.condition(i) if shares else ("", {})
+            condition, bounds = shares.condition(i)
             _insert(store, target, hourly_select(r, condition),
                     f"pyperf-1h-{store.host_name}-{r.table}-{hour:%Y%m%d%H}-{i}of{parts}", hour, hour + HOUR, bounds)
             if parts > 1:
