@@ -67,6 +67,10 @@ def add_collect_options(p: argparse.ArgumentParser) -> None:
                    help="comma-separated probes to run (default: all; see `pyperf doctor`)")
     p.add_argument("--interval", type=parse_duration, default=1.0, metavar="DURATION",
                    help="how often probes are drained and rows stored (default 1s, minimum 100ms)")
+    p.add_argument("--process-interval", type=parse_duration, metavar="DURATION",
+                   help="per-process rows (sched_process, faults_process, tcp_process, profile_stack) every "
+                        "DURATION, rounded to whole intervals, each covering it: cheaper on hosts with many "
+                        "processes; host, CPU and container rows stay at --interval (default: --interval)")
     p.add_argument("--flush-interval", type=parse_duration, default=60.0, metavar="DURATION",
                    help="how often buffered rows are written to the store (default 60s; the web UI "
                         "and `pyperf sql` flush first, so they always see the newest rows)")

@@ -46,6 +46,13 @@ def _interval(v: Any) -> float:
     return seconds
 
 
+def _process_interval(v: Any) -> float:
+    seconds = _duration(v)
+    if not 0.1 <= seconds <= 60:
+        raise ValueError(f"{seconds:g} s is outside 100ms..60s")
+    return seconds
+
+
 def _number(low: float, high: float, integer: bool = False) -> Callable[[Any], float]:
     def check(v: Any):
         if isinstance(v, bool):
@@ -161,6 +168,7 @@ KEYS: tuple[Key, ...] = (
     Key("store.host_name", "--host-name", "host_name", _text, "PYPERF_HOST_NAME"),
     Key("agent.probes", "--probes", "probes", _strings(_probe_names), live="probes"),
     Key("agent.interval", "--interval", "interval", _interval, live="interval_s"),
+    Key("agent.process_interval", "--process-interval", "process_interval", _process_interval),
     Key("agent.flush_interval", "--flush-interval", "flush_interval", _duration),
     Key("agent.cpu_budget", "--cpu-budget", "cpu_budget", _number(0, 100), live="cpu_budget_pct"),
     Key("agent.governor_period", "--governor-period", "governor_period", _duration),

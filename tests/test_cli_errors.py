@@ -43,6 +43,7 @@ def test_unknown_probe(store_dsn):
 @pytest.mark.parametrize("args, fragment", [
     (["record", "--duration", "soon"], "not a duration"),
     (["record", "--interval", "10ms"], "at least 100ms"),
+    (["record", "--interval", "2s", "--process-interval", "1s"], "--process-interval must be at least --interval"),
     (["up", "--listen", "localhost"], "HOST:PORT"),
     (["up", "--listen", "999.1.1.1:80"], "'999.1.1.1' is not a valid IP address"),
     (["up", "--sql-timeout", "0s"], "must be positive"),

@@ -78,8 +78,8 @@ def test_every_bad_key_and_value_is_one_line_with_its_path(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     lines = [line.removeprefix(f"{path}: ") for line in out.stdout.splitlines()]
     assert lines == [
-        "agent.intervall: unknown key (known in [agent]: probes, interval, flush_interval, cpu_budget, "
-        "governor_period, slow_io_ms, profile_hz, offcpu_stacks, offcpu_min_ms, retention)",
+        "agent.intervall: unknown key (known in [agent]: probes, interval, process_interval, flush_interval, "
+        "cpu_budget, governor_period, slow_io_ms, profile_hz, offcpu_stacks, offcpu_min_ms, retention)",
         "agent.interval: 'fast' is not a duration (examples: 10s, 100ms, 2m)",
         "agent.probes: 'nope' is not one of containers, disk, faults, layers, profile, response, sched, system, tcp",
         "agent.cpu_budget: True is not a number",

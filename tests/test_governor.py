@@ -53,6 +53,7 @@ class _Profile:
     optional = True
     event_tables = ()
     rate_steps, rate_unit = ProfileProbe.rate_steps, ProfileProbe.rate_unit
+    process_tables, process_every = ProfileProbe.process_tables, 1
 
     def __init__(self, hz):
         self.hz = hz
@@ -67,6 +68,7 @@ class _Profile:
 
 class _Disk:
     name, optional, event_tables, rate_steps = "disk", False, DiskProbe.event_tables, ()
+    process_tables = DiskProbe.process_tables
 
 
 class _Collector:
@@ -82,17 +84,18 @@ class FakeHost:
     plus what each setting costs (profile Hz, event rows, interval), and the
     governor sees only the total, as it does on a real host."""
 
-    def __init__(self, budget=1.0, calm_periods=2):
+    def __init__(self, budget=1.0, calm_periods=2, process_rows=0.0):
         from pyperf.pipeline.governor import Governor
 
         self.load = 0.3
+        self.process_rows = process_rows      # what per-process rows every interval cost
         self.collector = _Collector()
         self.governor = Governor(self.collector, budget_pct=budget, calm_periods=calm_periods)
 
     def cost(self) -> float:
         g, c = self.governor, self.collector
         return (self.load + 0.015 * c.profile.hz + (0.2 if g.event_sample_every == 1 else 0.05)
-                + 0.3 / c.interval_s)
+                + 0.3 / c.interval_s + self.process_rows / c.profile.process_every)
 
     def periods(self, n: int) -> list[float]:
         costs = []
@@ -135,6 +138,22 @@ def test_governor_restores_when_load_falls_and_backs_off_when_it_rises_again():
     host.periods(1)
     assert host.actions()[-1] == "shed profile 19 -> 9 Hz"
     assert host.governor._calm_required == 2
+
+
+def test_per_process_rows_are_spaced_out_before_the_interval_is_raised():
+    """On a busy host the per-process rows cost most; spacing them out keeps the
+    host's series at the interval. Undone in the reverse order when the load falls."""
+    host = FakeHost(budget=1.0, process_rows=0.5)
+    host.load = 0.4
+    costs = host.periods(40)
+    assert host.actions() == ["shed profile 49 -> 19 Hz", "shed profile 19 -> 9 Hz",
+                              "shed keep 1 in 4 rows of disk_slow_io", "shed rows of profile_stack every 5 intervals"]
+    assert host.collector.profile.process_every == 5 and host.collector.interval_s == 1.0
+    assert costs[-1] <= 1.0, costs
+    host.load = -0.6                      # the load is gone
+    host.periods(40)
+    assert host.actions()[4] == "restore rows of profile_stack every 5 intervals"
+    assert host.collector.profile.process_every == 1
 
 
 def test_a_step_taken_again_right_after_its_undo_doubles_the_wait():

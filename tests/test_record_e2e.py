@@ -80,3 +80,25 @@ def test_interval_of_100ms_stores_ten_intervals_a_second(tmp_path, store_dsn):
     # and that no drain came early, whatever the load
     assert 10 <= int(intervals) <= 31
     assert 90 <= float(median_ms) <= 300
+
+
+def test_process_interval_spaces_out_per_process_rows_only(store_dsn):
+    """--process-interval 2s at a 500 ms interval: per-process rows every fourth
+    drain, each covering ~2 s, while per-CPU rows keep the interval; the switches
+    counted per process are the same as at every interval (all of them, once)."""
+    require_root()
+    rec = PyperfProcess("record", "--duration", "5s", "--interval", "500ms", "--process-interval", "2s",
+                        "--probes", "sched", "--json", store=store_dsn)
+    try:
+        code, stdout, stderr = rec.finish()
+    finally:
+        rec.kill()
+    assert code == 0, stderr
+    out = run_pyperf("sql", "SELECT (SELECT median(interval_ms) FROM sched_process), "
+                     "(SELECT median(interval_ms) FROM sched_cpu), (SELECT count(DISTINCT ts) FROM sched_process), "
+                     "(SELECT count(DISTINCT ts) FROM sched_cpu), (SELECT sum(voluntary_switches) FROM sched_process)",
+                     "--format", "csv", store=store_dsn, check=True)
+    process_ms, cpu_ms, process_drains, cpu_drains, voluntary = map(float, out.stdout.splitlines()[1].split(","))
+    assert 1800 <= process_ms <= 2600 and 450 <= cpu_ms <= 800
+    assert 2 <= process_drains <= 4 and cpu_drains >= 8
+    assert voluntary == json.loads(stdout)["probes"]["sched"]["voluntary"]

@@ -144,6 +144,67 @@ def test_per_cpu_rows_count_every_switch(sched_probe):
     assert sum(cpu["context_switches"]) > 0
 
 
+def test_per_process_rows_every_third_drain_count_all_three(sched_probe):
+    """The governor's process_rows step: per-process rows come every third drain,
+    covering the three intervals with nothing lost; per-CPU rows every drain."""
+    game = PingPong(30000)
+    try:
+        time.sleep(0.3)
+        before = {pid: context_switches(pid) for pid in game.pids}
+        sched_probe.drain(time.time())                # the rows before the game
+        sched_probe.process_every = 3
+        started = time.monotonic()
+        batches = []
+        game.go()
+        for _ in range(2):
+            time.sleep(0.2)
+            batches.append(sched_probe.drain(time.time()))
+        game.wait_done()
+        time.sleep(0.3)
+        after = {pid: context_switches(pid) for pid in game.pids}
+        batches.append(sched_probe.drain(time.time()))
+        elapsed_ms = (time.monotonic() - started) * 1000
+    finally:
+        game.close()
+    assert ["sched_process" in b for b in batches] == [False, False, True]
+    assert all(b["sched_cpu"]["cpu"] for b in batches)
+    for pid in game.pids:
+        rows = rows_for(batches[-1], pid)
+        assert sum(rows["voluntary_switches"]) == pytest.approx(after[pid][0] - before[pid][0], rel=0.01)
+        assert rows["interval_ms"][0] == pytest.approx(elapsed_ms, abs=50)
+
+
+def test_the_last_drain_takes_per_process_rows_that_are_not_due_yet():
+    """A stop while the per-process rows are spaced out keeps what they counted."""
+    import threading
+
+    from pyperf.pipeline.collector import Collector
+
+    require_root()
+    batches = []
+
+    class Writer:
+        def submit(self, batch):
+            batches.append(batch)
+
+    probe = SchedProbe()
+    collector = Collector([probe], Writer(), 0.25)
+    collector.attach()
+    probe.process_every = 100
+    game = PingPong(5000)
+    try:
+        time.sleep(0.3)
+        game.go()
+        game.wait_done()
+        collector.run(threading.Event(), duration_s=1.0)
+    finally:
+        game.close()
+        collector.detach()
+    rows = [b["sched_process"] for b in batches if "sched_process" in b]
+    assert collector.intervals >= 4 and len(rows) == 1
+    assert sum(v for p, v in zip(rows[0]["pid"], rows[0]["voluntary_switches"]) if p in game.pids) >= 5000
+
+
 def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
     require_root()
     import subprocess

@@ -38,7 +38,14 @@ def select_probes(args) -> list[Probe]:
                            extra={"profile.hz": str(args.profile_hz),
                                   "sched.offcpu_stacks": "1" if args.offcpu_stacks else "0",
                                   "sched.offcpu_min_ms": str(args.offcpu_min_ms)})
-    return [REGISTRY[n](options) for n in dict.fromkeys(names)]
+    probes = [REGISTRY[n](options) for n in dict.fromkeys(names)]
+    if getattr(args, "process_interval", None):
+        if args.process_interval < args.interval:
+            raise UsageError("--process-interval must be at least --interval")
+        every = max(1, round(args.process_interval / args.interval))
+        for probe in probes:
+            probe.process_every = every
+    return probes
 
 
 def dump_bpf(probes: list[Probe]) -> int:

@@ -84,16 +84,21 @@ class Collector:
             if deadline is not None:
                 tick = min(tick, deadline)
             self.timer.wait(stop, max(0.0, tick - now()))
-            self.drain_once()
-            if stop.is_set() or (deadline is not None and now() >= deadline - 1e-3):
+            last = stop.is_set() or (deadline is not None and now() >= deadline - 1e-3)
+            self.drain_once(last=last)
+            if last:
                 break
             if now() - tick > self.interval_s:
                 tick = now()   # we fell behind: skip, never burst
 
-    def drain_once(self) -> None:
+    def drain_once(self, last: bool = False) -> None:
+        """One drain of every probe; `last`: the one on the way out, which takes the
+        per-process rows too whenever they are due (the governor's process_rows)."""
         now = time.time()
         with self.lock:
             for probe in self.probes:
+                if last:
+                    probe.process_every = 1
                 started = time.perf_counter()
                 try:
                     batch = probe.drain(now)

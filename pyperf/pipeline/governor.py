@@ -22,9 +22,14 @@ probe declares (`rate_steps`, `event_tables`, `optional` in pyperf/probes/base.p
   3. keep 1 in 4 per-event rows (disk_slow_io, tcp_event: thinned before the
      store, the rest counted as sampled_out; saves the user-space and store
      cost, not the kernel's)
-  4. double the collection interval and the flush interval (every insert
-     costs the store ~10 ms however small), then 5. double them again
-  6. detach the optional probe that costs most (its programs' kernel run time
+  4. per-process rows (sched_process, faults_process, tcp_process,
+     profile_stack: `process_tables`) every PROCESS_EVERY intervals, each row
+     covering them: on a busy host those drains and their rows are most of the
+     user-space cost, and the host's, CPUs' and containers' series keep their
+     1 s resolution
+  5. double the collection interval and the flush interval (every insert
+     costs the store ~10 ms however small), then 6. double them again
+  7. detach the optional probe that costs most (its programs' kernel run time
      plus its drains), then the next — only while that probe costs at least a
      tenth of the budget: switching off a probe that costs nothing would lose
      data and save nothing (what is left is then the store's own cost)
@@ -54,6 +59,7 @@ from pyperf.schema import AGENT_HOST, EVENT, KEY, Column, Table
 log = logging.getLogger("pyperf.governor")
 
 EVENT_SAMPLE_EVERY = 4
+PROCESS_EVERY = 5
 MAX_INTERVAL_S = 10.0
 MAX_FLUSH_INTERVAL_S = 120.0
 
@@ -65,7 +71,7 @@ TABLES = (
         AGENT_HOST,
         Column("action", "LowCardinality(String)", EVENT, "", "shed or restore"),
         Column("step", "LowCardinality(String)", EVENT, "",
-               "<probe>_<unit> (a sampling rate: profile_hz), event_sampling, interval or probe_off"),
+               "<probe>_<unit> (a sampling rate: profile_hz), event_sampling, process_rows, interval or probe_off"),
         Column("detail", "String", EVENT, "", "what changed, e.g. 'profile 49 -> 19 Hz'"),
         Column("cost_pct", "Float32", EVENT, "% of host CPUs",
                "pyperf's measured cost, mean of the last three periods (process + BPF programs)"),
@@ -248,6 +254,14 @@ class Governor:
             return Step("event_sampling",
                         f"keep 1 in {EVENT_SAMPLE_EVERY} rows of {', '.join(self._event_tables())}",
                         self._undo_event_sampling)
+        spaced = [p for p in self.collector.probes if p.process_tables and p.process_every < PROCESS_EVERY]
+        if "process_rows" not in taken and spaced:
+            before = {p: p.process_every for p in spaced}
+            for probe in spaced:
+                probe.process_every = PROCESS_EVERY
+            tables = ", ".join(t for p in spaced for t in p.process_tables)
+            return Step("process_rows", f"rows of {tables} every {PROCESS_EVERY} intervals",
+                        lambda b=before: self._set_process_every(b))
         if taken.count("interval") < 2 and self.collector.interval_s * 2 <= MAX_INTERVAL_S:
             # the flush interval too: every insert costs the store ~10 ms whatever its size
             writer = getattr(self.collector, "writer", None)
@@ -271,6 +285,11 @@ class Governor:
 
     def _undo_event_sampling(self) -> None:
         self.event_sample_every = 1
+
+    @staticmethod
+    def _set_process_every(every: dict) -> None:
+        for probe, n in every.items():
+            probe.process_every = n
 
     def _event_tables(self) -> tuple[str, ...]:
         return tuple(t for p in self.collector.probes for t in p.event_tables)

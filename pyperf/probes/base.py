@@ -40,6 +40,12 @@ class Probe(ABC):
     rate_steps: ClassVar[tuple[int, ...]] = ()       # lower sampling rates, each a step (rate, set_rate)
     rate_unit: ClassVar[str] = ""
     rate: int = 0
+    # tables with a row per process (or per process and stack) per drain: on a busy
+    # host they are what the drains and the store spend most on, so the governor
+    # has them drained every `process_every` drains (rows then cover those
+    # intervals); the host's, CPUs' and containers' rows stay at every interval
+    process_tables: ClassVar[tuple[str, ...]] = ()
+    process_every: int = 1
     # capabilities it cannot run without, and those without which it sees less
     # (other users' processes: names, symbols, namespaces)
     needs: ClassVar[tuple[str, ...]] = ()

@@ -35,7 +35,8 @@ class BPFProbe(Probe):
         super().__init__(options)
         self.bpf = None
         self._drainers: dict = {}
-        self._last_drain = time.monotonic()
+        self._last_drain = self._process_drain = time.monotonic()
+        self._process_skipped = 0
         self._missed_before = 0   # of programs loaded earlier (detached, or switched off and on)
         self.hosting: tuple[str, ...] = ()     # the riders compiled into the programs loaded
 
@@ -86,7 +87,8 @@ class BPFProbe(Probe):
                 rider.before_host_loads()
         self.bpf = compile_bpf(self.name, cflags, self.bpf_parts())
         self._drainers = {}
-        self._last_drain = time.monotonic()
+        self._last_drain = self._process_drain = time.monotonic()
+        self._process_skipped = 0
 
     def drainer(self, map_name: bytes):
         """A MapDrainer for one of this program's hash maps, its buffers kept between drains."""
@@ -127,3 +129,15 @@ class BPFProbe(Probe):
         now = time.monotonic()
         elapsed, self._last_drain = max(now - self._last_drain, 1e-6), now
         return elapsed
+
+    def process_interval_ms(self) -> int | None:
+        """For this drain's per-process rows (process_tables): the milliseconds they
+        cover since the last drain that took them, or None when they are not due
+        (every `process_every` drains). Their maps go on counting meanwhile."""
+        if self._process_skipped + 1 < self.process_every:
+            self._process_skipped += 1
+            return None
+        self._process_skipped = 0
+        now = time.monotonic()
+        elapsed, self._process_drain = max(now - self._process_drain, 1e-6), now
+        return round(elapsed * 1000)

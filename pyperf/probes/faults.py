@@ -94,6 +94,7 @@ class FaultsProbe(BPFProbe):
     name = "faults"
     description = "minor and major page faults and page-cache hit ratio per process"
     schema = TABLES
+    process_tables = ("faults_process",)
     btf_offsets = BTF_OFFSETS
     # with the sched probe, its switch program settles the fault counters: one
     # program per context switch instead of two (docs/performance.md)
@@ -131,7 +132,9 @@ class FaultsProbe(BPFProbe):
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        interval_ms = round(self.interval_s() * 1000)
+        interval_ms = self.process_interval_ms()
+        if interval_ms is None:
+            return {}
         moved = self.processes.deltas()
         self._totals["lost"] = self.bpf[b"fault_lost"][0].value
         if not len(moved):

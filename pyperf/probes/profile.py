@@ -56,6 +56,7 @@ class ProfileProbe(BPFProbe):
     description = "on-CPU stack sampling (perf events, CPU_CLOCK)"
     degrades_without = host.PROCESS_CAPABILITIES
     schema = TABLES
+    process_tables = ("profile_stack",)
     btf_offsets = MOUNT_NS_OFFSETS
     rate_steps = (19, 9)
     rate_unit = "Hz"
@@ -108,7 +109,9 @@ class ProfileProbe(BPFProbe):
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        interval_ms = round(self.interval_s() * 1000)
+        interval_ms = self.process_interval_ms()
+        if interval_ms is None:
+            return {}
         samples = self.drainer(b"profile_counts").take_all()
         merged: dict[tuple, int] = defaultdict(int)
         used_stacks = set()

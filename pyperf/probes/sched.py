@@ -128,6 +128,7 @@ class SchedProbe(BPFProbe):
     optional = False
     description = "context switches, on-CPU time, run-queue latency and off-CPU time"
     schema = TABLES
+    process_tables = ("sched_process", "offcpu_stack")
     btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):
@@ -169,9 +170,24 @@ class SchedProbe(BPFProbe):
         if self.bpf is None:
             return {}
         interval_ms = round(self.interval_s() * 1000)
+        process_ms = self.process_interval_ms()
+        batch: Batch = {}
+        if process_ms is not None:
+            proc = self._process_rows(now, process_ms)
+            if proc:
+                batch["sched_process"] = proc
+            stacks = self._offcpu_rows(now, process_ms) if self.symbolizer is not None else {}
+            if stacks:
+                batch["offcpu_stack"] = stacks
+        batch["sched_cpu"] = self._cpu_rows(now, interval_ms)
+        return batch
+
+    def _process_rows(self, now: float, interval_ms: int) -> dict:
         moved = self.processes.deltas()
         d = moved.diff
         moved = moved.select((d["voluntary"] != 0) | (d["involuntary"] != 0))
+        if not len(moved):
+            return {}
         d = moved.diff
         proc = moved.columns(now, interval_ms)
         proc.update({
@@ -187,7 +203,9 @@ class SchedProbe(BPFProbe):
         })
         self._totals["voluntary"] += int(d["voluntary"].sum())
         self._totals["involuntary"] += int(d["involuntary"].sum())
+        return proc
 
+    def _cpu_rows(self, now: float, interval_ms: int) -> dict:
         cpus = self._read_cpus()
         cpu_rows = defaultdict(list)
         runq_all = np.zeros(HIST_SLOTS, np.int64)
@@ -208,14 +226,7 @@ class SchedProbe(BPFProbe):
         self._totals["lost"] = self.bpf[b"sched_lost"][0].value
         self._live = {"ts": now, "runq_p50_us": quantile_us(runq_all, 0.5),
                       "runq_p99_us": quantile_us(runq_all, 0.99), "totals": dict(self._totals)}
-        batch: Batch = {"sched_cpu": dict(cpu_rows)}
-        if len(moved):
-            batch["sched_process"] = proc
-        if self.symbolizer is not None:
-            stacks = self._offcpu_rows(now, interval_ms)
-            if stacks:
-                batch["offcpu_stack"] = stacks
-        return batch
+        return dict(cpu_rows)
 
     def _offcpu_rows(self, now: float, interval_ms: int) -> dict:
         merged: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])

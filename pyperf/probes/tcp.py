@@ -220,6 +220,7 @@ def as_ipv6(address) -> ipaddress.IPv6Address:
 class TcpProbe(BPFProbe):
     name = "tcp"
     event_tables = ("tcp_event",)
+    process_tables = ("tcp_process",)
     description = "TCP retransmits, resets, connections and lifetimes; RTT and loss"
     schema = TABLES
     btf_offsets = BTF_OFFSETS
@@ -310,10 +311,11 @@ class TcpProbe(BPFProbe):
         self._totals["resets_received"] += d["resets_received"]
         self._totals["connections_opened"] += d["active_opens"] + d["passive_opens"]
 
-        moved = self.processes.deltas()
+        process_ms = self.process_interval_ms()
+        moved = self.processes.deltas() if process_ms is not None else ()
         if len(moved):
             diff = moved.diff
-            rows = moved.columns(now, interval_ms)
+            rows = moved.columns(now, process_ms)
             for k in ("active_opens", "failed_connects", "closes", "retransmit_segments"):
                 rows[k] = diff[k].tolist()
             rows["lifetime_sum_us"] = (diff["lifetime_sum_ns"] // 1000).tolist()

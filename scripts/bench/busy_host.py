@@ -21,7 +21,9 @@ the disk and TCP loads stay.
 `--baseline-tree DIR` (e.g. a `git worktree` of an earlier commit) runs every
 measurement with that checkout's pyperf too, alternating, `--rounds` times, and
 prints this tree's figures as ratios to the baseline's; `--together-only`
-measures only the probes together.
+measures only the probes together. `--agent-args` are given to this tree's
+agent only: `--baseline-tree . --agent-args="--process-interval 5s"` measures
+what one option changes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from memory_steady import PROBES, rows_stored_elsewhere, stop_load, workloads
 from workloads import loop_device
 
 
-def measure(tmp: str, runs: list[str], seconds: float, warmup: float, tree: Path = ROOT) -> dict:
+def measure(tmp: str, runs: list[str], seconds: float, warmup: float, tree: Path = ROOT, extra=()) -> dict:
     """One agent per entry of `runs` (its probes), side by side; their costs summed."""
     agents, dsns = [], []
     try:
@@ -45,7 +47,7 @@ def measure(tmp: str, runs: list[str], seconds: float, warmup: float, tree: Path
             n = len(list(Path(tmp).glob("store*")))
             dsns.append(f"chdb://{tmp}/store{n}")
             agents.append(start_pyperf(dsns[-1], probes, "--cpu-budget", "0",
-                                       "--spool-dir", f"{tmp}/spool{n}", tree=tree))
+                                       "--spool-dir", f"{tmp}/spool{n}", *extra, tree=tree))
         time.sleep(warmup)
         since = time.time()
         meters = [Meter(a.pid) for a in agents]
@@ -79,6 +81,7 @@ def main() -> int:
     ap.add_argument("--baseline-tree", type=Path, help="a checkout to compare with, in the same invocation")
     ap.add_argument("--rounds", type=int, default=1, help="with --baseline-tree: alternating rounds")
     ap.add_argument("--together-only", action="store_true")
+    ap.add_argument("--agent-args", default="", help="more `pyperf record` options for this tree's agent")
     ap.add_argument("--load", choices=("churn", "mix"), default="churn",
                     help="churn: a new process every ~5 ms; mix: store_bytes.py's busy host as near as this VM "
                          "makes it (memory_steady.workloads)")
@@ -100,7 +103,7 @@ def main() -> int:
             load = workloads(dev, args.load)
             try:
                 for label, agents in runs:
-                    m = measure(tmp, agents, args.seconds, args.warmup)
+                    m = measure(tmp, agents, args.seconds, args.warmup, extra=args.agent_args.split())
                     process, bpf, per_run = shares(m)
                     print(f"{label:<16}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
                           f"{m['bpf_runs'] / m['wall_s']:>12.0f}{per_run:>8.0f}{split(m)}", flush=True)
@@ -110,7 +113,8 @@ def main() -> int:
 
 
 def compare(args, runs) -> int:
-    print(f"this tree against {args.baseline_tree}, {args.rounds} alternating round(s); % of one CPU\n")
+    print(f"this tree {args.agent_args} against {args.baseline_tree}, {args.rounds} alternating round(s); "
+          "% of one CPU\n")
     print(f"{'probes':<16}{'tree':<10}{'process %':>10}{'BPF %':>8}{'total %':>9}{'ns/run':>8}"
           f"{'python %':>9}{'chdb %':>7}{'rows/s':>8}")
     totals: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -120,8 +124,9 @@ def compare(args, runs) -> int:
             try:
                 for _ in range(args.rounds):
                     for label, agents in runs:
-                        for tree_name, tree in (("baseline", args.baseline_tree), ("this", ROOT)):
-                            m = measure(tmp, agents, args.seconds, args.warmup, tree)
+                        for tree_name, tree, extra in (("baseline", args.baseline_tree, ()),
+                                                       ("this", ROOT, args.agent_args.split())):
+                            m = measure(tmp, agents, args.seconds, args.warmup, tree, extra)
                             process, bpf, per_run = shares(m)
                             totals.setdefault((label, tree_name), []).append((process, bpf))
                             print(f"{label:<16}{tree_name:<10}{process:>10.2f}{bpf:>8.2f}{process + bpf:>9.2f}"
