@@ -189,7 +189,9 @@ def main() -> int:
             if args.http:
                 server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
             dsn = server.dsn if server else f"chdb://{tmp}/store"
-            pyperf = start_pyperf(dsn, args.probes, "--cpu-budget", "0", "--spool-dir", f"{tmp}/spool")
+            # a run of over an hour must not outlive the agent (start_pyperf's default is 1h)
+            pyperf = start_pyperf(dsn, args.probes, "--cpu-budget", "0", "--spool-dir", f"{tmp}/spool",
+                                  "--duration", f"{int(args.minutes) + 5}m")
             samples, cpu_pcts, highest = [], [], 0.0
             watch = PeakWatch(pyperf.pid)
             watch.start()
