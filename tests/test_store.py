@@ -108,6 +108,24 @@ def test_the_embedded_engine_gives_freed_memory_back(tmp_path):
         store.close()
 
 
+def test_embedded_statements_run_on_one_thread_each_as_one_statement(tmp_path):
+    """One engine thread is the embedded session's default, so a command is one
+    statement: as a per-call setting the client wrapped each in three more (read
+    the setting, SET it, SET it back: ~5 ms each)."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store")).open()
+    try:
+        def statements():
+            return store.query("SELECT value FROM system.events WHERE event = 'Query'").rows[0][0]
+        assert store.query("SELECT getSetting('max_threads')").rows == [(1,)]
+        before = statements()
+        store.command("SYSTEM JEMALLOC PURGE")
+        assert statements() - before == 2           # the command and the read after it
+        store.client.command("SELECT 1", settings={"max_threads": 2})   # a per-call setting is set back
+        assert store.query("SELECT getSetting('max_threads')").rows == [(1,)]
+    finally:
+        store.close()
+
+
 def test_an_opened_embedded_store_holds_none_of_its_start_up_code(tmp_path):
     """The engine's initialisation and the schema check touch ~250 MB of its
     library's code that runs once; the store gives those pages back as it opens,

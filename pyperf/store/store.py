@@ -114,7 +114,13 @@ def _missing_schema(e: Exception) -> bool:
 
 
 # the embedded engine's server settings: its idle background work (sql/embedded_engine.xml)
-EMBEDDED_OPTIONS = {"config-file": str(data_dir("sql") / "embedded_engine.xml")}
+# max_threads: the embedded engine shares the host it watches, so its queries and
+# rollups run on one thread, which on the 2-vCPU hosts measured was also faster
+# (the dashboard's 24 h pages 5-20 % at p50, and no 100 ms stalls from two threads
+# contending with the agent's own; docs/performance.md); a server sizes its own.
+# A session default, not a per-call setting: the client applies a command's
+# settings with four statements (read, SET, the command, SET back), ~5 ms each.
+EMBEDDED_OPTIONS = {"config-file": str(data_dir("sql") / "embedded_engine.xml"), "max_threads": "1"}
 # the embedded engine's code: pages only a start-up or a rollup ran are given back (kernel/resident.py)
 CHDB_LIBRARIES = ("_chdb.abi3", "libchdb")
 
@@ -163,11 +169,6 @@ class Store:
         self.ready = False            # database created and migrated
         self._heal_tried: dict[str, float] = {}
         self._types: dict[str, dict[str, str]] | None = None    # {table: {column: type}}, for inserts
-        # The embedded engine shares the host it watches: its queries and rollups run
-        # on one thread, which on the 2-vCPU hosts measured was also faster (the
-        # dashboard's 24 h pages 5-20 % at p50, and no 100 ms stalls from two threads
-        # contending with the agent's own; docs/performance.md). A server sizes its own.
-        self._settings = {"max_threads": 1} if address.embedded else None
 
     # -- connecting ------------------------------------------------------
     def open(self, migrate: bool = True, upto: int | None = None, heal: bool = True) -> "Store":
@@ -356,7 +357,7 @@ class Store:
         """pyperf's own queries, with the agent's full rights: never user text
         (that goes through pyperf.store.user_sql)."""
         try:
-            result = self.client.query(sql, parameters=parameters, settings=self._settings)
+            result = self.client.query(sql, parameters=parameters)
             return QueryResult(list(result.column_names), [tuple(r) for r in result.result_rows])
         except Exception as e:
             raise StoreError(f"query failed: {_one_line(e)}") from None
@@ -365,7 +366,7 @@ class Store:
         """query(), with `rows` holding one sequence per column: what the engine sends,
         without turning 70 000 rows into tuples for a caller that works on columns."""
         try:
-            result = self.client.query(sql, parameters=parameters, settings=self._settings)
+            result = self.client.query(sql, parameters=parameters)
             return QueryResult(list(result.column_names), list(result.result_columns))
         except Exception as e:
             raise StoreError(f"query failed: {_one_line(e)}") from None
@@ -373,7 +374,7 @@ class Store:
     def command(self, sql: str, parameters: dict | None = None) -> None:
         """pyperf's own DDL and writes (and `pyperf sql --write` on a stopped store)."""
         try:
-            self.client.command(sql, parameters=parameters, settings=self._settings)
+            self.client.command(sql, parameters=parameters)
         except Exception as e:
             raise StoreError(f"statement failed: {_one_line(e)}") from None
 
