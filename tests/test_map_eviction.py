@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import require_root
 
@@ -80,5 +81,10 @@ def test_batch_delete_removes_the_keys_and_skips_those_already_gone():
         assert delete_keys(m, [m.Key(k) for k in (1, 3, 42, 5, 43, 44, 7)]) == 4
         assert sorted(k.value for k in m.keys()) == [0, 2, 4, 6, 8, 9]
         assert delete_keys(m, []) == 0
+        # the same as numpy keys (as ProcessTable reads them), and a wrong width refused
+        assert delete_keys(m, np.array([0, 2, 99, 9], np.uint32)) == 3
+        assert sorted(k.value for k in m.keys()) == [4, 6, 8]
+        with pytest.raises(ValueError):
+            delete_keys(m, np.array([4], np.uint64))
     finally:
         bpf.cleanup()

@@ -33,9 +33,9 @@ class FakeMap:
         self.deleted: list[int] = []
 
     def delete(self, keys):
-        for key in keys:
-            self.deleted.append(key.value)
-            del self.entries[key.value]
+        for key in keys.tolist():       # a numpy array of the keys, as delete_keys takes them
+            self.deleted.append(key)
+            del self.entries[key]
 
     def read_arrays(self, key_dtype, value_dtype):
         keys = np.array(list(self.entries), key_dtype)

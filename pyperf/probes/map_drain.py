@@ -75,19 +75,27 @@ class MapDrainer:
         return np.concatenate(keys), np.concatenate(values).reshape(-1, per_entry)
 
 
-def delete_keys(table, keys: list) -> int:
-    """Remove `keys` (table.Key values) from a BPF hash map in BPF_MAP_DELETE_BATCH
-    calls instead of a syscall per key; keys already gone are skipped (the call
-    stops at the first missing key and says how many it removed before it).
-    Returns how many were removed."""
-    if not keys:
+def delete_keys(table, keys) -> int:
+    """Remove `keys` (table.Key values, or a numpy array of the keys' bytes: no
+    Python object per key) from a BPF hash map in BPF_MAP_DELETE_BATCH calls
+    instead of a syscall per key; keys already gone are skipped (the call stops at
+    the first missing key and says how many it removed before it). Returns how
+    many were removed."""
+    if not len(keys):
         return 0
-    buffer = (table.Key * len(keys))(*keys)
     size = ct.sizeof(table.Key)
+    if isinstance(keys, np.ndarray):
+        buffer = np.ascontiguousarray(keys)
+        if buffer.dtype.itemsize != size:
+            raise ValueError(f"{buffer.dtype} keys for a map keyed by {size} bytes")
+        base = buffer.ctypes.data
+    else:
+        buffer = (table.Key * len(keys))(*keys)
+        base = ct.addressof(buffer)
     removed = done = 0
     while done < len(keys):
         count = ct.c_uint32(len(keys) - done)
-        res = lib.bpf_delete_batch(table.map_fd, ct.byref(buffer, done * size), ct.byref(count))
+        res = lib.bpf_delete_batch(table.map_fd, ct.c_void_p(base + done * size), ct.byref(count))
         err = ct.get_errno()
         removed += count.value
         done += count.value

@@ -227,9 +227,9 @@ class ProcessTable:
             return keys, current
         alive = live_tgids(self.proc_root)
         gone = ~np.isin(keys, np.fromiter(alive, np.int64, len(alive)))
-        dead = keys[gone].tolist()
-        self._reader.delete([self.table.Key(tgid) for tgid in dead])
-        for tgid in dead:
+        dead = keys[gone]
+        self._reader.delete(dead)
+        for tgid in dead.tolist():
             self._names.pop(tgid, None)
         self._rename_new(alive)
         self._scan.kept(len(keys) - len(dead))
