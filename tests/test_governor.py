@@ -156,6 +156,15 @@ def test_per_process_rows_are_spaced_out_before_the_interval_is_raised():
     assert host.collector.profile.process_every == 1
 
 
+def test_per_process_rows_already_spaced_out_by_the_user_are_left_so():
+    host = FakeHost(budget=1.0, process_rows=0.5)
+    host.load = 0.4
+    host.collector.profile.process_every = 7         # --process-interval 7s
+    host.periods(12)
+    assert not any("every 5 intervals" in a for a in host.actions())
+    assert host.collector.profile.process_every == 7
+
+
 def test_a_step_taken_again_right_after_its_undo_doubles_the_wait():
     host = FakeHost(calm_periods=2)
     host.periods(5)
