@@ -73,3 +73,28 @@ def test_a_stop_ends_the_run_after_the_drain_in_progress():
     timer, stop = FakeTimer(), threading.Event()
     drained = run(TimedProbe(timer, stop_after=4, stop=stop), timer, 1.0, stop=stop)
     assert drained == pytest.approx([1.0, 2.0, 3.0, 4.0])
+
+
+class SpacedProbe(TimedProbe):
+    """Per-process rows every third drain, as the governor's process_rows step makes them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.process_every, self.skipped, self.forced = 3, 0, []
+
+    def process_rows_pending(self):
+        return self.skipped > 0
+
+    def drain(self, now):
+        self.forced.append(self.process_every == 1)
+        self.skipped = 0 if self.process_every == 1 or self.skipped + 1 == self.process_every else self.skipped + 1
+        return super().drain(now)
+
+
+def test_a_stop_during_a_drain_takes_the_per_process_rows_left_in_the_kernel_once_more():
+    timer, stop = FakeTimer(), threading.Event()
+    probe = SpacedProbe(timer, stop_after=4, stop=stop)
+    drained = run(probe, timer, 1.0, stop=stop)
+    # drains 1, 2 skip the rows, 3 takes them, 4 skips: the stop in 4 adds one drain, forced, at once
+    assert drained == pytest.approx([1.0, 2.0, 3.0, 4.0, 4.0])
+    assert probe.forced == [False, False, False, False, True]

@@ -79,13 +79,23 @@ class Collector:
         start = now()
         deadline = start + duration_s if duration_s else None
         tick = start
+
+        def ending() -> bool:
+            return stop.is_set() or (deadline is not None and now() >= deadline - 1e-3)
+
         while True:
             tick += self.interval_s
             if deadline is not None:
                 tick = min(tick, deadline)
             self.timer.wait(stop, max(0.0, tick - now()))
-            last = stop.is_set() or (deadline is not None and now() >= deadline - 1e-3)
+            last = ending()
             self.drain_once(last=last)
+            if not last and ending():
+                # the stop came during that drain: per-process rows it did not take
+                # (spaced out) are taken now, and nothing else is drained again
+                if any(p.process_rows_pending() for p in self.probes):
+                    self.drain_once(last=True)
+                last = True
             if last:
                 break
             if now() - tick > self.interval_s:

@@ -62,6 +62,10 @@ class Probe(ABC):
         if "schema" in vars(cls):
             cls.tables = tuple(t.name for t in cls.schema)
 
+    def process_rows_pending(self) -> bool:
+        """Whether drains since the last per-process rows left them in the kernel."""
+        return False
+
     def set_rate(self, rate: int) -> None:
         """Sample at `rate` (one of rate_steps, or the rate it had)."""
         raise NotImplementedError(f"probe {self.name} has no sampling rate")

@@ -130,6 +130,9 @@ class BPFProbe(Probe):
         elapsed, self._last_drain = max(now - self._last_drain, 1e-6), now
         return elapsed
 
+    def process_rows_pending(self) -> bool:
+        return self._process_skipped > 0
+
     def process_interval_ms(self) -> int | None:
         """For this drain's per-process rows (process_tables): the milliseconds they
         cover since the last drain that took them, or None when they are not due
