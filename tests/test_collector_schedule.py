@@ -85,9 +85,13 @@ class SpacedProbe(TimedProbe):
     def process_rows_pending(self):
         return self.skipped > 0
 
+    def take_process_rows(self):
+        self.taking = True
+
     def drain(self, now):
-        self.forced.append(self.process_every == 1)
-        self.skipped = 0 if self.process_every == 1 or self.skipped + 1 == self.process_every else self.skipped + 1
+        forced, self.taking = getattr(self, "taking", False), False
+        self.forced.append(forced)
+        self.skipped = 0 if forced or self.skipped + 1 == self.process_every else self.skipped + 1
         return super().drain(now)
 
 

@@ -103,12 +103,12 @@ class Collector:
 
     def drain_once(self, last: bool = False) -> None:
         """One drain of every probe; `last`: the one on the way out, which takes the
-        per-process rows too whenever they are due (the governor's process_rows)."""
+        per-process rows too, however many drains before they would be due."""
         now = time.time()
         with self.lock:
             for probe in self.probes:
                 if last:
-                    probe.process_every = 1
+                    probe.take_process_rows()
                 started = time.perf_counter()
                 try:
                     batch = probe.drain(now)

@@ -66,6 +66,9 @@ class Probe(ABC):
         """Whether drains since the last per-process rows left them in the kernel."""
         return False
 
+    def take_process_rows(self) -> None:
+        """Make the next drain take the per-process rows, due or not (the last one)."""
+
     def set_rate(self, rate: int) -> None:
         """Sample at `rate` (one of rate_steps, or the rate it had)."""
         raise NotImplementedError(f"probe {self.name} has no sampling rate")

@@ -133,6 +133,9 @@ class BPFProbe(Probe):
     def process_rows_pending(self) -> bool:
         return self._process_skipped > 0
 
+    def take_process_rows(self) -> None:
+        self._process_skipped = max(self._process_skipped, self.process_every - 1)
+
     def process_interval_ms(self) -> int | None:
         """For this drain's per-process rows (process_tables): the milliseconds they
         cover since the last drain that took them, or None when they are not due
