@@ -126,6 +126,35 @@ def test_embedded_statements_run_on_one_thread_each_as_one_statement(tmp_path):
         store.close()
 
 
+def test_an_embedded_merge_reads_at_most_twenty_parts_at_once(tmp_path):
+    """A merge holds a granule of every part it reads, and an hourly rollup under
+    churn puts ~60 shares into a 1-hour table: the embedded engine merges them
+    twenty at a time (sql/embedded_engine.xml), so 25 parts become one only in a
+    second round (the part's level is 2; with the engine's default of 100, one
+    merge of all 25 made a level-1 part)."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open()
+    hour = time.time() // 3600 * 3600.0
+    try:
+        with store.merges_held():
+            for i in range(25):
+                store.insert("disk_io_1h", {"ts": [hour], "device": [f"d{i}"], "ios": [1]})
+
+        def parts():
+            return [name for (name,) in store.query(
+                "SELECT name FROM system.parts WHERE database = currentDatabase() AND table = 'disk_io_1h' "
+                "AND active").rows]
+        assert len(parts()) == 25
+        for _ in range(30):           # each OPTIMIZE is one merge of parts the engine's selector picks
+            store.command("OPTIMIZE TABLE disk_io_1h")
+            if len(parts()) == 1:
+                break
+        [name] = parts()
+        assert name.endswith("_1_25_2"), name
+        assert store.query("SELECT sum(ios), uniqExact(device) FROM disk_io_1h").rows == [(25, 25)]
+    finally:
+        store.close()
+
+
 def test_an_opened_embedded_store_holds_none_of_its_start_up_code(tmp_path):
     """The engine's initialisation and the schema check touch ~250 MB of its
     library's code that runs once; the store gives those pages back as it opens,

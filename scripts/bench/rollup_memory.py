@@ -6,12 +6,17 @@ an INSERT ... SELECT) and, as the baseline in the same invocation, as one
 INSERT; with `--hour`, the hourly rollup of a whole such hour; with `--merge`, a
 merge of `--minutes` one-minute parts of sched_process_1m into one (OPTIMIZE
 FINAL) in a plain MergeTree (the rollup tables since schema 30) against the
-same parts in an AggregatingMergeTree (before), alternating, `--rounds` times.
+same parts in an AggregatingMergeTree (before), alternating, `--rounds` times;
+with `--merge-hour`, the hourly rollup of a churn hour with merges held (as the
+agent does), then the background merges of the 1-hour tables' shares that
+follow, merging at most 20 parts at once (sql/embedded_engine.xml) against the
+engine's default of 100 (a table setting), alternating, `--rounds` times.
 Prints the rise of the process's anonymous memory (sampled every 10 ms) over
 what it was after the allocator was purged.
 
     sudo .venv/bin/python scripts/bench/rollup_memory.py [--minutes 5] [--new-per-s 450] [--hour]
     sudo .venv/bin/python scripts/bench/rollup_memory.py --merge --minutes 30 --new-per-s 250
+    sudo .venv/bin/python scripts/bench/rollup_memory.py --merge-hour --new-per-s 250
 """
 
 from __future__ import annotations
@@ -112,14 +117,68 @@ def merge_case(minutes: int, new_per_s: int, rounds: int) -> None:
           f"{plain * 2**20 / rows:.0f} bytes a merged row")
 
 
+def merge_hour_case(new_per_s: int, max_parts: int | None) -> tuple[float, float, float, int, str]:
+    """(MiB the merges after an hourly rollup rose, their seconds, the process's CPU
+    seconds meanwhile, the parts they started from, the merged part's name) with the
+    1-hour tables' max_parts_to_merge_at_once set to `max_parts` (None: the
+    embedded engine's)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(parse_dsn(f"chdb://{tmp}/store"), host_name="bench").open()
+        hour = (int(time.time()) // 3600 - 2) * 3600
+        fill(store, hour, 3600, new_per_s)
+        rollups.roll_up(store, dt.datetime.fromtimestamp(hour + 3570, UTC))        # the minutes only
+        hourly = [name for (name,) in store.query("SELECT name FROM system.tables WHERE database = "
+                                                 "currentDatabase() AND name LIKE '%\\_1h'").rows]
+        if max_parts is not None:
+            for table in hourly:
+                store.command(f"ALTER TABLE {table} MODIFY SETTING max_parts_to_merge_at_once = {max_parts}")
+        with store.merges_held():
+            rollups.roll_up(store, dt.datetime.fromtimestamp(hour + 3630, UTC))
+
+        def parts() -> list[str]:
+            return [name for (name,) in store.query(
+                "SELECT name FROM system.parts WHERE database = currentDatabase() AND table = 'sched_process_1h' "
+                "AND active").rows]
+        before = len(parts())
+
+        def merged() -> None:
+            # the engine merges a round, then its merge task sleeps a while before the
+            # next: until two parts are left (or 5 min), then 3 s for the last to end
+            deadline = time.time() + 300
+            while len(parts()) > 2 and time.time() < deadline:
+                time.sleep(1)
+            time.sleep(3)
+        cpu = time.process_time()
+        rise, elapsed = peak_rise_of(store, merged)
+        cpu = time.process_time() - cpu
+        names = parts()
+        store.close()
+    return rise, elapsed, cpu, before, ", ".join(sorted(names))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=int, default=5, help="minutes of rows one minute rollup sums (the agent's cadence)")
     ap.add_argument("--new-per-s", type=int, default=450, help="new processes a second")
     ap.add_argument("--hour", action="store_true", help="also the hourly rollup of a whole hour")
     ap.add_argument("--merge", action="store_true", help="only the merge of one-minute parts, both engines")
+    ap.add_argument("--merge-hour", action="store_true",
+                    help="only the merges after the hourly rollup of a churn hour, 20 against 100 parts at once")
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
+    if args.merge_hour:
+        print(f"merges after the hourly rollup of one hour, 50 steady + {args.new_per_s} new processes a second:")
+        cases = [("20 (engine config)", None), ("100 (engine default)", 100)]
+        results: dict[str, list[float]] = {label: [] for label, _ in cases}
+        for r in range(args.rounds):
+            for label, max_parts in (cases if r % 2 == 0 else cases[::-1]):
+                rise, elapsed, cpu, before, after = merge_hour_case(args.new_per_s, max_parts)
+                results[label].append(rise)
+                print(f"  round {r + 1}, at most {label}: sched_process_1h {before} parts -> {after}: "
+                      f"+{rise:.0f} MiB, {elapsed:.0f} s, {cpu:.1f} s CPU (one poll a second included)")
+        low, high = (max(results[k]) for k in results)
+        print(f"highest rise: at most 20 parts +{low:.0f} MiB, 100 parts +{high:.0f} MiB; ratio {low / high:.2f}")
+        return 0
     if args.merge:
         print(f"merging {args.minutes} one-minute parts of sched_process_1m, 50 steady + {args.new_per_s} "
               f"new processes a second:")
