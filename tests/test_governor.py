@@ -165,6 +165,16 @@ def test_per_process_rows_already_spaced_out_by_the_user_are_left_so():
     assert host.collector.profile.process_every == 7
 
 
+def test_the_sched_probe_declares_off_cpu_stacks_only_when_it_writes_them():
+    """The process_rows step names the tables it spaces out: off-CPU stacks only
+    with --offcpu-stacks."""
+    from pyperf.probes.base import ProbeOptions
+    from pyperf.probes.sched import SchedProbe
+    assert SchedProbe(ProbeOptions()).process_tables == ("sched_process",)
+    on = SchedProbe(ProbeOptions(extra={"sched.offcpu_stacks": "1"}))
+    assert on.process_tables == ("sched_process", "offcpu_stack")
+
+
 def test_a_step_taken_again_right_after_its_undo_doubles_the_wait():
     host = FakeHost(calm_periods=2)
     host.periods(5)

@@ -128,7 +128,6 @@ class SchedProbe(BPFProbe):
     optional = False
     description = "context switches, on-CPU time, run-queue latency and off-CPU time"
     schema = TABLES
-    process_tables = ("sched_process", "offcpu_stack")
     btf_offsets = BTF_OFFSETS
 
     def __init__(self, options=None):
@@ -142,6 +141,10 @@ class SchedProbe(BPFProbe):
     @property
     def offcpu_stacks(self) -> bool:
         return self.options.extra.get("sched.offcpu_stacks") == "1"
+
+    @property
+    def process_tables(self) -> tuple[str, ...]:
+        return ("sched_process", "offcpu_stack") if self.offcpu_stacks else ("sched_process",)
 
     def extra_cflags(self) -> list[str]:
         if not self.offcpu_stacks:
