@@ -78,11 +78,11 @@ def test_batch_delete_removes_the_keys_and_skips_those_already_gone():
         for k in range(10):
             m[m.Key(k)] = m.Leaf(k)
         # 42, 43 and 44 were never there (an entry its process's exit already removed)
-        assert delete_keys(m, [m.Key(k) for k in (1, 3, 42, 5, 43, 44, 7)]) == 4
+        assert delete_keys(m, np.array([1, 3, 42, 5, 43, 44, 7], np.uint32)) == 4
         assert sorted(k.value for k in m.keys()) == [0, 2, 4, 6, 8, 9]
-        assert delete_keys(m, []) == 0
-        # the same as numpy keys (as ProcessTable reads them), and a wrong width refused
-        assert delete_keys(m, np.array([0, 2, 99, 9], np.uint32)) == 3
+        assert delete_keys(m, np.array([], np.uint32)) == 0
+        # keys as raw bytes (as the response probe reads its struct keys), and a wrong width refused
+        assert delete_keys(m, np.array([0, 2, 99, 9], np.uint32).view("V4")) == 3
         assert sorted(k.value for k in m.keys()) == [4, 6, 8]
         with pytest.raises(ValueError):
             delete_keys(m, np.array([4], np.uint64))

@@ -55,7 +55,7 @@ class MapDrainer:
                             leaf_type.from_buffer_copy(self.values, i * leaf_size)))
         return out
 
-    def delete(self, keys: list) -> int:
+    def delete(self, keys: np.ndarray) -> int:
         return delete_keys(self.table, keys)
 
     def read_arrays(self, key_dtype: np.dtype, value_dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -76,22 +76,17 @@ class MapDrainer:
 
 
 def delete_keys(table, keys) -> int:
-    """Remove `keys` (table.Key values, or a numpy array of the keys' bytes: no
-    Python object per key) from a BPF hash map in BPF_MAP_DELETE_BATCH calls
-    instead of a syscall per key; keys already gone are skipped (the call stops at
-    the first missing key and says how many it removed before it). Returns how
-    many were removed."""
+    """Remove `keys` (a numpy array of the keys' bytes: no Python object per key)
+    from a BPF hash map in BPF_MAP_DELETE_BATCH calls instead of a syscall per
+    key; keys already gone are skipped (the call stops at the first missing key
+    and says how many it removed before it). Returns how many were removed."""
     if not len(keys):
         return 0
     size = ct.sizeof(table.Key)
-    if isinstance(keys, np.ndarray):
-        buffer = np.ascontiguousarray(keys)
-        if buffer.dtype.itemsize != size:
-            raise ValueError(f"{buffer.dtype} keys for a map keyed by {size} bytes")
-        base = buffer.ctypes.data
-    else:
-        buffer = (table.Key * len(keys))(*keys)
-        base = ct.addressof(buffer)
+    buffer = np.ascontiguousarray(keys)
+    if buffer.dtype.itemsize != size:
+        raise ValueError(f"{buffer.dtype} keys for a map keyed by {size} bytes")
+    base = buffer.ctypes.data
     removed = done = 0
     while done < len(keys):
         count = ct.c_uint32(len(keys) - done)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyperf.probes.keyed_counters import KeyedCounters
-from pyperf.probes.map_drain import MapDrainer, delete_keys
+from pyperf.probes.map_drain import MapDrainer
 from pyperf.schema import AGENT_HOST, INTERVAL_END, INTERVAL_MS, KEY, Column
 
 IDENTITY = ("comm", "mnt_ns", "cgroup_id")
@@ -100,19 +100,6 @@ class Layout:
             else:
                 out[name] = rows[:, where]
         return out
-
-
-def forget_exited(table, entries, proc_root: str = "/proc") -> set:
-    """Delete from a BPF map the entries of processes that have exited, once their
-    last difference has been taken: maps keyed by process would otherwise fill up
-    with the dead and then refuse the living. `entries` are (map key, tgid, label);
-    returns the labels removed. (A process id reused before this runs keeps its
-    entry: its counters just go on, so differences stay right.) Call it after
-    reading the map: a process started after /proc is listed would look dead."""
-    alive = live_tgids(proc_root)
-    dead = [(key, label) for key, tgid, label in entries if tgid not in alive]
-    delete_keys(table, [key for key, _ in dead])
-    return {label for _, label in dead}
 
 
 def live_tgids(proc_root: str = "/proc") -> set[int]:

@@ -13,7 +13,8 @@ from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
-from pyperf.probes.process_table import ExitScan, forget_exited
+from pyperf.probes.map_drain import delete_keys
+from pyperf.probes.process_table import ExitScan, live_tgids
 from pyperf.schema import AGENT_HOST, COUNTER, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
 
 TABLES = (
@@ -110,15 +111,14 @@ class ResponseProbe(BPFProbe):
             rows["p99_us"].append(quantile_us(d_hist, 0.99))
             live[f"{comm}:{port}"] = {"requests": n, "p50_us": rows["p50_us"][-1], "p99_us": rows["p99_us"][-1]}
             self._totals["requests"] += n
-        table = self.bpf[b"response_stats"]
-        entries = [(table.Key.from_buffer_copy(k.tobytes()), int(tgid), i)
-                   for i, (k, tgid) in enumerate(zip(keys, served["tgid"].tolist()))]
-        gone = set()
-        if self._scan.due(len(entries)):
-            gone = forget_exited(table, entries)
-            self._scan.kept(len(entries) - len(gone))
-        keep = np.array([i not in gone for i in range(len(keys))], bool)
-        self._counters.remember(keys[keep], current[keep])
+        gone = np.zeros(len(keys), bool)
+        if self._scan.due(len(keys)):
+            # after the read: a process started after the listing would look dead
+            alive = live_tgids()
+            gone = ~np.isin(served["tgid"], np.fromiter(alive, np.int64, len(alive)))
+            delete_keys(self.bpf[b"response_stats"], keys[gone])
+            self._scan.kept(len(keys) - int(gone.sum()))
+        self._counters.remember(keys[~gone], current[~gone])
         self._live = live
         self._totals["lost"] = self.bpf[b"response_lost"][0].value
         return {"response_time": dict(rows)} if rows else {}
