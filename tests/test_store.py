@@ -1,7 +1,9 @@
 """The store against the real ClickHouse engine (chDB): migrations, inserts, self-repair."""
 
+import gc
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,30 @@ def test_embedded_statements_run_on_one_thread_each_as_one_statement(tmp_path):
         store.client.command("SELECT 1", settings={"max_threads": 2})   # a per-call setting is set back
         assert store.query("SELECT getSetting('max_threads')").rows == [(1,)]
     finally:
+        store.close()
+
+
+def test_an_inserted_batch_is_let_go_when_the_insert_returns(tmp_path):
+    """The client's insert context refers to itself; the batch it held waited for
+    Python's cyclic collector (a flush's slices piled up, and a minute of rows
+    stayed after it). With the collector off, the batch is freed by the insert's
+    return alone."""
+    class Column(list):        # a list a weak reference can follow
+        pass
+
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open()
+    gc.disable()
+    try:
+        values = Column([1.5, 2.5])
+        gone = weakref.ref(values)
+        now = time.time()
+        store.insert("agent_counters", {"ts": [now, now], "started": [now, now], "source": ["a", "a"],
+                                        "name": ["x", "y"], "counter": ["c", "c"], "value": values})
+        del values
+        assert gone() is None
+        assert store.query("SELECT sum(value) FROM agent_counters").rows == [(4.0,)]
+    finally:
+        gc.enable()
         store.close()
 
 

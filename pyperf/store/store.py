@@ -287,8 +287,16 @@ class Store:
                 types = self._column_types(table, names)
                 data = [self._convert(columns[name], types[i]) for i, name in enumerate(names[:-1])]
                 data.append([self.host_name] * n)
-                self.client.insert(table, data, column_names=names, column_type_names=types,
-                                   column_oriented=True, settings=settings)
+                context = self.client.create_insert_context(table, names, column_type_names=types,
+                                                            column_oriented=True, settings=settings)
+                try:
+                    self.client.insert(data=data, context=context)
+                finally:
+                    # the client's InsertContext refers to itself (a bound method of its own): the
+                    # batch it holds would wait for Python's cyclic collector, in its oldest
+                    # generation by then; a flush's slices piled up until it ran and a minute
+                    # of rows stayed after it (scripts/bench/writer_memory.py)
+                    vars(context).clear()
                 return n
             except StoreError:
                 raise
