@@ -7,7 +7,7 @@ import ctypes
 import numpy as np
 import pytest
 
-from pyperf.probes.process_table import Layout, ProcessTable, sum_percpu
+from pyperf.probes.process_table import Layout, ProcessTable, sum_percpu, text
 
 
 class Value(ctypes.Structure):
@@ -73,8 +73,9 @@ def test_differences_between_drains(tmp_path):
     assert moved.diff["count"].tolist() == [7, 2]
     assert moved.diff["lat_hist"].tolist() == [[0, 1, 0, 0], [2, 0, 0, 0]]
     cols = moved.columns(now=1.5, interval_ms=1000)
-    assert cols["comm"] == ["a", "new"] and cols["mnt_ns"] == [1, 3] and cols["pid"] == [10, 30]
-    assert cols["ts"] == [1.5, 1.5]
+    assert {k: v.tolist() for k, v in cols.items()} == {
+        "ts": [1.5, 1.5], "interval_ms": [1000, 1000], "pid": [10, 30], "comm": ["a", "new"],
+        "mnt_ns": [1, 3], "cgroup_id": [1, 3]}
     assert len(processes.deltas()) == 0                                    # nothing moved since
 
 
@@ -121,6 +122,10 @@ def test_a_host_starting_many_processes_is_scanned_at_every_drain(tmp_path):
     assert 2000 in fake.entries
 
 
+def test_names_that_are_not_utf8_are_text_with_the_bytes_replaced():
+    assert text(np.array([b"nginx", b"caf\xe9", b""], "S16")).tolist() == ["nginx", "caf\ufffd", ""]
+
+
 def test_layout_refuses_a_struct_it_cannot_read_as_words():
     class Odd(ctypes.Structure):
         _fields_ = [("count", ctypes.c_uint64), ("flag", ctypes.c_uint32)]
@@ -143,6 +148,7 @@ def test_a_new_process_is_named_as_it_is_after_its_exec(tmp_path):
     for count in range(1, ProcessTable.SCAN_EVERY + 2):
         fake.entries[40] = [value(count, comm=b"runc:[2:INIT]"), value(0)]
         fake.entries[10] = [value(1 + count, comm=b"old"), value(0)]
-        names.append(dict(zip(*(lambda c: (c["pid"], c["comm"]))(processes.deltas().columns(0.0, 1000)))))
+        names.append(dict(zip(*(lambda c: (c["pid"].tolist(), c["comm"].tolist()))(
+            processes.deltas().columns(0.0, 1000)))))
     assert names[0] == {10: "old", 40: "runc:[2:INIT]"}
     assert names[-1] == {10: "old", 40: "nginx"}        # a process seen at the start keeps its name

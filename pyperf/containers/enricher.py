@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict, defaultdict
 
+import numpy as np
+
 from pyperf.containers.resolver import HOST, MAX_CACHED, ContainerResolver
 from pyperf.containers.watcher import NamespaceWatcher
 from pyperf.errors import PyperfError
@@ -86,10 +88,15 @@ class ContainerEnricher:
         keys = set()
         for columns in batch.values():
             namespaces = columns.get("mnt_ns")
-            if not namespaces:
+            if namespaces is None or not len(namespaces):
                 continue
-            cgroups = columns.get("cgroup_id") or [0] * len(namespaces)
-            keys.update(zip(namespaces, cgroups))
+            cgroups = columns.get("cgroup_id")
+            if isinstance(namespaces, np.ndarray):       # a per-process table's: the distinct pairs, as ints
+                pairs = np.unique(np.stack([namespaces, cgroups if cgroups is not None else
+                                            np.zeros_like(namespaces)], axis=1), axis=0)
+                keys.update(map(tuple, pairs.tolist()))
+            else:
+                keys.update(zip(namespaces, cgroups or [0] * len(namespaces)))
         rows = defaultdict(list)
         stopped_now: set[str] = set()
         for mnt_ns, cgroup_id in keys:

@@ -24,7 +24,15 @@ Loss window: rows still in memory when the process dies without a clean stop
 flight. Everything spooled survives restarts.
 
 Every row is accounted for: inserted, spooled (pending), dropped by a full
-spool, failed (rejected), or dropped from memory (buffer full)."""
+spool, failed (rejected), or dropped from memory (buffer full).
+
+A minute of rows waits as each drain's columns (chunks), as the probes made
+them: the per-process tables' as numpy arrays, a few objects each. They become
+Python lists one table at a time at the flush, created and freed together.
+Extended into lists as they came, a minute's rows were a Python object per
+value, made between the agent's longer-lived ones: after a burst of processes
+the allocator's arenas stayed pinned by the survivors, ~70 MiB of them
+(scripts/bench/writer_memory.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +44,8 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 from pyperf import threads
 from pyperf.errors import StoreError
@@ -74,7 +84,7 @@ class BatchWriter:
         self.last_error: str | None = None
         self._run_id = uuid.uuid4().hex[:12]
         self._sequence = 0
-        self._buffer: dict[str, dict[str, list]] = {}
+        self._buffer: dict[str, dict[str, list]] = {}     # table -> column -> the drains' chunks
         self._buffered_rows = 0
         self._buffer_lock = threading.Lock()      # guards _buffer
         self._flush_lock = threading.Lock()       # one flush at a time, in order
@@ -97,7 +107,7 @@ class BatchWriter:
             for table, columns in batch.items():
                 target = self._buffer.setdefault(table, {name: [] for name in columns})
                 for name, values in columns.items():
-                    target.setdefault(name, []).extend(values)
+                    target.setdefault(name, []).append(values)
             self._buffered_rows += rows
 
     def _token(self) -> str:
@@ -128,7 +138,9 @@ class BatchWriter:
         with self._buffer_lock:
             pending, self._buffer, self._buffered_rows = self._buffer, {}, 0
         backlog = self._replay()
-        for table, columns in pending.items():
+        flushed = bool(pending)
+        for table in list(pending):
+            columns = {name: _joined(chunks) for name, chunks in pending.pop(table).items()}
             token = self._token()
             if backlog:
                 self._to_spool(table, columns, token)
@@ -143,7 +155,7 @@ class BatchWriter:
                     backlog = True
                 else:
                     self._rejected(table, columns, e)
-        if pending:
+        if flushed:
             self.flushes += 1
 
     def _replay(self) -> bool:
@@ -312,3 +324,20 @@ def default_spool_folder(address, host_name: str | None = None) -> Path:
 
 def _rows(columns: dict[str, list]) -> int:
     return len(next(iter(columns.values()))) if columns else 0
+
+
+def _joined(chunks: list) -> list:
+    """One column's chunks as one list of Python values: numpy chunks' values as
+    Python's (a histogram's rows as lists, bytes as UTF-8 text)."""
+    if all(isinstance(c, np.ndarray) and c.dtype.kind in "biuf" for c in chunks) and \
+            len({c.shape[1:] for c in chunks}) == 1:
+        return np.concatenate(chunks).tolist()
+    out: list = []
+    for chunk in chunks:
+        if not isinstance(chunk, np.ndarray):
+            out.extend(chunk)
+        elif chunk.dtype.kind == "S":
+            out.extend(b.decode("utf-8", "replace") for b in chunk.tolist())
+        else:
+            out.extend(chunk.tolist())
+    return out

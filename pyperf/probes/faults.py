@@ -141,11 +141,11 @@ class FaultsProbe(BPFProbe):
             return {}
         d = moved.diff
         rows = moved.columns(now, interval_ms)
-        rows["minor_faults"] = d["minor"].tolist()
-        rows["major_faults"] = d["major"].tolist()
-        rows["cache_lookups"] = d["cache_lookups"].tolist()
-        rows["cache_added"] = d["cache_added"].tolist()
-        rows["cache_hit_ratio"] = hit_ratios(d["cache_lookups"], d["cache_added"]).tolist()
+        rows["minor_faults"] = d["minor"]
+        rows["major_faults"] = d["major"]
+        rows["cache_lookups"] = d["cache_lookups"]
+        rows["cache_added"] = d["cache_added"]
+        rows["cache_hit_ratio"] = hit_ratios(d["cache_lookups"], d["cache_added"])
         for key in ("minor", "major", "cache_lookups", "cache_added"):
             self._totals[key] += int(d[key].sum())
         return {"faults_process": rows}

@@ -121,15 +121,24 @@ class ProcessDeltas:
         return ProcessDeltas(self.tgid[keep], {k: v[keep] for k, v in self.identity.items()},
                              {k: v[keep] for k, v in self.diff.items()})
 
-    def columns(self, now: float, interval_ms: int) -> dict[str, list]:
-        """The PROCESS_COLUMNS columns of these rows (host is added by the collector)."""
+    def columns(self, now: float, interval_ms: int) -> dict[str, np.ndarray]:
+        """The PROCESS_COLUMNS columns of these rows (host is added by the collector),
+        as numpy arrays: they wait a minute in the writer (pipeline/writer.py)."""
         n = len(self)
-        out = {"ts": [now] * n, "interval_ms": [interval_ms] * n, "pid": self.tgid.tolist(),
-               "comm": [c.decode("utf-8", "replace") for c in self.identity["comm"].tolist()]}
+        out = {"ts": np.full(n, now), "interval_ms": np.full(n, interval_ms), "pid": self.tgid,
+               "comm": text(self.identity["comm"])}
         for name in ("mnt_ns", "cgroup_id"):
             if name in self.identity:
-                out[name] = self.identity[name].tolist()
+                out[name] = self.identity[name]
         return out
+
+
+def text(names: np.ndarray) -> np.ndarray:
+    """Kernel names (bytes, NUL-padded) as numpy text, undecodable bytes replaced."""
+    try:
+        return names.astype(f"U{names.dtype.itemsize}")      # ASCII, in C
+    except UnicodeDecodeError:
+        return np.array([c.decode("utf-8", "replace") for c in names.tolist()], f"U{names.dtype.itemsize}")
 
 
 class ExitScan:

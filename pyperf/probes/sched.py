@@ -194,15 +194,15 @@ class SchedProbe(BPFProbe):
         d = moved.diff
         proc = moved.columns(now, interval_ms)
         proc.update({
-            "voluntary_switches": d["voluntary"].tolist(),
-            "involuntary_switches": d["involuntary"].tolist(),
-            "oncpu_us": (d["oncpu_ns"] // 1000).tolist(),
-            "runq_latency_sum_us": (d["runq_ns"] // 1000).tolist(),
-            "runq_waits": d["runq_waits"].tolist(),
-            "runq_latency_hist": d["runq_hist"].tolist(),
-            "offcpu_sum_us": (d["offcpu_ns"] // 1000).tolist(),
-            "offcpu_count": d["offcpu_count"].tolist(),
-            "offcpu_hist": d["offcpu_hist"].tolist(),
+            "voluntary_switches": d["voluntary"],
+            "involuntary_switches": d["involuntary"],
+            "oncpu_us": d["oncpu_ns"] // 1000,
+            "runq_latency_sum_us": d["runq_ns"] // 1000,
+            "runq_waits": d["runq_waits"],
+            "runq_latency_hist": d["runq_hist"],
+            "offcpu_sum_us": d["offcpu_ns"] // 1000,
+            "offcpu_count": d["offcpu_count"],
+            "offcpu_hist": d["offcpu_hist"],
         })
         self._totals["voluntary"] += int(d["voluntary"].sum())
         self._totals["involuntary"] += int(d["involuntary"].sum())

@@ -317,9 +317,9 @@ class TcpProbe(BPFProbe):
             diff = moved.diff
             rows = moved.columns(now, process_ms)
             for k in ("active_opens", "failed_connects", "closes", "retransmit_segments"):
-                rows[k] = diff[k].tolist()
-            rows["lifetime_sum_us"] = (diff["lifetime_sum_ns"] // 1000).tolist()
-            rows["lifetime_hist"] = diff["lifetime_hist"].tolist()
+                rows[k] = diff[k]
+            rows["lifetime_sum_us"] = diff["lifetime_sum_ns"] // 1000
+            rows["lifetime_hist"] = diff["lifetime_hist"]
             batch["tcp_process"] = rows
         slowest = sorted(connections, key=lambda c: c["rtt_us"], reverse=True)[:MAX_RTT_ROWS]
         if slowest:

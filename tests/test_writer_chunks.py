@@ -1,0 +1,73 @@
+"""The writer keeps each drain's columns as they came (numpy arrays from the
+per-process tables, lists from the others) and makes them rows only at the
+flush: the rows stored are the same either way (the real embedded engine)."""
+
+import time
+
+import numpy as np
+
+from pyperf.analysis.histogram import HIST_SLOTS
+from pyperf.pipeline.writer import BatchWriter, _joined
+from pyperf.store.dsn import parse_dsn
+from pyperf.store.store import Store
+
+
+def _drain(start: int, pids: list[int], as_numpy: bool) -> dict:
+    n = len(pids)
+    hist = np.arange(n * HIST_SLOTS, dtype=np.uint64).reshape(n, HIST_SLOTS) % 7
+    columns = {"ts": np.full(n, float(start)), "interval_ms": np.full(n, 1000), "pid": np.array(pids, np.uint32),
+               "comm": np.array(["nginx", "caf\ufffd", "x" * 15][:n], "U16"),
+               "voluntary_switches": np.array(pids, np.uint64) * 3, "runq_latency_hist": hist}
+    return {"sched_process": columns if as_numpy else {k: v.tolist() for k, v in columns.items()}}
+
+
+def test_numpy_and_list_chunks_are_stored_as_the_same_rows(tmp_path):
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open()
+    t = int(time.time()) - 10          # recent: older rows than the table's TTL may go at any merge
+    try:
+        writer = BatchWriter(store)
+        writer.submit(_drain(t, [1, 2, 3], as_numpy=True))
+        writer.submit(_drain(t + 1, [4, 5], as_numpy=False))       # a drain of lists between
+        writer.submit(_drain(t + 2, [6], as_numpy=True))
+        writer.flush()
+        assert writer.inserted["sched_process"] == 6 and writer.flushes == 1
+        rows = store.query("SELECT toUnixTimestamp(ts), pid, comm, voluntary_switches, runq_latency_hist "
+                           "FROM sched_process ORDER BY pid").rows
+        expected = []
+        for start, pids in ((t, [1, 2, 3]), (t + 1, [4, 5]), (t + 2, [6])):
+            c = _drain(float(start), pids, as_numpy=False)["sched_process"]
+            expected += [(start, p, comm, v, h) for p, comm, v, h in
+                         zip(c["pid"], c["comm"], c["voluntary_switches"], c["runq_latency_hist"])]
+        assert rows == expected
+    finally:
+        store.close()
+
+
+def test_a_column_joins_chunks_of_any_kind_into_python_values():
+    assert _joined([np.array([1, 2], np.uint32), [3], np.array([4.5])]) == [1, 2, 3, 4.5]
+    assert _joined([np.array([[1, 2]], np.uint64), np.array([[3, 4], [5, 6]], np.uint64)]) == [[1, 2], [3, 4], [5, 6]]
+    assert _joined([np.array(["a"], "U4"), ["b"]]) == ["a", "b"]
+    assert all(type(v) is int for v in _joined([np.array([7], np.uint64)]))
+
+
+def test_containers_are_announced_from_a_per_process_table_of_numpy_columns():
+    """The per-process tables' mnt_ns / cgroup_id come as numpy: each distinct pair
+    is looked up once, and the containers row holds plain ints."""
+    from pyperf.containers.enricher import ContainerEnricher
+    from pyperf.containers.resolver import Container
+
+    asked = []
+
+    class Resolver:
+        def by_key(self, mnt_ns, cgroup_id):
+            asked.append((mnt_ns, cgroup_id))
+            return Container(id="c1", name="web", image="nginx", runtime="docker", pod_uid="",
+                             cgroup_path="/docker/c1", mnt_ns=mnt_ns, cgroup_id=cgroup_id)
+
+    enricher = ContainerEnricher(Resolver())
+    batch = {"sched_process": {"mnt_ns": np.array([4026532000, 4026532000, 0], np.uint64),
+                               "cgroup_id": np.array([77, 77, 1], np.uint64)}}
+    rows = enricher.observe(batch, 5.0)["containers"]
+    assert asked == [(4026532000, 77)]              # the host's namespace (0) is not looked up
+    assert rows["mnt_ns"] == [4026532000] and type(rows["mnt_ns"][0]) is int and rows["cgroup_id"] == [77]
+    assert enricher.observe(batch, 6.0) == {}       # announced once
