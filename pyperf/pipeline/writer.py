@@ -30,9 +30,9 @@ A minute of rows waits as each drain's columns (chunks), as the probes made
 them: the per-process tables' as numpy arrays, a few objects each. They become
 Python lists one table at a time at the flush, created and freed together.
 Extended into lists as they came, a minute's rows were a Python object per
-value, made between the agent's longer-lived ones: after a burst of processes
-the allocator's arenas stayed pinned by the survivors, ~70 MiB of them
-(scripts/bench/writer_memory.py)."""
+value, made between the agent's longer-lived ones, and the allocator's arenas
+stayed pinned by the survivors after the flush: a burst minute's rows left
+~110 MiB behind, as numpy chunks 7 (scripts/bench/writer_memory.py)."""
 
 from __future__ import annotations
 
@@ -327,17 +327,12 @@ def _rows(columns: dict[str, list]) -> int:
 
 
 def _joined(chunks: list) -> list:
-    """One column's chunks as one list of Python values: numpy chunks' values as
-    Python's (a histogram's rows as lists, bytes as UTF-8 text)."""
+    """One column's chunks as one list of Python values (numpy chunks' values as
+    Python's: a histogram's rows as lists, text as str)."""
     if all(isinstance(c, np.ndarray) and c.dtype.kind in "biuf" for c in chunks) and \
             len({c.shape[1:] for c in chunks}) == 1:
         return np.concatenate(chunks).tolist()
     out: list = []
     for chunk in chunks:
-        if not isinstance(chunk, np.ndarray):
-            out.extend(chunk)
-        elif chunk.dtype.kind == "S":
-            out.extend(b.decode("utf-8", "replace") for b in chunk.tolist())
-        else:
-            out.extend(chunk.tolist())
+        out.extend(chunk.tolist() if isinstance(chunk, np.ndarray) else chunk)
     return out
