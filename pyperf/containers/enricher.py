@@ -90,13 +90,11 @@ class ContainerEnricher:
             namespaces = columns.get("mnt_ns")
             if namespaces is None or not len(namespaces):
                 continue
+            # numpy (per-process tables) or lists: the distinct pairs, as ints
+            namespaces = np.asarray(namespaces, np.uint64)
             cgroups = columns.get("cgroup_id")
-            if isinstance(namespaces, np.ndarray):       # a per-process table's: the distinct pairs, as ints
-                pairs = np.unique(np.stack([namespaces, cgroups if cgroups is not None else
-                                            np.zeros_like(namespaces)], axis=1), axis=0)
-                keys.update(map(tuple, pairs.tolist()))
-            else:
-                keys.update(zip(namespaces, cgroups or [0] * len(namespaces)))
+            cgroups = np.zeros_like(namespaces) if cgroups is None else np.asarray(cgroups, np.uint64)
+            keys.update(map(tuple, np.unique(np.stack([namespaces, cgroups], axis=1), axis=0).tolist()))
         rows = defaultdict(list)
         stopped_now: set[str] = set()
         for mnt_ns, cgroup_id in keys:

@@ -102,6 +102,12 @@ class Layout:
         return out
 
 
+def exited(tgids: np.ndarray, alive: set[int]) -> np.ndarray:
+    """Which of `tgids` are not in a /proc listing taken after the map was read (a
+    process started after the listing would look dead)."""
+    return ~np.isin(tgids, np.fromiter(alive, np.int64, len(alive)))
+
+
 def live_tgids(proc_root: str = "/proc") -> set[int]:
     return {int(name) for name in os.listdir(proc_root) if name.isdigit()}
 
@@ -222,7 +228,7 @@ class ProcessTable:
         if not self._scan.due(len(keys), full=len(keys) >= self.SCAN_FILL * self.table.max_entries):
             return keys, current
         alive = live_tgids(self.proc_root)
-        gone = ~np.isin(keys, np.fromiter(alive, np.int64, len(alive)))
+        gone = exited(keys, alive)
         dead = keys[gone]
         self._reader.delete(dead)
         for tgid in dead.tolist():
