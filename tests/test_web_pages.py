@@ -840,7 +840,7 @@ def test_disk_page_devices_containers_and_slow_ios_of_one_container(store):
         store.insert("disk_container_io", {"ts": [ts], "interval_ms": [1000], "mnt_ns": [ns], "cgroup_id": [0],
                                            "device": ["vda"], "op": ["read"], "ios": [150 if name == "db" else 50],
                                            "bytes": [4096 * 10], "latency_sum_us": [3000], "latency_hist": [hist]})
-        store.insert("disk_slow_io", {"ts": [ts + 0.5], "device": ["vda"], "op": ["write"], "bytes": [4096],
+        store.insert("disk_slow_io", {"ts": [ts + 0.5], "device": [f"vd{name[0]}"], "op": ["write"], "bytes": [4096],
                                       "latency_us": [12000], "pid": [ns], "comm": [f"{name}-proc"],
                                       "mnt_ns": [ns], "cgroup_id": [0]})
     tr = TimeRange("custom", NOW - dt.timedelta(minutes=5), NOW)
@@ -852,6 +852,7 @@ def test_disk_page_devices_containers_and_slow_ios_of_one_container(store):
         ("db", "id-db", 150), ("web", "id-web", 50)]
     assert [e["comm"] for e in disk_queries.slow_ios(store, tr)] == ["web-proc", "db-proc"]
     assert [e["comm"] for e in disk_queries.slow_ios(store, tr, namespaces=[22])] == ["web-proc"]
+    assert [e["comm"] for e in disk_queries.slow_ios(store, tr, device="vdd")] == ["db-proc"]
     charts = disk_queries.charts(store, tr)
     assert charts["iops"]["series"]["vda"] == [100.0, 100.0] and sum(map(sum, charts["latency"]["counts"])) == 200
     # each second's p50 and p99 (computed for all buckets at once) are the range's: the same histogram
@@ -860,6 +861,7 @@ def test_disk_page_devices_containers_and_slow_ios_of_one_container(store):
 
     client = create_app(store, _NoCollector(), user_sql=None).test_client()
     args = "range=custom&from=2026-12-02T13:55:00Z&to=2026-12-02T14:05:00Z"
+    assert [e["comm"] for e in client.get(f"/api/disk/slow?{args}&device=vdw").get_json()] == ["web-proc"]
     only_web = client.get(f"/disk/data?{args}&container=id-web").get_data(as_text=True)
     assert "web-proc" in only_web and "db-proc" not in only_web
     assert "db-proc" not in client.get(f"/disk/data?{args}&container=nope").get_data(as_text=True)

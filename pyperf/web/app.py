@@ -168,7 +168,7 @@ def create_app(store, collector, user_sql, agent=None, alerts=None, admin_token=
     def api_disk_slow():
         limit = request.args.get("limit", 50, type=int)
         rows = disk_queries.slow_ios(store, api_range(), chosen_host(), collector.window,
-                                     limit=max(1, min(limit, 1000)))
+                                     limit=max(1, min(limit, 1000)), device=request.args.get("device", ""))
         return jsonify(as_records(list(disk_queries.SLOW_KEYS), [tuple(r.values()) for r in rows]))
 
     @app.get("/api/live")

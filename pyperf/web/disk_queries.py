@@ -99,6 +99,7 @@ SELECT ts, device, op, bytes, latency_us, pid, comm, mnt_ns
 FROM disk_slow_io
 WHERE host = {host:String} AND ts >= {start:DateTime64(6)} AND ts < {end:DateTime64(6)}
   AND (empty({mnt_ns:Array(UInt64)}) OR has({mnt_ns:Array(UInt64)}, mnt_ns))
+  AND (empty({device:String}) OR device = {device:String})
 ORDER BY ts DESC
 LIMIT {limit:UInt32}
 """
@@ -106,9 +107,9 @@ SLOW_KEYS = ("ts", "device", "op", "bytes", "latency_us", "pid", "comm", "mnt_ns
 
 
 def slow_ios(store, tr: TimeRange, host=None, window=None, namespaces: list[int] | None = None,
-             limit: int = 50) -> list[dict]:
-    """The newest slow I/Os in the range (of these mount namespaces, if given): from
-    the live window, then from the store for what came before it."""
+             limit: int = 50, device: str = "") -> list[dict]:
+    """The newest slow I/Os in the range (of these mount namespaces and this device,
+    if given): from the live window, then from the store for what came before it."""
     found: list[dict] = []
     end = tr.end.timestamp()
     wanted = set(namespaces or ())
@@ -118,10 +119,10 @@ def slow_ios(store, tr: TimeRange, host=None, window=None, namespaces: list[int]
         recent = sorted(zip(*(rows.get(k, [0] * len(rows.get("ts", []))) for k in SLOW_KEYS)),
                         key=lambda r: r[0], reverse=True)
         found = [dict(zip(SLOW_KEYS, (dt.datetime.fromtimestamp(r[0], dt.timezone.utc), *r[1:])))
-                 for r in recent if not wanted or r[-1] in wanted][:limit]
+                 for r in recent if (not wanted or r[-1] in wanted) and (not device or r[1] == device)][:limit]
         end = min(end, since)
     if len(found) < limit and end > tr.start.timestamp():
         params = {"host": host or store.host_name, "limit": limit - len(found), "start": tr.start,
-                  "end": dt.datetime.fromtimestamp(end, dt.timezone.utc), "mnt_ns": sorted(wanted)}
+                  "end": dt.datetime.fromtimestamp(end, dt.timezone.utc), "mnt_ns": sorted(wanted), "device": device}
         found += [dict(zip(SLOW_KEYS, r)) for r in store.query(SLOW_IO, params).rows]
     return found
