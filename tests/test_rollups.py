@@ -482,8 +482,9 @@ def _rebuild_stopped_after_first_exchange(tmp_path, version: int, stop_at: str =
         migration = next(m for m in migrations.available() if m.version == version)
         statements = migration.statements()
         stop = next(i for i, s in enumerate(statements) if stop_at in s)
-        for statement in statements[:stop + 1]:
-            assert migrations.execute(old.client, statement, embedded=True) or "DROP" in statement
+        with old.connection() as client:
+            for statement in statements[:stop + 1]:
+                assert migrations.execute(client, statement, embedded=True) or "DROP" in statement
     finally:
         old.close()
     return Store(dsn).open(), before, hours, statements
@@ -498,10 +499,11 @@ def _resumed_and_idempotent(new, before, hours, statements, version: int) -> Non
     assert not any(name.endswith(f"__{version:04d}") for name, *_ in _rollup_tables(new))
     assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
     assert new.query("SELECT count(), sum(ios) FROM disk_io_1h").rows == hours
-    ran = [migrations.execute(new.client, s, embedded=True) for s in statements]   # again: nothing to do
-    assert ran == ["DROP TABLE IF EXISTS" in s for s in statements]
-    # agents sharing a server would race through the exchange: there it does nothing
-    assert not any(migrations.execute(new.client, s, embedded=False) for s in statements)
+    with new.connection() as client:
+        ran = [migrations.execute(client, s, embedded=True) for s in statements]   # again: nothing to do
+        assert ran == ["DROP TABLE IF EXISTS" in s for s in statements]
+        # agents sharing a server would race through the exchange: there it does nothing
+        assert not any(migrations.execute(client, s, embedded=False) for s in statements)
     assert new.query("SELECT count(), sum(ios), sumForEachMerge(latency_hist) FROM disk_io_1m").rows == before
 
 

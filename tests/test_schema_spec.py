@@ -20,7 +20,7 @@ from pyperf.store.store import Store
 
 
 def _schema(store) -> dict:
-    return {t: s for t, s in schema_check.describe(store.client).items() if s["engine"] != "View"}
+    return {t: s for t, s in store.describe().items() if s["engine"] != "View"}
 
 
 def test_the_schema_the_migrations_build_is_the_spec_both_ways():
@@ -101,7 +101,8 @@ def test_a_change_of_the_spec_becomes_a_migration_that_builds_it(tmp_path, chang
 
     store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open(migrate=False)
     try:
-        migrations.apply_pending(store.client, folder)
+        with store.connection() as client:
+            migrations.apply_pending(client, folder)
         assert _schema(store) == generate.expected_tables()      # the new spec, both ways
         assert generate.migration_sql(generate.expected_tables(), _schema(store)) == ""     # nothing left
         # the new column is rolled up and read like every other

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import merges_run
 
+from pyperf.errors import StoreError
 from pyperf.store import migrations
 from pyperf.store.dsn import parse_dsn
 from pyperf.kernel.resident import clean_mappings
@@ -26,7 +27,8 @@ def test_migrations_apply_once_and_rows_survive_reopening(tmp_path):
                                         "device": ["vda", "vda"], "queue_depth_avg": [0.5, 1.5],
                                         "queue_depth_max": [2, 4]})
         assert n == 2
-        assert migrations.apply_pending(store.client) == []          # nothing pending twice
+        with store.connection() as client:
+            assert migrations.apply_pending(client) == []           # nothing pending twice
         ledger = store.query("SELECT version, name FROM schema_migrations ORDER BY version").rows
         assert ledger == [(m.version, m.name) for m in migrations.available()]
     finally:
@@ -122,7 +124,8 @@ def test_embedded_statements_run_on_one_thread_each_as_one_statement(tmp_path):
         before = statements()
         store.command("SYSTEM JEMALLOC PURGE")
         assert statements() - before == 2           # the command and the read after it
-        store.client.command("SELECT 1", settings={"max_threads": 2})   # a per-call setting is set back
+        with store.connection() as client:
+            client.command("SELECT 1", settings={"max_threads": 2})   # a per-call setting is set back
         assert store.query("SELECT getSetting('max_threads')").rows == [(1,)]
     finally:
         store.close()
@@ -242,3 +245,50 @@ def test_merge_holds_nest_across_threads_and_end_with_the_last(tmp_path):
             raise ValueError("a failing flush")
     assert merges_run(store)
     store.close()
+
+
+def test_threads_that_touch_the_store_leave_no_client_behind(tmp_path):
+    """The web server runs each request on a thread of its own. Clients are
+    borrowed for a call, not kept per thread: a hundred one-request threads
+    leave at most IDLE_CLIENTS clients and the engine's memory where it was (a
+    client per thread: ~1 MiB of engine memory each, never given back); calls at
+    the same time each have one of their own; a client whose call failed is not
+    lent again."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store")).open()
+    try:
+        def tracked() -> int:
+            return store.query("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'").rows[0][0]
+
+        before = tracked()
+        for _ in range(100):
+            t = threading.Thread(target=store.query, args=("SELECT count() FROM system.tables",))
+            t.start()
+            t.join()
+        assert len(store._open) <= Store.IDLE_CLIENTS
+        assert tracked() - before < 20 * 2**20, (before, tracked())
+
+        both = threading.Barrier(2, timeout=30)
+        lent: list = []
+
+        def hold() -> None:
+            with store.connection() as client:
+                lent.append(client)
+                both.wait()            # both borrowed at once
+                client.query("SELECT 1")
+
+        threads = [threading.Thread(target=hold) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(lent) == 2 and lent[0] is not lent[1]
+
+        with store.connection() as client:
+            failing = client
+        with pytest.raises(StoreError):
+            store.query("SELECT no_such_column FROM system.one")
+        assert failing not in store._open and failing not in store._idle
+        assert store.query("SELECT 1").rows == [(1,)]
+    finally:
+        store.close()
+    assert not store._open and not store._idle

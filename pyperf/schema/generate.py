@@ -78,7 +78,7 @@ def expected_tables() -> dict[str, dict]:
 # -- sql/expected_schema.json --------------------------------------------------
 
 def render_snapshot(store) -> str:
-    schema = schema_check.describe(store.client)
+    schema = store.describe()
     lines = []
     for table in sorted(schema):
         columns = ",\n".join(f"   {json.dumps(c, ensure_ascii=False)}" for c in schema[table]["columns"])

@@ -161,8 +161,8 @@ class Store:
         self.address = address
         # PYPERF_HOST_NAME (--host-name): agents in containers or with unhelpful host names
         self.host_name = host_name or os.environ.get("PYPERF_HOST_NAME") or socket.gethostname()
-        self._local = threading.local()
-        self._clients: list = []
+        self._open: set = set()           # every client made and not closed
+        self._idle: list = []             # those no call is using now
         self._lock = threading.Lock()
         self._merge_holds = 0             # merges_held blocks running now
         self._merge_holds_lock = threading.Lock()
@@ -186,7 +186,8 @@ class Store:
             bootstrap.close()
         if migrate:
             try:
-                migrations.apply_pending(self.client, upto=upto, embedded=self.address.embedded)
+                with self.connection() as client:
+                    migrations.apply_pending(client, upto=upto, embedded=self.address.embedded)
             except StoreError:
                 raise
             except Exception as e:
@@ -233,38 +234,61 @@ class Store:
         except Exception as e:  # the HTTP layer raises plain exceptions for non-ClickHouse peers
             raise StoreError(f"cannot open store {a.redacted()}: {_one_line(e)}",
                              transient=is_transient(e), unreachable=is_unreachable(e)) from None
-        with self._lock:
-            self._clients.append(client)
         return client
 
-    @property
-    def client(self):
-        """One client per thread: the collector writes while the web UI reads."""
-        client = getattr(self._local, "client", None)
+    IDLE_CLIENTS = 4
+
+    @contextmanager
+    def connection(self):
+        """A client for the block, no other thread's meanwhile (the collector writes
+        while the web UI reads): an idle one, else a new one; given back after,
+        and at most IDLE_CLIENTS wait. Not one per thread: the web server runs
+        each request on a thread of its own, and every chDB client kept costs
+        ~1 MiB of engine memory (scripts/bench/store_clients.py). A client whose
+        call failed is closed, not given back: a chDB handle can answer wrongly
+        after a failure half-way (see pyperf.store.user_sql)."""
+        with self._lock:
+            client = self._idle.pop() if self._idle else None
         if client is None:
-            client = self._local.client = self._connect(self.address.database)
-        return client
+            client = self._connect(self.address.database)
+            with self._lock:
+                self._open.add(client)
+        healthy = False
+        try:
+            yield client
+            healthy = True
+        finally:
+            with self._lock:
+                keep = healthy and client in self._open and len(self._idle) < self.IDLE_CLIENTS
+                if keep:
+                    self._idle.append(client)
+                else:
+                    self._open.discard(client)
+            if not keep:
+                _close_quietly(client)
 
     def close(self) -> None:
         with self._lock:
-            clients, self._clients = self._clients, []
+            clients, self._open, self._idle = self._open, set(), []
         for client in clients:
-            try:
-                client.close()
-            except Exception:
-                pass
-        self._local = threading.local()
+            _close_quietly(client)
 
     def heal(self) -> list[str]:
         """Recreate tables, views and columns that went missing (schema_check)."""
         try:
-            repaired = schema_check.check_and_heal(self.client, self.address.embedded)
+            with self.connection() as client:
+                repaired = schema_check.check_and_heal(client, self.address.embedded)
         except Exception as e:
             raise StoreError(f"store {self.address.redacted()}: schema repair failed: {_one_line(e)}",
                              transient=is_transient(e)) from None
         for line in repaired:
             log.warning("store %s repaired: %s", self.address.redacted(), line)
         return repaired
+
+    def describe(self) -> dict[str, dict]:
+        """The live schema, as schema_check.describe() reads it."""
+        with self.connection() as client:
+            return schema_check.describe(client)
 
     # -- reading and writing ----------------------------------------------
     def insert(self, table: str, columns: dict[str, list], token: str | None = None) -> int:
@@ -287,16 +311,17 @@ class Store:
                 types = self._column_types(table, names)
                 data = [self._convert(columns[name], types[i]) for i, name in enumerate(names[:-1])]
                 data.append([self.host_name] * n)
-                context = self.client.create_insert_context(table, names, column_type_names=types,
-                                                            column_oriented=True, settings=settings)
-                try:
-                    self.client.insert(data=data, context=context)
-                finally:
-                    # the client's InsertContext refers to itself (a bound method of its own): the
-                    # batch it holds would wait for Python's cyclic collector, in its oldest
-                    # generation by then; a flush's slices piled up until it ran and a minute
-                    # of rows stayed after it (scripts/bench/writer_memory.py)
-                    vars(context).clear()
+                with self.connection() as client:
+                    context = client.create_insert_context(table, names, column_type_names=types,
+                                                           column_oriented=True, settings=settings)
+                    try:
+                        client.insert(data=data, context=context)
+                    finally:
+                        # the client's InsertContext refers to itself (a bound method of its own):
+                        # the batch it holds would wait for Python's cyclic collector, in its oldest
+                        # generation by then; a flush's slices piled up until it ran and a minute
+                        # of rows stayed after it (scripts/bench/writer_memory.py)
+                        vars(context).clear()
                 return n
             except StoreError:
                 raise
@@ -330,8 +355,10 @@ class Store:
         that is not there raises what the server would (and so may be healed)."""
         if self._types is None or not set(names) <= self._types.get(table, {}).keys():
             types: dict[str, dict[str, str]] = {}
-            for t, name, col_type in self.client.query(
-                    "SELECT table, name, type FROM system.columns WHERE database = currentDatabase()").result_rows:
+            with self.connection() as client:
+                rows = client.query("SELECT table, name, type FROM system.columns "
+                                    "WHERE database = currentDatabase()").result_rows
+            for t, name, col_type in rows:
                 types.setdefault(t, {})[name] = col_type
             self._types = types
         known = self._types.get(table)
@@ -365,7 +392,8 @@ class Store:
         """pyperf's own queries, with the agent's full rights: never user text
         (that goes through pyperf.store.user_sql)."""
         try:
-            result = self.client.query(sql, parameters=parameters)
+            with self.connection() as client:
+                result = client.query(sql, parameters=parameters)
             return QueryResult(list(result.column_names), [tuple(r) for r in result.result_rows])
         except Exception as e:
             raise StoreError(f"query failed: {_one_line(e)}") from None
@@ -374,7 +402,8 @@ class Store:
         """query(), with `rows` holding one sequence per column: what the engine sends,
         without turning 70 000 rows into tuples for a caller that works on columns."""
         try:
-            result = self.client.query(sql, parameters=parameters)
+            with self.connection() as client:
+                result = client.query(sql, parameters=parameters)
             return QueryResult(list(result.column_names), list(result.result_columns))
         except Exception as e:
             raise StoreError(f"query failed: {_one_line(e)}") from None
@@ -382,7 +411,8 @@ class Store:
     def command(self, sql: str, parameters: dict | None = None) -> None:
         """pyperf's own DDL and writes (and `pyperf sql --write` on a stopped store)."""
         try:
-            self.client.command(sql, parameters=parameters)
+            with self.connection() as client:
+                client.command(sql, parameters=parameters)
         except Exception as e:
             raise StoreError(f"statement failed: {_one_line(e)}") from None
 
@@ -448,3 +478,10 @@ class Store:
         for table, name, col_type, comment in result.rows:
             out.setdefault(table, []).append((name, col_type, comment))
         return out
+
+
+def _close_quietly(client) -> None:
+    try:
+        client.close()
+    except Exception:
+        pass

@@ -211,13 +211,20 @@ class ReadOnlySQL:
     def cancel_all(self) -> None:
         """KILL every user query still running (from a session that may)."""
         try:
-            self.store.client.command(f"KILL QUERY WHERE startsWith(query, '{MARKER}') ASYNC")
-        except Exception as e:
+            self.store.command(f"KILL QUERY WHERE startsWith(query, '{MARKER}') ASYNC")
+        except StoreError as e:
             log.warning("could not cancel running user queries: %s", _one_line(e))
 
     def close(self) -> None:
+        """Cancel what runs (its sessions close as the queries end) and close the idle sessions."""
         self._closed = True
         self.cancel_all()
+        while True:
+            try:
+                session = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            self._release(session, healthy=False)
 
     def __enter__(self) -> "ReadOnlySQL":
         return self

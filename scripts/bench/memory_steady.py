@@ -16,7 +16,11 @@ busy host's cost.
 
 `--load mix`: 300 steady processes instead of the churn (see workloads()).
 `--idle` runs no workload (resident memory of an agent on a quiet host); every
-sample shows RSS split into anonymous and file-backed pages (RssAnon, RssFile).
+sample shows RSS split into anonymous and file-backed pages (RssAnon, RssFile),
+and the anonymous pages by whose they look (anon_split()).
+`--burst-at MIN`: at that minute, a burst on top of the load: tests/programs/
+churn.c's BURST_ROUNDS rounds (a server and a client process each, one TCP
+connection), on CPU 1 as fast as it goes.
 
 RSS is also read every 10 ms between samples: each sample line shows the
 highest value since the one before, and every rise of more than
@@ -45,6 +49,8 @@ from conftest import ClickHouseTestServer, unused_port
 from workloads import loop_device
 
 PROBES = "disk,sched,faults,tcp,profile,response,layers,containers,system"
+BURST_ROUNDS = 20_000
+CHURN_C = ROOT / "tests" / "programs" / "churn.c"
 WARMUP_S = 300
 PEAK_RISE_MIB = 60
 
@@ -162,6 +168,46 @@ def stop_load(load: list[subprocess.Popen]) -> None:
         p.wait()
 
 
+def anon_split(pid: int) -> dict[str, float]:
+    """Resident anonymous MiB by whose the mappings look: glibc's main arena
+    ([heap]) and its thread arenas (a read-write start of a 64 MiB-aligned,
+    64 MiB reservation: HEAP_MAX_SIZE), and the rest by mapping size (Python's
+    object arenas are 1 MiB; large numpy arrays and the engine's allocator map
+    their own)."""
+    heap_max = 64 << 20
+    maps: list[list] = []
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split(maxsplit=5)
+            if head and "-" in head[0] and not head[0].endswith(":"):
+                start, end = (int(x, 16) for x in head[0].split("-"))
+                maps.append([start, end, head[1], head[5].strip() if len(head) > 5 else "", 0])
+            elif head and head[0] == "Rss:":
+                maps[-1][4] = int(head[1])
+    out: dict[str, float] = {}
+    for i, (start, end, perm, name, rss_kb) in enumerate(maps):
+        if name == "[heap]":
+            kind = "glibc main"
+        elif name or not perm.startswith("rw"):
+            continue
+        elif start % heap_max == 0 and (end - start == heap_max or (
+                i + 1 < len(maps) and maps[i + 1][0] == end and maps[i + 1][1] - start == heap_max
+                and maps[i + 1][2].startswith("---"))):
+            kind = "glibc threads"
+        else:
+            mib = (end - start) >> 20
+            kind = "other <2M" if mib < 2 else "other 2-8M" if mib < 8 else "other >=8M"
+        out[kind] = out.get(kind, 0.0) + rss_kb / 1024
+    return out
+
+
+def burst(binary: str) -> None:
+    started = time.monotonic()
+    churn = subprocess.run(["taskset", "-c", "1", binary, str(BURST_ROUNDS)], capture_output=True, text=True)
+    print(f"  burst: {2 * BURST_ROUNDS} processes in {time.monotonic() - started:.1f} s "
+          f"(exit {churn.returncode})", flush=True)
+
+
 def status_kb(pid: int) -> dict[str, int]:
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -179,12 +225,16 @@ def main() -> int:
     ap.add_argument("--probes", default=PROBES)
     ap.add_argument("--idle", action="store_true", help="no workload")
     ap.add_argument("--load", choices=("churn", "mix"), default="churn", help="see workloads()")
+    ap.add_argument("--burst-at", type=float, metavar="MIN", help="a burst of short-lived processes then")
     ap.add_argument("--http", action="store_true",
                     help="store into the chDB-backed HTTP test server (its own process) instead of embedded chDB")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bpf_stats.stats_enabled():
         with loop_device(Path(tmp)) as dev:
             load = [] if args.idle else workloads(dev, args.load)
+            burst_binary = f"{tmp}/pyperf-churn"
+            if args.burst_at is not None:
+                subprocess.run(["gcc", "-O1", "-o", burst_binary, str(CHURN_C)], check=True)
             server = None
             if args.http:
                 server = ClickHouseTestServer(Path(tmp) / "server", unused_port()).start()
@@ -201,8 +251,13 @@ def main() -> int:
                 start, started_at = time.monotonic(), time.time()
                 last_cpu, last_t = sum(proc.cpu_times()[:2]), start
                 last_bpf = bpf_stats.total(bpf_stats.programs_of(pyperf.pid))[1]
+                burst_due = None if args.burst_at is None else start + args.burst_at * 60
                 while time.monotonic() - start < args.minutes * 60:
-                    time.sleep(args.sample_s)
+                    time.sleep(max(0.0, min(args.sample_s, (burst_due or float("inf")) - time.monotonic())))
+                    if burst_due is not None and time.monotonic() >= burst_due:
+                        burst_due = None
+                        threading.Thread(target=burst, args=(burst_binary,), daemon=True).start()
+                        continue
                     t = time.monotonic() - start
                     rss = proc.memory_info().rss / 2**20
                     samples.append((t, rss))
@@ -212,7 +267,7 @@ def main() -> int:
                         print(f"  peak {high:7.1f} MiB at {(high_at - start) / 60:6.2f} min; busiest threads "
                               f"in the second before: " + ", ".join(f"{n} {s:.2f} s" for s, n in busy), flush=True)
                     last_rss = rss
-                    split = status_kb(pyperf.pid)
+                    split, anon = status_kb(pyperf.pid), anon_split(pyperf.pid)
                     cpu, now = sum(proc.cpu_times()[:2]), time.monotonic()
                     bpf_ns = bpf_stats.total(bpf_stats.programs_of(pyperf.pid))[1]
                     cpu_pct = 100 * (cpu - last_cpu) / (now - last_t)
@@ -222,7 +277,8 @@ def main() -> int:
                     if t >= WARMUP_S / 5 and bpf_pct >= 0:
                         cpu_pcts.append((cpu_pct, bpf_pct))
                     print(f"{t / 60:6.1f} min  RSS {rss:7.1f} MiB (highest since the last {high:7.1f}; anonymous {split['RssAnon'] / 1024:.1f}, "
-                          f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f})"
+                          f"file-backed {split['RssFile'] / 1024:.1f}, shared memory {split['RssShmem'] / 1024:.1f}; "
+                          "anonymous: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(anon.items())) + ")"
                           f"  CPU {cpu_pct:5.2f} + BPF {bpf_pct:5.2f} = {cpu_pct + bpf_pct:5.2f} % of one CPU",
                           flush=True)
             finally:
