@@ -6,7 +6,9 @@ latest interval's value, log2 µs histograms as histograms in seconds with
 their `<name>_sum_us` counter as the sum, a Map column as one gauge per key.
 
 Labels are the table's scalar keys, which name one row per interval, so a
-gauge is one row's value and never a mix of several. A label set not seen for
+gauge is one row's value and never a mix of several; a table that declares
+`metric_labels` (response_time: command and port, not pid) has the rows of
+its other keys summed into one series, and no gauges. A label set not seen for
 FORGET_S (a container gone, a server stopped) is dropped, as Prometheus marks
 a vanished series stale; if it comes back its counters start again from zero,
 which rate() reads as a reset.
@@ -56,6 +58,8 @@ def families_of(table: Table) -> tuple[tuple[str, ...], tuple[Family, ...]]:
     """(label columns, families) of one table, from its column spec."""
     scalar = [c for c in table.columns if not c.type.startswith(("Map(", "Array("))]
     labels = tuple(c.name for c in scalar if c.kind == KEY and c.name not in _NOT_LABELS)
+    if table.metric_labels:
+        labels = tuple(name for name in labels if name in table.metric_labels)
     names = set(table.names())
     hist_sums = {f"{c.name.removesuffix('_hist')}_sum_us" for c in table.columns if c.kind == HISTOGRAM}
     out = []
@@ -69,7 +73,7 @@ def families_of(table: Table) -> tuple[tuple[str, ...], tuple[Family, ...]]:
         elif c.kind == COUNTER and c.name != "interval_ms" and c.name not in hist_sums:
             name, scale = _base_unit(c.name, c.unit)
             out.append(Family(f"{prefix}{name}", "counter", c.name, doc, scale))
-        elif c.kind == GAUGE:
+        elif c.kind == GAUGE and not table.metric_labels:
             name, scale = _base_unit(c.name, c.unit)
             out.append(Family(f"{prefix}{name}", "gauge", c.name, doc, scale))
         elif c.type.startswith("Map("):

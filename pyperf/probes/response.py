@@ -21,7 +21,8 @@ TABLES = (
     Table("response_time",
           "Per interval, server process and local port: requests answered and their response time (first "
           "request byte received to first response byte sent).",
-          order_by=("host", "pid", "port", "ts"), metrics=True, rollup=STORED, columns=(
+          order_by=("host", "pid", "port", "ts"), metrics=True, metric_labels=("comm", "port"),
+          rollup=STORED, columns=(
         INTERVAL_END,
         AGENT_HOST,
         INTERVAL_MS,

@@ -64,6 +64,10 @@ class Table:
     dedup: bool = True          # keeps the last 1000 insert tokens: a replayed batch adds nothing
     rollup: str = ""            # STORED, RAW or ""
     metrics: bool = False       # on /metrics (pyperf.pipeline.prometheus_totals): keys that stay few
+    # on /metrics, label its series with these keys only (default: every key): a key that
+    # does not stay few (a server's pid: a server forking per connection makes one a
+    # connection) is summed away, and gauges, one row's value, are then not exported
+    metric_labels: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -162,6 +162,10 @@ def _metrics_doc(t: Table) -> str:
     suffix = {"counter": "_total", "histogram": " (histogram)"}
     names = ", ".join(f"`{f.name}{suffix.get(f.kind, '')}`" for f in families)
     keys = ", ".join(labels) or "none"
+    if t.metric_labels:
+        summed = ", ".join(c.name for c in t.columns if c.kind == KEY and c.name not in (*labels, "ts", "host"))
+        return (f"On `/metrics` (labels: {keys}, the rows of every {summed} summed; counters cumulative since "
+                f"the agent started; no gauges): {names}.")
     return (f"On `/metrics` (labels: {keys}; counters cumulative since the agent started, gauges the "
             f"latest interval): {names}.")
 
