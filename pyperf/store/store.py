@@ -244,22 +244,20 @@ class Store:
         while the web UI reads): an idle one, else a new one; given back after,
         and at most IDLE_CLIENTS wait. Not one per thread: the web server runs
         each request on a thread of its own, and every chDB client kept costs
-        ~1 MiB of engine memory (scripts/bench/store_clients.py). A client whose
-        call failed is closed, not given back: a chDB handle can answer wrongly
-        after a failure half-way (see pyperf.store.user_sql)."""
+        ~1 MiB of engine memory (scripts/bench/store_clients.py). A client goes
+        back after a failed call too, as a thread's client was reused: closing
+        the embedded engine's last client shuts the engine down."""
         with self._lock:
             client = self._idle.pop() if self._idle else None
         if client is None:
             client = self._connect(self.address.database)
             with self._lock:
                 self._open.add(client)
-        healthy = False
         try:
             yield client
-            healthy = True
         finally:
             with self._lock:
-                keep = healthy and client in self._open and len(self._idle) < self.IDLE_CLIENTS
+                keep = client in self._open and len(self._idle) < self.IDLE_CLIENTS
                 if keep:
                     self._idle.append(client)
                 else:
