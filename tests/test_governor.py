@@ -156,6 +156,32 @@ def test_per_process_rows_are_spaced_out_before_the_interval_is_raised():
     assert host.collector.profile.process_every == 1
 
 
+def test_per_process_rows_go_to_every_15_intervals_before_the_interval_is_raised():
+    """A second process_rows step comes before the host's interval is touched, and
+    the undo goes back one step at a time."""
+    host = FakeHost(budget=1.0, process_rows=0.5)
+    host.load = 0.45                      # every 5 intervals: 1.035 %, every 15: 0.968 %
+    costs = host.periods(40)
+    assert host.actions()[3:] == ["shed rows of profile_stack every 5 intervals",
+                                  "shed rows of profile_stack every 15 intervals"]
+    assert host.collector.profile.process_every == 15 and host.collector.interval_s == 1.0
+    assert costs[-1] <= 1.0, costs
+    host.load = -0.6
+    host.periods(60)
+    assert host.actions()[5:7] == ["restore rows of profile_stack every 15 intervals",
+                                   "restore rows of profile_stack every 5 intervals"]
+    assert host.collector.profile.process_every == 1
+
+
+def test_rows_spaced_out_by_the_user_past_the_first_step_go_to_the_second():
+    host = FakeHost(budget=1.0, process_rows=0.5)
+    host.load = 0.45                      # every 7 intervals: 1.006 %, every 15: 0.968 %
+    host.collector.profile.process_every = 7         # --process-interval 7s: past 5, short of 15
+    host.periods(20)
+    assert [a for a in host.actions() if "intervals" in a] == ["shed rows of profile_stack every 15 intervals"]
+    assert host.collector.profile.process_every == 15 and host.collector.interval_s == 1.0
+
+
 def test_per_process_rows_already_spaced_out_by_the_user_are_left_so():
     host = FakeHost(budget=1.0, process_rows=0.5)
     host.load = 0.4

@@ -23,13 +23,16 @@ probe declares (`rate_steps`, `event_tables`, `optional` in pyperf/probes/base.p
      store, the rest counted as sampled_out; saves the user-space and store
      cost, not the kernel's)
   4. per-process rows (sched_process, faults_process, tcp_process,
-     profile_stack: `process_tables`) every PROCESS_EVERY intervals, each row
-     covering them: on a busy host those drains and their rows are most of the
-     user-space cost, and the host's, CPUs' and containers' series keep their
-     1 s resolution
-  5. double the collection interval and the flush interval (every insert
-     costs the store ~10 ms however small), then 6. double them again
-  7. detach the optional probe that costs most (its programs' kernel run time
+     profile_stack: `process_tables`) every 5 intervals, each row covering
+     them, then 5. every 15 (PROCESS_EVERY): on a busy host those drains and
+     their rows are most of the user-space cost (every 30 s halved it on
+     scripts/bench/busy_host.py's mix), and the host's, CPUs' and containers'
+     series keep their 1 s resolution. Not further: the kernel maps must hold
+     every process started meanwhile (16 384 entries: ~1 000 new processes a
+     second for 15 s)
+  6. double the collection interval and the flush interval (every insert
+     costs the store ~10 ms however small), then 7. double them again
+  8. detach the optional probe that costs most (its programs' kernel run time
      plus its drains), then the next — only while that probe costs at least a
      tenth of the budget: switching off a probe that costs nothing would lose
      data and save nothing (what is left is then the store's own cost)
@@ -59,7 +62,7 @@ from pyperf.schema import AGENT_HOST, EVENT, KEY, Column, Table
 log = logging.getLogger("pyperf.governor")
 
 EVENT_SAMPLE_EVERY = 4
-PROCESS_EVERY = 5
+PROCESS_EVERY = (5, 15)   # the process_rows steps: per-process rows every N intervals
 MAX_INTERVAL_S = 10.0
 MAX_FLUSH_INTERVAL_S = 120.0
 
@@ -254,14 +257,16 @@ class Governor:
             return Step("event_sampling",
                         f"keep 1 in {EVENT_SAMPLE_EVERY} rows of {', '.join(self._event_tables())}",
                         self._undo_event_sampling)
-        spaced = [p for p in self.collector.probes if p.process_tables and p.process_every < PROCESS_EVERY]
-        if "process_rows" not in taken and spaced:
-            before = {p: p.process_every for p in spaced}
-            for probe in spaced:
-                probe.process_every = PROCESS_EVERY
-            tables = ", ".join(t for p in spaced for t in p.process_tables)
-            return Step("process_rows", f"rows of {tables} every {PROCESS_EVERY} intervals",
-                        lambda b=before: self._set_process_every(b))
+        # a probe the user already spaced out (--process-interval) skips the steps it is past
+        for every in PROCESS_EVERY[taken.count("process_rows"):]:
+            spaced = [p for p in self.collector.probes if p.process_tables and p.process_every < every]
+            if spaced:
+                before = {p: p.process_every for p in spaced}
+                for probe in spaced:
+                    probe.process_every = every
+                tables = ", ".join(t for p in spaced for t in p.process_tables)
+                return Step("process_rows", f"rows of {tables} every {every} intervals",
+                            lambda b=before: self._set_process_every(b))
         if taken.count("interval") < 2 and self.collector.interval_s * 2 <= MAX_INTERVAL_S:
             # the flush interval too: every insert costs the store ~10 ms whatever its size
             writer = getattr(self.collector, "writer", None)
