@@ -59,4 +59,18 @@ static __always_inline u64 mount_ns_of(struct task_struct *task)
 }
 #endif
 
+#ifdef OFF_KN_ID
+/* The cgroup v2 id of a task from bpf_get_current_task_btf(), what
+ * bpf_get_current_cgroup_id() returns for the current task (task -> cgroups ->
+ * dfl_cgrp -> kn -> id, offsets from BTF): four loads, where the helper costs
+ * ~24 ns a call on these VMs, and the scheduler's program reads it at every switch. */
+static __always_inline u64 cgroup_id_of(struct task_struct *task)
+{
+    void *cset = BTF_MEMBER(task, void *, OFF_TASK_CGROUPS);
+    void *cgrp = cset ? BTF_MEMBER(cset, void *, OFF_CSS_SET_DFL_CGRP) : 0;
+    void *kn = cgrp ? BTF_MEMBER(cgrp, void *, OFF_CGROUP_KN) : 0;
+    return kn ? BTF_MEMBER(kn, u64, OFF_KN_ID) : 0;
+}
+#endif
+
 #endif

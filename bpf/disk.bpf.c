@@ -90,8 +90,9 @@ static __always_inline void on_start(void *rq)
     info.dev = rq_dev(rq);
     info.op = rq_op(rq);
     info.pid = bpf_get_current_pid_tgid() >> 32;
-    info.mnt_ns = mount_ns_of(bpf_get_current_task_btf());
-    info.cgroup_id = bpf_get_current_cgroup_id();
+    struct task_struct *task = bpf_get_current_task_btf();
+    info.mnt_ns = mount_ns_of(task);
+    info.cgroup_id = cgroup_id_of(task);
     bpf_get_current_comm(&info.comm, sizeof(info.comm));
     u64 key = (u64)rq;
     if (disk_start.insert(&key, &info) != 0) {

@@ -9,7 +9,8 @@
  *   neither           faults alone: its own switch and exit programs settle.
  *
  * Required -D constants where it settles: OFF_TASK_MIN_FLT, OFF_TASK_MAJ_FLT,
- * OFF_TASK_START_TIME, ATTACH_MONO_NS, and mount_ns_of()'s (common.h).
+ * OFF_TASK_START_TIME, ATTACH_MONO_NS, and the task key's (common.h: mount_ns_of(),
+ * cgroup_id_of()).
  */
 #include <uapi/linux/ptrace.h>
 #include "common.h"
@@ -31,8 +32,9 @@ static __always_inline struct process_faults *fault_process_for(u32 tgid)
     if (p)
         return p;
     struct process_faults fresh = {};
-    fresh.mnt_ns = mount_ns_of(bpf_get_current_task_btf());   /* the current task's: only for a new entry */
-    fresh.cgroup_id = bpf_get_current_cgroup_id();
+    struct task_struct *task = bpf_get_current_task_btf();   /* the current task's: only for a new entry */
+    fresh.mnt_ns = mount_ns_of(task);
+    fresh.cgroup_id = cgroup_id_of(task);
     bpf_get_current_comm(&fresh.comm, sizeof(fresh.comm));
     fault_processes.insert(&tgid, &fresh);   /* BPF_NOEXIST: a racing CPU's entry and counts are kept */
     p = fault_processes.lookup(&tgid);
@@ -59,7 +61,7 @@ static __always_inline void settle_faults(struct task_struct *task, u32 tgid, st
     if (mark->seen && (min_flt != mark->min_flt || maj_flt != mark->maj_flt)) {
         struct process_faults *p = fault_process_for(tgid);
         if (p) {
-            p->cgroup_id = bpf_get_current_cgroup_id();
+            p->cgroup_id = cgroup_id_of(task);
             p->minor += min_flt - mark->min_flt;
             p->major += maj_flt - mark->maj_flt;
         }

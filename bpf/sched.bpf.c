@@ -22,8 +22,8 @@
  * != TASK_RUNNING, both taken from the tracepoint's arguments.
  *
  * Required -D constants (from BTF): OFF_TASK_SUM_EXEC, OFF_TASK_PREV_SUM_EXEC,
- * OFF_TASK_RUN_DELAY, OFF_TASK_PCOUNT, OFF_TASK_LAST_ARRIVAL, OFF_TASK_NSPROXY,
- * OFF_NSPROXY_MNT_NS, OFF_MNT_NS_INUM.
+ * OFF_TASK_RUN_DELAY, OFF_TASK_PCOUNT, OFF_TASK_LAST_ARRIVAL and the task key's
+ * (common.h: OFF_TASK_NSPROXY, ..., OFF_KN_ID).
  * Optional: OFFCPU_STACKS with OFFCPU_MIN_NS and STACK_ENTRIES; SETTLE_FAULTS with
  * bpf/faults_settle.part.c's constants (the faults probe riding on this program).
  */
@@ -80,7 +80,7 @@ static __always_inline struct sched_process *process_for(u32 tgid, void *task)
         return 0;
     }
     p->mnt_ns = mount_ns_of(task);
-    p->cgroup_id = bpf_get_current_cgroup_id();
+    p->cgroup_id = cgroup_id_of(task);
     bpf_get_current_comm(&p->comm, sizeof(p->comm));
     return p;
 }
@@ -124,7 +124,7 @@ RAW_TRACEPOINT_PROBE(sched_switch)
 
     struct sched_process *p = process_for(pid_tgid >> 32, task);
     if (p) {
-        p->cgroup_id = bpf_get_current_cgroup_id();   /* runc moves a new process into its cgroup */
+        p->cgroup_id = cgroup_id_of(task);   /* runc moves a new process into its cgroup */
         if (voluntary)
             p->voluntary++;
         else

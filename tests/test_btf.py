@@ -34,6 +34,56 @@ def test_bpf_reads_own_pid_tgid_and_mount_namespace_through_btf_offsets():
     assert ids.mnt_ns_inum == os.stat("/proc/self/ns/mnt").st_ino
 
 
+def test_the_task_key_read_through_btf_is_the_kernels_in_a_cgroup_of_its_own():
+    """bpf/common.h's cgroup_id_of() reads what bpf_get_current_cgroup_id() returns
+    (the probes use it for that helper's ~24 ns a call): a child moved into a new
+    cgroup v2 group sees that group's id (its directory's inode) both ways, and its
+    mount namespace."""
+    require_root()
+    from bcc import BPF
+
+    from pyperf.containers.resolver import cgroup2_mount
+    from pyperf.probes.bpf_loader import full_cflags
+    from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS
+
+    root = cgroup2_mount()
+    if root is None:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    group = Path(root) / f"pyperf-test-{os.getpid()}"
+    group.mkdir()
+    inode = group.stat().st_ino
+    read, write = os.pipe()
+    go_r, go_w = os.pipe()
+    child = os.fork()
+    if child == 0:                        # moves itself, waits for the program, makes one syscall
+        try:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+            os.write(write, b"1")
+            os.read(go_r, 1)
+            os.getppid()
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(read, 1) == b"1"
+        cflags = full_cflags(offset_cflags(TASK_KEY_OFFSETS) + [f"-DTARGET_TGID={child}"])
+        bpf = BPF(src_file=str(Path(__file__).parent / "bpf" / "task_key.bpf.c").encode(), cflags=cflags)
+        try:
+            os.write(go_w, b"1")
+            os.waitpid(child, 0)
+            child = 0
+            key = bpf[b"result"][0]
+        finally:
+            bpf.cleanup()
+    finally:
+        if child:
+            os.kill(child, 9)
+            os.waitpid(child, 0)
+        group.rmdir()
+    assert key.seen == 1
+    assert (key.cgroup_id, key.helper_cgroup_id) == (inode, inode)
+    assert key.mnt_ns == os.stat("/proc/self/ns/mnt").st_ino
+
+
 def test_missing_struct_and_member_give_clear_errors():
     btf = kernel_btf()
     with pytest.raises(BTFError, match="struct no_such_struct not found"):
@@ -143,9 +193,8 @@ def test_a_program_whose_tracepoint_arguments_moved_is_refused_and_detached(monk
     from pyperf.errors import ProbeError
     from pyperf.kernel import tracepoints
     from pyperf.probes.bpf_loader import compile_bpf
-    from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS
 
-    cflags = offset_cflags(MOUNT_NS_OFFSETS) + cgroup_cflags()
+    cflags = cgroup_cflags()
     compile_bpf("containers", cflags).cleanup()          # as listed: loads
     fds = len(os.listdir("/proc/self/fd"))
     monkeypatch.setitem(tracepoints.RAW_TRACEPOINT_ARGS, "sched_process_exec", ("int",))

@@ -14,7 +14,7 @@ from pyperf.containers.cgroup_paths import CgroupLine
 from pyperf.containers.resolver import ContainerResolver
 from pyperf.kernel.btf import BTFError, kernel_offset, offset_cflags
 from pyperf.probes.bpf_loader import compile_bpf
-from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS
+from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS
 
 log = logging.getLogger("pyperf.containers")
 
@@ -66,7 +66,8 @@ def memory_subsys(cgroups_file: str = "/proc/cgroups") -> int:
 
 
 def cgroup_cflags() -> list[str]:
-    flags = offset_cflags(CGROUP_OFFSETS)
+    """TASK_KEY_OFFSETS and what the cgroup paths are read with (the two share some)."""
+    flags = offset_cflags({**TASK_KEY_OFFSETS, **CGROUP_OFFSETS})
     try:
         parent = kernel_offset("kernfs_node", "__parent")     # renamed in 6.15
     except BTFError:
@@ -84,7 +85,7 @@ class NamespaceWatcher:
 
     def start(self) -> None:
         """Raises ProbeError when the program cannot load (the caller carries on without)."""
-        self.bpf = compile_bpf("containers", offset_cflags(MOUNT_NS_OFFSETS) + cgroup_cflags())
+        self.bpf = compile_bpf("containers", cgroup_cflags())
         self.bpf[b"new_namespaces"].open_ring_buffer(self._on_namespace)
         self._thread.start()
 

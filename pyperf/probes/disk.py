@@ -18,7 +18,7 @@ from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.errors import ProbeError
 from pyperf.kernel import host
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset
-from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.system.block_devices import BlockDeviceNames
 from pyperf.system.procfs import ProcFS
@@ -37,7 +37,7 @@ BTF_OFFSETS = {
     "OFF_Q_DISK": ("request_queue", "disk"),
     "OFF_DISK_MAJOR": ("gendisk", "major"),
     "OFF_DISK_FIRST_MINOR": ("gendisk", "first_minor"),
-    **MOUNT_NS_OFFSETS,
+    **TASK_KEY_OFFSETS,
 }
 
 

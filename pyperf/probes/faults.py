@@ -12,7 +12,7 @@ import numpy as np
 
 from pyperf.probes.base import Batch
 from pyperf.probes.bpf_loader import compile_bpf
-from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable
 from pyperf.schema import COUNTER, GAUGE, STORED, Column, Table
 
@@ -21,7 +21,7 @@ SETTLE_OFFSETS = {      # bpf/faults_settle.h's, in whichever program settles
     "OFF_TASK_MAJ_FLT": ("task_struct", "maj_flt"),
     "OFF_TASK_START_TIME": ("task_struct", "start_time"),
 }
-BTF_OFFSETS = {**SETTLE_OFFSETS, **MOUNT_NS_OFFSETS}
+BTF_OFFSETS = {**SETTLE_OFFSETS, **TASK_KEY_OFFSETS}
 
 
 class ProcessFaults(ctypes.Structure):

@@ -19,7 +19,7 @@ from pyperf.kernel import host
 from pyperf.layers.index import LayerIndex
 from pyperf.layers.overlay import container_layers
 from pyperf.probes.base import Batch, monotonic_to_epoch_offset
-from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.schema import AGENT_HOST, EVENT, INTERVAL_END, KEY, Column, Table
 
 log = logging.getLogger("pyperf.layers")
@@ -99,7 +99,7 @@ class LayersProbe(BPFProbe):
     degrades_without = host.PROCESS_CAPABILITIES
     schema = TABLES
     btf_offsets = {
-        **MOUNT_NS_OFFSETS,
+        **TASK_KEY_OFFSETS,
         "OFF_MAPPING_HOST": ("address_space", "host"),
         "OFF_INODE_INO": ("inode", "i_ino"),
         "OFF_INODE_SB": ("inode", "i_sb"),

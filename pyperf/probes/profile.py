@@ -12,7 +12,7 @@ from collections import defaultdict
 from pyperf.kernel import host
 from pyperf.errors import ProbeError
 from pyperf.probes.base import Batch
-from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.probes.stacks import StackSymbolizer, fold
 from pyperf.schema import AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, Column, Table
 
@@ -57,7 +57,7 @@ class ProfileProbe(BPFProbe):
     degrades_without = host.PROCESS_CAPABILITIES
     schema = TABLES
     process_tables = ("profile_stack",)
-    btf_offsets = MOUNT_NS_OFFSETS
+    btf_offsets = TASK_KEY_OFFSETS
     rate_steps = (19, 9)
     rate_unit = "Hz"
 

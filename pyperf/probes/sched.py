@@ -14,7 +14,7 @@ import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS, quantile_us
 from pyperf.probes.base import Batch
-from pyperf.probes.bpf_probe import MOUNT_NS_OFFSETS, BPFProbe
+from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer, fold
 from pyperf.schema import AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
@@ -25,7 +25,7 @@ BTF_OFFSETS = {
     "OFF_TASK_RUN_DELAY": ("task_struct", "sched_info.run_delay"),
     "OFF_TASK_PCOUNT": ("task_struct", "sched_info.pcount"),
     "OFF_TASK_LAST_ARRIVAL": ("task_struct", "sched_info.last_arrival"),
-    **MOUNT_NS_OFFSETS,
+    **TASK_KEY_OFFSETS,
 }
 
 STACK_ENTRIES = 16384
