@@ -40,10 +40,15 @@ def test_bad_ranges_say_why_in_one_line(args, message):
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path, monkeypatch):
+    from pyperf.store import rollups
+
     s = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="host-a").open()
-    # the rows here are stamped around NOW, a fixed day: without this, the tables' retention
-    # (3 days for raw rows) drops them at insert once that day is old enough
+    # the rows here are stamped around NOW, a fixed day: the pages read them as on that
+    # day (a range's age picks raw rows or a rollup) ...
+    monkeypatch.setattr(rollups, "clock", lambda: NOW + dt.timedelta(minutes=10))
+    # ... and without this, the tables' retention (3 days for raw rows) drops them at
+    # insert once that day is old enough
     for (table,) in s.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
                             "AND engine LIKE '%MergeTree' AND create_table_query LIKE '% TTL %'").rows:
         s.command(f"ALTER TABLE `{table}` REMOVE TTL")

@@ -169,6 +169,11 @@ def _epoch_of(t: dt.datetime) -> float:
     return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
+def clock() -> dt.datetime:
+    """Now, against which a range's age picks the level read (tests set a fixed one)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def source_for(span_s: float, age_s: float, retention_days: dict[str, int] | None = None) -> str:
     """Which level to read for a range `span_s` long that starts `age_s` ago:
     raw for short recent ranges, then 1 minute, then 1 hour."""
@@ -235,7 +240,7 @@ def _plan(store, table: str, start: dt.datetime, end: dt.datetime, step_s, where
     for column in (*by, *(where or {})):
         if column not in r.keys:
             raise ValueError(f"{table} has no key column {column}")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock()
     span_s = (end - start).total_seconds()
     level = source or source_for(span_s, (now - start).total_seconds())
     resolution = {"raw": 1, "1m": 60, "1h": 3600}[level]
