@@ -72,18 +72,55 @@ def test_epoch_seconds_become_the_ticks_a_datetime_of_them_would():
     import datetime as dt
     import random
 
-    from pyperf.store.store import Store
+    from pyperf.store.insert_columns import for_insert
 
     rng = random.Random(3)
     values = [rng.uniform(1.7e9, 1.9e9) for _ in range(5000)] + [1796213740.904, 1796213740.9035, 0.0]
     for col_type, precision in (("DateTime64(3, 'UTC')", 3), ("DateTime64(6, 'UTC')", 6), ("DateTime('UTC')", 0)):
-        got = Store._convert(values, col_type)
+        got = for_insert(values, col_type)
         for v, ticks in zip(values, got):
             d = dt.datetime.fromtimestamp(v, tz=dt.timezone.utc)
             assert ticks == (int(d.timestamp()) * 10**6 + d.microsecond) // 10 ** (6 - precision), (v, col_type)
-    assert Store._convert(["a"], "String") == ["a"]
-    mixed = Store._convert([None, 1796213740.5], "Nullable(DateTime64(3, 'UTC'))")   # a container still running
+    assert for_insert(["a"], "String") == ["a"]
+    mixed = for_insert([None, 1796213740.5], "Nullable(DateTime64(3, 'UTC'))")   # a container still running
     assert mixed[0] is None and mixed[1] == dt.datetime.fromtimestamp(1796213740.5, tz=dt.timezone.utc)
+
+
+def test_numpy_columns_go_to_the_client_as_the_bytes_its_own_path_writes():
+    """A numeric column stays an array of the column's type and a histogram column
+    is written in two copies (pyperf/store/insert_columns.py): the Native bytes are
+    the client's own for the same Python values. A value the column cannot hold
+    goes as Python values, so the client's error still applies."""
+    import numpy as np
+    from clickhouse_connect.datatypes.registry import get_from_name
+    from clickhouse_connect.driver.insert import InsertContext
+
+    from pyperf.store.insert_columns import _write_array_column, for_insert
+
+    def native(col_type, values, writer=None):
+        out, ch = bytearray(), get_from_name(col_type)
+        ctx = InsertContext("t", ["c"], [ch], column_oriented=True, data=[values])
+        ctx.start_column("c")
+        if writer is None:
+            ch.write_column(values, out, ctx)
+        else:
+            writer(ch, values, out, ctx)
+        return bytes(out)
+
+    hist = (np.arange(40 * 32, dtype=np.int64).reshape(40, 32) * 7919) % 100_000
+    ready = for_insert(hist, "Array(UInt32)")
+    assert isinstance(ready, np.ndarray) and ready.dtype == np.dtype("<u4")
+    assert native("Array(UInt32)", ready) == native("Array(UInt32)", hist.tolist(), _write_array_column)
+    for col_type, values in (("UInt64", np.arange(5, dtype=np.int64) * 2**40), ("UInt16", np.array([0, 65535])),
+                             ("Float32", np.array([0.5, np.nan, 1e30])), ("Float64", np.array([1, 2], np.int64)),
+                             ("Int32", np.array([-5, 7], np.int64))):
+        ready = for_insert(values, col_type)
+        assert isinstance(ready, np.ndarray), col_type
+        assert native(col_type, ready) == native(col_type, values.tolist()), col_type
+    assert for_insert(np.array([-1, 2], np.int64), "UInt64") == [-1, 2]          # out of range: as values
+    assert for_insert(np.array([[70000]], np.int64), "Array(UInt16)") == [[70000]]
+    assert for_insert(np.array([1.5]), "UInt32") == [1.5]                          # the client's rounding
+    assert for_insert(np.array([3, 4]), "LowCardinality(String)") == [3, 4]
 
 
 def _anonymous_mb() -> float:

@@ -213,6 +213,8 @@ class BatchWriter:
         self.failed[table] += _rows(columns) - stored
 
     def _to_spool(self, table: str, columns: dict[str, list], token: str) -> None:
+        # spool files hold Python values only (their reader refuses anything else)
+        columns = {name: v.tolist() if isinstance(v, np.ndarray) else v for name, v in columns.items()}
         try:
             if self.spool.append(table, columns, token) is not None:
                 self.spooled[table] += _rows(columns)
@@ -326,12 +328,13 @@ def _rows(columns: dict[str, list]) -> int:
     return len(next(iter(columns.values()))) if columns else 0
 
 
-def _joined(chunks: list) -> list:
-    """One column's chunks as one list of Python values (numpy chunks' values as
-    Python's: a histogram's rows as lists, text as str)."""
+def _joined(chunks: list):
+    """One column's chunks as one column: numbers (a histogram's rows too) as one
+    numpy array, which the store hands the client without Python values
+    (pyperf/store/insert_columns.py); anything else as a list (text as str)."""
     if all(isinstance(c, np.ndarray) and c.dtype.kind in "biuf" for c in chunks) and \
             len({c.shape[1:] for c in chunks}) == 1:
-        return np.concatenate(chunks).tolist()
+        return np.concatenate(chunks)
     out: list = []
     for chunk in chunks:
         out.extend(chunk.tolist() if isinstance(chunk, np.ndarray) else chunk)

@@ -3,7 +3,6 @@ clickhouse-connect. Every failure becomes a one-line StoreError."""
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import logging
 import os
@@ -15,13 +14,12 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numpy as np
-
 from pyperf.errors import StoreError
 from pyperf.kernel.resident import release_library_pages, trim_heap
 from pyperf.resources import data_dir
 from pyperf.store import migrations, schema_check
 from pyperf.store.dsn import StoreAddress
+from pyperf.store.insert_columns import for_insert
 
 log = logging.getLogger("pyperf.store")
 
@@ -123,10 +121,6 @@ def _missing_schema(e: Exception) -> bool:
 EMBEDDED_OPTIONS = {"config-file": str(data_dir("sql") / "embedded_engine.xml"), "max_threads": "1"}
 # the embedded engine's code: pages only a start-up or a rollup ran are given back (kernel/resident.py)
 CHDB_LIBRARIES = ("_chdb.abi3", "libchdb")
-
-
-def _utc(seconds: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
 
 
 def _no_dataframes() -> None:
@@ -307,7 +301,7 @@ class Store:
             try:
                 # the column types are known, so the client asks no DESCRIBE per insert
                 types = self._column_types(table, names)
-                data = [self._convert(columns[name], types[i]) for i, name in enumerate(names[:-1])]
+                data = [for_insert(columns[name], types[i]) for i, name in enumerate(names[:-1])]
                 data.append([self.host_name] * n)
                 with self.connection() as client:
                     context = client.create_insert_context(table, names, column_type_names=types,
@@ -366,25 +360,6 @@ class Store:
         if missing:
             raise SchemaMissing(f"Code: 16. DB::Exception: No such column {missing[0]} in table {table}")
         return [known[name] for name in names]
-
-    @staticmethod
-    def _convert(values: list, col_type: str) -> list:
-        """Epoch seconds (floats, as probes stamp rows) into the column's ticks, as
-        one numpy operation; anything else as given."""
-        if "DateTime" not in col_type or not values:
-            return values
-        kinds = set(map(type, values))
-        if not kinds <= {float, int}:
-            # datetimes, or a nullable column's None beside floats: one value at a time
-            return [_utc(v) if isinstance(v, float) else v for v in values] if float in kinds else values
-        seconds = np.asarray(values, dtype=np.float64)
-        # to the microsecond first, then truncated to the column's precision: what a
-        # datetime of the same float would store
-        whole = np.floor(seconds)
-        micros = whole.astype(np.int64) * 10**6 + np.round((seconds - whole) * 1e6).astype(np.int64)
-        m = re.match(r"(?:Nullable\()?DateTime64\((\d)", col_type)
-        precision = min(int(m.group(1)), 6) if m else 0
-        return (micros // 10 ** (6 - precision)).tolist()
 
     def query(self, sql: str, parameters: dict | None = None) -> QueryResult:
         """pyperf's own queries, with the agent's full rights: never user text
