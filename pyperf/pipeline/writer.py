@@ -27,12 +27,14 @@ Every row is accounted for: inserted, spooled (pending), dropped by a full
 spool, failed (rejected), or dropped from memory (buffer full).
 
 A minute of rows waits as each drain's columns (chunks), as the probes made
-them: the per-process tables' as numpy arrays, a few objects each. They become
-Python lists one table at a time at the flush, created and freed together.
-Extended into lists as they came, a minute's rows were a Python object per
-value, made between the agent's longer-lived ones, and the allocator's arenas
-stayed pinned by the survivors after the flush: a burst minute's rows left
-~110 MiB behind, as numpy chunks 7 (scripts/bench/writer_memory.py)."""
+them: the per-process tables' as numpy arrays, a few objects each. At the flush
+a table's numeric chunks are joined into one array each and handed to the
+client as arrays (pyperf/store/insert_columns.py); only text becomes Python
+values. Extended into lists as they came, a minute's rows were a Python object
+per value, made between the agent's longer-lived ones, and the allocator's
+arenas stayed pinned by the survivors after the flush: a burst minute's rows
+left ~110 MiB behind, as numpy chunks 7; made lists at the flush, the flush
+itself peaked at +276 MiB, as arrays +96 (scripts/bench/writer_memory.py)."""
 
 from __future__ import annotations
 
