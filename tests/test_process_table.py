@@ -37,10 +37,11 @@ class FakeMap:
             self.deleted.append(key)
             del self.entries[key]
 
-    def read_arrays(self, key_dtype, value_dtype):
+    def read_arrays(self, key_dtype, value_dtype, each=None):
         keys = np.array(list(self.entries), key_dtype)
         raw = b"".join(bytes(v) for copies in self.entries.values() for v in copies)
-        return keys, np.frombuffer(raw, value_dtype).reshape(len(keys), -1)
+        rows = np.frombuffer(raw, value_dtype).reshape(len(keys), -1)
+        return keys, each(rows) if each is not None else rows
 
 
 def table(tmp_path, fake, alive=()):

@@ -58,10 +58,12 @@ class MapDrainer:
     def delete(self, keys: np.ndarray) -> int:
         return delete_keys(self.table, keys)
 
-    def read_arrays(self, key_dtype: np.dtype, value_dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    def read_arrays(self, key_dtype: np.dtype, value_dtype: np.dtype, each=None) -> tuple[np.ndarray, np.ndarray]:
         """Every entry, left in the map, as (keys, values): one row of values per
         key, as many `value_dtype` items as the map's value holds (a per-CPU
-        map's copies one after the other)."""
+        map's copies one after the other). `each`: made of each batch's rows
+        (a view of the buffer) before the next batch is read, e.g. per-CPU copies
+        summed, so a map of 40 000 processes is never held whole as it came."""
         key_size, leaf_size = ct.sizeof(self.table.Key), ct.sizeof(self.table.Leaf)
         if key_size != key_dtype.itemsize or leaf_size % value_dtype.itemsize:
             raise ValueError(f"{self.table.Key} / {self.table.Leaf} do not fit {key_dtype} / {value_dtype}")
@@ -69,10 +71,12 @@ class MapDrainer:
         keys, values = [], []
         for count in self._chunks(delete=False):
             keys.append(np.frombuffer(self.keys, key_dtype, count).copy())
-            values.append(np.frombuffer(self.values, value_dtype, count * per_entry).copy())
+            rows = np.frombuffer(self.values, value_dtype, count * per_entry).reshape(count, per_entry)
+            values.append(each(rows) if each is not None else rows.copy())
         if not keys:
-            return np.empty(0, key_dtype), np.empty((0, per_entry), value_dtype)
-        return np.concatenate(keys), np.concatenate(values).reshape(-1, per_entry)
+            empty = np.empty((0, per_entry), value_dtype)
+            return np.empty(0, key_dtype), each(empty) if each is not None else empty
+        return np.concatenate(keys), np.concatenate(values)
 
 
 def delete_keys(table, keys) -> int:

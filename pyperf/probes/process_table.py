@@ -194,9 +194,11 @@ class ProcessTable:
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
         """(tgids, one combined row of words per tgid) of every entry."""
-        keys, values = self._reader.read_arrays(np.dtype(np.uint32), np.dtype(np.uint64))
-        copies = values.shape[1] // self.layout.words          # CPUs, or 1
-        return keys, self.layout.combine(values.reshape(len(keys), copies, self.layout.words))
+        words = self.layout.words
+
+        def combined(rows: np.ndarray) -> np.ndarray:     # each batch's copies (per CPU, or 1)
+            return self.layout.combine(rows.reshape(len(rows), rows.shape[1] // words, words))
+        return self._reader.read_arrays(np.dtype(np.uint32), np.dtype(np.uint64), each=combined)
 
     def baseline(self) -> None:
         self._counters.advance(*self.read())
