@@ -300,7 +300,7 @@ def test_threads_that_touch_the_store_leave_no_client_behind(tmp_path):
             t = threading.Thread(target=store.query, args=("SELECT count() FROM system.tables",))
             t.start()
             t.join()
-        assert len(store._open) <= Store.IDLE_CLIENTS
+        assert len(store.clients) <= Store.IDLE_CLIENTS
         assert tracked() - before < 20 * 2**20, (before, tracked())
 
         both = threading.Barrier(2, timeout=30)
@@ -319,11 +319,11 @@ def test_threads_that_touch_the_store_leave_no_client_behind(tmp_path):
             t.join()
         assert len(lent) == 2 and lent[0] is not lent[1]
 
-        open_before = len(store._open)
+        open_before = len(store.clients)
         with pytest.raises(StoreError):
             store.query("SELECT no_such_column FROM system.one")
         assert store.query("SELECT 1").rows == [(1,)]          # a failed call leaves the pool as it was
-        assert len(store._open) == open_before
+        assert len(store.clients) == open_before
     finally:
         store.close()
-    assert not store._open and not store._idle
+    assert len(store.clients) == 0

@@ -423,7 +423,7 @@ def test_sql_console_runs_read_only_queries_escapes_results_and_downloads(store)
         assert client.post("/sql/export?format=csv", data={"sql": "DROP TABLE disk_io"}).status_code == 400
     finally:
         user_sql.close()
-    assert user_sql._opened == 0          # its sessions are closed with it, not left to the store
+    assert len(user_sql._sessions) == 0  # its sessions are closed with it, not left to the store
 
 
 def test_containers_list_and_one_container(store):

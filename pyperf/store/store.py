@@ -18,6 +18,7 @@ from pyperf.errors import StoreError
 from pyperf.kernel.resident import release_library_pages, trim_heap
 from pyperf.resources import data_dir
 from pyperf.store import migrations, schema_check
+from pyperf.store.clients import ClientPool
 from pyperf.store.dsn import StoreAddress
 from pyperf.store.insert_columns import for_insert
 
@@ -155,9 +156,8 @@ class Store:
         self.address = address
         # PYPERF_HOST_NAME (--host-name): agents in containers or with unhelpful host names
         self.host_name = host_name or os.environ.get("PYPERF_HOST_NAME") or socket.gethostname()
-        self._open: set = set()           # every client made and not closed
-        self._idle: list = []             # those no call is using now
-        self._lock = threading.Lock()
+        self.clients = ClientPool(lambda: self._connect(self.address.database), _close_quietly,
+                                  max_idle=self.IDLE_CLIENTS)
         self._merge_holds = 0             # merges_held blocks running now
         self._merge_holds_lock = threading.Lock()
         self.ready = False            # database created and migrated
@@ -232,38 +232,12 @@ class Store:
 
     IDLE_CLIENTS = 4
 
-    @contextmanager
     def connection(self):
-        """A client for the block, no other thread's meanwhile (the collector writes
-        while the web UI reads): an idle one, else a new one; given back after,
-        and at most IDLE_CLIENTS wait. Not one per thread: the web server runs
-        each request on a thread of its own, and every chDB client kept costs
-        ~1 MiB of engine memory (scripts/bench/store_clients.py). A client goes
-        back after a failed call too, as a thread's client was reused: closing
-        the embedded engine's last client shuts the engine down."""
-        with self._lock:
-            client = self._idle.pop() if self._idle else None
-        if client is None:
-            client = self._connect(self.address.database)
-            with self._lock:
-                self._open.add(client)
-        try:
-            yield client
-        finally:
-            with self._lock:
-                keep = client in self._open and len(self._idle) < self.IDLE_CLIENTS
-                if keep:
-                    self._idle.append(client)
-                else:
-                    self._open.discard(client)
-            if not keep:
-                _close_quietly(client)
+        """A client for the block, no other thread's meanwhile (pyperf.store.clients)."""
+        return self.clients.lent()
 
     def close(self) -> None:
-        with self._lock:
-            clients, self._open, self._idle = self._open, set(), []
-        for client in clients:
-            _close_quietly(client)
+        self.clients.close()
 
     def heal(self) -> list[str]:
         """Recreate tables, views and columns that went missing (schema_check)."""

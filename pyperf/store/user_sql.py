@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import re
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from pyperf.errors import StoreError
+from pyperf.store.clients import ClientPool
 from pyperf.store.store import QueryResult, Store, _one_line
 
 log = logging.getLogger("pyperf.sql")
@@ -116,10 +115,9 @@ class ReadOnlySQL:
     def __init__(self, store: Store, limits: SqlLimits | None = None, sessions: int = 2):
         self.store = store
         self.limits = limits or SqlLimits()
-        self._idle: queue.Queue = queue.Queue()
-        self._size = sessions
-        self._opened = 0
-        self._lock = threading.Lock()
+        self._sessions: ClientPool[_Session] = ClientPool(
+            self._open_session, lambda session: session.client.close(), max_idle=sessions, max_open=sessions,
+            busy=lambda: SqlBusy(f"all {sessions} SQL sessions are busy; try again when a query finishes"))
         self._closed = False
 
     # -- sessions ---------------------------------------------------------
@@ -139,24 +137,6 @@ class ReadOnlySQL:
             client.close()
             raise StoreError("the store did not accept a read-only session; user SQL is disabled")
         return session
-
-    def _acquire(self, wait_s: float):
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            if self._opened < self._size:
-                self._opened += 1
-                try:
-                    return self._open_session()
-                except Exception:
-                    self._opened -= 1
-                    raise
-        try:
-            return self._idle.get(timeout=wait_s)
-        except queue.Empty:
-            raise SqlBusy(f"all {self._size} SQL sessions are busy; try again when a query finishes") from None
 
     # -- queries ----------------------------------------------------------
     def prepare(self, session: "_Session", sql: str) -> str:
@@ -179,7 +159,7 @@ class ReadOnlySQL:
             raise StoreError("pyperf is stopping")
         if not isinstance(sql, str) or not sql.strip():
             raise QueryRefused("query refused: empty query")
-        session = self._acquire(wait_s)
+        session = self._sessions.acquire(wait_s)
         healthy = False
         try:
             statement = f"{MARKER}{uuid.uuid4().hex} */ {self.prepare(session, sql)}"
@@ -198,15 +178,7 @@ class ReadOnlySQL:
     def _release(self, session: "_Session", healthy: bool) -> None:
         # a chDB handle whose query failed half-way (limit hit, killed) can answer the
         # next query with an empty result: a failed session is closed, never reused
-        if healthy and not self._closed:
-            self._idle.put(session)
-            return
-        try:
-            session.client.close()
-        except Exception:
-            pass
-        with self._lock:
-            self._opened -= 1
+        self._sessions.release(session, reuse=healthy and not self._closed)
 
     def cancel_all(self) -> None:
         """KILL every user query still running (from a session that may)."""
@@ -219,12 +191,7 @@ class ReadOnlySQL:
         """Cancel what runs (its sessions close as the queries end) and close the idle sessions."""
         self._closed = True
         self.cancel_all()
-        while True:
-            try:
-                session = self._idle.get_nowait()
-            except queue.Empty:
-                return
-            self._release(session, healthy=False)
+        self._sessions.close()
 
     def __enter__(self) -> "ReadOnlySQL":
         return self
