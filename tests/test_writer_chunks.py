@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from pyperf.analysis.histogram import HIST_SLOTS
-from pyperf.pipeline.writer import BatchWriter, _joined
+from pyperf.pipeline.writer import BatchWriter, _chunk_rows, _joined, _joined_columns, _slices
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
 
@@ -49,6 +49,30 @@ def test_a_column_joins_numeric_chunks_into_one_array_and_others_into_python_val
     assert _joined([np.array([1, 2], np.uint32), np.array([3], np.uint32)]).tolist() == [1, 2, 3]
     assert _joined([np.array([1, 2], np.uint32), [3], np.array([4.5])]) == [1, 2, 3, 4.5]
     assert _joined([np.array(["a"], "U4"), ["b"]]) == ["a", "b"]
+
+
+def test_a_batch_goes_in_slices_cut_across_its_chunks_at_the_same_rows_as_when_joined():
+    """The flush joins each slice from the drains' chunks (a burst minute is never held
+    twice); the slices must be the ones a replay of the joined batch cuts (their
+    tokens are the same), text and numbers alike."""
+    rng = np.random.default_rng(3)
+    sizes = [3, 7, 1, 12, 5]
+    chunks = {"pid": [rng.integers(0, 99, n).astype(np.uint32) for n in sizes],
+              "hist": [rng.integers(0, 9, (n, 4)).astype(np.uint64) for n in sizes],
+              "comm": [[f"p{i}"] * n for i, n in enumerate(sizes)]}
+    joined = _joined_columns(chunks)
+    assert _chunk_rows(chunks) == sum(sizes) == len(joined["comm"])
+    for size in (1, 4, 5, 28, 100):
+        got = list(_slices(chunks, size))
+        want = list(_slices({k: [v] for k, v in joined.items()}, size))
+        assert [len(s["pid"]) for s in got] == [min(size, 28 - i) for i in range(0, 28, size)]
+        for mine, theirs in zip(got, want, strict=True):
+            assert mine["pid"].tolist() == theirs["pid"].tolist()
+            assert mine["hist"].tolist() == theirs["hist"].tolist()
+            assert mine["comm"] == theirs["comm"]
+    one = np.array([4, 5], np.uint32)
+    assert _joined([one]) is one             # a slice within one chunk is not copied
+    assert list(_slices({"pid": []}, 5)) == []
 
 
 def test_numpy_columns_spooled_while_the_store_is_down_are_stored_once_it_answers(tmp_path):

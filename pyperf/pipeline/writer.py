@@ -142,21 +142,22 @@ class BatchWriter:
         backlog = self._replay()
         flushed = bool(pending)
         for table in list(pending):
-            columns = {name: _joined(chunks) for name, chunks in pending.pop(table).items()}
+            chunks = pending.pop(table)
             token = self._token()
             if backlog:
-                self._to_spool(table, columns, token)
+                self._to_spool(table, _joined_columns(chunks), token)
                 continue
             try:
-                self.inserted[table] += self._stored(table, columns, token)
+                self.inserted[table] += self._stored(table, chunks, token)
                 self._store_answered()
             except StoreError as e:
                 self._store_failed(e)
                 if e.transient and self.spool is not None:
-                    self._to_spool(table, columns, token)
+                    self._to_spool(table, _joined_columns(chunks), token)
                     backlog = True
                 else:
-                    self._rejected(table, columns, e)
+                    self._rejected(table, _chunk_rows(chunks), e)
+            del chunks
         if flushed:
             self.flushes += 1
 
@@ -172,12 +173,12 @@ class BatchWriter:
                 self.spool.discard(path)
                 continue
             try:
-                n = self._stored(table, columns, token)
+                n = self._stored(table, {name: [values] for name, values in columns.items()}, token)
             except StoreError as e:
                 self._store_failed(e)
                 if e.transient:
                     return True
-                self._rejected(table, columns, e)
+                self._rejected(table, _rows(columns), e)
                 self.spool.remove(path)
                 continue
             self.inserted[table] += n
@@ -186,21 +187,20 @@ class BatchWriter:
             self._store_answered()
         return False
 
-    def _stored(self, table: str, columns: dict[str, list], token: str) -> int:
-        """Insert one table's batch, INSERT_ROWS at a time; after each full slice,
-        give back the memory it took before the next goes in (given back only
-        after all of a flush's inserts, what the large ones left with the
-        allocators added up). Not after every insert: each release is an engine
-        statement, ~5 ms. Slice i > 0 carries the token `<token>.<i>`: the slices
-        are cut the same way on replay, so a slice stored before a failure is
-        dropped by the store then. A StoreError says in `rows_stored` how many
-        rows went in before it."""
-        n = _rows(columns)
+    def _stored(self, table: str, chunks: dict[str, list], token: str) -> int:
+        """Insert one table's batch (each column as its chunks), INSERT_ROWS at a
+        time, each slice joined from the chunks as it goes in: the batch is never
+        held twice (joined whole, a burst minute's flush held it twice: +40 MiB,
+        scripts/bench/writer_memory.py). After each full slice, give back the
+        memory it took before the next goes in (given back only after all of a
+        flush's inserts, what the large ones left with the allocators added up).
+        Not after every insert: each release is an engine statement, ~5 ms.
+        Slice i > 0 carries the token `<token>.<i>`: the slices are cut the same
+        way on replay, so a slice stored before a failure is dropped by the store
+        then. A StoreError says in `rows_stored` how many rows went in before it."""
         stored = 0
         try:
-            for i, start in enumerate(range(0, n, INSERT_ROWS)):
-                part = columns if n <= INSERT_ROWS else {
-                    name: values[start:start + INSERT_ROWS] for name, values in columns.items()}
+            for i, part in enumerate(_slices(chunks, INSERT_ROWS)):
                 stored += self.store.insert(table, part, token if i == 0 else f"{token}.{i}")
                 if _rows(part) >= INSERT_ROWS:
                     self._release_memory()
@@ -209,10 +209,10 @@ class BatchWriter:
             raise
         return stored
 
-    def _rejected(self, table: str, columns: dict[str, list], e: StoreError) -> None:
+    def _rejected(self, table: str, rows: int, e: StoreError) -> None:
         stored = getattr(e, "rows_stored", 0)
         self.inserted[table] += stored
-        self.failed[table] += _rows(columns) - stored
+        self.failed[table] += rows - stored
 
     def _to_spool(self, table: str, columns: dict[str, list], token: str) -> None:
         # spool files hold Python values only (their reader refuses anything else)
@@ -330,13 +330,47 @@ def _rows(columns: dict[str, list]) -> int:
     return len(next(iter(columns.values()))) if columns else 0
 
 
+def _chunk_rows(chunks: dict[str, list]) -> int:
+    return sum(len(c) for c in next(iter(chunks.values()))) if chunks else 0
+
+
+def _joined_columns(chunks: dict[str, list]) -> dict:
+    return {name: _joined(column) for name, column in chunks.items()}
+
+
+def _slices(chunks: dict[str, list], size: int):
+    """A table's columns, each given as its chunks, as {column: values} of `size`
+    rows each (the last: the rest), cut across chunk boundaries at the same rows
+    whatever the chunks were."""
+    columns = [_pieces(column, size) for column in chunks.values()]
+    for values in zip(*columns):
+        yield dict(zip(chunks, values))
+
+
+def _pieces(chunks: list, size: int):
+    part: list = []
+    have = 0
+    for chunk in chunks:
+        start = 0
+        while start < len(chunk):
+            take = min(size - have, len(chunk) - start)
+            part.append(chunk[start:start + take])
+            have += take
+            start += take
+            if have == size:
+                yield _joined(part)
+                part, have = [], 0
+    if part:
+        yield _joined(part)
+
+
 def _joined(chunks: list):
     """One column's chunks as one column: numbers (a histogram's rows too) as one
     numpy array, which the store hands the client without Python values
     (pyperf/store/insert_columns.py); anything else as a list (text as str)."""
     if all(isinstance(c, np.ndarray) and c.dtype.kind in "biuf" for c in chunks) and \
             len({c.shape[1:] for c in chunks}) == 1:
-        return np.concatenate(chunks)
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
     out: list = []
     for chunk in chunks:
         out.extend(chunk.tolist() if isinstance(chunk, np.ndarray) else chunk)
