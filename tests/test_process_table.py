@@ -153,3 +153,24 @@ def test_a_new_process_is_named_as_it_is_after_its_exec(tmp_path):
             processes.deltas().columns(0.0, 1000)))))
     assert names[0] == {10: "old", 40: "runc:[2:INIT]"}
     assert names[-1] == {10: "old", 40: "nginx"}        # a process seen at the start keeps its name
+
+
+def test_a_drains_columns_hold_only_their_own_values(tmp_path):
+    """The rows wait a minute in the writer: no column may keep the drain's whole
+    matrix of words alive through a view, and histograms wait as 32-bit counts
+    (their columns are Array(UInt32)) unless a difference does not fit."""
+    fake = FakeMap()
+    fake.entries = {pid: [value(1, 5, 6, b"p"), value(0)] for pid in range(10, 50)}
+    processes = table(tmp_path, fake, alive=range(10, 50))
+    processes.baseline()
+    fake.entries = {pid: [value(3, 5, 6, b"p", (1, 2, 0, 4)), value(1)] for pid in range(10, 50)}
+    moved = processes.deltas()
+    columns = {**moved.identity, **moved.diff}
+    for name, column in columns.items():
+        owner = column if column.base is None else column.base
+        assert owner.nbytes <= column.nbytes, name
+    assert moved.diff["lat_hist"].dtype == np.uint32 and moved.diff["lat_hist"][0].tolist() == [1, 2, 0, 4]
+    assert moved.identity["comm"].tolist() == [b"p"] * 40
+
+    fake.entries[10] = [value(3, 5, 6, b"p", (1, 2, 0, 2**33)), value(1)]
+    assert processes.deltas().diff["lat_hist"].tolist() == [[0, 0, 0, 2**33 - 4]]   # as it is, to be refused

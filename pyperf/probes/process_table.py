@@ -139,6 +139,15 @@ class ProcessDeltas:
         return out
 
 
+def compact(counts: np.ndarray) -> np.ndarray:
+    """A column of differences as an array of its own; histograms as 32-bit counts
+    when they fit (the columns are Array(UInt32): half the memory while buffered,
+    and nothing to convert at the insert)."""
+    if counts.ndim == 2 and len(counts) and counts.min() >= 0 and counts.max() <= np.iinfo(np.uint32).max:
+        return counts.astype(np.uint32)
+    return np.ascontiguousarray(counts)
+
+
 def text(names: np.ndarray) -> np.ndarray:
     """Kernel names (bytes, NUL-padded) as numpy text, undecodable bytes replaced."""
     try:
@@ -215,8 +224,12 @@ class ProcessTable:
         return self._result(keys[moved], current[moved], diff[moved])
 
     def _result(self, keys: np.ndarray, current: np.ndarray, diff: np.ndarray) -> ProcessDeltas:
-        values, changes = self.layout.fields(current), self.layout.fields(diff)
-        identity = {k: values[k] for k in IDENTITY if k in values}
+        # the rows wait a minute in the writer: each column its own array, so neither
+        # drain-wide matrix is kept alive by a view of a few of its words (the whole
+        # current values were, for the name and namespace alone)
+        values = self.layout.fields(current)
+        identity = {k: np.ascontiguousarray(values[k]) for k in IDENTITY if k in values}
+        changes = {k: compact(v) for k, v in self.layout.fields(diff).items()}
         if self._names and "comm" in identity:
             renamed = np.flatnonzero(np.isin(keys, np.fromiter(self._names, np.uint32, len(self._names))))
             if len(renamed):
