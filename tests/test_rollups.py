@@ -606,7 +606,7 @@ def test_many_rows_are_rolled_up_a_few_whole_minutes_at_a_time_with_the_same_sum
     start = _hour_start()
     disk = _disk_rows(start.timestamp(), 600)                 # 10 minutes, 60 rows each
     store.insert("disk_io", disk)
-    monkeypatch.setattr(rollups, "MAX_ROWS_PER_ROLLUP", 150)  # 600 rows: 4 parts of 3, 3, 3 and 1 minutes
+    monkeypatch.setattr(rollups, "MAX_ROWS_PER_ROLLUP", 150)  # 600 rows: 5 parts of 2 minutes (120 rows)
     inserts = []
     command = store.command
 
@@ -617,12 +617,52 @@ def test_many_rows_are_rolled_up_a_few_whole_minutes_at_a_time_with_the_same_sum
     monkeypatch.setattr(store, "command", counted)
     end = start + dt.timedelta(minutes=10)
     assert rollups.roll_up(store, end)["disk_io"]["1m"] == 10
-    assert [(b - a) / dt.timedelta(minutes=1) for a, b in inserts] == [3, 3, 3, 1]
+    assert [(b - a) / dt.timedelta(minutes=1) for a, b in inserts] == [2, 2, 2, 2, 2]
     assert all(b == a2 for (_, b), (a2, _) in zip(inserts, inserts[1:]))      # whole minutes, end to end
     raw = rollups.series(store, "disk_io", start, end, step_s=600, source="raw")
     rolled = rollups.series(store, "disk_io", start, end, step_s=600, source="1m")
     assert [list(r) for r in rolled.rows] == [list(r) for r in raw.rows]
     assert rolled.rows[0][rolled.columns.index("ios")] == sum(disk["ios"])
+
+
+def test_a_minute_of_too_many_rows_is_summed_a_share_of_its_keys_at_a_time_and_a_crash_between_shares_loses_nothing(
+        store, monkeypatch):
+    """A host that starts 40 000 processes in a minute: that minute's rows are more
+    than one INSERT ... SELECT should sum at once (its memory grows with the keys);
+    the minutes around it go in whole, as before."""
+    start = _hour_start()
+    quiet = _disk_rows(start.timestamp(), 120)                            # minutes 0-1: 60 rows each
+    busy = _many_devices(start.timestamp() + 180, 60)                      # minute 3: 40 devices, 2 400 rows
+    later = _disk_rows(start.timestamp() + 240, 120, seed=5)               # minutes 4-5
+    for rows in (quiet, busy, later):
+        store.insert("disk_io", rows)
+    monkeypatch.setattr(rollups, "MAX_ROWS_PER_ROLLUP", 1000)
+    monkeypatch.setattr(rollups, "_complete_minutes", {})
+    end = start + dt.timedelta(minutes=6)
+    inserts = []
+    command = store.command
+
+    def crashing(sql, parameters=None):
+        if sql.startswith("INSERT INTO disk_io_1m"):
+            inserts.append(parameters["token"])
+            if len(inserts) == 3:
+                raise RuntimeError("agent killed between two shares")
+        return command(sql, parameters)
+    monkeypatch.setattr(store, "command", crashing)
+    with pytest.raises(RuntimeError):
+        rollups.roll_up(store, end)
+    minute = f"{start:%Y%m%d%H}"
+    assert inserts[0].endswith(f"-{minute}00-{minute}03")                 # the quiet minutes (and the empty one)
+    assert inserts[1].endswith(f"-{minute}03-{minute}04-0of3") and inserts[2].endswith("-1of3")
+    monkeypatch.setattr(rollups, "_complete_minutes", {})                 # a new agent process
+    monkeypatch.setattr(store, "command", command)
+    assert rollups.roll_up(store, end)["disk_io"]["1m"] == 3              # minute 3 again, then 4-5
+    assert rollups.roll_up(store, end) == {}
+    for by in ((), ("device",)):
+        raw = rollups.series(store, "disk_io", start, end, step_s=60, by=by, source="raw")
+        rolled = rollups.series(store, "disk_io", start, end, step_s=60, by=by, source="1m")
+        assert [list(r) for r in rolled.rows] == [list(r) for r in raw.rows]     # nothing lost or doubled
+    assert len(rollups.series(store, "disk_io", start, end, step_s=60, by=("device",), source="1m").rows) == 1 + 1 + 40 + 1 + 1
 
 
 def _many_devices(start: float, seconds: int, devices: int = 40) -> dict[str, list]:

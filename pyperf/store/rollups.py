@@ -105,7 +105,9 @@ def gauge_columns(r: Rollup) -> list[str]:
 RANGE_FILTER = "WHERE host = {host:String} AND ts >= {start:DateTime} AND ts < {end:DateTime}\n"
 
 
-def _select(r: Rollup, bucket_fn: str, ranged: bool = False) -> str:
+def _select(r: Rollup, bucket_fn: str, ranged: bool = False, part: str = "") -> str:
+    """The buckets of a raw table's rows; `part` (with `ranged`): a further condition
+    (one share of the keys)."""
     parts = [f"{bucket_fn}(ts) AS ts", "host", *r.keys, "count() AS samples", "sum(interval_ms) AS interval_ms"]
     parts += [f"sum({c}) AS {c}" for c in r.sums]
     for g in r.gauges:
@@ -113,7 +115,8 @@ def _select(r: Rollup, bucket_fn: str, ranged: bool = False) -> str:
                   f"sum(toFloat64({g})) AS {g}_sum"]
     parts += [f"sumForEachState({h}) AS {h}" for h in r.hists]
     group = ", ".join(("ts", "host") + r.keys)
-    return f"SELECT {', '.join(parts)}\nFROM {r.table}\n{RANGE_FILTER if ranged else ''}GROUP BY {group}"
+    where = (RANGE_FILTER.replace("\n", f" AND {part}\n") if part else RANGE_FILTER) if ranged else ""
+    return f"SELECT {', '.join(parts)}\nFROM {r.table}\n{where}GROUP BY {group}"
 
 
 # -- reading ---------------------------------------------------------------
@@ -591,26 +594,71 @@ def _insert(store, target: str, select: str, token: str, start: dt.datetime, end
 
 def _roll_minutes(store, r: Rollup, end: dt.datetime) -> int:
     """Sum the raw rows into 1-minute rows for the minutes from the one after the
-    1-minute table's last to `end`; returns minutes covered. Minutes with more than MAX_ROWS_PER_ROLLUP raw rows
-    between them are summed a few whole minutes at a time: each part leaves the
-    target's last bucket where the next one starts, so a crash between two parts
-    loses nothing."""
-    target, select = f"{r.table}_1m", _select(r, "toStartOfMinute", True)
-    last = _last_bucket(store, target, store.host_name, fresh=True)     # a stale one would roll a range twice
-    start = last + MINUTE if last is not None else _first_bucket(store, r.table, MINUTE)
+    1-minute table's last to `end` (that one again if a crash left a share of it
+    out); returns minutes covered. Whole minutes go in together up to
+    MAX_ROWS_PER_ROLLUP raw rows a part; each part leaves the target's last bucket
+    where the next one starts, so a crash between two parts loses nothing. A
+    minute of more rows than that alone (a host that started 40 000 processes in
+    it) is summed a range of its first key at a time (_Shares), as a large hour is."""
+    target = f"{r.table}_1m"
+    host = store.host_name
+    last = _last_bucket(store, target, host, fresh=True)     # a stale one would roll a range twice
+    if last is not None:
+        start = last if not _minute_complete(store, r, last) else last + MINUTE
+    else:
+        start = _first_bucket(store, r.table, MINUTE)
     if start is None or start >= end:
         return 0
-    buckets = int((end - start) / MINUTE)
-    parts = min(buckets, -(-_count(store, r.table, start, end) // MAX_ROWS_PER_ROLLUP)) if buckets > 1 else 1
-    per_part = -(-buckets // max(parts, 1))
-    while start < end:
-        stop = min(end, start + per_part * MINUTE)
-        _insert(store, target, select, f"pyperf-1m-{store.host_name}-{r.table}-{start:%Y%m%d%H%M}-{stop:%Y%m%d%H%M}",
-                start, stop)
-        start = stop
-        if parts > 1:
-            store.release_memory()      # what one part's sums held, before the next
-    return buckets
+    parts = list(_minute_parts(store, r, start, end))
+    for part_start, part_end, rows in parts:
+        shares = _shares_of(store, r, part_start, rows, MINUTE) if part_end - part_start == MINUTE else _Shares("", "", [])
+        token = f"pyperf-1m-{host}-{r.table}-{part_start:%Y%m%d%H%M}-{part_end:%Y%m%d%H%M}"
+        for i in range(len(shares)):
+            condition, bounds = shares.condition(i)
+            _insert(store, target, _select(r, "toStartOfMinute", True, condition),
+                    token + (f"-{i}of{len(shares)}" if len(shares) > 1 else ""), part_start, part_end, bounds)
+            if len(parts) > 1 or len(shares) > 1:
+                store.release_memory()      # what one part's sums held, before the next
+        _complete_minutes[(store.address.redacted(), r.table, host)] = part_end - MINUTE
+    return int((end - start) / MINUTE)
+
+
+def _minute_parts(store, r: Rollup, start: dt.datetime, end: dt.datetime):
+    """[start, end) cut at whole minutes into (part start, part end, raw rows) of at
+    most MAX_ROWS_PER_ROLLUP rows each, unless one minute alone has more."""
+    counts = store.query(f"SELECT toStartOfMinute(ts) AS minute, count() FROM {r.table} WHERE host = {{host:String}} "
+                         f"AND ts >= {{start:DateTime64(3)}} AND ts < {{end:DateTime64(3)}} GROUP BY minute ORDER BY minute",
+                         {"host": store.host_name, "start": start, "end": end}).rows
+    part_start, rows = start, 0
+    for minute, n in counts:
+        minute = _naive_utc(minute)
+        if rows and (rows + n > MAX_ROWS_PER_ROLLUP or n > MAX_ROWS_PER_ROLLUP):
+            yield part_start, minute, rows
+            part_start, rows = minute, 0
+        if n > MAX_ROWS_PER_ROLLUP:          # alone (the empty minutes before it have nothing to sum)
+            yield minute, minute + MINUTE, n
+            part_start = minute + MINUTE
+            continue
+        rows += n
+    if part_start < end:
+        yield part_start, end, rows
+
+
+_complete_minutes: dict[tuple, dt.datetime] = {}   # per store, table, host: a minute known to have every share
+
+
+def _minute_complete(store, r: Rollup, minute: dt.datetime) -> bool:
+    """Whether every share of a minute summed in shares is in (see _hour_complete)."""
+    key = (store.address.redacted(), r.table, store.host_name)
+    if _complete_minutes.get(key) == minute:
+        return True
+    shares = _shares_of(store, r, minute, _count(store, r.table, minute, minute + MINUTE), MINUTE)
+    last, values = shares.condition(len(shares) - 1)
+    done = len(shares) == 1 or _count(store, f"{r.table}_1m", minute, minute + MINUTE, last + " AND " + bucket_filter(
+        "1m", "{start:DateTime64(3)}", "{end:DateTime64(3)}"), values) > 0
+    if done:
+        _complete_minutes[key] = minute
+    return done
 
 
 class _Shares(NamedTuple):
@@ -636,19 +684,20 @@ class _Shares(NamedTuple):
         return " AND ".join(c for c in (low, high) if c), values
 
 
-def _shares_of(store, r: Rollup, hour: dt.datetime, minute_rows: int) -> _Shares:
-    """How an hour of `minute_rows` rows is summed: in one INSERT, or in shares of
-    about MAX_ROWS_PER_ROLLUP rows each (the same for the same rows: a crash
-    between two shares finds them again)."""
-    if not r.keys or minute_rows <= MAX_ROWS_PER_ROLLUP:
+def _shares_of(store, r: Rollup, start: dt.datetime, rows: int, step: dt.timedelta = HOUR) -> _Shares:
+    """How a bucket of `rows` rows is summed (an hour of 1-minute rows, or a minute
+    of raw rows): in one INSERT, or in shares of about MAX_ROWS_PER_ROLLUP rows each
+    (the same for the same rows: a crash between two shares finds them again)."""
+    if not r.keys or rows <= MAX_ROWS_PER_ROLLUP:
         return _Shares("", "", [])
     key, per = r.keys[0], MAX_ROWS_PER_ROLLUP
+    source, level = (f"{r.table}_1m", " AND " + bucket_filter("1m", "{start:DateTime64(3)}", "{end:DateTime64(3)}")) \
+        if step == HOUR else (r.table, "")
     rows = store.query(
         f"SELECT DISTINCT {key}, toTypeName({key}) FROM (SELECT {key}, row_number() OVER (ORDER BY {key}) AS n "
-        f"FROM {r.table}_1m WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} AND ts < "
-        f"{{end:DateTime64(3)}} AND {bucket_filter('1m', '{start:DateTime64(3)}', '{end:DateTime64(3)}')}) "
-        f"WHERE n % {per} = 1 AND n > 1 ORDER BY {key}",
-        {"host": store.host_name, "start": hour, "end": hour + HOUR}).rows
+        f"FROM {source} WHERE host = {{host:String}} AND ts >= {{start:DateTime64(3)}} AND ts < "
+        f"{{end:DateTime64(3)}}{level}) WHERE n % {per} = 1 AND n > 1 ORDER BY {key}",
+        {"host": store.host_name, "start": start, "end": start + step}).rows
     if not rows:
         return _Shares("", "", [])       # one key's rows: no range cuts them
     type_name = rows[0][1]
