@@ -28,9 +28,9 @@ spool, failed (rejected), or dropped from memory (buffer full).
 
 A minute of rows waits as each drain's columns (chunks), as the probes made
 them: the per-process tables' as numpy arrays, a few objects each. At the flush
-a table's numeric chunks are joined into one array each and handed to the
-client as arrays (pyperf/store/insert_columns.py); only text becomes Python
-values. Extended into lists as they came, a minute's rows were a Python object
+a table's numeric chunks are joined one insert slice at a time into one array
+per column and handed to the client as arrays (pyperf/store/insert_columns.py);
+only text becomes Python values. Extended into lists as they came, a minute's rows were a Python object
 per value, made between the agent's longer-lived ones, and the allocator's
 arenas stayed pinned by the survivors after the flush: a burst minute's rows
 left ~110 MiB behind, as numpy chunks 7; made lists at the flush, the flush
@@ -190,8 +190,8 @@ class BatchWriter:
     def _stored(self, table: str, chunks: dict[str, list], token: str) -> int:
         """Insert one table's batch (each column as its chunks), INSERT_ROWS at a
         time, each slice joined from the chunks as it goes in: the batch is never
-        held twice (joined whole, a burst minute's flush held it twice: +40 MiB,
-        scripts/bench/writer_memory.py). After each full slice, give back the
+        held twice (joined whole first, a burst minute's flush peaked at +96 MiB
+        over the level, now +67: scripts/bench/writer_memory.py). After each full slice, give back the
         memory it took before the next goes in (given back only after all of a
         flush's inserts, what the large ones left with the allocators added up).
         Not after every insert: each release is an engine statement, ~5 ms.
