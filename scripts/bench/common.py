@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +19,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pyperf.kernel import bpf_stats  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+# A bench stopped with kill (not ^C) runs its `finally` blocks too: its loads run in
+# sessions of their own and outlived it otherwise, loading every run after (a CI run's
+# disk tests read a loop device an orphaned dd kept reading, 2026-12-06)
+signal.signal(signal.SIGTERM, _exit)
 
 
 def anon_mib() -> float:
