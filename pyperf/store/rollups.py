@@ -648,16 +648,25 @@ _complete_minutes: dict[tuple, dt.datetime] = {}   # per store, table, host: a m
 
 
 def _minute_complete(store, r: Rollup, minute: dt.datetime) -> bool:
-    """Whether every share of a minute summed in shares is in (see _hour_complete)."""
+    """Whether every share of a minute summed in shares is in (see _complete)."""
+    return _complete(store, r, "1m", minute, _count(store, r.table, minute, minute + MINUTE), _complete_minutes)
+
+
+def _complete(store, r: Rollup, level: str, start: dt.datetime, rows: int, known: dict) -> bool:
+    """Whether every share of a bucket summed in shares (a minute or an hour of
+    `rows` source rows) is in `level`'s table: the shares go in in order, so the
+    last one present means all are (a crash between two leaves it missing).
+    `known` remembers the last bucket found complete, per store, table and host."""
     key = (store.address.redacted(), r.table, store.host_name)
-    if _complete_minutes.get(key) == minute:
+    if known.get(key) == start:
         return True
-    shares = _shares_of(store, r, minute, _count(store, r.table, minute, minute + MINUTE), MINUTE)
+    step = MINUTE if level == "1m" else HOUR
+    shares = _shares_of(store, r, start, rows, step)
     last, values = shares.condition(len(shares) - 1)
-    done = len(shares) == 1 or _count(store, f"{r.table}_1m", minute, minute + MINUTE, last + " AND " + bucket_filter(
-        "1m", "{start:DateTime64(3)}", "{end:DateTime64(3)}"), values) > 0
+    done = len(shares) == 1 or _count(store, f"{r.table}_{level}", start, start + step, last + " AND " + bucket_filter(
+        level, "{start:DateTime64(3)}", "{end:DateTime64(3)}"), values) > 0
     if done:
-        _complete_minutes[key] = minute
+        known[key] = start
     return done
 
 
@@ -719,18 +728,9 @@ _complete_hours: dict[tuple, dt.datetime] = {}     # per store, table, host: an 
 
 
 def _hour_complete(store, r: Rollup, hour: dt.datetime) -> bool:
-    """Whether every share of a split hour is in: the shares go in in order, so the
-    last one present means all are (a crash between two leaves it missing)."""
-    key = (store.address.redacted(), r.table, store.host_name)
-    if _complete_hours.get(key) == hour:
-        return True
-    shares = _shares_of(store, r, hour, _minute_rows_per_hour(store, r, hour, hour + HOUR).get(hour, 0))
-    last, values = shares.condition(len(shares) - 1)
-    done = len(shares) == 1 or _count(store, f"{r.table}_1h", hour, hour + HOUR, last + " AND " + bucket_filter(
-        "1h", "{start:DateTime64(3)}", "{end:DateTime64(3)}"), values) > 0
-    if done:
-        _complete_hours[key] = hour
-    return done
+    """Whether every share of a split hour is in (see _complete)."""
+    return _complete(store, r, "1h", hour, _minute_rows_per_hour(store, r, hour, hour + HOUR).get(hour, 0),
+                     _complete_hours)
 
 
 def _roll_hours(store, r: Rollup, end: dt.datetime) -> int:
