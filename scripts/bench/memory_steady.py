@@ -282,9 +282,14 @@ def main() -> int:
                           f"  CPU {cpu_pct:5.2f} + BPF {bpf_pct:5.2f} = {cpu_pct + bpf_pct:5.2f} % of one CPU",
                           flush=True)
             finally:
-                watch.stop.set()
-                stop(pyperf)
-                stop_load(load)
+                try:
+                    # watched too: the stop's last flush and rollups (an hour's, when the run crossed
+                    # one less than the rollup's lag and a maintenance period before its end)
+                    stop(pyperf)
+                finally:
+                    watch.stop.set()
+                    stop_load(load)
+            at_stop = watch.take()[0]
             stored = rows_stored(dsn, started_at)
             if server:
                 server.stop()
@@ -293,7 +298,8 @@ def main() -> int:
     slope_per_h = float(np.polyfit(t / 3600, r, 1)[0]) if len(t) > 1 else 0.0
     print(f"\nRSS after warm-up {r[0]:.1f} MiB, at the end {r[-1]:.1f} MiB: "
           f"ratio end/warm-up {r[-1] / r[0]:.3f}; fitted growth {slope_per_h:+.1f} MiB/hour; "
-          f"highest {highest:.1f} MiB (read every 10 ms) over {samples[-1][0] / 60:.0f} min")
+          f"highest {highest:.1f} MiB (read every 10 ms) over {samples[-1][0] / 60:.0f} min; "
+          f"at the stop (last drain, flush and rollups) {at_stop:.1f} MiB")
     if cpu_pcts:
         own, bpf = np.array(cpu_pcts).T
         print(f"agent CPU after the first minute, % of one CPU: process mean {own.mean():.2f} (max {own.max():.2f}), "
