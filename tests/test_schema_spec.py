@@ -55,15 +55,17 @@ def test_generated_files_are_current():
 
 def _with_changes(tables):
     """The spec with a counter added to a rolled-up table, a gauge to a raw-only one
-    and a new rolled-up table."""
+    (whose other two columns change and lose their codec) and a new rolled-up table."""
     out = []
     for t in tables:
         if t.name == "disk_io":
             t = dataclasses.replace(t, columns=(*t.columns[:7], Column(
                 "merged_ios", "UInt64", COUNTER, "count", "requests merged", codec="T64, ZSTD(1)"), *t.columns[7:]))
         elif t.name == "disk_queue":
-            t = dataclasses.replace(t, columns=(*t.columns, Column("queue_depth_p99", "Float32", GAUGE, "",
-                                                                    "queue depth p99", default="DEFAULT 0")))
+            avg, most = t.columns[-2:]
+            t = dataclasses.replace(t, columns=(
+                *t.columns[:-2], dataclasses.replace(avg, codec="ZSTD(3)"), dataclasses.replace(most, codec=""),
+                Column("queue_depth_p99", "Float32", GAUGE, "", "queue depth p99", default="DEFAULT 0")))
         out.append(t)
     out.append(Table("gpu_usage", "Per interval and GPU.", order_by=("host", "gpu", "ts"), rollup=STORED, columns=(
         Column("ts", "DateTime64(3, 'UTC')", KEY, "time", "end of the interval"),
@@ -98,6 +100,8 @@ def test_a_change_of_the_spec_becomes_a_migration_that_builds_it(tmp_path, chang
     assert "ALTER TABLE disk_io ADD COLUMN IF NOT EXISTS `merged_ios` UInt64 CODEC(T64, ZSTD(1)) AFTER `bytes`" in sql
     assert "ALTER TABLE disk_io_1m ADD COLUMN IF NOT EXISTS `merged_ios` SimpleAggregateFunction(sum, UInt64)" in sql
     assert "`queue_depth_p99` Float32 DEFAULT 0" in sql
+    assert "ALTER TABLE disk_queue MODIFY COLUMN `queue_depth_avg` Float32 CODEC(ZSTD(3));" in sql
+    assert "ALTER TABLE disk_queue MODIFY COLUMN `queue_depth_max` REMOVE CODEC;" in sql
 
     store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open(migrate=False)
     try:

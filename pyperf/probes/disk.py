@@ -22,8 +22,8 @@ from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.system.block_devices import BlockDeviceNames
 from pyperf.system.procfs import ProcFS
-from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, RAW, STORED,
-                           Column, Table)
+from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, INTERVAL_END, INTERVAL_MS, KEY, RAW, STORED, Column,
+                           Table, log2_histogram)
 
 OPS = ("read", "write", "flush", "discard", "other")   # index = DISK_OP_* in bpf/disk.h
 
@@ -59,8 +59,8 @@ TABLES = (
         Column("latency_sum_us", "UInt64", COUNTER, "µs",
                "sum of request latencies, from request creation to completion (as /proc/diskstats); divide by "
                "ios for the mean", codec="T64, ZSTD(1)"),
-        Column("latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "slot i counts requests with latency in [2^i, 2^(i+1)) µs, slot 0 < 2 µs; 32 slots", codec="ZSTD(3)"),
+        log2_histogram("latency_hist",
+                       "slot i counts requests with latency in [2^i, 2^(i+1)) µs, slot 0 < 2 µs; 32 slots"),
       )),
     Table("disk_queue",
           "Per interval and block device: requests in flight (queue depth).",
@@ -107,8 +107,7 @@ TABLES = (
         Column("bytes", "UInt64", COUNTER, "bytes", "bytes completed in the interval", codec="T64, ZSTD(1)"),
         Column("latency_sum_us", "UInt64", COUNTER, "µs",
                "sum of request latencies, creation to completion", codec="T64, ZSTD(1)"),
-        Column("latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "as in disk_io", codec="ZSTD(3)"),
+        log2_histogram("latency_hist", "as in disk_io"),
       )),
 )
 

@@ -15,7 +15,8 @@ from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.probes.map_drain import delete_keys
 from pyperf.probes.process_table import ExitScan, exited, live_tgids
-from pyperf.schema import AGENT_HOST, COUNTER, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
+from pyperf.schema import (AGENT_HOST, COUNTER, GAUGE, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table,
+                           log2_histogram)
 
 TABLES = (
     Table("response_time",
@@ -32,8 +33,7 @@ TABLES = (
         Column("requests", "UInt64", COUNTER, "count", "requests answered in the interval", codec="T64, ZSTD(1)"),
         Column("latency_sum_us", "UInt64", COUNTER, "µs",
                "summed response time; divide by requests for the mean", codec="T64, ZSTD(1)"),
-        Column("latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "response time histogram, slot i = [2^i, 2^(i+1)) µs", codec="ZSTD(3)"),
+        log2_histogram("latency_hist", "response time histogram, slot i = [2^i, 2^(i+1)) µs"),
         Column("p50_us", "Float32", GAUGE, "µs",
                "median response time (from the histogram)", codec="Gorilla(4), ZSTD(1)", rollup=False),
         Column("p99_us", "Float32", GAUGE, "µs",

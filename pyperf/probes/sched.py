@@ -17,7 +17,8 @@ from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer, fold
-from pyperf.schema import AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table
+from pyperf.schema import (AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table,
+                           log2_histogram)
 
 BTF_OFFSETS = {
     "OFF_TASK_SUM_EXEC": ("task_struct", "se.sum_exec_runtime"),
@@ -78,14 +79,12 @@ TABLES = (
                "time runnable but waiting for a CPU (sched_info.run_delay)", codec="T64, ZSTD(1)"),
         Column("runq_waits", "UInt64", COUNTER, "count",
                "waits on a run queue (arrivals on a CPU)", codec="T64, ZSTD(1)"),
-        Column("runq_latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "run-queue latency histogram, slot i = [2^i, 2^(i+1)) µs", codec="ZSTD(3)"),
+        log2_histogram("runq_latency_hist", "run-queue latency histogram, slot i = [2^i, 2^(i+1)) µs"),
         Column("offcpu_sum_us", "UInt64", COUNTER, "µs",
                "time blocked (sleeping, waiting for I/O or locks), run-queue wait excluded", codec="T64, ZSTD(1)"),
         Column("offcpu_count", "UInt64", COUNTER, "count",
                "blocked periods that ended in the interval", codec="T64, ZSTD(1)"),
-        Column("offcpu_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "off-CPU (blocked) time histogram", codec="ZSTD(3)"),
+        log2_histogram("offcpu_hist", "off-CPU (blocked) time histogram"),
       )),
     Table("sched_cpu",
           "Per interval and CPU.",
@@ -99,8 +98,7 @@ TABLES = (
         Column("runq_latency_sum_us", "UInt64", COUNTER, "µs",
                "run-queue wait of the tasks that ran on this CPU", codec="T64, ZSTD(1)"),
         Column("runq_waits", "UInt64", COUNTER, "count", "run-queue waits", codec="T64, ZSTD(1)"),
-        Column("runq_latency_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "run-queue latency histogram", codec="ZSTD(3)"),
+        log2_histogram("runq_latency_hist", "run-queue latency histogram"),
       )),
     Table("offcpu_stack",
           "With --offcpu-stacks: per interval, process and stack where it blocked, the time blocked (periods of "

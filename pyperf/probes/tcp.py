@@ -20,8 +20,8 @@ from pyperf.probes.base import Batch, monotonic_to_epoch_offset
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.process_table import ProcessTable, sum_percpu
 from pyperf.system.procfs import ProcFS, parse_snmp
-from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED,
-                           Column, Table)
+from pyperf.schema import (AGENT_HOST, COUNTER, EVENT, GAUGE, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table,
+                           log2_histogram)
 
 BTF_OFFSETS = {
     "OFF_SKB_CB": ("sk_buff", "cb"),
@@ -110,8 +110,7 @@ TABLES = (
         Column("closes", "UInt64", COUNTER, "count", "established connections that closed", codec="T64, ZSTD(1)"),
         Column("lifetime_sum_us", "UInt64", COUNTER, "µs",
                "summed lifetime of the connections that closed", codec="T64, ZSTD(1)"),
-        Column("lifetime_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "connection lifetime histogram", codec="ZSTD(3)"),
+        log2_histogram("lifetime_hist", "connection lifetime histogram"),
         Column("out_segments", "UInt64", COUNTER, "segments",
                "segments sent (/proc/net/snmp OutSegs, host namespace)", codec="T64, ZSTD(1)"),
         Column("loss_ratio", "Float32", GAUGE, "ratio",
@@ -122,8 +121,7 @@ TABLES = (
                "median smoothed RTT of established connections; sampled every 5th interval, NaN in between", codec="Gorilla(4), ZSTD(1)", rollup=False),
         Column("rtt_p99_us", "Float32", GAUGE, "µs",
                "99th percentile smoothed RTT (same sampling)", codec="Gorilla(4), ZSTD(1)", rollup=False),
-        Column("rtt_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "smoothed RTT histogram (same sampling; empty in between)", codec="ZSTD(3)"),
+        log2_histogram("rtt_hist", "smoothed RTT histogram (same sampling; empty in between)"),
       )),
     Table("tcp_process",
           "Per interval and process that opened connections with connect().",
@@ -140,8 +138,7 @@ TABLES = (
                "segments retransmitted on its connections", codec="T64, ZSTD(1)"),
         Column("lifetime_sum_us", "UInt64", COUNTER, "µs",
                "summed lifetime of its connections that closed", codec="T64, ZSTD(1)"),
-        Column("lifetime_hist", "Array(UInt32)", HISTOGRAM, "count per log2 µs slot",
-               "lifetime histogram", codec="ZSTD(3)"),
+        log2_histogram("lifetime_hist", "lifetime histogram"),
       )),
     Table("tcp_connection_rtt",
           "Every 5th interval, the established connections with the highest smoothed RTT (at most 200), from "

@@ -285,7 +285,7 @@ class SpecError(ValueError):
 def migration_sql(want: dict[str, dict], have: dict[str, dict]) -> str:
     """The statements that take the schema `have` (expected_schema.json's shape) to
     what the spec says (`want`, from expected_tables()): new tables, and new
-    columns at their place in the spec. Dropped or changed columns raise SpecError."""
+    columns at their place in the spec, changed codecs. Dropped or retyped columns raise SpecError."""
     out = []
     for t in catalog.tables():
         if t.name not in have:
@@ -307,6 +307,11 @@ def migration_sql(want: dict[str, dict], have: dict[str, dict]) -> str:
                 if present[column[0]][1] != column[1]:
                     raise SpecError(f"{name}.{column[0]} is {present[column[0]][1]} in the schema and "
                                     f"{column[1]} in the spec: a type change needs a migration written by hand")
+                if present[column[0]][4] != column[4]:
+                    # only the table's metadata changes: parts written before keep their
+                    # codec until a merge rewrites them, so the statement is instant
+                    out.append(f"ALTER TABLE {name} MODIFY COLUMN `{column[0]}` "
+                               + (f"{column[1]} {column[4]};" if column[4] else "REMOVE CODEC;"))
             else:
                 c = Column(column[0], column[1], KEY, default=" ".join(p for p in column[2:4] if p),
                            codec=column[4][len("CODEC("):-1] if column[4] else "")

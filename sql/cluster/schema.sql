@@ -252,7 +252,7 @@ CREATE TABLE IF NOT EXISTS disk_container_io_local ON CLUSTER '{cluster}'
     `ios` UInt64 CODEC(T64, ZSTD(1)),
     `bytes` UInt64 CODEC(T64, ZSTD(1)),
     `latency_sum_us` UInt64 CODEC(T64, ZSTD(1)),
-    `latency_hist` Array(UInt32) CODEC(ZSTD(3))
+    `latency_hist` Array(UInt32) CODEC(T64, ZSTD(3))
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_container_io_local', '{replica}')
 PARTITION BY toDate(ts)
@@ -321,7 +321,7 @@ CREATE TABLE IF NOT EXISTS disk_io_local ON CLUSTER '{cluster}'
     `ios` UInt64 CODEC(T64, ZSTD(1)),
     `bytes` UInt64 CODEC(T64, ZSTD(1)),
     `latency_sum_us` UInt64 CODEC(T64, ZSTD(1)),
-    `latency_hist` Array(UInt32) CODEC(ZSTD(3))
+    `latency_hist` Array(UInt32) CODEC(T64, ZSTD(3))
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/disk_io_local', '{replica}')
 PARTITION BY toDate(ts)
@@ -612,7 +612,7 @@ CREATE TABLE IF NOT EXISTS response_time_local ON CLUSTER '{cluster}'
     `port` UInt16,
     `requests` UInt64 CODEC(T64, ZSTD(1)),
     `latency_sum_us` UInt64 CODEC(T64, ZSTD(1)),
-    `latency_hist` Array(UInt32) CODEC(ZSTD(3)),
+    `latency_hist` Array(UInt32) CODEC(T64, ZSTD(3)),
     `p50_us` Float32 CODEC(Gorilla(4), ZSTD(1)),
     `p99_us` Float32 CODEC(Gorilla(4), ZSTD(1))
 )
@@ -678,7 +678,7 @@ CREATE TABLE IF NOT EXISTS sched_cpu_local ON CLUSTER '{cluster}'
     `context_switches` UInt64 CODEC(T64, ZSTD(1)),
     `runq_latency_sum_us` UInt64 CODEC(T64, ZSTD(1)),
     `runq_waits` UInt64 CODEC(T64, ZSTD(1)),
-    `runq_latency_hist` Array(UInt32) CODEC(ZSTD(3))
+    `runq_latency_hist` Array(UInt32) CODEC(T64, ZSTD(3))
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_cpu_local', '{replica}')
 PARTITION BY toDate(ts)
@@ -745,10 +745,10 @@ CREATE TABLE IF NOT EXISTS sched_process_local ON CLUSTER '{cluster}'
     `oncpu_us` UInt64 CODEC(T64, ZSTD(1)),
     `runq_latency_sum_us` UInt64 CODEC(T64, ZSTD(1)),
     `runq_waits` UInt64 CODEC(T64, ZSTD(1)),
-    `runq_latency_hist` Array(UInt32) CODEC(ZSTD(3)),
+    `runq_latency_hist` Array(UInt32) CODEC(T64, ZSTD(3)),
     `offcpu_sum_us` UInt64 CODEC(T64, ZSTD(1)),
     `offcpu_count` UInt64 CODEC(T64, ZSTD(1)),
-    `offcpu_hist` Array(UInt32) CODEC(ZSTD(3))
+    `offcpu_hist` Array(UInt32) CODEC(T64, ZSTD(3))
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sched_process_local', '{replica}')
 PARTITION BY toDate(ts)
@@ -1245,13 +1245,13 @@ CREATE TABLE IF NOT EXISTS tcp_host_local ON CLUSTER '{cluster}'
     `failed_connects` UInt64 CODEC(T64, ZSTD(1)),
     `closes` UInt64 CODEC(T64, ZSTD(1)),
     `lifetime_sum_us` UInt64 CODEC(T64, ZSTD(1)),
-    `lifetime_hist` Array(UInt32) CODEC(ZSTD(3)),
+    `lifetime_hist` Array(UInt32) CODEC(T64, ZSTD(3)),
     `out_segments` UInt64 CODEC(T64, ZSTD(1)),
     `loss_ratio` Float32 CODEC(Gorilla(4), ZSTD(1)),
     `established` UInt32 CODEC(T64, ZSTD(1)),
     `rtt_p50_us` Float32 CODEC(Gorilla(4), ZSTD(1)),
     `rtt_p99_us` Float32 CODEC(Gorilla(4), ZSTD(1)),
-    `rtt_hist` Array(UInt32) CODEC(ZSTD(3))
+    `rtt_hist` Array(UInt32) CODEC(T64, ZSTD(3))
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_host_local', '{replica}')
 PARTITION BY toDate(ts)
@@ -1340,7 +1340,7 @@ CREATE TABLE IF NOT EXISTS tcp_process_local ON CLUSTER '{cluster}'
     `closes` UInt64 CODEC(T64, ZSTD(1)),
     `retransmit_segments` UInt64 CODEC(T64, ZSTD(1)),
     `lifetime_sum_us` UInt64 CODEC(T64, ZSTD(1)),
-    `lifetime_hist` Array(UInt32) CODEC(ZSTD(3))
+    `lifetime_hist` Array(UInt32) CODEC(T64, ZSTD(3))
 )
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/tcp_process_local', '{replica}')
 PARTITION BY toDate(ts)
@@ -1470,3 +1470,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (28, 'rollup_time
 INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '09fd1bc28abb9d40');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (30, 'rollup_plain_merge_tree', 'b83f881c798fab3d');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (31, 'small_granules', '67f91f497e26e1c1');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (32, 'histogram_codec', 'b759f41ea66470de');
