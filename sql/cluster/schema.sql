@@ -1470,4 +1470,4 @@ INSERT INTO schema_migrations (version, name, checksum) VALUES (28, 'rollup_time
 INSERT INTO schema_migrations (version, name, checksum) VALUES (29, 'rollup_time_order', '09fd1bc28abb9d40');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (30, 'rollup_plain_merge_tree', 'b83f881c798fab3d');
 INSERT INTO schema_migrations (version, name, checksum) VALUES (31, 'small_granules', '67f91f497e26e1c1');
-INSERT INTO schema_migrations (version, name, checksum) VALUES (32, 'histogram_codec', 'b759f41ea66470de');
+INSERT INTO schema_migrations (version, name, checksum) VALUES (32, 'histogram_codec', '6be1588461ff20a9');
