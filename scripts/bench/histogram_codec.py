@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from common import ROOT  # noqa: F401  (sys.path set up there)
-from store_bytes import Generator
+from store_bytes import Generator, fixed_start
 from pyperf.store.dsn import parse_dsn
 from pyperf.store.store import Store
 
@@ -51,7 +51,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(parse_dsn(f"chdb://{tmp}/store"), host_name="busy-host").open()
         columns = [(c, ty) for c, ty, _ in store.tables()[TABLE]]
-        t0 = (int(time.time()) // 86400 - 1) * 86400
+        t0 = fixed_start()
         for start in range(0, 3600, 60):
             store.insert(TABLE, gen.batch(TABLE, columns, t0 + start, 60))
         store.command(f"OPTIMIZE TABLE {TABLE} FINAL")
