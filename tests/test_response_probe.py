@@ -60,4 +60,7 @@ def test_response_time_of_a_sleeping_handler_over_keep_alive(tmp_path):
     mean_ms = rows["latency_sum_us"][i] / rows["requests"][i] / 1000
     assert DELAY_S * 1000 <= mean_ms <= DELAY_S * 1000 * 1.2
     assert 32_000 <= quantile_us(rows["latency_hist"][i], 0.5) <= 64_000   # the [32, 64) ms bucket
+    for q, column in ((0.5, "p50_us"), (0.99, "p99_us")):     # each row's own, computed for all rows at once
+        assert [rows[column][j] for j in range(len(rows["port"]))] == \
+            [quantile_us(h, q) for h in rows["latency_hist"]]
     assert rows["comm"][i]
