@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import numpy as np
 import pytest
 from conftest import PyperfProcess, chromium_page, require_root, run_pyperf
 
@@ -45,36 +44,6 @@ def test_spinning_function_dominates_its_samples(spin_binary):
     assert all(rows["comm"][i] == "pyperf-spin" for i in mine)
     main_first = [rows["folded"][i].split(";") for i in mine if "pyperf_spin_here" in rows["folded"][i].split(";")]
     assert all(s.index("main") < s.index("pyperf_spin_here") for s in main_first if "main" in s)
-
-
-def test_stacks_are_read_as_bcc_walks_them_and_named_once(spin_binary):
-    """The symbolizer reads a stack with one lookup into its own buffer: the same
-    addresses, leaf first, as bcc's walk(); a stack seen again is not named again."""
-    require_root()
-    probe = ProfileProbe(ProbeOptions(extra={"profile.hz": "199"}))
-    probe.attach()
-    try:
-        spinner = subprocess.Popen(["taskset", "-c", "1", spin_binary, "2.0"])
-        time.sleep(1.0)
-        stacks = probe.bpf[b"profile_stacks"]
-        keys = [k for k, _ in probe.bpf[b"profile_counts"].items() if k.tgid == spinner.pid]
-        ids = {i for k in keys for i in (k.user_stack_id, k.kernel_stack_id) if i >= 0}
-        assert ids
-        for stack_id in ids:
-            ours = np.frombuffer(probe.symbolizer._read_stack(stack_id), np.uint64).tolist()
-            assert ours == list(stacks.walk(stack_id)) and ours
-        key = keys[0]
-        first = probe.symbolizer.frames(key.tgid, key.user_stack_id, key.kernel_stack_id)
-        named = probe.symbolizer._cached
-        assert probe.symbolizer.frames(key.tgid, key.user_stack_id, key.kernel_stack_id) == first
-        assert probe.symbolizer._cached == named
-        gone = key.user_stack_id if key.user_stack_id >= 0 else key.kernel_stack_id
-        probe.symbolizer.release([gone])
-        assert probe.symbolizer._read_stack(gone) is None
-        assert probe.symbolizer._walk(gone, key.tgid) in (("[stack gone]",), ("[stack gone]_[k]",))
-        spinner.wait()
-    finally:
-        probe.detach()
 
 
 def test_export_folded_and_speedscope_from_the_store(spin_binary, store_dsn, tmp_path):

@@ -8,21 +8,15 @@ per file (device, inode) for every process that maps it (elf_symbols.py), the
 file opened through /proc/<pid>/map_files so a container's binaries are found
 in its own root. Addresses outside any mapped file (JIT code, perf maps) and
 files that cannot be read this way go to bcc's per-process resolver. Names are
-cached per (process, address), and whole stacks per (process, addresses): a hot
-loop's stacks repeat every drain, and a stack read is then one map lookup into
-a reused buffer and one dictionary lookup (bcc's walk() steps through the
-127-slot value in Python, frame by frame)."""
+cached per (process, address): a hot loop's addresses repeat every drain."""
 
 from __future__ import annotations
 
 import bisect
-import ctypes
 import io
 import os
 import re
 from collections import OrderedDict
-
-import numpy as np
 
 from pyperf.probes.elf_symbols import ElfSymbols, UnsupportedBinary
 from pyperf.probes.process_table import ExitScan, live_tgids
@@ -92,9 +86,7 @@ class StackSymbolizer:
         self.bpf = bpf
         self.stack_map = stack_map
         self._symbols: dict[int, dict[int, str]] = {}    # pid (-1: kernel) -> address -> name
-        self._stacks: dict[int, dict[bytes, tuple[str, ...]]] = {}   # pid -> raw addresses -> root-first names
         self._cached = 0
-        self._stack_value = self._stack_words = None   # the stack map's value, read into (_read_stack)
         self._maps: dict[int, ProcessMaps] = {}
         self._drain = 0                         # forget_exited() calls: one per drain
         self._scan = ExitScan()
@@ -120,7 +112,6 @@ class StackSymbolizer:
                     name = raw.decode("utf-8", "replace") if raw else "[unknown]"
             if self._cached > MAX_CACHED_SYMBOLS:
                 self._symbols.clear()
-                self._stacks.clear()
                 self._cached = 0
             self._symbols.setdefault(pid, {})[address] = name
             self._cached += 1
@@ -193,37 +184,19 @@ class StackSymbolizer:
         frames = self._walk(user_stack_id, tgid) + self._walk(kernel_stack_id, -1)
         if not frames:
             self.errors += 1
-            return ("[no stack]",)
-        return frames
+            frames = ["[no stack]"]
+        return tuple(frames)
 
-    def _walk(self, stack_id: int, pid: int) -> tuple[str, ...]:
+    def _walk(self, stack_id: int, pid: int) -> list[str]:
         if stack_id < 0:
-            return ()
-        raw = self._read_stack(stack_id)
-        if raw is None:
+            return []
+        try:
+            addresses = list(self.bpf[self.stack_map].walk(stack_id))
+        except KeyError:
             # released after an earlier interval while a new sample still pointed at it
             self.errors += 1
-            return ("[stack gone]" + (KERNEL_SUFFIX if pid < 0 else ""),)
-        known = self._stacks.setdefault(pid, {})
-        frames = known.get(raw)
-        if frames is None:
-            addresses = np.frombuffer(raw, np.uint64).tolist()
-            frames = known[raw] = tuple(self._symbol(a, pid) for a in reversed(addresses))
-            self._cached += 1
-        return frames
-
-    def _read_stack(self, stack_id: int) -> bytes | None:
-        """The stack's addresses, leaf first, as raw bytes up to the first empty slot."""
-        from bcc.libbcc import lib
-
-        table = self.bpf[self.stack_map]
-        if self._stack_value is None:
-            self._stack_value = (ctypes.c_uint64 * (ctypes.sizeof(table.Leaf) // 8))()
-            self._stack_words = np.ctypeslib.as_array(self._stack_value)
-        if lib.bpf_lookup_elem(table.map_fd, ctypes.byref(ctypes.c_uint32(stack_id)), self._stack_value) < 0:
-            return None
-        empty = np.flatnonzero(self._stack_words == 0)
-        return self._stack_words[:empty[0] if len(empty) else len(self._stack_words)].tobytes()
+            return ["[stack gone]" + (KERNEL_SUFFIX if pid < 0 else "")]
+        return [self._symbol(a, pid) for a in reversed(addresses)]
 
     def release(self, stack_ids) -> None:
         """Free stack ids whose counts were read, so the map never fills up."""
@@ -248,8 +221,8 @@ class StackSymbolizer:
             return
         # one listing of /proc, not a stat per pid: under churn these hold thousands
         alive = live_tgids()
-        for pid in [p for p in self._symbols.keys() | self._stacks.keys() if p >= 0 and p not in alive]:
-            self._cached -= len(self._symbols.pop(pid, ())) + len(self._stacks.pop(pid, ()))
+        for pid in [p for p in self._symbols if p >= 0 and p not in alive]:
+            self._cached -= len(self._symbols.pop(pid))
         # every pid seen, also those gone before their maps could be read
         for pid in [p for p in self._reread_at if p not in alive]:
             self._maps.pop(pid, None)
