@@ -79,23 +79,32 @@ class _Collector:
         self.probes, self.interval_s = [self.profile, _Disk()], 1.0
 
 
+class _Writer:
+    flush_interval_s = 60.0
+    flush_cpu_s = 0.0
+
+
 class FakeHost:
     """A cost source for the decision logic: pyperf's cost is the host's load on it
     plus what each setting costs (profile Hz, event rows, interval), and the
     governor sees only the total, as it does on a real host."""
 
-    def __init__(self, budget=1.0, calm_periods=2, process_rows=0.0):
+    def __init__(self, budget=1.0, calm_periods=2, process_rows=0.0, flushes=None):
         from pyperf.pipeline.governor import Governor
 
         self.load = 0.3
         self.process_rows = process_rows      # what per-process rows every interval cost
+        self.flushes = flushes                # what a flush a minute costs (with a writer)
         self.collector = _Collector()
+        if flushes is not None:
+            self.collector.writer = _Writer()
         self.governor = Governor(self.collector, budget_pct=budget, calm_periods=calm_periods)
 
     def cost(self) -> float:
         g, c = self.governor, self.collector
+        flushes = self.flushes * 60 / c.writer.flush_interval_s if self.flushes is not None else 0.0
         return (self.load + 0.015 * c.profile.hz + (0.2 if g.event_sample_every == 1 else 0.05)
-                + 0.3 / c.interval_s + self.process_rows / c.profile.process_every)
+                + 0.3 / c.interval_s + self.process_rows / c.profile.process_every + flushes)
 
     def periods(self, n: int) -> list[float]:
         costs = []
@@ -171,6 +180,27 @@ def test_per_process_rows_go_to_every_15_intervals_before_the_interval_is_raised
     assert host.actions()[5:7] == ["restore rows of profile_stack every 15 intervals",
                                    "restore rows of profile_stack every 5 intervals"]
     assert host.collector.profile.process_every == 1
+
+
+def test_the_flush_interval_is_doubled_before_the_collection_interval():
+    """Fewer, larger inserts cost the store less and leave every series at its
+    resolution: that step comes after the per-process ones and before the
+    interval, and alone touches the flush interval; undone in reverse order."""
+    host = FakeHost(budget=1.0, process_rows=0.5, flushes=0.2)
+    host.load = 0.35                      # every 15 intervals: 1.068 %; flush every 120 s: 0.968 %
+    costs = host.periods(40)
+    assert host.actions()[3:] == ["shed rows of profile_stack every 5 intervals",
+                                  "shed rows of profile_stack every 15 intervals", "shed flush 60 -> 120 s"]
+    assert host.collector.writer.flush_interval_s == 120.0 and host.collector.interval_s == 1.0
+    assert costs[-1] <= 1.0, costs
+    host.load = 0.45                      # more load: the interval is next (0.918 %), the flush stays
+    host.periods(10)
+    assert host.actions()[6] == "shed interval 1 -> 2 s"
+    assert host.collector.writer.flush_interval_s == 120.0 and host.collector.interval_s == 2.0
+    host.load = -1.2                      # the load is gone
+    host.periods(60)
+    assert host.actions()[7:9] == ["restore interval 1 -> 2 s", "restore flush 60 -> 120 s"]
+    assert host.collector.writer.flush_interval_s == 60.0 and host.collector.interval_s == 1.0
 
 
 def test_rows_spaced_out_by_the_user_past_the_first_step_go_to_the_second():

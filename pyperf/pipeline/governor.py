@@ -30,9 +30,11 @@ probe declares (`rate_steps`, `event_tables`, `optional` in pyperf/probes/base.p
      series keep their 1 s resolution. Not further: the kernel maps must hold
      every process started meanwhile (16 384 entries: ~1 000 new processes a
      second for 15 s)
-  6. double the collection interval and the flush interval (every insert
-     costs the store ~10 ms however small), then 7. double them again
-  8. detach the optional probe that costs most (its programs' kernel run time
+  6. double the flush interval, up to 120 s (every insert costs the store
+     3-5 ms of CPU however small; the web UI and `pyperf sql` flush before
+     they read, so nothing they show lags): series keep their resolution
+  7. double the collection interval, then 8. double it again
+  9. detach the optional probe that costs most (its programs' kernel run time
      plus its drains), then the next — only while that probe costs at least a
      tenth of the budget: switching off a probe that costs nothing would lose
      data and save nothing (what is left is then the store's own cost)
@@ -267,26 +269,24 @@ class Governor:
                 tables = ", ".join(t for p in spaced for t in p.process_tables)
                 return Step("process_rows", f"rows of {tables} every {every} intervals",
                             lambda b=before: self._set_process_every(b))
+        writer = getattr(self.collector, "writer", None)
+        flush_s = getattr(writer, "flush_interval_s", None)
+        if flush_s is not None and flush_s < MAX_FLUSH_INTERVAL_S:
+            # every insert costs the store a few ms whatever its size: fewer, larger ones
+            # before the host's interval is touched (readers flush first: they never lag)
+            writer.flush_interval_s = min(flush_s * 2, MAX_FLUSH_INTERVAL_S)
+            return Step("flush", f"flush {flush_s:g} -> {writer.flush_interval_s:g} s",
+                        lambda w=writer, b=flush_s: setattr(w, "flush_interval_s", b))
         if taken.count("interval") < 2 and self.collector.interval_s * 2 <= MAX_INTERVAL_S:
-            # the flush interval too: every insert costs the store ~10 ms whatever its size
-            writer = getattr(self.collector, "writer", None)
-            before = (self.collector.interval_s, getattr(writer, "flush_interval_s", None))
-            self.collector.interval_s = before[0] * 2
-            detail = f"interval {before[0]:g} -> {before[0] * 2:g} s"
-            if before[1] is not None:
-                writer.flush_interval_s = min(before[1] * 2, MAX_FLUSH_INTERVAL_S)
-                detail += f", flush {before[1]:g} -> {writer.flush_interval_s:g} s"
-            return Step("interval", detail, lambda b=before, w=writer: self._set_intervals(b, w))
+            before = self.collector.interval_s
+            self.collector.interval_s = before * 2
+            return Step("interval", f"interval {before:g} -> {before * 2:g} s",
+                        lambda b=before: setattr(self.collector, "interval_s", b))
         costly = self._costliest_optional_probe()
         if costly is not None and self._probe_cost_pct.get(costly.name, 0.0) >= self.budget_pct / 10:
             self.collector.switch_off(costly)
             return Step("probe_off", f"probe {costly.name} off", lambda p=costly: self.collector.switch_on(p))
         return None
-
-    def _set_intervals(self, intervals, writer) -> None:
-        self.collector.interval_s = intervals[0]
-        if intervals[1] is not None:
-            writer.flush_interval_s = intervals[1]
 
     def _undo_event_sampling(self) -> None:
         self.event_sample_every = 1
