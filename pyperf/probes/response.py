@@ -97,7 +97,8 @@ class ResponseProbe(BPFProbe):
         live = {}
         served = keys.view(RESPONSE_KEY)
         moved = np.flatnonzero(diff[:, 0] > 0)
-        p50, p99 = (quantiles_us(diff[moved, 3:], q).tolist() for q in (0.5, 0.99))   # every row at once
+        p50, p99 = ((quantiles_us(diff[moved, 3:], q).tolist() for q in (0.5, 0.99))   # every row at once
+                    if len(moved) else ([], []))
         for j, i in enumerate(moved.tolist()):
             n, d_hist = int(diff[i, 0]), diff[i, 3:]
             pid, port = int(served["tgid"][i]), int(served["port"][i])
