@@ -39,7 +39,10 @@ struct start_info {
     char comm[16];
 };
 
-BPF_HASH(disk_stats, struct disk_key, struct disk_stats, 1024);
+/* Per CPU: a request completes on whichever CPU takes its interrupt, often not
+ * the one that counted the last; one shared value made every completion's
+ * atomic adds pull its cache line across. */
+BPF_PERCPU_HASH(disk_stats, struct disk_key, struct disk_stats, 1024);
 /* LRU: keys of containers long gone make room; user space forgets them too. */
 BPF_TABLE("lru_hash", struct disk_container_key, struct disk_stats, disk_container_stats, 8192);
 BPF_HASH(disk_queue, u32, struct disk_queue, 256);

@@ -243,7 +243,12 @@ class DiskProbe(BPFProbe):
         """[(key fields, ios, bytes, latency ns, histogram)] of the keys that completed
         I/O since the last drain (the container map is an LRU: keys it evicted are
         forgotten, so a reused key starts from zero)."""
-        keys, values = self.drainer(map_name).read_arrays(np.dtype(f"V{key_dtype.itemsize}"), np.dtype(np.uint64))
+        words = 3 + HIST_SLOTS          # struct disk_stats; disk_stats holds one per CPU
+
+        def summed(rows: np.ndarray) -> np.ndarray:
+            return rows.reshape(len(rows), rows.shape[1] // words, words).sum(axis=1, dtype=np.uint64)
+        keys, values = self.drainer(map_name).read_arrays(np.dtype(f"V{key_dtype.itemsize}"), np.dtype(np.uint64),
+                                                          each=summed)
         keys, _, diff = counters.advance(keys, values)
         moved = (diff[:, :2] != 0).any(axis=1)          # ios or bytes
         return [(key, int(d[0]), int(d[1]), int(d[2]), d[3:])
