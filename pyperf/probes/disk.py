@@ -243,7 +243,7 @@ class DiskProbe(BPFProbe):
         """[(key fields, ios, bytes, latency ns, histogram)] of the keys that completed
         I/O since the last drain (the container map is an LRU: keys it evicted are
         forgotten, so a reused key starts from zero)."""
-        words = 3 + HIST_SLOTS          # struct disk_stats; disk_stats holds one per CPU
+        words = 3 + HIST_SLOTS    # struct disk_stats (bpf/disk.h): ios, bytes, latency_sum_ns, hist; one per CPU
 
         def summed(rows: np.ndarray) -> np.ndarray:
             return rows.reshape(len(rows), rows.shape[1] // words, words).sum(axis=1, dtype=np.uint64)
