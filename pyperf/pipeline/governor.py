@@ -31,8 +31,9 @@ probe declares (`rate_steps`, `event_tables`, `optional` in pyperf/probes/base.p
      every process started meanwhile (16 384 entries: ~1 000 new processes a
      second for 15 s)
   6. double the flush interval, up to 120 s (every insert costs the store
-     3-5 ms of CPU however small; the web UI and `pyperf sql` flush before
-     they read, so nothing they show lags): series keep their resolution
+     3-5 ms of CPU however small): series keep their resolution; live charts
+     read memory and `pyperf sql` flushes first, while per-process tables and
+     history pages may lag by one flush, now up to 120 s
   7. double the collection interval, then 8. double it again
   9. detach the optional probe that costs most (its programs' kernel run time
      plus its drains), then the next — only while that probe costs at least a
@@ -273,7 +274,7 @@ class Governor:
         flush_s = getattr(writer, "flush_interval_s", None)
         if flush_s is not None and flush_s < MAX_FLUSH_INTERVAL_S:
             # every insert costs the store a few ms whatever its size: fewer, larger ones
-            # before the host's interval is touched (readers flush first: they never lag)
+            # before the host's interval is touched
             writer.flush_interval_s = min(flush_s * 2, MAX_FLUSH_INTERVAL_S)
             return Step("flush", f"flush {flush_s:g} -> {writer.flush_interval_s:g} s",
                         lambda w=writer, b=flush_s: setattr(w, "flush_interval_s", b))
