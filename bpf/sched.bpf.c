@@ -18,20 +18,21 @@
  * interrupt-heavy or stolen stint makes the next blocked period look longer
  * by that much, as timing it between two switch-outs with ktime did.
  *
- * Per process, two ways (sched_fold_after, set by pyperf/probes/sched.py from
- * what each costs: docs/performance.md). Straight (0, the default): each
- * switch-out adds to its process's entry of sched_processes, a hash lookup
- * whose cache lines are cold (~110 of the program's ~250 ns). Iterator mode, on
- * hosts whose tasks switch often: each thread adds to its own task-local
- * storage (already at hand), and what it gained since the last fold is folded
- * into its process's entry by the task iterator below, which user space runs
- * before it reads sched_processes; at the thread's last switch-out (prev_state
- * TASK_DEAD); and at a switch-out when its last fold is sched_fold_after ns old
- * (a task the iterator does not visit). Counts are exact at every drain either
- * way. Two folds of one thread never overlap (a compare-and-swap flag in its
- * storage: tracing programs may not take a bpf_spin_lock; a fold that finds one
- * under way leaves its counts to the next, and at a task's last switch-out,
- * racing the iterator, loses them); the thread's own switch-outs only add.
+ * Per process: each thread adds its counts and histograms to its own
+ * task-local storage (already at hand), and what they gained since the last
+ * fold is folded into its process's entry of sched_processes: at a switch-out
+ * when its last fold is sched_fold_after ns old or more, at its last switch-out
+ * (prev_state TASK_DEAD), and by the task iterator below. sched_fold_after is 0
+ * (every switch-out folds) unless the host switches so often that the per-process
+ * lookup (~110 of the program's ~270 ns: the entry's cache lines are cold)
+ * costs more than visiting every task once a drain; then user space sets it
+ * to 30 s and runs the iterator before it reads sched_processes (pyperf/probes/
+ * sched.py decides, docs/performance.md has the figures), so the counts are
+ * exact at every drain either way. Two folds of one thread never overlap (a
+ * compare-and-swap flag in its storage: tracing programs may not take a
+ * bpf_spin_lock; a fold that finds one under way leaves its counts to the
+ * next, and at a task's last switch-out, racing the iterator, loses them); the
+ * thread's own switch-outs only ever add to its counts.
  *
  * Voluntary means what the kernel's nvcsw means: not preempted and prev_state
  * != TASK_RUNNING, both taken from the tracepoint's arguments.
@@ -90,8 +91,8 @@ BPF_PERCPU_ARRAY(sched_cpus, struct sched_cpu, 1);
 BPF_ARRAY(sched_lost, u64, 1);   /* switches of processes that did not fit the map */
 BPF_ARRAY(sched_zero, struct sched_process, 1);   /* never written: the initial value (too big for the stack) */
 BPF_PERCPU_ARRAY(sched_sink, struct sched_process, 1);   /* where the folds of processes that did not fit go */
-/* 0: switch-outs count straight into their process's entry; else iterator mode,
- * and a thread folds at a switch-out when its last fold is this many ns old. */
+/* A thread folds at a switch-out when its last fold is this many ns old: 0 (every
+ * switch) unless user space runs the task iterator each drain (pyperf/probes/sched.py). */
 BPF_ARRAY(sched_fold_after, u64, 1);
 
 #ifdef OFFCPU_STACKS
@@ -206,91 +207,60 @@ RAW_TRACEPOINT_PROBE(sched_switch)
     asm volatile("" : "+r"(picked), "+r"(remembered));
     u64 stint = sum_exec - (mark->seen ? remembered : picked);
 
-    u64 runq = 0, blocked = 0;
-    int waited = 0, woke_up = 0;
+    struct sched_counts *c = &mark->counts;
+    if (voluntary)
+        c->voluntary++;
+    else
+        c->involuntary++;
     if (mark->seen) {
-        runq = run_delay - mark->run_delay;
-        waited = pcount != mark->pcount;
+        u64 runq = run_delay - mark->run_delay;
+        c->oncpu_ns += stint;
+        if (pcount != mark->pcount) {
+            u32 slot = log2_slot_us(runq);
+            c->runq_ns += runq;
+            c->runq_waits += pcount - mark->pcount;
+            c->runq_hist[slot]++;
+            if (cpu) {
+                cpu->runq_ns += runq;
+                cpu->runq_waits += pcount - mark->pcount;
+                cpu->runq_hist[slot]++;
+            }
+        }
         if (mark->voluntary) {
             u64 woke = arrival - runq;
-            blocked = woke > mark->out_ns ? woke - mark->out_ns : 0;
-            woke_up = 1;
-        }
-    }
-    /* this switch-out's counts, into a process's entry or a thread's storage (same names) */
-#define COUNT(dst) {                                                        \
-        if (voluntary)                                                      \
-            (dst)->voluntary++;                                             \
-        else                                                                \
-            (dst)->involuntary++;                                           \
-        if (mark->seen)                                                     \
-            (dst)->oncpu_ns += stint;                                       \
-        if (waited) {                                                       \
-            (dst)->runq_ns += runq;                                         \
-            (dst)->runq_waits += pcount - mark->pcount;                     \
-            (dst)->runq_hist[log2_slot_us(runq)]++;                         \
-        }                                                                   \
-        if (woke_up) {                                                      \
-            (dst)->offcpu_ns += blocked;                                    \
-            (dst)->offcpu_count++;                                          \
-            (dst)->offcpu_hist[log2_slot_us(blocked)]++;                    \
-        }                                                                   \
-    }
-    u64 *after = sched_fold_after.lookup(&zero);
-    u64 fold_after = after ? *after : 0;
-    asm volatile("" : "+r"(fold_after));
-    if (fold_after == 0) {
-        /* straight into the process's entry, as each switch-out comes */
-        struct sched_process *p = process_for(pid_tgid >> 32, task);
-        if (p) {
-            p->cgroup_id = cgroup_id_of(task);   /* runc moves a new process into its cgroup */
-            COUNT(p)
-        } else {
-            u64 *lost = sched_lost.lookup(&zero);
-            if (lost)
-                __sync_fetch_and_add(lost, 1);
-        }
-    } else {
-        struct sched_counts *c = &mark->counts;
-        COUNT(c)
-    }
-#undef COUNT
-    if (waited && cpu) {
-        cpu->runq_ns += runq;
-        cpu->runq_waits += pcount - mark->pcount;
-        cpu->runq_hist[log2_slot_us(runq)]++;
-    }
+            u64 blocked = woke > mark->out_ns ? woke - mark->out_ns : 0;
+            c->offcpu_ns += blocked;
+            c->offcpu_count++;
+            c->offcpu_hist[log2_slot_us(blocked)]++;
 #ifdef OFFCPU_STACKS
-    if (woke_up && blocked >= OFFCPU_MIN_NS && (mark->user_stack_id >= 0 || mark->kernel_stack_id >= 0)) {
-        struct offcpu_key k = {};
-        k.tgid = pid_tgid >> 32;
-        k.user_stack_id = mark->user_stack_id;
-        k.kernel_stack_id = mark->kernel_stack_id;
-        k.mnt_ns = mount_ns_of(task);
-        bpf_get_current_comm(&k.comm, sizeof(k.comm));
-        struct offcpu_value zero_v = {}, *v = offcpu_counts.lookup_or_try_init(&k, &zero_v);
-        if (v) {
-            __sync_fetch_and_add(&v->blocked_ns, blocked);
-            __sync_fetch_and_add(&v->count, 1);
+            if (blocked >= OFFCPU_MIN_NS && (mark->user_stack_id >= 0 || mark->kernel_stack_id >= 0)) {
+                struct offcpu_key k = {};
+                k.tgid = pid_tgid >> 32;
+                k.user_stack_id = mark->user_stack_id;
+                k.kernel_stack_id = mark->kernel_stack_id;
+                k.mnt_ns = mount_ns_of(task);
+                bpf_get_current_comm(&k.comm, sizeof(k.comm));
+                struct offcpu_value zero_v = {}, *v = offcpu_counts.lookup_or_try_init(&k, &zero_v);
+                if (v) {
+                    __sync_fetch_and_add(&v->blocked_ns, blocked);
+                    __sync_fetch_and_add(&v->count, 1);
+                }
+            }
+#endif
         }
     }
-#endif
     mark->out_ns = arrival + stint;
     mark->sum_exec = sum_exec;
     mark->run_delay = run_delay;
     mark->pcount = pcount;
     mark->voluntary = voluntary;
     mark->seen = 1;
-    /* Iterator mode: a fold when the last is stale (a task the iterator does not
-     * visit) and at the thread's last switch-out, as it is gone after it. Straight
-     * mode: only for counts the thread kept from iterator mode. */
     u64 folded_at = mark->folded_at;
-    asm volatile("" : "+r"(folded_at));
-    int due = fold_after ? arrival - folded_at >= fold_after || (prev_state & TASK_DEAD_STATE)
-                         : mark->counts.voluntary != mark->folded.voluntary
-                           || mark->counts.involuntary != mark->folded.involuntary;
-    if (due)
-        fold(task, pid_tgid >> 32, mark);
+    u64 *after = sched_fold_after.lookup(&zero);
+    u64 fold_after = after ? *after : 0;
+    asm volatile("" : "+r"(folded_at), "+r"(fold_after));
+    if (arrival - folded_at >= fold_after || (prev_state & TASK_DEAD_STATE))
+        fold(task, pid_tgid >> 32, mark);   /* stale, or its last switch-out: it is gone after it */
 #ifdef OFFCPU_STACKS
     if (voluntary) {
         /* Ids stay valid until a colliding stack takes their bucket (REUSE): user space

@@ -16,9 +16,9 @@ from pyperf.probes import sched
 from pyperf.probes.sched import SchedProbe, iterator_pays, threads_on_host
 
 
-@pytest.fixture(params=["straight", "iterator"])
+@pytest.fixture(params=["switch", "iterator"])
 def sched_probe(request):
-    """Both ways switch-outs reach their processes' counts (bpf/sched.bpf.c)."""
+    """Both ways of folding threads' counts into their processes (bpf/sched.bpf.c)."""
     require_root()
     probe = SchedProbe()
     probe.fold_mode = request.param
@@ -256,11 +256,11 @@ def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
 
 
 def test_the_iterator_folds_when_switches_outnumber_tasks_and_stops_below_half_that():
-    assert not iterator_pays(1199, 100, iterating=False)
-    assert iterator_pays(1201, 100, iterating=False)
-    assert iterator_pays(801, 100, iterating=True)       # not left until well below the line
-    assert not iterator_pays(799, 100, iterating=True)
-    assert iterator_pays(13, 0, iterating=False)         # no tasks read: one
+    assert not iterator_pays(799, 100, iterating=False)
+    assert iterator_pays(801, 100, iterating=False)
+    assert iterator_pays(401, 100, iterating=True)       # not left until well below the line
+    assert not iterator_pays(399, 100, iterating=True)
+    assert iterator_pays(9, 0, iterating=False)          # no tasks read: one
 
 
 def test_threads_on_host_is_the_total_of_loadavg(tmp_path):
@@ -305,7 +305,7 @@ def test_counts_stay_exact_while_the_probe_changes_how_it_folds(monkeypatch):
         monkeypatch.setattr(sched, "threads_on_host", lambda: 10**9)
         drain()
         assert not probe.iterating
-        second.go()                                    # straight into the processes now
+        second.go()                                    # folded at switch-outs now
         second.wait_done()
         time.sleep(0.3)
         after = {pid: context_switches(pid)[0] for pid in games}

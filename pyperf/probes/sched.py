@@ -38,15 +38,14 @@ BTF_OFFSETS = {
 log = logging.getLogger("pyperf.probes")
 
 STACK_ENTRIES = 16384
-# How switch-outs reach their processes' entries (bpf/sched.bpf.c): straight, a
-# lookup each (~110 ns of cold cache lines), or kept in each thread's storage and
-# folded by a task iterator before each per-process read (~0.7 µs a task it
-# visits, program and Python). Measured on the busy mix (docs/performance.md):
-# 244 ns a switch-out straight, 177 ns in iterator mode, so the iterator pays
-# above ~10 switch-outs per task between two per-process drains; it is taken
-# above 12 and left below 8, so a host near the line does not flap.
-ITERATOR_ABOVE, STRAIGHT_BELOW = 12, 8      # switch-outs per task
-ITERATOR_FOLD_AFTER_NS = 30_000_000_000   # in iterator mode, what threads it does not visit fold by themselves
+# Where threads' counts are folded into their processes (bpf/sched.bpf.c): at each
+# switch-out, or by a task iterator once per per-process drain. Measured
+# (docs/performance.md): a fold at a switch-out costs ~80-110 ns, the iterator
+# ~0.5 µs a task it visits. It pays above ~6 switch-outs per task between two
+# per-process drains; it is taken above 8 and left below 4, so a host near the
+# line does not flap between the two.
+ITERATOR_ABOVE, SWITCH_BELOW = 8, 4       # switch-outs per task
+ITERATOR_FOLD_AFTER_NS = 30_000_000_000   # what threads the iterator does not visit fold by themselves
 COUNTERS = ("voluntary", "involuntary", "oncpu_ns", "runq_ns", "runq_waits", "offcpu_ns", "offcpu_count")
 
 
@@ -141,7 +140,7 @@ TABLES = (
 def iterator_pays(switches: int, tasks: int, iterating: bool) -> bool:
     """Whether the task iterator should fold threads' counts, given the switch-outs
     since the last per-process drain and the tasks it would visit."""
-    return switches > (STRAIGHT_BELOW if iterating else ITERATOR_ABOVE) * max(tasks, 1)
+    return switches > (SWITCH_BELOW if iterating else ITERATOR_ABOVE) * max(tasks, 1)
 
 
 def threads_on_host(loadavg: str = "/proc/loadavg") -> int:
@@ -162,7 +161,7 @@ class SchedProbe(BPFProbe):
         self.processes: ProcessTable | None = None
         self.symbolizer: StackSymbolizer | None = None
         self.iterator: TaskIterator | None = None   # None: the kernel has no task iterators
-        self.fold_mode = "auto"      # or "straight" / "iterator": pinned (tests, benchmarks)
+        self.fold_mode = "auto"      # or "switch" / "iterator": pinned (tests, benchmarks)
         self.iterating = False
         self._switches_seen = 0
         self._prev_cpu: dict[int, dict] = {}
@@ -185,8 +184,8 @@ class SchedProbe(BPFProbe):
                 f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
 
     def chosen_path(self) -> str:
-        folds = " (no task iterator: per process at every switch-out)" if (
-            self.bpf is not None and self.iterator is None) else ""
+        folds = (" (no task iterator: folded per process at every switch-out)" if self.bpf is not None
+                 and self.iterator is None else "")
         stacks = ", off-CPU stacks" if self.offcpu_stacks else ""
         return f"raw tracepoint sched_switch with task-local storage{folds}{stacks}"
 
@@ -196,8 +195,8 @@ class SchedProbe(BPFProbe):
         try:
             self.iterator = TaskIterator(self.bpf)
         except OSError as e:
-            log.warning("probe sched: no task iterator (%s): switch-outs count straight into their "
-                        "processes", e)
+            log.warning("probe sched: no task iterator (%s): threads fold into their processes at every "
+                        "switch-out", e)
         if self.fold_mode == "iterator" and self.iterator is not None:
             self._fold_by_iterator(True)
         self.processes = ProcessTable(self.bpf[b"sched_processes"], ProcessSched)
@@ -233,10 +232,9 @@ class SchedProbe(BPFProbe):
         return batch
 
     def _fold_by_iterator(self, on: bool) -> None:
-        """Switch-outs count straight into their processes (off), or threads keep them
-        and the iterator folds them before each per-process read (on); leaving the
-        iterator, it folds once more what threads hold, so nothing waits for a
-        switch-out that may not come."""
+        """Threads fold at their switch-outs (off) or the iterator folds them before each
+        per-process read (on); leaving the iterator, it folds once more what threads
+        hold, so nothing waits for a switch-out that may not come."""
         self.bpf[b"sched_fold_after"][ctypes.c_int(0)] = ctypes.c_uint64(ITERATOR_FOLD_AFTER_NS if on else 0)
         if not on:
             self.iterator.run()
