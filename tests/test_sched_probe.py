@@ -12,18 +12,14 @@ from conftest import require_root
 from workloads import PingPong, context_switches, schedstat, spinners
 
 from pyperf.analysis.histogram import quantile_us
-from pyperf.probes import sched
-from pyperf.probes.sched import SchedProbe, iterator_pays, threads_on_host
+from pyperf.probes.sched import SchedProbe
 
 
-@pytest.fixture(params=["switch", "iterator"])
-def sched_probe(request):
-    """Both ways of folding threads' counts into their processes (bpf/sched.bpf.c)."""
+@pytest.fixture
+def sched_probe():
     require_root()
     probe = SchedProbe()
-    probe.fold_mode = request.param
     probe.attach()
-    assert probe.iterating == (request.param == "iterator")
     yield probe
     probe.detach()
 
@@ -253,67 +249,3 @@ def test_offcpu_stacks_show_where_a_process_blocks(tmp_path):
     kernel = [f for i in here for f in rows["folded"][i].split(";") if f.endswith("_[k]")]
     assert any("nanosleep" in f for f in kernel)
     assert not any(f.startswith("bpf_prog_") for f in kernel)    # our own frames are skipped
-
-
-def test_the_iterator_folds_when_switches_outnumber_tasks_and_stops_below_half_that():
-    assert not iterator_pays(799, 100, iterating=False)
-    assert iterator_pays(801, 100, iterating=False)
-    assert iterator_pays(401, 100, iterating=True)       # not left until well below the line
-    assert not iterator_pays(399, 100, iterating=True)
-    assert iterator_pays(9, 0, iterating=False)          # no tasks read: one
-
-
-def test_threads_on_host_is_the_total_of_loadavg(tmp_path):
-    (tmp_path / "loadavg").write_text("0.31 0.22 0.10 3/412 9911\n")
-    assert threads_on_host(str(tmp_path / "loadavg")) == 412
-    assert threads_on_host() >= 1
-
-
-def test_counts_stay_exact_while_the_probe_changes_how_it_folds(monkeypatch):
-    """Auto mode: into the iterator when switch-outs outnumber tasks, out of it
-    when they do not (the host's task count faked), nothing lost or doubled
-    across either change."""
-    require_root()
-    probe = SchedProbe()
-    probe.attach()
-    voluntary = defaultdict(int)
-
-    def drain():
-        rows = probe.drain(time.time()).get("sched_process", {})
-        for pid, v in zip(rows.get("pid", []), rows.get("voluntary_switches", [])):
-            voluntary[pid] += v
-
-    first, second = PingPong(20000), PingPong(20000)
-    games = first.pids + second.pids
-    try:
-        time.sleep(0.3)
-        before = {pid: context_switches(pid)[0] for pid in games}
-        drain()
-        voluntary.clear()
-        monkeypatch.setattr(sched, "threads_on_host", lambda: 1)
-        first.go()
-        time.sleep(0.2)
-        drain()
-        drain()                                        # decides on the switches the first drain counted
-        assert probe.iterating
-        first.wait_done()
-        time.sleep(0.3)
-        drain()
-        middle = {pid: context_switches(pid)[0] for pid in first.pids}
-        assert {pid: voluntary[pid] for pid in first.pids} == pytest.approx(
-            {pid: middle[pid] - before[pid] for pid in first.pids}, rel=0.01)
-        monkeypatch.setattr(sched, "threads_on_host", lambda: 10**9)
-        drain()
-        assert not probe.iterating
-        second.go()                                    # folded at switch-outs now
-        second.wait_done()
-        time.sleep(0.3)
-        after = {pid: context_switches(pid)[0] for pid in games}
-        drain()
-    finally:
-        first.close()
-        second.close()
-        probe.detach()
-    assert all(after[pid] - middle.get(pid, before[pid]) >= 10000 for pid in second.pids)
-    for pid in games:
-        assert voluntary[pid] == pytest.approx(after[pid] - before[pid], rel=0.01)

@@ -3,14 +3,11 @@ involuntary), on-CPU time, run-queue latency and off-CPU (blocked) time, with
 log2 histograms. Kernel side and its reasoning: bpf/sched.bpf.c.
 
 Kernel maps are cumulative; this module turns them into per-interval rows and
-forgets processes that have exited once their last counts are stored. Threads
-keep their counts in their own storage; a task iterator folds them into their
-processes before per-process rows are read (pyperf/probes/task_iterator.py)."""
+forgets processes that have exited once their last counts are stored."""
 
 from __future__ import annotations
 
 import ctypes
-import logging
 from collections import defaultdict
 
 import numpy as np
@@ -20,7 +17,6 @@ from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import TASK_KEY_OFFSETS, BPFProbe
 from pyperf.probes.process_table import PROCESS_COLUMNS, ProcessTable, sum_percpu
 from pyperf.probes.stacks import StackSymbolizer, fold
-from pyperf.probes.task_iterator import TaskIterator
 from pyperf.schema import (AGENT_HOST, COUNTER, HISTOGRAM, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table,
                            log2_histogram)
 
@@ -30,22 +26,10 @@ BTF_OFFSETS = {
     "OFF_TASK_RUN_DELAY": ("task_struct", "sched_info.run_delay"),
     "OFF_TASK_PCOUNT": ("task_struct", "sched_info.pcount"),
     "OFF_TASK_LAST_ARRIVAL": ("task_struct", "sched_info.last_arrival"),
-    "OFF_TASK_TGID": ("task_struct", "tgid"),
-    "OFF_TASK_COMM": ("task_struct", "comm"),
     **TASK_KEY_OFFSETS,
 }
 
-log = logging.getLogger("pyperf.probes")
-
 STACK_ENTRIES = 16384
-# Where threads' counts are folded into their processes (bpf/sched.bpf.c): at each
-# switch-out, or by a task iterator once per per-process drain. Measured
-# (docs/performance.md): a fold at a switch-out costs ~80-110 ns, the iterator
-# ~0.5 µs a task it visits. It pays above ~6 switch-outs per task between two
-# per-process drains; it is taken above 8 and left below 4, so a host near the
-# line does not flap between the two.
-ITERATOR_ABOVE, SWITCH_BELOW = 8, 4       # switch-outs per task
-ITERATOR_FOLD_AFTER_NS = 30_000_000_000   # what threads the iterator does not visit fold by themselves
 COUNTERS = ("voluntary", "involuntary", "oncpu_ns", "runq_ns", "runq_waits", "offcpu_ns", "offcpu_count")
 
 
@@ -137,18 +121,6 @@ TABLES = (
 )
 
 
-def iterator_pays(switches: int, tasks: int, iterating: bool) -> bool:
-    """Whether the task iterator should fold threads' counts, given the switch-outs
-    since the last per-process drain and the tasks it would visit."""
-    return switches > (SWITCH_BELOW if iterating else ITERATOR_ABOVE) * max(tasks, 1)
-
-
-def threads_on_host(loadavg: str = "/proc/loadavg") -> int:
-    """Threads the kernel has now (the 4th field of /proc/loadavg: running/total)."""
-    with open(loadavg) as f:
-        return int(f.read().split()[3].partition("/")[2])
-
-
 class SchedProbe(BPFProbe):
     name = "sched"
     optional = False
@@ -160,10 +132,6 @@ class SchedProbe(BPFProbe):
         super().__init__(options)
         self.processes: ProcessTable | None = None
         self.symbolizer: StackSymbolizer | None = None
-        self.iterator: TaskIterator | None = None   # None: the kernel has no task iterators
-        self.fold_mode = "auto"      # or "switch" / "iterator": pinned (tests, benchmarks)
-        self.iterating = False
-        self._switches_seen = 0
         self._prev_cpu: dict[int, dict] = {}
         self._totals = {"context_switches": 0, "voluntary": 0, "involuntary": 0, "lost": 0}
         self._live: dict = {}
@@ -184,32 +152,16 @@ class SchedProbe(BPFProbe):
                 f"-DSTACK_ENTRIES={STACK_ENTRIES}"]
 
     def chosen_path(self) -> str:
-        folds = (" (no task iterator: folded per process at every switch-out)" if self.bpf is not None
-                 and self.iterator is None else "")
         stacks = ", off-CPU stacks" if self.offcpu_stacks else ""
-        return f"raw tracepoint sched_switch with task-local storage{folds}{stacks}"
+        return f"raw tracepoint sched_switch with task-local storage{stacks}"
 
     def attach(self) -> None:
         self.load()
-        self.iterating = False
-        try:
-            self.iterator = TaskIterator(self.bpf)
-        except OSError as e:
-            log.warning("probe sched: no task iterator (%s): threads fold into their processes at every "
-                        "switch-out", e)
-        if self.fold_mode == "iterator" and self.iterator is not None:
-            self._fold_by_iterator(True)
         self.processes = ProcessTable(self.bpf[b"sched_processes"], ProcessSched)
         if self.offcpu_stacks:
             self.symbolizer = StackSymbolizer(self.bpf, b"offcpu_stacks")
         self.processes.baseline()
         self._prev_cpu = self._read_cpus()
-
-    def detach(self) -> None:
-        if self.iterator is not None:
-            self.iterator.close()
-            self.iterator = None
-        super().detach()
 
     def _read_cpus(self) -> dict[int, dict]:
         values = self.bpf[b"sched_cpus"][0]          # one struct per CPU
@@ -231,31 +183,8 @@ class SchedProbe(BPFProbe):
         batch["sched_cpu"] = self._cpu_rows(now, interval_ms)
         return batch
 
-    def _fold_by_iterator(self, on: bool) -> None:
-        """Threads fold at their switch-outs (off) or the iterator folds them before each
-        per-process read (on); leaving the iterator, it folds once more what threads
-        hold, so nothing waits for a switch-out that may not come."""
-        self.bpf[b"sched_fold_after"][ctypes.c_int(0)] = ctypes.c_uint64(ITERATOR_FOLD_AFTER_NS if on else 0)
-        if not on:
-            self.iterator.run()
-        self.iterating = on
-
-    def _choose_folds(self) -> None:
-        """For the next per-process drain: the iterator when the switch-outs since the
-        last one outnumber the host's tasks enough (ITERATOR_ABOVE)."""
-        switches = self._totals["context_switches"] - self._switches_seen
-        self._switches_seen = self._totals["context_switches"]
-        if self.iterator is None or self.fold_mode != "auto":
-            return
-        on = iterator_pays(switches, threads_on_host(), self.iterating)
-        if on != self.iterating:
-            self._fold_by_iterator(on)
-
     def _process_rows(self, now: float, interval_ms: int) -> dict:
-        if self.iterating:
-            self.iterator.run()
         moved = self.processes.deltas()
-        self._choose_folds()
         d = moved.diff
         moved = moved.select((d["voluntary"] != 0) | (d["involuntary"] != 0))
         if not len(moved):
