@@ -8,7 +8,17 @@
  *   done:  block_io_done (6.5+) or the final block_rq_complete
  * Latency runs from rq->start_time_ns (what /proc/diskstats uses) when the
  * kernel set it, else from our own start timestamp, so requests issued before
- * attach are timed too. Every struct offset arrives as a -D constant read
+ * attach are timed too.
+ *
+ * A request's start (who submitted it, its bytes so far) waits for its done in
+ * a slot of an array, not a hash map: a hash map's insert and delete were ~450
+ * of the ~1 600 ns an I/O cost here (docs/performance.md). The slot is picked
+ * by hashing the request's address; of the two slots of a pair, a start takes
+ * the free one, else the first, whose request then goes on without its start
+ * (its done counts it like one issued before attach, without container or
+ * process; such starts are counted in disk_lost[1]). A slot's owner field is
+ * claimed and published with atomics, so a done reads only its own request's
+ * start: it copies the slot, then releases it only if it still owns it. Every struct offset arrives as a -D constant read
  * from BTF by pyperf/kernel/btf.py; header layouts are never trusted.
  *
  * Required -D constants: OFF_RQ_Q, OFF_RQ_CMD_FLAGS, OFF_RQ_DATA_LEN,
@@ -19,7 +29,7 @@
  * of three pointer reads per request start. Writeback submitted by kernel
  * threads is the host's, as in the kernel's own per-cgroup accounting without
  * blk-cgroup writeback; optional: RINGBUF_PAGES (power of two), DISK_LEGACY_HOOKS when the 6.5+ hooks
- * are missing.
+ * are missing, START_BITS (1 to 20: 2^(START_BITS+1) start slots; tests crowd them with 1).
  */
 #include <uapi/linux/ptrace.h>
 #include "common.h"
@@ -46,8 +56,19 @@ BPF_PERCPU_HASH(disk_stats, struct disk_key, struct disk_stats, 1024);
 /* LRU: keys of containers long gone make room; user space forgets them too. */
 BPF_TABLE("lru_hash", struct disk_container_key, struct disk_stats, disk_container_stats, 8192);
 BPF_HASH(disk_queue, u32, struct disk_queue, 256);
-BPF_TABLE("lru_hash", u64, struct start_info, disk_start, 16384);
-BPF_ARRAY(disk_lost, u64, 1);
+/* Two slots a pair, the pair from the request's address (START_BITS bits of it):
+ * 16 384 slots, ~1.2 MB, as many as the hash map this replaced held. */
+#ifndef START_BITS
+#define START_BITS 13
+#endif
+#define SLOT_FREE 0
+#define SLOT_BUSY 1    /* being written: no request lives at address 1 */
+struct start_slot {
+    u64 rq;            /* the request whose start this is, or SLOT_FREE / SLOT_BUSY */
+    struct start_info info;
+};
+BPF_ARRAY(disk_start, struct start_slot, 2 << START_BITS);
+BPF_ARRAY(disk_lost, u64, 2);   /* [0] slow I/O events the ring buffer had no room for; [1] starts not kept */
 #ifndef RINGBUF_PAGES
 #define RINGBUF_PAGES 64   /* 256 KiB: 4096 slow I/O events per interval */
 #endif
@@ -86,6 +107,46 @@ static __always_inline u32 rq_op(void *rq)
     return DISK_OP_OTHER;
 }
 
+static __always_inline u32 pair_of(u64 rq)
+{
+#if START_BITS < 1 || START_BITS > 20
+#error "START_BITS: 1 to 20"
+#endif
+    return (u32)((rq >> 6) * 0x9E3779B97F4A7C15ULL >> (64 - START_BITS)) << 1;
+}
+
+/* The slot holding `rq`'s start, or 0. */
+static __always_inline struct start_slot *slot_of(u64 rq)
+{
+    u32 i = pair_of(rq);
+    struct start_slot *slot = disk_start.lookup(&i);
+    if (slot && slot->rq == rq)
+        return slot;
+    i |= 1;
+    slot = disk_start.lookup(&i);
+    return slot && slot->rq == rq ? slot : 0;
+}
+
+/* `rq`'s start, copied into `copy`, and its slot freed: 1 if it had one. A slot
+ * only changes hands through SLOT_BUSY, so if the release finds `rq` still there,
+ * nobody wrote the slot while it was copied. */
+static __always_inline int take_start(u64 rq, struct start_info *copy)
+{
+    struct start_slot *slot = slot_of(rq);
+    if (!slot)
+        return 0;
+    *copy = slot->info;
+    return __sync_val_compare_and_swap(&slot->rq, rq, SLOT_FREE) == rq;
+}
+
+static __always_inline void count_lost_start(void)
+{
+    int one = 1;
+    u64 *lost = disk_lost.lookup(&one);
+    if (lost)
+        __sync_fetch_and_add(lost, 1);
+}
+
 static __always_inline void on_start(void *rq)
 {
     struct start_info info = {};
@@ -98,15 +159,46 @@ static __always_inline void on_start(void *rq)
     info.cgroup_id = cgroup_id_of(task);
     bpf_get_current_comm(&info.comm, sizeof(info.comm));
     u64 key = (u64)rq;
-    if (disk_start.insert(&key, &info) != 0) {
+    struct start_slot *again = slot_of(key);
+    if (again) {
 #ifndef DISK_LEGACY_HOOKS
-        /* block_io_start fires once per request: an entry under this request's
+        /* block_io_start fires once per request: a start under this request's
          * address is one whose done we never saw (a skipped run). Replace it, so
          * the stale owner is not charged for this I/O; it already counts in flight. */
-        disk_start.update(&key, &info);
+        if (__sync_val_compare_and_swap(&again->rq, key, SLOT_BUSY) == key) {
+            again->info = info;
+            __sync_lock_test_and_set(&again->rq, key);
+        }
 #endif
         return;   /* legacy hooks: issued again after a requeue, the first start stands */
     }
+    u32 i = pair_of(key);
+    struct start_slot *slot = disk_start.lookup(&i);
+    if (!slot)
+        return;
+    u64 owner = slot->rq;
+    if (owner != SLOT_FREE) {
+        i |= 1;
+        struct start_slot *other = disk_start.lookup(&i);
+        if (other && other->rq == SLOT_FREE) {
+            slot = other;
+            owner = SLOT_FREE;
+        }
+    }
+    if (owner == SLOT_BUSY || __sync_val_compare_and_swap(&slot->rq, owner, SLOT_BUSY) != owner) {
+        count_lost_start();   /* another CPU is writing this slot: this request goes on without it */
+        return;
+    }
+    if (owner != SLOT_FREE) {
+        /* both slots hold requests in flight: the first goes on without its start,
+         * and out of the in-flight count, as its done will not find it */
+        struct disk_queue *evicted = disk_queue.lookup(&slot->info.dev);
+        if (evicted)
+            __sync_fetch_and_add(&evicted->inflight, -1);
+        count_lost_start();
+    }
+    slot->info = info;
+    __sync_lock_test_and_set(&slot->rq, key);   /* an exchange: published after the start */
 
     struct disk_queue zero = {}, *q = disk_queue.lookup_or_try_init(&info.dev, &zero);
     if (!q)
@@ -129,8 +221,8 @@ static __always_inline struct disk_stats *stats_for(struct disk_key *k)
 static __always_inline void on_done(void *rq, u64 last_bytes)
 {
     u64 now = bpf_ktime_get_ns();
-    u64 key = (u64)rq;
-    struct start_info *info = disk_start.lookup(&key);
+    struct start_info copy;
+    struct start_info *info = take_start((u64)rq, &copy) ? &copy : 0;
     u64 start = read_u64(rq, OFF_RQ_START_TIME_NS);
     if (start == 0 || start > now)
         start = info ? info->ts_ns : now;
@@ -194,7 +286,6 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
         struct disk_queue *q = disk_queue.lookup(&k.dev);
         if (q)
             __sync_fetch_and_add(&q->inflight, -1);
-        disk_start.delete(&key);
     }
 }
 
@@ -203,10 +294,9 @@ static __always_inline void on_done(void *rq, u64 last_bytes)
  * device's counters for a request that started before we attached. */
 static __always_inline void on_complete_bytes(void *rq, u64 nr_bytes)
 {
-    u64 key = (u64)rq;
-    struct start_info *info = disk_start.lookup(&key);
-    if (info) {
-        __sync_fetch_and_add(&info->bytes, nr_bytes);
+    struct start_slot *slot = slot_of((u64)rq);
+    if (slot) {
+        __sync_fetch_and_add(&slot->info.bytes, nr_bytes);
         return;
     }
     struct disk_key k = {};
@@ -252,8 +342,7 @@ RAW_TRACEPOINT_PROBE(block_rq_complete)
         on_complete_bytes(rq, nr_bytes);
         return 0;
     }
-    u64 key = (u64)rq;
-    if (disk_start.lookup(&key))
+    if (slot_of((u64)rq))
         on_done(rq, nr_bytes);
     else {
         on_complete_bytes(rq, nr_bytes);

@@ -125,3 +125,44 @@ def test_queue_depth_is_reported_per_device(tmp_path):
     i = q["device"].index(name)
     assert q["queue_depth_max"][i] >= 1          # one synchronous request at a time
     assert 0 < q["queue_depth_avg"][i] <= q["queue_depth_max"][i]
+
+
+def test_starts_crowded_out_of_their_slots_are_counted_and_nothing_else_is_lost(tmp_path):
+    """Four start slots (disk.start_bits 1) and eight writers in parallel: starts
+    that find both slots taken are counted as lost_starts, while the device's
+    counts stay those of /proc/diskstats and the in-flight count comes back to
+    zero (an evicted start leaves it as its done will not find it)."""
+    require_root()
+    with loop_device(tmp_path) as dev:
+        name = os.path.basename(dev)
+        probe = DiskProbe(ProbeOptions(extra={"disk.start_bits": "1"}))
+        probe.attach()
+        try:
+            before = diskstats(name)
+            writers = []
+            for _ in range(8):
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        direct_io(dev, 250, 250)
+                    finally:
+                        os._exit(0)
+                writers.append(pid)
+            for pid in writers:
+                os.waitpid(pid, 0)
+            time.sleep(0.2)
+            after = diskstats(name)
+            batch = probe.drain(time.time())
+            time.sleep(0.2)
+            idle = probe.drain(time.time())
+            totals = probe.totals()
+        finally:
+            probe.detach()
+    rows = batch["disk_io"]
+    ios = sum(n for device, op, n in zip(rows["device"], rows["op"], rows["ios"])
+              if device == name and op in ("read", "write"))      # diskstats counts flushes apart
+    kernel = after.reads - before.reads + after.writes - before.writes
+    assert 0.98 * kernel <= ios <= kernel
+    assert totals["lost_starts"] > 0
+    queue = idle.get("disk_queue", {"device": [], "queue_depth_max": []})
+    assert all(depth == 0 for device, depth in zip(queue["device"], queue["queue_depth_max"]) if device == name)

@@ -27,7 +27,7 @@ def test_record_then_sql_reads_back_what_the_summary_says(tmp_path, store_dsn):
     assert 5.9 <= summary["duration_s"] <= 7
     assert summary["store"] == store_dsn
     disk = summary["probes"]["disk"]
-    assert set(disk) == {"ios", "bytes", "slow_ios", "lost", "unseen_ios", "missed_runs"}
+    assert set(disk) == {"ios", "bytes", "slow_ios", "lost", "unseen_ios", "lost_starts", "missed_runs"}
     assert disk["ios"] >= 1200 and disk["bytes"] >= 1200 * 4096
 
     out = run_pyperf("sql", "SELECT sum(ios) AS ios, sum(bytes) AS bytes, count(DISTINCT ts) AS intervals "

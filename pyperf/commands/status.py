@@ -65,6 +65,9 @@ def losses(host: dict) -> list[str]:
         if totals.get("unseen_ios"):
             found.append(f"probe {probe} did not see {totals['unseen_ios']} I/O completions the kernel counted "
                          "(its programs were not run for them)")
+        if totals.get("lost_starts"):
+            found.append(f"probe {probe} counted {totals['lost_starts']} I/Os without their start (no container "
+                         "or process for them: more requests in flight than its start slots hold)")
     for table, outcomes in host["store"].items():
         for outcome, what in (("spool_dropped", "dropped by the full spool"), ("failed", "rejected by the store"),
                               ("dropped", "dropped from a full memory buffer"),

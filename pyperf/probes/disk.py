@@ -160,7 +160,7 @@ class DiskProbe(BPFProbe):
         self._per_container = KeyedCounters()
         self._slow: list[SlowIOEvent] = []
         self._slow_lock = threading.Lock()
-        self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0, "unseen_ios": 0}
+        self._totals = {"ios": 0, "bytes": 0, "slow_ios": 0, "lost": 0, "unseen_ios": 0, "lost_starts": 0}
         self._live: dict = {"devices": {}, "slow": deque(maxlen=50)}
         # what the kernel accounted against what the programs saw, per device since attach
         self._proc = ProcFS()
@@ -191,6 +191,11 @@ class DiskProbe(BPFProbe):
             if not pages.isdigit() or int(pages) & (int(pages) - 1):
                 raise ProbeError(f"probe disk: ring buffer pages must be a power of two, not {pages}")
             flags.append(f"-DRINGBUF_PAGES={pages}")
+        bits = self.options.extra.get("disk.start_bits")
+        if bits:
+            if not bits.isdigit() or not 1 <= int(bits) <= 20:
+                raise ProbeError(f"probe disk: start slot bits must be 1 to 20, not {bits}")
+            flags.append(f"-DSTART_BITS={bits}")
         return flags
 
     def attach(self) -> None:
@@ -272,8 +277,10 @@ class DiskProbe(BPFProbe):
         kernel = self._kernel_completions()
         deltas = self._deltas(b"disk_stats", self._per_device, DEVICE_KEY)
         queue_max = self._queue_max()
-        lost = self.bpf[b"disk_lost"][0].value
+        lost_counts = self.bpf[b"disk_lost"]
+        lost = lost_counts[0].value
         self._totals["lost"] = lost
+        self._totals["lost_starts"] = lost_counts[1].value
 
         io = defaultdict(list)
         latency_by_dev: dict[int, int] = defaultdict(int)

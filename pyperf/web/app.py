@@ -29,6 +29,8 @@ PROBE_LOSS_FAMILIES = (
      "already running on that CPU (events never seen)", False),
     ("unseen_ios", "pyperf_probe_unseen_ios", "I/O completions /proc/diskstats counted on a device the disk "
      "probe sees that its programs were not run for", False),
+    ("lost_starts", "pyperf_probe_lost_starts", "I/O the disk probe counted without its start, whose slot other "
+     "requests in flight took: no container or process for them", False),
 )
 
 
