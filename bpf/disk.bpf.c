@@ -18,7 +18,12 @@
  * (its done counts it like one issued before attach, without container or
  * process; such starts are counted in disk_lost[1]). A slot's owner field is
  * claimed and published with atomics, so a done reads only its own request's
- * start: it copies the slot, then releases it only if it still owns it. Every struct offset arrives as a -D constant read
+ * start: it copies the slot, then releases it only if it still owns it. (The
+ * bytes of partial completions kept in a start that is taken go with it, and a
+ * completion racing the taking may add to the taker's: both need a crowded
+ * pair and a request completed in parts.)
+ *
+ * Every struct offset arrives as a -D constant read
  * from BTF by pyperf/kernel/btf.py; header layouts are never trusted.
  *
  * Required -D constants: OFF_RQ_Q, OFF_RQ_CMD_FLAGS, OFF_RQ_DATA_LEN,

@@ -159,10 +159,12 @@ def test_starts_crowded_out_of_their_slots_are_counted_and_nothing_else_is_lost(
         finally:
             probe.detach()
     rows = batch["disk_io"]
-    ios = sum(n for device, op, n in zip(rows["device"], rows["op"], rows["ios"])
-              if device == name and op in ("read", "write"))      # diskstats counts flushes apart
+    mine = [(n, b) for device, op, n, b in zip(rows["device"], rows["op"], rows["ios"], rows["bytes"])
+            if device == name and op in ("read", "write")]      # diskstats counts flushes apart
     kernel = after.reads - before.reads + after.writes - before.writes
-    assert 0.98 * kernel <= ios <= kernel
+    kernel_bytes = (after.read_sectors - before.read_sectors + after.write_sectors - before.write_sectors) * 512
+    assert 0.98 * kernel <= sum(n for n, _ in mine) <= kernel
+    assert 0.98 * kernel_bytes <= sum(b for _, b in mine) <= kernel_bytes
     assert totals["lost_starts"] > 0
     queue = idle.get("disk_queue", {"device": [], "queue_depth_max": []})
     assert all(depth == 0 for device, depth in zip(queue["device"], queue["queue_depth_max"]) if device == name)
