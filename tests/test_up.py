@@ -68,6 +68,7 @@ def test_api_metrics_sql_and_clean_stop(running_up):
     assert 'pyperf_probe_up{probe="disk"} 1.0' in metrics
     assert re.search(r'^pyperf_probe_missed_runs_total\{probe="disk"\} \d', metrics, re.M)
     assert re.search(r'^pyperf_probe_unseen_ios_total\{probe="disk"\} \d', metrics, re.M)
+    assert re.search(r'^pyperf_probe_lost_starts_total\{probe="disk"\} 0', metrics, re.M)
 
     # `pyperf sql` reaches the store through the running instance
     out = run_pyperf("sql", f"SELECT sum(ios) FROM disk_io WHERE device = '{device}'",
