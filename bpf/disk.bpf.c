@@ -164,7 +164,13 @@ static __always_inline void on_start(void *rq)
     info.cgroup_id = cgroup_id_of(task);
     bpf_get_current_comm(&info.comm, sizeof(info.comm));
     u64 key = (u64)rq;
-    struct start_slot *again = slot_of(key);
+    u32 i = pair_of(key);
+    struct start_slot *slot = disk_start.lookup(&i);
+    i |= 1;
+    struct start_slot *other = disk_start.lookup(&i);
+    if (!slot || !other)
+        return;
+    struct start_slot *again = slot->rq == key ? slot : other->rq == key ? other : 0;
     if (again) {
 #ifndef DISK_LEGACY_HOOKS
         /* block_io_start fires once per request: a start under this request's
@@ -177,18 +183,10 @@ static __always_inline void on_start(void *rq)
 #endif
         return;   /* legacy hooks: issued again after a requeue, the first start stands */
     }
-    u32 i = pair_of(key);
-    struct start_slot *slot = disk_start.lookup(&i);
-    if (!slot)
-        return;
     u64 owner = slot->rq;
-    if (owner != SLOT_FREE) {
-        i |= 1;
-        struct start_slot *other = disk_start.lookup(&i);
-        if (other && other->rq == SLOT_FREE) {
-            slot = other;
-            owner = SLOT_FREE;
-        }
+    if (owner != SLOT_FREE && other->rq == SLOT_FREE) {
+        slot = other;
+        owner = SLOT_FREE;
     }
     if (owner == SLOT_BUSY || __sync_val_compare_and_swap(&slot->rq, owner, SLOT_BUSY) != owner) {
         count_lost_start();   /* another CPU is writing this slot: this request goes on without it */

@@ -277,10 +277,8 @@ class DiskProbe(BPFProbe):
         kernel = self._kernel_completions()
         deltas = self._deltas(b"disk_stats", self._per_device, DEVICE_KEY)
         queue_max = self._queue_max()
-        lost_counts = self.bpf[b"disk_lost"]
-        lost = lost_counts[0].value
-        self._totals["lost"] = lost
-        self._totals["lost_starts"] = lost_counts[1].value
+        lost = self.bpf[b"disk_lost"]
+        self._totals["lost"], self._totals["lost_starts"] = lost[0].value, lost[1].value
 
         io = defaultdict(list)
         latency_by_dev: dict[int, int] = defaultdict(int)
