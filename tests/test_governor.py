@@ -277,3 +277,13 @@ def test_one_period_over_budget_takes_no_step_three_do():
     assert profile.hz == 19                          # two periods since the step: not yet judged
     g.conclude_period(1.4, 0.0)
     assert profile.hz == 9
+
+
+def test_a_host_that_never_needs_a_step_keeps_only_the_periods_it_decides_on():
+    """An idle host's governor concludes a period every 10 s for months without a
+    step: what it remembers of them must not grow."""
+    host = FakeHost(budget=1.0)
+    g = host.governor
+    for _ in range(10_000):
+        g.conclude_period(0.4, 0.0)
+    assert not g.steps and len(g._window) == 3 and g.cost_pct == pytest.approx(0.4)

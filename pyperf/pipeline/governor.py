@@ -128,7 +128,7 @@ class Governor:
         self.history: list[tuple[float, int]] = []        # (cost_pct, steps in force) per period
         self._period_start = None
         self._flush_rate = 0.0     # store flush CPU seconds per second, averaged over the flush cycle
-        self._window: list[float] = []   # costs of the periods since the last step
+        self._window: list[float] = []   # costs of the last periods since the last step (at most three)
         self._stats_fd = None
         self._bpf_start = 0
         self._sample_start = 0.0
@@ -178,7 +178,8 @@ class Governor:
         """Decide on the mean of the last DECIDE_OVER_PERIODS periods: one period over
         budget is not a trend (a start-up, a burst of new processes)."""
         self._window.append(period_cost)
-        recent = self._window[-DECIDE_OVER_PERIODS:]
+        del self._window[:-DECIDE_OVER_PERIODS]    # an idle host takes no step for months
+        recent = self._window
         self.cost_pct = sum(recent) / len(recent)
         if len(recent) < DECIDE_OVER_PERIODS:
             return
