@@ -14,9 +14,13 @@ from pyperf.pipeline.collector import Collector
 class FakeTimer:
     def __init__(self):
         self.t = 1000.0
+        self.cpu_s = 0.0
 
     def now(self) -> float:
         return self.t
+
+    def cpu(self) -> float:
+        return self.cpu_s
 
     def wait(self, stop: threading.Event, seconds: float) -> None:
         self.t += seconds
@@ -102,3 +106,21 @@ def test_a_stop_during_a_drain_takes_the_per_process_rows_left_in_the_kernel_onc
     # drains 1, 2 skip the rows, 3 takes them, 4 skips: the stop in 4 adds one drain, forced, at once
     assert drained == pytest.approx([1.0, 2.0, 3.0, 4.0, 4.0])
     assert probe.forced == [False, False, False, False, True]
+
+
+def test_a_drain_is_charged_the_cpu_it_used_not_the_time_it_waited():
+    """The governor picks the probe to switch off by its drains' cost: a drain that
+    waited 0.3 s (for the GIL, a lock, a slow /proc read) and ran 0.01 s costs 0.01."""
+    timer = FakeTimer()
+
+    class Waiting(TimedProbe):
+        def drain(self, now):
+            timer.cpu_s += 0.01
+            return super().drain(now)
+
+    probe = Waiting(timer, costs={1: 0.3, 2: 0.3})
+    collector = Collector([probe], None, 1.0, timer=timer)
+    collector.attach()
+    collector.run(threading.Event(), 2.0)
+    assert len(probe.drained_at) == 2
+    assert collector.drain_seconds == {"timed": pytest.approx(0.02)}

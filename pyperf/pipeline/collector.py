@@ -21,11 +21,17 @@ MIN_INTERVAL_S = 0.1
 
 
 class MonotonicTimer:
-    """The collector's clock and sleep; tests give it a fake one with the same two methods."""
+    """The collector's clock, sleep and CPU clock; tests give it a fake one with the same three methods."""
 
     @staticmethod
     def now() -> float:
         return time.monotonic()
+
+    @staticmethod
+    def cpu() -> float:
+        """The calling thread's CPU time: what a drain costs the host (waiting on the GIL,
+        a lock or a slow /proc read costs it nothing)."""
+        return time.thread_time()
 
     @staticmethod
     def wait(stop: threading.Event, seconds: float) -> None:
@@ -50,7 +56,7 @@ class Collector:
         self.counters_every_s = counters_every_s
         self._counters_at = 0.0
         self.governor = None           # set by the session when a CPU budget is given
-        self.drain_seconds: dict[str, float] = {}   # per probe, cumulative: the governor's per-probe cost
+        self.drain_seconds: dict[str, float] = {}   # per probe, cumulative CPU: the governor's per-probe cost
         self.switched_off: list[Probe] = []
         self.lock = threading.Lock()   # held while probes drain; readers of live() take it
         self.window = LiveWindow()     # the recent past, for live views (no store writes per refresh)
@@ -109,7 +115,7 @@ class Collector:
             for probe in self.probes:
                 if last:
                     probe.take_process_rows()
-                started = time.perf_counter()
+                started = self.timer.cpu()
                 try:
                     batch = probe.drain(now)
                 except Exception as e:  # one probe's bug must not stop the others
@@ -118,7 +124,7 @@ class Collector:
                     continue
                 finally:
                     self.drain_seconds[probe.name] = (self.drain_seconds.get(probe.name, 0.0)
-                                                      + time.perf_counter() - started)
+                                                      + self.timer.cpu() - started)
                 if self.governor is not None:
                     batch = self.governor.thin(batch)
                 if self.writer is not None:
