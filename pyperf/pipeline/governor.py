@@ -308,7 +308,7 @@ class Governor:
         return best
 
     def _measure_probes(self, elapsed_s: float) -> None:
-        """Per probe, % of the host's CPUs over the period: drain time plus the kernel run
+        """Per probe, % of the host's CPUs over the period: its drains' CPU plus the kernel run
         time of its programs in the sampling window, scaled."""
         drains = dict(getattr(self.collector, "drain_seconds", {}))
         costs = {}
