@@ -127,3 +127,6 @@ def test_containers_are_announced_from_a_per_process_table_of_numpy_columns():
     assert asked == [(4026532000, 77)]              # the host's namespace (0) is not looked up
     assert rows["mnt_ns"] == [4026532000] and type(rows["mnt_ns"][0]) is int and rows["cgroup_id"] == [77]
     assert enricher.observe(batch, 6.0) == {}       # announced once
+    # a table without cgroup ids (profile_stack), as a list: its namespaces with cgroup 0
+    rows = enricher.observe({"profile_stack": {"mnt_ns": [4026532001, 4026532001]}}, 7.0)["containers"]
+    assert asked[1:] == [(4026532001, 0)] and rows["cgroup_id"] == [0] and type(rows["mnt_ns"][0]) is int
