@@ -174,3 +174,21 @@ def test_a_drains_columns_hold_only_their_own_values(tmp_path):
 
     fake.entries[10] = [value(3, 5, 6, b"p", (1, 2, 0, 2**33)), value(1)]
     assert processes.deltas().diff["lat_hist"].tolist() == [[0, 0, 0, 2**33 - 4]]   # as it is, to be refused
+
+
+def test_only_processes_whose_name_changed_are_renamed(tmp_path):
+    """Renaming is per row in Python every drain: a process whose name in /proc is
+    the one the kernel side has needs none."""
+    fake = FakeMap()
+    fake.entries = {9: [value(1, comm=b"init"), value(0)]}
+    processes = table(tmp_path, fake, alive=(9, 40, 41))
+    processes.baseline()
+    (tmp_path / "proc" / "40" / "comm").write_bytes(b"nginx\n")
+    (tmp_path / "proc" / "41" / "comm").write_bytes(b"worker\n")
+    for count in range(1, ProcessTable.SCAN_EVERY + 2):
+        fake.entries[40] = [value(count, comm=b"runc:[2:INIT]"), value(0)]
+        fake.entries[41] = [value(count, comm=b"worker"), value(0)]
+        names = dict(zip(*(lambda c: (c["pid"].tolist(), c["comm"].tolist()))(
+            processes.deltas().columns(0.0, 1000))))
+    assert names == {40: "nginx", 41: "worker"}      # 9 did not move
+    assert processes._names == {40: b"nginx"}

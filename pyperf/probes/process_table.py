@@ -248,15 +248,23 @@ class ProcessTable:
         self._reader.delete(dead)
         for tgid in dead.tolist():
             self._names.pop(tgid, None)
-        self._rename_new(alive)
+        self._rename_new(alive, keys, current)
         self._scan.kept(len(keys) - len(dead))
         return keys[~gone], current[~gone]
 
-    def _rename_new(self, alive: set[int]) -> None:
-        """The current name of each process first seen since the last scan."""
-        new = np.concatenate(self._new).tolist() if self._new else []
+    def _rename_new(self, alive: set[int], keys: np.ndarray, current: np.ndarray) -> None:
+        """The current name of each process first seen since the last scan, kept only
+        where it is not the name the kernel side has (most processes: every
+        drain renames the rows of those kept, one by one)."""
+        new = np.concatenate(self._new) if self._new else np.empty(0, keys.dtype)
         self._new = []
-        for tgid in new:
+        if not len(new):
+            return
+        first_seen = {}
+        if "comm" in self.layout.slices:
+            at = np.isin(keys, new)
+            first_seen = dict(zip(keys[at].tolist(), self.layout.fields(current[at])["comm"].tolist()))
+        for tgid in new.tolist():
             if tgid not in alive:
                 continue
             try:
@@ -264,5 +272,5 @@ class ProcessTable:
                     name = f.read().rstrip(b"\n")[:15]
             except OSError:
                 continue
-            if name:
+            if name and name != first_seen.get(tgid):
                 self._names[tgid] = name
