@@ -287,3 +287,58 @@ def test_a_host_that_never_needs_a_step_keeps_only_the_periods_it_decides_on():
     for _ in range(10_000):
         g.conclude_period(0.4, 0.0)
     assert not g.steps and len(g._window) == 3 and g.cost_pct == pytest.approx(0.4)
+
+
+def test_the_engines_threads_are_the_stores_cost_and_one_that_exits_is_no_saving():
+    """Threads that are not Python's are the embedded engine's (merges after a flush,
+    its pools): their CPU is spread with the flushes'. A pool thread that exits
+    must not read as CPU given back."""
+    import threading
+    from collections import namedtuple
+
+    from pyperf.pipeline.governor import Governor
+
+    Thread = namedtuple("Thread", "id user_time system_time")
+    python_tid = threading.main_thread().native_id
+
+    class Process:
+        threads_now = []
+
+        def threads(self):
+            return self.threads_now
+
+    governor = Governor(_Collector())
+    governor.process = process = Process()
+    process.threads_now = [Thread(python_tid, 50.0, 5.0), Thread(10**9 + 1, 2.0, 1.0), Thread(10**9 + 2, 1.0, 0.0)]
+    start = governor._engine_cpu_seconds()
+    process.threads_now = [Thread(python_tid, 90.0, 5.0), Thread(10**9 + 1, 2.5, 1.0)]   # 10**9+2 exited
+    assert governor._engine_cpu_seconds() - start == pytest.approx(0.5)
+    process.threads_now = [Thread(python_tid, 90.0, 5.0), Thread(10**9 + 1, 2.5, 1.0), Thread(10**9 + 3, 0.25, 0.0)]
+    assert governor._engine_cpu_seconds() - start == pytest.approx(0.75)   # a new thread: all of its time
+
+
+def test_a_python_thread_is_not_counted_as_the_engines():
+    """On the real process: a Python thread, the main one or one started later,
+    is never among the threads whose CPU is the engine's."""
+    import threading
+
+    from pyperf.pipeline.governor import Governor
+
+    governor = Governor(_Collector())
+    started, stop = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        stop.wait(5)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    started.wait(5)
+    try:
+        governor._engine_cpu_seconds()
+        assert worker.native_id not in governor._engine_seen
+        assert threading.main_thread().native_id not in governor._engine_seen
+        assert worker.native_id in {t.id for t in governor.process.threads()}   # the process does list it
+    finally:
+        stop.set()
+        worker.join()

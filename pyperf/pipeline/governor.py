@@ -10,7 +10,10 @@ period.
 
 The store's flushes (one a minute) are spread over the flush cycle
 (an average with the cycle as its time constant), so the period that holds
-one is not judged over budget while the minute is within it.
+one is not judged over budget while the minute is within it; so is the CPU of
+the embedded engine's own threads (every thread that is not Python's): the
+merges that follow a flush cost as much again as the flush, in the next
+period or two, and had read as a spike that switched a probe off.
 
 Decisions use the mean cost of the last three periods (a single period over
 budget — a start-up, a burst — is not a trend); after a step or an undo the
@@ -53,6 +56,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -127,7 +131,9 @@ class Governor:
         self._restored: tuple[str, int] | None = None   # (step kind, period) of the last undo
         self.history: list[tuple[float, int]] = []        # (cost_pct, steps in force) per period
         self._period_start = None
-        self._flush_rate = 0.0     # store flush CPU seconds per second, averaged over the flush cycle
+        self._flush_rate = 0.0     # store CPU seconds per second (flushes, engine), averaged over the flush cycle
+        self._engine_cpu_s = 0.0
+        self._engine_seen: dict[int, float] = {}   # engine thread id -> its CPU at the last look
         self._window: list[float] = []   # costs of the last periods since the last step (at most three)
         self._stats_fd = None
         self._bpf_start = 0
@@ -189,7 +195,19 @@ class Governor:
             self._window.clear()    # what a step changed is judged on the periods after it
 
     def _flush_cpu_seconds(self) -> float:
-        return getattr(getattr(self.collector, "writer", None), "flush_cpu_s", 0.0)
+        """The store's CPU, cumulative: the writer's flushes and the engine's threads."""
+        return getattr(getattr(self.collector, "writer", None), "flush_cpu_s", 0.0) + self._engine_cpu_seconds()
+
+    def _engine_cpu_seconds(self) -> float:
+        """CPU of this process's threads that are not Python's, cumulative: an embedded
+        store's (its merges, its background pools); none with a remote store. Summed
+        thread by thread since the last look: a pool thread that exits takes its
+        time out of any sum over the living, which must not read as a saving."""
+        python = {t.native_id for t in threading.enumerate()}
+        now = {t.id: t.user_time + t.system_time for t in self.process.threads() if t.id not in python}
+        self._engine_cpu_s += sum(max(0.0, cpu - self._engine_seen.get(tid, 0.0)) for tid, cpu in now.items())
+        self._engine_seen = now
+        return self._engine_cpu_s
 
     def _spread_flush(self, flushed_s: float, elapsed_s: float) -> float:
         """The store's flush CPU in this period, spread over the flush cycle: one
