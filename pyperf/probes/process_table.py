@@ -254,8 +254,8 @@ class ProcessTable:
 
     def _rename_new(self, alive: set[int], keys: np.ndarray, current: np.ndarray) -> None:
         """The current name of each process first seen since the last scan, kept only
-        where it is not the name the kernel side has (most processes: every
-        drain renames the rows of those kept, one by one)."""
+        where it is not the name the kernel side has: every kept name renames its
+        process's rows one by one, every drain."""
         new = np.concatenate(self._new) if self._new else np.empty(0, keys.dtype)
         self._new = []
         if not len(new):
