@@ -156,7 +156,7 @@ class Governor:
         """Called by the collector after each drain."""
         mono = time.monotonic()
         if self._period_start is None:
-            self._begin_period(mono)
+            self._begin_period(mono, self._cpu_seconds(), self._store_cpu_seconds())
             return
         if self._stats_fd is not None and mono - self._sample_start >= self.sample_s:
             elapsed = mono - self._sample_start
@@ -165,12 +165,12 @@ class Governor:
                                    for name, ns in self._bpf_by_probe().items()}
             os.close(self._stats_fd)
             self._stats_fd = None
-        start_mono, start_cpu, start_flush = self._period_start
+        start_mono, start_cpu, start_store = self._period_start
         if mono - start_mono < self.period_s:
             return
         elapsed = mono - start_mono
-        spent = self._cpu_seconds() - start_cpu
-        flushed = self._flush_cpu_seconds() - start_flush
+        cpu, store = self._cpu_seconds(), self._store_cpu_seconds()   # this period's end, the next one's start
+        spent, flushed = cpu - start_cpu, store - start_store
         self.process_pct = 100.0 * (spent - flushed + self._spread_flush(flushed, elapsed)) / elapsed / self.cpus
         period_cost = self.process_pct + self.bpf_pct
         self._measure_probes(mono - start_mono)
@@ -178,7 +178,7 @@ class Governor:
         self.history.append((round(period_cost, 3), len(self.steps)))
         del self.history[:-360]
         self.conclude_period(period_cost, now)
-        self._begin_period(mono)
+        self._begin_period(mono, cpu, store)
 
     def conclude_period(self, period_cost: float, now: float) -> None:
         """Decide on the mean of the last DECIDE_OVER_PERIODS periods: one period over
@@ -194,7 +194,7 @@ class Governor:
         if (len(self.steps), self._restored) != level:
             self._window.clear()    # what a step changed is judged on the periods after it
 
-    def _flush_cpu_seconds(self) -> float:
+    def _store_cpu_seconds(self) -> float:
         """The store's CPU, cumulative: the writer's flushes and the engine's threads."""
         return getattr(getattr(self.collector, "writer", None), "flush_cpu_s", 0.0) + self._engine_cpu_seconds()
 
@@ -219,8 +219,8 @@ class Governor:
         self._flush_rate += weight * (flushed_s / elapsed_s - self._flush_rate)
         return self._flush_rate * elapsed_s
 
-    def _begin_period(self, mono: float) -> None:
-        self._period_start = (mono, self._cpu_seconds(), self._flush_cpu_seconds())
+    def _begin_period(self, mono: float, cpu_s: float, store_s: float) -> None:
+        self._period_start = (mono, cpu_s, store_s)
         if self._stats_fd is None:
             self._stats_fd = bpf_stats.enable_stats_fd()
             self._bpf_start = self._bpf_ns()
