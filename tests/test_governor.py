@@ -342,3 +342,29 @@ def test_a_python_thread_is_not_counted_as_the_engines():
     finally:
         stop.set()
         worker.join()
+
+
+def test_a_probe_drained_once_a_minute_is_judged_on_its_minutes_not_on_the_period_of_its_drain():
+    """Per-process rows every 15 intervals of 4 s: the profile probe drains once a
+    minute, 0.05 s of CPU each time (0.04 % of two CPUs on average) — the 10-second
+    period holding the drain alone read 0.25 %, over a tenth of the budget, and made
+    it the probe to switch off. A probe drained every period is read at its cost."""
+    from pyperf.pipeline.governor import Governor
+
+    collector = _Collector()
+    collector.interval_s = 4.0
+    collector.profile.process_every = 15
+    collector.drain_seconds = {"profile": 0.0, "disk": 0.0}
+    governor = Governor(collector, budget_pct=1.0, period_s=10.0)
+    governor.cpus = 2
+    readings = []
+    for period in range(60):
+        collector.drain_seconds["disk"] += 0.004
+        if period % 6 == 5:
+            collector.drain_seconds["profile"] += 0.05
+        governor._measure_probes(10.0)
+        readings.append(dict(governor._probe_cost_pct))
+    steady = readings[30:]
+    assert all(r["profile"] == pytest.approx(100 * 0.05 / 60 / 2, rel=0.25) for r in steady), steady
+    assert all(r["disk"] == pytest.approx(100 * 0.004 / 10 / 2) for r in steady)
+    assert max(r["profile"] for r in steady) < governor.budget_pct / 10

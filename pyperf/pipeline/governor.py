@@ -39,9 +39,11 @@ probe declares (`rate_steps`, `event_tables`, `optional` in pyperf/probes/base.p
      history pages may lag by one flush, now up to 120 s
   7. double the collection interval, then 8. double it again
   9. detach the optional probe that costs most (its programs' kernel run time
-     plus its drains), then the next — only while that probe costs at least a
-     tenth of the budget: switching off a probe that costs nothing would lose
-     data and save nothing (what is left is then the store's own cost)
+     plus its drains, over two of the slowest drain cycles: a probe drained
+     once a minute is not judged on the period that holds its drain), then the
+     next — only while that probe costs at least a tenth of the budget:
+     switching off a probe that costs nothing would lose data and save nothing
+     (what is left is then the store's own cost)
 Each step remembers what it saved: the cost of the period that made it
 minus the cost of the period after it. The last step is undone only when the
 cost with it undone is predicted within the budget (today's cost plus what
@@ -58,7 +60,7 @@ import logging
 import os
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 
 import psutil
@@ -92,6 +94,7 @@ TABLES = (
 
 
 DECIDE_OVER_PERIODS = 3   # decisions use the mean cost of the last three periods
+PROBE_COST_PERIODS = 36   # each probe's cost per period, remembered: two of its slowest drain cycles fit
 RESTORE_HEADROOM = 0.8    # undo a step only if the cost then is predicted under 80 % of the budget
 
 
@@ -140,6 +143,7 @@ class Governor:
         self._sample_start = 0.0
         self._pending_rows: dict[str, list] = defaultdict(list)
         self._probe_cost_pct: dict[str, float] = {}
+        self._probe_periods: deque[tuple[float, dict[str, float]]] = deque(maxlen=PROBE_COST_PERIODS)
         self._bpf_probe_pct: dict[str, float] = {}
         self._bpf_probe_start: dict[str, int] = {}
         self._drains_before: dict[str, float] = {}
@@ -305,7 +309,9 @@ class Governor:
         costly = self._costliest_optional_probe()
         if costly is not None and self._probe_cost_pct.get(costly.name, 0.0) >= self.budget_pct / 10:
             self.collector.switch_off(costly)
-            return Step("probe_off", f"probe {costly.name} off", lambda p=costly: self.collector.switch_on(p))
+            cost = self._probe_cost_pct[costly.name]
+            return Step("probe_off", f"probe {costly.name} off (it cost {cost:.2f}% of host CPUs)",
+                        lambda p=costly: self.collector.switch_on(p))
         return None
 
     def _undo_event_sampling(self) -> None:
@@ -320,21 +326,40 @@ class Governor:
         return tuple(t for p in self.collector.probes for t in p.event_tables)
 
     def _costliest_optional_probe(self):
-        """The optional probe with the highest cost over the last period."""
+        """The optional probe with the highest cost (over two of the slowest drain cycles)."""
         best = max((p for p in self.collector.probes if p.optional),
                    key=lambda p: self._probe_cost_pct.get(p.name, 0.0), default=None)
         return best
 
     def _measure_probes(self, elapsed_s: float) -> None:
-        """Per probe, % of the host's CPUs over the period: its drains' CPU plus the kernel run
-        time of its programs in the sampling window, scaled."""
+        """Per probe, % of the host's CPUs: its drains' CPU plus the kernel run time of its
+        programs (sampled at each period's start, scaled), over the periods that hold two
+        of the slowest drain cycles. With per-process rows every 15 intervals a probe
+        drains once a minute or less, and the period holding that drain (or the first
+        symbolisation of a new binary's stacks) alone reads as several times the
+        probe's cost: over a tenth of the budget, a probe could be switched off for
+        a saving it does not make."""
         drains = dict(getattr(self.collector, "drain_seconds", {}))
-        costs = {}
+        spent = {}   # %-seconds, so that periods of any length add up
         for probe in self.collector.probes:
             drain = drains.get(probe.name, 0.0) - self._drains_before.get(probe.name, 0.0)
-            costs[probe.name] = 100.0 * drain / elapsed_s / self.cpus + self._bpf_probe_pct.get(probe.name, 0.0)
+            spent[probe.name] = 100.0 * drain / self.cpus + self._bpf_probe_pct.get(probe.name, 0.0) * elapsed_s
         self._drains_before = drains
-        self._probe_cost_pct = costs
+        self._probe_periods.append((elapsed_s, spent))
+        span_s = max(DECIDE_OVER_PERIODS * self.period_s, 2 * self._slowest_drain_cycle_s())
+        seconds, summed = 0.0, defaultdict(float)
+        for elapsed, period in reversed(self._probe_periods):
+            seconds += elapsed
+            for name, pct_s in period.items():
+                summed[name] += pct_s
+            if seconds >= span_s:
+                break
+        self._probe_cost_pct = {name: pct_s / seconds for name, pct_s in summed.items()}
+
+    def _slowest_drain_cycle_s(self) -> float:
+        """Seconds between two drains of the probe drained least often."""
+        interval_s = getattr(self.collector, "interval_s", 1.0)
+        return interval_s * max((getattr(p, "process_every", 1) for p in self.collector.probes), default=1)
 
     def _record(self, now: float, action: str, step: Step) -> None:
         log.warning("overhead governor: %s %s (cost %.2f%% of host CPUs, budget %.2f%%)",
