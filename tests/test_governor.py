@@ -5,6 +5,7 @@ and its own accounting then shows it within budget; every step is stored."""
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -368,3 +369,42 @@ def test_a_probe_drained_once_a_minute_is_judged_on_its_minutes_not_on_the_perio
     assert all(r["profile"] == pytest.approx(100 * 0.05 / 60 / 2, rel=0.25) for r in steady), steady
     assert all(r["disk"] == pytest.approx(100 * 0.004 / 10 / 2) for r in steady)
     assert max(r["profile"] for r in steady) < governor.budget_pct / 10
+
+
+def test_the_upkeep_is_spread_over_its_own_cycle_not_the_flushes():
+    """A rollup every 5 minutes costing 0.7 s is 0.23 % of one CPU on average; spread over
+    the flush cycle (60 s) the periods after it read 1.2 %, 1.0 %, ... and took steps."""
+    from pyperf.pipeline.governor import Governor
+
+    class Writer:
+        flush_interval_s = 60.0
+        maintenance_every_s = 300.0
+
+    collector = _Collector()
+    collector.writer = Writer()
+    governor = Governor(collector, period_s=10.0)
+    charged = [governor._spread_upkeep(0.7 if i % 30 == 29 else 0.0, 10.0) for i in range(300)]
+    steady = charged[150:]
+    assert sum(steady) / len(steady) == pytest.approx(0.7 / 30, rel=0.1)
+    assert max(steady) < 2 * 0.7 / 30
+    assert governor._spread_flush(0.0, 10.0) == 0.0   # the flushes' average is its own
+
+
+def test_the_writer_counts_its_upkeep_apart_from_its_flushes(store_dsn):
+    """The rollups' CPU goes to upkeep_cpu_s (spread over their cycle), not flush_cpu_s."""
+    from pyperf.pipeline.writer import BatchWriter
+    from pyperf.store.dsn import parse_dsn
+    from pyperf.store.store import Store
+
+    def busy_upkeep():
+        until = time.thread_time() + 0.2
+        while time.thread_time() < until:
+            pass
+
+    store = Store(parse_dsn(store_dsn), host_name="t").open()
+    try:
+        writer = BatchWriter(store, flush_interval_s=3600, maintenance=busy_upkeep, maintenance_every_s=0)
+        writer._scheduled_flush(upkeep_due=True)
+        assert writer.upkeep_cpu_s >= 0.2 and writer.flush_cpu_s < 0.2
+    finally:
+        store.close()

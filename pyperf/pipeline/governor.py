@@ -14,6 +14,7 @@ one is not judged over budget while the minute is within it; so is the CPU of
 the embedded engine's own threads (every thread that is not Python's): the
 merges that follow a flush cost as much again as the flush, in the next
 period or two, and had read as a spike that switched a probe off.
+The upkeep (the rollups, every 5 minutes) is spread over its own cycle.
 
 Decisions use the mean cost of the last three periods (a single period over
 budget — a start-up, a burst — is not a trend); after a step or an undo the
@@ -134,7 +135,7 @@ class Governor:
         self._restored: tuple[str, int] | None = None   # (step kind, period) of the last undo
         self.history: list[tuple[float, int]] = []        # (cost_pct, steps in force) per period
         self._period_start = None
-        self._flush_rate = 0.0     # store CPU seconds per second (flushes, engine), averaged over the flush cycle
+        self._spread_rate: dict[str, float] = {}   # store CPU seconds a second: flushes (and engine), upkeep
         self._engine_cpu_s = 0.0
         self._engine_seen: dict[int, float] = {}   # engine thread id -> its CPU at the last look
         self._window: list[float] = []   # costs of the last periods since the last step (at most three)
@@ -160,7 +161,7 @@ class Governor:
         """Called by the collector after each drain."""
         mono = time.monotonic()
         if self._period_start is None:
-            self._begin_period(mono, self._cpu_seconds(), self._store_cpu_seconds())
+            self._begin_period(mono, self._cpu_seconds(), self._store_cpu_seconds(), self._upkeep_cpu_seconds())
             return
         if self._stats_fd is not None and mono - self._sample_start >= self.sample_s:
             elapsed = mono - self._sample_start
@@ -169,20 +170,22 @@ class Governor:
                                    for name, ns in self._bpf_by_probe().items()}
             os.close(self._stats_fd)
             self._stats_fd = None
-        start_mono, start_cpu, start_store = self._period_start
+        start_mono, start_cpu, start_store, start_upkeep = self._period_start
         if mono - start_mono < self.period_s:
             return
         elapsed = mono - start_mono
-        cpu, store = self._cpu_seconds(), self._store_cpu_seconds()   # this period's end, the next one's start
-        spent, flushed = cpu - start_cpu, store - start_store
-        self.process_pct = 100.0 * (spent - flushed + self._spread_flush(flushed, elapsed)) / elapsed / self.cpus
+        # this period's end, the next one's start
+        cpu, store, upkeep = self._cpu_seconds(), self._store_cpu_seconds(), self._upkeep_cpu_seconds()
+        spent, flushed, upkept = cpu - start_cpu, store - start_store, upkeep - start_upkeep
+        spread = self._spread_flush(flushed, elapsed) + self._spread_upkeep(upkept, elapsed)
+        self.process_pct = 100.0 * (spent - flushed - upkept + spread) / elapsed / self.cpus
         period_cost = self.process_pct + self.bpf_pct
         self._measure_probes(mono - start_mono)
         self.periods += 1
         self.history.append((round(period_cost, 3), len(self.steps)))
         del self.history[:-360]
         self.conclude_period(period_cost, now)
-        self._begin_period(mono, cpu, store)
+        self._begin_period(mono, cpu, store, upkeep)
 
     def conclude_period(self, period_cost: float, now: float) -> None:
         """Decide on the mean of the last DECIDE_OVER_PERIODS periods: one period over
@@ -213,18 +216,34 @@ class Governor:
         self._engine_seen = now
         return self._engine_cpu_s
 
+    def _upkeep_cpu_seconds(self) -> float:
+        """The store's upkeep (rollups), cumulative: once every few minutes."""
+        return getattr(getattr(self.collector, "writer", None), "upkeep_cpu_s", 0.0)
+
     def _spread_flush(self, flushed_s: float, elapsed_s: float) -> float:
         """The store's flush CPU in this period, spread over the flush cycle: one
         flush a minute costs the same whichever 10-second period it falls in, and a
         period holding it must not look over budget when the minute is not."""
         writer = getattr(self.collector, "writer", None)
-        cycle_s = max(getattr(writer, "flush_interval_s", elapsed_s), elapsed_s)
-        weight = elapsed_s / cycle_s
-        self._flush_rate += weight * (flushed_s / elapsed_s - self._flush_rate)
-        return self._flush_rate * elapsed_s
+        return self._spread("flush", flushed_s, elapsed_s, getattr(writer, "flush_interval_s", elapsed_s))
 
-    def _begin_period(self, mono: float, cpu_s: float, store_s: float) -> None:
-        self._period_start = (mono, cpu_s, store_s)
+    def _spread_upkeep(self, upkept_s: float, elapsed_s: float) -> float:
+        """The upkeep's CPU in this period, spread over its own cycle (5 minutes):
+        spread over the flush cycle, one rollup's ~0.7 s read as a third to a half of
+        the budget for a minute and took two steps nothing else called for."""
+        writer = getattr(self.collector, "writer", None)
+        return self._spread("upkeep", upkept_s, elapsed_s, getattr(writer, "maintenance_every_s", elapsed_s))
+
+    def _spread(self, stream: str, spent_s: float, elapsed_s: float, cycle_s: float) -> float:
+        """An average of `stream`'s CPU rate with its cycle as the time constant, times the period."""
+        weight = elapsed_s / max(cycle_s, elapsed_s)
+        rate = self._spread_rate.get(stream, 0.0)
+        rate += weight * (spent_s / elapsed_s - rate)
+        self._spread_rate[stream] = rate
+        return rate * elapsed_s
+
+    def _begin_period(self, mono: float, cpu_s: float, store_s: float, upkeep_s: float) -> None:
+        self._period_start = (mono, cpu_s, store_s, upkeep_s)
         if self._stats_fd is None:
             self._stats_fd = bpf_stats.enable_stats_fd()
             self._bpf_start = self._bpf_ns()
