@@ -373,7 +373,7 @@ def test_a_probe_drained_once_a_minute_is_judged_on_its_minutes_not_on_the_perio
 
 def test_the_upkeep_is_spread_over_its_own_cycle_not_the_flushes():
     """A rollup every 5 minutes costing 0.7 s is 0.23 % of one CPU on average; spread over
-    the flush cycle (60 s) the periods after it read 1.2 %, 1.0 %, ... and took steps."""
+    the flush cycle (60 s) the periods after it read 1.2 %, 1.0 %, ... of one CPU."""
     from pyperf.pipeline.governor import Governor
 
     class Writer:

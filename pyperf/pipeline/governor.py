@@ -229,8 +229,9 @@ class Governor:
 
     def _spread_upkeep(self, upkept_s: float, elapsed_s: float) -> float:
         """The upkeep's CPU in this period, spread over its own cycle (5 minutes):
-        spread over the flush cycle, one rollup's ~0.7 s read as a third to a half of
-        the budget for a minute and took two steps nothing else called for."""
+        spread over the flush cycle, a rollup with the flush beside it (0.3–0.75 s
+        on a busy host) read as up to a third of the budget for a minute and took
+        steps nothing else called for."""
         writer = getattr(self.collector, "writer", None)
         return self._spread("upkeep", upkept_s, elapsed_s, getattr(writer, "maintenance_every_s", elapsed_s))
 
