@@ -408,3 +408,15 @@ def test_the_writer_counts_its_upkeep_apart_from_its_flushes(store_dsn):
         assert writer.upkeep_cpu_s >= 0.2 and writer.flush_cpu_s < 0.2
     finally:
         store.close()
+
+
+def test_over_budget_with_every_step_taken_is_said_once(caplog):
+    """A host whose load alone is over the budget: every step is taken, then the
+    governor says once that nothing is left to shed, not every period."""
+    host = FakeHost(budget=1.0)
+    host.load = 3.0
+    with caplog.at_level("WARNING", logger="pyperf.governor"):
+        host.periods(100)
+    said = [r.getMessage() for r in caplog.records if "nothing left to shed" in r.getMessage()]
+    assert len(host.governor.steps) == 7 and host.actions()[-1] == "shed interval 2 -> 4 s"
+    assert len(said) == 1 and "over the 1.00% budget" in said[0], said

@@ -139,6 +139,7 @@ class Governor:
         self._engine_cpu_s = 0.0
         self._engine_seen: dict[int, float] = {}   # engine thread id -> its CPU at the last look
         self._window: list[float] = []   # costs of the last periods since the last step (at most three)
+        self._said_nothing_left = False   # over budget with no step left, logged once for these steps
         self._stats_fd = None
         self._bpf_start = 0
         self._sample_start = 0.0
@@ -273,6 +274,14 @@ class Governor:
                 step.cost_before = self.cost_pct
                 self.steps.append(step)
                 self._record(now, "shed", step)
+                self._said_nothing_left = False
+            elif not self._said_nothing_left:
+                # once for these steps: on call, "why is it over its budget?" has this answer
+                self._said_nothing_left = True
+                log.warning("overhead governor: %.2f%% of host CPUs, over the %.2f%% budget with nothing left to "
+                            "shed (BPF programs %.2f%%, the process %.2f%%: the kernel side of this host's load "
+                            "and the store's own cost)", self.cost_pct, self.budget_pct, self.bpf_pct,
+                            self.process_pct)
             return
         if self._restored and self.periods - self._restored[1] > 10:
             self._calm_required, self._restored = self.calm_periods, None
@@ -283,6 +292,7 @@ class Governor:
                 self._calm = 0
                 step = self.steps.pop()
                 step.undo()
+                self._said_nothing_left = False
                 self._restored = (step.kind, self.periods)
                 self._record(now, "restore", step)
         else:
