@@ -82,7 +82,17 @@ class _Collector:
 
 class _Writer:
     flush_interval_s = 60.0
+    maintenance_every_s = 300.0
     flush_cpu_s = 0.0
+
+
+def _governor_with_writer():
+    """A governor whose collector has a writer: a flush a minute, the upkeep every 5."""
+    from pyperf.pipeline.governor import Governor
+
+    collector = _Collector()
+    collector.writer = _Writer()
+    return Governor(collector, period_s=10.0)
 
 
 class FakeHost:
@@ -247,14 +257,7 @@ def test_a_step_taken_again_right_after_its_undo_doubles_the_wait():
 def test_a_flush_is_spread_over_its_cycle_not_charged_to_one_period():
     """One flush a minute costing 0.4 s of CPU is 0.67 % of one CPU on average;
     the 10-second period holding it must not read as 4 %."""
-    from pyperf.pipeline.governor import Governor
-
-    class Writer:
-        flush_interval_s = 60.0
-
-    collector = _Collector()
-    collector.writer = Writer()
-    governor = Governor(collector, period_s=10.0)
+    governor = _governor_with_writer()
     charged = [governor._spread_flush(0.4 if i % 6 == 5 else 0.0, 10.0) for i in range(120)]
     steady = charged[60:]
     assert sum(steady) / len(steady) == pytest.approx(0.4 / 6, rel=0.05)
@@ -374,15 +377,7 @@ def test_a_probe_drained_once_a_minute_is_judged_on_its_minutes_not_on_the_perio
 def test_the_upkeep_is_spread_over_its_own_cycle_not_the_flushes():
     """A rollup every 5 minutes costing 0.7 s is 0.23 % of one CPU on average; spread over
     the flush cycle (60 s) the periods after it read 1.2 %, 1.0 %, ... of one CPU."""
-    from pyperf.pipeline.governor import Governor
-
-    class Writer:
-        flush_interval_s = 60.0
-        maintenance_every_s = 300.0
-
-    collector = _Collector()
-    collector.writer = Writer()
-    governor = Governor(collector, period_s=10.0)
+    governor = _governor_with_writer()
     charged = [governor._spread_upkeep(0.7 if i % 30 == 29 else 0.0, 10.0) for i in range(300)]
     steady = charged[150:]
     assert sum(steady) / len(steady) == pytest.approx(0.7 / 30, rel=0.1)
