@@ -51,9 +51,9 @@ def test_process_churn_is_counted_exactly(churn_binary):
             drain()
         time.sleep(0.2)          # the last connections' close events
         drain()
-        # entries of exited processes go at the next scan for them: within
-        # ProcessTable.SCAN_EVERY drains (ExitScan.EVERY, both probes)
-        for _ in range(ProcessTable.SCAN_EVERY):
+        # entries of exited processes go at the drain after the scan that finds
+        # them dead: within ProcessTable.SCAN_EVERY + 1 drains (ExitScan, both probes)
+        for _ in range(ProcessTable.SCAN_EVERY + 1):
             drain()
         assert churn.returncode == 0, churn.stdout.read()
         assert tcp.totals()["lost"] == 0 and response.totals()["lost"] == 0

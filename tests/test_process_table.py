@@ -90,7 +90,51 @@ def test_exited_processes_are_deleted_after_their_last_difference(tmp_path):
     for _ in range(ProcessTable.SCAN_EVERY):
         seen += processes.deltas().diff["count"].tolist()
     assert seen == [3]                           # its last difference was reported, once
+    assert fake.deleted == []                    # found dead: read once more, after its death
+    assert processes.deltas().diff["count"].tolist() == []
     assert fake.deleted == [20] and list(fake.entries) == [10]
+
+
+class CountsAfterTheRead(FakeMap):
+    """A map whose entry gains counts right after a read, as a process's last
+    switch-out or reply can land between the drain's read and its /proc listing."""
+
+    def __init__(self):
+        super().__init__()
+        self.after_read = {}
+
+    def read_arrays(self, key_dtype, value_dtype, each=None):
+        read = super().read_arrays(key_dtype, value_dtype, each)
+        self.entries.update(self.after_read)
+        self.after_read = {}
+        return read
+
+
+def test_counts_a_process_gained_after_the_read_before_it_died_are_kept(tmp_path):
+    fake = CountsAfterTheRead()
+    fake.entries = {10: [value(1), value(0)], 20: [value(1), value(0)]}
+    processes = table(tmp_path, fake, alive=(10,))         # 20 is gone by the listing
+    processes.baseline()
+    seen = []
+    for _ in range(ProcessTable.SCAN_EVERY - 1):
+        seen += processes.deltas().diff["count"].tolist()
+    fake.after_read = {20: [value(5), value(0)]}             # its exit's counts, after the scan's read
+    seen += processes.deltas().diff["count"].tolist()        # the scan: 20 is not in /proc
+    seen += processes.deltas().diff["count"].tolist()
+    assert seen == [4]
+    assert fake.deleted == [20]
+
+
+def test_a_dead_tgid_taken_by_a_new_process_before_the_next_scan_is_kept(tmp_path):
+    fake = FakeMap()
+    fake.entries = {10: [value(1), value(0)], 20: [value(1), value(0)]}
+    processes = table(tmp_path, fake, alive=(10,))
+    processes.baseline()
+    for _ in range(ProcessTable.SCAN_EVERY):
+        processes.deltas()                                   # the scan finds 20 dead
+    (tmp_path / "proc" / "20").mkdir()                       # its pid, reused
+    processes.deltas()
+    assert fake.deleted == [] and 20 in fake.entries
 
 
 def test_a_filling_map_is_scanned_at_once(tmp_path):
@@ -100,6 +144,7 @@ def test_a_filling_map_is_scanned_at_once(tmp_path):
     processes = table(tmp_path, fake, alive=(1,))
     processes.baseline()
     processes.deltas()
+    processes.deltas()                 # found dead, then read once more
     assert fake.deleted == [2]
 
 
@@ -117,6 +162,7 @@ def test_a_host_starting_many_processes_is_scanned_at_every_drain(tmp_path):
     fake.entries.update({pid: [value(1), value(0)] for pid in short_lived})
     moved = processes.deltas()
     assert sorted(moved.tgid.tolist()) == list(short_lived)    # their counts, once
+    assert len(processes.deltas()) == 0                       # read once more after their death
     assert sorted(fake.deleted) == list(short_lived) and list(fake.entries) == [1]
     fake.entries[2000] = [value(1), value(0)]                 # one more: below the growth that scans
     processes.deltas()

@@ -161,20 +161,34 @@ class ExitScan:
     processes, most of it in the kernel): every EVERY drains; at once when GROWN
     more processes are held than after the last look, so a host that starts them
     faster than that a drain is scanned every drain and the dead are not carried;
-    and when the caller says it is full."""
+    when the caller says it is full; and at the drain after a scan that found
+    some dead (settled())."""
     EVERY = 5
     GROWN = 64
 
     def __init__(self):
         self._since = 0
         self._kept = 0
+        self._dead = np.empty(0, np.int64)     # found dead by the last scan, not yet forgotten
 
     def due(self, held: int, full: bool = False) -> bool:
         self._since += 1
-        if self._since < self.EVERY and held - self._kept < self.GROWN and not full:
+        if self._since < self.EVERY and held - self._kept < self.GROWN and not full and not len(self._dead):
             return False
         self._since = 0
         return True
+
+    def settled(self, tgids: np.ndarray, alive: set[int]) -> np.ndarray:
+        """Which of `tgids` (their entries read from a map before /proc was listed as
+        `alive`) to forget now: those this scan and the one before both found dead.
+        A process this listing misses may have died after the map was read, its last
+        counts (its exit's switch-out, its last reply) not in what was read; read
+        again at the next scan, after its death, they all are. A tgid alive again
+        in between is another process's."""
+        dead = exited(tgids, alive)
+        gone = dead & np.isin(tgids, self._dead)
+        self._dead = np.unique(tgids[dead & ~gone]).astype(np.int64)
+        return gone
 
     def kept(self, held: int) -> None:
         """What the scan left: the baseline GROWN counts from."""
@@ -243,7 +257,7 @@ class ProcessTable:
         if not self._scan.due(len(keys), full=len(keys) >= self.SCAN_FILL * self.table.max_entries):
             return keys, current
         alive = live_tgids(self.proc_root)
-        gone = exited(keys, alive)
+        gone = self._scan.settled(keys, alive)
         dead = keys[gone]
         self._reader.delete(dead)
         for tgid in dead.tolist():

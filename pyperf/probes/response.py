@@ -14,7 +14,7 @@ from pyperf.probes.base import Batch
 from pyperf.probes.bpf_probe import BPFProbe
 from pyperf.probes.keyed_counters import KeyedCounters
 from pyperf.probes.map_drain import delete_keys
-from pyperf.probes.process_table import ExitScan, exited, live_tgids
+from pyperf.probes.process_table import ExitScan, live_tgids
 from pyperf.schema import (AGENT_HOST, COUNTER, GAUGE, INTERVAL_END, INTERVAL_MS, KEY, STORED, Column, Table,
                            log2_histogram)
 
@@ -117,7 +117,7 @@ class ResponseProbe(BPFProbe):
             self._totals["requests"] += n
         gone = np.zeros(len(keys), bool)
         if self._scan.due(len(keys)):
-            gone = exited(served["tgid"], live_tgids())
+            gone = self._scan.settled(served["tgid"], live_tgids())
             delete_keys(self.bpf[b"response_stats"], keys[gone])
             self._scan.kept(len(keys) - int(gone.sum()))
         self._counters.remember(keys[~gone], current[~gone])
