@@ -22,8 +22,8 @@
 
 /* Mount namespaces that are not containers (the host's, services'), filled by
  * user space as it resolves them; accesses from them are not recorded. */
-BPF_HASH(layer_ignored_ns, u64, u8, 4096);
-BPF_HASH(layer_files, struct file_key, struct file_access, 262144);
+HASH_MAP(layer_ignored_ns, u64, u8, 4096);
+HASH_MAP(layer_files, struct file_key, struct file_access, 262144);
 BPF_ARRAY(layer_lost, u64, 1);
 
 /* The current task's container mount namespace, 0 for the host and ignored ones. */

@@ -11,7 +11,7 @@
 #include "common.h"
 #include "profile.h"
 
-BPF_HASH(profile_counts, struct sample_key, u64, 40960);
+HASH_MAP(profile_counts, struct sample_key, u64, 40960);
 BPF_STACK_TRACE(profile_stacks, STACK_ENTRIES);
 BPF_ARRAY(profile_lost, u64, 1);
 

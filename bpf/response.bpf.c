@@ -33,7 +33,7 @@ struct server_conn {
 BPF_TABLE("lru_hash", u64, struct server_conn, response_conns, 65536);
 /* Keyed by (server process, port); user space removes exited processes every
  * interval, so only servers live in one interval need room. */
-BPF_HASH(response_stats, struct response_key, struct response_stats, 16384);
+HASH_MAP(response_stats, struct response_key, struct response_stats, 16384);
 BPF_ARRAY(response_lost, u64, 1);   /* responses whose (process, port) did not fit the map */
 BPF_ARRAY(response_zero, struct response_stats, 1);   /* never written: the initial value */
 

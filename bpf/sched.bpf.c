@@ -49,7 +49,7 @@ struct task_mark {
 };
 
 BPF_TASK_STORAGE(sched_marks, struct task_mark);
-BPF_PERCPU_HASH(sched_processes, u32, struct sched_process, 16384);
+PERCPU_HASH_MAP(sched_processes, u32, struct sched_process, 16384);
 BPF_PERCPU_ARRAY(sched_cpus, struct sched_cpu, 1);
 BPF_ARRAY(sched_lost, u64, 1);   /* switches of processes that did not fit the map */
 BPF_ARRAY(sched_zero, struct sched_process, 1);   /* never written: the initial value (too big for the stack) */
@@ -60,7 +60,7 @@ BPF_ARRAY(sched_zero, struct sched_process, 1);   /* never written: the initial 
  * shorter than OFFCPU_MIN_NS are not recorded. Capturing a stack at every
  * voluntary switch is the costly part, hence a compile-time option. */
 BPF_STACK_TRACE(offcpu_stacks, STACK_ENTRIES);
-BPF_HASH(offcpu_counts, struct offcpu_key, struct offcpu_value, 40960);
+HASH_MAP(offcpu_counts, struct offcpu_key, struct offcpu_value, 40960);
 #endif
 
 static __always_inline struct sched_process *process_for(u32 tgid, void *task)

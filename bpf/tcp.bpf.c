@@ -45,7 +45,7 @@ struct conn {
 
 BPF_TABLE("lru_hash", u64, struct conn, tcp_conns, 65536);
 BPF_PERCPU_ARRAY(tcp_totals, struct tcp_counters, 1);
-BPF_HASH(tcp_processes, u32, struct tcp_process, 16384);
+HASH_MAP(tcp_processes, u32, struct tcp_process, 16384);
 /* [0] events the ring buffer had no room for, [1] process counts the map had no
  * room for; user space removes exited processes every interval, so [1] stays 0
  * unless more than 16384 processes open connections within one interval. */

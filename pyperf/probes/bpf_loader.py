@@ -32,7 +32,8 @@ def bpf_text(name: str, parts=()) -> str:
 
 def full_cflags(cflags: list[str]) -> list[str]:
     # Warnings from the mismatched distribution headers are noise, not news.
-    return [f"-I{data_dir('bpf')}", "-Wno-macro-redefined", "-Wno-unused-function", *cflags]
+    return [f"-I{data_dir('bpf')}", "-Wno-macro-redefined", "-Wno-unused-function",
+            f"-DHASH_FLAGS={host.hash_map_flags()}", *cflags]
 
 
 def require_bpf_privileges(name: str) -> None:
