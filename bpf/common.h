@@ -4,16 +4,18 @@
 
 #define HIST_SLOTS 32
 
-/* Every hash map is made with HASH_FLAGS, which pyperf/probes/bpf_loader.py sets
+/* Hash maps are made with HASH_FLAGS, which pyperf/probes/bpf_loader.py sets
  * from the kernel (pyperf/kernel/host.py hash_map_flags): on 6.1+ an entry is
  * allocated when it is inserted, so a map's memory follows its live entries, not
- * max_entries (× every possible CPU for a per-CPU one); before 6.1 preallocated. */
+ * max_entries; before 6.1 preallocated. Per-CPU hash maps stay preallocated
+ * (BPF_PERCPU_HASH): allocated as inserted, each new key's per-CPU value cost
+ * ~20 us in the program inserting it (the switch program 278-317 -> 498-509 ns a
+ * run with a new process every 5 ms; docs/performance.md, "Kernel memory of the
+ * BPF maps"). */
 #ifndef HASH_FLAGS
 #define HASH_FLAGS 0
 #endif
 #define HASH_MAP(_name, _key, _leaf, _entries) BPF_F_TABLE("hash", _key, _leaf, _name, _entries, HASH_FLAGS)
-#define PERCPU_HASH_MAP(_name, _key, _leaf, _entries) \
-    BPF_F_TABLE("percpu_hash", _key, _leaf, _name, _entries, HASH_FLAGS)
 
 /* Histogram slot of a duration: slot i holds [2^i, 2^(i+1)) us, slot 0
  * everything under 2 us (pyperf/analysis/histogram.py reads them so).

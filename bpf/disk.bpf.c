@@ -57,7 +57,7 @@ struct start_info {
 /* Per CPU: a request completes on whichever CPU takes its interrupt, often not
  * the one that counted the last; one shared value made every completion's
  * atomic adds pull its cache line across. */
-PERCPU_HASH_MAP(disk_stats, struct disk_key, struct disk_stats, 1024);
+BPF_PERCPU_HASH(disk_stats, struct disk_key, struct disk_stats, 1024);
 /* LRU: keys of containers long gone make room; user space forgets them too. */
 BPF_TABLE("lru_hash", struct disk_container_key, struct disk_stats, disk_container_stats, 8192);
 HASH_MAP(disk_queue, u32, struct disk_queue, 256);

@@ -4,10 +4,7 @@
  * probe runs too, by its switch program (bpf/faults_settle.part.c). A shared
  * table made twice keeps its first fd under the name: unloading and making it
  * again would leave that fd closed, or another map's. */
-#include "common.h"
 #include "faults.h"
 
-/* BPF_TABLE_PUBLIC's two lines, with HASH_MAP's flags */
-PERCPU_HASH_MAP(fault_processes, u32, struct process_faults, 16384);
-__attribute__((section("maps/export"))) struct fault_processes_table_t __fault_processes;
+BPF_TABLE_PUBLIC("percpu_hash", u32, struct process_faults, fault_processes, 16384);
 BPF_TABLE_PUBLIC("array", int, u64, fault_lost, 1);

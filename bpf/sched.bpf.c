@@ -49,7 +49,7 @@ struct task_mark {
 };
 
 BPF_TASK_STORAGE(sched_marks, struct task_mark);
-PERCPU_HASH_MAP(sched_processes, u32, struct sched_process, 16384);
+BPF_PERCPU_HASH(sched_processes, u32, struct sched_process, 16384);
 BPF_PERCPU_ARRAY(sched_cpus, struct sched_cpu, 1);
 BPF_ARRAY(sched_lost, u64, 1);   /* switches of processes that did not fit the map */
 BPF_ARRAY(sched_zero, struct sched_process, 1);   /* never written: the initial value (too big for the stack) */

@@ -1,6 +1,7 @@
 """The response probe: a local server whose handler sleeps a known time, over
 keep-alive connections carrying many requests."""
 
+import ctypes
 import socket
 import threading
 import time
@@ -8,6 +9,7 @@ import time
 from conftest import require_root
 
 from pyperf.analysis.histogram import quantile_us
+from pyperf.kernel.host import NO_PREALLOC, hash_map_flags
 from pyperf.probes.response import ResponseProbe
 
 DELAY_S = 0.05
@@ -28,6 +30,23 @@ def serve(server: socket.socket, connections: int):
         threads.append(t)
     for t in threads:
         t.join()
+
+
+def test_the_servers_map_takes_memory_for_the_servers_it_holds():
+    """Not for 16 384 (process, port) pairs: a preallocated map's memory, charged to
+    the agent's cgroup, whatever the host runs (6.1+: bpf/common.h HASH_MAP)."""
+    require_root()
+    probe = ResponseProbe()
+    probe.attach()
+    try:
+        table = probe.bpf[b"response_stats"]
+        with open(f"/proc/self/fdinfo/{table.map_fd}") as f:
+            info = dict(line.split(":", 1) for line in f if ":" in line)
+        preallocated = table.max_entries * (ctypes.sizeof(table.Key) + ctypes.sizeof(table.Leaf))
+        assert int(info["map_flags"], 16) & NO_PREALLOC == hash_map_flags() == NO_PREALLOC
+        assert int(info["memlock"]) < preallocated / 10
+    finally:
+        probe.detach()
 
 
 def test_response_time_of_a_sleeping_handler_over_keep_alive(tmp_path):

@@ -29,12 +29,12 @@ NO_PREALLOC = 1
 
 
 def hash_map_flags(release: str | None = None) -> int:
-    """The flags pyperf's hash maps are made with. From 6.1 (bpf_mem_alloc, commit
-    96da3f7d489d) tracing programs, perf-event ones included, may use hash maps that
-    allocate an entry when it is inserted: memory then follows the live entries, not
-    max_entries (a per-CPU one's × every possible CPU: the per-process maps alone took
-    20 MiB on 2 CPUs, ~300 MiB on 32). Older kernels load such maps with a warning in
-    the kernel log (run-time allocation there is unsafe): they keep preallocating."""
+    """The flags pyperf's hash maps (not its per-CPU ones: bpf/common.h) are made
+    with. From 6.1 (bpf_mem_alloc, commit 96da3f7d489d) tracing programs, perf-event
+    ones included, may use hash maps that allocate an entry when it is inserted:
+    memory then follows the live entries, not max_entries (the layer probe's file
+    map alone took 38 MiB preallocated). Older kernels load such maps with a warning
+    in the kernel log (run-time allocation there is unsafe): they keep preallocating."""
     version = re.match(r"(\d+)\.(\d+)", release or kernel_release())
     return NO_PREALLOC if version and (int(version[1]), int(version[2])) >= (6, 1) else 0
 
