@@ -9,6 +9,7 @@ import time
 from conftest import require_root
 
 from pyperf.analysis.histogram import quantile_us
+from pyperf.kernel.bpf_stats import parse_fdinfo
 from pyperf.kernel.host import NO_PREALLOC, hash_map_flags
 from pyperf.probes.response import ResponseProbe
 
@@ -41,7 +42,7 @@ def test_the_servers_map_takes_memory_for_the_servers_it_holds():
     try:
         table = probe.bpf[b"response_stats"]
         with open(f"/proc/self/fdinfo/{table.map_fd}") as f:
-            info = dict(line.split(":", 1) for line in f if ":" in line)
+            info = parse_fdinfo(f.read())
         preallocated = table.max_entries * (ctypes.sizeof(table.Key) + ctypes.sizeof(table.Leaf))
         assert int(info["map_flags"], 16) & NO_PREALLOC == hash_map_flags() == NO_PREALLOC
         assert int(info["memlock"]) < preallocated / 10
