@@ -17,8 +17,10 @@ struct sched_process {
     u64 mnt_ns;            /* mount namespace inode of the process (container key) */
     u64 cgroup_id;         /* latest cgroup v2 id (0 on v1-only hosts) */
     char comm[16];
-    u64 runq_hist[HIST_SLOTS];
-    u64 offcpu_hist[HIST_SLOTS];
+    /* 32-bit slots, wrapping (user space differences them modulo 2^32): half of
+     * each entry's size, in a map sized max_entries x every possible CPU */
+    u32 runq_hist[HIST_SLOTS];
+    u32 offcpu_hist[HIST_SLOTS];
 };
 
 /* Per CPU, cumulative; per-CPU array with one element. */

@@ -80,6 +80,41 @@ def test_differences_between_drains(tmp_path):
     assert len(processes.deltas()) == 0                                    # nothing moved since
 
 
+class Narrow(ctypes.Structure):
+    """Histogram slots of 32 bits, as struct sched_process keeps them."""
+    _fields_ = [("count", ctypes.c_uint64), ("mnt_ns", ctypes.c_uint64), ("comm", ctypes.c_char * 16),
+                ("lat_hist", ctypes.c_uint32 * 4), ("wait_hist", ctypes.c_uint32 * 2)]
+
+
+def narrow(count=0, lat=(0, 0, 0, 0), wait=(0, 0), comm=b"") -> Narrow:
+    return Narrow(count, 0, comm, (ctypes.c_uint32 * 4)(*lat), (ctypes.c_uint32 * 2)(*wait))
+
+
+def test_32_bit_slots_are_summed_and_differenced_modulo_2_32(tmp_path):
+    top = 2**32
+    fake = FakeMap()
+    fake.entries = {10: [narrow(1, (top - 3, 1, 0, 7), (5, 0), b"a"), narrow(0, (2, 0, 0, 0), (0, 9))]}
+    processes = ProcessTable(fake, Narrow, proc_root=str(tmp_path), reader=fake)
+    combined = sum_percpu(fake.entries[10], Narrow)
+    assert combined["lat_hist"].tolist() == [top - 1, 1, 0, 7]
+    assert combined["wait_hist"].tolist() == [5, 9] and combined["comm"] == b"a"
+    processes.baseline()
+    # CPU 0's slot 0 wraps past 2^32 (top - 3 + 6 = 3): the copies' sum wraps too
+    fake.entries[10] = [narrow(2, (3, 1, 0, 7), (5, 1), b"a"), narrow(0, (3, 0, 0, 0), (0, 9))]
+    moved = processes.deltas()
+    assert moved.diff["lat_hist"].tolist() == [[7, 0, 0, 0]]
+    assert moved.diff["wait_hist"].tolist() == [[0, 1]]
+    assert moved.diff["count"].tolist() == [1]
+    assert moved.diff["lat_hist"].dtype == np.uint32
+
+
+def test_layout_keeps_identity_fields_64_bit():
+    class Odd(ctypes.Structure):
+        _fields_ = [("count", ctypes.c_uint64), ("mnt_ns", ctypes.c_uint32 * 2)]
+    with pytest.raises(ValueError):
+        Layout(Odd)
+
+
 def test_exited_processes_are_deleted_after_their_last_difference(tmp_path):
     fake = FakeMap()
     fake.entries = {10: [value(1, comm=b"stays"), value(0)], 20: [value(1, comm=b"dies"), value(0)]}

@@ -6,7 +6,9 @@ container: disk; per server: response).
 Keys are the map's raw key bytes in any numpy dtype that sorts (u32 process
 ids, np.void for structs), values one int64 row per key. A key read for the
 first time counts from zero; a key missing from a read (an LRU map evicted it,
-or its process exited) is forgotten, so a reused key starts from zero again."""
+or its process exited) is forgotten, so a reused key starts from zero again.
+Columns marked `wrapping` hold 32-bit counts that wrap: their differences are
+taken modulo 2^32."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ import numpy as np
 
 
 class KeyedCounters:
-    def __init__(self):
+    def __init__(self, wrapping: np.ndarray | None = None):
         self.keys: np.ndarray | None = None      # sorted
         self.values: np.ndarray | None = None
+        # one AND over the whole matrix: -1 keeps a column, 2^32 - 1 wraps it
+        self._wrap = np.where(wrapping, 0xFFFF_FFFF, -1) if wrapping is not None and wrapping.any() else None
 
     def deltas(self, keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(keys sorted, their values, what each added since the remembered read,
@@ -29,7 +33,10 @@ class KeyedCounters:
             pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
             seen = self.keys[pos] == keys
             before[seen] = self.values[pos[seen]]
-        return keys, values, values - before, seen
+        diff = values - before
+        if self._wrap is not None:
+            diff &= self._wrap
+        return keys, values, diff, seen
 
     def remember(self, keys: np.ndarray, values: np.ndarray) -> None:
         """What the next deltas() subtract: `keys` sorted, as deltas() returned them."""

@@ -53,21 +53,45 @@ def sum_percpu(values, ctype) -> dict:
 class Layout:
     """A map value struct seen as a row of 64-bit words, so a whole table is one
     integer matrix: summing CPUs, differencing drains and finding what moved
-    are one numpy operation each, whatever the number of fields."""
+    are one numpy operation each, whatever the number of fields.
+
+    Fields are 64-bit (counters, identity) or arrays of 32-bit counts (histogram
+    slots, half the kernel memory of a per-CPU map: docs/performance.md, "Kernel
+    memory of the BPF maps"), each starting on a word. A combined row has one
+    int64 column per 64-bit word and per 32-bit count; 32-bit counts are summed
+    modulo 2^32 and `wrapping` marks their columns, whose differences are taken
+    modulo 2^32 too (KeyedCounters): exact while a count gains less than 2^32
+    between two reads."""
 
     def __init__(self, ctype):
         if ctypes.sizeof(ctype) % 8:
             raise ValueError(f"{ctype.__name__} is not a whole number of 64-bit words")
         self.words = ctypes.sizeof(ctype) // 8
-        self.slices: dict[str, slice] = {}
-        self.counted = np.zeros(self.words, bool)      # words that are counters or histogram slots
+        self.slices: dict[str, slice] = {}             # name -> its columns in a combined row
+        self._wide: list[tuple[slice, slice]] = []     # (raw words, columns) of 64-bit fields
+        self._narrow: list[tuple[slice, slice]] = []   # (raw words, columns) of 32-bit counts
+        counted, wrapping, column = [], [], 0
         for name, field_type in ctype._fields_:
             offset, size = getattr(ctype, name).offset, ctypes.sizeof(field_type)
             if offset % 8 or size % 8:
                 raise ValueError(f"{ctype.__name__}.{name} is not 64-bit aligned")
-            self.slices[name] = slice(offset // 8, (offset + size) // 8)
-            if name not in IDENTITY:
-                self.counted[self.slices[name]] = True
+            raw = slice(offset // 8, (offset + size) // 8)
+            narrow = getattr(field_type, "_type_", None) is ctypes.c_uint32
+            if narrow and name in IDENTITY:
+                raise ValueError(f"{ctype.__name__}.{name}: identity fields are 64-bit")
+            width = size // 4 if narrow else size // 8
+            self.slices[name] = slice(column, column + width)
+            runs = self._narrow if narrow else self._wide
+            if runs and runs[-1][0].stop == raw.start and runs[-1][1].stop == column:   # one sum for adjacent fields
+                runs[-1] = (slice(runs[-1][0].start, raw.stop), slice(runs[-1][1].start, column + width))
+            else:
+                runs.append((raw, self.slices[name]))
+            counted += [name not in IDENTITY] * width
+            wrapping += [narrow] * width
+            column += width
+        self.columns = column
+        self.counted = np.array(counted, bool)         # columns that are counters or histogram slots
+        self.wrapping = np.array(wrapping, bool)
 
     @staticmethod
     @functools.cache
@@ -75,21 +99,37 @@ class Layout:
         return Layout(ctype)
 
     def combine(self, copies: np.ndarray) -> np.ndarray:
-        """(entries, CPUs, words) → (entries, words) as int64 (so differences can go
+        """(entries, CPUs, words) → (entries, columns) as int64 (so differences can go
         below zero): counters and histograms summed, the newest cgroup id (ids
         only grow), the mount namespace and name from the copy that has them."""
-        out = copies.sum(axis=1, dtype=np.uint64).view(np.int64)
+        if not self._narrow:
+            out = copies.sum(axis=1, dtype=np.uint64).view(np.int64)
+        else:
+            out = np.empty((len(copies), self.columns), np.int64)
+            for raw, columns in self._wide:
+                out[:, columns] = copies[:, :, raw].sum(axis=1, dtype=np.uint64).view(np.int64)
+            for raw, columns in self._narrow:
+                out[:, columns] = copies[:, :, raw].view(np.uint32).sum(axis=1, dtype=np.uint32)
         for name in ("mnt_ns", "cgroup_id"):
             if name in self.slices:
-                out[:, self.slices[name]] = copies[:, :, self.slices[name]].max(axis=1).view(np.int64)
+                out[:, self.slices[name]] = copies[:, :, self._raw(name)].max(axis=1).view(np.int64)
         if "comm" in self.slices:
-            comm = copies[:, :, self.slices["comm"]]
+            comm = copies[:, :, self._raw("comm")]
             first = np.argmax(comm.any(axis=2), axis=1)
             out[:, self.slices["comm"]] = comm[np.arange(len(comm)), first].view(np.int64)
         return out
 
+    def _raw(self, name: str) -> slice:
+        """The raw words of a 64-bit field."""
+        columns = self.slices[name]
+        for raw, run in self._wide:
+            if run.start <= columns.start < run.stop:
+                offset = raw.start - run.start
+                return slice(columns.start + offset, columns.stop + offset)
+        raise KeyError(name)
+
     def fields(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """(entries, words) → {field: one value (or histogram row) per entry};
+        """(entries, columns) → {field: one value (or histogram row) per entry};
         names as bytes."""
         out = {}
         for name, where in self.slices.items():
@@ -208,7 +248,7 @@ class ProcessTable:
         self._scan = ExitScan()
         self.layout = Layout.of(ctype)
         self._reader = reader or MapDrainer(table)
-        self._counters = KeyedCounters()
+        self._counters = KeyedCounters(wrapping=self.layout.wrapping)
         # the kernel side keeps the name a process had when first seen: a container's
         # main process is still "runc:[2:INIT]" then; its name after the exec is read
         # once, at the next scan, from /proc

@@ -40,8 +40,8 @@ class ProcessSched(ctypes.Structure):
         ("mnt_ns", ctypes.c_uint64),
         ("cgroup_id", ctypes.c_uint64),
         ("comm", ctypes.c_char * 16),
-        ("runq_hist", ctypes.c_uint64 * HIST_SLOTS),
-        ("offcpu_hist", ctypes.c_uint64 * HIST_SLOTS),
+        ("runq_hist", ctypes.c_uint32 * HIST_SLOTS),
+        ("offcpu_hist", ctypes.c_uint32 * HIST_SLOTS),
     ]
 
 
