@@ -9,7 +9,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 from conftest import require_root
-from workloads import PingPong, context_switches, schedstat, spinners
+from workloads import PingPong, context_switches, schedstat, spinners, stop_settled
 
 from pyperf.analysis.histogram import quantile_us
 from pyperf.probes.sched import SchedProbe
@@ -60,17 +60,13 @@ def test_runqueue_latency_and_cpu_time_match_schedstat(sched_probe):
     pids = spinners(3, cpu=1)
     try:
         time.sleep(0.3)
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)         # a stopped task switches out: counters settle
-        time.sleep(0.1)
+        stop_settled(pids)                       # a stopped task switches out: counters settle
         before = {pid: schedstat(pid) for pid in pids}
         sched_probe.drain(time.time())
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
         time.sleep(1.5)
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        time.sleep(0.1)
+        stop_settled(pids)
         after = {pid: schedstat(pid) for pid in pids}
         batch = sched_probe.drain(time.time())
     finally:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import mmap
 import os
+import signal
 import subprocess
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +117,25 @@ def schedstat(pid: int) -> tuple[int, int, int]:
     """(on-CPU ns, run-queue wait ns, run count) from /proc/<pid>/schedstat."""
     on_cpu, run_delay, count = Path(f"/proc/{pid}/schedstat").read_text().split()
     return int(on_cpu), int(run_delay), int(count)
+
+
+def stop_settled(pids, timeout_s: float = 10.0) -> None:
+    """SIGSTOP each process and wait until it is off its CPU: stopped ('T' in
+    /proc/<pid>/stat) and its schedstat unchanged over 20 ms. A stopped task's
+    last switch-out has then happened, however long a busy run queue kept it
+    from handling the signal."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + timeout_s
+    for pid in pids:
+        while True:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            before = schedstat(pid)
+            time.sleep(0.02)
+            if state == "T" and schedstat(pid) == before:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"process {pid} did not stop within {timeout_s} s")
 
 
 def spinners(count: int, cpu: int) -> list[int]:
