@@ -129,7 +129,7 @@ def stop_settled(pids, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     for pid in pids:
         while True:
-            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            state = stat_fields(pid)[0]
             before = schedstat(pid)
             time.sleep(0.02)
             if state == "T" and schedstat(pid) == before:
@@ -151,9 +151,15 @@ def spinners(count: int, cpu: int) -> list[int]:
     return pids
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the name (state first): the name may hold
+    spaces and parentheses, so the split starts at its last ')'."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def fault_counts(pid: int) -> tuple[int, int]:
     """(minflt, majflt) from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return int(fields[7]), int(fields[9])
 
 

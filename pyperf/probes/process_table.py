@@ -68,6 +68,7 @@ class Layout:
             raise ValueError(f"{ctype.__name__} is not a whole number of 64-bit words")
         self.words = ctypes.sizeof(ctype) // 8
         self.slices: dict[str, slice] = {}             # name -> its columns in a combined row
+        self._raw: dict[str, slice] = {}               # name -> its words in the map's value
         self._wide: list[tuple[slice, slice]] = []     # (raw words, columns) of 64-bit fields
         self._narrow: list[tuple[slice, slice]] = []   # (raw words, columns) of 32-bit counts
         counted, wrapping, column = [], [], 0
@@ -75,7 +76,7 @@ class Layout:
             offset, size = getattr(ctype, name).offset, ctypes.sizeof(field_type)
             if offset % 8 or size % 8:
                 raise ValueError(f"{ctype.__name__}.{name} is not 64-bit aligned")
-            raw = slice(offset // 8, (offset + size) // 8)
+            raw = self._raw[name] = slice(offset // 8, (offset + size) // 8)
             narrow = getattr(field_type, "_type_", None) is ctypes.c_uint32
             if narrow and name in IDENTITY:
                 raise ValueError(f"{ctype.__name__}.{name}: identity fields are 64-bit")
@@ -112,21 +113,12 @@ class Layout:
                 out[:, columns] = copies[:, :, raw].view(np.uint32).sum(axis=1, dtype=np.uint32)
         for name in ("mnt_ns", "cgroup_id"):
             if name in self.slices:
-                out[:, self.slices[name]] = copies[:, :, self._raw(name)].max(axis=1).view(np.int64)
+                out[:, self.slices[name]] = copies[:, :, self._raw[name]].max(axis=1).view(np.int64)
         if "comm" in self.slices:
-            comm = copies[:, :, self._raw("comm")]
+            comm = copies[:, :, self._raw["comm"]]
             first = np.argmax(comm.any(axis=2), axis=1)
             out[:, self.slices["comm"]] = comm[np.arange(len(comm)), first].view(np.int64)
         return out
-
-    def _raw(self, name: str) -> slice:
-        """The raw words of a 64-bit field."""
-        columns = self.slices[name]
-        for raw, run in self._wide:
-            if run.start <= columns.start < run.stop:
-                offset = raw.start - run.start
-                return slice(columns.start + offset, columns.stop + offset)
-        raise KeyError(name)
 
     def fields(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """(entries, columns) → {field: one value (or histogram row) per entry};
