@@ -227,8 +227,8 @@ def netns_snmp(name: str, table: str = "snmp") -> dict[str, dict[str, int]]:
 # network one lossy 20 MB transfer in ten (pyperf recording) to thirty has one or two
 # resends that reach no program at all, the agent's and an independent one alike,
 # with no recursion miss and no ring-buffer loss (scripts/bench/tcp_unseen.py; none
-# in 30 transfers in a plain network namespace). Each is one skb: at most a 64 KiB GSO segment, 45
-# segments at MTU 1500 (seen: 1, 2, 42, 45 and 46 segments in a transfer).
+# in 30 transfers in a plain network namespace). Each is one skb: at most a 64 KiB
+# GSO segment, 45 segments at MTU 1500 (seen: 1, 2, 42, 45 and 46 in a transfer).
 UNSEEN_RESENDS = 2
 MAX_RESEND_SEGMENTS = 45
 
