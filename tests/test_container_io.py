@@ -9,7 +9,7 @@ import time
 
 from conftest import PyperfProcess, run_pyperf
 from docker_env import container_pid, remove, run_container
-from workloads import check_retransmits, loop_device
+from workloads import check_retransmits, loop_device, lossy_loopback
 
 READS = 2000
 
@@ -79,10 +79,7 @@ def test_retransmits_in_a_container_network_are_the_containers(docker, store_dsn
     try:
         pid = container_pid("pyperf-lossy")
         # an Ethernet MTU and 5 % drops inside the container's own network namespace
-        for command in (["ip", "link", "set", "lo", "mtu", "1500"],
-                        ["iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random",
-                         "--probability", "0.05", "-j", "DROP"]):
-            subprocess.run(["nsenter", "-t", str(pid), "-n", *command], check=True, capture_output=True)
+        lossy_loopback(["nsenter", "-t", str(pid), "-n"], drop_probability=0.05, mtu=1500)
         rec = PyperfProcess("-v", "record", "--probes", "tcp,sched", store=store_dsn)
         try:
             rec.wait_for("probe tcp attached")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import signal
@@ -193,19 +194,26 @@ def drop_caches() -> None:
     Path("/proc/sys/vm/drop_caches").write_text("3")
 
 
+def lossy_loopback(inside: list[str], drop_probability: float = 0.0, mtu: int | None = None) -> None:
+    """Loopback up in a network namespace (`inside`: the command prefix that enters
+    it), optionally at `mtu` and dropping a share of incoming packets by iptables
+    (there is no netem here)."""
+    commands = [["ip", "link", "set", "lo", "up"]]
+    if mtu:
+        commands.append(["ip", "link", "set", "lo", "mtu", str(mtu)])
+    if drop_probability:
+        commands.append(["iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random",
+                         "--probability", str(drop_probability), "-j", "DROP"])
+    for command in commands:
+        subprocess.run([*inside, *command], check=True, capture_output=True)
+
+
 @contextmanager
 def network_namespace(name: str, drop_probability: float = 0.0, mtu: int | None = None):
-    """A private network namespace with loopback up and, optionally, a share of
-    incoming packets dropped by iptables (there is no netem here)."""
+    """A private network namespace, its loopback set by lossy_loopback."""
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
-        if mtu:
-            subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "mtu", str(mtu)], check=True)
-        if drop_probability:
-            subprocess.run(["ip", "netns", "exec", name, "iptables", "-A", "INPUT", "-m", "statistic",
-                            "--mode", "random", "--probability", str(drop_probability), "-j", "DROP"],
-                           check=True)
+        lossy_loopback(["ip", "netns", "exec", name], drop_probability, mtu)
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False)
@@ -231,6 +239,7 @@ def netns_snmp(name: str, table: str = "snmp") -> dict[str, dict[str, int]]:
 # GSO segment, 45 segments at MTU 1500 (seen: 1, 2, 42, 45 and 46 in a transfer).
 UNSEEN_RESENDS = 2
 MAX_RESEND_SEGMENTS = 45
+REFUSED_BEFORE_BUILT = (errno.EBUSY, errno.EAGAIN)   # a resend's errors that RetransSegs does not count
 
 
 def check_retransmits(sent: int, built: int, counted: int, at_most: int) -> None:

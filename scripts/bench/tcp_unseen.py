@@ -40,7 +40,7 @@ from common import ROOT, stop  # noqa: F401  (sys.path set up there)
 from contextlib import contextmanager
 
 from docker_env import busybox_path, container_pid, remove, run_container
-from workloads import network_namespace
+from workloads import REFUSED_BEFORE_BUILT, lossy_loopback, network_namespace
 
 from pyperf.kernel.btf import offset_cflags
 from pyperf.system.procfs import parse_snmp
@@ -48,8 +48,6 @@ from pyperf.system.procfs import parse_snmp
 PORT = 18090
 NC_TRANSFER = ("{bb}nc -l -p {port} -e {bb}sh -c '{bb}wc -c >/dev/null' & {bb}sleep 0.3; "
                "{bb}head -c 20000000 /dev/zero | {bb}nc 127.0.0.1 {port}; wait")
-LOSSY = (["ip", "link", "set", "lo", "mtu", "1500"],
-         ["iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random", "--probability", "0.05", "-j", "DROP"])
 
 
 @contextmanager
@@ -63,8 +61,7 @@ def lossy_network(in_container: bool):
     run_container("pyperf-unseen", "sleep", "600", extra=("--network", "none"))
     try:
         pid = container_pid("pyperf-unseen")
-        for command in LOSSY:
-            subprocess.run(["nsenter", "-t", str(pid), "-n", *command], check=True, capture_output=True)
+        lossy_loopback(["nsenter", "-t", str(pid), "-n"], drop_probability=0.05, mtu=1500)
         yield os.stat(f"/proc/{pid}/ns/net").st_ino, ["docker", "exec", "pyperf-unseen"], ""
     finally:
         remove("pyperf-unseen")
@@ -140,7 +137,7 @@ def unseen_jumps(resends: list[Resend]) -> list[tuple[int, float]]:
         prev = last.get(r.sk)
         if prev is not None:
             grew = (r.total - prev.total) & 0xFFFFFFFF
-            built = 0 if -r.err in (16, 11) else r.segs
+            built = 0 if -r.err in REFUSED_BEFORE_BUILT else r.segs
             if grew != built:
                 jumps.append((grew - built, (r.ts - prev.ts) / 1e6))
         last[r.sk] = r
@@ -187,7 +184,7 @@ def one_run(agent: bool, in_container: bool, tmp: str) -> tuple[int, int, list]:
             bpf.cleanup()
     if lost:
         raise SystemExit(f"{lost} resends found the ring full: enlarge it")
-    traced = synacks + sum(r.segs for r in resends if -r.err not in (16, 11))
+    traced = synacks + sum(r.segs for r in resends if -r.err not in REFUSED_BEFORE_BUILT)
     return counted, traced, unseen_jumps(resends)
 
 
