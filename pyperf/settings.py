@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass
 
 from pyperf.analysis import thresholds
-from pyperf.pipeline.collector import MIN_INTERVAL_S
-from pyperf.pipeline.governor import MAX_INTERVAL_S
+from pyperf.pipeline.collector import MAX_INTERVAL_S, MIN_INTERVAL_S
 from pyperf.store import rollups
 from pyperf.schema import EVENT, KEY, Column, Table
 
@@ -162,9 +161,7 @@ def apply(agent: Agent, values: dict) -> dict[str, str]:
         elif collector is None:
             done[key] = "kept for the next start"
         elif key == "interval_s":
-            if collector.interval_s != value:
-                forget_governor_steps(collector, "interval")
-                collector.interval_s = value
+            collector.interval_s = value
             done[key] = "applied"
         elif key == "cpu_budget_pct":
             if collector.governor is None:

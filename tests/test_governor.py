@@ -160,7 +160,7 @@ def test_governor_restores_when_load_falls_and_backs_off_when_it_rises_again():
     assert host.governor._calm_required == 2
 
 
-def test_per_process_rows_are_spaced_out_before_the_interval_is_raised():
+def test_per_process_rows_are_spaced_out_while_the_host_keeps_its_interval():
     """On a busy host the per-process rows cost most; spacing them out keeps the
     host's series at the interval. Undone in the reverse order when the load falls."""
     host = FakeHost(budget=1.0, process_rows=0.5)
@@ -176,9 +176,9 @@ def test_per_process_rows_are_spaced_out_before_the_interval_is_raised():
     assert host.collector.profile.process_every == 1
 
 
-def test_per_process_rows_go_to_every_15_intervals_before_the_interval_is_raised():
-    """A second process_rows step comes before the host's interval is touched, and
-    the undo goes back one step at a time."""
+def test_per_process_rows_go_to_every_15_intervals_then_the_undo_goes_back_one_step_at_a_time():
+    """A second process_rows step, the host's interval untouched; the undo goes
+    back one step at a time."""
     host = FakeHost(budget=1.0, process_rows=0.5)
     host.load = 0.45                      # every 5 intervals: 1.035 %, every 15: 0.968 %
     costs = host.periods(40)
@@ -193,10 +193,11 @@ def test_per_process_rows_go_to_every_15_intervals_before_the_interval_is_raised
     assert host.collector.profile.process_every == 1
 
 
-def test_the_flush_interval_is_doubled_before_the_collection_interval():
+def test_the_flush_interval_is_doubled_and_the_collection_interval_never_is(caplog):
     """Fewer, larger inserts cost the store less and leave every series at its
-    resolution: that step comes after the per-process ones and before the
-    interval, and alone touches the flush interval; undone in reverse order."""
+    resolution: that step comes after the per-process ones, and alone touches the
+    flush interval. More load after it raises no interval (the host's series keep
+    the user's): the governor says it has nothing left. Undone in reverse order."""
     host = FakeHost(budget=1.0, process_rows=0.5, flushes=0.2)
     host.load = 0.35                      # every 15 intervals: 1.068 %; flush every 120 s: 0.968 %
     costs = host.periods(40)
@@ -204,13 +205,14 @@ def test_the_flush_interval_is_doubled_before_the_collection_interval():
                                   "shed rows of profile_stack every 15 intervals", "shed flush 60 -> 120 s"]
     assert host.collector.writer.flush_interval_s == 120.0 and host.collector.interval_s == 1.0
     assert costs[-1] <= 1.0, costs
-    host.load = 0.45                      # more load: the interval is next (0.918 %), the flush stays
-    host.periods(10)
-    assert host.actions()[6] == "shed interval 1 -> 2 s"
-    assert host.collector.writer.flush_interval_s == 120.0 and host.collector.interval_s == 2.0
+    host.load = 0.45                      # more load: 1.068 % with every step taken
+    with caplog.at_level("WARNING", logger="pyperf.governor"):
+        host.periods(10)
+    assert len(host.actions()) == 6 and host.collector.interval_s == 1.0
+    assert any("nothing left to shed" in r.getMessage() for r in caplog.records)
     host.load = -1.2                      # the load is gone
     host.periods(60)
-    assert host.actions()[7:9] == ["restore interval 1 -> 2 s", "restore flush 60 -> 120 s"]
+    assert host.actions()[6:8] == ["restore flush 60 -> 120 s", "restore rows of profile_stack every 15 intervals"]
     assert host.collector.writer.flush_interval_s == 60.0 and host.collector.interval_s == 1.0
 
 
@@ -413,5 +415,6 @@ def test_over_budget_with_every_step_taken_is_said_once(caplog):
     with caplog.at_level("WARNING", logger="pyperf.governor"):
         host.periods(100)
     said = [r.getMessage() for r in caplog.records if "nothing left to shed" in r.getMessage()]
-    assert len(host.governor.steps) == 7 and host.actions()[-1] == "shed interval 2 -> 4 s"
+    assert len(host.governor.steps) == 5 and host.actions()[-1] == "shed rows of profile_stack every 15 intervals"
+    assert host.collector.interval_s == 1.0
     assert len(said) == 1 and "over the 1.00% budget" in said[0], said

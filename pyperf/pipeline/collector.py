@@ -18,6 +18,7 @@ from pyperf.probes.bpf_loader import release_compiler_memory
 log = logging.getLogger("pyperf.collector")
 
 MIN_INTERVAL_S = 0.1
+MAX_INTERVAL_S = 10.0
 
 
 class MonotonicTimer:
