@@ -111,6 +111,7 @@ class LayersProbe(BPFProbe):
         self.resolver: ContainerResolver | None = None
         self.index = LayerIndex()
         self._indexed: set[int] = set()       # namespaces queued for (or done with) indexing
+        self._inserts_taken = -1              # bpf/layers.bpf.c's layer_inserts when the map was last taken
         self._totals = {"files_read": 0, "containers": 0, "lost": 0}
         # Walking a container's layers takes as long as its image is big: it runs in a
         # thread of its own, never under the collector's lock, and its rows join the
@@ -138,6 +139,7 @@ class LayersProbe(BPFProbe):
 
     def attach(self) -> None:
         self.load()
+        self._inserts_taken = -1              # the programs' count starts again
         self.resolver = ContainerResolver()
         for ns in self.host_namespaces():
             self._ignore(ns)
@@ -189,7 +191,7 @@ class LayersProbe(BPFProbe):
     def drain(self, now: float) -> Batch:
         if self.bpf is None:
             return {}
-        entries = self.drainer(b"layer_files").take_all()
+        entries = self._take_files()
         offset = monotonic_to_epoch_offset()
         rows = defaultdict(list)
         batch: Batch = {}
@@ -222,6 +224,16 @@ class LayersProbe(BPFProbe):
         if rows:
             batch["layer_file_access"] = dict(rows)
         return self._take_done(batch)
+
+    def _take_files(self) -> list[tuple]:
+        """The entries of layer_files, taken out; none without walking the map when no
+        entry was inserted since it was last taken (an insert is counted after it is
+        made: one counted is in the map for the walk that follows the count)."""
+        inserts = self.bpf[b"layer_inserts"][0].value
+        if inserts == self._inserts_taken:
+            return []
+        self._inserts_taken = inserts
+        return self.drainer(b"layer_files").take_all()
 
     def _index_container(self, mnt_ns: int, now: float, batch: Batch, writable_only: bool = False) -> bool:
         """Index the layers of the container in `mnt_ns` (or only its writable layer,
