@@ -401,7 +401,7 @@ def test_the_writer_counts_its_upkeep_apart_from_its_flushes(store_dsn):
     store = Store(parse_dsn(store_dsn), host_name="t").open()
     try:
         writer = BatchWriter(store, flush_interval_s=3600, maintenance=busy_upkeep, maintenance_every_s=0)
-        writer._scheduled_flush(upkeep_due=True)
+        writer._scheduled_flush(last=True)
         assert writer.upkeep_cpu_s >= 0.2 and writer.flush_cpu_s < 0.2
     finally:
         store.close()

@@ -130,3 +130,50 @@ def test_containers_are_announced_from_a_per_process_table_of_numpy_columns():
     # a table without cgroup ids (profile_stack), as a list: its namespaces with cgroup 0
     rows = enricher.observe({"profile_stack": {"mnt_ns": [4026532001, 4026532001]}}, 7.0)["containers"]
     assert asked[1:] == [(4026532001, 0)] and rows["cgroup_id"] == [0] and type(rows["mnt_ns"][0]) is int
+
+
+def _cpu_drain(start: int) -> dict:
+    return {"sched_cpu": {"ts": [float(start)], "interval_ms": [1000], "cpu": [0], "context_switches": [5],
+                          "runq_latency_sum_us": [1], "runq_waits": [1], "runq_latency_hist": [[0] * HIST_SLOTS]}}
+
+
+def test_small_batches_of_windowed_tables_wait_for_their_turn_and_a_readers_flush_takes_all(tmp_path):
+    """Tables the live window holds (readers get their newest rows from it) write a
+    small batch only every 5th scheduled flush, each table in a turn of its own; a
+    batch of 2 000 rows or more goes at the next one; a reader's flush (and the
+    last) takes everything. Every row is stored once (the real embedded engine)."""
+    store = Store(parse_dsn(f"chdb://{tmp_path}/store"), host_name="h").open()
+    t = int(time.time()) - 60
+    try:
+        writer = BatchWriter(store, flush_interval_s=60, windowed={"sched_process", "sched_cpu"}, window_s=900)
+        assert writer.windowed_every == 5 and writer.longest_wait_s == 300
+        written = []
+        for n in range(10):
+            writer.submit(_drain(t + n, [n + 1], as_numpy=True))
+            writer.submit(_cpu_drain(t + n))
+            writer._scheduled_flush()
+            written.append((writer.inserted["sched_process"], writer.inserted["sched_cpu"]))
+        assert written == [(0, 1), (0, 1), (0, 1), (0, 1), (5, 1), (5, 6), (5, 6), (5, 6), (5, 6), (10, 6)]
+        for n in range(667):                           # 2 001 rows buffered
+            writer.submit(_drain(t + 10, [100 + 3 * n, 101 + 3 * n, 102 + 3 * n], as_numpy=True))
+        writer.submit(_cpu_drain(t + 10))
+        writer._scheduled_flush()                      # the 11th: sched_process is big, sched_cpu's turn
+        assert (writer.inserted["sched_process"], writer.inserted["sched_cpu"]) == (2_011, 11)
+        writer.submit(_cpu_drain(t + 11))
+        writer.flush()                                 # a reader's: all of it
+        assert writer.inserted["sched_cpu"] == 12 and writer._buffered_rows == 0
+        counts = store.query("SELECT (SELECT count() FROM sched_process), (SELECT count() FROM sched_cpu)").rows
+        assert counts == [(2_011, 12)]
+    finally:
+        store.close()
+
+
+def test_no_row_waits_longer_than_half_the_live_window():
+    """The governor doubles the flush interval to 120 s: small windowed batches then
+    wait 3 flushes (6 minutes of the window's 15); at 300 s, none waits. Without
+    windowed tables every batch goes at every flush."""
+    writer = BatchWriter(None, flush_interval_s=120, windowed={"sched_cpu"}, window_s=900)
+    assert writer.windowed_every == 3 and writer.longest_wait_s == 360
+    writer.flush_interval_s = 300
+    assert writer.windowed_every == 1 and writer.longest_wait_s == 300
+    assert BatchWriter(None, flush_interval_s=60).longest_wait_s == 60

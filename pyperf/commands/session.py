@@ -15,6 +15,7 @@ from pyperf.containers.enricher import ContainerEnricher
 from pyperf.errors import PyperfError, StoreError, UsageError
 from pyperf.pipeline.collector import Collector
 from pyperf.pipeline.governor import Governor
+from pyperf.pipeline.live_window import DEFAULT_TABLES as WINDOW_TABLES, WINDOW_S
 from pyperf.pipeline.spool import Spool
 from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes.base import Probe, ProbeOptions, link_riders
@@ -102,12 +103,13 @@ def collecting(store, probes: list[Probe], args):
     flush_s = max(args.flush_interval, args.interval)
 
     def roll_up() -> None:
-        # a minute is rolled up once its rows have had two flushes to reach the store
+        # a minute is rolled up once its rows have had two of their flushes to reach the store
         if store.ready:
-            lag_s = 2 * writer.flush_interval_s + 60
+            lag_s = 2 * writer.longest_wait_s + 60
             rollups.roll_up(store, datetime.now(timezone.utc) - timedelta(seconds=lag_s))
 
-    writer = BatchWriter(store, flush_interval_s=flush_s, spool=spool, maintenance=roll_up)
+    writer = BatchWriter(store, flush_interval_s=flush_s, spool=spool, maintenance=roll_up,
+                         windowed=WINDOW_TABLES, window_s=WINDOW_S)
     writer.start()
     enricher = ContainerEnricher()
     collector = Collector(probes, writer, args.interval, enricher=enricher,

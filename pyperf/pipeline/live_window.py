@@ -25,6 +25,9 @@ DEFAULT_TABLES = ("disk_io", "disk_queue", "disk_slow_io", "sched_cpu", "system_
                   "system_net", "tcp_host", "container_resources", "containers", "response_time")
 
 
+WINDOW_S = 900.0     # how far back the window holds every row
+
+
 def _as_column(values: list) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """One chunk's column as numpy: numbers as they are, text as objects, and a
     histogram column as (a matrix padded with zeros, each row's own length)."""
@@ -165,7 +168,7 @@ def _project(block: dict, by, where, rollup) -> dict:
 
 
 class LiveWindow:
-    def __init__(self, tables=DEFAULT_TABLES, seconds: float = 900.0):
+    def __init__(self, tables=DEFAULT_TABLES, seconds: float = WINDOW_S):
         self.seconds = seconds
         self._chunks: dict[str, deque] = {t: deque() for t in tables}    # (serial, first, last time, rows)
         self._held: dict[str, _Held] = {}            # per table, until its next change

@@ -20,8 +20,9 @@ the server on replay (same token). A batch the store rejects for its content
 is counted as failed and not retried.
 
 Loss window: rows still in memory when the process dies without a clean stop
-(kill -9, OOM): at most one flush interval of collection, plus the batch in
-flight. Everything spooled survives restarts.
+(kill -9, OOM): at most one flush interval of collection (WINDOWED_EVERY of them
+for a windowed table's small batches), plus the batch in flight. Everything
+spooled survives restarts.
 
 Every row is accounted for: inserted, spooled (pending), dropped by a full
 spool, failed (rejected), or dropped from memory (buffer full).
@@ -62,12 +63,24 @@ log = logging.getLogger("pyperf.writer")
 # 19 000-row sched_process insert +26 MiB, 4 750 rows +4 to +8; docs/performance.md)
 INSERT_ROWS = 5_000
 RETRY_MIN_S = 1.0      # first retry of a failing store; doubles up to the flush interval
+# a table whose recent rows readers get from the agent's live window (pyperf/pipeline/
+# live_window.py: 15 minutes) waits for every WINDOWED_EVERY-th scheduled flush while it
+# holds fewer than WINDOWED_SMALL_ROWS rows: an insert costs the embedded store 3-8 ms
+# however small (docs/performance.md), and on an idle host those tables are most of a
+# flush's inserts. Each waits for its own turn, so the flushes stay even.
+WINDOWED_EVERY = 5
+WINDOWED_SMALL_ROWS = 2_000
 
 
 class BatchWriter:
     def __init__(self, store, flush_interval_s: float = 60.0, max_buffered_rows: int = 1_000_000,
-                 spool: Spool | None = None, maintenance=None, maintenance_every_s: float = 300.0):
+                 spool: Spool | None = None, maintenance=None, maintenance_every_s: float = 300.0,
+                 windowed: frozenset[str] | tuple[str, ...] = (), window_s: float = 900.0):
         self.store = store
+        self.windowed = frozenset(windowed)     # tables the live window holds: their small batches may wait
+        self.window_s = window_s                # ... for at most half of what the window holds
+        self._turn: dict[str, int] = {}         # windowed table -> its place, in the order first seen
+        self._scheduled = 0
         # store upkeep run from this thread after a flush with nothing left behind (the rollups)
         self.maintenance = maintenance
         self.maintenance_every_s = maintenance_every_s
@@ -117,17 +130,32 @@ class BatchWriter:
         self._sequence += 1
         return f"pyperf-{self.store.host_name}-{self._run_id}-{self._sequence}"
 
-    def flush(self) -> None:
+    @property
+    def windowed_every(self) -> int:
+        """Every how many scheduled flushes a small windowed batch is written: WINDOWED_EVERY,
+        fewer when the flush interval is long (the governor doubles it), so that no row
+        waits longer than half the window, from which readers get the newest rows."""
+        if not self.windowed:
+            return 1
+        return max(1, min(WINDOWED_EVERY, int(self.window_s / 2 / self.flush_interval_s)))
+
+    @property
+    def longest_wait_s(self) -> float:
+        """The longest a buffered row waits for a scheduled flush (a small windowed table's)."""
+        return self.flush_interval_s * self.windowed_every
+
+    def flush(self, scheduled: bool = False) -> None:
         """Write everything buffered now (called by readers that need fresh rows),
         after whatever waits in the spool, then give the memory it took back (a
         large insert's at once: _stored). No merge runs meanwhile
         (Store.merges_held): the two at once were the agent's highest memory; the
-        flush's parts merge after the release."""
+        flush's parts merge after the release. `scheduled`: the minute's flush, in
+        which a small batch of a windowed table waits for its turn."""
         with self._flush_lock:
             started = time.thread_time()
             try:
                 with self._merges_held():
-                    self._flush_locked()
+                    self._flush_locked(scheduled)
                     self._release_memory()
             finally:
                 # the embedded engine builds parts in the calling thread: this is the store's CPU
@@ -137,9 +165,23 @@ class BatchWriter:
         hold = getattr(self.store, "merges_held", None)
         return hold() if hold is not None and self.store_down_since is None else contextlib.nullcontext()
 
-    def _flush_locked(self) -> None:
+    def _waits(self, table: str, chunks: dict[str, list]) -> bool:
+        """Whether a windowed table's small batch waits past this scheduled flush."""
+        if table not in self.windowed or _chunk_rows(chunks) >= WINDOWED_SMALL_ROWS:
+            return False
+        every = self.windowed_every
+        return self._scheduled % every != self._turn.setdefault(table, len(self._turn)) % every
+
+    def _flush_locked(self, scheduled: bool = False) -> None:
         with self._buffer_lock:
-            pending, self._buffer, self._buffered_rows = self._buffer, {}, 0
+            if scheduled:
+                self._scheduled += 1
+                waiting = {t: c for t, c in self._buffer.items() if self._waits(t, c)}
+            else:
+                waiting = {}
+            pending = {t: c for t, c in self._buffer.items() if t not in waiting}
+            self._buffer = waiting
+            self._buffered_rows = sum(_chunk_rows(c) for c in waiting.values())
         backlog = self._replay()
         flushed = bool(pending)
         for table in list(pending):
@@ -243,7 +285,7 @@ class BatchWriter:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._scheduled_flush(upkeep_due=True)
+        self._scheduled_flush(last=True)
 
     def _run(self) -> None:
         with self._flush_lock:
@@ -263,15 +305,15 @@ class BatchWriter:
                     self._replay()
             retry = min(retry * 2, self.flush_interval_s) if self.store_down_since is not None else RETRY_MIN_S
 
-    def _scheduled_flush(self, upkeep_due: bool = False) -> None:
-        """The minute's flush (or the last one), then upkeep when due. What the
+    def _scheduled_flush(self, last: bool = False) -> None:
+        """The minute's flush (or the last one: everything, and the upkeep), then upkeep when due. What the
         flush's insert left with the allocators is given back before a rollup
         starts, not after it: the two peaks stacked made the agent's highest
         memory (~60 MiB of a minute's columns under a rollup's; docs/performance.md).
         Merges wait until both are over and their memory is given back."""
         with self._merges_held():
-            self.flush()
-            if self._maintain(due=upkeep_due):
+            self.flush(scheduled=not last)
+            if self._maintain(due=last):
                 started = time.thread_time()
                 self._release_memory(code_pages=True)
                 self.upkeep_cpu_s += time.thread_time() - started
