@@ -15,7 +15,7 @@ from pyperf.containers.enricher import ContainerEnricher
 from pyperf.errors import PyperfError, StoreError, UsageError
 from pyperf.pipeline.collector import Collector
 from pyperf.pipeline.governor import Governor
-from pyperf.pipeline.live_window import DEFAULT_TABLES as WINDOW_TABLES, WINDOW_S
+from pyperf.pipeline.live_window import DEFAULT_TABLES as WINDOW_TABLES
 from pyperf.pipeline.spool import Spool
 from pyperf.pipeline.writer import BatchWriter, default_spool_folder
 from pyperf.probes.base import Probe, ProbeOptions, link_riders
@@ -109,7 +109,7 @@ def collecting(store, probes: list[Probe], args):
             rollups.roll_up(store, datetime.now(timezone.utc) - timedelta(seconds=lag_s))
 
     writer = BatchWriter(store, flush_interval_s=flush_s, spool=spool, maintenance=roll_up,
-                         windowed=WINDOW_TABLES, window_s=WINDOW_S)
+                         windowed=WINDOW_TABLES)
     writer.start()
     enricher = ContainerEnricher()
     collector = Collector(probes, writer, args.interval, enricher=enricher,

@@ -52,6 +52,7 @@ import numpy as np
 
 from pyperf import threads
 from pyperf.errors import StoreError
+from pyperf.pipeline.live_window import WINDOW_S
 from pyperf.pipeline.spool import Spool
 from pyperf.probes.base import Batch
 
@@ -75,7 +76,7 @@ WINDOWED_SMALL_ROWS = 2_000
 class BatchWriter:
     def __init__(self, store, flush_interval_s: float = 60.0, max_buffered_rows: int = 1_000_000,
                  spool: Spool | None = None, maintenance=None, maintenance_every_s: float = 300.0,
-                 windowed: frozenset[str] | tuple[str, ...] = (), window_s: float = 900.0):
+                 windowed: frozenset[str] | tuple[str, ...] = (), window_s: float = WINDOW_S):
         self.store = store
         self.windowed = frozenset(windowed)     # tables the live window holds: their small batches may wait
         self.window_s = window_s                # ... for at most half of what the window holds
